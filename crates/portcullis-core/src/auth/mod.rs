@@ -1,0 +1,163 @@
+//! Who may log in, and what a login creates. Every surface that accepts a password comes here.
+
+mod bearer;
+
+pub use bearer::Principal;
+
+use crate::error::{Error, Result};
+use crate::ids::{Secret, SessionId, TokenId};
+use crate::model::{ClientInfo, NewActivity, NewToken, Session, Tenant, TokenKind, User};
+use crate::password::Verification;
+use crate::rbac::Scopes;
+use crate::Services;
+use time::Duration;
+
+pub const SESSION_ID_LEN: usize = 40;
+
+#[derive(Debug, Clone)]
+pub struct LoginRequest {
+    /// A username or an email address.
+    pub login: String,
+    pub password: Secret,
+    pub client: ClientInfo,
+    /// Which surface or client the session is for, e.g. `api`.
+    pub client_name: String,
+}
+
+/// A successful login: the bearer value is shown to the client once and never stored.
+#[derive(Debug)]
+pub struct IssuedToken {
+    pub bearer: Secret,
+    pub token_id: TokenId,
+    pub session_id: SessionId,
+    pub user: User,
+}
+
+impl Services {
+    /// Checks the password and, when it is right and the account may log in, opens a session
+    /// with a token that carries every scope of its user.
+    pub async fn login(&self, tenant: &Tenant, request: LoginRequest) -> Result<IssuedToken> {
+        let user = self
+            .check_password(tenant, &request.login, &request.password, &request.client)
+            .await?;
+        let now = self.now();
+        let agent = request
+            .client
+            .user_agent
+            .as_deref()
+            .map(crate::useragent::parse)
+            .unwrap_or_default();
+        let session = Session {
+            id: SessionId(crate::random::base62(SESSION_ID_LEN)),
+            tenant_id: tenant.id.clone(),
+            user_id: user.id,
+            ip_address: request.client.ip.clone(),
+            user_agent: request.client.user_agent.clone(),
+            browser: agent.browser,
+            platform: agent.platform,
+            device: agent.device,
+            client: request.client_name,
+            created_at: now,
+            last_activity: now,
+            expires_at: now + Duration::minutes(tenant.settings.session_lifetime_minutes.max(1)),
+            ended_at: None,
+        };
+        let secret = crate::tokens::TokenSecret::generate();
+        let token = NewToken {
+            tenant_id: tenant.id.clone(),
+            user_id: user.id,
+            session_id: Some(session.id.clone()),
+            kind: TokenKind::Session,
+            name: session.client.clone(),
+            secret_hash: secret.hash.clone(),
+            scopes: Scopes::all().as_slice().to_vec(),
+            created_at: now,
+            expires_at: Some(session.expires_at),
+        };
+        let activity = self.activity(tenant, Some(&user), &request.client, "Logged in.");
+        let token_id = self.store.create_login(&session, &token, &activity).await?;
+        Ok(IssuedToken {
+            bearer: secret.bearer(token_id),
+            token_id,
+            session_id: session.id,
+            user,
+        })
+    }
+
+    /// The one password check: finds the user, verifies, upgrades an outdated hash, and
+    /// refuses banned accounts. Unknown users cost as much time as wrong passwords.
+    pub async fn check_password(
+        &self,
+        tenant: &Tenant,
+        login: &str,
+        password: &Secret,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        let Some(user) = self.store.user_by_login(&tenant.id, login.trim()).await? else {
+            self.hasher.verify_decoy(password).await?;
+            return Err(Error::InvalidCredentials);
+        };
+        let credential = self.store.password_credential(user.id).await?;
+        let Some(credential) = credential.filter(|c| !c.disabled) else {
+            self.hasher.verify_decoy(password).await?;
+            return Err(Error::InvalidCredentials);
+        };
+        match self.hasher.verify(password, &credential.hash).await? {
+            Verification::Mismatch => {
+                let failed = self.activity(tenant, Some(&user), client, "Failed login attempt.");
+                self.store.record_activity(&failed).await?;
+                Err(Error::InvalidCredentials)
+            }
+            // Checked after the password, so a ban is only revealed to someone who knows it.
+            Verification::Match { .. } if user.disabled => Err(Error::Banned),
+            Verification::Match { rehash } => {
+                if let Some(hash) = rehash {
+                    self.store
+                        .replace_password_hash(user.id, &hash, self.now())
+                        .await?;
+                }
+                Ok(user)
+            }
+        }
+    }
+
+    /// Ends the session behind the principal's token (a login token), or revokes the token
+    /// alone when it belongs to no session.
+    pub async fn logout(&self, principal: &Principal, client: &ClientInfo) -> Result<()> {
+        let now = self.now();
+        let activity = NewActivity {
+            tenant_id: principal.tenant_id.clone(),
+            user_id: Some(principal.user.id),
+            ip_address: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            description: "Logged out.".to_owned(),
+            created_at: now,
+        };
+        match &principal.session_id {
+            Some(session) => self.store.end_session(session, &activity, now).await?,
+            None => {
+                self.store
+                    .revoke_token(principal.token_id, &activity, now)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn activity(
+        &self,
+        tenant: &Tenant,
+        user: Option<&User>,
+        client: &ClientInfo,
+        description: &str,
+    ) -> NewActivity {
+        NewActivity {
+            tenant_id: tenant.id.clone(),
+            user_id: user.map(|u| u.id),
+            ip_address: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            description: description.to_owned(),
+            created_at: self.now(),
+        }
+    }
+}

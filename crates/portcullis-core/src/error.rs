@@ -1,0 +1,46 @@
+//! The domain's errors. Each surface maps them to its own dialect once, with `From`.
+
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    /// Wrong login or password; deliberately says nothing about which.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The account exists and the password was right, but an administrator banned it.
+    #[error("account is banned")]
+    Banned,
+    /// No valid bearer credential: missing, malformed, unknown, revoked or expired.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    /// Input that breaks a domain rule, as (field, message) pairs.
+    #[error("invalid input")]
+    Invalid(Vec<(String, String)>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![(field.to_owned(), message.into())])
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A uniqueness constraint was violated; carries the constraint's column list.
+    #[error("conflict on {0}")]
+    Conflict(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Other(String),
+}

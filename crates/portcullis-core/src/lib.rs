@@ -1,0 +1,24 @@
+//! The Portcullis domain: what an identity server knows and decides, with no HTTP and no SQL.
+//!
+//! Surfaces (crate `portcullis-http`) translate a dialect into calls on [`Services`]; the store
+//! (crate `portcullis-store`) implements [`store::Store`]. Every rule lives here once.
+
+pub mod accounts;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod password;
+pub mod random;
+pub mod rbac;
+pub mod services;
+pub mod setup;
+pub mod store;
+pub mod tokens;
+pub mod useragent;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, Result, StoreError};
+pub use ids::{PermissionId, RoleId, Secret, SessionId, TenantId, TokenId, UserId};
+pub use services::Services;

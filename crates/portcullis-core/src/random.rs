@@ -1,0 +1,19 @@
+//! Random identifiers and secrets, from the operating system's CSPRNG-seeded generator.
+
+use rand::distr::{Alphanumeric, SampleString};
+
+/// `len` random characters from `[A-Za-z0-9]` (base62).
+pub fn base62(len: usize) -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), len)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base62_has_the_requested_length_and_alphabet() {
+        let s = super::base62(40);
+        assert_eq!(s.len(), 40);
+        assert!(s.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(s, super::base62(40));
+    }
+}

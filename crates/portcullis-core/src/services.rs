@@ -1,0 +1,36 @@
+//! The handle every surface calls: the store, the clock and the password verifier together.
+
+use crate::clock::Clock;
+use crate::password::PasswordHasher;
+use crate::store::Store;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+#[derive(Clone)]
+pub struct Services {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) hasher: PasswordHasher,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, hasher: PasswordHasher) -> Self {
+        Self {
+            store,
+            clock,
+            hasher,
+        }
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}

@@ -1,0 +1,76 @@
+//! First-start seeding: the default tenant with its settings, built-in roles and permissions.
+//! Safe to run on every start and on many nodes at once: it only creates what is missing.
+
+use crate::error::Result;
+use crate::ids::TenantId;
+use crate::model::{Tenant, TenantSettings, DEFAULT_TENANT};
+use crate::rbac::{ADMIN_ROLE, BUILTIN_PERMISSIONS, BUILTIN_ROLES};
+use crate::services::Services;
+
+impl Services {
+    /// Makes sure the default tenant and its built-in roles and permissions exist.
+    pub async fn ensure_defaults(&self) -> Result<Tenant> {
+        self.ensure_tenant(DEFAULT_TENANT).await
+    }
+
+    /// Makes sure a tenant of this name exists, with the built-in roles and permissions.
+    pub async fn ensure_tenant(&self, name: &str) -> Result<Tenant> {
+        let now = self.now();
+        let id = TenantId(crate::random::base62(16));
+        let tenant = self
+            .store
+            .ensure_tenant(&id, name, &TenantSettings::default(), now)
+            .await?;
+        self.store
+            .ensure_rbac(
+                &tenant.id,
+                BUILTIN_ROLES,
+                BUILTIN_PERMISSIONS,
+                ADMIN_ROLE,
+                now,
+            )
+            .await?;
+        Ok(tenant)
+    }
+
+    pub async fn default_tenant(&self) -> Result<Tenant> {
+        match self.store.tenant_by_name(DEFAULT_TENANT).await? {
+            Some(tenant) => Ok(tenant),
+            None => self.ensure_defaults().await,
+        }
+    }
+
+    /// The tenant a request's `Host` names, falling back to the default tenant.
+    pub async fn tenant_for_host(&self, host: Option<&str>) -> Result<Tenant> {
+        if let Some(host) = host.map(strip_port).filter(|h| !h.is_empty()) {
+            if let Some(tenant) = self
+                .store
+                .tenant_by_domain(&host.to_ascii_lowercase())
+                .await?
+            {
+                return Ok(tenant);
+            }
+        }
+        self.default_tenant().await
+    }
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split_once(']').map_or(host, |(h, _)| &h[1..]);
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn strips_ports() {
+        assert_eq!(
+            super::strip_port("auth.example.com:8080"),
+            "auth.example.com"
+        );
+        assert_eq!(super::strip_port("auth.example.com"), "auth.example.com");
+        assert_eq!(super::strip_port("[::1]:80"), "::1");
+    }
+}

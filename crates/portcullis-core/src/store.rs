@@ -1,0 +1,122 @@
+//! What the domain needs from persistence. `portcullis-store` implements it for SQLite and
+//! PostgreSQL; every method is one round trip or one transaction.
+
+use crate::error::StoreError;
+use crate::ids::{RoleId, SessionId, TenantId, TokenId, UserId};
+use crate::model::*;
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+/// A built-in role or permission to create when missing.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    pub name: &'static str,
+    pub display_name: &'static str,
+    pub description: &'static str,
+    pub removable: bool,
+}
+
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Creates the tenant unless one of that name exists; returns the stored one either way.
+    async fn ensure_tenant(
+        &self,
+        id: &TenantId,
+        name: &str,
+        settings: &TenantSettings,
+        now: OffsetDateTime,
+    ) -> StoreResult<Tenant>;
+    async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>>;
+    async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>>;
+}
+
+#[async_trait]
+pub trait RbacStore: Send + Sync {
+    /// Creates missing roles and permissions and grants every listed permission to the roles
+    /// named in `grant_all_to`; leaves existing rows alone.
+    async fn ensure_rbac(
+        &self,
+        tenant: &TenantId,
+        roles: &[Seed],
+        permissions: &[Seed],
+        grant_all_to: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    async fn role_by_name(&self, tenant: &TenantId, name: &str) -> StoreResult<Option<Role>>;
+    async fn role(&self, tenant: &TenantId, id: RoleId) -> StoreResult<Option<Role>>;
+    async fn role_permissions(&self, role: RoleId) -> StoreResult<Vec<Permission>>;
+}
+
+#[async_trait]
+pub trait CountryStore: Send + Sync {
+    async fn country(&self, id: i64) -> StoreResult<Option<Country>>;
+    async fn countries(&self) -> StoreResult<Vec<Country>>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Inserts the user and its password credential together.
+    async fn create_user(&self, user: &NewUser, password: &PasswordHash) -> StoreResult<User>;
+    async fn user(&self, tenant: &TenantId, id: UserId) -> StoreResult<Option<User>>;
+    /// Finds a user by username or email, case-insensitively.
+    async fn user_by_login(&self, tenant: &TenantId, login: &str) -> StoreResult<Option<User>>;
+    async fn password_credential(&self, user: UserId) -> StoreResult<Option<PasswordCredential>>;
+    async fn replace_password_hash(
+        &self,
+        user: UserId,
+        hash: &PasswordHash,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Records a login: the session, its token, the user's `last_login` and the activity row,
+    /// all or nothing. Returns the token's id.
+    async fn create_login(
+        &self,
+        session: &Session,
+        token: &NewToken,
+        activity: &NewActivity,
+    ) -> StoreResult<TokenId>;
+    async fn lookup_token(&self, id: TokenId) -> StoreResult<Option<TokenLookup>>;
+    async fn touch_session(
+        &self,
+        session: &SessionId,
+        token: TokenId,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    async fn touch_token(&self, token: TokenId, now: OffsetDateTime) -> StoreResult<()>;
+    /// Ends the session and revokes every token it issued, and records the activity.
+    async fn end_session(
+        &self,
+        session: &SessionId,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    async fn revoke_token(
+        &self,
+        token: TokenId,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
+    async fn record_activity(&self, activity: &NewActivity) -> StoreResult<()>;
+}
+
+/// Everything the domain persists.
+pub trait Store:
+    TenantStore + RbacStore + CountryStore + UserStore + SessionStore + ActivityStore + 'static
+{
+}
+
+impl<
+        T: TenantStore + RbacStore + CountryStore + UserStore + SessionStore + ActivityStore + 'static,
+    > Store for T
+{
+}

@@ -1,0 +1,142 @@
+//! The account API's error shape: `{"error": "..."}`, or `{field: [messages]}` for 422.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use portcullis_core::Error;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    InvalidCredentials,
+    Banned,
+    /// Field messages in the order they were found.
+    Validation(FieldErrors),
+    BadRequest(&'static str),
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Unavailable,
+    Internal,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `{field: [messages]}` with fields in the order they were reported.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<(String, Vec<String>)>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        match self.0.iter_mut().find(|(f, _)| f == field) {
+            Some((_, messages)) => messages.push(message.into()),
+            None => self.0.push((field.to_owned(), vec![message.into()])),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_result(self) -> ApiResult<()> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self))
+        }
+    }
+}
+
+impl Serialize for FieldErrors {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (field, messages) in &self.0 {
+            map.serialize_entry(field, messages)?;
+        }
+        map.end()
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::InvalidCredentials => Self::InvalidCredentials,
+            Error::Banned => Self::Banned,
+            Error::Unauthenticated => Self::Unauthorized,
+            Error::Forbidden => Self::Forbidden,
+            Error::NotFound => Self::NotFound,
+            Error::Invalid(problems) => {
+                let mut fields = FieldErrors::default();
+                for (field, message) in problems {
+                    fields.add(&field, message);
+                }
+                Self::Validation(fields)
+            }
+            Error::Store(portcullis_core::StoreError::Unavailable(detail)) => {
+                tracing::error!(%detail, "database unavailable");
+                Self::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "request failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+fn message(status: StatusCode, text: &str) -> Response {
+    (status, Json(json!({ "error": text }))).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Unauthorized => message(StatusCode::UNAUTHORIZED, "Unauthorized."),
+            Self::Forbidden => message(StatusCode::FORBIDDEN, "Forbidden."),
+            Self::NotFound => message(StatusCode::NOT_FOUND, "Resource not found."),
+            Self::InvalidCredentials => message(StatusCode::UNAUTHORIZED, "Invalid credentials."),
+            Self::Banned => message(
+                StatusCode::FORBIDDEN,
+                "Your account is banned by administrators.",
+            ),
+            Self::Validation(fields) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Json(fields)).into_response()
+            }
+            Self::BadRequest(text) => message(StatusCode::BAD_REQUEST, text),
+            Self::PayloadTooLarge => message(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+            ),
+            Self::UnsupportedMediaType => message(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "The request body must be JSON (Content-Type: application/json).",
+            ),
+            Self::Unavailable => {
+                let mut response = message(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service temporarily unavailable.",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                response
+            }
+            Self::Internal => internal_error(),
+        }
+    }
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+pub async fn method_not_allowed() -> Response {
+    message(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.")
+}
+
+pub fn internal_error() -> Response {
+    message(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
+}

@@ -1,0 +1,137 @@
+//! Request bodies for the account API: JSON (or a form, as the original accepts), size-limited,
+//! read into a field map and validated with the original's Laravel-style messages.
+
+use super::error::{ApiError, FieldErrors};
+use crate::AppState;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use serde_json::{Map, Value};
+
+pub struct Input(Map<String, Value>);
+
+enum Format {
+    Json,
+    Form,
+}
+
+impl FromRequest<AppState> for Input {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.http.max_body_bytes;
+        let format = match req
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or(""))
+        {
+            None => Format::Json,
+            Some(value) => {
+                let mime = value
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                if mime == "application/json" || mime.ends_with("+json") {
+                    Format::Json
+                } else if mime == "application/x-www-form-urlencoded" {
+                    Format::Form
+                } else {
+                    return Err(ApiError::UnsupportedMediaType);
+                }
+            }
+        };
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|e| {
+                let too_large = std::error::Error::source(&e)
+                    .is_some_and(|inner| inner.is::<http_body_util::LengthLimitError>());
+                if too_large {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::BadRequest("The request body could not be read.")
+                }
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(Map::new()));
+        }
+        match format {
+            Format::Json => match serde_json::from_slice::<Value>(&bytes) {
+                Ok(Value::Object(map)) => Ok(Self(map)),
+                Ok(_) => Err(ApiError::BadRequest(
+                    "The request body must be a JSON object.",
+                )),
+                Err(_) => Err(ApiError::BadRequest("The request body is not valid JSON.")),
+            },
+            Format::Form => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                .map(|pairs| {
+                    Self(
+                        pairs
+                            .into_iter()
+                            .map(|(k, v)| (k, Value::String(v)))
+                            .collect(),
+                    )
+                })
+                .map_err(|_| ApiError::BadRequest("The request body is not a valid form.")),
+        }
+    }
+}
+
+/// Laravel shows `first_name` as "first name" in messages.
+fn label(field: &str) -> String {
+    field.replace('_', " ")
+}
+
+impl Input {
+    /// A required string. Like the original, surrounding whitespace is trimmed unless `raw`
+    /// (passwords are taken exactly as sent), and an empty value counts as missing.
+    fn string(&self, field: &str, raw: bool, errors: &mut FieldErrors) -> Option<String> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => {
+                errors.add(field, format!("The {} field is required.", label(field)));
+                None
+            }
+            Some(Value::String(s)) => {
+                let value = if raw { s.as_str() } else { s.trim() };
+                if value.is_empty() {
+                    errors.add(field, format!("The {} field is required.", label(field)));
+                    None
+                } else {
+                    Some(value.to_owned())
+                }
+            }
+            Some(_) => {
+                errors.add(field, format!("The {} must be a string.", label(field)));
+                None
+            }
+        }
+    }
+
+    pub fn required_string(&self, field: &str, errors: &mut FieldErrors) -> Option<String> {
+        self.string(field, false, errors)
+    }
+
+    pub fn required_secret(&self, field: &str, errors: &mut FieldErrors) -> Option<String> {
+        self.string(field, true, errors)
+    }
+
+    /// An optional string: absent, null or empty is `None`; another type is an error.
+    pub fn optional_string(&self, field: &str, errors: &mut FieldErrors) -> Option<String> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+            Some(_) => {
+                errors.add(field, format!("The {} must be a string.", label(field)));
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `GET /api/me` and `GET /api/countries`.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::Auth;
+use super::json::{includes, CountryJson, UserJson};
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::Json;
+use portcullis_core::rbac::scopes;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct IncludeQuery {
+    include: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    query: Result<Query<IncludeQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<UserJson>> {
+    principal.require_scope(scopes::VIEW_PROFILE)?;
+    let include = query.ok().and_then(|Query(q)| q.include);
+    let wants = includes(include.as_deref());
+    let role = if wants("role") {
+        Some(state.services.role(&principal.user).await?.into())
+    } else {
+        None
+    };
+    let country = match (wants("country"), principal.user.country_id) {
+        (false, _) => None,
+        (true, None) => Some(None),
+        (true, Some(id)) => Some(
+            state
+                .services
+                .country(id)
+                .await?
+                .map(|c| CountryJson::new(c, &state.http.public_url)),
+        ),
+    };
+    let mut user = UserJson::new(principal.user, &principal.settings);
+    user.role = role;
+    user.country = country;
+    Ok(Json(user))
+}
+
+pub async fn countries(
+    State(state): State<AppState>,
+    Auth(_): Auth,
+) -> ApiResult<Json<Vec<CountryJson>>> {
+    let countries = state.services.countries().await.map_err(ApiError::from)?;
+    let public_url = &state.http.public_url;
+    Ok(Json(
+        countries
+            .into_iter()
+            .map(|c| CountryJson::new(c, public_url))
+            .collect(),
+    ))
+}

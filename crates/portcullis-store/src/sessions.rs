@@ -1,0 +1,164 @@
+use crate::activity::insert_activity;
+use crate::error::{store_error, Result};
+use crate::pool::on_pool;
+use crate::rows::{opt_to_db, to_db, TokenLookupRow, TOKEN_LOOKUP_COLUMNS, USER_COLUMNS};
+use crate::SqlStore;
+use async_trait::async_trait;
+use portcullis_core::ids::{SessionId, TokenId};
+use portcullis_core::model::{NewActivity, NewToken, Session, TokenLookup};
+use portcullis_core::store::SessionStore;
+use portcullis_core::StoreError;
+use time::OffsetDateTime;
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn create_login(
+        &self,
+        session: &Session,
+        token: &NewToken,
+        activity: &NewActivity,
+    ) -> Result<TokenId> {
+        let scopes =
+            serde_json::to_string(&token.scopes).map_err(|e| StoreError::Other(e.to_string()))?;
+        let id: i64 = on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO sessions (id, tenant_id, user_id, ip_address, user_agent, browser, platform, device, \
+                 client, created_at, last_activity, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
+            )
+            .bind(session.id.as_str())
+            .bind(session.tenant_id.as_str())
+            .bind(session.user_id.0)
+            .bind(&session.ip_address)
+            .bind(&session.user_agent)
+            .bind(&session.browser)
+            .bind(&session.platform)
+            .bind(&session.device)
+            .bind(&session.client)
+            .bind(to_db(session.created_at))
+            .bind(to_db(session.expires_at))
+            .execute(&mut *tx)
+            .await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO tokens (tenant_id, user_id, session_id, kind, name, secret_hash, scopes, created_at, \
+                 expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(token.tenant_id.as_str())
+            .bind(token.user_id.0)
+            .bind(token.session_id.as_ref().map(SessionId::as_str))
+            .bind(token.kind.as_str())
+            .bind(&token.name)
+            .bind(&token.secret_hash)
+            .bind(&scopes)
+            .bind(to_db(token.created_at))
+            .bind(opt_to_db(token.expires_at))
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
+                .bind(to_db(session.created_at))
+                .bind(session.user_id.0)
+                .execute(&mut *tx)
+                .await?;
+            insert_activity!(&mut *tx, activity)?;
+            tx.commit().await.map(|_| id)
+        })
+        .map_err(store_error)?;
+        Ok(TokenId(id))
+    }
+
+    async fn lookup_token(&self, id: TokenId) -> Result<Option<TokenLookup>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, {TOKEN_LOOKUP_COLUMNS} FROM tokens t \
+             JOIN users u ON u.id = t.user_id \
+             JOIN tenants tn ON tn.id = t.tenant_id \
+             LEFT JOIN sessions s ON s.id = t.session_id \
+             WHERE t.id = $1"
+        );
+        let row: Option<TokenLookupRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await
+        })
+        .map_err(store_error)?;
+        row.map(TokenLookup::try_from).transpose()
+    }
+
+    async fn touch_session(
+        &self,
+        session: &SessionId,
+        token: TokenId,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let now = to_db(now);
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE sessions SET last_activity = $1 WHERE id = $2")
+                .bind(now)
+                .bind(session.as_str())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(token.0)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        })
+        .map_err(store_error)
+    }
+
+    async fn touch_token(&self, token: TokenId, now: OffsetDateTime) -> Result<()> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(to_db(now))
+                .bind(token.0)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .map_err(store_error)
+    }
+
+    async fn end_session(
+        &self,
+        session: &SessionId,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let now = to_db(now);
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
+                .bind(now)
+                .bind(session.as_str())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(session.as_str())
+                .execute(&mut *tx)
+                .await?;
+            insert_activity!(&mut *tx, activity)?;
+            tx.commit().await
+        })
+        .map_err(store_error)
+    }
+
+    async fn revoke_token(
+        &self,
+        token: TokenId,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(to_db(now))
+                .bind(token.0)
+                .execute(&mut *tx)
+                .await?;
+            insert_activity!(&mut *tx, activity)?;
+            tx.commit().await
+        })
+        .map_err(store_error)
+    }
+}

@@ -1,0 +1,61 @@
+use crate::error::{store_error, Result};
+use crate::pool::on_pool;
+use crate::rows::{to_db, TenantRow, TENANT_COLUMNS};
+use crate::SqlStore;
+use async_trait::async_trait;
+use portcullis_core::ids::TenantId;
+use portcullis_core::model::{Tenant, TenantSettings};
+use portcullis_core::store::TenantStore;
+use portcullis_core::StoreError;
+use time::OffsetDateTime;
+
+impl SqlStore {
+    async fn tenant_where(&self, column: &str, value: &str) -> Result<Option<Tenant>> {
+        let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE {column} = $1");
+        let row: Option<TenantRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(value).fetch_optional(pool).await
+        })
+        .map_err(store_error)?;
+        row.map(Tenant::try_from).transpose()
+    }
+}
+
+#[async_trait]
+impl TenantStore for SqlStore {
+    async fn ensure_tenant(
+        &self,
+        id: &TenantId,
+        name: &str,
+        settings: &TenantSettings,
+        now: OffsetDateTime,
+    ) -> Result<Tenant> {
+        let settings_json =
+            serde_json::to_string(settings).map_err(|e| StoreError::Other(e.to_string()))?;
+        on_pool!(&self.pool, pool => {
+            sqlx::query(
+                "INSERT INTO tenants (id, name, domain, settings, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(id.as_str())
+            .bind(name)
+            .bind(settings.domain.as_deref())
+            .bind(&settings_json)
+            .bind(to_db(now))
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .map_err(store_error)?;
+        self.tenant_where("name", name)
+            .await?
+            .ok_or_else(|| StoreError::Other(format!("tenant {name} vanished after insert")))
+    }
+
+    async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>> {
+        self.tenant_where("name", name).await
+    }
+
+    async fn tenant_by_domain(&self, domain: &str) -> Result<Option<Tenant>> {
+        self.tenant_where("domain", domain).await
+    }
+}

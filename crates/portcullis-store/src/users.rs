@@ -1,0 +1,124 @@
+use crate::error::{store_error, Result};
+use crate::pool::on_pool;
+use crate::rows::{opt_to_db, to_db, UserRow, USER_COLUMNS};
+use crate::SqlStore;
+use async_trait::async_trait;
+use portcullis_core::ids::{TenantId, UserId};
+use portcullis_core::model::{NewUser, PasswordCredential, PasswordHash, User};
+use portcullis_core::store::UserStore;
+use portcullis_core::StoreError;
+use sqlx::FromRow;
+use time::OffsetDateTime;
+
+const PASSWORD: &str = "password";
+
+#[derive(FromRow)]
+struct CredentialRow {
+    user_id: i64,
+    alg: String,
+    hash: String,
+    disabled: bool,
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn create_user(&self, user: &NewUser, password: &PasswordHash) -> Result<User> {
+        let now = to_db(user.created_at);
+        let id: i64 = on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (uid, tenant_id, username, email, first_name, last_name, role_id, \
+                 email_verified_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+            )
+            .bind(&user.uid)
+            .bind(user.tenant_id.as_str())
+            .bind(&user.username)
+            .bind(&user.email)
+            .bind(&user.first_name)
+            .bind(&user.last_name)
+            .bind(user.role_id.0)
+            .bind(opt_to_db(user.email_verified_at))
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO credentials (user_id, kind, alg, hash, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(id)
+            .bind(PASSWORD)
+            .bind(&password.alg)
+            .bind(&password.hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await.map(|_| id)
+        })
+        .map_err(store_error)?;
+        self.user(&user.tenant_id, UserId(id))
+            .await?
+            .ok_or_else(|| StoreError::Other("user vanished after insert".into()))
+    }
+
+    async fn user(&self, tenant: &TenantId, id: UserId) -> Result<Option<User>> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users u WHERE u.tenant_id = $1 AND u.id = $2");
+        let row: Option<UserRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(tenant.as_str()).bind(id.0).fetch_optional(pool).await
+        })
+        .map_err(store_error)?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn user_by_login(&self, tenant: &TenantId, login: &str) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.tenant_id = $1 \
+             AND (lower(u.username) = lower($2) OR lower(u.email) = lower($2)) LIMIT 1"
+        );
+        let row: Option<UserRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(tenant.as_str()).bind(login).fetch_optional(pool).await
+        })
+        .map_err(store_error)?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn password_credential(&self, user: UserId) -> Result<Option<PasswordCredential>> {
+        let row: Option<CredentialRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as("SELECT user_id, alg, hash, disabled FROM credentials WHERE user_id = $1 AND kind = $2")
+                .bind(user.0)
+                .bind(PASSWORD)
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(store_error)?;
+        Ok(row.map(|r| PasswordCredential {
+            user_id: UserId(r.user_id),
+            hash: PasswordHash {
+                alg: r.alg,
+                hash: r.hash,
+            },
+            disabled: r.disabled,
+        }))
+    }
+
+    async fn replace_password_hash(
+        &self,
+        user: UserId,
+        hash: &PasswordHash,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query("UPDATE credentials SET alg = $1, hash = $2, updated_at = $3 WHERE user_id = $4 AND kind = $5")
+                .bind(&hash.alg)
+                .bind(&hash.hash)
+                .bind(to_db(now))
+                .bind(user.0)
+                .bind(PASSWORD)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .map_err(store_error)
+    }
+}

@@ -1,0 +1,146 @@
+//! The command line: `serve`, `migrate`, `user create`.
+
+use crate::{App, Config, StartError};
+use clap::{Args, Parser, Subcommand};
+use portcullis_core::accounts::CreateUser;
+use portcullis_core::{Secret, SystemClock};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, about = "A self-hosted identity server")]
+pub struct Cli {
+    /// TOML configuration file; `PORTCULLIS_*` environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (migrating the database first).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an active, verified user and print its id.
+    Create(CreateUserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    #[arg(long)]
+    pub username: String,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub password: String,
+    /// Role name, e.g. Admin or User.
+    #[arg(long, default_value = "User")]
+    pub role: String,
+    /// Tenant name; created with default settings if it does not exist yet.
+    #[arg(long, default_value = portcullis_core::model::DEFAULT_TENANT)]
+    pub tenant: String,
+}
+
+/// Runs a parsed command with its configuration; what `main` calls.
+pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let listener =
+                tokio::net::TcpListener::bind(config.listen)
+                    .await
+                    .map_err(|source| StartError::Listen {
+                        addr: config.listen,
+                        source,
+                    })?;
+            tracing::info!(addr = %config.listen, backend = ?app.store.backend(), "portcullis listening");
+            crate::serve(listener, app.router(), shutdown_signal())
+                .await
+                .map_err(StartError::Serve)?;
+            app.store.close().await;
+        }
+        Command::Migrate => {
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            app.store.close().await;
+            println!("migrations applied");
+        }
+        Command::User {
+            command: UserCommand::Create(args),
+        } => {
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let tenant = app.services.ensure_tenant(&args.tenant).await?;
+            let user = app
+                .services
+                .create_user(
+                    &tenant,
+                    CreateUser {
+                        username: Some(args.username),
+                        email: args.email,
+                        password: Secret::new(args.password),
+                        role: args.role,
+                        first_name: None,
+                        last_name: None,
+                    },
+                )
+                .await
+                .map_err(describe)?;
+            app.store.close().await;
+            println!("{}", user.id);
+        }
+    }
+    Ok(())
+}
+
+/// Spells out validation problems for a terminal.
+fn describe(error: portcullis_core::Error) -> Box<dyn std::error::Error> {
+    match error {
+        portcullis_core::Error::Invalid(problems) => problems
+            .into_iter()
+            .map(|(field, message)| format!("{field}: {message}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into(),
+        other => Box::new(other),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,212 @@
+//! Settings: defaults, then a TOML file (`--config`), then `PORTCULLIS_*` environment variables.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where the SQLite file and the mail outbox live.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; defaults to a SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    pub database_max_connections: u32,
+    /// The URL clients reach this server at; defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+    /// `bcrypt` or `argon2id`, for new password hashes.
+    pub password_algorithm: String,
+    pub bcrypt_cost: u32,
+    /// Password hashes computed at once; defaults to the number of cores.
+    pub hash_workers: Option<usize>,
+    pub max_body_bytes: usize,
+    /// Log filter, e.g. `info` or `portcullis=debug,sqlx=warn`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_max_connections: 8,
+            public_url: None,
+            password_algorithm: "bcrypt".to_owned(),
+            bcrypt_cost: 10,
+            hash_workers: None,
+            max_body_bytes: 64 * 1024,
+            log: "info".to_owned(),
+        }
+    }
+}
+
+const KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "database_max_connections",
+    "public_url",
+    "password_algorithm",
+    "bcrypt_cost",
+    "hash_workers",
+    "max_body_bytes",
+    "log",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration: setting `{setting}` {problem}")]
+    Invalid {
+        setting: &'static str,
+        problem: String,
+    },
+}
+
+impl Config {
+    /// Reads the layers in order and checks the result.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::Invalid {
+                    setting: "--config",
+                    problem: format!("names {}, which is not a readable file", file.display()),
+                });
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("PORTCULLIS_").only(KEYS));
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |setting, problem: &str| {
+            Err(ConfigError::Invalid {
+                setting,
+                problem: problem.to_owned(),
+            })
+        };
+        if !matches!(self.password_algorithm.as_str(), "bcrypt" | "argon2id") {
+            return invalid("password_algorithm", "must be `bcrypt` or `argon2id`");
+        }
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return invalid("bcrypt_cost", "must be between 4 and 31");
+        }
+        if let Some(url) = &self.database_url {
+            if portcullis_store::ConnectOptions::backend(url).is_none() {
+                return invalid("database_url", "must start with sqlite: or postgres://");
+            }
+        }
+        if let Some(url) = &self.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+                return invalid("public_url", "must be an http:// or https:// URL");
+            }
+        }
+        if self.database_max_connections == 0 {
+            return invalid("database_max_connections", "must be at least 1");
+        }
+        if self.hash_workers == Some(0) {
+            return invalid("hash_workers", "must be at least 1");
+        }
+        if self.max_body_bytes < 1024 {
+            return invalid("max_body_bytes", "must be at least 1024");
+        }
+        if self
+            .log
+            .parse::<tracing_subscriber::filter::Targets>()
+            .is_err()
+        {
+            return invalid("log", "is not a valid log filter");
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("portcullis.db").display()
+            )
+        })
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+        assert_eq!(Config::default().public_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let config = Config {
+            bcrypt_cost: 2,
+            ..Config::default()
+        };
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("bcrypt_cost"));
+        let config = Config {
+            database_url: Some("mysql://x".into()),
+            ..Config::default()
+        };
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("database_url"));
+        let config = Config {
+            public_url: Some("ftp://x".into()),
+            ..Config::default()
+        };
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("public_url"));
+    }
+
+    #[test]
+    fn toml_file_and_environment_layer_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "portcullis.toml",
+                "listen = \"127.0.0.1:9000\"\nbcrypt_cost = 12\n",
+            )?;
+            jail.set_env("PORTCULLIS_BCRYPT_COST", "11");
+            let config = Config::load(Some(Path::new("portcullis.toml"))).unwrap();
+            assert_eq!(config.listen.port(), 9000);
+            assert_eq!(config.bcrypt_cost, 11);
+            jail.set_env("PORTCULLIS_LISTEN", "not an address");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("listen"), "{error}");
+            Ok(())
+        });
+    }
+}
