@@ -83,6 +83,28 @@ impl crate::Services {
             })
     }
 
+    /// Bans (or lifts the ban on) a user. A banned user's sessions and tokens stop working at
+    /// once, on every surface.
+    pub async fn set_banned(
+        &self,
+        tenant: &Tenant,
+        user: crate::ids::UserId,
+        banned: bool,
+    ) -> Result<User> {
+        let existing = self
+            .store
+            .user(&tenant.id, user)
+            .await?
+            .ok_or(Error::NotFound)?;
+        self.store
+            .set_user_disabled(existing.id, banned, self.now())
+            .await?;
+        self.store
+            .user(&tenant.id, user)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
     pub async fn role(&self, user: &User) -> Result<Role> {
         self.store
             .role(&user.tenant_id, user.role_id)

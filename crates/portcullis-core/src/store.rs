@@ -63,6 +63,14 @@ pub trait UserStore: Send + Sync {
     /// Finds a user by username or email, case-insensitively.
     async fn user_by_login(&self, tenant: &TenantId, login: &str) -> StoreResult<Option<User>>;
     async fn password_credential(&self, user: UserId) -> StoreResult<Option<PasswordCredential>>;
+    /// Bans or unbans; banning also ends every live session of the user and revokes its
+    /// tokens, in the same transaction.
+    async fn set_user_disabled(
+        &self,
+        user: UserId,
+        disabled: bool,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
     async fn replace_password_hash(
         &self,
         user: UserId,

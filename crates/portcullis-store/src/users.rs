@@ -102,6 +102,38 @@ impl UserStore for SqlStore {
         }))
     }
 
+    async fn set_user_disabled(
+        &self,
+        user: UserId,
+        disabled: bool,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let now = to_db(now);
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
+                .bind(disabled)
+                .bind(now)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?;
+            if disabled {
+                sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
+                    .bind(now)
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(user.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        })
+        .map_err(store_error)
+    }
+
     async fn replace_password_hash(
         &self,
         user: UserId,

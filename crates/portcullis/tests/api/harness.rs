@@ -1,0 +1,228 @@
+//! Boots the real server for a test and speaks HTTP to it.
+
+use portcullis::{App, Config};
+use portcullis_core::accounts::CreateUser;
+use portcullis_core::model::{Tenant, User};
+use portcullis_core::{ManualClock, Secret};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+use std::sync::Arc;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+/// SQLite always; PostgreSQL too when `PORTCULLIS_TEST_POSTGRES_URL` names a server.
+pub fn backends() -> Vec<Backend> {
+    let mut all = vec![Backend::Sqlite];
+    if let Ok(url) = std::env::var("PORTCULLIS_TEST_POSTGRES_URL") {
+        if !url.is_empty() {
+            all.push(Backend::Postgres(url));
+        }
+    }
+    all
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub app: App,
+    pub clock: Arc<ManualClock>,
+    pub tenant: Tenant,
+    pub backend_name: &'static str,
+    pub database_url: String,
+    pub data_dir: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    pg_cleanup: Option<(String, String)>,
+}
+
+impl TestServer {
+    pub async fn start(backend: &Backend) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, pg_cleanup, backend_name) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}/test.db?mode=rwc", data_dir.path().display()),
+                None,
+                "sqlite",
+            ),
+            Backend::Postgres(admin_url) => {
+                let (url, name) = fresh_postgres_database(admin_url).await;
+                (url, Some((admin_url.clone(), name)), "postgres")
+            }
+        };
+        let config = Config {
+            data_dir: data_dir.path().to_owned(),
+            database_url: Some(database_url.clone()),
+            database_max_connections: 4,
+            // Cheap hashes, set explicitly for tests only.
+            bcrypt_cost: 4,
+            hash_workers: Some(2),
+            public_url: Some("http://portcullis.test".to_owned()),
+            ..Config::default()
+        };
+        let clock = Arc::new(ManualClock::starting_now());
+        let app = App::build(&config, clock.clone())
+            .await
+            .expect("app builds");
+        let tenant = app.services.default_tenant().await.expect("default tenant");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let router = app.router();
+        tokio::spawn(async move {
+            portcullis::serve(listener, router, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            app,
+            clock,
+            tenant,
+            backend_name,
+            database_url,
+            data_dir,
+            shutdown: Some(tx),
+            pg_cleanup,
+        }
+    }
+
+    /// Stops the server and drops a PostgreSQL test database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.app.store.close().await;
+        if let Some((admin_url, name)) = self.pg_cleanup.take() {
+            let admin = sqlx::PgPool::connect(&admin_url)
+                .await
+                .expect("admin connection");
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&admin)
+                .await;
+            admin.close().await;
+        }
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{}", self.base, path))
+    }
+
+    pub async fn create_user(&self, username: &str, role: &str) -> User {
+        self.app
+            .services
+            .create_user(
+                &self.tenant,
+                CreateUser {
+                    username: Some(username.to_owned()),
+                    email: format!("{username}@example.com"),
+                    password: Secret::new(PASSWORD),
+                    role: role.to_owned(),
+                    first_name: None,
+                    last_name: None,
+                },
+            )
+            .await
+            .expect("user created")
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let response = self
+            .request(Method::POST, "/api/login")
+            .json(&serde_json::json!({ "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .expect("request");
+        let (status, body) = json(response).await;
+        assert_eq!(status, 200, "[{}] login failed: {body}", self.backend_name);
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub fn clock_now(&self) -> time::OffsetDateTime {
+        use portcullis_core::Clock;
+        self.clock.now()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        json(
+            self.request(Method::GET, path)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// A pool on the same database, for inspecting what was stored.
+    pub async fn inspect(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.database_url)
+            .await
+            .expect("inspection pool")
+    }
+}
+
+pub async fn json(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let text = response.text().await.expect("body");
+    assert!(
+        content_type.starts_with("application/json"),
+        "status {status}: not JSON ({content_type}): {text}"
+    );
+    (
+        status,
+        serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("status {status}: invalid JSON: {text}")),
+    )
+}
+
+async fn fresh_postgres_database(admin_url: &str) -> (String, String) {
+    let name = format!(
+        "portcullis_t_{}",
+        portcullis_core::random::base62(12).to_lowercase()
+    );
+    let admin = sqlx::PgPool::connect(admin_url)
+        .await
+        .expect("PORTCULLIS_TEST_POSTGRES_URL must be reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let (prefix, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+    let query = admin_url
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    (format!("{prefix}/{name}{query}"), name)
+}
+
+/// Runs `test` once per backend, each on a fresh server.
+macro_rules! each_backend {
+    (|$server:ident| $body:block) => {
+        for backend in $crate::harness::backends() {
+            let $server = $crate::harness::TestServer::start(&backend).await;
+            $body
+            $server.stop().await;
+        }
+    };
+}
+pub(crate) use each_backend;

@@ -1,0 +1,9 @@
+//! The account API over real HTTP: the real router and store on an ephemeral port, once per
+//! backend (SQLite always; PostgreSQL when `PORTCULLIS_TEST_POSTGRES_URL` is set).
+
+mod harness;
+
+mod auth;
+mod errors;
+mod me;
+mod storage;

@@ -1,0 +1,146 @@
+//! What a login leaves in the database: hashed secrets, sessions, activity, upgraded hashes.
+
+use crate::harness::each_backend;
+use portcullis_core::model::PasswordHash;
+use portcullis_core::store::UserStore;
+use sqlx::Row;
+use time::Duration;
+
+#[tokio::test]
+async fn token_secrets_are_stored_only_as_hashes() {
+    each_backend!(|server| {
+        server.create_user("sec", "User").await;
+        let token = server.login("sec").await;
+        let (id, secret) = token.split_once('|').unwrap();
+        let db = server.inspect().await;
+        let row = sqlx::query("SELECT secret_hash FROM tokens WHERE id = $1")
+            .bind(id.parse::<i64>().unwrap())
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        let stored: String = row.get(0);
+        assert_eq!(stored, portcullis_core::tokens::hash_secret(secret));
+        assert!(!stored.contains(secret));
+        db.close().await;
+        if server.backend_name == "sqlite" {
+            // Nothing in the files on disk holds the secret, WAL included.
+            for entry in std::fs::read_dir(server.data_dir.path()).unwrap() {
+                let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+                assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
+            }
+        }
+    });
+}
+
+#[tokio::test]
+async fn login_and_logout_write_sessions_and_activity() {
+    each_backend!(|server| {
+        server.create_user("audit", "User").await;
+        let response = server
+            .request(reqwest::Method::POST, "/api/login")
+            .header("user-agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_12_6) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/60.0.3112.90 Safari/537.36")
+            .json(&serde_json::json!({ "username": "audit", "password": crate::harness::PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        let token = crate::harness::json(response).await.1["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        server
+            .request(reqwest::Method::POST, "/api/logout")
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+
+        let db = server.inspect().await;
+        let rows =
+            sqlx::query("SELECT description, ip_address, user_agent FROM activities ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+        let described: Vec<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
+        assert_eq!(described, ["Logged in.", "Logged out."]);
+        assert_eq!(rows[0].get::<String, _>(1), "127.0.0.1");
+        assert!(rows[0].get::<String, _>(2).contains("Chrome/60"));
+
+        let session = sqlx::query("SELECT id, browser, platform, device, ended_at FROM sessions")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(session.get::<String, _>(0).len(), 40);
+        assert_eq!(session.get::<String, _>(1), "Chrome");
+        assert_eq!(session.get::<String, _>(2), "Mac OSX");
+        assert_eq!(session.get::<String, _>(3), "Macintosh");
+        assert!(
+            session.get::<Option<i64>, _>(4).is_some(),
+            "logout ends the session"
+        );
+        db.close().await;
+    });
+}
+
+#[tokio::test]
+async fn last_activity_is_written_at_most_once_a_minute() {
+    each_backend!(|server| {
+        server.create_user("busy", "User").await;
+        let token = server.login("busy").await;
+        let db = server.inspect().await;
+        let last_activity = || async {
+            sqlx::query("SELECT last_activity FROM sessions")
+                .fetch_one(&db)
+                .await
+                .unwrap()
+                .get::<i64, _>(0)
+        };
+        let at_login = last_activity().await;
+        server.clock.advance(Duration::seconds(30));
+        assert_eq!(server.get("/api/me", &token).await.0, 200);
+        assert_eq!(
+            last_activity().await,
+            at_login,
+            "written again within a minute"
+        );
+        server.clock.advance(Duration::seconds(31));
+        assert_eq!(server.get("/api/me", &token).await.0, 200);
+        let touched = last_activity().await;
+        assert_eq!(
+            touched - at_login,
+            Duration::seconds(61).whole_nanoseconds() as i64
+        );
+        db.close().await;
+    });
+}
+
+#[tokio::test]
+async fn outdated_password_hashes_are_upgraded_on_login() {
+    each_backend!(|server| {
+        let user = server.create_user("legacy", "User").await;
+        let old = bcrypt_hash_with_cost(5);
+        let store = server.app.store.clone();
+        store
+            .replace_password_hash(user.id, &old, server.clock_now())
+            .await
+            .unwrap();
+        server.login("legacy").await;
+        let upgraded = store.password_credential(user.id).await.unwrap().unwrap();
+        assert!(
+            upgraded.hash.hash.starts_with("$2b$04$"),
+            "{:?}",
+            upgraded.hash
+        );
+        // The upgraded hash still verifies.
+        server.login("legacy").await;
+    });
+}
+
+fn bcrypt_hash_with_cost(cost: u32) -> PasswordHash {
+    let policy = portcullis_core::password::Policy::Bcrypt { cost };
+    // `$2y$` as PHP writes it, to show imported prefixes verify.
+    let hash = policy.hash(crate::harness::PASSWORD).unwrap();
+    PasswordHash {
+        alg: hash.alg,
+        hash: hash.hash.replacen("$2b$", "$2y$", 1),
+    }
+}
