@@ -1,1 +1,159 @@
-fn main() {}
+//! Measures Portcullis's throughput against two limits: the bare HTTP stack (a route that does
+//! nothing, behind the same layers) and the password-hash pool (which bounds logins).
+//!
+//! `cargo run --release -p portcullis-bench`; `BENCH_SECONDS` (default 3) sets each figure's
+//! window and `BENCH_CONCURRENCY` (default 32) the number of concurrent keep-alive clients.
+//! Prints one `name value unit` line per figure.
+
+mod http;
+mod load;
+mod server;
+
+use bytes::Bytes;
+use http::Http;
+use load::{Outcome, Plan};
+use portcullis_core::Secret;
+use server::Server;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match bench().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn bench() -> Result<(), BoxError> {
+    let window = env_seconds()?;
+    let plan = Plan {
+        concurrency: env_concurrency()?,
+        warmup: window.min(Duration::from_millis(500)),
+        window,
+    };
+    let server = Server::start().await?;
+    let http = Http::new(server.addr);
+    let login_body = Bytes::from(
+        serde_json::json!({ "username": server::USERNAME, "password": server::PASSWORD })
+            .to_string(),
+    );
+    let token = login(&http, login_body.clone()).await?;
+
+    let ceiling = load::run("ceiling", plan, {
+        let http = http.clone();
+        move || {
+            let http = http.clone();
+            async move { http.get(server::CEILING_PATH, None).await.map(drop) }
+        }
+    })
+    .await?;
+    report_http("ceiling", &ceiling);
+
+    let token: Arc<str> = token.into();
+    let me = load::run("me", plan, {
+        let http = http.clone();
+        move || {
+            let (http, token) = (http.clone(), token.clone());
+            async move { http.get("/api/me", Some(&token)).await.map(drop) }
+        }
+    })
+    .await?;
+    report_http("me", &me);
+
+    let logins = load::run("login", plan, {
+        let http = http.clone();
+        move || {
+            let (http, body) = (http.clone(), login_body.clone());
+            async move { http.post_json("/api/login", body).await.map(drop) }
+        }
+    })
+    .await?;
+    report_http("login", &logins);
+
+    let hasher = server.app.services.hasher().clone();
+    let hash_plan = Plan {
+        concurrency: hasher.workers() * 4,
+        ..plan
+    };
+    let hashes = load::run("hash", hash_plan, move || {
+        let hasher = hasher.clone();
+        async move {
+            let secret = Secret::new("bench-hash-password");
+            hasher
+                .hash(&secret)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+    })
+    .await?;
+    println!("hash_rate {:.1} hash/s", hashes.rate());
+    println!("hash_errors {}", hashes.errors);
+
+    println!("me_vs_ceiling {:.3}", me.rate() / ceiling.rate());
+    println!("login_vs_hash_limit {:.3}", logins.rate() / hashes.rate());
+
+    drop(http);
+    server.stop().await;
+    Ok(())
+}
+
+/// Logs in once and returns the bearer token.
+async fn login(http: &Http, body: Bytes) -> Result<String, BoxError> {
+    let answer = http
+        .post_json("/api/login", body)
+        .await
+        .map_err(|e| format!("first login failed: {e}"))?;
+    let json: serde_json::Value = serde_json::from_slice(&answer)?;
+    let token = json["token"]
+        .as_str()
+        .ok_or_else(|| format!("login answer has no token: {json}"))?;
+    Ok(token.to_owned())
+}
+
+fn report_http(name: &str, outcome: &Outcome) {
+    println!("{name}_rps {:.1} req/s", outcome.rate());
+    println!("{name}_p50 {:.2} ms", outcome.quantile_ms(0.50));
+    println!("{name}_p99 {:.2} ms", outcome.quantile_ms(0.99));
+    println!("{name}_errors {}", outcome.errors);
+}
+
+/// `BENCH_SECONDS`: each figure's measured window.
+fn env_seconds() -> Result<Duration, BoxError> {
+    match env_value("BENCH_SECONDS")? {
+        None => Ok(Duration::from_secs(3)),
+        Some(s) => s
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n > 0.0 && *n <= 3600.0)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| format!("BENCH_SECONDS must be seconds in (0, 3600], not {s:?}").into()),
+    }
+}
+
+/// `BENCH_CONCURRENCY`: concurrent HTTP clients.
+fn env_concurrency() -> Result<usize, BoxError> {
+    match env_value("BENCH_CONCURRENCY")? {
+        None => Ok(32),
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| format!("BENCH_CONCURRENCY must be 1 to 10000, not {s:?}").into()),
+    }
+}
+
+fn env_value(name: &str) -> Result<Option<String>, BoxError> {
+    match std::env::var(name) {
+        Ok(s) => Ok(Some(s.trim().to_owned())),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(e) => Err(format!("{name}: {e}").into()),
+    }
+}

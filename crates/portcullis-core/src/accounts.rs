@@ -99,6 +99,7 @@ impl crate::Services {
         self.store
             .set_user_disabled(existing.id, banned, self.now())
             .await?;
+        self.principals.forget_user(existing.id);
         self.store
             .user(&tenant.id, user)
             .await?

@@ -1,5 +1,6 @@
 //! The handle every surface calls: the store, the clock and the password verifier together.
 
+use crate::auth::PrincipalCache;
 use crate::clock::Clock;
 use crate::password::PasswordHasher;
 use crate::store::Store;
@@ -11,6 +12,8 @@ pub struct Services {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) hasher: PasswordHasher,
+    /// Every service that revokes, bans or edits a user must call `forget_user` on it.
+    pub(crate) principals: Arc<PrincipalCache>,
 }
 
 impl Services {
@@ -19,7 +22,14 @@ impl Services {
             store,
             clock,
             hasher,
+            principals: Arc::default(),
         }
+    }
+
+    /// Remembers token lookups for `ttl` (zero turns it off); see [`PrincipalCache`].
+    pub fn with_principal_cache(mut self, ttl: time::Duration) -> Self {
+        self.principals = Arc::new(PrincipalCache::new(ttl));
+        self
     }
 
     pub fn now(&self) -> OffsetDateTime {

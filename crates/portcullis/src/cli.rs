@@ -72,7 +72,8 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
                         addr: config.listen,
                         source,
                     })?;
-            tracing::info!(addr = %config.listen, backend = ?app.store.backend(), "portcullis listening");
+            let addr = listener.local_addr().unwrap_or(config.listen);
+            tracing::info!(%addr, backend = ?app.store.backend(), "portcullis listening");
             crate::serve(listener, app.router(), shutdown_signal())
                 .await
                 .map_err(StartError::Serve)?;

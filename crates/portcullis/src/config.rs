@@ -24,6 +24,9 @@ pub struct Config {
     /// Password hashes computed at once; defaults to the number of cores.
     pub hash_workers: Option<usize>,
     pub max_body_bytes: usize,
+    /// How long a node may remember a bearer token's lookup. Unset: 10 s on SQLite (one node,
+    /// invalidated exactly), off on PostgreSQL (other nodes could revoke meanwhile).
+    pub auth_cache_seconds: Option<u64>,
     /// Log filter, e.g. `info` or `portcullis=debug,sqlx=warn`.
     pub log: String,
 }
@@ -40,6 +43,7 @@ impl Default for Config {
             bcrypt_cost: 10,
             hash_workers: None,
             max_body_bytes: 64 * 1024,
+            auth_cache_seconds: None,
             log: "info".to_owned(),
         }
     }
@@ -55,6 +59,7 @@ const KEYS: &[&str] = &[
     "bcrypt_cost",
     "hash_workers",
     "max_body_bytes",
+    "auth_cache_seconds",
     "log",
 ];
 
@@ -119,6 +124,9 @@ impl Config {
         }
         if self.hash_workers == Some(0) {
             return invalid("hash_workers", "must be at least 1");
+        }
+        if self.auth_cache_seconds.is_some_and(|s| s > 3600) {
+            return invalid("auth_cache_seconds", "must be at most 3600");
         }
         if self.max_body_bytes < 1024 {
             return invalid("max_body_bytes", "must be at least 1024");

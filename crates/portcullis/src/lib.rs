@@ -10,7 +10,7 @@ use axum::Router;
 use portcullis_core::password::{PasswordHasher, Policy};
 use portcullis_core::{Clock, Services, StoreError};
 use portcullis_http::{AppState, HttpSettings};
-use portcullis_store::{ConnectOptions, SqlStore};
+use portcullis_store::{Backend, ConnectOptions, SqlStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -64,11 +64,13 @@ impl App {
         let workers = config
             .hash_workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        let services = Services::new(
-            Arc::new(store.clone()),
-            clock,
-            PasswordHasher::new(policy, workers),
-        );
+        let cache_seconds = config.auth_cache_seconds.unwrap_or(match store.backend() {
+            Backend::Sqlite => 10,
+            Backend::Postgres => 0,
+        });
+        let hasher = PasswordHasher::new(policy, workers);
+        let services = Services::new(Arc::new(store.clone()), clock, hasher)
+            .with_principal_cache(time::Duration::seconds(cache_seconds as i64));
         services.ensure_defaults().await?;
         let state = AppState {
             services: services.clone(),

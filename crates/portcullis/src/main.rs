@@ -17,7 +17,11 @@ async fn main() -> ExitCode {
     };
     let filter: Targets = config.log.parse().unwrap_or_else(|_| Targets::new());
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
         .with(filter)
         .init();
     match run(cli.command, config).await {

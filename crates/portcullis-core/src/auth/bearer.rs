@@ -2,10 +2,11 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TenantId, TokenId};
-use crate::model::{TenantSettings, TokenKind, User};
+use crate::model::{TenantSettings, TokenKind, TokenLookup, User};
 use crate::rbac::Scopes;
 use crate::Services;
-use time::Duration;
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
 
 /// Activity timestamps are written at most this often per session, so that reads stay reads.
 pub const ACTIVITY_GRANULARITY: Duration = Duration::minutes(1);
@@ -38,15 +39,20 @@ impl Services {
     /// [`Error::Unauthenticated`], whatever the reason, so callers learn nothing from it.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
         let parsed = crate::tokens::parse(bearer).ok_or(Error::Unauthenticated)?;
-        let found = self
-            .store
-            .lookup_token(parsed.id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
+        let now = self.now();
+        let found = match self.principals.get(parsed.id, now) {
+            Some(found) => found,
+            None => {
+                let found = self.store.lookup_token(parsed.id).await?;
+                let found = Arc::new(found.ok_or(Error::Unauthenticated)?);
+                self.principals.put(Arc::clone(&found), now);
+                found
+            }
+        };
+        // Checked on every request, cached or not.
         if !crate::tokens::secret_matches(parsed.secret, &found.token.secret_hash) {
             return Err(Error::Unauthenticated);
         }
-        let now = self.now();
         let token = &found.token;
         let token_live = token.revoked_at.is_none() && token.expires_at.is_none_or(|at| at > now);
         let session_live = match (&token.session_id, &found.session) {
@@ -57,28 +63,38 @@ impl Services {
         if !token_live || !session_live || found.user.disabled {
             return Err(Error::Unauthenticated);
         }
-
-        match &found.session {
-            Some(session) if now - session.last_activity >= ACTIVITY_GRANULARITY => {
-                self.store.touch_session(&session.id, token.id, now).await?;
-            }
-            None if token
-                .last_used_at
-                .is_none_or(|at| now - at >= ACTIVITY_GRANULARITY) =>
-            {
-                self.store.touch_token(token.id, now).await?;
-            }
-            _ => {}
-        }
-
+        self.record_use(&found, now).await?;
         Ok(Principal {
             tenant_id: token.tenant_id.clone(),
             scopes: Scopes::new(token.scopes.clone()),
             token_id: token.id,
             token_kind: token.kind,
             session_id: token.session_id.clone(),
-            user: found.user,
-            settings: found.settings,
+            user: found.user.clone(),
+            settings: found.settings.clone(),
         })
+    }
+
+    /// Moves the session's `last_activity` (or a session-less token's `last_used_at`) forward,
+    /// at most once per [`ACTIVITY_GRANULARITY`].
+    async fn record_use(&self, found: &TokenLookup, now: OffsetDateTime) -> Result<()> {
+        let token = &found.token;
+        let stale = |at: OffsetDateTime| now - at >= ACTIVITY_GRANULARITY;
+        match &found.session {
+            Some(session) if stale(session.last_activity) => {
+                self.store.touch_session(&session.id, token.id, now).await?;
+            }
+            None if token.last_used_at.is_none_or(stale) => {
+                self.store.touch_token(token.id, now).await?;
+            }
+            _ => return Ok(()),
+        }
+        let mut fresh = found.clone();
+        fresh.token.last_used_at = Some(now);
+        if let Some(session) = fresh.session.as_mut() {
+            session.last_activity = now;
+        }
+        self.principals.put(Arc::new(fresh), now);
+        Ok(())
     }
 }

@@ -1,6 +1,9 @@
 //! Who may log in, and what a login creates. Every surface that accepts a password comes here.
 
 mod bearer;
+mod cache;
+
+pub use cache::PrincipalCache;
 
 pub use bearer::Principal;
 
@@ -141,6 +144,7 @@ impl Services {
                     .await?
             }
         }
+        self.principals.forget_user(principal.user.id);
         Ok(())
     }
 

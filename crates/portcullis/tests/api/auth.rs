@@ -80,6 +80,8 @@ async fn banned_users_cannot_log_in_and_lose_their_sessions() {
     each_backend!(|server| {
         let user = server.create_user("bad", "User").await;
         let token = server.login("bad").await;
+        // Warm any remembered lookup of the token: the ban must still take effect at once.
+        assert_eq!(server.get("/api/me", &token).await.0, 200);
         server
             .app
             .services
