@@ -38,7 +38,7 @@ async fn bench() -> Result<(), BoxError> {
         warmup: window.min(Duration::from_millis(500)),
         window,
     };
-    let server = Server::start().await?;
+    let server = Server::start(None).await?;
     let http = Http::new(server.addr);
     let login_body = Bytes::from(
         serde_json::json!({ "username": server::USERNAME, "password": server::PASSWORD })
@@ -56,19 +56,11 @@ async fn bench() -> Result<(), BoxError> {
     .await?;
     report_http("ceiling", &ceiling);
 
-    let token: Arc<str> = token.into();
-    let me = load::run("me", plan, {
-        let http = http.clone();
-        move || {
-            let (http, token) = (http.clone(), token.clone());
-            async move { http.get("/api/me", Some(&token)).await.map(drop) }
-        }
-    })
-    .await?;
-    report_http("me", &me);
+    let me = measure_me("me", plan, &http, token).await?;
 
     let logins = load::run("login", plan, {
         let http = http.clone();
+        let login_body = login_body.clone();
         move || {
             let (http, body) = (http.clone(), login_body.clone());
             async move { http.post_json("/api/login", body).await.map(drop) }
@@ -97,12 +89,45 @@ async fn bench() -> Result<(), BoxError> {
     println!("hash_rate {:.1} hash/s", hashes.rate());
     println!("hash_errors {}", hashes.errors);
 
+    // The same endpoint with the per-node token-lookup cache off (as on PostgreSQL by
+    // default): every request reads the database.
+    let uncached_server = Server::start(Some(0)).await?;
+    let uncached_http = Http::new(uncached_server.addr);
+    let uncached_token = login(&uncached_http, login_body.clone()).await?;
+    let uncached = measure_me("me_uncached", plan, &uncached_http, uncached_token).await?;
+    drop(uncached_http);
+    uncached_server.stop().await;
+
+    println!(
+        "me_uncached_vs_ceiling {:.3}",
+        uncached.rate() / ceiling.rate()
+    );
     println!("me_vs_ceiling {:.3}", me.rate() / ceiling.rate());
     println!("login_vs_hash_limit {:.3}", logins.rate() / hashes.rate());
 
     drop(http);
     server.stop().await;
     Ok(())
+}
+
+/// Loads `GET /api/me` with one token and reports it under `name`.
+async fn measure_me(
+    name: &str,
+    plan: Plan,
+    http: &Http,
+    token: String,
+) -> Result<Outcome, BoxError> {
+    let token: Arc<str> = token.into();
+    let outcome = load::run(name, plan, {
+        let http = http.clone();
+        move || {
+            let (http, token) = (http.clone(), token.clone());
+            async move { http.get("/api/me", Some(&token)).await.map(drop) }
+        }
+    })
+    .await?;
+    report_http(name, &outcome);
+    Ok(outcome)
 }
 
 /// Logs in once and returns the bearer token.

@@ -27,10 +27,12 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn start() -> Result<Self, BoxError> {
+    /// `auth_cache_seconds: None` keeps the production default.
+    pub async fn start(auth_cache_seconds: Option<u64>) -> Result<Self, BoxError> {
         let dir = tempfile::tempdir()?;
         let config = Config {
             data_dir: dir.path().to_path_buf(),
+            auth_cache_seconds,
             ..Config::default()
         };
         let app = App::build(&config, Arc::new(SystemClock)).await?;
