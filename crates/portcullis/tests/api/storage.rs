@@ -144,3 +144,67 @@ fn bcrypt_hash_with_cost(cost: u32) -> PasswordHash {
         hash: hash.hash.replacen("$2b$", "$2y$", 1),
     }
 }
+
+#[tokio::test]
+async fn seeding_is_complete_and_idempotent_across_restarts() {
+    each_backend!(|server| {
+        // A second node (or a restart) on the same database migrates and seeds again.
+        let config = portcullis::Config {
+            data_dir: server.data_dir.path().to_owned(),
+            database_url: Some(server.database_url.clone()),
+            bcrypt_cost: 4,
+            ..portcullis::Config::default()
+        };
+        let clock = std::sync::Arc::new(portcullis_core::SystemClock);
+        let again = portcullis::App::build(&config, clock)
+            .await
+            .expect("second start");
+        let tenant = again.services.default_tenant().await.unwrap();
+        assert_eq!(tenant.id, server.tenant.id, "one default tenant");
+
+        let db = server.inspect().await;
+        let count = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                sqlx::query(sql)
+                    .fetch_one(&db)
+                    .await
+                    .unwrap()
+                    .get::<i64, _>(0)
+            }
+        };
+        assert_eq!(count("SELECT COUNT(*) FROM tenants").await, 1);
+        assert_eq!(count("SELECT COUNT(*) FROM countries").await, 249);
+        assert_eq!(count("SELECT COUNT(*) FROM roles").await, 2);
+        assert_eq!(count("SELECT COUNT(*) FROM permissions").await, 7);
+        db.close().await;
+
+        use portcullis_core::store::RbacStore;
+        let store = &again.store;
+        let admin = store
+            .role_by_name(&tenant.id, "Admin")
+            .await
+            .unwrap()
+            .expect("Admin");
+        let user = store
+            .role_by_name(&tenant.id, "User")
+            .await
+            .unwrap()
+            .expect("User");
+        assert!(!admin.removable);
+        let granted: Vec<String> = store
+            .role_permissions(admin.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
+        let builtin: Vec<&str> = portcullis_core::rbac::BUILTIN_PERMISSIONS
+            .iter()
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(granted, builtin);
+        assert!(store.role_permissions(user.id).await.unwrap().is_empty());
+        again.store.close().await;
+    });
+}
