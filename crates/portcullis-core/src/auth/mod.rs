@@ -79,6 +79,8 @@ impl Services {
         };
         let activity = self.activity(tenant, Some(&user), &request.client, "Logged in.");
         let token_id = self.store.create_login(&session, &token, &activity).await?;
+        // The login moved `last_login`; remembered lookups of the user's other tokens are stale.
+        self.principals.forget_user(user.id);
         Ok(IssuedToken {
             bearer: secret.bearer(token_id),
             token_id,

@@ -101,3 +101,19 @@ async fn countries_are_complete_with_documented_fields() {
         assert_eq!(status, 401);
     });
 }
+
+#[tokio::test]
+async fn me_reflects_a_later_login_at_once() {
+    each_backend!(|server| {
+        server.create_user("twice", "User").await;
+        let first = server.login("twice").await;
+        let (_, before) = server.get("/api/me", &first).await;
+        server.clock.advance(time::Duration::seconds(5));
+        server.login("twice").await;
+        let (_, after) = server.get("/api/me", &first).await;
+        assert_ne!(
+            before["last_login"], after["last_login"],
+            "a remembered lookup went stale"
+        );
+    });
+}
