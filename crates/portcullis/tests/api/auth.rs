@@ -181,3 +181,28 @@ async fn malformed_and_forged_tokens_are_unauthorized() {
         assert_eq!(json(lowercase_scheme).await.0, 200);
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_logins_and_reads_all_succeed() {
+    each_backend!(|server| {
+        for i in 0..4 {
+            server.create_user(&format!("crowd{i}"), "User").await;
+        }
+        let server = &server;
+        let clients = (0..24).map(|i| async move {
+            let token = server.login(&format!("crowd{}", i % 4)).await;
+            let (status, me) = server.get("/api/me", &token).await;
+            assert_eq!(status, 200, "{me}");
+            server.clock.advance(Duration::seconds(61));
+            assert_eq!(server.get("/api/me", &token).await.0, 200);
+        });
+        futures_util::future::join_all(clients).await;
+        let db = server.inspect().await;
+        let sessions = sqlx::query("SELECT COUNT(*) FROM sessions")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(sqlx::Row::get::<i64, _>(&sessions, 0), 24);
+        db.close().await;
+    });
+}
