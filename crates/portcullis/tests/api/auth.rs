@@ -60,14 +60,8 @@ async fn wrong_password_and_unknown_user_are_invalid_credentials() {
             ("nobody", PASSWORD),
             ("' OR 1=1 --", "x' OR '1'='1"),
         ] {
-            let response = server
-                .request(Method::POST, "/api/login")
-                .json(&json!({ "username": username, "password": password }))
-                .send()
-                .await
-                .unwrap();
             assert_eq!(
-                json(response).await,
+                server.try_login(username, password).await,
                 (401, json!({ "error": "Invalid credentials." })),
                 "{username}"
             );
@@ -89,22 +83,10 @@ async fn banned_users_cannot_log_in_and_lose_their_sessions() {
             .await
             .unwrap();
 
-        let response = server
-            .request(Method::POST, "/api/login")
-            .json(&json!({ "username": "bad", "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap();
         let expected = json!({ "error": "Your account is banned by administrators." });
-        assert_eq!(json(response).await, (403, expected));
+        assert_eq!(server.try_login("bad", PASSWORD).await, (403, expected));
         // A wrong password does not reveal the ban.
-        let response = server
-            .request(Method::POST, "/api/login")
-            .json(&json!({ "username": "bad", "password": "wrong-password" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(json(response).await.0, 401);
+        assert_eq!(server.try_login("bad", "wrong-password").await.0, 401);
         assert_eq!(server.get("/api/me", &token).await.0, 401);
 
         server

@@ -137,14 +137,22 @@ impl TestServer {
             .expect("user created")
     }
 
+    /// `POST /api/login` with these credentials; the status and JSON body.
+    pub async fn try_login(&self, username: &str, password: &str) -> (u16, Value) {
+        let body = serde_json::json!({ "username": username, "password": password });
+        json(
+            self.request(Method::POST, "/api/login")
+                .json(&body)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// Logs in with the test password and returns the token.
     pub async fn login(&self, username: &str) -> String {
-        let response = self
-            .request(Method::POST, "/api/login")
-            .json(&serde_json::json!({ "username": username, "password": PASSWORD }))
-            .send()
-            .await
-            .expect("request");
-        let (status, body) = json(response).await;
+        let (status, body) = self.try_login(username, PASSWORD).await;
         assert_eq!(status, 200, "[{}] login failed: {body}", self.backend_name);
         body["token"].as_str().expect("token").to_owned()
     }
