@@ -96,14 +96,16 @@ impl crate::Services {
             .user(&tenant.id, user)
             .await?
             .ok_or(Error::NotFound)?;
+        let now = self.now();
         self.store
-            .set_user_disabled(existing.id, banned, self.now())
+            .set_user_disabled(existing.id, banned, now)
             .await?;
         self.principals.forget_user(existing.id);
-        self.store
-            .user(&tenant.id, user)
-            .await?
-            .ok_or(Error::NotFound)
+        Ok(User {
+            disabled: banned,
+            updated_at: now,
+            ..existing
+        })
     }
 
     pub async fn role(&self, user: &User) -> Result<Role> {
