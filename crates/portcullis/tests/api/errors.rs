@@ -83,39 +83,18 @@ async fn content_type_size_route_and_method_errors() {
             (413, json!({ "error": "The request body is too large." }))
         );
 
-        let (status, body) = json(
-            server
-                .request(Method::GET, "/api/nowhere")
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, body) = server.call(Method::GET, "/api/nowhere").await;
         assert_eq!(
             (status, body),
             (404, json!({ "error": "Resource not found." }))
         );
-        let (status, _) = json(server.request(Method::GET, "/").send().await.unwrap()).await;
+        let (status, _) = server.call(Method::GET, "/").await;
         assert_eq!(status, 404);
 
-        let (status, body) = json(
-            server
-                .request(Method::DELETE, "/api/login")
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, body) = server.call(Method::DELETE, "/api/login").await;
         assert_eq!(status, 405);
         assert!(body["error"].is_string());
-        let (status, _) = json(
-            server
-                .request(Method::GET, "/api/login")
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, _) = server.call(Method::GET, "/api/login").await;
         assert_eq!(status, 405);
     });
 }

@@ -162,6 +162,11 @@ impl TestServer {
         self.clock.now()
     }
 
+    /// A request with no credentials and no body; the status and JSON body.
+    pub async fn call(&self, method: Method, path: &str) -> (u16, Value) {
+        json(self.request(method, path).send().await.expect("request")).await
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
         json(
             self.request(Method::GET, path)
