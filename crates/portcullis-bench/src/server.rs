@@ -53,13 +53,19 @@ impl Server {
         let router = portcullis_http::with_layers(
             portcullis_http::routes(app.state.clone())
                 .route(CEILING_PATH, axum::routing::get(|| async { "ok" })),
+            app.state.clone(),
         );
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(portcullis::serve(listener, router, async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(portcullis::serve(
+            listener,
+            router,
+            app.serve_options.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Ok(Self {
             addr,
             app,

@@ -22,6 +22,9 @@ pub enum Error {
     /// Input that breaks a domain rule, as (field, message) pairs.
     #[error("invalid input")]
     Invalid(Vec<(String, String)>),
+    /// Too much work is already waiting (the password-hash queue is full); try again later.
+    #[error("overloaded; retry in {retry_after_seconds} s")]
+    Overloaded { retry_after_seconds: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod auth;
 pub mod clock;
 pub mod error;
+pub mod health;
 pub mod ids;
 pub mod model;
 pub mod password;

@@ -2,6 +2,7 @@
 
 use crate::auth::PrincipalCache;
 use crate::clock::Clock;
+use crate::health::Counters;
 use crate::password::PasswordHasher;
 use crate::store::Store;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ pub struct Services {
     pub(crate) hasher: PasswordHasher,
     /// Every service that revokes, bans or edits a user must call `forget_user` on it.
     pub(crate) principals: Arc<PrincipalCache>,
+    pub(crate) counters: Arc<Counters>,
 }
 
 impl Services {
@@ -23,6 +25,7 @@ impl Services {
             clock,
             hasher,
             principals: Arc::default(),
+            counters: Arc::default(),
         }
     }
 

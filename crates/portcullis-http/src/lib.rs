@@ -1,15 +1,27 @@
 //! Portcullis's HTTP surfaces. Each module translates one dialect into calls on the domain's
 //! [`Services`] and renders that dialect's JSON; none holds a business rule or a query.
+//!
+//! Every surface registers its routes through an `OpenApiRouter`, so a route cannot exist
+//! without its OpenAPI entry, and every route runs under the same layers ([`with_layers`]):
+//! request id and metrics, timeout, panic catching.
 
 pub mod api;
 mod client;
+pub mod metrics;
+pub mod observe;
+pub mod openapi;
+pub mod ops;
 
 pub use client::ClientAddr;
 
-use axum::response::Response;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
+use metrics::Metrics;
 use portcullis_core::Services;
 use std::sync::Arc;
+use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 
 /// What every handler can reach.
@@ -17,6 +29,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 pub struct AppState {
     pub services: Services,
     pub http: Arc<HttpSettings>,
+    /// `None` when metrics are turned off.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 #[derive(Debug, Clone)]
@@ -25,21 +39,43 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// The externally visible base URL, without a trailing slash; used to build links.
     pub public_url: String,
+    /// A request still unanswered after this long gets a 503 in its dialect's shape.
+    pub request_timeout: Duration,
+    /// Whether the main router serves `/metrics` (it does not when metrics are off or are
+    /// served on their own listener).
+    pub metrics_route: bool,
+}
+
+impl AppState {
+    pub fn new(services: Services, http: HttpSettings, metrics: bool) -> Self {
+        Self {
+            metrics: metrics.then(|| Arc::new(Metrics::new(services.clone()))),
+            services,
+            http: Arc::new(http),
+        }
+    }
 }
 
 /// The whole application: every surface's routes, wrapped in the common layers.
 pub fn router(state: AppState) -> Router {
-    with_layers(routes(state))
+    with_layers(routes(state.clone()), state)
 }
 
-/// Every surface's routes, without the common layers.
+/// Every surface's routes (and the operational ones), without the common layers.
 pub fn routes(state: AppState) -> Router {
-    api::routes().with_state(state)
+    let (routes, _documents) = openapi::surfaces(&state);
+    routes.with_state(state)
+}
+
+/// Only `/metrics`, for operators who expose metrics on another address (`metrics_listen`).
+pub fn metrics_router(state: AppState) -> Router {
+    let (routes, _) = ops::metrics_routes().split_for_parts();
+    with_layers(routes.with_state(state.clone()), state)
 }
 
 /// The layers every route runs under. Split out so the benchmark can measure a bare route
-/// behind exactly the same stack.
-pub fn with_layers(router: Router) -> Router {
+/// behind exactly the same stack. Applied per route, so the route template is known to them.
+pub fn with_layers(router: Router, state: AppState) -> Router {
     router
         .fallback(api::error::not_found)
         .method_not_allowed_fallback(api::error::method_not_allowed)
@@ -50,4 +86,22 @@ pub fn with_layers(router: Router) -> Router {
                 api::error::internal_error()
             },
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(state, observe::observe))
+}
+
+/// Answers 503 in the error shape when the rest of the stack takes longer than allowed; the
+/// handler's work is dropped with it.
+async fn request_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.http.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(?limit, "request timed out");
+            api::error::ApiError::TimedOut.into_response()
+        }
+    }
 }

@@ -8,6 +8,7 @@
 mod activity;
 mod countries;
 mod error;
+mod health;
 mod migrations;
 mod pool;
 mod rbac;

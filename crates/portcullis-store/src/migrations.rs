@@ -1,5 +1,5 @@
 use crate::error::{store_error, Result};
-use crate::pool::{on_pool, Pool};
+use crate::pool::{on_pool, Backends};
 use crate::SqlStore;
 use portcullis_core::StoreError;
 use sqlx::error::BoxDynError;
@@ -48,16 +48,37 @@ impl SqlStore {
     /// Applies pending migrations. On PostgreSQL, sqlx holds an advisory lock meanwhile, so
     /// many nodes may start at once.
     pub async fn migrate(&self) -> Result<()> {
-        let source = match self.pool {
-            Pool::Sqlite(_) => SQLITE,
-            Pool::Postgres(_) => POSTGRES,
-        };
-        let migrator = Migrator::new(EmbeddedSource(source))
+        let migrator = Migrator::new(EmbeddedSource(self.embedded()))
             .await
             .map_err(|e| StoreError::Other(format!("migrations: {e}")))?;
         on_pool!(&self.pool, pool => migrator.run(pool).await).map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(inner) => store_error(inner),
             other => StoreError::Other(format!("migrations: {other}")),
         })
+    }
+}
+
+impl SqlStore {
+    fn embedded(&self) -> Embedded {
+        match self.pool.backends {
+            Backends::Sqlite(_) => SQLITE,
+            Backends::Postgres(_) => POSTGRES,
+        }
+    }
+
+    /// Versions this binary carries that the database has not applied successfully.
+    pub(crate) async fn unapplied_migrations(&self) -> Result<Vec<i64>> {
+        let applied: Vec<i64> = on_pool!(&self.pool, pool => {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(pool)
+                .await
+        })
+        .map_err(store_error)?;
+        Ok(self
+            .embedded()
+            .iter()
+            .map(|(version, _, _)| *version)
+            .filter(|version| !applied.contains(version))
+            .collect())
     }
 }

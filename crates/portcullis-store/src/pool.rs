@@ -1,10 +1,13 @@
 use crate::error::store_error;
+use portcullis_core::store::PoolStats;
 use portcullis_core::StoreError;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,23 +36,41 @@ impl ConnectOptions {
 }
 
 #[derive(Clone, Debug)]
-pub(crate) enum Pool {
+pub(crate) enum Backends {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// The open pool, and how many store operations are using or waiting for it.
+#[derive(Clone, Debug)]
+pub(crate) struct Pool {
+    pub(crate) backends: Backends,
+    max_connections: u32,
+    in_flight: Arc<AtomicUsize>,
 }
 
 /// Runs the same body against whichever backend is open. The body is compiled once per
 /// backend, so a query that one of them rejects fails that backend's tests, not the build.
 /// It runs in its own async block, so `?` inside it yields the body's `sqlx::Error`.
 macro_rules! on_pool {
-    ($pool:expr, $conn:ident => $body:expr) => {
-        match $pool {
-            $crate::pool::Pool::Sqlite($conn) => async { $body }.await,
-            $crate::pool::Pool::Postgres($conn) => async { $body }.await,
+    ($pool:expr, $conn:ident => $body:expr) => {{
+        let _operation = $pool.operation();
+        match &$pool.backends {
+            $crate::pool::Backends::Sqlite($conn) => async { $body }.await,
+            $crate::pool::Backends::Postgres($conn) => async { $body }.await,
         }
-    };
+    }};
 }
 pub(crate) use on_pool;
+
+/// One store operation in flight; counted while it lives.
+pub(crate) struct Operation(Arc<AtomicUsize>);
+
+impl Drop for Operation {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 impl Pool {
     pub async fn connect(options: &ConnectOptions) -> Result<Self, StoreError> {
@@ -69,7 +90,7 @@ impl Pool {
                     .connect_with(connect)
                     .await
                     .map_err(store_error)?;
-                Ok(Self::Sqlite(pool))
+                Ok(Self::new(Backends::Sqlite(pool), options))
             }
             Some(Backend::Postgres) => {
                 let pool = PgPoolOptions::new()
@@ -78,7 +99,7 @@ impl Pool {
                     .connect(&options.url)
                     .await
                     .map_err(store_error)?;
-                Ok(Self::Postgres(pool))
+                Ok(Self::new(Backends::Postgres(pool), options))
             }
             None => Err(StoreError::Unavailable(
                 "database URL must start with sqlite: or postgres://".to_owned(),
@@ -86,14 +107,46 @@ impl Pool {
         }
     }
 
+    fn new(backends: Backends, options: &ConnectOptions) -> Self {
+        Self {
+            backends,
+            max_connections: options.max_connections,
+            in_flight: Arc::default(),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
-        match self {
-            Self::Sqlite(_) => Backend::Sqlite,
-            Self::Postgres(_) => Backend::Postgres,
+        match self.backends {
+            Backends::Sqlite(_) => Backend::Sqlite,
+            Backends::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub(crate) fn operation(&self) -> Operation {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        Operation(Arc::clone(&self.in_flight))
+    }
+
+    pub fn stats(&self) -> PoolStats {
+        let (open, idle) = match &self.backends {
+            Backends::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Backends::Postgres(pool) => (pool.size(), pool.num_idle()),
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        let in_use = open.saturating_sub(idle) as usize;
+        let in_flight = self.in_flight.load(Ordering::Relaxed);
+        PoolStats {
+            max: self.max_connections,
+            open,
+            idle,
+            waiting: u32::try_from(in_flight.saturating_sub(in_use)).unwrap_or(u32::MAX),
         }
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        match &self.backends {
+            Backends::Sqlite(pool) => pool.close().await,
+            Backends::Postgres(pool) => pool.close().await,
+        }
     }
 }

@@ -65,19 +65,26 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
                 config.listen = listen;
             }
             let app = App::build(&config, Arc::new(SystemClock)).await?;
-            let listener =
-                tokio::net::TcpListener::bind(config.listen)
-                    .await
-                    .map_err(|source| StartError::Listen {
-                        addr: config.listen,
-                        source,
-                    })?;
+            let listener = bind(config.listen).await?;
+            let metrics_listener = match config.metrics_listen {
+                Some(addr) => Some(bind(addr).await?),
+                None => None,
+            };
             let addr = listener.local_addr().unwrap_or(config.listen);
-            tracing::info!(%addr, backend = ?app.store.backend(), "portcullis listening");
-            crate::serve(listener, app.router(), shutdown_signal())
+            let metrics_addr = metrics_listener
+                .as_ref()
+                .and_then(|l| l.local_addr().ok())
+                .map(|addr| addr.to_string());
+            tracing::info!(
+                %addr,
+                metrics = metrics_addr.as_deref().unwrap_or("same listener"),
+                backend = ?app.store.backend(),
+                "portcullis listening",
+            );
+            app.serve(listener, metrics_listener, shutdown_signal())
                 .await
                 .map_err(StartError::Serve)?;
-            app.store.close().await;
+            tracing::info!("stopped");
         }
         Command::Migrate => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;
@@ -109,6 +116,12 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
         }
     }
     Ok(())
+}
+
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })
 }
 
 /// Spells out validation problems for a terminal.
@@ -143,5 +156,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
+    tracing::info!("shutting down: no new connections; finishing requests in flight");
 }

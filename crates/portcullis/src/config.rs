@@ -5,6 +5,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -29,6 +30,23 @@ pub struct Config {
     pub auth_cache_seconds: Option<u64>,
     /// Log filter, e.g. `info` or `portcullis=debug,sqlx=warn`.
     pub log: String,
+    /// `text` (human-readable) or `json` (one JSON object per line).
+    pub log_format: String,
+    /// Serve Prometheus metrics at `/metrics` and count requests.
+    pub metrics: bool,
+    /// Serve `/metrics` on this address only, instead of on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
+    /// A request unanswered after this long gets a 503.
+    pub request_timeout_seconds: u64,
+    /// A client must send a request's headers within this long; also the keep-alive idle time.
+    pub header_read_timeout_seconds: u64,
+    /// Connections open at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// On SIGTERM or SIGINT, in-flight requests get this long to finish.
+    pub shutdown_grace_seconds: u64,
+    /// Password hashes allowed to wait for a worker before logins are refused with 503.
+    /// Unset: as many as the workers get through in 3 seconds, measured at startup.
+    pub hash_queue_max: Option<usize>,
 }
 
 impl Default for Config {
@@ -45,6 +63,14 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             auth_cache_seconds: None,
             log: "info".to_owned(),
+            log_format: "text".to_owned(),
+            metrics: true,
+            metrics_listen: None,
+            request_timeout_seconds: 30,
+            header_read_timeout_seconds: 10,
+            max_connections: 1024,
+            shutdown_grace_seconds: 10,
+            hash_queue_max: None,
         }
     }
 }
@@ -61,6 +87,14 @@ const KEYS: &[&str] = &[
     "max_body_bytes",
     "auth_cache_seconds",
     "log",
+    "log_format",
+    "metrics",
+    "metrics_listen",
+    "request_timeout_seconds",
+    "header_read_timeout_seconds",
+    "max_connections",
+    "shutdown_grace_seconds",
+    "hash_queue_max",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +165,33 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return invalid("max_body_bytes", "must be at least 1024");
         }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return invalid("log_format", "must be `text` or `json`");
+        }
+        if !(1..=3600).contains(&self.request_timeout_seconds) {
+            return invalid("request_timeout_seconds", "must be between 1 and 3600");
+        }
+        if !(1..=3600).contains(&self.header_read_timeout_seconds) {
+            return invalid("header_read_timeout_seconds", "must be between 1 and 3600");
+        }
+        if self.shutdown_grace_seconds > 3600 {
+            return invalid("shutdown_grace_seconds", "must be at most 3600");
+        }
+        if self.max_connections == 0 {
+            return invalid("max_connections", "must be at least 1");
+        }
+        if self.hash_queue_max == Some(0) {
+            return invalid("hash_queue_max", "must be at least 1");
+        }
+        if self.metrics_listen.is_some() && !self.metrics {
+            return invalid("metrics_listen", "needs `metrics = true`");
+        }
+        if self.metrics_listen == Some(self.listen) {
+            return invalid(
+                "metrics_listen",
+                "must differ from `listen` (leave it unset to serve metrics there)",
+            );
+        }
         if self
             .log
             .parse::<tracing_subscriber::filter::Targets>()
@@ -148,6 +209,14 @@ impl Config {
                 self.data_dir.join("portcullis.db").display()
             )
         })
+    }
+
+    pub fn serve_options(&self) -> crate::server::ServeOptions {
+        crate::server::ServeOptions {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds),
+            max_connections: self.max_connections,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_seconds),
+        }
     }
 
     pub fn public_url(&self) -> String {

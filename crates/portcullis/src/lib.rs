@@ -3,23 +3,34 @@
 
 pub mod cli;
 pub mod config;
+pub mod logging;
+pub mod server;
 
 pub use config::Config;
+pub use server::{serve, ServeOptions};
 
 use axum::Router;
 use portcullis_core::password::{PasswordHasher, Policy};
 use portcullis_core::{Clock, Services, StoreError};
 use portcullis_http::{AppState, HttpSettings};
 use portcullis_store::{Backend, ConnectOptions, SqlStore};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
+/// How much queued password-hashing work, in seconds, a node accepts before it refuses
+/// logins (unless `hash_queue_max` says otherwise).
+const HASH_QUEUE_SECONDS: f64 = 3.0;
+
 /// A built application: its services and router, over an open, migrated, seeded store.
+#[derive(Clone)]
 pub struct App {
     pub services: Services,
     pub store: SqlStore,
     pub state: AppState,
+    pub serve_options: ServeOptions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,39 +79,65 @@ impl App {
             Backend::Sqlite => 10,
             Backend::Postgres => 0,
         });
-        let hasher = PasswordHasher::new(policy, workers);
+        let mut hasher = PasswordHasher::new(policy, workers);
+        if let Some(queue_max) = config.hash_queue_max {
+            hasher = hasher.with_queue_max(queue_max);
+        }
+        hasher.calibrate(HASH_QUEUE_SECONDS).await?;
         let services = Services::new(Arc::new(store.clone()), clock, hasher)
             .with_principal_cache(time::Duration::seconds(cache_seconds as i64));
         services.ensure_defaults().await?;
-        let state = AppState {
-            services: services.clone(),
-            http: Arc::new(HttpSettings {
-                max_body_bytes: config.max_body_bytes,
-                public_url: config.public_url(),
-            }),
+        let http = HttpSettings {
+            max_body_bytes: config.max_body_bytes,
+            public_url: config.public_url(),
+            request_timeout: Duration::from_secs(config.request_timeout_seconds),
+            metrics_route: config.metrics_listen.is_none(),
         };
         Ok(Self {
+            state: AppState::new(services.clone(), http, config.metrics),
             services,
             store,
-            state,
+            serve_options: config.serve_options(),
         })
     }
 
     pub fn router(&self) -> Router {
         portcullis_http::router(self.state.clone())
     }
-}
 
-/// Serves `router` on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    /// Serves the app on `listener` (and `/metrics` alone on `metrics_listener`, when given)
+    /// until `shutdown` completes; then lets in-flight requests finish within the grace
+    /// period and closes the database pool.
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        metrics_listener: Option<TcpListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let stopped = move || {
+            let mut stopping = stopping.clone();
+            async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            }
+        };
+        let options = &self.serve_options;
+        let main = serve(listener, self.router(), options.clone(), stopped());
+        let metrics = async {
+            match metrics_listener {
+                Some(listener) => {
+                    let router = portcullis_http::metrics_router(self.state.clone());
+                    serve(listener, router, options.clone(), stopped()).await
+                }
+                None => Ok(()),
+            }
+        };
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let ((), main, metrics) = tokio::join!(signal, main, metrics);
+        self.store.close().await;
+        main.and(metrics)
+    }
 }

@@ -2,8 +2,6 @@ use clap::Parser;
 use portcullis::cli::{run, Cli};
 use portcullis::Config;
 use std::process::ExitCode;
-use tracing_subscriber::filter::Targets;
-use tracing_subscriber::prelude::*;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -15,15 +13,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let filter: Targets = config.log.parse().unwrap_or_else(|_| Targets::new());
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
-        )
-        .with(filter)
-        .init();
+    portcullis::logging::init(&config);
     match run(cli.command, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

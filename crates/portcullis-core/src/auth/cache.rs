@@ -9,6 +9,7 @@
 use crate::ids::{TokenId, UserId};
 use crate::model::TokenLookup;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 
@@ -19,13 +20,30 @@ const CAPACITY: usize = 50_000;
 pub struct PrincipalCache {
     ttl: Duration,
     entries: Mutex<HashMap<TokenId, (Arc<TokenLookup>, OffsetDateTime)>>,
+    hits: AtomicU64,
+    /// Lookups that had to read the database, including every lookup while the cache is off.
+    misses: AtomicU64,
+}
+
+/// Lookups served from memory and from the database since start, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
 }
 
 impl PrincipalCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
-            entries: Mutex::default(),
+            ..Self::default()
+        }
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
         }
     }
 
@@ -34,6 +52,17 @@ impl PrincipalCache {
     }
 
     pub fn get(&self, id: TokenId, now: OffsetDateTime) -> Option<Arc<TokenLookup>> {
+        let found = self.find(id, now);
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    fn find(&self, id: TokenId, now: OffsetDateTime) -> Option<Arc<TokenLookup>> {
         if !self.enabled() {
             return None;
         }

@@ -3,7 +3,7 @@
 mod bearer;
 mod cache;
 
-pub use cache::PrincipalCache;
+pub use cache::{CacheStats, PrincipalCache};
 
 pub use bearer::Principal;
 
@@ -40,9 +40,10 @@ impl Services {
     /// Checks the password and, when it is right and the account may log in, opens a session
     /// with a token that carries every scope of its user.
     pub async fn login(&self, tenant: &Tenant, request: LoginRequest) -> Result<IssuedToken> {
-        let user = self
+        let checked = self
             .check_password(tenant, &request.login, &request.password, &request.client)
-            .await?;
+            .await;
+        let user = self.counters.count_refused_login(checked)?;
         let now = self.now();
         let agent = request
             .client
@@ -81,6 +82,7 @@ impl Services {
         let token_id = self.store.create_login(&session, &token, &activity).await?;
         // The login moved `last_login`; remembered lookups of the user's other tokens are stale.
         self.principals.forget_user(user.id);
+        self.counters.count_login();
         Ok(IssuedToken {
             bearer: secret.bearer(token_id),
             token_id,

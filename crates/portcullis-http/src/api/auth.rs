@@ -3,19 +3,36 @@
 use super::error::{ApiError, ApiResult, FieldErrors};
 use super::extract::{Auth, HostTenant};
 use super::input::Input;
+use super::schema::{ErrorJson, LoginBody, SuccessJson, TokenJson};
 use crate::{AppState, ClientAddr};
 use axum::extract::State;
 use axum::Json;
 use portcullis_core::auth::LoginRequest;
 use portcullis_core::Secret;
-use serde_json::{json, Value};
 
+/// Logs in with a username or email and a password, opening a session.
+#[utoipa::path(
+    post,
+    path = "/api/login",
+    tag = "auth",
+    request_body(content(
+        (LoginBody = "application/json"),
+        (LoginBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "A new session's token", body = TokenJson),
+        (status = 401, description = "`Invalid credentials.`", body = ErrorJson),
+        (status = 403, description = "The account is banned", body = ErrorJson),
+        (status = 422, description = "Missing or mistyped fields", body = FieldErrors),
+        (status = 503, description = "Too many logins at once, or the database is unavailable; see `Retry-After`", body = ErrorJson),
+    ),
+)]
 pub async fn login(
     State(state): State<AppState>,
     HostTenant(tenant): HostTenant,
     ClientAddr(client): ClientAddr,
     input: Input,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TokenJson>> {
     let mut errors = FieldErrors::default();
     let username = input.required_string("username", &mut errors);
     let password = input.required_secret("password", &mut errors);
@@ -35,14 +52,27 @@ pub async fn login(
             },
         )
         .await?;
-    Ok(Json(json!({ "token": issued.bearer.expose() })))
+    Ok(Json(TokenJson {
+        token: issued.bearer.expose().to_owned(),
+    }))
 }
 
+/// Ends the token's session and revokes every token it issued.
+#[utoipa::path(
+    post,
+    path = "/api/logout",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Logged out", body = SuccessJson),
+        (status = 401, description = "No valid token", body = ErrorJson),
+    ),
+)]
 pub async fn logout(
     State(state): State<AppState>,
     Auth(principal): Auth,
     ClientAddr(client): ClientAddr,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SuccessJson>> {
     state.services.logout(&principal, &client).await?;
-    Ok(Json(json!({ "success": true })))
+    Ok(Json(SuccessJson { success: true }))
 }

@@ -1,11 +1,11 @@
 //! The account API's error shape: `{"error": "..."}`, or `{field: [messages]}` for 422.
 
+use super::schema::ErrorJson;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use portcullis_core::Error;
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::json;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -20,6 +20,12 @@ pub enum ApiError {
     PayloadTooLarge,
     UnsupportedMediaType,
     Unavailable,
+    /// The password-hash queue is full; the client should retry after this many seconds.
+    Overloaded {
+        retry_after_seconds: u64,
+    },
+    /// The request ran past `request_timeout_seconds`.
+    TimedOut,
     Internal,
 }
 
@@ -28,6 +34,24 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// `{field: [messages]}` with fields in the order they were reported.
 #[derive(Debug, Default)]
 pub struct FieldErrors(Vec<(String, Vec<String>)>);
+
+impl utoipa::PartialSchema for FieldErrors {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .description(Some("Each invalid field with its messages."))
+            .additional_properties(Some(
+                ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FieldErrors {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ValidationErrors".into()
+    }
+}
 
 impl FieldErrors {
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
@@ -75,6 +99,11 @@ impl From<Error> for ApiError {
                 }
                 Self::Validation(fields)
             }
+            Error::Overloaded {
+                retry_after_seconds,
+            } => Self::Overloaded {
+                retry_after_seconds,
+            },
             Error::Store(portcullis_core::StoreError::Unavailable(detail)) => {
                 tracing::error!(%detail, "database unavailable");
                 Self::Unavailable
@@ -87,8 +116,8 @@ impl From<Error> for ApiError {
     }
 }
 
-fn message(status: StatusCode, text: &str) -> Response {
-    (status, Json(json!({ "error": text }))).into_response()
+fn message(status: StatusCode, error: &'static str) -> Response {
+    (status, Json(ErrorJson { error })).into_response()
 }
 
 impl IntoResponse for ApiError {
@@ -114,19 +143,26 @@ impl IntoResponse for ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "The request body must be JSON (Content-Type: application/json).",
             ),
-            Self::Unavailable => {
-                let mut response = message(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Service temporarily unavailable.",
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-                response
-            }
+            Self::Unavailable => unavailable("Service temporarily unavailable.", 5),
+            Self::Overloaded {
+                retry_after_seconds,
+            } => unavailable(
+                "Too many logins at once; try again shortly.",
+                retry_after_seconds,
+            ),
+            Self::TimedOut => unavailable("The request took too long.", 5),
             Self::Internal => internal_error(),
         }
     }
+}
+
+/// 503 with `Retry-After`.
+fn unavailable(text: &'static str, retry_after_seconds: u64) -> Response {
+    let mut response = message(StatusCode::SERVICE_UNAVAILABLE, text);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+    response
 }
 
 pub async fn not_found() -> ApiError {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use time::macros::format_description;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 pub fn timestamp(at: OffsetDateTime) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
@@ -18,7 +19,8 @@ fn opt_timestamp(at: Option<OffsetDateTime>) -> Option<String> {
     at.map(timestamp)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserJson {
     pub id: i64,
     pub first_name: Option<String>,
@@ -30,18 +32,24 @@ pub struct UserJson {
     pub address: Option<String>,
     pub country_id: Option<i64>,
     pub role_id: i64,
+    #[schema(example = "Active")]
     pub status: &'static str,
+    /// `YYYY-MM-DD`.
     pub birthday: Option<String>,
     pub last_login: Option<String>,
     pub two_factor_country_code: Option<i64>,
     pub two_factor_phone: Option<String>,
+    #[schema(value_type = Option<Object>)]
     pub two_factor_options: Option<Value>,
+    #[schema(example = "2026-11-24 09:30:00")]
     pub created_at: String,
     pub updated_at: String,
+    /// With `include=role`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<RoleJson>,
-    /// Included on request; `null` when the user has no country.
+    /// With `include=country`; `null` when the user has no country.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<CountryJson>)]
     pub country: Option<Option<CountryJson>>,
 }
 
@@ -73,7 +81,8 @@ impl UserJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Role)]
 pub struct RoleJson {
     pub id: i64,
     pub name: String,
@@ -98,18 +107,51 @@ impl From<Role> for RoleJson {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Country)]
 pub struct CountryJson {
-    #[serde(flatten)]
-    pub country: Country,
+    pub id: i64,
+    pub name: String,
+    pub full_name: Option<String>,
+    pub capital: Option<String>,
+    pub citizenship: Option<String>,
+    pub country_code: i64,
+    pub currency: Option<String>,
+    pub currency_code: Option<String>,
+    pub currency_sub_unit: Option<String>,
+    pub currency_symbol: Option<String>,
+    pub iso_3166_2: String,
+    pub iso_3166_3: String,
+    pub region_code: Option<i64>,
+    pub sub_region_code: Option<i64>,
+    pub eea: bool,
+    pub calling_code: Option<i64>,
+    /// A URL of the country's flag image.
     pub flag: String,
 }
 
 impl CountryJson {
     /// `public_url` is the server's base URL; flags are served under it.
     pub fn new(country: Country, public_url: &str) -> Self {
-        let flag = format!("{public_url}/flags/{}.png", country.iso_3166_2);
-        Self { country, flag }
+        Self {
+            flag: format!("{public_url}/flags/{}.png", country.iso_3166_2),
+            id: country.id,
+            name: country.name,
+            full_name: country.full_name,
+            capital: country.capital,
+            citizenship: country.citizenship,
+            country_code: country.country_code,
+            currency: country.currency,
+            currency_code: country.currency_code,
+            currency_sub_unit: country.currency_sub_unit,
+            currency_symbol: country.currency_symbol,
+            iso_3166_2: country.iso_3166_2,
+            iso_3166_3: country.iso_3166_3,
+            region_code: country.region_code,
+            sub_region_code: country.sub_region_code,
+            eea: country.eea,
+            calling_code: country.calling_code,
+        }
     }
 }
 

@@ -3,17 +3,33 @@
 use super::error::{ApiError, ApiResult};
 use super::extract::Auth;
 use super::json::{includes, CountryJson, UserJson};
+use super::schema::ErrorJson;
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::Json;
 use portcullis_core::rbac::scopes;
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IncludeQuery {
+    /// Relations to embed, comma-separated: `role`, `country`.
     include: Option<String>,
 }
 
+/// The user the token belongs to.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "profile",
+    security(("bearer" = [])),
+    params(IncludeQuery),
+    responses(
+        (status = 200, description = "The current user", body = UserJson),
+        (status = 401, description = "No valid token", body = ErrorJson),
+        (status = 403, description = "The token lacks the `view-profile` scope", body = ErrorJson),
+    ),
+)]
 pub async fn show(
     State(state): State<AppState>,
     Auth(principal): Auth,
@@ -44,6 +60,17 @@ pub async fn show(
     Ok(Json(user))
 }
 
+/// Every ISO 3166-1 country.
+#[utoipa::path(
+    get,
+    path = "/api/countries",
+    tag = "reference",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "All countries", body = Vec<CountryJson>),
+        (status = 401, description = "No valid token", body = ErrorJson),
+    ),
+)]
 pub async fn countries(
     State(state): State<AppState>,
     Auth(_): Auth,

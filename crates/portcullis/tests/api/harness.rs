@@ -76,13 +76,14 @@ impl TestServer {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
-        let router = app.router();
+        let serving = app.clone();
         tokio::spawn(async move {
-            portcullis::serve(listener, router, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server runs");
+            serving
+                .serve(listener, None, async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("server runs");
         });
         Self {
             base,

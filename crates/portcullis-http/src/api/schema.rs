@@ -1,0 +1,39 @@
+//! Shapes that exist in the account API only as JSON, named for the OpenAPI document. Request
+//! bodies are read field by field (see `input.rs`) so that each field gets the original's own
+//! message; these structs describe them for clients.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error but validation: `{"error": "..."}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorJson {
+    #[schema(example = "Unauthorized.")]
+    pub error: &'static str,
+}
+
+/// `POST /api/login`, as JSON or as a form.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the body; the handler reads it field by field
+pub struct LoginBody {
+    /// A username or an email address.
+    pub username: String,
+    pub password: String,
+    /// Names the session, e.g. the client's device.
+    pub device_name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenJson {
+    /// `<id>|<secret>`: send it as `Authorization: Bearer <token>`.
+    #[schema(example = "1|8RbvD6b4rHqkXW3zyXo2W3y0zAqSUd4Q1yEbQhTe")]
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SuccessJson {
+    pub success: bool,
+}
+
+/// The component name of [`ErrorJson`] in the document.
+pub const ERROR_SCHEMA: &str = "ErrorJson";

@@ -1,0 +1,107 @@
+//! One OpenAPI 3.1 document per surface, built from the same `OpenApiRouter`s that route the
+//! requests, so a route cannot be served without being documented.
+
+use crate::AppState;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
+use bytes::Bytes;
+use std::sync::Arc;
+use utoipa::openapi::{OpenApi, Ref, RefOr};
+
+/// Every surface's document, serialized once.
+pub struct Documents {
+    pub api: Document,
+    pub ops: Document,
+}
+
+pub struct Document {
+    pub openapi: OpenApi,
+    json: Bytes,
+}
+
+impl Document {
+    fn new(mut openapi: OpenApi, public_url: &str) -> Self {
+        openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
+        openapi.servers = Some(vec![utoipa::openapi::Server::new(public_url)]);
+        let json = openapi.to_json().unwrap_or_default().into();
+        Self { openapi, json }
+    }
+
+    pub fn response(&self) -> Response {
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            self.json.clone(),
+        )
+            .into_response()
+    }
+}
+
+/// Every surface's routes merged, with the documents they produced. The documents are also
+/// served by the operational routes (which is why they are built here, before any state).
+pub fn surfaces(state: &AppState) -> (Router<AppState>, Arc<Documents>) {
+    let (api_routes, mut api) = crate::api::routes().split_for_parts();
+    add_common_errors(&mut api, crate::api::schema::ERROR_SCHEMA);
+    let with_metrics = state.http.metrics_route && state.metrics.is_some();
+    let (ops_routes, ops) = crate::ops::routes(with_metrics).split_for_parts();
+    let public_url = &state.http.public_url;
+    let documents = Arc::new(Documents {
+        api: Document::new(api, public_url),
+        ops: Document::new(ops, public_url),
+    });
+    let router = api_routes.merge(ops_routes.layer(Extension(Arc::clone(&documents))));
+    (router, documents)
+}
+
+/// What the common layers can answer on any operation of a surface (in its error shape,
+/// `error_schema`), added to each operation that does not describe it already: 500 and 503
+/// everywhere; 400, 413 and 415 where there is a body.
+fn add_common_errors(openapi: &mut OpenApi, error_schema: &str) {
+    let error = |description: &str| -> RefOr<utoipa::openapi::Response> {
+        utoipa::openapi::ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(error_schema)))
+                    .build(),
+            )
+            .build()
+            .into()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let mut statuses = vec![
+                ("500", "Internal server error"),
+                (
+                    "503",
+                    "The database is unavailable or the request took too long; see `Retry-After`",
+                ),
+            ];
+            if operation.request_body.is_some() {
+                statuses.extend([
+                    (
+                        "400",
+                        "The body is not valid JSON, a JSON object, or a form",
+                    ),
+                    ("413", "The body is larger than `max_body_bytes`"),
+                    ("415", "The body is neither JSON nor a form"),
+                ]);
+            }
+            for (status, description) in statuses {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error(description));
+            }
+        }
+    }
+}
