@@ -64,7 +64,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         "request",
         id = %id,
         method = %method,
-        route = route.as_str(),
+        route = %route.as_str(),
     );
     request.extensions_mut().insert(id.clone());
     let mut response = next.run(request).instrument(span.clone()).await;

@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 pub const PASSWORD: &str = "correct-horse-battery";
 
@@ -38,12 +39,22 @@ pub struct TestServer {
     pub backend_name: &'static str,
     pub database_url: String,
     pub data_dir: TempDir,
+    /// Where `/metrics` is served when the test asked for its own listener.
+    pub metrics_base: Option<String>,
+    pub addr: std::net::SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
+    serving: Option<JoinHandle<std::io::Result<()>>>,
     pg_cleanup: Option<(String, String)>,
 }
 
 impl TestServer {
     pub async fn start(backend: &Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts with the test defaults changed by `configure`. A `metrics_listen` set there is
+    /// replaced by an ephemeral port on 127.0.0.1.
+    pub async fn start_with(backend: &Backend, configure: impl FnOnce(&mut Config)) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let (database_url, pg_cleanup, backend_name) = match backend {
             Backend::Sqlite => (
@@ -56,7 +67,7 @@ impl TestServer {
                 (url, Some((admin_url.clone(), name)), "postgres")
             }
         };
-        let config = Config {
+        let mut config = Config {
             data_dir: data_dir.path().to_owned(),
             database_url: Some(database_url.clone()),
             database_max_connections: 4,
@@ -66,6 +77,7 @@ impl TestServer {
             public_url: Some("http://portcullis.test".to_owned()),
             ..Config::default()
         };
+        configure(&mut config);
         let clock = Arc::new(ManualClock::starting_now());
         let app = App::build(&config, clock.clone())
             .await
@@ -74,16 +86,27 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let addr = listener.local_addr().expect("addr");
+        let base = format!("http://{addr}");
+        let metrics_listener = match config.metrics_listen {
+            Some(_) => Some(
+                tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind"),
+            ),
+            None => None,
+        };
+        let metrics_base = metrics_listener
+            .as_ref()
+            .map(|l| format!("http://{}", l.local_addr().expect("addr")));
         let (tx, rx) = oneshot::channel::<()>();
-        let serving = app.clone();
-        tokio::spawn(async move {
-            serving
-                .serve(listener, None, async {
+        let app_to_serve = app.clone();
+        let serving = tokio::spawn(async move {
+            app_to_serve
+                .serve(listener, metrics_listener, async {
                     let _ = rx.await;
                 })
                 .await
-                .expect("server runs");
         });
         Self {
             base,
@@ -94,16 +117,32 @@ impl TestServer {
             backend_name,
             database_url,
             data_dir,
+            metrics_base,
+            addr,
             shutdown: Some(tx),
+            serving: Some(serving),
             pg_cleanup,
+        }
+    }
+
+    /// Signals shutdown, as SIGTERM does, without waiting for it.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits until the server has stopped serving (after [`begin_shutdown`](Self::begin_shutdown)).
+    pub async fn stopped(&mut self) -> std::io::Result<()> {
+        match self.serving.take() {
+            Some(task) => task.await.expect("server task"),
+            None => Ok(()),
         }
     }
 
     /// Stops the server and drops a PostgreSQL test database.
     pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+        self.begin_shutdown();
         self.app.store.close().await;
         if let Some((admin_url, name)) = self.pg_cleanup.take() {
             let admin = sqlx::PgPool::connect(&admin_url)
@@ -240,3 +279,60 @@ macro_rules! each_backend {
     };
 }
 pub(crate) use each_backend;
+
+/// A raw HTTP/1.1 connection, for what a well-behaved client never sends: a request cut in
+/// half, headers that never end.
+pub struct RawConnection(tokio::net::TcpStream);
+
+impl RawConnection {
+    pub async fn open(addr: std::net::SocketAddr) -> std::io::Result<Self> {
+        tokio::net::TcpStream::connect(addr).await.map(Self)
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        self.0.write_all(bytes).await.expect("write");
+    }
+
+    /// The next whole response (head and `Content-Length` body) as text, or `None` when the
+    /// server closed the connection first. Gives up after 30 s.
+    pub async fn response(&mut self) -> Option<String> {
+        use tokio::io::AsyncReadExt;
+        let read = async {
+            let mut bytes = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if bytes.len() >= end + 4 + length {
+                        return Some(String::from_utf8_lossy(&bytes).into_owned());
+                    }
+                }
+                match self.0.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+                }
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(30), read)
+            .await
+            .expect("an answer or a close within 30 s")
+    }
+}
+
+/// A login request whose body is cut after `sent` bytes: the head and that much body.
+pub fn partial_login(username: &str, sent: usize) -> (Vec<u8>, Vec<u8>) {
+    let body = serde_json::json!({ "username": username, "password": PASSWORD }).to_string();
+    let head = format!(
+        "POST /api/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (first, rest) = body.as_bytes().split_at(sent);
+    ([head.as_bytes(), first].concat(), rest.to_vec())
+}

@@ -5,5 +5,8 @@ mod harness;
 
 mod auth;
 mod errors;
+mod layers;
 mod me;
+mod ops;
+mod serving;
 mod storage;

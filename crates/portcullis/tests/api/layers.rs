@@ -1,0 +1,267 @@
+//! What every route runs under: request ids in headers and logs, panics caught, the request
+//! timeout, and refusal when the password-hash queue is full.
+
+use crate::harness::{backends, json, partial_login, Backend, RawConnection, TestServer, PASSWORD};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use http_body_util::BodyExt;
+use reqwest::Method;
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+async fn call(app: &Router, path: &str, request_id: Option<&str>) -> (StatusCode, String) {
+    let mut request = Request::builder().uri(path);
+    if let Some(id) = request_id {
+        request = request.header("x-request-id", id);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn boom() -> &'static str {
+    panic!("handler bug")
+}
+
+/// The app's routes plus a panicking and a quiet one, under the common layers.
+fn with_test_routes(server: &TestServer) -> Router {
+    let state = server.app.state.clone();
+    portcullis_http::with_layers(
+        portcullis_http::routes(state.clone())
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "fine" })),
+        state,
+    )
+}
+
+#[tokio::test]
+async fn a_panicking_handler_gets_a_json_500_and_others_keep_working() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+    let app = with_test_routes(&server);
+    let (status, body) = call(&app, "/boom", None).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body, r#"{"error":"Internal server error."}"#);
+    assert_eq!(
+        call(&app, "/fine", None).await,
+        (StatusCode::OK, "fine".to_owned())
+    );
+    let (status, body) = call(&app, "/missing", None).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::NOT_FOUND, r#"{"error":"Resource not found."}"#)
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn request_ids_are_kept_when_sensible_and_made_otherwise() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+    let id_of = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("x-request-id")
+            .expect("every response has a request id")
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let kept = server
+        .request(Method::GET, "/api/me")
+        .header("x-request-id", "lb-7f3a.0001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id_of(&kept), "lb-7f3a.0001");
+    assert_eq!(kept.status(), 401, "errors carry it too");
+    for odd in ["", "has spaces", &"x".repeat(129)] {
+        let replaced = server
+            .request(Method::GET, "/health/live")
+            .header("x-request-id", odd)
+            .send()
+            .await
+            .unwrap();
+        let id = id_of(&replaced);
+        assert_ne!(id, odd);
+        assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 4);
+    }
+    let first = id_of(
+        &server
+            .request(Method::GET, "/nowhere")
+            .send()
+            .await
+            .unwrap(),
+    );
+    let second = id_of(
+        &server
+            .request(Method::GET, "/nowhere")
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert_ne!(first, second, "each request gets its own");
+    server.stop().await;
+}
+
+/// Collects log output in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'w self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl Captured {
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Runs requests with the binary's log layer in `format`, and returns what it wrote.
+async fn logged(server: &TestServer, format: &str) -> Vec<String> {
+    use tracing_subscriber::prelude::*;
+    let config = portcullis::Config {
+        log: "info,portcullis::access=debug".to_owned(),
+        log_format: format.to_owned(),
+        ..portcullis::Config::default()
+    };
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::registry().with(portcullis::logging::layer(
+        &config,
+        captured.clone(),
+        false,
+    ));
+    // This test's runtime has one thread, so the in-process requests log to this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = with_test_routes(server);
+    call(&app, "/boom", Some("req-boom-1")).await;
+    call(&app, "/health/live", Some("req-live-2")).await;
+    captured.lines()
+}
+
+#[tokio::test]
+async fn every_log_line_of_a_request_carries_its_id_as_text_or_json() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+
+    let lines = logged(&server, "text").await;
+    let panicked = lines
+        .iter()
+        .find(|l| l.contains("a handler panicked"))
+        .expect("the panic is logged");
+    assert!(panicked.contains("id=req-boom-1"), "{panicked}");
+    assert!(panicked.contains("route=/boom"), "{panicked}");
+    let answered: Vec<_> = lines.iter().filter(|l| l.contains("answered")).collect();
+    assert_eq!(answered.len(), 2, "{lines:?}");
+    assert!(answered[0].contains("id=req-boom-1") && answered[0].contains("status=500"));
+    assert!(answered[1].contains("id=req-live-2") && answered[1].contains("status=200"));
+
+    let lines = logged(&server, "json").await;
+    assert!(lines.len() >= 3, "{lines:?}");
+    for line in &lines {
+        let entry: serde_json::Value = serde_json::from_str(line).expect("one JSON object a line");
+        let id = entry["span"]["id"].as_str().expect("the request span");
+        assert!(id == "req-boom-1" || id == "req-live-2", "{line}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_past_the_timeout_gets_a_503_in_the_error_shape() {
+    for backend in backends() {
+        let server = TestServer::start_with(&backend, |config| {
+            config.request_timeout_seconds = 1;
+        })
+        .await;
+        // Half a body and then nothing: the handler waits for the rest until the timeout.
+        let (head, _rest) = partial_login("slow", 10);
+        let mut connection = RawConnection::open(server.addr).await.unwrap();
+        connection.send(&head).await;
+        let response = connection.response().await.expect("an answer");
+        assert!(response.starts_with("HTTP/1.1 503"), "{response}");
+        assert!(
+            response.to_ascii_lowercase().contains("retry-after: 5"),
+            "{response}"
+        );
+        assert!(
+            response.ends_with(r#"{"error":"The request took too long."}"#),
+            "{response}"
+        );
+        assert_eq!(server.call(Method::GET, "/health/live").await.0, 200);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn logins_beyond_the_hash_queue_are_refused_at_once_with_retry_after() {
+    for backend in backends() {
+        let server = TestServer::start_with(&backend, |config| {
+            // Slow hashes, one worker, one waiting place: a burst must overflow.
+            config.bcrypt_cost = 11;
+            config.hash_workers = Some(1);
+            config.hash_queue_max = Some(1);
+        })
+        .await;
+        server.create_user("crowd", "User").await;
+        let attempts = (0..12).map(|_| async {
+            let response = server
+                .request(Method::POST, "/api/login")
+                .json(&json!({ "username": "crowd", "password": PASSWORD }))
+                .send()
+                .await
+                .unwrap();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().parse::<u64>().expect("whole seconds"));
+            let (status, body) = json(response).await;
+            (status, body, retry_after)
+        });
+        let results = futures_util::future::join_all(attempts).await;
+        let refused: Vec<_> = results.iter().filter(|(s, ..)| *s == 503).collect();
+        let succeeded = results.iter().filter(|(s, ..)| *s == 200).count();
+        assert!(!refused.is_empty(), "{results:?}");
+        assert!(succeeded >= 1, "{results:?}");
+        assert_eq!(refused.len() + succeeded, results.len(), "{results:?}");
+        for (_, body, retry_after) in &refused {
+            assert_eq!(
+                body,
+                &json!({ "error": "Too many logins at once; try again shortly." })
+            );
+            assert!(retry_after.is_some_and(|s| s >= 1), "{retry_after:?}");
+        }
+        let stats = server.app.services.stats();
+        assert_eq!(stats.logins.refused, refused.len() as u64);
+        assert_eq!(stats.logins.succeeded, succeeded as u64);
+        assert_eq!(stats.hash_pool.queued, 0, "the queue empties again");
+        assert_eq!(server.login("crowd").await.split('|').count(), 2);
+        server.stop().await;
+    }
+}
