@@ -7,6 +7,7 @@ mod auth;
 mod errors;
 mod layers;
 mod me;
+mod openapi;
 mod ops;
 mod serving;
 mod storage;

@@ -1,0 +1,184 @@
+//! The OpenAPI documents: valid OpenAPI 3.1, and exactly the routes the router serves.
+
+use crate::harness::{Backend, TestServer};
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use std::collections::BTreeSet;
+use tower::ServiceExt;
+
+const METHODS: [Method; 5] = [
+    Method::GET,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+];
+
+/// Every `$ref` in `value`.
+fn refs<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", serde_json::Value::String(target)) => found.push(target),
+                    _ => refs(inner, found),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| refs(item, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn each_surface_serves_a_valid_openapi_3_1_document() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+    for (surface, prefix) in [("api", "/api/"), ("ops", "/")] {
+        let response = server
+            .request(reqwest::Method::GET, &format!("/openapi/{surface}.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        let spec = oas3::from_json(&text).expect("an OpenAPI 3.1 document");
+        let version = spec.validate_version().expect("a supported version");
+        assert_eq!((version.major, version.minor), (3, 1), "{surface}");
+        assert_eq!(spec.info.version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            spec.servers.first().map(|s| s.url.as_str()),
+            Some("http://portcullis.test")
+        );
+
+        let mut ids = BTreeSet::new();
+        let operations: Vec<_> = spec.operations().collect();
+        assert!(!operations.is_empty(), "{surface}");
+        for (path, method, operation) in &operations {
+            assert!(path.starts_with(prefix), "{surface}: {path}");
+            let id = operation.operation_id.clone().expect("an operation id");
+            assert!(ids.insert(id.clone()), "{surface}: operation id {id} twice");
+            let responses = operation.responses(&spec);
+            assert!(
+                !responses.is_empty(),
+                "{method} {path} documents no response"
+            );
+            if surface == "api" {
+                // What the common layers may answer, in the dialect's error shape.
+                for status in ["500", "503"] {
+                    assert!(responses.contains_key(status), "{method} {path}: {status}");
+                }
+            }
+        }
+
+        let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut targets = Vec::new();
+        refs(&document, &mut targets);
+        for target in targets {
+            let pointer = target
+                .strip_prefix('#')
+                .unwrap_or_else(|| panic!("{target} is not local"));
+            assert!(
+                document.pointer(pointer).is_some(),
+                "{surface}: {target} does not resolve"
+            );
+        }
+    }
+    server.stop().await;
+}
+
+/// The route templates the router holds, read from its `Debug` output (axum lists them there
+/// and nowhere else). Fails loudly if that output changes shape.
+fn served_templates(router: &axum::Router) -> BTreeSet<String> {
+    let debug = format!("{router:?}");
+    let start = debug
+        .find("path_router")
+        .and_then(|at| {
+            debug[at..]
+                .find("paths: {")
+                .map(|p| at + p + "paths: {".len())
+        })
+        .expect("axum's Router debug output lists `paths`");
+    let mut templates = BTreeSet::new();
+    let mut rest = debug[start..].chars();
+    let mut current: Option<String> = None;
+    while let Some(c) = rest.next() {
+        match (&mut current, c) {
+            (None, '}') => break,
+            (None, '"') => current = Some(String::new()),
+            (Some(_), '"') => templates.extend(current.take()),
+            (Some(text), '\\') => text.extend(rest.next()),
+            (Some(text), c) => text.push(c),
+            (None, _) => {}
+        }
+    }
+    assert!(templates.contains("/api/login"), "parsed {templates:?}");
+    templates
+}
+
+/// Tells the test which template matched a request.
+async fn report_match(request: Request, next: Next) -> Response {
+    let matched = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| HeaderValue::from_str(m.as_str()).unwrap());
+    let mut response = next.run(request).await;
+    if let Some(matched) = matched {
+        response.headers_mut().insert("x-matched-path", matched);
+    }
+    response
+}
+
+#[tokio::test]
+async fn the_documents_list_exactly_the_routes_the_router_serves() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+    let router = server.app.router();
+    let templates = served_templates(&router);
+    let probe = router.layer(middleware::from_fn(report_match));
+
+    let mut served = BTreeSet::new();
+    for template in &templates {
+        // Any value fits a `{param}` segment for routing purposes.
+        let path: String = template
+            .split('/')
+            .map(|s| if s.starts_with('{') { "1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in METHODS {
+            let request = axum::http::Request::builder()
+                .method(method.clone())
+                .uri(&path)
+                .body(Body::empty())
+                .unwrap();
+            let response = probe.clone().oneshot(request).await.unwrap();
+            if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+                continue;
+            }
+            let matched = response.headers().get("x-matched-path");
+            assert_eq!(
+                matched.and_then(|m| m.to_str().ok()),
+                Some(template.as_str()),
+                "{method} {path}"
+            );
+            served.insert((method.to_string(), template.clone()));
+        }
+    }
+
+    let mut documented = BTreeSet::new();
+    for surface in ["api", "ops"] {
+        let (_, text) = server
+            .call(reqwest::Method::GET, &format!("/openapi/{surface}.json"))
+            .await;
+        let spec: oas3::Spec = serde_json::from_value(text).unwrap();
+        for (path, method, _) in spec.operations() {
+            documented.insert((method.to_string(), path));
+        }
+    }
+    assert_eq!(
+        served, documented,
+        "every route served is documented, and every documented route is served"
+    );
+    server.stop().await;
+}
