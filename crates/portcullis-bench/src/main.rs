@@ -3,10 +3,12 @@
 //!
 //! `cargo run --release -p portcullis-bench`; `BENCH_SECONDS` (default 3) sets each figure's
 //! window and `BENCH_CONCURRENCY` (default 32) the number of concurrent keep-alive clients.
-//! Prints one `name value unit` line per figure.
+//! Prints one `name value unit` line per figure. Also starts the server as its own process to
+//! time its start (`ready_ms`) and weigh it idle (`idle_rss_mb`).
 
 mod http;
 mod load;
+mod process;
 mod server;
 
 use bytes::Bytes;
@@ -22,7 +24,12 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match bench().await {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.split_first() {
+        Some((flag, rest)) if flag == process::CHILD_FLAG => process::serve_child(rest).await,
+        _ => bench().await,
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench failed: {e}");
@@ -38,7 +45,14 @@ async fn bench() -> Result<(), BoxError> {
         warmup: window.min(Duration::from_millis(500)),
         window,
     };
-    let server = Server::start(None).await?;
+    let startup = process::measure_startup().await?;
+    println!("ready_ms {:.1} ms", startup.ready.as_secs_f64() * 1000.0);
+    println!(
+        "idle_rss_mb {:.1} MiB",
+        startup.idle_rss_kib as f64 / 1024.0
+    );
+
+    let server = Server::start(|_| {}).await?;
     let http = Http::new(server.addr);
     let login_body = Bytes::from(
         serde_json::json!({ "username": server::USERNAME, "password": server::PASSWORD })
@@ -91,18 +105,25 @@ async fn bench() -> Result<(), BoxError> {
 
     // The same endpoint with the per-node token-lookup cache off (as on PostgreSQL by
     // default): every request reads the database.
-    let uncached_server = Server::start(Some(0)).await?;
-    let uncached_http = Http::new(uncached_server.addr);
-    let uncached_token = login(&uncached_http, login_body.clone()).await?;
-    let uncached = measure_me("me_uncached", plan, &uncached_http, uncached_token).await?;
-    drop(uncached_http);
-    uncached_server.stop().await;
+    let uncached = measure_me_on("me_uncached", plan, &login_body, |config| {
+        config.auth_cache_seconds = Some(0);
+    })
+    .await?;
+    // And with metrics off, so the metrics layer's cost shows against `me_rps`.
+    let unmetered = measure_me_on("me_no_metrics", plan, &login_body, |config| {
+        config.metrics = false;
+    })
+    .await?;
 
     println!(
         "me_uncached_vs_ceiling {:.3}",
         uncached.rate() / ceiling.rate()
     );
     println!("me_vs_ceiling {:.3}", me.rate() / ceiling.rate());
+    println!(
+        "metrics_cost {:.3} (1 - me_rps / me_no_metrics_rps)",
+        1.0 - me.rate() / unmetered.rate()
+    );
     println!("login_vs_hash_limit {:.3}", logins.rate() / hashes.rate());
 
     drop(http);
@@ -127,6 +148,22 @@ async fn measure_me(
     })
     .await?;
     report_http(name, &outcome);
+    Ok(outcome)
+}
+
+/// Starts another server configured by `configure`, and loads its `GET /api/me`.
+async fn measure_me_on(
+    name: &str,
+    plan: Plan,
+    login_body: &Bytes,
+    configure: impl FnOnce(&mut portcullis::Config),
+) -> Result<Outcome, BoxError> {
+    let server = Server::start(configure).await?;
+    let http = Http::new(server.addr);
+    let token = login(&http, login_body.clone()).await?;
+    let outcome = measure_me(name, plan, &http, token).await?;
+    drop(http);
+    server.stop().await;
     Ok(outcome)
 }
 

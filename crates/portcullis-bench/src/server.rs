@@ -27,14 +27,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// `auth_cache_seconds: None` keeps the production default.
-    pub async fn start(auth_cache_seconds: Option<u64>) -> Result<Self, BoxError> {
+    /// Production defaults, changed by `configure`.
+    pub async fn start(configure: impl FnOnce(&mut Config)) -> Result<Self, BoxError> {
         let dir = tempfile::tempdir()?;
-        let config = Config {
+        let mut config = Config {
             data_dir: dir.path().to_path_buf(),
-            auth_cache_seconds,
             ..Config::default()
         };
+        configure(&mut config);
         let app = App::build(&config, Arc::new(SystemClock)).await?;
         let tenant = app.services.ensure_defaults().await?;
         app.services

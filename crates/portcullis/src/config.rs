@@ -270,6 +270,71 @@ mod tests {
     }
 
     #[test]
+    fn operational_settings_are_checked() {
+        let cases: [(&str, Config); 6] = [
+            (
+                "log_format",
+                Config {
+                    log_format: "xml".into(),
+                    ..Config::default()
+                },
+            ),
+            (
+                "request_timeout_seconds",
+                Config {
+                    request_timeout_seconds: 0,
+                    ..Config::default()
+                },
+            ),
+            (
+                "header_read_timeout_seconds",
+                Config {
+                    header_read_timeout_seconds: 0,
+                    ..Config::default()
+                },
+            ),
+            (
+                "max_connections",
+                Config {
+                    max_connections: 0,
+                    ..Config::default()
+                },
+            ),
+            (
+                "hash_queue_max",
+                Config {
+                    hash_queue_max: Some(0),
+                    ..Config::default()
+                },
+            ),
+            (
+                "metrics_listen",
+                Config {
+                    metrics_listen: Some(Config::default().listen),
+                    ..Config::default()
+                },
+            ),
+        ];
+        for (setting, config) in cases {
+            let error = config.validate().unwrap_err().to_string();
+            assert!(error.contains(setting), "{setting}: {error}");
+        }
+        let off = Config {
+            metrics: false,
+            metrics_listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Config::default()
+        };
+        assert!(off
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("metrics_listen"));
+        let options = Config::default().serve_options();
+        assert_eq!(options.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(options.max_connections, 1024);
+    }
+
+    #[test]
     #[allow(clippy::result_large_err)] // figment's Jail returns its own error type
     fn toml_file_and_environment_layer_in_order() {
         figment::Jail::expect_with(|jail| {

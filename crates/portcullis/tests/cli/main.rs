@@ -96,7 +96,8 @@ fn a_bad_setting_stops_startup_naming_it() {
 fn serve_answers_http_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = portcullis(dir.path())
-        .env("PORTCULLIS_LOG", "info")
+        .env("PORTCULLIS_LOG", "info,portcullis::access=debug")
+        .env("PORTCULLIS_LOG_FORMAT", "json")
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .spawn()
@@ -118,17 +119,16 @@ fn serve_answers_http_and_stops_on_sigterm() {
             let _ = child.kill();
             panic!("server did not report its address within a minute");
         };
-        addr = line
-            .split("addr=")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .map(str::to_owned);
+        let entry: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+        addr = entry["fields"]["addr"].as_str().map(str::to_owned);
     }
     let addr = addr.expect("listening line");
     let response = std::net::TcpStream::connect(&addr).and_then(|mut stream| {
         use std::io::{Read, Write};
-        stream
-            .write_all(b"GET /api/me HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+        stream.write_all(
+            b"GET /api/me HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+              X-Request-Id: cli-req-42\r\n\r\n",
+        )?;
         let mut text = String::new();
         stream.read_to_string(&mut text)?;
         Ok(text)
@@ -138,6 +138,21 @@ fn serve_answers_http_and_stops_on_sigterm() {
         .arg(child.id().to_string())
         .status();
     let status = child.wait().unwrap();
+    let rest: Vec<serde_json::Value> = lines_rx
+        .iter()
+        .map(|line| serde_json::from_str(&line).expect("JSON log lines"))
+        .collect();
+    let access = rest
+        .iter()
+        .find(|entry| entry["target"] == "portcullis::access")
+        .expect("the request is logged");
+    assert_eq!(access["span"]["id"], "cli-req-42", "{access}");
+    assert_eq!(access["span"]["route"], "/api/me", "{access}");
+    assert_eq!(access["fields"]["status"], 401, "{access}");
+    assert!(
+        rest.iter().any(|e| e["fields"]["message"] == "stopped"),
+        "{rest:?}"
+    );
     let response = response.unwrap();
     assert!(response.starts_with("HTTP/1.1 401"), "{response}");
     assert!(
