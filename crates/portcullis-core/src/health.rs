@@ -48,7 +48,7 @@ pub(crate) struct Counters {
 impl Counters {
     /// Counts a password check that did not lead to a login: a wrong password, an unknown or
     /// banned user (failed), or a full hash queue (refused). Passes the result through.
-    pub(crate) fn count_refused_login<T>(&self, checked: Result<T>) -> Result<T> {
+    pub(crate) fn count_failed_check<T>(&self, checked: Result<T>) -> Result<T> {
         let counter = match &checked {
             Ok(_) => return checked,
             Err(Error::InvalidCredentials | Error::Banned) => &self.logins_failed,

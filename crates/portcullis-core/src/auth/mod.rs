@@ -43,7 +43,7 @@ impl Services {
         let checked = self
             .check_password(tenant, &request.login, &request.password, &request.client)
             .await;
-        let user = self.counters.count_refused_login(checked)?;
+        let user = self.counters.count_failed_check(checked)?;
         let now = self.now();
         let agent = request
             .client

@@ -227,7 +227,8 @@ impl TestServer {
     }
 }
 
-pub async fn json(response: Response) -> (u16, Value) {
+/// The status, content type and body of a response.
+pub async fn text(response: Response) -> (u16, String, String) {
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -235,7 +236,11 @@ pub async fn json(response: Response) -> (u16, Value) {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let text = response.text().await.expect("body");
+    (status, content_type, response.text().await.expect("body"))
+}
+
+pub async fn json(response: Response) -> (u16, Value) {
+    let (status, content_type, text) = text(response).await;
     assert!(
         content_type.starts_with("application/json"),
         "status {status}: not JSON ({content_type}): {text}"

@@ -1,19 +1,11 @@
 //! The operational surface: health probes and metrics, on both backends.
 
-use crate::harness::{each_backend, json, Backend, TestServer, PASSWORD};
+use crate::harness::{each_backend, json, text, Backend, TestServer, PASSWORD};
 use reqwest::Method;
 use serde_json::json;
 
-async fn text(server: &TestServer, url: &str) -> (u16, String, String) {
-    let response = server.http.get(url).send().await.expect("request");
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    (status, content_type, response.text().await.expect("body"))
+async fn fetch(server: &TestServer, url: &str) -> (u16, String, String) {
+    text(server.http.get(url).send().await.expect("request")).await
 }
 
 /// The value of the one sample line that starts with `series`.
@@ -91,7 +83,7 @@ async fn metrics_count_requests_by_route_template_and_domain_figures() {
         assert_eq!(server.call(Method::GET, "/api/me?id=777").await.0, 401);
 
         let url = format!("{}/metrics", server.base);
-        let (status, content_type, metrics) = text(&server, &url).await;
+        let (status, content_type, metrics) = fetch(&server, &url).await;
         assert_eq!(status, 200);
         assert!(
             content_type.starts_with("application/openmetrics-text"),
@@ -173,7 +165,7 @@ async fn metrics_can_move_to_their_own_listener_or_be_turned_off() {
     );
     assert_eq!(server.call(Method::GET, "/health/live").await.0, 200);
     let elsewhere = format!("{}/metrics", server.metrics_base.as_deref().unwrap());
-    let (status, _, metrics) = text(&server, &elsewhere).await;
+    let (status, _, metrics) = fetch(&server, &elsewhere).await;
     assert_eq!(status, 200);
     // The main listener's requests are counted there.
     assert_eq!(
