@@ -20,31 +20,11 @@ pub struct CreateUser {
 impl crate::Services {
     pub async fn create_user(&self, tenant: &Tenant, input: CreateUser) -> Result<User> {
         let mut problems = Vec::new();
-        let email = input.email.trim().to_owned();
-        if !looks_like_email(&email) {
-            problems.push((
-                "email".to_owned(),
-                "The email must be a valid email address.".to_owned(),
-            ));
-        }
-        let username = input
-            .username
-            .map(|u| u.trim().to_owned())
-            .filter(|u| !u.is_empty());
-        if let Some(name) = &username {
-            if name.contains('@') || name.chars().any(char::is_whitespace) || name.len() > 255 {
-                problems.push((
-                    "username".to_owned(),
-                    "The username may not contain spaces or '@'.".to_owned(),
-                ));
-            }
-        }
-        if input.password.expose().chars().count() < MIN_PASSWORD_LEN {
-            problems.push((
-                "password".to_owned(),
-                format!("The password must be at least {MIN_PASSWORD_LEN} characters."),
-            ));
-        }
+        let email = check_email(&input.email, &mut problems);
+        let username = check_username(input.username.as_deref(), &mut problems);
+        check_password_rules(&input.password, &mut problems);
+        self.check_taken(tenant, &email, username.as_deref(), &mut problems)
+            .await?;
         let role = self.store.role_by_name(&tenant.id, &input.role).await?;
         if role.is_none() {
             problems.push((
@@ -69,18 +49,7 @@ impl crate::Services {
             email_verified_at: Some(now),
             created_at: now,
         };
-        self.store
-            .create_user(&new, &hash)
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(what) if what.contains("email") => {
-                    Error::invalid("email", "The email has already been taken.")
-                }
-                StoreError::Conflict(what) if what.contains("username") => {
-                    Error::invalid("username", "The username has already been taken.")
-                }
-                other => other.into(),
-            })
+        self.store.create_user(&new, &hash).await.map_err(taken)
     }
 
     /// Bans (or lifts the ban on) a user. A banned user's sessions and tokens stop working at
@@ -121,6 +90,84 @@ impl crate::Services {
 
     pub async fn countries(&self) -> Result<Vec<Country>> {
         Ok(self.store.countries().await?)
+    }
+}
+
+/// The trimmed email, or a problem when it does not look like one.
+pub(crate) fn check_email(email: &str, problems: &mut Vec<(String, String)>) -> String {
+    let email = email.trim().to_owned();
+    if !looks_like_email(&email) {
+        problems.push((
+            "email".to_owned(),
+            "The email must be a valid email address.".to_owned(),
+        ));
+    }
+    email
+}
+
+/// The trimmed username (`None` when blank), or a problem when it has spaces or `@` (which
+/// would make logins by username or email ambiguous).
+pub(crate) fn check_username(
+    username: Option<&str>,
+    problems: &mut Vec<(String, String)>,
+) -> Option<String> {
+    let username = username.map(str::trim).filter(|u| !u.is_empty())?;
+    if username.contains('@') || username.chars().any(char::is_whitespace) || username.len() > 255 {
+        problems.push((
+            "username".to_owned(),
+            "The username may not contain spaces or '@'.".to_owned(),
+        ));
+    }
+    Some(username.to_owned())
+}
+
+pub(crate) fn check_password_rules(password: &Secret, problems: &mut Vec<(String, String)>) {
+    if password.expose().chars().count() < MIN_PASSWORD_LEN {
+        problems.push((
+            "password".to_owned(),
+            format!("The password must be at least {MIN_PASSWORD_LEN} characters."),
+        ));
+    }
+}
+
+impl crate::Services {
+    /// Adds "already taken" problems for an email and username in use. The database's unique
+    /// indexes still decide races; this only lets both fields be reported at once.
+    pub(crate) async fn check_taken(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        username: Option<&str>,
+        problems: &mut Vec<(String, String)>,
+    ) -> Result<()> {
+        let (email_taken, username_taken) =
+            self.store.logins_taken(&tenant.id, email, username).await?;
+        if email_taken {
+            problems.push((
+                "email".to_owned(),
+                "The email has already been taken.".to_owned(),
+            ));
+        }
+        if username_taken {
+            problems.push((
+                "username".to_owned(),
+                "The username has already been taken.".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A uniqueness conflict as the field message the account API shows.
+pub(crate) fn taken(error: StoreError) -> Error {
+    match error {
+        StoreError::Conflict(what) if what.contains("email") => {
+            Error::invalid("email", "The email has already been taken.")
+        }
+        StoreError::Conflict(what) if what.contains("username") => {
+            Error::invalid("username", "The username has already been taken.")
+        }
+        other => other.into(),
     }
 }
 

@@ -12,6 +12,12 @@ pub enum Error {
     /// The account exists and the password was right, but an administrator banned it.
     #[error("account is banned")]
     Banned,
+    /// The password was right, but the tenant requires a confirmed email address first.
+    #[error("email address not confirmed")]
+    EmailNotConfirmed,
+    /// A mailed single-use token that is unknown, used up or expired.
+    #[error("invalid or expired token")]
+    InvalidToken,
     /// No valid bearer credential: missing, malformed, unknown, revoked or expired.
     #[error("unauthenticated")]
     Unauthenticated,

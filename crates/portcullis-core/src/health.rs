@@ -51,7 +51,9 @@ impl Counters {
     pub(crate) fn count_failed_check<T>(&self, checked: Result<T>) -> Result<T> {
         let counter = match &checked {
             Ok(_) => return checked,
-            Err(Error::InvalidCredentials | Error::Banned) => &self.logins_failed,
+            Err(Error::InvalidCredentials | Error::Banned | Error::EmailNotConfirmed) => {
+                &self.logins_failed
+            }
             Err(Error::Overloaded { .. }) => &self.logins_refused,
             Err(_) => return checked,
         };

@@ -9,6 +9,8 @@ pub mod clock;
 pub mod error;
 pub mod health;
 pub mod ids;
+pub mod lifecycle;
+pub mod mail;
 pub mod model;
 pub mod password;
 pub mod random;

@@ -39,6 +39,11 @@ pub struct TenantSettings {
     /// Concurrent sessions per user; 0 means unlimited.
     pub max_sessions: i64,
     pub two_factor_enabled: bool,
+    /// Whether `POST /api/password/remind` and `/reset` are open (the account API's
+    /// `forgot_password`).
+    pub forgot_password: bool,
+    /// Mail administrators when someone registers.
+    pub notifications_signup_email: bool,
 }
 
 impl Default for TenantSettings {
@@ -58,6 +63,8 @@ impl Default for TenantSettings {
             captcha_enabled: false,
             max_sessions: 0,
             two_factor_enabled: false,
+            forgot_password: true,
+            notifications_signup_email: false,
         }
     }
 }
@@ -306,4 +313,30 @@ pub struct NewActivity {
     pub user_agent: Option<String>,
     pub description: String,
     pub created_at: OffsetDateTime,
+}
+
+/// What a mailed single-use token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    VerifyEmail,
+    PasswordReset,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify-email",
+            Self::PasswordReset => "password-reset",
+        }
+    }
+}
+
+/// A single-use token to store; only the hash of its secret.
+#[derive(Debug, Clone)]
+pub struct NewOneTimeToken {
+    pub tenant_id: TenantId,
+    pub purpose: TokenPurpose,
+    pub secret_hash: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
 }

@@ -3,6 +3,7 @@
 use crate::auth::PrincipalCache;
 use crate::clock::Clock;
 use crate::health::Counters;
+use crate::mail::{MailWorker, Mailer};
 use crate::password::PasswordHasher;
 use crate::store::Store;
 use std::sync::Arc;
@@ -16,6 +17,11 @@ pub struct Services {
     /// Every service that revokes, bans or edits a user must call `forget_user` on it.
     pub(crate) principals: Arc<PrincipalCache>,
     pub(crate) counters: Arc<Counters>,
+    /// Where users reach this server; links in mail start with it.
+    pub(crate) public_url: Arc<str>,
+    /// Delivers queued mail; `None` until a transport is configured (mail then waits in the
+    /// queue).
+    pub(crate) mail: Option<MailWorker>,
 }
 
 impl Services {
@@ -26,6 +32,44 @@ impl Services {
             hasher,
             principals: Arc::default(),
             counters: Arc::default(),
+            public_url: Arc::from("http://localhost"),
+            mail: None,
+        }
+    }
+
+    /// The base URL (no trailing slash) that links in mail start with.
+    pub fn with_public_url(mut self, public_url: &str) -> Self {
+        self.public_url = Arc::from(public_url.trim_end_matches('/'));
+        self
+    }
+
+    /// Delivers queued mail through `mailer`, from `from`, giving up on one attempt after
+    /// `timeout` (it is retried later).
+    pub fn with_mailer(
+        mut self,
+        mailer: Arc<dyn Mailer>,
+        from: String,
+        timeout: std::time::Duration,
+    ) -> Self {
+        self.mail = Some(MailWorker::new(
+            Arc::clone(&self.store),
+            Arc::clone(&self.clock),
+            mailer,
+            from,
+            timeout,
+        ));
+        self
+    }
+
+    /// The worker to run in the background while serving.
+    pub fn mail_worker(&self) -> Option<MailWorker> {
+        self.mail.clone()
+    }
+
+    /// Tells the worker that mail was queued.
+    pub(crate) fn mail_queued(&self) {
+        if let Some(worker) = &self.mail {
+            worker.wake();
         }
     }
 

@@ -40,6 +40,25 @@ impl Services {
         }
     }
 
+    /// Replaces the tenant's settings; every remembered token lookup is dropped, since each
+    /// carries its tenant's settings.
+    pub async fn update_settings(
+        &self,
+        tenant: &Tenant,
+        settings: TenantSettings,
+    ) -> Result<Tenant> {
+        let now = self.now();
+        self.store
+            .update_tenant_settings(&tenant.id, &settings, now)
+            .await?;
+        self.principals.forget_all();
+        Ok(Tenant {
+            settings,
+            updated_at: now,
+            ..tenant.clone()
+        })
+    }
+
     /// The tenant a request's `Host` names, falling back to the default tenant.
     pub async fn tenant_for_host(&self, host: Option<&str>) -> Result<Tenant> {
         if let Some(host) = host.map(strip_port).filter(|h| !h.is_empty()) {

@@ -3,6 +3,7 @@
 
 use crate::error::StoreError;
 use crate::ids::{RoleId, SessionId, TenantId, TokenId, UserId};
+use crate::mail::{Mail, QueuedMail};
 use crate::model::*;
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -30,6 +31,12 @@ pub trait TenantStore: Send + Sync {
     ) -> StoreResult<Tenant>;
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>>;
     async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>>;
+    async fn update_tenant_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &TenantSettings,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -62,6 +69,16 @@ pub trait UserStore: Send + Sync {
     async fn user(&self, tenant: &TenantId, id: UserId) -> StoreResult<Option<User>>;
     /// Finds a user by username or email, case-insensitively.
     async fn user_by_login(&self, tenant: &TenantId, login: &str) -> StoreResult<Option<User>>;
+    /// Whether the email, and the username when given, already belong to a user of the
+    /// tenant (case-insensitively): `(email_taken, username_taken)`.
+    async fn logins_taken(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        username: Option<&str>,
+    ) -> StoreResult<(bool, bool)>;
+    /// Finds a user by email alone, case-insensitively.
+    async fn user_by_email(&self, tenant: &TenantId, email: &str) -> StoreResult<Option<User>>;
     async fn password_credential(&self, user: UserId) -> StoreResult<Option<PasswordCredential>>;
     /// Bans or unbans; banning also ends every live session of the user and revokes its
     /// tokens, in the same transaction.
@@ -117,6 +134,72 @@ pub trait ActivityStore: Send + Sync {
     async fn record_activity(&self, activity: &NewActivity) -> StoreResult<()>;
 }
 
+#[async_trait]
+pub trait LifecycleStore: Send + Sync {
+    /// Creates the user with its password credential and, when given, its email-verification
+    /// token and the mail that carries it; all or nothing.
+    async fn register_user(
+        &self,
+        user: &NewUser,
+        password: &PasswordHash,
+        verification: Option<(&NewOneTimeToken, &Mail)>,
+    ) -> StoreResult<User>;
+    /// Stores a token for the user, voiding their unused ones of the same purpose, and queues
+    /// the mail that carries it; all or nothing.
+    async fn issue_one_time_token(
+        &self,
+        user: UserId,
+        token: &NewOneTimeToken,
+        mail: &Mail,
+    ) -> StoreResult<()>;
+    /// Uses up a live email-verification token and marks its user's email verified; `None`
+    /// when the token is unknown, used or expired.
+    async fn verify_email(
+        &self,
+        tenant: &TenantId,
+        secret_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<UserId>>;
+    /// Uses up a live password-reset token of the user with this email, replaces the password,
+    /// ends every session and revokes every token of the user, and records `activity` for the
+    /// user; all or nothing. `None` when there is no such token.
+    async fn reset_password(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        secret_hash: &str,
+        password: &PasswordHash,
+        activity: &NewActivity,
+    ) -> StoreResult<Option<UserId>>;
+    /// Emails of the tenant's active administrators.
+    async fn admin_emails(&self, tenant: &TenantId) -> StoreResult<Vec<String>>;
+}
+
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    async fn enqueue_mail(
+        &self,
+        tenant: &TenantId,
+        mail: &Mail,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Takes up to `limit` messages due at `now` by moving their next attempt to
+    /// `claimed_until`, so no other node takes them meanwhile.
+    async fn claim_due_mail(
+        &self,
+        now: OffsetDateTime,
+        claimed_until: OffsetDateTime,
+        limit: i64,
+    ) -> StoreResult<Vec<QueuedMail>>;
+    async fn mail_sent(&self, id: i64, now: OffsetDateTime) -> StoreResult<()>;
+    async fn mail_failed(
+        &self,
+        id: i64,
+        error: &str,
+        next_attempt_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+}
+
 /// The connection pool right now, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolStats {
@@ -148,6 +231,8 @@ pub trait Store:
     + SessionStore
     + ActivityStore
     + HealthStore
+    + LifecycleStore
+    + MailStore
     + 'static
 {
 }
@@ -160,6 +245,8 @@ impl<
             + SessionStore
             + ActivityStore
             + HealthStore
+            + LifecycleStore
+            + MailStore
             + 'static,
     > Store for T
 {

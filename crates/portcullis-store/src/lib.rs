@@ -9,6 +9,8 @@ mod activity;
 mod countries;
 mod error;
 mod health;
+mod lifecycle;
+mod mail;
 mod migrations;
 mod pool;
 mod rbac;

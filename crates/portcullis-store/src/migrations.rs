@@ -9,16 +9,30 @@ use std::borrow::Cow;
 type Embedded = &'static [(i64, &'static str, &'static str)];
 
 /// Migrations compiled into the binary, one list per backend, so the binary needs no files.
-const SQLITE: Embedded = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
-const POSTGRES: Embedded = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const SQLITE: Embedded = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "mail and one-time tokens",
+        include_str!("../migrations/sqlite/0002_mail_and_one_time_tokens.sql"),
+    ),
+];
+const POSTGRES: Embedded = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "mail and one-time tokens",
+        include_str!("../migrations/postgres/0002_mail_and_one_time_tokens.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct EmbeddedSource(Embedded);

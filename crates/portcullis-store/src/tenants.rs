@@ -58,4 +58,25 @@ impl TenantStore for SqlStore {
     async fn tenant_by_domain(&self, domain: &str) -> Result<Option<Tenant>> {
         self.tenant_where("domain", domain).await
     }
+
+    async fn update_tenant_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &TenantSettings,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let settings_json =
+            serde_json::to_string(settings).map_err(|e| StoreError::Other(e.to_string()))?;
+        on_pool!(&self.pool, pool => {
+            sqlx::query("UPDATE tenants SET settings = $1, domain = $2, updated_at = $3 WHERE id = $4")
+                .bind(&settings_json)
+                .bind(settings.domain.as_deref())
+                .bind(to_db(now))
+                .bind(tenant.as_str())
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .map_err(store_error)
+    }
 }

@@ -1,6 +1,6 @@
 use crate::error::{store_error, Result};
 use crate::pool::on_pool;
-use crate::rows::{opt_to_db, to_db, UserRow, USER_COLUMNS};
+use crate::rows::{to_db, UserRow, USER_COLUMNS};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
@@ -10,22 +10,16 @@ use portcullis_core::StoreError;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-const PASSWORD: &str = "password";
+pub(crate) const PASSWORD: &str = "password";
 
-#[derive(FromRow)]
-struct CredentialRow {
-    user_id: i64,
-    alg: String,
-    hash: String,
-    disabled: bool,
-}
-
-#[async_trait]
-impl UserStore for SqlStore {
-    async fn create_user(&self, user: &NewUser, password: &PasswordHash) -> Result<User> {
-        let now = to_db(user.created_at);
-        let id: i64 = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+/// Inserts a user and its password credential inside the transaction `$tx` (a `&mut
+/// Transaction`); yields the new id.
+macro_rules! insert_user {
+    ($tx:expr, $user:expr, $password:expr) => {
+        async {
+            let user: &portcullis_core::model::NewUser = $user;
+            let password: &portcullis_core::model::PasswordHash = $password;
+            let now = $crate::rows::to_db(user.created_at);
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (uid, tenant_id, username, email, first_name, last_name, role_id, \
                  email_verified_at, created_at, updated_at) \
@@ -38,21 +32,68 @@ impl UserStore for SqlStore {
             .bind(&user.first_name)
             .bind(&user.last_name)
             .bind(user.role_id.0)
-            .bind(opt_to_db(user.email_verified_at))
+            .bind($crate::rows::opt_to_db(user.email_verified_at))
             .bind(now)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **$tx)
             .await?;
             sqlx::query(
                 "INSERT INTO credentials (user_id, kind, alg, hash, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $5)",
             )
             .bind(id)
-            .bind(PASSWORD)
+            .bind($crate::users::PASSWORD)
             .bind(&password.alg)
             .bind(&password.hash)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **$tx)
             .await?;
+            Ok::<i64, sqlx::Error>(id)
+        }
+        .await
+    };
+}
+pub(crate) use insert_user;
+
+/// Ends every live session of a user and revokes every token, inside the transaction `$tx`.
+macro_rules! end_all_sessions {
+    ($tx:expr, $user:expr, $now:expr) => {
+        async {
+            let (user, now): (i64, i64) = ($user, $now);
+            sqlx::query(
+                "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL",
+            )
+            .bind(now)
+            .bind(user)
+            .execute(&mut **$tx)
+            .await?;
+            sqlx::query(
+                "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(user)
+            .execute(&mut **$tx)
+            .await
+            .map(|_| ())
+        }
+        .await
+    };
+}
+pub(crate) use end_all_sessions;
+
+#[derive(FromRow)]
+struct CredentialRow {
+    user_id: i64,
+    alg: String,
+    hash: String,
+    disabled: bool,
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn create_user(&self, user: &NewUser, password: &PasswordHash) -> Result<User> {
+        let id: i64 = on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            let id = insert_user!(&mut tx, user, password)?;
             tx.commit().await.map(|_| id)
         })
         .map_err(store_error)?;
@@ -78,6 +119,39 @@ impl UserStore for SqlStore {
         );
         let row: Option<UserRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(&sql).bind(tenant.as_str()).bind(login).fetch_optional(pool).await
+        })
+        .map_err(store_error)?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn logins_taken(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        username: Option<&str>,
+    ) -> Result<(bool, bool)> {
+        let (email, username): (i64, i64) = on_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT \
+                 (SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND lower(email) = lower($2)), \
+                 (SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND lower(username) = lower($3))",
+            )
+            .bind(tenant.as_str())
+            .bind(email)
+            .bind(username)
+            .fetch_one(pool)
+            .await
+        })
+        .map_err(store_error)?;
+        Ok((email > 0, username > 0))
+    }
+
+    async fn user_by_email(&self, tenant: &TenantId, email: &str) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.tenant_id = $1 AND lower(u.email) = lower($2)"
+        );
+        let row: Option<UserRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(tenant.as_str()).bind(email).fetch_optional(pool).await
         })
         .map_err(store_error)?;
         row.map(User::try_from).transpose()
@@ -118,16 +192,7 @@ impl UserStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             if disabled {
-                sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
-                    .bind(now)
-                    .bind(user.0)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                    .bind(now)
-                    .bind(user.0)
-                    .execute(&mut *tx)
-                    .await?;
+                end_all_sessions!(&mut tx, user.0, now)?;
             }
             tx.commit().await
         })

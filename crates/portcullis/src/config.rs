@@ -47,6 +47,13 @@ pub struct Config {
     /// Password hashes allowed to wait for a worker before logins are refused with 503.
     /// Unset: as many as the workers get through in 3 seconds, measured at startup.
     pub hash_queue_max: Option<usize>,
+    /// Send mail through this SMTP server (`smtp://user:pass@host:587?tls=required`,
+    /// `smtps://…`); unset: write `.eml` files to `<data_dir>/outbox/`.
+    pub smtp_url: Option<String>,
+    /// The sender of every message, e.g. `Acme <no-reply@acme.example>`.
+    pub mail_from: String,
+    /// One delivery attempt gives up after this long; it is retried later.
+    pub smtp_timeout_seconds: u64,
 }
 
 impl Default for Config {
@@ -71,6 +78,9 @@ impl Default for Config {
             max_connections: 1024,
             shutdown_grace_seconds: 10,
             hash_queue_max: None,
+            smtp_url: None,
+            mail_from: "Portcullis <no-reply@localhost>".to_owned(),
+            smtp_timeout_seconds: 10,
         }
     }
 }
@@ -95,6 +105,9 @@ const KEYS: &[&str] = &[
     "max_connections",
     "shutdown_grace_seconds",
     "hash_queue_max",
+    "smtp_url",
+    "mail_from",
+    "smtp_timeout_seconds",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -183,6 +196,17 @@ impl Config {
         if self.hash_queue_max == Some(0) {
             return invalid("hash_queue_max", "must be at least 1");
         }
+        if let Err(problem) = portcullis_mail::check_sender(&self.mail_from) {
+            return invalid("mail_from", &format!("is not a mail address: {problem}"));
+        }
+        if let Some(url) = &self.smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return invalid("smtp_url", "must start with smtp:// or smtps://");
+            }
+        }
+        if !(1..=600).contains(&self.smtp_timeout_seconds) {
+            return invalid("smtp_timeout_seconds", "must be between 1 and 600");
+        }
         if self.metrics_listen.is_some() && !self.metrics {
             return invalid("metrics_listen", "needs `metrics = true`");
         }
@@ -217,6 +241,20 @@ impl Config {
             max_connections: self.max_connections,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_seconds),
         }
+    }
+
+    /// The configured mail transport.
+    pub fn mailer(&self) -> Result<std::sync::Arc<dyn portcullis_core::mail::Mailer>, ConfigError> {
+        Ok(match &self.smtp_url {
+            Some(url) => std::sync::Arc::new(
+                portcullis_mail::Smtp::new(url, Duration::from_secs(self.smtp_timeout_seconds))
+                    .map_err(|problem| ConfigError::Invalid {
+                        setting: "smtp_url",
+                        problem,
+                    })?,
+            ),
+            None => std::sync::Arc::new(portcullis_mail::Outbox::new(self.data_dir.join("outbox"))),
+        })
     }
 
     pub fn public_url(&self) -> String {

@@ -44,6 +44,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Domain(#[from] portcullis_core::Error),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -84,8 +86,15 @@ impl App {
             hasher = hasher.with_queue_max(queue_max);
         }
         hasher.calibrate(HASH_QUEUE_SECONDS).await?;
+        let mailer = config.mailer()?;
         let services = Services::new(Arc::new(store.clone()), clock, hasher)
-            .with_principal_cache(time::Duration::seconds(cache_seconds as i64));
+            .with_principal_cache(time::Duration::seconds(cache_seconds as i64))
+            .with_public_url(&config.public_url())
+            .with_mailer(
+                mailer,
+                config.mail_from.clone(),
+                Duration::from_secs(config.smtp_timeout_seconds),
+            );
         services.ensure_defaults().await?;
         let http = HttpSettings {
             max_body_bytes: config.max_body_bytes,
@@ -105,9 +114,9 @@ impl App {
         portcullis_http::router(self.state.clone())
     }
 
-    /// Serves the app on `listener` (and `/metrics` alone on `metrics_listener`, when given)
-    /// until `shutdown` completes; then lets in-flight requests finish within the grace
-    /// period and closes the database pool.
+    /// Serves the app on `listener` (and `/metrics` alone on `metrics_listener`, when given),
+    /// delivering queued mail in the background, until `shutdown` completes; then lets
+    /// in-flight requests finish within the grace period and closes the database pool.
     pub async fn serve(
         &self,
         listener: TcpListener,
@@ -132,11 +141,16 @@ impl App {
                 None => Ok(()),
             }
         };
+        let mail = async {
+            if let Some(worker) = self.services.mail_worker() {
+                worker.run(stopped()).await;
+            }
+        };
         let signal = async move {
             shutdown.await;
             let _ = stop.send(true);
         };
-        let ((), main, metrics) = tokio::join!(signal, main, metrics);
+        let ((), main, metrics, ()) = tokio::join!(signal, main, metrics, mail);
         self.store.close().await;
         main.and(metrics)
     }

@@ -82,6 +82,15 @@ impl PrincipalCache {
         entries.insert(lookup.token.id, (lookup, now));
     }
 
+    /// Drops every entry (after a change that touches every principal, such as a tenant's
+    /// settings).
+    pub fn forget_all(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Drops every entry of this user's tokens.
     pub fn forget_user(&self, user: UserId) {
         if !self.enabled() {

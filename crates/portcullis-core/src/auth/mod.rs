@@ -92,7 +92,7 @@ impl Services {
     }
 
     /// The one password check: finds the user, verifies, upgrades an outdated hash, and
-    /// refuses banned accounts. Unknown users cost as much time as wrong passwords.
+    /// refuses banned accounts and, where the tenant requires it, unconfirmed email addresses. Unknown users cost as much time as wrong passwords.
     pub async fn check_password(
         &self,
         tenant: &Tenant,
@@ -117,6 +117,11 @@ impl Services {
             }
             // Checked after the password, so a ban is only revealed to someone who knows it.
             Verification::Match { .. } if user.disabled => Err(Error::Banned),
+            Verification::Match { .. }
+                if user.status(&tenant.settings) == crate::model::UserStatus::Unconfirmed =>
+            {
+                Err(Error::EmailNotConfirmed)
+            }
             Verification::Match { rehash } => {
                 if let Some(hash) = rehash {
                     self.store

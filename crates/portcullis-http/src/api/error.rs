@@ -14,6 +14,7 @@ pub enum ApiError {
     NotFound,
     InvalidCredentials,
     Banned,
+    EmailNotConfirmed,
     /// Field messages in the order they were found.
     Validation(FieldErrors),
     BadRequest(&'static str),
@@ -89,6 +90,8 @@ impl From<Error> for ApiError {
         match error {
             Error::InvalidCredentials => Self::InvalidCredentials,
             Error::Banned => Self::Banned,
+            Error::EmailNotConfirmed => Self::EmailNotConfirmed,
+            Error::InvalidToken => Self::BadRequest("Invalid token."),
             Error::Unauthenticated => Self::Unauthorized,
             Error::Forbidden => Self::Forbidden,
             Error::NotFound => Self::NotFound,
@@ -127,6 +130,10 @@ impl IntoResponse for ApiError {
             Self::Forbidden => message(StatusCode::FORBIDDEN, "Forbidden."),
             Self::NotFound => message(StatusCode::NOT_FOUND, "Resource not found."),
             Self::InvalidCredentials => message(StatusCode::UNAUTHORIZED, "Invalid credentials."),
+            Self::EmailNotConfirmed => message(
+                StatusCode::UNAUTHORIZED,
+                "Please confirm your email address before logging in.",
+            ),
             Self::Banned => message(
                 StatusCode::FORBIDDEN,
                 "Your account is banned by administrators.",

@@ -123,11 +123,39 @@ impl Input {
         self.string(field, true, errors)
     }
 
+    /// Whether a checkbox-like field was accepted, as Laravel's `accepted` rule reads it:
+    /// `true`, `1`, `"1"`, `"yes"`, `"on"`, `"true"`.
+    pub fn accepted(&self, field: &str) -> bool {
+        match self.0.get(field) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Number(n)) => n.as_i64() == Some(1),
+            Some(Value::String(s)) => {
+                matches!(
+                    s.trim().to_ascii_lowercase().as_str(),
+                    "1" | "yes" | "on" | "true"
+                )
+            }
+            _ => false,
+        }
+    }
+
     /// An optional string: absent, null or empty is `None`; another type is an error.
     pub fn optional_string(&self, field: &str, errors: &mut FieldErrors) -> Option<String> {
+        self.optional(field, false, errors)
+    }
+
+    /// An optional string taken exactly as sent (a password confirmation).
+    pub fn optional_secret(&self, field: &str, errors: &mut FieldErrors) -> Option<String> {
+        self.optional(field, true, errors)
+    }
+
+    fn optional(&self, field: &str, raw: bool, errors: &mut FieldErrors) -> Option<String> {
         match self.0.get(field) {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+            Some(Value::String(s)) => {
+                let value = if raw { s.as_str() } else { s.trim() };
+                Some(value.to_owned()).filter(|s| !s.is_empty())
+            }
             Some(_) => {
                 errors.add(field, format!("The {} must be a string.", label(field)));
                 None

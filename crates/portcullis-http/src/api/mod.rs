@@ -6,6 +6,8 @@ mod extract;
 mod input;
 mod json;
 mod me;
+mod password;
+mod registration;
 pub mod schema;
 
 use crate::AppState;
@@ -21,7 +23,7 @@ pub const BEARER: &str = "bearer";
 #[openapi(
     info(
         title = "Portcullis account API",
-        description = "Document 001: logins, the current user, and reference data.",
+        description = "Document 001: logins, registration, password resets, the current user, and reference data.",
     ),
     modifiers(&BearerScheme),
 )]
@@ -46,4 +48,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::logout))
         .routes(routes!(me::show))
         .routes(routes!(me::countries))
+        .routes(routes!(registration::register))
+        .routes(routes!(registration::verify_email))
+        .routes(routes!(password::remind))
+        .routes(routes!(password::reset))
 }

@@ -2,7 +2,7 @@
 
 use portcullis::{App, Config};
 use portcullis_core::accounts::CreateUser;
-use portcullis_core::model::{Tenant, User};
+use portcullis_core::model::{Tenant, TenantSettings, User};
 use portcullis_core::{ManualClock, Secret};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
@@ -197,6 +197,64 @@ impl TestServer {
         body["token"].as_str().expect("token").to_owned()
     }
 
+    /// Changes the default tenant's settings, as an administrator would.
+    pub async fn set_settings(&mut self, change: impl FnOnce(&mut TenantSettings)) {
+        let mut settings = self.tenant.settings.clone();
+        change(&mut settings);
+        self.tenant = self
+            .app
+            .services
+            .update_settings(&self.tenant, settings)
+            .await
+            .expect("settings saved");
+    }
+
+    /// The mails delivered to `to` so far, decoded, oldest first.
+    pub fn mails_to(&self, to: &str) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.data_dir.path().join("outbox")) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| decode_eml(&std::fs::read_to_string(path).expect("readable mail")))
+            .filter(|mail| mail.contains(&format!("To: {to}")))
+            .collect()
+    }
+
+    /// Waits (up to 10 s) for the `n`th mail to `to`, counting from 1, and returns it.
+    pub async fn wait_for_mail(&self, to: &str, n: usize) -> String {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(mail) = self.mails_to(to).into_iter().nth(n - 1) {
+                return mail;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "[{}] no mail #{n} to {to} within 10 s",
+                self.backend_name
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// `POST` a JSON body without credentials; the status and JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        json(
+            self.request(Method::POST, path)
+                .json(&body)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
     pub fn clock_now(&self) -> time::OffsetDateTime {
         use portcullis_core::Clock;
         self.clock.now()
@@ -277,7 +335,8 @@ async fn fresh_postgres_database(admin_url: &str) -> (String, String) {
 macro_rules! each_backend {
     (|$server:ident| $body:block) => {
         for backend in $crate::harness::backends() {
-            let $server = $crate::harness::TestServer::start(&backend).await;
+            #[allow(unused_mut)] // some tests change settings
+            let mut $server = $crate::harness::TestServer::start(&backend).await;
             $body
             $server.stop().await;
         }
@@ -340,4 +399,24 @@ pub fn partial_login(username: &str, sent: usize) -> (Vec<u8>, Vec<u8>) {
     );
     let (first, rest) = body.as_bytes().split_at(sent);
     ([head.as_bytes(), first].concat(), rest.to_vec())
+}
+
+/// An `.eml` file with quoted-printable soft line breaks and `=3D` undone, enough to read the
+/// links and tokens our mails carry.
+pub fn decode_eml(raw: &str) -> String {
+    raw.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// The run of base62 characters right after `marker` in `text`.
+pub fn token_after(text: &str, marker: &str) -> String {
+    let start = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker:?} in:\n{text}"))
+        + marker.len();
+    text[start..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect()
 }

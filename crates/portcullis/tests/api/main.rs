@@ -6,6 +6,7 @@ mod harness;
 mod auth;
 mod errors;
 mod layers;
+mod lifecycle;
 mod me;
 mod openapi;
 mod ops;

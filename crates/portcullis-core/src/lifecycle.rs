@@ -1,0 +1,316 @@
+//! An account's life by its own hand: registering, confirming the email address, and resetting
+//! a forgotten password. Every secret sent by mail is single-use, expires, and is stored only
+//! as a hash.
+
+use crate::accounts::{check_email, check_password_rules, check_username, taken};
+use crate::error::{Error, Result};
+use crate::ids::Secret;
+use crate::mail::{with_link, Mail};
+use crate::model::{ClientInfo, NewOneTimeToken, NewUser, Tenant, TokenPurpose};
+use crate::Services;
+use time::Duration;
+
+/// Length of mailed secrets (base62).
+pub const MAILED_SECRET_LEN: usize = 60;
+/// How long an email-confirmation link stays good.
+pub const VERIFY_EMAIL_LIFETIME: Duration = Duration::days(7);
+/// The role a self-registered user gets.
+pub const REGISTERED_ROLE: &str = "User";
+
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub username: Option<String>,
+    pub email: String,
+    pub password: Secret,
+    pub password_confirmation: Secret,
+    pub tos_accepted: bool,
+    /// The `g-recaptcha-response` field, when sent.
+    pub captcha: Option<String>,
+    pub client: ClientInfo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    /// The user got a mail and must confirm the address before logging in.
+    pub requires_email_confirmation: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PasswordReset {
+    pub token: String,
+    pub email: String,
+    pub password: Secret,
+    pub password_confirmation: Secret,
+    pub client: ClientInfo,
+}
+
+/// A new mailed secret and its hash.
+fn mailed_secret() -> (String, String) {
+    let secret = crate::random::base62(MAILED_SECRET_LEN);
+    let hash = crate::tokens::hash_secret(&secret);
+    (secret, hash)
+}
+
+fn confirmation_matches(
+    password: &Secret,
+    confirmation: &Secret,
+    problems: &mut Vec<(String, String)>,
+) {
+    if password.expose() != confirmation.expose() {
+        problems.push((
+            "password".to_owned(),
+            "The password confirmation does not match.".to_owned(),
+        ));
+    }
+}
+
+/// [`Error::NotFound`] unless the tenant takes sign-ups; surfaces check it before reading a
+/// registration, so a closed registration looks absent.
+pub fn registration_open(tenant: &Tenant) -> Result<()> {
+    if tenant.settings.allow_signups {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// [`Error::NotFound`] unless the tenant lets users reset forgotten passwords.
+pub fn password_resets_open(tenant: &Tenant) -> Result<()> {
+    if tenant.settings.forgot_password {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+impl Services {
+    /// Self-registration, as the tenant's settings allow: [`Error::NotFound`] when sign-ups
+    /// are closed.
+    pub async fn register(&self, tenant: &Tenant, input: Registration) -> Result<Registered> {
+        registration_open(tenant)?;
+        let settings = &tenant.settings;
+        let mut problems = Vec::new();
+        let email = check_email(&input.email, &mut problems);
+        let username = check_username(input.username.as_deref(), &mut problems);
+        if username.is_none() {
+            problems.push((
+                "username".to_owned(),
+                "The username field is required.".to_owned(),
+            ));
+        }
+        check_password_rules(&input.password, &mut problems);
+        confirmation_matches(&input.password, &input.password_confirmation, &mut problems);
+        self.check_taken(tenant, &email, username.as_deref(), &mut problems)
+            .await?;
+        if settings.captcha_enabled {
+            // No captcha verifier is configured yet, so a captcha-protected registration fails
+            // closed rather than letting robots through.
+            let field = "g-recaptcha-response".to_owned();
+            match input.captcha.as_deref().map(str::trim) {
+                None | Some("") => {
+                    problems.push((field, "The g-recaptcha-response field is required.".into()))
+                }
+                Some(_) => {
+                    tracing::warn!("registration captcha is on but no verifier is configured");
+                    problems.push((field, "reCAPTCHA value is invalid.".into()));
+                }
+            }
+        }
+        if settings.tos && !input.tos_accepted {
+            problems.push((
+                "tos".to_owned(),
+                "You have to accept Terms of Service.".to_owned(),
+            ));
+        }
+        let role = self.store.role_by_name(&tenant.id, REGISTERED_ROLE).await?;
+        let Some(role) = role.filter(|_| problems.is_empty()) else {
+            return Err(if problems.is_empty() {
+                Error::Internal(format!("the tenant has no {REGISTERED_ROLE} role"))
+            } else {
+                Error::Invalid(problems)
+            });
+        };
+        let requires_email_confirmation = !settings.allow_unverified;
+        let hash = self.hasher.hash(&input.password).await?;
+        let now = self.now();
+        let new = NewUser {
+            uid: crate::random::base62(12),
+            tenant_id: tenant.id.clone(),
+            username,
+            email: email.clone(),
+            first_name: None,
+            last_name: None,
+            role_id: role.id,
+            email_verified_at: None,
+            created_at: now,
+        };
+        let verification = requires_email_confirmation.then(|| {
+            let (secret, secret_hash) = mailed_secret();
+            let token = NewOneTimeToken {
+                tenant_id: tenant.id.clone(),
+                purpose: TokenPurpose::VerifyEmail,
+                secret_hash,
+                created_at: now,
+                expires_at: now + VERIFY_EMAIL_LIFETIME,
+            };
+            (token, self.verification_mail(tenant, &email, &secret))
+        });
+        let user = self
+            .store
+            .register_user(&new, &hash, verification.as_ref().map(|(t, m)| (t, m)))
+            .await
+            .map_err(taken)?;
+        let activity = self.activity(tenant, Some(&user), &input.client, "Created an account.");
+        self.store.record_activity(&activity).await?;
+        if settings.notifications_signup_email {
+            for admin in self.store.admin_emails(&tenant.id).await? {
+                let mail = signup_notice(&admin, tenant, &user.email, user.username.as_deref());
+                self.store.enqueue_mail(&tenant.id, &mail, now).await?;
+            }
+        }
+        self.mail_queued();
+        Ok(Registered {
+            requires_email_confirmation,
+        })
+    }
+
+    /// Confirms an email address with the token from the registration mail:
+    /// [`Error::NotFound`] when the tenant does not ask for confirmation,
+    /// [`Error::InvalidToken`] when the token is unknown, used or expired.
+    pub async fn verify_email(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        if tenant.settings.allow_unverified {
+            return Err(Error::NotFound);
+        }
+        let hash = crate::tokens::hash_secret(token);
+        let user = self
+            .store
+            .verify_email(&tenant.id, &hash, self.now())
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        self.principals.forget_user(user);
+        let mut activity = self.activity(tenant, None, client, "Confirmed the email address.");
+        activity.user_id = Some(user);
+        self.store.record_activity(&activity).await?;
+        Ok(())
+    }
+
+    /// Mails a password-reset link to the user with this email. [`Error::NotFound`] when the
+    /// tenant turned password resets off; a 422 on `email` when no user has it (as document
+    /// 001 specifies).
+    pub async fn remind_password(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        password_resets_open(tenant)?;
+        let mut problems = Vec::new();
+        let email = check_email(email, &mut problems);
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let user = self
+            .store
+            .user_by_email(&tenant.id, &email)
+            .await?
+            .ok_or_else(|| Error::invalid("email", "The selected email is invalid."))?;
+        let now = self.now();
+        let (secret, secret_hash) = mailed_secret();
+        let lifetime = Duration::minutes(tenant.settings.login_reset_token_lifetime.max(1));
+        let token = NewOneTimeToken {
+            tenant_id: tenant.id.clone(),
+            purpose: TokenPurpose::PasswordReset,
+            secret_hash,
+            created_at: now,
+            expires_at: now + lifetime,
+        };
+        let link = format!("{}/api/password/reset", self.public_url);
+        let mail = with_link(
+            &user.email,
+            &tenant.settings.app_name,
+            "Reset your password",
+            &format!(
+                "Someone asked to reset the password of your account. If it was you, use this \
+                 token within {} minutes: {secret} (apps send it with your email address and \
+                 new password to the address below). If not, ignore this message.",
+                lifetime.whole_minutes()
+            ),
+            &link,
+        );
+        self.store
+            .issue_one_time_token(user.id, &token, &mail)
+            .await?;
+        self.mail_queued();
+        let activity = self.activity(
+            tenant,
+            Some(&user),
+            client,
+            "Requested a password reset email.",
+        );
+        self.store.record_activity(&activity).await?;
+        Ok(())
+    }
+
+    /// Sets a new password with the token from the reset mail, ending every session of the
+    /// user. [`Error::InvalidToken`] when the token is unknown, used, expired or not the
+    /// email's.
+    pub async fn reset_password(&self, tenant: &Tenant, input: PasswordReset) -> Result<()> {
+        password_resets_open(tenant)?;
+        let mut problems = Vec::new();
+        let email = check_email(&input.email, &mut problems);
+        check_password_rules(&input.password, &mut problems);
+        confirmation_matches(&input.password, &input.password_confirmation, &mut problems);
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let hash = self.hasher.hash(&input.password).await?;
+        let activity = self.activity(tenant, None, &input.client, "Reset the password.");
+        let token_hash = crate::tokens::hash_secret(input.token.trim());
+        let user = self
+            .store
+            .reset_password(&tenant.id, &email, &token_hash, &hash, &activity)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        self.principals.forget_user(user);
+        Ok(())
+    }
+
+    fn verification_mail(&self, tenant: &Tenant, to: &str, secret: &str) -> Mail {
+        let link = format!("{}/api/registration/verify-email/{secret}", self.public_url);
+        with_link(
+            to,
+            &tenant.settings.app_name,
+            "Confirm your email address",
+            &format!(
+                "Thanks for signing up. Confirm your email address with this token: {secret} \
+                 (apps send it as POST to the link below)."
+            ),
+            &link,
+        )
+    }
+}
+
+fn signup_notice(to: &str, tenant: &Tenant, email: &str, username: Option<&str>) -> Mail {
+    let app = &tenant.settings.app_name;
+    let who = match username {
+        Some(name) => format!("{name} <{email}>"),
+        None => email.to_owned(),
+    };
+    let text = format!("Hello,\n\n{who} just registered.\n\n{app}\n");
+    let html = format!(
+        "<!doctype html><html><body><p>Hello,</p><p>{} just registered.</p><p>{}</p></body></html>",
+        crate::mail::html_escape(&who),
+        crate::mail::html_escape(app),
+    );
+    Mail {
+        to: to.to_owned(),
+        subject: format!("{app}: new registration"),
+        text,
+        html,
+    }
+}

@@ -1,0 +1,156 @@
+//! The ways mail leaves Portcullis, behind the domain's [`Mailer`] trait: SMTP (with TLS) when
+//! configured, and otherwise `.eml` files in an outbox directory, which a developer can open
+//! and the tests read links from.
+
+use async_trait::async_trait;
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use portcullis_core::mail::{Mail, Mailer};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Builds the MIME message: plain text and HTML alternatives.
+fn message(from: &str, mail: &Mail) -> Result<Message, String> {
+    let from: Mailbox = from.parse().map_err(|e| format!("sender {from:?}: {e}"))?;
+    let to: Mailbox = mail
+        .to
+        .parse()
+        .map_err(|e| format!("recipient {:?}: {e}", mail.to))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(&mail.subject)
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(mail.text.clone()),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(mail.html.clone()),
+                ),
+        )
+        .map_err(|e| format!("building the message: {e}"))
+}
+
+/// Checks a sender address at startup, so a typo stops the server instead of every mail.
+pub fn check_sender(from: &str) -> Result<(), String> {
+    from.parse::<Mailbox>().map(drop).map_err(|e| e.to_string())
+}
+
+/// Writes each message as an `.eml` file into a directory.
+pub struct Outbox {
+    dir: PathBuf,
+    sequence: AtomicU64,
+}
+
+impl Outbox {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            sequence: AtomicU64::new(0),
+        }
+    }
+}
+
+#[async_trait]
+impl Mailer for Outbox {
+    async fn send(&self, from: &str, mail: &Mail) -> Result<(), String> {
+        let bytes = message(from, mail)?.formatted();
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(|e| format!("creating {}: {e}", self.dir.display()))?;
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+        // Written under a temporary name and renamed, so a reader never sees half a message.
+        let name = format!("{stamp}-{n}.eml");
+        let partial = self.dir.join(format!(".{name}.tmp"));
+        tokio::fs::write(&partial, bytes)
+            .await
+            .map_err(|e| format!("writing {}: {e}", partial.display()))?;
+        tokio::fs::rename(&partial, self.dir.join(&name))
+            .await
+            .map_err(|e| format!("renaming {}: {e}", partial.display()))
+    }
+}
+
+/// Sends through an SMTP server.
+pub struct Smtp {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+}
+
+impl Smtp {
+    /// `url` as lettre reads it: `smtp://user:pass@host:587?tls=required` (STARTTLS),
+    /// `smtps://…:465` (TLS from the start), or `smtp://host:25` (no TLS, for a local relay).
+    pub fn new(url: &str, timeout: Duration) -> Result<Self, String> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| format!("smtp_url: {e}"))?
+            .timeout(Some(timeout))
+            .build();
+        Ok(Self { transport })
+    }
+}
+
+#[async_trait]
+impl Mailer for Smtp {
+    async fn send(&self, from: &str, mail: &Mail) -> Result<(), String> {
+        let message = message(from, mail)?;
+        self.transport
+            .send(message)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_outbox_writes_a_multipart_eml_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().join("outbox"));
+        let mail = Mail {
+            to: "jane@example.com".into(),
+            subject: "Acme: Confirm".into(),
+            text: "Hello, plain".into(),
+            html: "<p>Hello, html</p>".into(),
+        };
+        outbox
+            .send("Acme <no-reply@acme.test>", &mail)
+            .await
+            .unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        let text = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(text.contains("To: jane@example.com"), "{text}");
+        assert!(text.contains("Subject: Acme: Confirm"), "{text}");
+        assert!(text.contains("multipart/alternative"), "{text}");
+        assert!(text.contains("Hello, plain") && text.contains("<p>Hello, html</p>"));
+    }
+
+    #[tokio::test]
+    async fn bad_addresses_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let mail = Mail {
+            to: "not an address".into(),
+            subject: "x".into(),
+            text: "x".into(),
+            html: "x".into(),
+        };
+        let error = Outbox::new(dir.path()).send("a@b.test", &mail).await;
+        assert!(error.unwrap_err().contains("recipient"));
+        assert!(check_sender("nope").is_err());
+        assert!(Smtp::new("gopher://x", Duration::from_secs(1)).is_err());
+    }
+}

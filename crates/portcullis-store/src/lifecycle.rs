@@ -1,0 +1,196 @@
+use crate::activity::insert_activity;
+use crate::error::{store_error, Result};
+use crate::mail::insert_mail;
+use crate::pool::on_pool;
+use crate::rows::to_db;
+use crate::users::{end_all_sessions, insert_user, PASSWORD};
+use crate::SqlStore;
+use async_trait::async_trait;
+use portcullis_core::ids::{TenantId, UserId};
+use portcullis_core::mail::Mail;
+use portcullis_core::model::{
+    NewActivity, NewOneTimeToken, NewUser, PasswordHash, TokenPurpose, User,
+};
+use portcullis_core::store::{LifecycleStore, UserStore};
+use portcullis_core::StoreError;
+use time::OffsetDateTime;
+
+/// Inserts a one-time token for `$user` inside the transaction `$tx`, voiding the user's
+/// unused tokens of the same purpose first.
+macro_rules! insert_one_time_token {
+    ($tx:expr, $user:expr, $token:expr) => {
+        async {
+            let (user, token): (i64, &NewOneTimeToken) = ($user, $token);
+            let now = to_db(token.created_at);
+            sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $1 \
+                 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(user)
+            .bind(token.purpose.as_str())
+            .execute(&mut **$tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO one_time_tokens (tenant_id, user_id, purpose, secret_hash, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(token.tenant_id.as_str())
+            .bind(user)
+            .bind(token.purpose.as_str())
+            .bind(&token.secret_hash)
+            .bind(now)
+            .bind(to_db(token.expires_at))
+            .execute(&mut **$tx)
+            .await
+            .map(|_| ())
+        }
+        .await
+    };
+}
+
+/// Uses up a live token: binds now, the secret's hash, the purpose and the tenant; yields the
+/// token's user when it was live.
+const USE_TOKEN: &str = "UPDATE one_time_tokens SET used_at = $1 \
+     WHERE secret_hash = $2 AND purpose = $3 AND tenant_id = $4 AND used_at IS NULL AND expires_at > $1 \
+     RETURNING user_id";
+
+#[async_trait]
+impl LifecycleStore for SqlStore {
+    async fn register_user(
+        &self,
+        user: &NewUser,
+        password: &PasswordHash,
+        verification: Option<(&NewOneTimeToken, &Mail)>,
+    ) -> Result<User> {
+        let id: i64 = on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            let id = insert_user!(&mut tx, user, password)?;
+            if let Some((token, mail)) = verification {
+                insert_one_time_token!(&mut tx, id, token)?;
+                insert_mail!(&mut tx, &user.tenant_id, mail, user.created_at)?;
+            }
+            tx.commit().await.map(|_| id)
+        })
+        .map_err(store_error)?;
+        self.user(&user.tenant_id, UserId(id))
+            .await?
+            .ok_or_else(|| StoreError::Other("user vanished after insert".into()))
+    }
+
+    async fn issue_one_time_token(
+        &self,
+        user: UserId,
+        token: &NewOneTimeToken,
+        mail: &Mail,
+    ) -> Result<()> {
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            insert_one_time_token!(&mut tx, user.0, token)?;
+            insert_mail!(&mut tx, &token.tenant_id, mail, token.created_at)?;
+            tx.commit().await
+        })
+        .map_err(store_error)
+    }
+
+    async fn verify_email(
+        &self,
+        tenant: &TenantId,
+        secret_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserId>> {
+        let now = to_db(now);
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            let user: Option<i64> = sqlx::query_scalar(USE_TOKEN)
+                .bind(now)
+                .bind(secret_hash)
+                .bind(TokenPurpose::VerifyEmail.as_str())
+                .bind(tenant.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(user) = user {
+                sqlx::query(
+                    "UPDATE users SET email_verified_at = $1, updated_at = $1 WHERE id = $2",
+                )
+                .bind(now)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await.map(|_| user.map(UserId))
+        })
+        .map_err(store_error)
+    }
+
+    async fn reset_password(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        secret_hash: &str,
+        password: &PasswordHash,
+        activity: &NewActivity,
+    ) -> Result<Option<UserId>> {
+        let now = to_db(activity.created_at);
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            let owner: Option<i64> = sqlx::query_scalar(
+                "SELECT t.user_id FROM one_time_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE t.secret_hash = $1 AND t.purpose = $2 AND t.tenant_id = $3 \
+                 AND lower(u.email) = lower($4)",
+            )
+            .bind(secret_hash)
+            .bind(TokenPurpose::PasswordReset.as_str())
+            .bind(tenant.as_str())
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let used: Option<i64> = match owner {
+                Some(_) => sqlx::query_scalar(USE_TOKEN)
+                    .bind(now)
+                    .bind(secret_hash)
+                    .bind(TokenPurpose::PasswordReset.as_str())
+                    .bind(tenant.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?,
+                None => None,
+            };
+            let Some(user) = used else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            sqlx::query(
+                "UPDATE credentials SET alg = $1, hash = $2, disabled = FALSE, updated_at = $3 \
+                 WHERE user_id = $4 AND kind = $5",
+            )
+            .bind(&password.alg)
+            .bind(&password.hash)
+            .bind(now)
+            .bind(user)
+            .bind(PASSWORD)
+            .execute(&mut *tx)
+            .await?;
+            end_all_sessions!(&mut tx, user, now)?;
+            let activity = NewActivity {
+                user_id: Some(UserId(user)),
+                ..activity.clone()
+            };
+            insert_activity!(&mut *tx, &activity)?;
+            tx.commit().await.map(|_| Some(UserId(user)))
+        })
+        .map_err(store_error)
+    }
+
+    async fn admin_emails(&self, tenant: &TenantId) -> Result<Vec<String>> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query_scalar(
+                "SELECT u.email FROM users u JOIN roles r ON r.id = u.role_id \
+                 WHERE u.tenant_id = $1 AND r.name = 'Admin' AND NOT u.disabled ORDER BY u.id",
+            )
+            .bind(tenant.as_str())
+            .fetch_all(pool)
+            .await
+        })
+        .map_err(store_error)
+    }
+}
