@@ -7,6 +7,7 @@ mod auth;
 mod errors;
 mod layers;
 mod lifecycle;
+mod mail;
 mod me;
 mod openapi;
 mod ops;
