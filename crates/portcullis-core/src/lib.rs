@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod mail;
 pub mod model;
 pub mod password;
+pub mod profile;
 pub mod random;
 pub mod rbac;
 pub mod services;

@@ -45,7 +45,7 @@ pub struct PasswordReset {
 }
 
 /// A new mailed secret and its hash.
-fn mailed_secret() -> (String, String) {
+pub(crate) fn mailed_secret() -> (String, String) {
     let secret = crate::random::base62(MAILED_SECRET_LEN);
     let hash = crate::tokens::hash_secret(&secret);
     (secret, hash)
@@ -153,14 +153,22 @@ impl Services {
                 created_at: now,
                 expires_at: now + VERIFY_EMAIL_LIFETIME,
             };
-            (token, self.verification_mail(tenant, &email, &secret))
+            (
+                token,
+                self.verification_mail(&settings.app_name, &email, &secret),
+            )
         });
         let user = self
             .store
             .register_user(&new, &hash, verification.as_ref().map(|(t, m)| (t, m)))
             .await
             .map_err(taken)?;
-        let activity = self.activity(tenant, Some(&user), &input.client, "Created an account.");
+        let activity = self.activity(
+            &tenant.id,
+            Some(&user),
+            &input.client,
+            "Created an account.",
+        );
         self.store.record_activity(&activity).await?;
         if settings.notifications_signup_email {
             for admin in self.store.admin_emails(&tenant.id).await? {
@@ -193,7 +201,7 @@ impl Services {
             .await?
             .ok_or(Error::InvalidToken)?;
         self.principals.forget_user(user);
-        let mut activity = self.activity(tenant, None, client, "Confirmed the email address.");
+        let mut activity = self.activity(&tenant.id, None, client, "Confirmed the email address.");
         activity.user_id = Some(user);
         self.store.record_activity(&activity).await?;
         Ok(())
@@ -247,7 +255,7 @@ impl Services {
             .await?;
         self.mail_queued();
         let activity = self.activity(
-            tenant,
+            &tenant.id,
             Some(&user),
             client,
             "Requested a password reset email.",
@@ -269,7 +277,7 @@ impl Services {
             return Err(Error::Invalid(problems));
         }
         let hash = self.hasher.hash(&input.password).await?;
-        let activity = self.activity(tenant, None, &input.client, "Reset the password.");
+        let activity = self.activity(&tenant.id, None, &input.client, "Reset the password.");
         let token_hash = crate::tokens::hash_secret(input.token.trim());
         let user = self
             .store
@@ -280,11 +288,11 @@ impl Services {
         Ok(())
     }
 
-    fn verification_mail(&self, tenant: &Tenant, to: &str, secret: &str) -> Mail {
+    pub(crate) fn verification_mail(&self, app_name: &str, to: &str, secret: &str) -> Mail {
         let link = format!("{}/api/registration/verify-email/{secret}", self.public_url);
         with_link(
             to,
-            &tenant.settings.app_name,
+            app_name,
             "Confirm your email address",
             &format!(
                 "Thanks for signing up. Confirm your email address with this token: {secret} \

@@ -171,6 +171,20 @@ pub trait LifecycleStore: Send + Sync {
         password: &PasswordHash,
         activity: &NewActivity,
     ) -> StoreResult<Option<UserId>>;
+    /// Applies the given profile fields (leaving absent ones alone) and returns the user.
+    async fn update_user_details(
+        &self,
+        user: UserId,
+        change: &crate::profile::DetailsChange,
+        now: OffsetDateTime,
+    ) -> StoreResult<User>;
+    /// Writes new login credentials, with what goes with them (ended sessions, a confirmation
+    /// token and mail, the activity row), all or nothing; returns the user.
+    async fn update_credentials(
+        &self,
+        write: &crate::profile::CredentialsWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<User>;
     /// Emails of the tenant's active administrators.
     async fn admin_emails(&self, tenant: &TenantId) -> StoreResult<Vec<String>>;
 }

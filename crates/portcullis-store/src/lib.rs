@@ -13,6 +13,7 @@ mod lifecycle;
 mod mail;
 mod migrations;
 mod pool;
+mod profile;
 mod rbac;
 mod rows;
 mod sessions;

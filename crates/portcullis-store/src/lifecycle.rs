@@ -20,8 +20,8 @@ use time::OffsetDateTime;
 macro_rules! insert_one_time_token {
     ($tx:expr, $user:expr, $token:expr) => {
         async {
-            let (user, token): (i64, &NewOneTimeToken) = ($user, $token);
-            let now = to_db(token.created_at);
+            let (user, token): (i64, &portcullis_core::model::NewOneTimeToken) = ($user, $token);
+            let now = $crate::rows::to_db(token.created_at);
             sqlx::query(
                 "UPDATE one_time_tokens SET used_at = $1 \
                  WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
@@ -40,7 +40,7 @@ macro_rules! insert_one_time_token {
             .bind(token.purpose.as_str())
             .bind(&token.secret_hash)
             .bind(now)
-            .bind(to_db(token.expires_at))
+            .bind($crate::rows::to_db(token.expires_at))
             .execute(&mut **$tx)
             .await
             .map(|_| ())
@@ -51,6 +51,8 @@ macro_rules! insert_one_time_token {
 
 /// Uses up a live token: binds now, the secret's hash, the purpose and the tenant; yields the
 /// token's user when it was live.
+pub(crate) use insert_one_time_token;
+
 const USE_TOKEN: &str = "UPDATE one_time_tokens SET used_at = $1 \
      WHERE secret_hash = $2 AND purpose = $3 AND tenant_id = $4 AND used_at IS NULL AND expires_at > $1 \
      RETURNING user_id";
@@ -179,6 +181,23 @@ impl LifecycleStore for SqlStore {
             tx.commit().await.map(|_| Some(UserId(user)))
         })
         .map_err(store_error)
+    }
+
+    async fn update_user_details(
+        &self,
+        user: UserId,
+        change: &portcullis_core::profile::DetailsChange,
+        now: OffsetDateTime,
+    ) -> Result<User> {
+        self.write_details(user, change, now).await
+    }
+
+    async fn update_credentials(
+        &self,
+        write: &portcullis_core::profile::CredentialsWrite,
+        now: OffsetDateTime,
+    ) -> Result<User> {
+        self.write_credentials(write, now).await
     }
 
     async fn admin_emails(&self, tenant: &TenantId) -> Result<Vec<String>> {

@@ -88,6 +88,17 @@ struct CredentialRow {
     disabled: bool,
 }
 
+impl SqlStore {
+    pub(crate) async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
+        let row: Option<UserRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await
+        })
+        .map_err(store_error)?;
+        row.map(User::try_from).transpose()
+    }
+}
+
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &NewUser, password: &PasswordHash) -> Result<User> {

@@ -8,7 +8,7 @@ pub use cache::{CacheStats, PrincipalCache};
 pub use bearer::Principal;
 
 use crate::error::{Error, Result};
-use crate::ids::{Secret, SessionId, TokenId};
+use crate::ids::{Secret, SessionId, TenantId, TokenId};
 use crate::model::{ClientInfo, NewActivity, NewToken, Session, Tenant, TokenKind, User};
 use crate::password::Verification;
 use crate::rbac::Scopes;
@@ -78,7 +78,7 @@ impl Services {
             created_at: now,
             expires_at: Some(session.expires_at),
         };
-        let activity = self.activity(tenant, Some(&user), &request.client, "Logged in.");
+        let activity = self.activity(&tenant.id, Some(&user), &request.client, "Logged in.");
         let token_id = self.store.create_login(&session, &token, &activity).await?;
         // The login moved `last_login`; remembered lookups of the user's other tokens are stale.
         self.principals.forget_user(user.id);
@@ -111,7 +111,8 @@ impl Services {
         };
         match self.hasher.verify(password, &credential.hash).await? {
             Verification::Mismatch => {
-                let failed = self.activity(tenant, Some(&user), client, "Failed login attempt.");
+                let failed =
+                    self.activity(&tenant.id, Some(&user), client, "Failed login attempt.");
                 self.store.record_activity(&failed).await?;
                 Err(Error::InvalidCredentials)
             }
@@ -137,14 +138,12 @@ impl Services {
     /// alone when it belongs to no session.
     pub async fn logout(&self, principal: &Principal, client: &ClientInfo) -> Result<()> {
         let now = self.now();
-        let activity = NewActivity {
-            tenant_id: principal.tenant_id.clone(),
-            user_id: Some(principal.user.id),
-            ip_address: client.ip.clone(),
-            user_agent: client.user_agent.clone(),
-            description: "Logged out.".to_owned(),
-            created_at: now,
-        };
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(&principal.user),
+            client,
+            "Logged out.",
+        );
         match &principal.session_id {
             Some(session) => self.store.end_session(session, &activity, now).await?,
             None => {
@@ -159,13 +158,13 @@ impl Services {
 
     pub(crate) fn activity(
         &self,
-        tenant: &Tenant,
+        tenant: &TenantId,
         user: Option<&User>,
         client: &ClientInfo,
         description: &str,
     ) -> NewActivity {
         NewActivity {
-            tenant_id: tenant.id.clone(),
+            tenant_id: tenant.clone(),
             user_id: user.map(|u| u.id),
             ip_address: client.ip.clone(),
             user_agent: client.user_agent.clone(),

@@ -139,6 +139,70 @@ impl Input {
         }
     }
 
+    /// A field of a partial update: absent is `None` (leave it), null or empty is
+    /// `Some(None)` (clear it), else the trimmed string of at most `max` characters.
+    pub fn nullable_string(
+        &self,
+        field: &str,
+        max: usize,
+        errors: &mut FieldErrors,
+    ) -> Option<Option<String>> {
+        match self.0.get(field)? {
+            Value::Null => Some(None),
+            Value::String(s) if s.trim().is_empty() => Some(None),
+            Value::String(s) if s.trim().chars().count() > max => {
+                errors.add(
+                    field,
+                    format!(
+                        "The {} may not be greater than {max} characters.",
+                        label(field)
+                    ),
+                );
+                None
+            }
+            Value::String(s) => Some(Some(s.trim().to_owned())),
+            _ => {
+                errors.add(field, format!("The {} must be a string.", label(field)));
+                None
+            }
+        }
+    }
+
+    /// A `YYYY-MM-DD` date field of a partial update (see [`Input::nullable_string`]).
+    pub fn nullable_date(
+        &self,
+        field: &str,
+        errors: &mut FieldErrors,
+    ) -> Option<Option<time::Date>> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let text = self.nullable_string(field, 10, errors)?;
+        let Some(text) = text else {
+            return Some(None);
+        };
+        match time::Date::parse(&text, format) {
+            Ok(date) => Some(Some(date)),
+            Err(_) => {
+                errors.add(field, format!("The {} is not a valid date.", label(field)));
+                None
+            }
+        }
+    }
+
+    /// An integer field of a partial update: a JSON number or a string of digits.
+    pub fn nullable_integer(&self, field: &str, errors: &mut FieldErrors) -> Option<Option<i64>> {
+        let parsed = match self.0.get(field)? {
+            Value::Null => return Some(None),
+            Value::String(s) if s.trim().is_empty() => return Some(None),
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        if parsed.is_none() {
+            errors.add(field, format!("The {} must be an integer.", label(field)));
+        }
+        parsed.map(Some)
+    }
+
     /// An optional string: absent, null or empty is `None`; another type is an error.
     pub fn optional_string(&self, field: &str, errors: &mut FieldErrors) -> Option<String> {
         self.optional(field, false, errors)

@@ -7,6 +7,7 @@ mod input;
 mod json;
 mod me;
 mod password;
+mod profile;
 mod registration;
 pub mod schema;
 
@@ -47,6 +48,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(me::show))
+        .routes(routes!(profile::update_details))
+        .routes(routes!(profile::update_credentials))
         .routes(routes!(me::countries))
         .routes(routes!(registration::register))
         .routes(routes!(registration::verify_email))

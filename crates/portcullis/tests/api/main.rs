@@ -11,5 +11,6 @@ mod mail;
 mod me;
 mod openapi;
 mod ops;
+mod profile;
 mod serving;
 mod storage;

@@ -1,0 +1,128 @@
+//! `PATCH /api/me/details` and `PATCH /api/me/details/auth`.
+
+use super::error::{ApiError, ApiResult, FieldErrors};
+use super::extract::Auth;
+use super::input::Input;
+use super::json::UserJson;
+use super::schema::ErrorJson;
+use crate::{AppState, ClientAddr};
+use axum::extract::State;
+use axum::Json;
+use portcullis_core::profile::{CredentialsChange, DetailsChange};
+use portcullis_core::rbac::scopes;
+use portcullis_core::Secret;
+use utoipa::ToSchema;
+
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the body; the handler reads it field by field
+pub struct DetailsBody {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birthday: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub country_id: Option<i64>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the body; the handler reads it field by field
+pub struct CredentialsBody {
+    pub email: String,
+    pub username: Option<String>,
+    /// A new password, if it changes; ends every other session.
+    pub password: Option<String>,
+    pub password_confirmation: Option<String>,
+}
+
+/// Changes any of the caller's profile details; fields left out stay as they are, `null`
+/// clears one.
+#[utoipa::path(
+    patch,
+    path = "/api/me/details",
+    tag = "profile",
+    security(("bearer" = [])),
+    request_body(content(
+        (DetailsBody = "application/json"),
+        (DetailsBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "The updated user", body = UserJson),
+        (status = 401, description = "No valid token", body = ErrorJson),
+        (status = 403, description = "The token lacks the `update-profile` scope", body = ErrorJson),
+        (status = 422, description = "Invalid fields", body = FieldErrors),
+    ),
+)]
+pub async fn update_details(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ClientAddr(client): ClientAddr,
+    input: Input,
+) -> ApiResult<Json<UserJson>> {
+    principal.require_scope(scopes::UPDATE_PROFILE)?;
+    let mut errors = FieldErrors::default();
+    let change = DetailsChange {
+        first_name: input.nullable_string("first_name", 255, &mut errors),
+        last_name: input.nullable_string("last_name", 255, &mut errors),
+        birthday: input.nullable_date("birthday", &mut errors),
+        phone: input.nullable_string("phone", 50, &mut errors),
+        address: input.nullable_string("address", 255, &mut errors),
+        country_id: input.nullable_integer("country_id", &mut errors),
+    };
+    errors.into_result()?;
+    let user = state
+        .services
+        .update_details(&principal, change, &client)
+        .await?;
+    Ok(Json(UserJson::new(user, &principal.settings)))
+}
+
+/// Changes the caller's email, username and, when given, password.
+#[utoipa::path(
+    patch,
+    path = "/api/me/details/auth",
+    tag = "profile",
+    security(("bearer" = [])),
+    request_body(content(
+        (CredentialsBody = "application/json"),
+        (CredentialsBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "The updated user", body = UserJson),
+        (status = 401, description = "No valid token", body = ErrorJson),
+        (status = 403, description = "The token lacks the `update-profile` scope", body = ErrorJson),
+        (status = 422, description = "Invalid or taken fields", body = FieldErrors),
+    ),
+)]
+pub async fn update_credentials(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ClientAddr(client): ClientAddr,
+    input: Input,
+) -> ApiResult<Json<UserJson>> {
+    principal.require_scope(scopes::UPDATE_PROFILE)?;
+    let mut errors = FieldErrors::default();
+    let email = input.required_string("email", &mut errors);
+    let username = input.nullable_string("username", 255, &mut errors);
+    let password = input.optional_secret("password", &mut errors);
+    let confirmation = input.optional_secret("password_confirmation", &mut errors);
+    let (Some(email), true) = (email, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let change = CredentialsChange {
+        email,
+        username,
+        password: password.map(|p| {
+            (
+                Secret::new(p),
+                Secret::new(confirmation.unwrap_or_default()),
+            )
+        }),
+        client,
+    };
+    let user = state
+        .services
+        .update_credentials(&principal, change)
+        .await?;
+    Ok(Json(UserJson::new(user, &principal.settings)))
+}

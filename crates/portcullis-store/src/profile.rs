@@ -1,0 +1,142 @@
+use crate::activity::insert_activity;
+use crate::error::{store_error, Result};
+use crate::lifecycle::insert_one_time_token;
+use crate::mail::insert_mail;
+use crate::pool::on_pool;
+use crate::rows::to_db;
+use crate::users::PASSWORD;
+use crate::SqlStore;
+use portcullis_core::ids::UserId;
+use portcullis_core::model::User;
+use portcullis_core::profile::{Change, CredentialsWrite, DetailsChange};
+use portcullis_core::StoreError;
+use time::OffsetDateTime;
+
+const DATE: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+/// `(given, value)` for a `CASE WHEN given THEN value ELSE column END` update.
+fn given<T: Clone>(change: &Change<T>) -> (bool, Option<T>) {
+    (change.is_some(), change.clone().flatten())
+}
+
+impl SqlStore {
+    async fn reload(&self, user: UserId) -> Result<User> {
+        self.user_by_id(user)
+            .await?
+            .ok_or_else(|| StoreError::Other("user vanished after update".into()))
+    }
+
+    pub(crate) async fn write_details(
+        &self,
+        user: UserId,
+        change: &DetailsChange,
+        now: OffsetDateTime,
+    ) -> Result<User> {
+        let (first_given, first) = given(&change.first_name);
+        let (last_given, last) = given(&change.last_name);
+        let (birthday_given, birthday) = given(&change.birthday);
+        let birthday = birthday.and_then(|d| d.format(DATE).ok());
+        let (phone_given, phone) = given(&change.phone);
+        let (address_given, address) = given(&change.address);
+        let (country_given, country) = given(&change.country_id);
+        on_pool!(&self.pool, pool => {
+            sqlx::query(
+                "UPDATE users SET \
+                 first_name = CASE WHEN $1 THEN $2 ELSE first_name END, \
+                 last_name = CASE WHEN $3 THEN $4 ELSE last_name END, \
+                 birthday = CASE WHEN $5 THEN $6 ELSE birthday END, \
+                 phone = CASE WHEN $7 THEN $8 ELSE phone END, \
+                 address = CASE WHEN $9 THEN $10 ELSE address END, \
+                 country_id = CASE WHEN $11 THEN $12 ELSE country_id END, \
+                 updated_at = $13 WHERE id = $14",
+            )
+            .bind(first_given)
+            .bind(&first)
+            .bind(last_given)
+            .bind(&last)
+            .bind(birthday_given)
+            .bind(&birthday)
+            .bind(phone_given)
+            .bind(&phone)
+            .bind(address_given)
+            .bind(&address)
+            .bind(country_given)
+            .bind(country)
+            .bind(to_db(now))
+            .bind(user.0)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .map_err(store_error)?;
+        self.reload(user).await
+    }
+
+    pub(crate) async fn write_credentials(
+        &self,
+        write: &CredentialsWrite,
+        now: OffsetDateTime,
+    ) -> Result<User> {
+        let now = to_db(now);
+        let (username_given, username) = given(&write.username);
+        let user = write.user.0;
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE users SET email = $1, \
+                 username = CASE WHEN $2 THEN $3 ELSE username END, \
+                 email_verified_at = CASE WHEN $4 THEN NULL ELSE email_verified_at END, \
+                 updated_at = $5 WHERE id = $6",
+            )
+            .bind(&write.email)
+            .bind(username_given)
+            .bind(&username)
+            .bind(write.reverify.is_some())
+            .bind(now)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+            if let Some(password) = &write.password {
+                sqlx::query(
+                    "UPDATE credentials SET alg = $1, hash = $2, updated_at = $3 \
+                     WHERE user_id = $4 AND kind = $5",
+                )
+                .bind(&password.alg)
+                .bind(&password.hash)
+                .bind(now)
+                .bind(user)
+                .bind(PASSWORD)
+                .execute(&mut *tx)
+                .await?;
+                let keep = write.keep_session.as_ref().map(|s| s.as_str().to_owned());
+                sqlx::query(
+                    "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL \
+                     AND ($3 IS NULL OR id <> $3)",
+                )
+                .bind(now)
+                .bind(user)
+                .bind(&keep)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
+                     AND ($3 IS NULL OR session_id IS NULL OR session_id <> $3)",
+                )
+                .bind(now)
+                .bind(user)
+                .bind(&keep)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some((token, mail)) = &write.reverify {
+                insert_one_time_token!(&mut tx, user, token)?;
+                insert_mail!(&mut tx, &token.tenant_id, mail, token.created_at)?;
+            }
+            insert_activity!(&mut *tx, &write.activity)?;
+            tx.commit().await
+        })
+        .map_err(store_error)?;
+        self.reload(write.user).await
+    }
+}
