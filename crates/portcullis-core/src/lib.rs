@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod avatars;
 pub mod clock;
 pub mod error;
 pub mod health;

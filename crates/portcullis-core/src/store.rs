@@ -185,6 +185,17 @@ pub trait LifecycleStore: Send + Sync {
         write: &crate::profile::CredentialsWrite,
         now: OffsetDateTime,
     ) -> StoreResult<User>;
+    /// Sets the user's avatar URL (or clears it), stores `image` when it is an upload, deletes
+    /// the user's earlier uploads and records the activity; all or nothing.
+    async fn replace_avatar(
+        &self,
+        user: UserId,
+        url: Option<&str>,
+        image: Option<&crate::avatars::AvatarImage>,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> StoreResult<User>;
+    async fn avatar(&self, name: &str) -> StoreResult<Option<crate::avatars::AvatarImage>>;
     /// Emails of the tenant's active administrators.
     async fn admin_emails(&self, tenant: &TenantId) -> StoreResult<Vec<String>>;
 }

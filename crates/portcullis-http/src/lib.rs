@@ -37,6 +37,8 @@ pub struct AppState {
 pub struct HttpSettings {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest uploaded file (an avatar image) accepted, in bytes.
+    pub max_upload_bytes: usize,
     /// The externally visible base URL, without a trailing slash; used to build links.
     pub public_url: String,
     /// A request still unanswered after this long gets a 503 in its dialect's shape.

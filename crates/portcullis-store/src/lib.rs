@@ -6,6 +6,7 @@
 //! own migrations.
 
 mod activity;
+mod avatars;
 mod countries;
 mod error;
 mod health;

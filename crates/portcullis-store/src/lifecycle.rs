@@ -200,6 +200,21 @@ impl LifecycleStore for SqlStore {
         self.write_credentials(write, now).await
     }
 
+    async fn replace_avatar(
+        &self,
+        user: UserId,
+        url: Option<&str>,
+        image: Option<&portcullis_core::avatars::AvatarImage>,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> Result<User> {
+        self.write_avatar(user, url, image, activity, now).await
+    }
+
+    async fn avatar(&self, name: &str) -> Result<Option<portcullis_core::avatars::AvatarImage>> {
+        self.read_avatar(name).await
+    }
+
     async fn admin_emails(&self, tenant: &TenantId) -> Result<Vec<String>> {
         on_pool!(&self.pool, pool => {
             sqlx::query_scalar(

@@ -20,6 +20,11 @@ const SQLITE: Embedded = &[
         "mail and one-time tokens",
         include_str!("../migrations/sqlite/0002_mail_and_one_time_tokens.sql"),
     ),
+    (
+        3,
+        "avatars",
+        include_str!("../migrations/sqlite/0003_avatars.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -31,6 +36,11 @@ const POSTGRES: Embedded = &[
         2,
         "mail and one-time tokens",
         include_str!("../migrations/postgres/0002_mail_and_one_time_tokens.sql"),
+    ),
+    (
+        3,
+        "avatars",
+        include_str!("../migrations/postgres/0003_avatars.sql"),
     ),
 ];
 

@@ -25,6 +25,8 @@ pub struct Config {
     /// Password hashes computed at once; defaults to the number of cores.
     pub hash_workers: Option<usize>,
     pub max_body_bytes: usize,
+    /// Largest uploaded file (an avatar image).
+    pub max_upload_bytes: usize,
     /// How long a node may remember a bearer token's lookup. Unset: 10 s on SQLite (one node,
     /// invalidated exactly), off on PostgreSQL (other nodes could revoke meanwhile).
     pub auth_cache_seconds: Option<u64>,
@@ -68,6 +70,7 @@ impl Default for Config {
             bcrypt_cost: 10,
             hash_workers: None,
             max_body_bytes: 64 * 1024,
+            max_upload_bytes: 5 * 1024 * 1024,
             auth_cache_seconds: None,
             log: "info".to_owned(),
             log_format: "text".to_owned(),
@@ -95,6 +98,7 @@ const KEYS: &[&str] = &[
     "bcrypt_cost",
     "hash_workers",
     "max_body_bytes",
+    "max_upload_bytes",
     "auth_cache_seconds",
     "log",
     "log_format",
@@ -177,6 +181,9 @@ impl Config {
         }
         if self.max_body_bytes < 1024 {
             return invalid("max_body_bytes", "must be at least 1024");
+        }
+        if !(1024..=100 * 1024 * 1024).contains(&self.max_upload_bytes) {
+            return invalid("max_upload_bytes", "must be between 1024 and 104857600");
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return invalid("log_format", "must be `text` or `json`");

@@ -98,6 +98,7 @@ impl App {
         services.ensure_defaults().await?;
         let http = HttpSettings {
             max_body_bytes: config.max_body_bytes,
+            max_upload_bytes: config.max_upload_bytes,
             public_url: config.public_url(),
             request_timeout: Duration::from_secs(config.request_timeout_seconds),
             metrics_route: config.metrics_listen.is_none(),

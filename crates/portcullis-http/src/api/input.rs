@@ -49,17 +49,7 @@ impl FromRequest<AppState> for Input {
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(ApiError::PayloadTooLarge);
         }
-        let bytes = axum::body::to_bytes(req.into_body(), limit)
-            .await
-            .map_err(|e| {
-                let too_large = std::error::Error::source(&e)
-                    .is_some_and(|inner| inner.is::<http_body_util::LengthLimitError>());
-                if too_large {
-                    ApiError::PayloadTooLarge
-                } else {
-                    ApiError::BadRequest("The request body could not be read.")
-                }
-            })?;
+        let bytes = read_body(req.into_body(), limit).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(Map::new()));
         }
@@ -83,6 +73,19 @@ impl FromRequest<AppState> for Input {
                 .map_err(|_| ApiError::BadRequest("The request body is not a valid form.")),
         }
     }
+}
+
+/// Reads a whole request body of at most `limit` bytes: 413 beyond it.
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|inner| inner.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest("The request body could not be read.")
+        }
+    })
 }
 
 /// Laravel shows `first_name` as "first name" in messages.

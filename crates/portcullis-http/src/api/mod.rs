@@ -1,6 +1,7 @@
 //! The account API of document 001, under `/api`.
 
 mod auth;
+mod avatar;
 pub mod error;
 mod extract;
 mod input;
@@ -50,6 +51,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(me::show))
         .routes(routes!(profile::update_details))
         .routes(routes!(profile::update_credentials))
+        .routes(routes!(avatar::upload))
+        .routes(routes!(avatar::external))
+        .routes(routes!(avatar::serve))
         .routes(routes!(me::countries))
         .routes(routes!(registration::register))
         .routes(routes!(registration::verify_email))

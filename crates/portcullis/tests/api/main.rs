@@ -4,6 +4,7 @@
 mod harness;
 
 mod auth;
+mod avatar;
 mod errors;
 mod layers;
 mod lifecycle;
