@@ -53,9 +53,10 @@ pub fn surfaces(state: &AppState) -> (Router<AppState>, Arc<Documents>) {
     (router, documents)
 }
 
-/// What the common layers can answer on any operation of a surface (in its error shape,
-/// `error_schema`), added to each operation that does not describe it already: 500 and 503
-/// everywhere; 400, 413 and 415 where there is a body.
+/// What the common layers and extractors can answer on any operation of a surface (in its
+/// error shape, `error_schema`), added to each operation that does not describe it already:
+/// 500 and 503 everywhere; 401 where a credential is required; 400, 413 and 415 where there
+/// is a body.
 fn add_common_errors(openapi: &mut OpenApi, error_schema: &str) {
     let error = |description: &str| -> RefOr<utoipa::openapi::Response> {
         utoipa::openapi::ResponseBuilder::new()
@@ -85,6 +86,9 @@ fn add_common_errors(openapi: &mut OpenApi, error_schema: &str) {
                     "The database is unavailable or the request took too long; see `Retry-After`",
                 ),
             ];
+            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                statuses.push(("401", "No valid token"));
+            }
             if operation.request_body.is_some() {
                 statuses.extend([
                     (

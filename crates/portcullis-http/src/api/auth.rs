@@ -65,7 +65,6 @@ pub async fn login(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Logged out", body = SuccessJson),
-        (status = 401, description = "No valid token", body = ErrorJson),
     ),
 )]
 pub async fn logout(

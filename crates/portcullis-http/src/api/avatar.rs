@@ -34,7 +34,6 @@ pub struct ExternalAvatarBody {
     )),
     responses(
         (status = 200, description = "The updated user", body = UserJson),
-        (status = 401, description = "No valid token", body = ErrorJson),
         (status = 403, description = "The token lacks the `update-profile` scope", body = ErrorJson),
         (status = 413, description = "Larger than `max_upload_bytes`", body = ErrorJson),
         (status = 422, description = "`The file is required.` / `The file must be an image.`", body = FieldErrors),
@@ -67,7 +66,6 @@ pub async fn upload(
     )),
     responses(
         (status = 200, description = "The updated user", body = UserJson),
-        (status = 401, description = "No valid token", body = ErrorJson),
         (status = 403, description = "The token lacks the `update-profile` scope", body = ErrorJson),
         (status = 422, description = "`The url field is required.` / `The url format is invalid.`", body = FieldErrors),
     ),

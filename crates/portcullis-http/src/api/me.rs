@@ -26,7 +26,6 @@ pub struct IncludeQuery {
     params(IncludeQuery),
     responses(
         (status = 200, description = "The current user", body = UserJson),
-        (status = 401, description = "No valid token", body = ErrorJson),
         (status = 403, description = "The token lacks the `view-profile` scope", body = ErrorJson),
     ),
 )]
@@ -68,7 +67,6 @@ pub async fn show(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "All countries", body = Vec<CountryJson>),
-        (status = 401, description = "No valid token", body = ErrorJson),
     ),
 )]
 pub async fn countries(

@@ -48,7 +48,6 @@ pub struct CredentialsBody {
     )),
     responses(
         (status = 200, description = "The updated user", body = UserJson),
-        (status = 401, description = "No valid token", body = ErrorJson),
         (status = 403, description = "The token lacks the `update-profile` scope", body = ErrorJson),
         (status = 422, description = "Invalid fields", body = FieldErrors),
     ),
@@ -89,7 +88,6 @@ pub async fn update_details(
     )),
     responses(
         (status = 200, description = "The updated user", body = UserJson),
-        (status = 401, description = "No valid token", body = ErrorJson),
         (status = 403, description = "The token lacks the `update-profile` scope", body = ErrorJson),
         (status = 422, description = "Invalid or taken fields", body = FieldErrors),
     ),

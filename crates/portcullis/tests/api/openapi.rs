@@ -70,6 +70,9 @@ async fn each_surface_serves_a_valid_openapi_3_1_document() {
                 for status in ["500", "503"] {
                     assert!(responses.contains_key(status), "{method} {path}: {status}");
                 }
+                if !operation.security.is_empty() {
+                    assert!(responses.contains_key("401"), "{method} {path}: 401");
+                }
             }
         }
 
