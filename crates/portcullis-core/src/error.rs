@@ -25,6 +25,10 @@ pub enum Error {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// The request cannot be done in the resource's current state (e.g. enabling 2FA twice);
+    /// the message is shown to the caller.
+    #[error("{0}")]
+    Conflict(&'static str),
     /// Input that breaks a domain rule, as (field, message) pairs.
     #[error("invalid input")]
     Invalid(Vec<(String, String)>),

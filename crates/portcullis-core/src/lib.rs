@@ -21,6 +21,7 @@ pub mod services;
 pub mod setup;
 pub mod store;
 pub mod tokens;
+pub mod two_factor;
 pub mod useragent;
 
 pub use clock::{Clock, ManualClock, SystemClock};

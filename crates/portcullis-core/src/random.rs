@@ -7,6 +7,13 @@ pub fn base62(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::rng(), len)
 }
 
+/// `N` random bytes.
+pub fn bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    rand::Rng::fill(&mut rand::rng(), &mut out[..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

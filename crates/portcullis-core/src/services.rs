@@ -3,7 +3,7 @@
 use crate::auth::PrincipalCache;
 use crate::clock::Clock;
 use crate::health::Counters;
-use crate::mail::{MailWorker, Mailer};
+use crate::mail::{MailWorker, Mailer, Texter};
 use crate::password::PasswordHasher;
 use crate::store::Store;
 use std::sync::Arc;
@@ -22,6 +22,8 @@ pub struct Services {
     /// Delivers queued mail; `None` until a transport is configured (mail then waits in the
     /// queue).
     pub(crate) mail: Option<MailWorker>,
+    /// Sends 2FA codes by text message; `None` until configured.
+    pub(crate) texter: Option<Arc<dyn Texter>>,
 }
 
 impl Services {
@@ -34,6 +36,7 @@ impl Services {
             counters: Arc::default(),
             public_url: Arc::from("http://localhost"),
             mail: None,
+            texter: None,
         }
     }
 
@@ -59,6 +62,18 @@ impl Services {
             timeout,
         ));
         self
+    }
+
+    /// Sends 2FA codes by text message through `texter`.
+    pub fn with_texter(mut self, texter: Arc<dyn Texter>) -> Self {
+        self.texter = Some(texter);
+        self
+    }
+
+    pub(crate) fn texter(&self) -> crate::Result<&dyn Texter> {
+        self.texter
+            .as_deref()
+            .ok_or_else(|| crate::Error::Internal("no text-message transport configured".into()))
     }
 
     /// The worker to run in the background while serving.

@@ -4,6 +4,7 @@
 use crate::error::StoreError;
 use crate::ids::{RoleId, SessionId, TenantId, TokenId, UserId};
 use crate::mail::{Mail, QueuedMail};
+use crate::two_factor::{Challenge, NewChallenge, NewTwoFactor, TwoFactor};
 use crate::model::*;
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -201,6 +202,58 @@ pub trait LifecycleStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait TwoFactorStore: Send + Sync {
+    async fn two_factor(&self, user: UserId) -> StoreResult<Option<TwoFactor>>;
+    /// Replaces the user's second factor (and the 2FA fields of the user row) and records the
+    /// activity; returns the user.
+    async fn set_two_factor(
+        &self,
+        user: UserId,
+        setup: &NewTwoFactor,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> StoreResult<User>;
+    /// Activates a pending TOTP setup, remembering the step of the code that confirmed it.
+    async fn confirm_totp(
+        &self,
+        user: UserId,
+        step: i64,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Accepts a TOTP step once: false when it, or a later one, was already used.
+    async fn record_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
+    /// Removes the user's second factor, recovery codes and open challenges; returns the user.
+    async fn clear_two_factor(
+        &self,
+        user: UserId,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> StoreResult<User>;
+    async fn replace_recovery_codes(
+        &self,
+        user: UserId,
+        hashes: &[String],
+        activity: &NewActivity,
+    ) -> StoreResult<()>;
+    /// Uses up an unused recovery code of the user; false when there is none with this hash.
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Stores a login challenge, and queues the mail carrying its code when given.
+    async fn create_challenge(&self, challenge: &NewChallenge, mail: Option<&Mail>)
+        -> StoreResult<()>;
+    async fn challenge(&self, id_hash: &str) -> StoreResult<Option<Challenge>>;
+    /// Counts a wrong code against the challenge.
+    async fn challenge_failed(&self, id_hash: &str) -> StoreResult<()>;
+    /// Uses the challenge up; false when it was used or expired meanwhile.
+    async fn use_challenge(&self, id_hash: &str, now: OffsetDateTime) -> StoreResult<bool>;
+}
+
+#[async_trait]
 pub trait MailStore: Send + Sync {
     async fn enqueue_mail(
         &self,
@@ -258,6 +311,7 @@ pub trait Store:
     + HealthStore
     + LifecycleStore
     + MailStore
+    + TwoFactorStore
     + 'static
 {
 }
@@ -272,6 +326,7 @@ impl<
             + HealthStore
             + LifecycleStore
             + MailStore
+            + TwoFactorStore
             + 'static,
     > Store for T
 {

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use portcullis_core::mail::{Mail, Mailer};
+use portcullis_core::mail::{Mail, Mailer, Texter};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -61,6 +61,14 @@ impl Outbox {
 impl Mailer for Outbox {
     async fn send(&self, from: &str, mail: &Mail) -> Result<(), String> {
         let bytes = message(from, mail)?.formatted();
+        self.write("eml", bytes).await
+    }
+}
+
+impl Outbox {
+    /// Writes `bytes` as `<stamp>-<n>.<extension>`, under a temporary name first so a reader
+    /// never sees half a file.
+    async fn write(&self, extension: &str, bytes: Vec<u8>) -> Result<(), String> {
         tokio::fs::create_dir_all(&self.dir)
             .await
             .map_err(|e| format!("creating {}: {e}", self.dir.display()))?;
@@ -68,8 +76,7 @@ impl Mailer for Outbox {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let n = self.sequence.fetch_add(1, Ordering::Relaxed);
-        // Written under a temporary name and renamed, so a reader never sees half a message.
-        let name = format!("{stamp}-{n}.eml");
+        let name = format!("{stamp}-{n}.{extension}");
         let partial = self.dir.join(format!(".{name}.tmp"));
         tokio::fs::write(&partial, bytes)
             .await
@@ -77,6 +84,16 @@ impl Mailer for Outbox {
         tokio::fs::rename(&partial, self.dir.join(&name))
             .await
             .map_err(|e| format!("renaming {}: {e}", partial.display()))
+    }
+}
+
+/// Text messages land in the outbox as `.sms` files (`To:` line, blank line, text), for
+/// development and tests.
+#[async_trait]
+impl Texter for Outbox {
+    async fn send(&self, to: &str, text: &str) -> Result<(), String> {
+        self.write("sms", format!("To: {to}\n\n{text}\n").into_bytes())
+            .await
     }
 }
 
@@ -123,8 +140,7 @@ mod tests {
             text: "Hello, plain".into(),
             html: "<p>Hello, html</p>".into(),
         };
-        outbox
-            .send("Acme <no-reply@acme.test>", &mail)
+        Mailer::send(&outbox, "Acme <no-reply@acme.test>", &mail)
             .await
             .unwrap();
         let files: Vec<_> = std::fs::read_dir(dir.path().join("outbox"))
@@ -140,6 +156,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn text_messages_land_in_the_outbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path());
+        Texter::send(&outbox, "+381641234567", "Acme: your login code is 123456")
+            .await
+            .unwrap();
+        let file = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap();
+        assert!(file.path().extension().is_some_and(|e| e == "sms"));
+        let text = std::fs::read_to_string(file.path()).unwrap();
+        assert_eq!(text, "To: +381641234567\n\nAcme: your login code is 123456\n");
+    }
+
+    #[tokio::test]
     async fn bad_addresses_are_errors_not_panics() {
         let dir = tempfile::tempdir().unwrap();
         let mail = Mail {
@@ -148,7 +177,7 @@ mod tests {
             text: "x".into(),
             html: "x".into(),
         };
-        let error = Outbox::new(dir.path()).send("a@b.test", &mail).await;
+        let error = Mailer::send(&Outbox::new(dir.path()), "a@b.test", &mail).await;
         assert!(error.unwrap_err().contains("recipient"));
         assert!(check_sender("nope").is_err());
         assert!(Smtp::new("gopher://x", Duration::from_secs(1)).is_err());

@@ -19,6 +19,7 @@ mod rbac;
 mod rows;
 mod sessions;
 mod tenants;
+mod two_factor;
 mod users;
 
 pub use pool::{Backend, ConnectOptions};

@@ -25,6 +25,11 @@ const SQLITE: Embedded = &[
         "avatars",
         include_str!("../migrations/sqlite/0003_avatars.sql"),
     ),
+    (
+        4,
+        "two-factor authentication",
+        include_str!("../migrations/sqlite/0004_two_factor.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -41,6 +46,11 @@ const POSTGRES: Embedded = &[
         3,
         "avatars",
         include_str!("../migrations/postgres/0003_avatars.sql"),
+    ),
+    (
+        4,
+        "two-factor authentication",
+        include_str!("../migrations/postgres/0004_two_factor.sql"),
     ),
 ];
 

@@ -21,7 +21,7 @@ pub(crate) fn opt_to_db(at: Option<OffsetDateTime>) -> Option<i64> {
     at.map(to_db)
 }
 
-fn opt_from_db(nanos: Option<i64>) -> Option<OffsetDateTime> {
+pub(crate) fn opt_from_db(nanos: Option<i64>) -> Option<OffsetDateTime> {
     nanos.map(from_db)
 }
 

@@ -94,7 +94,10 @@ impl App {
                 mailer,
                 config.mail_from.clone(),
                 Duration::from_secs(config.smtp_timeout_seconds),
-            );
+            )
+            .with_texter(Arc::new(portcullis_mail::Outbox::new(
+                config.data_dir.join("outbox"),
+            )));
         services.ensure_defaults().await?;
         let http = HttpSettings {
             max_body_bytes: config.max_body_bytes,

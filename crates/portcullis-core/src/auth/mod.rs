@@ -36,17 +36,50 @@ pub struct IssuedToken {
     pub user: User,
 }
 
+/// What a right password leads to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// A session and its token.
+    Issued(IssuedToken),
+    /// The account has a second factor: the client completes the login with this challenge
+    /// and a code (see [`Services::complete_login`]).
+    SecondFactor {
+        challenge: Secret,
+        method: crate::two_factor::Method,
+    },
+}
+
 impl Services {
     /// Checks the password and, when it is right and the account may log in, opens a session
-    /// with a token that carries every scope of its user.
-    pub async fn login(&self, tenant: &Tenant, request: LoginRequest) -> Result<IssuedToken> {
+    /// with a token that carries every scope of its user, or, when the account has a second
+    /// factor, starts a challenge for it.
+    pub async fn login(&self, tenant: &Tenant, request: LoginRequest) -> Result<LoginOutcome> {
         let checked = self
             .check_password(tenant, &request.login, &request.password, &request.client)
             .await;
         let user = self.counters.count_failed_check(checked)?;
+        if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
+            let (challenge, method) = self
+                .start_challenge(tenant, &user, &two_factor, &request.client_name)
+                .await?;
+            return Ok(LoginOutcome::SecondFactor { challenge, method });
+        }
+        self.open_session(tenant, user, &request.client, request.client_name)
+            .await
+            .map(LoginOutcome::Issued)
+    }
+
+    /// Opens a session for a user who has proven who they are, with a token carrying every
+    /// scope of the user.
+    pub(crate) async fn open_session(
+        &self,
+        tenant: &Tenant,
+        user: User,
+        client: &ClientInfo,
+        client_name: String,
+    ) -> Result<IssuedToken> {
         let now = self.now();
-        let agent = request
-            .client
+        let agent = client
             .user_agent
             .as_deref()
             .map(crate::useragent::parse)
@@ -55,12 +88,12 @@ impl Services {
             id: SessionId(crate::random::base62(SESSION_ID_LEN)),
             tenant_id: tenant.id.clone(),
             user_id: user.id,
-            ip_address: request.client.ip.clone(),
-            user_agent: request.client.user_agent.clone(),
+            ip_address: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
             browser: agent.browser,
             platform: agent.platform,
             device: agent.device,
-            client: request.client_name,
+            client: client_name,
             created_at: now,
             last_activity: now,
             expires_at: now + Duration::minutes(tenant.settings.session_lifetime_minutes.max(1)),
@@ -78,7 +111,7 @@ impl Services {
             created_at: now,
             expires_at: Some(session.expires_at),
         };
-        let activity = self.activity(&tenant.id, Some(&user), &request.client, "Logged in.");
+        let activity = self.activity(&tenant.id, Some(&user), client, "Logged in.");
         let token_id = self.store.create_login(&session, &token, &activity).await?;
         // The login moved `last_login`; remembered lookups of the user's other tokens are stale.
         self.principals.forget_user(user.id);
@@ -92,7 +125,8 @@ impl Services {
     }
 
     /// The one password check: finds the user, verifies, upgrades an outdated hash, and
-    /// refuses banned accounts and, where the tenant requires it, unconfirmed email addresses. Unknown users cost as much time as wrong passwords.
+    /// refuses banned accounts and, where the tenant requires it, unconfirmed email addresses.
+    /// Unknown users cost as much time as wrong passwords.
     pub async fn check_password(
         &self,
         tenant: &Tenant,

@@ -39,6 +39,13 @@ pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, from: &str, mail: &Mail) -> Result<(), String>;
 }
 
+/// A way out for text messages (2FA codes): an SMS gateway, or files in the outbox.
+#[async_trait]
+pub trait Texter: Send + Sync + 'static {
+    /// Sends `text` to the phone number `to` (`+<country code><number>`).
+    async fn send(&self, to: &str, text: &str) -> Result<(), String>;
+}
+
 /// Escapes text for an HTML body.
 pub fn html_escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());

@@ -3,11 +3,13 @@
 use super::error::{ApiError, ApiResult, FieldErrors};
 use super::extract::{Auth, HostTenant};
 use super::input::Input;
-use super::schema::{ErrorJson, LoginBody, SuccessJson, TokenJson};
+use super::schema::{
+    ChallengeJson, ErrorJson, LoginBody, LoginJson, SecondFactorBody, SuccessJson, TokenJson,
+};
 use crate::{AppState, ClientAddr};
 use axum::extract::State;
 use axum::Json;
-use portcullis_core::auth::LoginRequest;
+use portcullis_core::auth::{LoginOutcome, LoginRequest};
 use portcullis_core::Secret;
 
 /// Logs in with a username or email and a password, opening a session.
@@ -20,7 +22,7 @@ use portcullis_core::Secret;
         (LoginBody = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, description = "A new session's token", body = TokenJson),
+        (status = 200, description = "A new session's token, or, for an account with a second factor, a challenge to complete at `/api/login/2fa`", body = LoginJson),
         (status = 401, description = "`Invalid credentials.`", body = ErrorJson),
         (status = 403, description = "The account is banned", body = ErrorJson),
         (status = 422, description = "Missing or mistyped fields", body = FieldErrors),
@@ -32,7 +34,7 @@ pub async fn login(
     HostTenant(tenant): HostTenant,
     ClientAddr(client): ClientAddr,
     input: Input,
-) -> ApiResult<Json<TokenJson>> {
+) -> ApiResult<Json<LoginJson>> {
     let mut errors = FieldErrors::default();
     let username = input.required_string("username", &mut errors);
     let password = input.required_secret("password", &mut errors);
@@ -51,6 +53,49 @@ pub async fn login(
                 client_name: device_name.unwrap_or_else(|| "api".to_owned()),
             },
         )
+        .await?;
+    Ok(Json(match issued {
+        LoginOutcome::Issued(issued) => LoginJson::Token(TokenJson {
+            token: issued.bearer.expose().to_owned(),
+        }),
+        LoginOutcome::SecondFactor { challenge, method } => LoginJson::Challenge(ChallengeJson {
+            requires_2fa: true,
+            challenge: challenge.expose().to_owned(),
+            method: method.as_str(),
+        }),
+    }))
+}
+
+/// Completes a login that asked for a second factor.
+#[utoipa::path(
+    post,
+    path = "/api/login/2fa",
+    tag = "auth",
+    request_body(content(
+        (SecondFactorBody = "application/json"),
+        (SecondFactorBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "A new session's token", body = TokenJson),
+        (status = 403, description = "The account is banned", body = ErrorJson),
+        (status = 422, description = "A wrong code, or an unknown, used or expired challenge", body = FieldErrors),
+    ),
+)]
+pub async fn second_factor(
+    State(state): State<AppState>,
+    HostTenant(tenant): HostTenant,
+    ClientAddr(client): ClientAddr,
+    input: Input,
+) -> ApiResult<Json<TokenJson>> {
+    let mut errors = FieldErrors::default();
+    let challenge = input.required_string("challenge", &mut errors);
+    let code = input.required_string("code", &mut errors);
+    let (Some(challenge), Some(code), true) = (challenge, code, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let issued = state
+        .services
+        .complete_login(&tenant, &challenge, &code, &client)
         .await?;
     Ok(Json(TokenJson {
         token: issued.bearer.expose().to_owned(),

@@ -18,6 +18,8 @@ pub enum ApiError {
     /// Field messages in the order they were found.
     Validation(FieldErrors),
     BadRequest(&'static str),
+    /// 422 with `{"error": ...}`: the request is valid but the resource's state forbids it.
+    Conflict(&'static str),
     PayloadTooLarge,
     UnsupportedMediaType,
     Unavailable,
@@ -95,6 +97,7 @@ impl From<Error> for ApiError {
             Error::Unauthenticated => Self::Unauthorized,
             Error::Forbidden => Self::Forbidden,
             Error::NotFound => Self::NotFound,
+            Error::Conflict(message) => Self::Conflict(message),
             Error::Invalid(problems) => {
                 let mut fields = FieldErrors::default();
                 for (field, message) in problems {
@@ -142,6 +145,7 @@ impl IntoResponse for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, Json(fields)).into_response()
             }
             Self::BadRequest(text) => message(StatusCode::BAD_REQUEST, text),
+            Self::Conflict(text) => message(StatusCode::UNPROCESSABLE_ENTITY, text),
             Self::PayloadTooLarge => message(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "The request body is too large.",

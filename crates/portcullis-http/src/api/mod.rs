@@ -11,6 +11,7 @@ mod password;
 mod profile;
 mod registration;
 pub mod schema;
+mod two_factor;
 
 use crate::AppState;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -47,6 +48,7 @@ impl Modify for BearerScheme {
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
+        .routes(routes!(auth::second_factor))
         .routes(routes!(auth::logout))
         .routes(routes!(me::show))
         .routes(routes!(profile::update_details))
@@ -54,6 +56,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(avatar::upload))
         .routes(routes!(avatar::external))
         .routes(routes!(avatar::serve))
+        .routes(routes!(two_factor::enable, two_factor::disable))
+        .routes(routes!(two_factor::verify))
+        .routes(routes!(two_factor::recovery_codes))
         .routes(routes!(me::countries))
         .routes(routes!(registration::register))
         .routes(routes!(registration::verify_email))

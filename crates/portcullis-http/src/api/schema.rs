@@ -30,6 +30,32 @@ pub struct TokenJson {
     pub token: String,
 }
 
+/// A login for an account with a second factor.
+#[derive(Serialize, ToSchema)]
+pub struct ChallengeJson {
+    pub requires_2fa: bool,
+    /// Send it with the code to `POST /api/login/2fa`; good for 10 minutes and 5 attempts.
+    pub challenge: String,
+    /// `totp` (authenticator app), `email` or `phone` (a code was just sent).
+    pub method: &'static str,
+}
+
+/// `POST /api/login` answers a token, or a challenge when the account has a second factor.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginJson {
+    Token(TokenJson),
+    Challenge(ChallengeJson),
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the body; the handler reads it field by field
+pub struct SecondFactorBody {
+    pub challenge: String,
+    /// The authenticator-app or sent code, or a recovery code (`xxxxx-xxxxx`).
+    pub code: String,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct SuccessJson {
     pub success: bool,

@@ -1,0 +1,404 @@
+//! Two-factor authentication: an authenticator app (TOTP), or a code sent by mail or text
+//! message at each login, plus single-use recovery codes.
+//!
+//! A login whose password is right but whose account has a second factor gets a challenge
+//! instead of a token; [`Services::complete_login`] trades the challenge and a code for the
+//! session. Challenges expire, allow a few attempts, and are used once; TOTP codes are accepted
+//! once each, within one 30-second step of clock skew.
+
+mod model;
+
+pub use model::{Challenge, Method, NewChallenge, NewTwoFactor, TwoFactor};
+
+use crate::auth::{IssuedToken, Principal};
+use crate::error::{Error, Result};
+use crate::ids::Secret;
+use crate::mail::with_link;
+use crate::model::{ClientInfo, Tenant, User};
+use crate::Services;
+use subtle::ConstantTimeEq;
+use time::Duration;
+use totp_rs::{Builder, Secret as TotpSecret, Totp};
+
+/// How long a login challenge stays good.
+pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(10);
+/// Wrong codes allowed per challenge.
+pub const MAX_ATTEMPTS: i64 = 5;
+/// Recovery codes issued at a time.
+pub const RECOVERY_CODES: usize = 10;
+const CHALLENGE_LEN: usize = 40;
+
+/// What enabling a method gives back.
+#[derive(Debug)]
+pub enum Enrolment {
+    /// Active now.
+    Enabled(User),
+    /// Add this to an authenticator app, then confirm with its first code.
+    Totp { otpauth_url: String, secret: Secret },
+}
+
+fn hash(text: &str) -> String {
+    crate::tokens::hash_secret(text)
+}
+
+/// Six random digits.
+fn numeric_code() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::rng().random_range(0..1_000_000))
+}
+
+/// `xxxxx-xxxxx` of lowercase letters and digits.
+fn recovery_code() -> String {
+    let raw = crate::random::base62(10).to_ascii_lowercase();
+    format!("{}-{}", &raw[..5], &raw[5..])
+}
+
+fn totp(secret_base32: &str, account: &str, issuer: &str) -> Result<Totp> {
+    let secret = TotpSecret::try_from_base32(secret_base32)
+        .map_err(|e| Error::Internal(format!("stored TOTP secret: {e}")))?;
+    // Issuer and account may not contain ':' in an otpauth URL.
+    let clean = |s: &str| s.replace(':', " ");
+    Builder::new()
+        .with_secret(secret)
+        .with_account_name(clean(account))
+        .with_issuer(Some(clean(issuer)))
+        .build()
+        .map_err(|e| Error::Internal(format!("TOTP: {e}")))
+}
+
+fn already_enabled() -> Error {
+    Error::Conflict("2FA is already enabled for this user.")
+}
+
+fn not_enabled() -> Error {
+    Error::Conflict("2FA is not enabled for this user.")
+}
+
+impl Services {
+    /// The user's confirmed second factor, when the tenant uses two-factor authentication.
+    pub(crate) async fn active_two_factor(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+    ) -> Result<Option<TwoFactor>> {
+        if !tenant.settings.two_factor_enabled {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .two_factor(user.id)
+            .await?
+            .filter(|t| t.confirmed_at.is_some()))
+    }
+
+    /// Starts a second-factor challenge for a login, sending the code where the method needs
+    /// one. Returns the challenge for the client.
+    pub(crate) async fn start_challenge(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        two_factor: &TwoFactor,
+        client_name: &str,
+    ) -> Result<(Secret, Method)> {
+        let now = self.now();
+        let challenge = crate::random::base62(CHALLENGE_LEN);
+        let code = (two_factor.method != Method::Totp).then(numeric_code);
+        let record = NewChallenge {
+            id_hash: hash(&challenge),
+            challenge: Challenge {
+                tenant_id: tenant.id.clone(),
+                user_id: user.id,
+                code_hash: code.as_deref().map(hash),
+                client: client_name.to_owned(),
+                attempts: 0,
+                expires_at: now + CHALLENGE_LIFETIME,
+                used: false,
+            },
+            created_at: now,
+        };
+        let app = &tenant.settings.app_name;
+        let mail = match (two_factor.method, &code) {
+            (Method::Email, Some(code)) => Some(with_link(
+                &user.email,
+                app,
+                "Your login code",
+                &format!(
+                    "Your login code is {code}. It is good for {} minutes. If you did not try \
+                     to log in, change your password.",
+                    CHALLENGE_LIFETIME.whole_minutes()
+                ),
+                &self.public_url,
+            )),
+            _ => None,
+        };
+        self.store.create_challenge(&record, mail.as_ref()).await?;
+        if mail.is_some() {
+            self.mail_queued();
+        }
+        if let (Method::Phone, Some(code)) = (two_factor.method, &code) {
+            let to = phone_number(user).ok_or_else(|| {
+                Error::Internal("phone 2FA without a phone number".to_owned())
+            })?;
+            let text = format!("{app}: your login code is {code}");
+            self.texter()?.send(&to, &text).await.map_err(Error::Internal)?;
+        }
+        Ok((Secret::new(challenge), two_factor.method))
+    }
+
+    /// Trades a challenge and a code (or a recovery code) for a session.
+    pub async fn complete_login(
+        &self,
+        tenant: &Tenant,
+        challenge: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<IssuedToken> {
+        let invalid_challenge =
+            || Error::invalid("challenge", "The challenge is invalid or has expired.");
+        let id_hash = hash(challenge.trim());
+        let now = self.now();
+        let found = self
+            .store
+            .challenge(&id_hash)
+            .await?
+            .filter(|c| {
+                c.tenant_id == tenant.id
+                    && !c.used
+                    && c.expires_at > now
+                    && c.attempts < MAX_ATTEMPTS
+            })
+            .ok_or_else(invalid_challenge)?;
+        let user = self
+            .store
+            .user(&tenant.id, found.user_id)
+            .await?
+            .ok_or_else(invalid_challenge)?;
+        if user.disabled {
+            return Err(Error::Banned);
+        }
+        let two_factor = self
+            .active_two_factor(tenant, &user)
+            .await?
+            .ok_or_else(invalid_challenge)?;
+        let code = code.trim();
+        let accepted = if code.contains('-') {
+            self.store
+                .use_recovery_code(user.id, &hash(&code.to_ascii_lowercase()), now)
+                .await?
+        } else {
+            match (&two_factor.method, &found.code_hash, &two_factor.totp_secret) {
+                (Method::Totp, _, Some(secret)) => {
+                    let totp = totp(secret, &user.email, &tenant.settings.app_name)?;
+                    match totp.check(code, now.unix_timestamp().max(0) as u64) {
+                        Some(step) => self.store.record_totp_step(user.id, step as i64).await?,
+                        None => false,
+                    }
+                }
+                (_, Some(expected), _) => bool::from(hash(code).as_bytes().ct_eq(expected.as_bytes())),
+                _ => false,
+            }
+        };
+        if !accepted {
+            self.store.challenge_failed(&id_hash).await?;
+            return Err(Error::invalid("code", "The two-factor code is invalid."));
+        }
+        if !self.store.use_challenge(&id_hash, now).await? {
+            return Err(invalid_challenge());
+        }
+        self.open_session(tenant, user, client, found.client).await
+    }
+
+    /// Turns on a second factor for the caller: 403 when the tenant does not use 2FA, a
+    /// conflict when one is already on.
+    pub async fn enable_two_factor(
+        &self,
+        principal: &Principal,
+        method: Method,
+        phone: Option<(i64, String)>,
+        client: &ClientInfo,
+    ) -> Result<Enrolment> {
+        if !principal.settings.two_factor_enabled {
+            return Err(Error::Forbidden);
+        }
+        let user = &principal.user;
+        let existing = self.store.two_factor(user.id).await?;
+        if existing.as_ref().is_some_and(|t| t.confirmed_at.is_some()) {
+            return Err(already_enabled());
+        }
+        let now = self.now();
+        let (setup, description) = match method {
+            Method::Totp => {
+                let secret = TotpSecret::from(crate::random::bytes::<20>().to_vec()).to_base32();
+                (
+                    NewTwoFactor {
+                        method,
+                        totp_secret: Some(secret),
+                        phone: None,
+                        confirmed: false,
+                    },
+                    "Started authenticator-app two-factor setup.",
+                )
+            }
+            Method::Email | Method::Phone => (
+                NewTwoFactor {
+                    method,
+                    totp_secret: None,
+                    phone,
+                    confirmed: true,
+                },
+                "Enabled two-factor authentication.",
+            ),
+        };
+        let activity = self.activity(&principal.tenant_id, Some(user), client, description);
+        let updated = self
+            .store
+            .set_two_factor(user.id, &setup, &activity, now)
+            .await?;
+        self.principals.forget_user(user.id);
+        match (method, setup.totp_secret) {
+            (Method::Totp, Some(secret)) => {
+                let totp = totp(&secret, &user.email, &principal.settings.app_name)?;
+                let otpauth_url = totp
+                    .to_url()
+                    .map_err(|e| Error::Internal(format!("otpauth URL: {e}")))?;
+                Ok(Enrolment::Totp {
+                    otpauth_url,
+                    secret: Secret::new(secret),
+                })
+            }
+            _ => Ok(Enrolment::Enabled(updated)),
+        }
+    }
+
+    /// Confirms a pending authenticator-app setup with its first code; returns the recovery
+    /// codes, shown this once.
+    pub async fn confirm_totp(
+        &self,
+        principal: &Principal,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<Vec<Secret>> {
+        let user = &principal.user;
+        let pending = self
+            .store
+            .two_factor(user.id)
+            .await?
+            .filter(|t| t.method == Method::Totp);
+        let Some(pending) = pending else {
+            return Err(Error::Conflict("No authenticator-app setup is pending."));
+        };
+        if pending.confirmed_at.is_some() {
+            return Err(already_enabled());
+        }
+        let secret = pending.totp_secret.as_deref().unwrap_or_default();
+        let totp = totp(secret, &user.email, &principal.settings.app_name)?;
+        let now = self.now();
+        let Some(step) = totp.check(code.trim(), now.unix_timestamp().max(0) as u64) else {
+            return Err(Error::invalid("code", "The two-factor code is invalid."));
+        };
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(user),
+            client,
+            "Enabled two-factor authentication.",
+        );
+        self.store
+            .confirm_totp(user.id, step as i64, &activity, now)
+            .await?;
+        self.principals.forget_user(user.id);
+        self.new_recovery_codes(principal, client).await
+    }
+
+    /// Issues a fresh set of recovery codes (the old ones stop working); shown this once.
+    pub async fn new_recovery_codes(
+        &self,
+        principal: &Principal,
+        client: &ClientInfo,
+    ) -> Result<Vec<Secret>> {
+        let user = &principal.user;
+        let active = self.store.two_factor(user.id).await?;
+        if !active.is_some_and(|t| t.confirmed_at.is_some()) {
+            return Err(not_enabled());
+        }
+        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
+        let hashes: Vec<String> = codes.iter().map(|c| hash(c)).collect();
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(user),
+            client,
+            "Generated two-factor recovery codes.",
+        );
+        self.store
+            .replace_recovery_codes(user.id, &hashes, &activity)
+            .await?;
+        Ok(codes.into_iter().map(Secret::new).collect())
+    }
+
+    /// Turns the caller's second factor off.
+    pub async fn disable_two_factor(
+        &self,
+        principal: &Principal,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        if !principal.settings.two_factor_enabled {
+            return Err(Error::Forbidden);
+        }
+        let user = &principal.user;
+        if self.store.two_factor(user.id).await?.is_none() {
+            return Err(not_enabled());
+        }
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(user),
+            client,
+            "Disabled two-factor authentication.",
+        );
+        let updated = self
+            .store
+            .clear_two_factor(user.id, &activity, self.now())
+            .await?;
+        self.principals.forget_user(user.id);
+        Ok(updated)
+    }
+}
+
+/// `+<country code><number>` from the user's 2FA phone fields.
+fn phone_number(user: &User) -> Option<String> {
+    Some(format!(
+        "+{}{}",
+        user.two_factor_country_code?,
+        user.two_factor_phone.as_deref()?
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_have_their_shapes() {
+        let code = numeric_code();
+        assert_eq!(code.len(), 6);
+        assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        let recovery = recovery_code();
+        assert_eq!(recovery.len(), 11);
+        assert_eq!(&recovery[5..6], "-");
+        assert_ne!(recovery_code(), recovery_code());
+    }
+
+    #[test]
+    fn totp_accepts_one_step_of_skew_either_way() {
+        let secret = TotpSecret::from(vec![7u8; 20]).to_base32();
+        let totp = totp(&secret, "jane@example.com", "Acme: Inc").unwrap();
+        let now = 1_700_000_000u64;
+        for offset in [-30i64, 0, 30] {
+            let code = totp.generate((now as i64 + offset) as u64).to_string();
+            assert!(totp.check(&code, now).is_some(), "offset {offset}");
+        }
+        let late = totp.generate(now + 90).to_string();
+        assert!(totp.check(&late, now).is_none());
+        let url = totp.to_url().unwrap();
+        assert!(url.starts_with("otpauth://totp/"), "{url}");
+        assert!(url.contains("issuer=Acme"), "{url}");
+    }
+}
