@@ -4,8 +4,8 @@
 use crate::error::StoreError;
 use crate::ids::{RoleId, SessionId, TenantId, TokenId, UserId};
 use crate::mail::{Mail, QueuedMail};
-use crate::two_factor::{Challenge, NewChallenge, NewTwoFactor, TwoFactor};
 use crate::model::*;
+use crate::two_factor::{Challenge, NewChallenge, NewTwoFactor, TwoFactor};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -244,8 +244,11 @@ pub trait TwoFactorStore: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<bool>;
     /// Stores a login challenge, and queues the mail carrying its code when given.
-    async fn create_challenge(&self, challenge: &NewChallenge, mail: Option<&Mail>)
-        -> StoreResult<()>;
+    async fn create_challenge(
+        &self,
+        challenge: &NewChallenge,
+        mail: Option<&Mail>,
+    ) -> StoreResult<()>;
     async fn challenge(&self, id_hash: &str) -> StoreResult<Option<Challenge>>;
     /// Counts a wrong code against the challenge.
     async fn challenge_failed(&self, id_hash: &str) -> StoreResult<()>;

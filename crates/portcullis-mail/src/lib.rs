@@ -162,10 +162,17 @@ mod tests {
         Texter::send(&outbox, "+381641234567", "Acme: your login code is 123456")
             .await
             .unwrap();
-        let file = std::fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap();
+        let file = std::fs::read_dir(dir.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
         assert!(file.path().extension().is_some_and(|e| e == "sms"));
         let text = std::fs::read_to_string(file.path()).unwrap();
-        assert_eq!(text, "To: +381641234567\n\nAcme: your login code is 123456\n");
+        assert_eq!(
+            text,
+            "To: +381641234567\n\nAcme: your login code is 123456\n"
+        );
     }
 
     #[tokio::test]

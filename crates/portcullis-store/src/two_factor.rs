@@ -212,7 +212,12 @@ impl TwoFactorStore for SqlStore {
         .map_err(store_error)
     }
 
-    async fn use_recovery_code(&self, user: UserId, hash: &str, now: OffsetDateTime) -> Result<bool> {
+    async fn use_recovery_code(
+        &self,
+        user: UserId,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
         let done = on_pool!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE recovery_codes SET used_at = $1 \

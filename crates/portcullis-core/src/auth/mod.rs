@@ -40,7 +40,7 @@ pub struct IssuedToken {
 #[derive(Debug)]
 pub enum LoginOutcome {
     /// A session and its token.
-    Issued(IssuedToken),
+    Issued(Box<IssuedToken>),
     /// The account has a second factor: the client completes the login with this challenge
     /// and a code (see [`Services::complete_login`]).
     SecondFactor {
@@ -66,7 +66,7 @@ impl Services {
         }
         self.open_session(tenant, user, &request.client, request.client_name)
             .await
-            .map(LoginOutcome::Issued)
+            .map(|issued| LoginOutcome::Issued(Box::new(issued)))
     }
 
     /// Opens a session for a user who has proven who they are, with a token carrying every

@@ -32,7 +32,7 @@ const CHALLENGE_LEN: usize = 40;
 #[derive(Debug)]
 pub enum Enrolment {
     /// Active now.
-    Enabled(User),
+    Enabled(Box<User>),
     /// Add this to an authenticator app, then confirm with its first code.
     Totp { otpauth_url: String, secret: Secret },
 }
@@ -136,11 +136,13 @@ impl Services {
             self.mail_queued();
         }
         if let (Method::Phone, Some(code)) = (two_factor.method, &code) {
-            let to = phone_number(user).ok_or_else(|| {
-                Error::Internal("phone 2FA without a phone number".to_owned())
-            })?;
+            let to = phone_number(user)
+                .ok_or_else(|| Error::Internal("phone 2FA without a phone number".to_owned()))?;
             let text = format!("{app}: your login code is {code}");
-            self.texter()?.send(&to, &text).await.map_err(Error::Internal)?;
+            self.texter()?
+                .send(&to, &text)
+                .await
+                .map_err(Error::Internal)?;
         }
         Ok((Secret::new(challenge), two_factor.method))
     }
@@ -186,7 +188,11 @@ impl Services {
                 .use_recovery_code(user.id, &hash(&code.to_ascii_lowercase()), now)
                 .await?
         } else {
-            match (&two_factor.method, &found.code_hash, &two_factor.totp_secret) {
+            match (
+                &two_factor.method,
+                &found.code_hash,
+                &two_factor.totp_secret,
+            ) {
                 (Method::Totp, _, Some(secret)) => {
                     let totp = totp(secret, &user.email, &tenant.settings.app_name)?;
                     match totp.check(code, now.unix_timestamp().max(0) as u64) {
@@ -194,7 +200,9 @@ impl Services {
                         None => false,
                     }
                 }
-                (_, Some(expected), _) => bool::from(hash(code).as_bytes().ct_eq(expected.as_bytes())),
+                (_, Some(expected), _) => {
+                    bool::from(hash(code).as_bytes().ct_eq(expected.as_bytes()))
+                }
                 _ => false,
             }
         };
@@ -266,7 +274,7 @@ impl Services {
                     secret: Secret::new(secret),
                 })
             }
-            _ => Ok(Enrolment::Enabled(updated)),
+            _ => Ok(Enrolment::Enabled(Box::new(updated))),
         }
     }
 
@@ -317,7 +325,7 @@ impl Services {
     ) -> Result<Vec<Secret>> {
         let user = &principal.user;
         let active = self.store.two_factor(user.id).await?;
-        if !active.is_some_and(|t| t.confirmed_at.is_some()) {
+        if active.is_none_or(|t| t.confirmed_at.is_none()) {
             return Err(not_enabled());
         }
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();

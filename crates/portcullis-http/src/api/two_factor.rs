@@ -85,8 +85,12 @@ pub async fn enable(
             (Method::Phone, None)
         }
         Some(Some(Method::Phone)) | None => {
-            let country = input.nullable_integer("country_code", &mut errors).flatten();
-            let number = input.nullable_integer("phone_number", &mut errors).flatten();
+            let country = input
+                .nullable_integer("country_code", &mut errors)
+                .flatten();
+            let number = input
+                .nullable_integer("phone_number", &mut errors)
+                .flatten();
             if !country.is_some_and(|c| (1..=999).contains(&c)) {
                 errors.add("country_code", "The country code field is required.");
             }
@@ -103,7 +107,7 @@ pub async fn enable(
         .enable_two_factor(&principal, method, phone, &client)
         .await?;
     Ok(match enrolment {
-        Enrolment::Enabled(user) => Json(UserJson::new(user, &principal.settings)).into_response(),
+        Enrolment::Enabled(user) => Json(UserJson::new(*user, &principal.settings)).into_response(),
         Enrolment::Totp {
             otpauth_url,
             secret,

@@ -227,6 +227,37 @@ impl TestServer {
             .collect()
     }
 
+    /// The text messages sent to `to` so far, oldest first.
+    pub fn texts_to(&self, to: &str) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.data_dir.path().join("outbox")) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sms"))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| std::fs::read_to_string(path).expect("readable text"))
+            .filter(|text| text.starts_with(&format!("To: {to}\n")))
+            .collect()
+    }
+
+    /// `PUT`, `PATCH`, `POST` or `DELETE` with a bearer token and a JSON body.
+    pub async fn send(&self, method: Method, path: &str, token: &str, body: Value) -> (u16, Value) {
+        json(
+            self.request(method, path)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
     /// Waits (up to 10 s) for the `n`th mail to `to`, counting from 1, and returns it.
     pub async fn wait_for_mail(&self, to: &str, n: usize) -> String {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -419,4 +450,17 @@ pub fn token_after(text: &str, marker: &str) -> String {
         .chars()
         .take_while(char::is_ascii_alphanumeric)
         .collect()
+}
+
+/// The id of the user with this username.
+pub async fn user_id(server: &TestServer, username: &str) -> portcullis_core::UserId {
+    use portcullis_core::store::UserStore;
+    server
+        .app
+        .store
+        .user_by_login(&server.tenant.id, username)
+        .await
+        .expect("lookup")
+        .expect("user exists")
+        .id
 }

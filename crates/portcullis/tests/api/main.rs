@@ -15,3 +15,4 @@ mod ops;
 mod profile;
 mod serving;
 mod storage;
+mod two_factor;
