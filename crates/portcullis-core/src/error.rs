@@ -35,6 +35,10 @@ pub enum Error {
     /// Too much work is already waiting (the password-hash queue is full); try again later.
     #[error("overloaded; retry in {retry_after_seconds} s")]
     Overloaded { retry_after_seconds: u64 },
+    /// A service Portcullis depends on (an SMS gateway, an identity provider) failed; the
+    /// detail is for the log, not the caller.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal error: {0}")]

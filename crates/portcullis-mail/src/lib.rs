@@ -97,6 +97,53 @@ impl Texter for Outbox {
     }
 }
 
+/// Sends text messages by POSTing `{"to": "+381…", "text": "…"}` to an SMS gateway's webhook,
+/// with `Authorization: Bearer <token>` when a token is configured.
+pub struct SmsWebhook {
+    url: String,
+    token: Option<String>,
+    client: reqwest::Client,
+}
+
+impl SmsWebhook {
+    pub fn new(url: &str, token: Option<String>, timeout: Duration) -> Result<Self, String> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err("must be an http:// or https:// URL".to_owned());
+        }
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            url: url.to_owned(),
+            token,
+            client,
+        })
+    }
+}
+
+#[async_trait]
+impl Texter for SmsWebhook {
+    async fn send(&self, to: &str, text: &str) -> Result<(), String> {
+        let mut request = self
+            .client
+            .post(&self.url)
+            .json(&serde_json::json!({ "to": to, "text": text }));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("SMS gateway: {e}"))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("SMS gateway answered {}", response.status()))
+        }
+    }
+}
+
 /// Sends through an SMTP server.
 pub struct Smtp {
     transport: AsyncSmtpTransport<Tokio1Executor>,

@@ -56,6 +56,11 @@ pub struct Config {
     pub mail_from: String,
     /// One delivery attempt gives up after this long; it is retried later.
     pub smtp_timeout_seconds: u64,
+    /// Send 2FA text messages by POSTing `{"to", "text"}` here; unset: `.sms` files in
+    /// `<data_dir>/outbox/`.
+    pub sms_webhook_url: Option<String>,
+    /// Sent as `Authorization: Bearer <token>` to the SMS webhook.
+    pub sms_webhook_token: Option<String>,
 }
 
 impl Default for Config {
@@ -84,6 +89,8 @@ impl Default for Config {
             smtp_url: None,
             mail_from: "Portcullis <no-reply@localhost>".to_owned(),
             smtp_timeout_seconds: 10,
+            sms_webhook_url: None,
+            sms_webhook_token: None,
         }
     }
 }
@@ -112,6 +119,8 @@ const KEYS: &[&str] = &[
     "smtp_url",
     "mail_from",
     "smtp_timeout_seconds",
+    "sms_webhook_url",
+    "sms_webhook_token",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +220,11 @@ impl Config {
                 return invalid("smtp_url", "must start with smtp:// or smtps://");
             }
         }
+        if let Some(url) = &self.sms_webhook_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return invalid("sms_webhook_url", "must be an http:// or https:// URL");
+            }
+        }
         if !(1..=600).contains(&self.smtp_timeout_seconds) {
             return invalid("smtp_timeout_seconds", "must be between 1 and 600");
         }
@@ -259,6 +273,24 @@ impl Config {
                         setting: "smtp_url",
                         problem,
                     })?,
+            ),
+            None => std::sync::Arc::new(portcullis_mail::Outbox::new(self.data_dir.join("outbox"))),
+        })
+    }
+
+    /// The configured text-message transport.
+    pub fn texter(&self) -> Result<std::sync::Arc<dyn portcullis_core::mail::Texter>, ConfigError> {
+        Ok(match &self.sms_webhook_url {
+            Some(url) => std::sync::Arc::new(
+                portcullis_mail::SmsWebhook::new(
+                    url,
+                    self.sms_webhook_token.clone(),
+                    Duration::from_secs(self.smtp_timeout_seconds),
+                )
+                .map_err(|problem| ConfigError::Invalid {
+                    setting: "sms_webhook_url",
+                    problem,
+                })?,
             ),
             None => std::sync::Arc::new(portcullis_mail::Outbox::new(self.data_dir.join("outbox"))),
         })

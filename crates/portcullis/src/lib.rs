@@ -95,9 +95,7 @@ impl App {
                 config.mail_from.clone(),
                 Duration::from_secs(config.smtp_timeout_seconds),
             )
-            .with_texter(Arc::new(portcullis_mail::Outbox::new(
-                config.data_dir.join("outbox"),
-            )));
+            .with_texter(config.texter()?);
         services.ensure_defaults().await?;
         let http = HttpSettings {
             max_body_bytes: config.max_body_bytes,

@@ -142,7 +142,7 @@ impl Services {
             self.texter()?
                 .send(&to, &text)
                 .await
-                .map_err(Error::Internal)?;
+                .map_err(Error::Unavailable)?;
         }
         Ok((Secret::new(challenge), two_factor.method))
     }

@@ -110,6 +110,10 @@ impl From<Error> for ApiError {
             } => Self::Overloaded {
                 retry_after_seconds,
             },
+            Error::Unavailable(detail) => {
+                tracing::warn!(%detail, "a service we depend on failed");
+                Self::Unavailable
+            }
             Error::Store(portcullis_core::StoreError::Unavailable(detail)) => {
                 tracing::error!(%detail, "database unavailable");
                 Self::Unavailable

@@ -298,3 +298,90 @@ async fn codes_by_text_message_as_document_001_enables_them() {
         assert_eq!(second_factor(&server, &another, &code).await.0, 403);
     });
 }
+
+#[tokio::test]
+async fn text_messages_go_through_a_configured_sms_webhook() {
+    use axum::http::HeaderMap;
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+    let gateway = {
+        let received = Arc::clone(&received);
+        axum::Router::new().route(
+            "/sms",
+            axum::routing::post(
+                move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+                    let received = Arc::clone(&received);
+                    async move {
+                        let auth = headers
+                            .get("authorization")
+                            .map(|v| v.to_str().unwrap().to_owned());
+                        received.lock().unwrap().push((auth, body));
+                        "queued"
+                    }
+                },
+            ),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gateway_url = format!("http://{}/sms", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, gateway).await });
+
+    for backend in crate::harness::backends() {
+        received.lock().unwrap().clear();
+        let mut server = TestServer::start_with(&backend, |config| {
+            config.sms_webhook_url = Some(gateway_url.clone());
+            config.sms_webhook_token = Some("gateway-secret".to_owned());
+        })
+        .await;
+        server.set_settings(|s| s.two_factor_enabled = true).await;
+        server.create_user("hooked", "User").await;
+        let token = server.login("hooked").await;
+        let enable = json!({ "country_code": 1, "phone_number": "5550100" });
+        assert_eq!(
+            server
+                .send(Method::PUT, "/api/me/2fa", &token, enable)
+                .await
+                .0,
+            200
+        );
+        let pending = challenge(&server, "hooked", "phone").await;
+        let (auth, body) = received.lock().unwrap()[0].clone();
+        assert_eq!(auth.as_deref(), Some("Bearer gateway-secret"));
+        assert_eq!(body["to"], "+15550100");
+        let code = token_after(body["text"].as_str().unwrap(), "your login code is ");
+        assert_eq!(second_factor(&server, &pending, &code).await.0, 200);
+        assert!(
+            server.texts_to("+15550100").is_empty(),
+            "nothing in the outbox"
+        );
+        server.stop().await;
+    }
+
+    // A gateway that is down makes the login 503, not 500, and tells nothing more.
+    for backend in crate::harness::backends() {
+        let dead = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let mut server = TestServer::start_with(&backend, |config| {
+            config.sms_webhook_url = Some(format!("http://{dead}/sms"));
+        })
+        .await;
+        server.set_settings(|s| s.two_factor_enabled = true).await;
+        server.create_user("unlucky", "User").await;
+        let token = server.login("unlucky").await;
+        let enable = json!({ "country_code": 1, "phone_number": "5550101" });
+        assert_eq!(
+            server
+                .send(Method::PUT, "/api/me/2fa", &token, enable)
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            server.try_login("unlucky", PASSWORD).await,
+            (503, json!({ "error": "Service temporarily unavailable." }))
+        );
+        server.stop().await;
+    }
+}
