@@ -303,7 +303,9 @@ async fn codes_by_text_message_as_document_001_enables_them() {
 async fn text_messages_go_through_a_configured_sms_webhook() {
     use axum::http::HeaderMap;
     use std::sync::{Arc, Mutex};
-    let received: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+    /// What the gateway got: the `Authorization` header and the JSON body.
+    type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+    let received: Received = Arc::default();
     let gateway = {
         let received = Arc::clone(&received);
         axum::Router::new().route(
