@@ -35,6 +35,13 @@ pub enum Error {
     /// Too much work is already waiting (the password-hash queue is full); try again later.
     #[error("overloaded; retry in {retry_after_seconds} s")]
     Overloaded { retry_after_seconds: u64 },
+    /// A social network could not be asked about a token, or refused it; the detail is for
+    /// the log.
+    #[error("social network: {0}")]
+    SocialNetwork(String),
+    /// A social login for someone without an account, while the tenant takes no sign-ups.
+    #[error("sign-ups are closed")]
+    SignupsClosed,
     /// A service Portcullis depends on (an SMS gateway, an identity provider) failed; the
     /// detail is for the log, not the caller.
     #[error("unavailable: {0}")]

@@ -19,6 +19,7 @@ pub mod random;
 pub mod rbac;
 pub mod services;
 pub mod setup;
+pub mod social;
 pub mod store;
 pub mod tokens;
 pub mod two_factor;

@@ -44,6 +44,8 @@ pub struct TenantSettings {
     pub forgot_password: bool,
     /// Mail administrators when someone registers.
     pub notifications_signup_email: bool,
+    /// Social networks users may log in with (`POST /api/login/social`).
+    pub social_networks: Vec<crate::social::SocialNetwork>,
 }
 
 impl Default for TenantSettings {
@@ -65,6 +67,7 @@ impl Default for TenantSettings {
             two_factor_enabled: false,
             forgot_password: true,
             notifications_signup_email: false,
+            social_networks: Vec::new(),
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::health::Counters;
 use crate::mail::{MailWorker, Mailer, Texter};
 use crate::password::PasswordHasher;
+use crate::social::UserinfoClient;
 use crate::store::Store;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -24,6 +25,8 @@ pub struct Services {
     pub(crate) mail: Option<MailWorker>,
     /// Sends 2FA codes by text message; `None` until configured.
     pub(crate) texter: Option<Arc<dyn Texter>>,
+    /// Asks social networks who a token belongs to; `None` until configured.
+    pub(crate) userinfo: Option<Arc<dyn UserinfoClient>>,
 }
 
 impl Services {
@@ -37,6 +40,7 @@ impl Services {
             public_url: Arc::from("http://localhost"),
             mail: None,
             texter: None,
+            userinfo: None,
         }
     }
 
@@ -67,6 +71,12 @@ impl Services {
     /// Sends 2FA codes by text message through `texter`.
     pub fn with_texter(mut self, texter: Arc<dyn Texter>) -> Self {
         self.texter = Some(texter);
+        self
+    }
+
+    /// Asks social networks' userinfo endpoints through `client`.
+    pub fn with_userinfo_client(mut self, client: Arc<dyn UserinfoClient>) -> Self {
+        self.userinfo = Some(client);
         self
     }
 

@@ -197,6 +197,29 @@ pub trait LifecycleStore: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<User>;
     async fn avatar(&self, name: &str) -> StoreResult<Option<crate::avatars::AvatarImage>>;
+    /// The user linked to a social network's account.
+    async fn social_identity(
+        &self,
+        tenant: &TenantId,
+        network: &str,
+        subject: &str,
+    ) -> StoreResult<Option<User>>;
+    async fn link_social_identity(
+        &self,
+        tenant: &TenantId,
+        network: &str,
+        subject: &str,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Creates a user without a password, linked to a social network's account; all or
+    /// nothing.
+    async fn create_social_user(
+        &self,
+        user: &NewUser,
+        network: &str,
+        subject: &str,
+    ) -> StoreResult<User>;
     /// Emails of the tenant's active administrators.
     async fn admin_emails(&self, tenant: &TenantId) -> StoreResult<Vec<String>>;
 }

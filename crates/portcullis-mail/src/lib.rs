@@ -1,6 +1,7 @@
-//! The ways mail leaves Portcullis, behind the domain's [`Mailer`] trait: SMTP (with TLS) when
-//! configured, and otherwise `.eml` files in an outbox directory, which a developer can open
-//! and the tests read links from.
+//! Portcullis' connections out, behind the domain's traits: mail ([`Mailer`]: SMTP with TLS
+//! when configured, otherwise `.eml` files in an outbox directory, which a developer can open
+//! and the tests read links from), text messages ([`Texter`]: an SMS gateway's webhook, or
+//! `.sms` files in the outbox), and social networks' userinfo endpoints.
 
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
@@ -140,6 +141,45 @@ impl Texter for SmsWebhook {
             Ok(())
         } else {
             Err(format!("SMS gateway answered {}", response.status()))
+        }
+    }
+}
+
+/// Asks social networks' userinfo endpoints who an access token belongs to.
+pub struct HttpUserinfo {
+    client: reqwest::Client,
+}
+
+impl HttpUserinfo {
+    pub fn new(timeout: Duration) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .user_agent(concat!("Portcullis/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self { client })
+    }
+}
+
+#[async_trait]
+impl portcullis_core::social::UserinfoClient for HttpUserinfo {
+    async fn userinfo(&self, url: &str, token: &str) -> Result<serde_json::Value, String> {
+        let response = self
+            .client
+            .get(url)
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(format!("{url} answered {status}"));
+        }
+        let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(value @ serde_json::Value::Object(_)) => Ok(value),
+            _ => Err(format!("{url} did not answer a JSON object")),
         }
     }
 }

@@ -18,6 +18,7 @@ mod profile;
 mod rbac;
 mod rows;
 mod sessions;
+mod social;
 mod tenants;
 mod two_factor;
 mod users;

@@ -215,6 +215,36 @@ impl LifecycleStore for SqlStore {
         self.read_avatar(name).await
     }
 
+    async fn social_identity(
+        &self,
+        tenant: &TenantId,
+        network: &str,
+        subject: &str,
+    ) -> Result<Option<User>> {
+        self.find_social_identity(tenant, network, subject).await
+    }
+
+    async fn link_social_identity(
+        &self,
+        tenant: &TenantId,
+        network: &str,
+        subject: &str,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        self.insert_social_identity(tenant, network, subject, user, now)
+            .await
+    }
+
+    async fn create_social_user(
+        &self,
+        user: &NewUser,
+        network: &str,
+        subject: &str,
+    ) -> Result<User> {
+        self.insert_social_user(user, network, subject).await
+    }
+
     async fn admin_emails(&self, tenant: &TenantId) -> Result<Vec<String>> {
         on_pool!(&self.pool, pool => {
             sqlx::query_scalar(

@@ -30,6 +30,11 @@ const SQLITE: Embedded = &[
         "two-factor authentication",
         include_str!("../migrations/sqlite/0004_two_factor.sql"),
     ),
+    (
+        5,
+        "social identities",
+        include_str!("../migrations/sqlite/0005_social_identities.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -51,6 +56,11 @@ const POSTGRES: Embedded = &[
         4,
         "two-factor authentication",
         include_str!("../migrations/postgres/0004_two_factor.sql"),
+    ),
+    (
+        5,
+        "social identities",
+        include_str!("../migrations/postgres/0005_social_identities.sql"),
     ),
 ];
 

@@ -12,15 +12,12 @@ use time::OffsetDateTime;
 
 pub(crate) const PASSWORD: &str = "password";
 
-/// Inserts a user and its password credential inside the transaction `$tx` (a `&mut
-/// Transaction`); yields the new id.
-macro_rules! insert_user {
-    ($tx:expr, $user:expr, $password:expr) => {
+/// Inserts a user row inside the transaction `$tx` (a `&mut Transaction`); yields the new id.
+macro_rules! insert_user_row {
+    ($tx:expr, $user:expr) => {
         async {
             let user: &portcullis_core::model::NewUser = $user;
-            let password: &portcullis_core::model::PasswordHash = $password;
-            let now = $crate::rows::to_db(user.created_at);
-            let id: i64 = sqlx::query_scalar(
+            sqlx::query_scalar::<_, i64>(
                 "INSERT INTO users (uid, tenant_id, username, email, first_name, last_name, role_id, \
                  email_verified_at, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
@@ -33,9 +30,22 @@ macro_rules! insert_user {
             .bind(&user.last_name)
             .bind(user.role_id.0)
             .bind($crate::rows::opt_to_db(user.email_verified_at))
-            .bind(now)
+            .bind($crate::rows::to_db(user.created_at))
             .fetch_one(&mut **$tx)
-            .await?;
+            .await
+        }
+        .await
+    };
+}
+pub(crate) use insert_user_row;
+
+/// Inserts a user and its password credential inside the transaction `$tx`; yields the id.
+macro_rules! insert_user {
+    ($tx:expr, $user:expr, $password:expr) => {
+        async {
+            let user: &portcullis_core::model::NewUser = $user;
+            let password: &portcullis_core::model::PasswordHash = $password;
+            let id = $crate::users::insert_user_row!($tx, user)?;
             sqlx::query(
                 "INSERT INTO credentials (user_id, kind, alg, hash, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $5)",
@@ -44,7 +54,7 @@ macro_rules! insert_user {
             .bind($crate::users::PASSWORD)
             .bind(&password.alg)
             .bind(&password.hash)
-            .bind(now)
+            .bind($crate::rows::to_db(user.created_at))
             .execute(&mut **$tx)
             .await?;
             Ok::<i64, sqlx::Error>(id)

@@ -95,7 +95,16 @@ impl App {
                 config.mail_from.clone(),
                 Duration::from_secs(config.smtp_timeout_seconds),
             )
-            .with_texter(config.texter()?);
+            .with_texter(config.texter()?)
+            .with_userinfo_client(Arc::new(
+                portcullis_mail::HttpUserinfo::new(Duration::from_secs(
+                    config.smtp_timeout_seconds,
+                ))
+                .map_err(|problem| config::ConfigError::Invalid {
+                    setting: "social networks",
+                    problem,
+                })?,
+            ));
         services.ensure_defaults().await?;
         let http = HttpSettings {
             max_body_bytes: config.max_body_bytes,

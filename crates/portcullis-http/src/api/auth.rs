@@ -4,12 +4,12 @@ use super::error::{ApiError, ApiResult, FieldErrors};
 use super::extract::{Auth, HostTenant};
 use super::input::Input;
 use super::schema::{
-    ChallengeJson, ErrorJson, LoginBody, LoginJson, SecondFactorBody, SuccessJson, TokenJson,
+    ErrorJson, LoginBody, LoginJson, SecondFactorBody, SocialLoginBody, SuccessJson, TokenJson,
 };
 use crate::{AppState, ClientAddr};
 use axum::extract::State;
 use axum::Json;
-use portcullis_core::auth::{LoginOutcome, LoginRequest};
+use portcullis_core::auth::LoginRequest;
 use portcullis_core::Secret;
 
 /// Logs in with a username or email and a password, opening a session.
@@ -54,16 +54,43 @@ pub async fn login(
             },
         )
         .await?;
-    Ok(Json(match issued {
-        LoginOutcome::Issued(issued) => LoginJson::Token(TokenJson {
-            token: issued.bearer.expose().to_owned(),
-        }),
-        LoginOutcome::SecondFactor { challenge, method } => LoginJson::Challenge(ChallengeJson {
-            requires_2fa: true,
-            challenge: challenge.expose().to_owned(),
-            method: method.as_str(),
-        }),
-    }))
+    Ok(Json(LoginJson::from(issued)))
+}
+
+/// Logs in with a social network's access token, creating the account when the tenant takes
+/// sign-ups.
+#[utoipa::path(
+    post,
+    path = "/api/login/social",
+    tag = "auth",
+    request_body(content(
+        (SocialLoginBody = "application/json"),
+        (SocialLoginBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "A new session's token, or a second-factor challenge", body = LoginJson),
+        (status = 403, description = "Banned, or `Only users who already created an account can log in.`", body = ErrorJson),
+        (status = 422, description = "Missing fields or an unknown network", body = FieldErrors),
+        (status = 500, description = "`Could not connect to specified social network.`", body = ErrorJson),
+    ),
+)]
+pub async fn social(
+    State(state): State<AppState>,
+    HostTenant(tenant): HostTenant,
+    ClientAddr(client): ClientAddr,
+    input: Input,
+) -> ApiResult<Json<LoginJson>> {
+    let mut errors = FieldErrors::default();
+    let network = input.required_string("network", &mut errors);
+    let token = input.required_secret("social_token", &mut errors);
+    let (Some(network), Some(token), true) = (network, token, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let outcome = state
+        .services
+        .social_login(&tenant, &network, &token, &client)
+        .await?;
+    Ok(Json(LoginJson::from(outcome)))
 }
 
 /// Completes a login that asked for a second factor.

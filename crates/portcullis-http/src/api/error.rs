@@ -15,6 +15,8 @@ pub enum ApiError {
     InvalidCredentials,
     Banned,
     EmailNotConfirmed,
+    SignupsClosed,
+    SocialNetworkFailed,
     /// Field messages in the order they were found.
     Validation(FieldErrors),
     BadRequest(&'static str),
@@ -110,6 +112,11 @@ impl From<Error> for ApiError {
             } => Self::Overloaded {
                 retry_after_seconds,
             },
+            Error::SignupsClosed => Self::SignupsClosed,
+            Error::SocialNetwork(detail) => {
+                tracing::warn!(%detail, "social network failed");
+                Self::SocialNetworkFailed
+            }
             Error::Unavailable(detail) => {
                 tracing::warn!(%detail, "a service we depend on failed");
                 Self::Unavailable
@@ -137,6 +144,15 @@ impl IntoResponse for ApiError {
             Self::Forbidden => message(StatusCode::FORBIDDEN, "Forbidden."),
             Self::NotFound => message(StatusCode::NOT_FOUND, "Resource not found."),
             Self::InvalidCredentials => message(StatusCode::UNAUTHORIZED, "Invalid credentials."),
+            Self::SignupsClosed => message(
+                StatusCode::FORBIDDEN,
+                "Only users who already created an account can log in.",
+            ),
+            // Document 001 answers 500 here, and clients are written against it.
+            Self::SocialNetworkFailed => message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Could not connect to specified social network.",
+            ),
             Self::EmailNotConfirmed => message(
                 StatusCode::UNAUTHORIZED,
                 "Please confirm your email address before logging in.",

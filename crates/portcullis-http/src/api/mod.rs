@@ -49,6 +49,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::second_factor))
+        .routes(routes!(auth::social))
         .routes(routes!(auth::logout))
         .routes(routes!(me::show))
         .routes(routes!(profile::update_details))

@@ -48,6 +48,31 @@ pub enum LoginJson {
     Challenge(ChallengeJson),
 }
 
+impl From<portcullis_core::auth::LoginOutcome> for LoginJson {
+    fn from(outcome: portcullis_core::auth::LoginOutcome) -> Self {
+        use portcullis_core::auth::LoginOutcome;
+        match outcome {
+            LoginOutcome::Issued(issued) => Self::Token(TokenJson {
+                token: issued.bearer.expose().to_owned(),
+            }),
+            LoginOutcome::SecondFactor { challenge, method } => Self::Challenge(ChallengeJson {
+                requires_2fa: true,
+                challenge: challenge.expose().to_owned(),
+                method: method.as_str(),
+            }),
+        }
+    }
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the body; the handler reads it field by field
+pub struct SocialLoginBody {
+    /// A network the tenant accepts, e.g. `facebook`, `google`, `github`.
+    pub network: String,
+    /// An access token from that network.
+    pub social_token: String,
+}
+
 #[derive(ToSchema)]
 #[allow(dead_code)] // describes the body; the handler reads it field by field
 pub struct SecondFactorBody {

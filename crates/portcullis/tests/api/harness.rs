@@ -464,3 +464,16 @@ pub async fn user_id(server: &TestServer, username: &str) -> portcullis_core::Us
         .expect("user exists")
         .id
 }
+
+/// The id of the user with this email.
+pub async fn user_id_by_email(server: &TestServer, email: &str) -> portcullis_core::UserId {
+    use portcullis_core::store::UserStore;
+    server
+        .app
+        .store
+        .user_by_email(&server.tenant.id, email)
+        .await
+        .expect("lookup")
+        .expect("user exists")
+        .id
+}

@@ -14,5 +14,6 @@ mod openapi;
 mod ops;
 mod profile;
 mod serving;
+mod social;
 mod storage;
 mod two_factor;

@@ -1,0 +1,323 @@
+//! Logging in with a social network's access token: Portcullis asks the network's userinfo
+//! endpoint who the token belongs to, links that account to a user (by the network's id, or
+//! else by a verified email address), creates the user when the tenant takes sign-ups, and
+//! opens a session as a password login would.
+
+use crate::auth::LoginOutcome;
+use crate::error::{Error, Result};
+use crate::model::{ClientInfo, NewUser, Tenant};
+use crate::Services;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A social network a tenant accepts. Fields left out are taken from the preset of the same
+/// name (`facebook`, `google`, `github`), if there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SocialNetwork {
+    pub network: String,
+    /// Called with `Authorization: Bearer <social_token>`; answers a JSON object.
+    pub userinfo_url: Option<String>,
+    /// Dotted paths into the userinfo object.
+    pub id_field: Option<String>,
+    pub email_field: Option<String>,
+    pub name_field: Option<String>,
+    /// A boolean field saying the email is verified; `None` with `emails_verified` below.
+    pub email_verified_field: Option<String>,
+    /// The network only hands out verified email addresses.
+    pub emails_verified: Option<bool>,
+}
+
+/// A network's settings with the preset filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedNetwork {
+    pub userinfo_url: String,
+    pub id_field: String,
+    pub email_field: String,
+    pub name_field: String,
+    pub email_verified_field: Option<String>,
+    pub emails_verified: bool,
+}
+
+fn preset(network: &str) -> Option<ResolvedNetwork> {
+    let (url, id, email, name, verified_field, verified) = match network {
+        "facebook" => (
+            "https://graph.facebook.com/me?fields=id,name,email",
+            "id",
+            "email",
+            "name",
+            None,
+            true,
+        ),
+        "google" => (
+            "https://openidconnect.googleapis.com/v1/userinfo",
+            "sub",
+            "email",
+            "name",
+            Some("email_verified"),
+            false,
+        ),
+        "github" => (
+            "https://api.github.com/user",
+            "id",
+            "email",
+            "name",
+            None,
+            true,
+        ),
+        _ => return None,
+    };
+    Some(ResolvedNetwork {
+        userinfo_url: url.to_owned(),
+        id_field: id.to_owned(),
+        email_field: email.to_owned(),
+        name_field: name.to_owned(),
+        email_verified_field: verified_field.map(str::to_owned),
+        emails_verified: verified,
+    })
+}
+
+impl SocialNetwork {
+    /// Fills what is left out from the preset; `None` when neither says where to ask.
+    pub fn resolve(&self) -> Option<ResolvedNetwork> {
+        let base = preset(&self.network);
+        let pick = |own: &Option<String>, preset: Option<&String>, default: &str| {
+            own.clone()
+                .or_else(|| preset.cloned())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        Some(ResolvedNetwork {
+            userinfo_url: self
+                .userinfo_url
+                .clone()
+                .or_else(|| base.as_ref().map(|b| b.userinfo_url.clone()))?,
+            id_field: pick(&self.id_field, base.as_ref().map(|b| &b.id_field), "id"),
+            email_field: pick(
+                &self.email_field,
+                base.as_ref().map(|b| &b.email_field),
+                "email",
+            ),
+            name_field: pick(
+                &self.name_field,
+                base.as_ref().map(|b| &b.name_field),
+                "name",
+            ),
+            email_verified_field: self
+                .email_verified_field
+                .clone()
+                .or_else(|| base.as_ref().and_then(|b| b.email_verified_field.clone())),
+            emails_verified: self
+                .emails_verified
+                .or(base.as_ref().map(|b| b.emails_verified))
+                .unwrap_or(false),
+        })
+    }
+}
+
+/// Who a network says a token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocialProfile {
+    pub subject: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub email_verified: bool,
+}
+
+/// Asks a network's userinfo endpoint about a token. Implemented outside the domain (it is
+/// HTTP); an error means the network could not be reached or refused the token.
+#[async_trait]
+pub trait UserinfoClient: Send + Sync + 'static {
+    async fn userinfo(&self, url: &str, token: &str) -> std::result::Result<Value, String>;
+}
+
+/// The value at a dotted path, as text (numbers too, since some networks number their ids).
+fn field(value: &Value, path: &str) -> Option<String> {
+    let found = path.split('.').try_fold(value, |v, key| v.get(key))?;
+    match found {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+impl ResolvedNetwork {
+    pub fn profile(&self, userinfo: &Value) -> Option<SocialProfile> {
+        let verified = match &self.email_verified_field {
+            Some(path) => path
+                .split('.')
+                .try_fold(userinfo, |v, key| v.get(key))
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            None => self.emails_verified,
+        };
+        Some(SocialProfile {
+            subject: field(userinfo, &self.id_field)?,
+            email: field(userinfo, &self.email_field)
+                .filter(|e| crate::accounts::looks_like_email(e)),
+            name: field(userinfo, &self.name_field),
+            email_verified: verified,
+        })
+    }
+}
+
+impl Services {
+    /// Logs in with a social network's token (see the module documentation).
+    pub async fn social_login(
+        &self,
+        tenant: &Tenant,
+        network: &str,
+        token: &str,
+        client: &ClientInfo,
+    ) -> Result<LoginOutcome> {
+        let resolved = tenant
+            .settings
+            .social_networks
+            .iter()
+            .find(|n| n.network == network)
+            .and_then(SocialNetwork::resolve)
+            .ok_or_else(|| Error::invalid("network", "The selected network is invalid."))?;
+        let http = self
+            .userinfo
+            .as_ref()
+            .ok_or_else(|| Error::SocialNetwork("no userinfo client configured".into()))?;
+        let userinfo = http
+            .userinfo(&resolved.userinfo_url, token)
+            .await
+            .map_err(Error::SocialNetwork)?;
+        let profile = resolved
+            .profile(&userinfo)
+            .ok_or_else(|| Error::SocialNetwork(format!("{network}: no user id in the answer")))?;
+        let linked = self
+            .store
+            .social_identity(&tenant.id, network, &profile.subject)
+            .await?;
+        let user = match linked {
+            Some(user) => user,
+            None => self.link_or_create(tenant, network, &profile).await?,
+        };
+        if user.disabled {
+            return Err(Error::Banned);
+        }
+        if user.status(&tenant.settings) == crate::model::UserStatus::Unconfirmed {
+            return Err(Error::EmailNotConfirmed);
+        }
+        if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
+            let (challenge, method) = self
+                .start_challenge(tenant, &user, &two_factor, network)
+                .await?;
+            return Ok(LoginOutcome::SecondFactor { challenge, method });
+        }
+        let issued = self
+            .open_session(tenant, user, client, network.to_owned())
+            .await?;
+        Ok(LoginOutcome::Issued(Box::new(issued)))
+    }
+
+    /// Links the network's account to the user with its verified email, or creates a user
+    /// for it when the tenant takes sign-ups.
+    async fn link_or_create(
+        &self,
+        tenant: &Tenant,
+        network: &str,
+        profile: &crate::social::SocialProfile,
+    ) -> Result<crate::model::User> {
+        let now = self.now();
+        let verified_email = profile.email.as_deref().filter(|_| profile.email_verified);
+        if let Some(email) = verified_email {
+            if let Some(user) = self.store.user_by_email(&tenant.id, email).await? {
+                self.store
+                    .link_social_identity(&tenant.id, network, &profile.subject, user.id, now)
+                    .await?;
+                return Ok(user);
+            }
+        }
+        let (Some(email), true) = (profile.email.as_deref(), tenant.settings.allow_signups) else {
+            return Err(Error::SignupsClosed);
+        };
+        let role = self
+            .store
+            .role_by_name(&tenant.id, crate::lifecycle::REGISTERED_ROLE)
+            .await?
+            .ok_or_else(|| Error::Internal("the tenant has no User role".into()))?;
+        let (first_name, last_name) = match profile.name.as_deref().map(str::trim) {
+            Some(name) => match name.split_once(' ') {
+                Some((first, last)) => (Some(first.to_owned()), Some(last.trim().to_owned())),
+                None => (Some(name.to_owned()), None),
+            },
+            None => (None, None),
+        };
+        let user = NewUser {
+            uid: crate::random::base62(12),
+            tenant_id: tenant.id.clone(),
+            username: None,
+            email: email.to_owned(),
+            first_name,
+            last_name,
+            role_id: role.id,
+            email_verified_at: profile.email_verified.then_some(now),
+            created_at: now,
+        };
+        let created = self
+            .store
+            .create_social_user(&user, network, &profile.subject)
+            .await
+            .map_err(crate::accounts::taken)?;
+        Ok(created)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn presets_fill_what_a_tenant_leaves_out() {
+        let google = SocialNetwork {
+            network: "google".into(),
+            ..SocialNetwork::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(google.id_field, "sub");
+        let custom = SocialNetwork {
+            network: "acme".into(),
+            ..SocialNetwork::default()
+        };
+        assert_eq!(custom.resolve(), None, "no preset and no URL");
+        let custom = SocialNetwork {
+            network: "acme".into(),
+            userinfo_url: Some("http://localhost/me".into()),
+            id_field: Some("data.uid".into()),
+            ..SocialNetwork::default()
+        }
+        .resolve()
+        .unwrap();
+        let profile = custom
+            .profile(&json!({ "data": { "uid": 42 }, "email": "a@b.test", "name": "A B" }))
+            .unwrap();
+        assert_eq!(profile.subject, "42");
+        assert_eq!(profile.email.as_deref(), Some("a@b.test"));
+        assert!(!profile.email_verified);
+        assert_eq!(
+            custom.profile(&json!({ "email": "a@b.test" })),
+            None,
+            "no id"
+        );
+    }
+
+    #[test]
+    fn google_says_per_user_whether_the_email_is_verified() {
+        let google = SocialNetwork {
+            network: "google".into(),
+            ..SocialNetwork::default()
+        }
+        .resolve()
+        .unwrap();
+        let answer = json!({ "sub": "1", "email": "x@gmail.com", "email_verified": true });
+        assert!(google.profile(&answer).unwrap().email_verified);
+        let answer = json!({ "sub": "1", "email": "x@gmail.com", "email_verified": false });
+        assert!(!google.profile(&answer).unwrap().email_verified);
+    }
+}

@@ -1,0 +1,85 @@
+use crate::error::{store_error, Result};
+use crate::pool::on_pool;
+use crate::rows::{to_db, UserRow, USER_COLUMNS};
+use crate::users::insert_user_row;
+use crate::SqlStore;
+use portcullis_core::ids::{TenantId, UserId};
+use portcullis_core::model::{NewUser, User};
+use portcullis_core::StoreError;
+use time::OffsetDateTime;
+
+const INSERT_IDENTITY: &str =
+    "INSERT INTO social_identities (tenant_id, network, subject, user_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5)";
+
+impl SqlStore {
+    pub(crate) async fn find_social_identity(
+        &self,
+        tenant: &TenantId,
+        network: &str,
+        subject: &str,
+    ) -> Result<Option<User>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM social_identities s JOIN users u ON u.id = s.user_id \
+             WHERE s.tenant_id = $1 AND s.network = $2 AND s.subject = $3"
+        );
+        let row: Option<UserRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql)
+                .bind(tenant.as_str())
+                .bind(network)
+                .bind(subject)
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(store_error)?;
+        row.map(User::try_from).transpose()
+    }
+
+    pub(crate) async fn insert_social_identity(
+        &self,
+        tenant: &TenantId,
+        network: &str,
+        subject: &str,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query(INSERT_IDENTITY)
+                .bind(tenant.as_str())
+                .bind(network)
+                .bind(subject)
+                .bind(user.0)
+                .bind(to_db(now))
+                .execute(pool)
+                .await
+                .map(drop)
+        })
+        .map_err(store_error)
+    }
+
+    pub(crate) async fn insert_social_user(
+        &self,
+        user: &NewUser,
+        network: &str,
+        subject: &str,
+    ) -> Result<User> {
+        let now = to_db(user.created_at);
+        let id: i64 = on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            let id = insert_user_row!(&mut tx, user)?;
+            sqlx::query(INSERT_IDENTITY)
+                .bind(user.tenant_id.as_str())
+                .bind(network)
+                .bind(subject)
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await.map(|_| id)
+        })
+        .map_err(store_error)?;
+        self.user_by_id(UserId(id))
+            .await?
+            .ok_or_else(|| StoreError::Other("user vanished after insert".into()))
+    }
+}

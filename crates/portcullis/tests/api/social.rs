@@ -1,0 +1,189 @@
+//! Social login against a real local HTTP server standing in for the networks.
+
+use crate::harness::{each_backend, TestServer};
+use axum::http::HeaderMap;
+use portcullis_core::social::SocialNetwork;
+use serde_json::{json, Value};
+
+/// Answers `GET /me` like Google's userinfo endpoint and `GET /acme` with a nested id, by
+/// the bearer token.
+async fn start_provider() -> String {
+    fn answer(headers: &HeaderMap) -> Result<axum::Json<Value>, axum::http::StatusCode> {
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let person = |sub: &str, email: &str, verified: bool, name: &str| {
+            json!({ "sub": sub, "email": email, "email_verified": verified, "name": name,
+                    "data": { "id": sub } })
+        };
+        match token {
+            "token-alice" => Ok(axum::Json(person(
+                "g-1",
+                "alice@example.com",
+                true,
+                "Alice Liddell",
+            ))),
+            "token-bob" => Ok(axum::Json(person("g-2", "bob@example.com", true, "Bob"))),
+            "token-impostor" => Ok(axum::Json(person(
+                "g-3",
+                "bob@example.com",
+                false,
+                "Not Bob",
+            ))),
+            "token-carol" => Ok(axum::Json(person(
+                "g-4",
+                "carol@example.com",
+                true,
+                "Carol",
+            ))),
+            _ => Err(axum::http::StatusCode::UNAUTHORIZED),
+        }
+    }
+    let app = axum::Router::new()
+        .route(
+            "/me",
+            axum::routing::get(|h: HeaderMap| async move { answer(&h) }),
+        )
+        .route(
+            "/acme",
+            axum::routing::get(|h: HeaderMap| async move { answer(&h) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+async fn social(server: &TestServer, network: &str, token: &str) -> (u16, Value) {
+    server
+        .post(
+            "/api/login/social",
+            json!({ "network": network, "social_token": token }),
+        )
+        .await
+}
+
+async fn configure(server: &mut TestServer, provider: &str) {
+    let google = SocialNetwork {
+        network: "google".into(),
+        userinfo_url: Some(format!("{provider}/me")),
+        ..SocialNetwork::default()
+    };
+    let acme = SocialNetwork {
+        network: "acme".into(),
+        userinfo_url: Some(format!("{provider}/acme")),
+        id_field: Some("data.id".into()),
+        ..SocialNetwork::default()
+    };
+    server
+        .set_settings(|s| s.social_networks = vec![google, acme])
+        .await;
+}
+
+#[tokio::test]
+async fn a_social_account_logs_in_and_is_linked_once() {
+    let provider = start_provider().await;
+    each_backend!(|server| {
+        configure(&mut server, &provider).await;
+        assert_eq!(
+            social(&server, "myspace", "token-alice").await,
+            (
+                422,
+                json!({ "network": ["The selected network is invalid."] })
+            )
+        );
+        let (status, body) = social(&server, "google", "token-alice").await;
+        assert_eq!(status, 200, "{body}");
+        let token = body["token"].as_str().unwrap();
+        let (_, me) = server.get("/api/me", token).await;
+        assert_eq!(
+            (
+                &me["email"],
+                &me["first_name"],
+                &me["last_name"],
+                &me["status"]
+            ),
+            (
+                &json!("alice@example.com"),
+                &json!("Alice"),
+                &json!("Liddell"),
+                &json!("Active")
+            )
+        );
+        let (status, again) = social(&server, "google", "token-alice").await;
+        assert_eq!(status, 200);
+        let (_, me_again) = server
+            .get("/api/me", again["token"].as_str().unwrap())
+            .await;
+        assert_eq!(me_again["id"], me["id"], "the same user, linked");
+
+        // A verified email links to the account that has it.
+        server.create_user("bob", "User").await;
+        let (status, body) = social(&server, "google", "token-bob").await;
+        assert_eq!(status, 200, "{body}");
+        let (_, me) = server.get("/api/me", body["token"].as_str().unwrap()).await;
+        assert_eq!(me["username"], "bob");
+        // An unverified one does not take it over.
+        assert_eq!(
+            social(&server, "google", "token-impostor").await,
+            (
+                422,
+                json!({ "email": ["The email has already been taken."] })
+            )
+        );
+        // Another network's ids are its own.
+        let (status, _) = social(&server, "acme", "token-carol").await;
+        assert_eq!(status, 200);
+    });
+}
+
+#[tokio::test]
+async fn refusals_use_document_001_answers() {
+    let provider = start_provider().await;
+    each_backend!(|server| {
+        configure(&mut server, &provider).await;
+        assert_eq!(
+            social(&server, "google", "revoked").await,
+            (
+                500,
+                json!({ "error": "Could not connect to specified social network." })
+            )
+        );
+        assert_eq!(
+            server.post("/api/login/social", json!({})).await,
+            (
+                422,
+                json!({
+                    "network": ["The network field is required."],
+                    "social_token": ["The social token field is required."],
+                })
+            )
+        );
+        server.set_settings(|s| s.allow_signups = false).await;
+        assert_eq!(
+            social(&server, "google", "token-carol").await,
+            (
+                403,
+                json!({ "error": "Only users who already created an account can log in." })
+            )
+        );
+        server.set_settings(|s| s.allow_signups = true).await;
+        assert_eq!(social(&server, "google", "token-carol").await.0, 200);
+        let carol = crate::harness::user_id_by_email(&server, "carol@example.com").await;
+        server
+            .app
+            .services
+            .set_banned(&server.tenant, carol, true)
+            .await
+            .unwrap();
+        assert_eq!(
+            social(&server, "google", "token-carol").await,
+            (
+                403,
+                json!({ "error": "Your account is banned by administrators." })
+            )
+        );
+    });
+}
