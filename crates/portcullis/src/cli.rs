@@ -3,6 +3,7 @@
 use crate::{App, Config, StartError};
 use clap::{Args, Parser, Subcommand};
 use portcullis_core::accounts::CreateUser;
+use portcullis_core::social::SocialNetwork;
 use portcullis_core::{Secret, SystemClock};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,6 +34,53 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage the social networks users may log in with.
+    Social {
+        #[command(subcommand)]
+        command: SocialCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SocialCommand {
+    /// Accept (or reconfigure) a network; `facebook`, `google` and `github` need only a name.
+    Set(SocialArgs),
+    /// Stop accepting a network.
+    Remove {
+        #[arg(long)]
+        network: String,
+        #[arg(long, default_value = portcullis_core::model::DEFAULT_TENANT)]
+        tenant: String,
+    },
+    /// Print the networks a tenant accepts, as JSON.
+    List {
+        #[arg(long, default_value = portcullis_core::model::DEFAULT_TENANT)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SocialArgs {
+    #[arg(long)]
+    pub network: String,
+    /// Asked with `Authorization: Bearer <social_token>`; must answer a JSON object.
+    #[arg(long)]
+    pub userinfo_url: Option<String>,
+    /// Dotted path of the user's id in the answer (default: the preset's, else `id`).
+    #[arg(long)]
+    pub id_field: Option<String>,
+    #[arg(long)]
+    pub email_field: Option<String>,
+    #[arg(long)]
+    pub name_field: Option<String>,
+    /// A boolean field saying whether the email is verified.
+    #[arg(long)]
+    pub email_verified_field: Option<String>,
+    /// The network only gives out verified addresses (they may link to existing accounts).
+    #[arg(long)]
+    pub emails_verified: bool,
+    #[arg(long, default_value = portcullis_core::model::DEFAULT_TENANT)]
+    pub tenant: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,7 +162,65 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
             app.store.close().await;
             println!("{}", user.id);
         }
+        Command::Social { command } => {
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let result = social(&app, command).await;
+            app.store.close().await;
+            result?;
+        }
     }
+    Ok(())
+}
+
+async fn social(app: &App, command: SocialCommand) -> Result<(), Box<dyn std::error::Error>> {
+    let tenant_name = match &command {
+        SocialCommand::Set(args) => &args.tenant,
+        SocialCommand::Remove { tenant, .. } | SocialCommand::List { tenant } => tenant,
+    };
+    let tenant = app.services.ensure_tenant(tenant_name).await?;
+    let mut networks = tenant.settings.social_networks.clone();
+    match command {
+        SocialCommand::List { .. } => {
+            println!("{}", serde_json::to_string_pretty(&networks)?);
+            return Ok(());
+        }
+        SocialCommand::Remove { network, .. } => {
+            let before = networks.len();
+            networks.retain(|n| n.network != network);
+            if networks.len() == before {
+                return Err(format!("no network {network:?} is configured").into());
+            }
+        }
+        SocialCommand::Set(args) => {
+            let network = SocialNetwork {
+                network: args.network.clone(),
+                userinfo_url: args.userinfo_url,
+                id_field: args.id_field,
+                email_field: args.email_field,
+                name_field: args.name_field,
+                email_verified_field: args.email_verified_field,
+                emails_verified: args.emails_verified.then_some(true),
+            };
+            let Some(resolved) = network.resolve() else {
+                return Err(format!(
+                    "network {:?} has no preset: give --userinfo-url",
+                    args.network
+                )
+                .into());
+            };
+            if !(resolved.userinfo_url.starts_with("https://")
+                || resolved.userinfo_url.starts_with("http://"))
+            {
+                return Err("--userinfo-url must be an http:// or https:// URL".into());
+            }
+            networks.retain(|n| n.network != args.network);
+            networks.push(network);
+        }
+    }
+    let mut settings = tenant.settings.clone();
+    settings.social_networks = networks;
+    app.services.update_settings(&tenant, settings).await?;
+    println!("saved");
     Ok(())
 }
 

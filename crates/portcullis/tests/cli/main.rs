@@ -161,3 +161,50 @@ fn serve_answers_http_and_stops_on_sigterm() {
     );
     assert!(status.success(), "graceful shutdown exits 0");
 }
+
+#[test]
+fn social_networks_are_configured_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        portcullis(dir.path())
+            .arg("social")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let set = run(&["set", "--network", "google"]);
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let custom = run(&[
+        "set",
+        "--network",
+        "acme",
+        "--userinfo-url",
+        "https://id.acme.test/me",
+        "--id-field",
+        "data.id",
+        "--emails-verified",
+    ]);
+    assert!(
+        custom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&custom.stderr)
+    );
+    let listed = run(&["list"]);
+    let networks: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(networks[0]["network"], "google");
+    assert_eq!(networks[1]["id_field"], "data.id");
+    assert_eq!(networks[1]["emails_verified"], true);
+
+    let unknown = run(&["set", "--network", "myspace"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--userinfo-url"));
+    assert!(run(&["remove", "--network", "google"]).status.success());
+    assert!(!run(&["remove", "--network", "google"]).status.success());
+    let listed = run(&["list"]);
+    let networks: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(networks.as_array().unwrap().len(), 1);
+}
