@@ -10,6 +10,18 @@ use crate::model::{ClientInfo, NewOneTimeToken, NewUser, Tenant, TokenPurpose};
 use crate::Services;
 use time::Duration;
 
+/// Checks a captcha answer with a reCAPTCHA-compatible service (reCAPTCHA, hCaptcha,
+/// Turnstile). Implemented outside the domain (it is HTTP).
+#[async_trait::async_trait]
+pub trait CaptchaVerifier: Send + Sync + 'static {
+    /// `Ok(false)` for a wrong answer; an error when the service could not be asked.
+    async fn verify(
+        &self,
+        answer: &str,
+        remote_ip: Option<&str>,
+    ) -> std::result::Result<bool, String>;
+}
+
 /// Length of mailed secrets (base62).
 pub const MAILED_SECRET_LEN: usize = 60;
 /// How long an email-confirmation link stays good.
@@ -103,16 +115,16 @@ impl Services {
         self.check_taken(tenant, &email, username.as_deref(), &mut problems)
             .await?;
         if settings.captcha_enabled {
-            // No captcha verifier is configured yet, so a captcha-protected registration fails
-            // closed rather than letting robots through.
-            let field = "g-recaptcha-response".to_owned();
+            let field = "g-recaptcha-response";
             match input.captcha.as_deref().map(str::trim) {
-                None | Some("") => {
-                    problems.push((field, "The g-recaptcha-response field is required.".into()))
-                }
-                Some(_) => {
-                    tracing::warn!("registration captcha is on but no verifier is configured");
-                    problems.push((field, "reCAPTCHA value is invalid.".into()));
+                None | Some("") => problems.push((
+                    field.to_owned(),
+                    "The g-recaptcha-response field is required.".to_owned(),
+                )),
+                Some(answer) => {
+                    if !self.captcha_passes(answer, &input.client).await? {
+                        problems.push((field.to_owned(), "reCAPTCHA value is invalid.".to_owned()));
+                    }
                 }
             }
         }
@@ -286,6 +298,19 @@ impl Services {
             .ok_or(Error::InvalidToken)?;
         self.principals.forget_user(user);
         Ok(())
+    }
+
+    /// Asks the configured captcha service about an answer. With none configured, no answer
+    /// passes: a captcha-protected form fails closed rather than letting robots through.
+    async fn captcha_passes(&self, answer: &str, client: &ClientInfo) -> Result<bool> {
+        let Some(verifier) = &self.captcha else {
+            tracing::warn!("captcha is on but no captcha_verify_url is configured");
+            return Ok(false);
+        };
+        verifier
+            .verify(answer, client.ip.as_deref())
+            .await
+            .map_err(Error::Unavailable)
     }
 
     pub(crate) fn verification_mail(&self, app_name: &str, to: &str, secret: &str) -> Mail {

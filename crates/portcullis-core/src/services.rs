@@ -3,6 +3,7 @@
 use crate::auth::PrincipalCache;
 use crate::clock::Clock;
 use crate::health::Counters;
+use crate::lifecycle::CaptchaVerifier;
 use crate::mail::{MailWorker, Mailer, Texter};
 use crate::password::PasswordHasher;
 use crate::social::UserinfoClient;
@@ -27,6 +28,8 @@ pub struct Services {
     pub(crate) texter: Option<Arc<dyn Texter>>,
     /// Asks social networks who a token belongs to; `None` until configured.
     pub(crate) userinfo: Option<Arc<dyn UserinfoClient>>,
+    /// Checks registration captchas; `None` until configured (captchas then fail closed).
+    pub(crate) captcha: Option<Arc<dyn CaptchaVerifier>>,
 }
 
 impl Services {
@@ -41,6 +44,7 @@ impl Services {
             mail: None,
             texter: None,
             userinfo: None,
+            captcha: None,
         }
     }
 
@@ -77,6 +81,12 @@ impl Services {
     /// Asks social networks' userinfo endpoints through `client`.
     pub fn with_userinfo_client(mut self, client: Arc<dyn UserinfoClient>) -> Self {
         self.userinfo = Some(client);
+        self
+    }
+
+    /// Checks captcha answers with `verifier`.
+    pub fn with_captcha_verifier(mut self, verifier: Arc<dyn CaptchaVerifier>) -> Self {
+        self.captcha = Some(verifier);
         self
     }
 

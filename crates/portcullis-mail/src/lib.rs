@@ -184,6 +184,54 @@ impl portcullis_core::social::UserinfoClient for HttpUserinfo {
     }
 }
 
+/// Checks captcha answers with a reCAPTCHA-compatible `siteverify` endpoint (Google
+/// reCAPTCHA, hCaptcha and Cloudflare Turnstile all speak it): a form POST of `secret`,
+/// `response` and `remoteip`, answered by `{"success": bool}`.
+pub struct SiteVerify {
+    url: String,
+    secret: String,
+    client: reqwest::Client,
+}
+
+impl SiteVerify {
+    pub fn new(url: &str, secret: String, timeout: Duration) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            url: url.to_owned(),
+            secret,
+            client,
+        })
+    }
+}
+
+#[async_trait]
+impl portcullis_core::lifecycle::CaptchaVerifier for SiteVerify {
+    async fn verify(&self, answer: &str, remote_ip: Option<&str>) -> Result<bool, String> {
+        let mut form = vec![("secret", self.secret.as_str()), ("response", answer)];
+        if let Some(ip) = remote_ip {
+            form.push(("remoteip", ip));
+        }
+        let response = self
+            .client
+            .post(&self.url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| format!("captcha service: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("captcha service answered {}", response.status()));
+        }
+        let body: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| format!("captcha service: {e}"))?;
+        Ok(body["success"].as_bool() == Some(true))
+    }
+}
+
 /// Sends through an SMTP server.
 pub struct Smtp {
     transport: AsyncSmtpTransport<Tokio1Executor>,

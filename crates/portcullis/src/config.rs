@@ -61,6 +61,11 @@ pub struct Config {
     pub sms_webhook_url: Option<String>,
     /// Sent as `Authorization: Bearer <token>` to the SMS webhook.
     pub sms_webhook_token: Option<String>,
+    /// A reCAPTCHA-compatible `siteverify` URL (reCAPTCHA, hCaptcha, Turnstile) that checks
+    /// registration captchas; unset: a tenant's captcha refuses every answer.
+    pub captcha_verify_url: Option<String>,
+    /// The secret key for `captcha_verify_url`.
+    pub captcha_secret: Option<String>,
 }
 
 impl Default for Config {
@@ -91,6 +96,8 @@ impl Default for Config {
             smtp_timeout_seconds: 10,
             sms_webhook_url: None,
             sms_webhook_token: None,
+            captcha_verify_url: None,
+            captcha_secret: None,
         }
     }
 }
@@ -121,6 +128,8 @@ const KEYS: &[&str] = &[
     "smtp_timeout_seconds",
     "sms_webhook_url",
     "sms_webhook_token",
+    "captcha_verify_url",
+    "captcha_secret",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -225,6 +234,14 @@ impl Config {
                 return invalid("sms_webhook_url", "must be an http:// or https:// URL");
             }
         }
+        if let Some(url) = &self.captcha_verify_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return invalid("captcha_verify_url", "must be an http:// or https:// URL");
+            }
+            if self.captcha_secret.is_none() {
+                return invalid("captcha_secret", "is needed with captcha_verify_url");
+            }
+        }
         if !(1..=600).contains(&self.smtp_timeout_seconds) {
             return invalid("smtp_timeout_seconds", "must be between 1 and 600");
         }
@@ -294,6 +311,26 @@ impl Config {
             ),
             None => std::sync::Arc::new(portcullis_mail::Outbox::new(self.data_dir.join("outbox"))),
         })
+    }
+
+    /// The configured captcha check, if any.
+    pub fn captcha_verifier(
+        &self,
+    ) -> Result<Option<std::sync::Arc<dyn portcullis_core::lifecycle::CaptchaVerifier>>, ConfigError>
+    {
+        let (Some(url), Some(secret)) = (&self.captcha_verify_url, &self.captcha_secret) else {
+            return Ok(None);
+        };
+        let verifier = portcullis_mail::SiteVerify::new(
+            url,
+            secret.clone(),
+            Duration::from_secs(self.smtp_timeout_seconds),
+        )
+        .map_err(|problem| ConfigError::Invalid {
+            setting: "captcha_verify_url",
+            problem,
+        })?;
+        Ok(Some(std::sync::Arc::new(verifier)))
     }
 
     pub fn public_url(&self) -> String {

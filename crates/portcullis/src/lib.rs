@@ -87,7 +87,7 @@ impl App {
         }
         hasher.calibrate(HASH_QUEUE_SECONDS).await?;
         let mailer = config.mailer()?;
-        let services = Services::new(Arc::new(store.clone()), clock, hasher)
+        let mut services = Services::new(Arc::new(store.clone()), clock, hasher)
             .with_principal_cache(time::Duration::seconds(cache_seconds as i64))
             .with_public_url(&config.public_url())
             .with_mailer(
@@ -105,6 +105,9 @@ impl App {
                     problem,
                 })?,
             ));
+        if let Some(verifier) = config.captcha_verifier()? {
+            services = services.with_captcha_verifier(verifier);
+        }
         services.ensure_defaults().await?;
         let http = HttpSettings {
             max_body_bytes: config.max_body_bytes,

@@ -373,3 +373,69 @@ async fn reset_tokens_expire_and_a_new_one_voids_the_old() {
         assert_eq!(server.post("/api/password/reset", json!({})).await.0, 404);
     });
 }
+
+#[tokio::test]
+async fn a_registration_captcha_is_checked_with_a_siteverify_service() {
+    use std::collections::HashMap;
+    let service = axum::Router::new().route(
+        "/siteverify",
+        axum::routing::post(|body: String| async move {
+            // Our answers are plain ASCII, so the form needs no decoding.
+            let form: HashMap<String, String> = body
+                .split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            let right_secret = form.get("secret").map(String::as_str) == Some("captcha-secret");
+            let from_client = form.get("remoteip").map(String::as_str) == Some("127.0.0.1");
+            match form.get("response").map(String::as_str) {
+                Some("down") => Err(axum::http::StatusCode::BAD_GATEWAY),
+                Some(answer) => Ok(axum::Json(json!({
+                    "success": right_secret && from_client && answer == "human"
+                }))),
+                None => Ok(axum::Json(json!({ "success": false }))),
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/siteverify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, service).await });
+
+    for backend in crate::harness::backends() {
+        let mut server = crate::harness::TestServer::start_with(&backend, |config| {
+            config.captcha_verify_url = Some(url.clone());
+            config.captcha_secret = Some("captcha-secret".to_owned());
+        })
+        .await;
+        server.set_settings(|s| s.captcha_enabled = true).await;
+        let with_answer = |username: &str, answer: &str| {
+            let mut body = registration(username);
+            body["g-recaptcha-response"] = json!(answer);
+            body
+        };
+        assert_eq!(
+            server
+                .post("/api/register", with_answer("robot", "robot"))
+                .await,
+            (
+                422,
+                json!({ "g-recaptcha-response": ["reCAPTCHA value is invalid."] })
+            )
+        );
+        assert_eq!(
+            server
+                .post("/api/register", with_answer("human", "human"))
+                .await,
+            (201, json!({ "requires_email_confirmation": false }))
+        );
+        assert_eq!(
+            server
+                .post("/api/register", with_answer("unlucky", "down"))
+                .await
+                .0,
+            503,
+            "a captcha service that fails is not a pass"
+        );
+        server.stop().await;
+    }
+}
