@@ -172,6 +172,13 @@ pub trait LifecycleStore: Send + Sync {
         password: &PasswordHash,
         activity: &NewActivity,
     ) -> StoreResult<Option<UserId>>;
+    /// Emails of the tenant's active administrators.
+    async fn admin_emails(&self, tenant: &TenantId) -> StoreResult<Vec<String>>;
+}
+
+/// A user's own changes to their account.
+#[async_trait]
+pub trait ProfileStore: Send + Sync {
     /// Applies the given profile fields (leaving absent ones alone) and returns the user.
     async fn update_user_details(
         &self,
@@ -197,6 +204,10 @@ pub trait LifecycleStore: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<User>;
     async fn avatar(&self, name: &str) -> StoreResult<Option<crate::avatars::AvatarImage>>;
+}
+
+#[async_trait]
+pub trait SocialStore: Send + Sync {
     /// The user linked to a social network's account.
     async fn social_identity(
         &self,
@@ -220,8 +231,6 @@ pub trait LifecycleStore: Send + Sync {
         network: &str,
         subject: &str,
     ) -> StoreResult<User>;
-    /// Emails of the tenant's active administrators.
-    async fn admin_emails(&self, tenant: &TenantId) -> StoreResult<Vec<String>>;
 }
 
 #[async_trait]
@@ -338,6 +347,8 @@ pub trait Store:
     + LifecycleStore
     + MailStore
     + TwoFactorStore
+    + ProfileStore
+    + SocialStore
     + 'static
 {
 }
@@ -353,6 +364,8 @@ impl<
             + LifecycleStore
             + MailStore
             + TwoFactorStore
+            + ProfileStore
+            + SocialStore
             + 'static,
     > Store for T
 {

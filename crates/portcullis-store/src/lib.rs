@@ -6,7 +6,6 @@
 //! own migrations.
 
 mod activity;
-mod avatars;
 mod countries;
 mod error;
 mod health;

@@ -183,68 +183,6 @@ impl LifecycleStore for SqlStore {
         .map_err(store_error)
     }
 
-    async fn update_user_details(
-        &self,
-        user: UserId,
-        change: &portcullis_core::profile::DetailsChange,
-        now: OffsetDateTime,
-    ) -> Result<User> {
-        self.write_details(user, change, now).await
-    }
-
-    async fn update_credentials(
-        &self,
-        write: &portcullis_core::profile::CredentialsWrite,
-        now: OffsetDateTime,
-    ) -> Result<User> {
-        self.write_credentials(write, now).await
-    }
-
-    async fn replace_avatar(
-        &self,
-        user: UserId,
-        url: Option<&str>,
-        image: Option<&portcullis_core::avatars::AvatarImage>,
-        activity: &NewActivity,
-        now: OffsetDateTime,
-    ) -> Result<User> {
-        self.write_avatar(user, url, image, activity, now).await
-    }
-
-    async fn avatar(&self, name: &str) -> Result<Option<portcullis_core::avatars::AvatarImage>> {
-        self.read_avatar(name).await
-    }
-
-    async fn social_identity(
-        &self,
-        tenant: &TenantId,
-        network: &str,
-        subject: &str,
-    ) -> Result<Option<User>> {
-        self.find_social_identity(tenant, network, subject).await
-    }
-
-    async fn link_social_identity(
-        &self,
-        tenant: &TenantId,
-        network: &str,
-        subject: &str,
-        user: UserId,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        self.insert_social_identity(tenant, network, subject, user, now)
-            .await
-    }
-
-    async fn create_social_user(
-        &self,
-        user: &NewUser,
-        network: &str,
-        subject: &str,
-    ) -> Result<User> {
-        self.insert_social_user(user, network, subject).await
-    }
-
     async fn admin_emails(&self, tenant: &TenantId) -> Result<Vec<String>> {
         on_pool!(&self.pool, pool => {
             sqlx::query_scalar(

@@ -6,14 +6,26 @@ use crate::pool::on_pool;
 use crate::rows::to_db;
 use crate::users::PASSWORD;
 use crate::SqlStore;
+use async_trait::async_trait;
+use portcullis_core::avatars::AvatarImage;
 use portcullis_core::ids::UserId;
+use portcullis_core::model::NewActivity;
 use portcullis_core::model::User;
 use portcullis_core::profile::{Change, CredentialsWrite, DetailsChange};
+use portcullis_core::store::ProfileStore;
 use portcullis_core::StoreError;
+use sqlx::FromRow;
 use time::OffsetDateTime;
 
 const DATE: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
+
+#[derive(FromRow)]
+struct AvatarRow {
+    name: String,
+    content_type: String,
+    bytes: Vec<u8>,
+}
 
 /// `(given, value)` for a `CASE WHEN given THEN value ELSE column END` update.
 fn given<T: Clone>(change: &Change<T>) -> (bool, Option<T>) {
@@ -21,13 +33,16 @@ fn given<T: Clone>(change: &Change<T>) -> (bool, Option<T>) {
 }
 
 impl SqlStore {
-    async fn reload(&self, user: UserId) -> Result<User> {
+    pub(crate) async fn reload(&self, user: UserId) -> Result<User> {
         self.user_by_id(user)
             .await?
             .ok_or_else(|| StoreError::Other("user vanished after update".into()))
     }
+}
 
-    pub(crate) async fn write_details(
+#[async_trait]
+impl ProfileStore for SqlStore {
+    async fn update_user_details(
         &self,
         user: UserId,
         change: &DetailsChange,
@@ -73,7 +88,7 @@ impl SqlStore {
         self.reload(user).await
     }
 
-    pub(crate) async fn write_credentials(
+    async fn update_credentials(
         &self,
         write: &CredentialsWrite,
         now: OffsetDateTime,
@@ -138,5 +153,63 @@ impl SqlStore {
         })
         .map_err(store_error)?;
         self.reload(write.user).await
+    }
+
+    async fn replace_avatar(
+        &self,
+        user: UserId,
+        url: Option<&str>,
+        image: Option<&AvatarImage>,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> Result<User> {
+        let now = to_db(now);
+        let tenant = activity.tenant_id.as_str();
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM avatars WHERE user_id = $1")
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(image) = image {
+                sqlx::query(
+                    "INSERT INTO avatars (name, tenant_id, user_id, content_type, bytes, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&image.name)
+                .bind(tenant)
+                .bind(user.0)
+                .bind(&image.content_type)
+                .bind(&image.bytes)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("UPDATE users SET avatar = $1, updated_at = $2 WHERE id = $3")
+                .bind(url)
+                .bind(now)
+                .bind(user.0)
+                .execute(&mut *tx)
+                .await?;
+            insert_activity!(&mut *tx, activity)?;
+            tx.commit().await
+        })
+        .map_err(store_error)?;
+        self.reload(user).await
+    }
+
+    async fn avatar(&self, name: &str) -> Result<Option<AvatarImage>> {
+        let row: Option<AvatarRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as("SELECT name, content_type, bytes FROM avatars WHERE name = $1")
+                .bind(name)
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(store_error)?;
+        Ok(row.map(|r| AvatarImage {
+            name: r.name,
+            content_type: r.content_type,
+            bytes: r.bytes,
+        }))
     }
 }

@@ -3,8 +3,10 @@ use crate::pool::on_pool;
 use crate::rows::{to_db, UserRow, USER_COLUMNS};
 use crate::users::insert_user_row;
 use crate::SqlStore;
+use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
 use portcullis_core::model::{NewUser, User};
+use portcullis_core::store::SocialStore;
 use portcullis_core::StoreError;
 use time::OffsetDateTime;
 
@@ -12,8 +14,9 @@ const INSERT_IDENTITY: &str =
     "INSERT INTO social_identities (tenant_id, network, subject, user_id, created_at) \
      VALUES ($1, $2, $3, $4, $5)";
 
-impl SqlStore {
-    pub(crate) async fn find_social_identity(
+#[async_trait]
+impl SocialStore for SqlStore {
+    async fn social_identity(
         &self,
         tenant: &TenantId,
         network: &str,
@@ -35,7 +38,7 @@ impl SqlStore {
         row.map(User::try_from).transpose()
     }
 
-    pub(crate) async fn insert_social_identity(
+    async fn link_social_identity(
         &self,
         tenant: &TenantId,
         network: &str,
@@ -57,7 +60,7 @@ impl SqlStore {
         .map_err(store_error)
     }
 
-    pub(crate) async fn insert_social_user(
+    async fn create_social_user(
         &self,
         user: &NewUser,
         network: &str,
