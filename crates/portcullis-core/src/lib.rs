@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod authz;
 pub mod avatars;
 pub mod clock;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod profile;
 pub mod random;
 pub mod rbac;
 pub mod services;
+pub mod sessions;
 pub mod setup;
 pub mod social;
 pub mod store;

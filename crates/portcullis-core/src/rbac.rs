@@ -77,6 +77,8 @@ pub mod scopes {
     pub const DELETE_USERS: &str = "delete-users";
     pub const VIEW_ACTIVITY: &str = "view-activity";
     pub const MANAGE_ROLES: &str = "manage-roles";
+    pub const VIEW_SESSIONS: &str = "view-sessions";
+    pub const REVOKE_SESSIONS: &str = "revoke-sessions";
 }
 
 /// The scopes a token carries. `*` grants everything its user may do.

@@ -78,6 +78,8 @@ pub trait UserStore: Send + Sync {
         email: &str,
         username: Option<&str>,
     ) -> StoreResult<(bool, bool)>;
+    /// The tenant's users with these ids (any order; missing ids are skipped), in one query.
+    async fn users_by_ids(&self, tenant: &TenantId, ids: &[UserId]) -> StoreResult<Vec<User>>;
     /// Finds a user by email alone, case-insensitively.
     async fn user_by_email(&self, tenant: &TenantId, email: &str) -> StoreResult<Option<User>>;
     async fn password_credential(&self, user: UserId) -> StoreResult<Option<PasswordCredential>>;
@@ -128,11 +130,24 @@ pub trait SessionStore: Send + Sync {
         activity: &NewActivity,
         now: OffsetDateTime,
     ) -> StoreResult<()>;
+    async fn session(&self, id: &SessionId) -> StoreResult<Option<Session>>;
+    /// The user's sessions that have not ended or expired, most recently active first.
+    async fn live_sessions(&self, user: UserId, now: OffsetDateTime) -> StoreResult<Vec<Session>>;
 }
 
 #[async_trait]
 pub trait ActivityStore: Send + Sync {
     async fn record_activity(&self, activity: &NewActivity) -> StoreResult<()>;
+    /// A page of the tenant's (or one user's) activity, newest first, whose description
+    /// contains `search` case-insensitively; and how many match in all. Browser, platform and
+    /// device are left for the caller to read from the user agent.
+    async fn activities(
+        &self,
+        tenant: &TenantId,
+        user: Option<UserId>,
+        search: Option<&str>,
+        paging: crate::sessions::Paging,
+    ) -> StoreResult<(Vec<crate::sessions::Activity>, i64)>;
 }
 
 #[async_trait]

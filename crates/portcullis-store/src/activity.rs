@@ -1,9 +1,13 @@
 use crate::error::{store_error, Result};
 use crate::pool::on_pool;
+use crate::rows::from_db;
 use crate::SqlStore;
 use async_trait::async_trait;
+use portcullis_core::ids::{TenantId, UserId};
 use portcullis_core::model::NewActivity;
+use portcullis_core::sessions::{Activity, Paging};
 use portcullis_core::store::ActivityStore;
+use sqlx::FromRow;
 
 pub(crate) const INSERT_ACTIVITY: &str = "INSERT INTO activities \
     (tenant_id, user_id, ip_address, user_agent, description, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -27,9 +31,95 @@ macro_rules! insert_activity {
 }
 pub(crate) use insert_activity;
 
+#[derive(FromRow)]
+struct ActivityRow {
+    id: i64,
+    user_id: Option<i64>,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+    description: String,
+    created_at: i64,
+}
+
+/// `text` as a `LIKE` pattern that matches it anywhere, with `%`, `_` and `\` taken literally
+/// (the queries say `ESCAPE '\'`).
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 #[async_trait]
 impl ActivityStore for SqlStore {
     async fn record_activity(&self, activity: &NewActivity) -> Result<()> {
         on_pool!(&self.pool, pool => insert_activity!(pool, activity)).map_err(store_error)
+    }
+
+    async fn activities(
+        &self,
+        tenant: &TenantId,
+        user: Option<UserId>,
+        search: Option<&str>,
+        paging: Paging,
+    ) -> Result<(Vec<Activity>, i64)> {
+        // $2 and $3 are optional filters: NULL means "any".
+        let filter = "tenant_id = $1 AND ($2 IS NULL OR user_id = $2) \
+                      AND ($3 IS NULL OR lower(description) LIKE $3 ESCAPE '\\')";
+        let count_sql = format!("SELECT COUNT(*) FROM activities WHERE {filter}");
+        let page_sql = format!(
+            "SELECT id, user_id, ip_address, user_agent, description, created_at FROM activities \
+             WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
+        );
+        let user = user.map(|u| u.0);
+        let pattern = search.map(contains_pattern);
+        let (total, rows): (i64, Vec<ActivityRow>) = on_pool!(&self.pool, pool => {
+            let total: i64 = sqlx::query_scalar(&count_sql)
+                .bind(tenant.as_str())
+                .bind(user)
+                .bind(&pattern)
+                .fetch_one(pool)
+                .await?;
+            let rows = sqlx::query_as(&page_sql)
+                .bind(tenant.as_str())
+                .bind(user)
+                .bind(&pattern)
+                .bind(paging.per_page)
+                .bind(paging.offset())
+                .fetch_all(pool)
+                .await?;
+            Ok::<_, sqlx::Error>((total, rows))
+        })
+        .map_err(store_error)?;
+        let items = rows
+            .into_iter()
+            .map(|r| Activity {
+                id: r.id,
+                user_id: r.user_id.map(UserId),
+                ip_address: r.ip_address,
+                user_agent: r.user_agent,
+                browser: None,
+                platform: None,
+                device: None,
+                description: r.description,
+                created_at: from_db(r.created_at),
+            })
+            .collect();
+        Ok((items, total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(super::contains_pattern("Logged"), "%logged%");
+        assert_eq!(super::contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
     }
 }

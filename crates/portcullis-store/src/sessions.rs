@@ -1,13 +1,16 @@
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
 use crate::pool::on_pool;
-use crate::rows::{opt_to_db, to_db, TokenLookupRow, TOKEN_LOOKUP_COLUMNS, USER_COLUMNS};
+use crate::rows::{
+    from_db, opt_from_db, opt_to_db, to_db, TokenLookupRow, TOKEN_LOOKUP_COLUMNS, USER_COLUMNS,
+};
 use crate::SqlStore;
 use async_trait::async_trait;
-use portcullis_core::ids::{SessionId, TokenId};
+use portcullis_core::ids::{SessionId, TenantId, TokenId, UserId};
 use portcullis_core::model::{NewActivity, NewToken, Session, TokenLookup};
 use portcullis_core::store::SessionStore;
 use portcullis_core::StoreError;
+use sqlx::FromRow;
 use time::OffsetDateTime;
 
 #[async_trait]
@@ -160,5 +163,67 @@ impl SessionStore for SqlStore {
             tx.commit().await
         })
         .map_err(store_error)
+    }
+
+    async fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1");
+        let row: Option<SessionRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(id.as_str()).fetch_optional(pool).await
+        })
+        .map_err(store_error)?;
+        Ok(row.map(Session::from))
+    }
+
+    async fn live_sessions(&self, user: UserId, now: OffsetDateTime) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions \
+             WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 \
+             ORDER BY last_activity DESC, id"
+        );
+        let rows: Vec<SessionRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(user.0).bind(to_db(now)).fetch_all(pool).await
+        })
+        .map_err(store_error)?;
+        Ok(rows.into_iter().map(Session::from).collect())
+    }
+}
+
+const SESSION_COLUMNS: &str = "id, tenant_id, user_id, ip_address, user_agent, browser, platform, \
+    device, client, created_at, last_activity, expires_at, ended_at";
+
+#[derive(FromRow)]
+struct SessionRow {
+    id: String,
+    tenant_id: String,
+    user_id: i64,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+    browser: Option<String>,
+    platform: Option<String>,
+    device: Option<String>,
+    client: String,
+    created_at: i64,
+    last_activity: i64,
+    expires_at: i64,
+    ended_at: Option<i64>,
+}
+
+impl From<SessionRow> for Session {
+    fn from(row: SessionRow) -> Self {
+        Self {
+            id: SessionId(row.id),
+            tenant_id: TenantId(row.tenant_id),
+            user_id: UserId(row.user_id),
+            ip_address: row.ip_address,
+            user_agent: row.user_agent,
+            browser: row.browser,
+            platform: row.platform,
+            device: row.device,
+            client: row.client,
+            created_at: from_db(row.created_at),
+            last_activity: from_db(row.last_activity),
+            expires_at: from_db(row.expires_at),
+            ended_at: opt_from_db(row.ended_at),
+        }
     }
 }

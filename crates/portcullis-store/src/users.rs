@@ -167,6 +167,27 @@ impl UserStore for SqlStore {
         Ok((email > 0, username > 0))
     }
 
+    async fn users_by_ids(&self, tenant: &TenantId, ids: &[UserId]) -> Result<Vec<User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Ids are integers, so they can be spelled into the query safely; one round trip
+        // however many there are (a page holds at most 100).
+        let list = ids
+            .iter()
+            .map(|id| id.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.tenant_id = $1 AND u.id IN ({list})"
+        );
+        let rows: Vec<UserRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(tenant.as_str()).fetch_all(pool).await
+        })
+        .map_err(store_error)?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
     async fn user_by_email(&self, tenant: &TenantId, email: &str) -> Result<Option<User>> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE u.tenant_id = $1 AND lower(u.email) = lower($2)"

@@ -7,10 +7,12 @@ mod extract;
 mod input;
 mod json;
 mod me;
+mod page;
 mod password;
 mod profile;
 mod registration;
 pub mod schema;
+mod sessions;
 mod two_factor;
 
 use crate::AppState;
@@ -60,6 +62,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(two_factor::enable, two_factor::disable))
         .routes(routes!(two_factor::verify))
         .routes(routes!(two_factor::recovery_codes))
+        .routes(routes!(sessions::mine))
+        .routes(routes!(sessions::of_user))
+        .routes(routes!(sessions::show, sessions::end))
+        .routes(routes!(sessions::log))
+        .routes(routes!(sessions::user_log))
         .routes(routes!(me::countries))
         .routes(routes!(registration::register))
         .routes(routes!(registration::verify_email))

@@ -1,0 +1,60 @@
+//! Who may do what: every action a caller can attempt is named once here, with the scope its
+//! token must carry and the permission its role must hold (as crates.io names its actions in
+//! one enum). Surfaces call [`Services::authorize`] and never check permissions themselves.
+
+use crate::auth::Principal;
+use crate::error::{Error, Result};
+use crate::rbac::scopes;
+use crate::Services;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ViewOwnSessions,
+    EndOwnSession,
+    ViewUserSessions,
+    EndUserSession,
+    ViewActivity,
+}
+
+impl Action {
+    /// The scope the token must carry.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Self::ViewOwnSessions | Self::ViewUserSessions => scopes::VIEW_SESSIONS,
+            Self::EndOwnSession | Self::EndUserSession => scopes::REVOKE_SESSIONS,
+            Self::ViewActivity => scopes::VIEW_ACTIVITY,
+        }
+    }
+
+    /// The permission the caller's role must hold; `None` for what anyone may do to their own
+    /// account.
+    pub fn permission(self) -> Option<&'static str> {
+        match self {
+            Self::ViewOwnSessions | Self::EndOwnSession => None,
+            Self::ViewUserSessions | Self::EndUserSession => Some("users.manage"),
+            Self::ViewActivity => Some("users.activity"),
+        }
+    }
+}
+
+impl Services {
+    /// [`Error::Forbidden`] unless the principal's token carries the action's scope and its
+    /// role holds the action's permission.
+    pub async fn authorize(&self, principal: &Principal, action: Action) -> Result<()> {
+        principal.require_scope(action.scope())?;
+        let Some(permission) = action.permission() else {
+            return Ok(());
+        };
+        if self.holds(principal, permission).await? {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
+    /// Whether the principal's role holds `permission` (ignoring token scopes).
+    pub async fn holds(&self, principal: &Principal, permission: &str) -> Result<bool> {
+        let permissions = self.store.role_permissions(principal.user.role_id).await?;
+        Ok(permissions.iter().any(|p| p.name == permission))
+    }
+}

@@ -1,0 +1,233 @@
+//! Seeing and ending login sessions, and reading the activity log: the caller's own, or (with
+//! the permission) anyone's in the tenant.
+
+use crate::auth::Principal;
+use crate::authz::Action;
+use crate::error::{Error, Result};
+use crate::ids::{SessionId, UserId};
+use crate::model::{ClientInfo, Session};
+use crate::Services;
+use time::OffsetDateTime;
+
+/// One page of a list, and the total it is a page of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: Paging,
+}
+
+/// Which page of a list: 1-based, `per_page` capped at [`Paging::MAX_PER_PAGE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Paging {
+    pub const DEFAULT_PER_PAGE: i64 = 20;
+    pub const MAX_PER_PAGE: i64 = 100;
+
+    /// From the query's values: a missing or non-positive page is 1; `per_page` defaults to
+    /// 20 and is kept within 1 to 100.
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Self {
+        Self {
+            page: page.filter(|p| *p >= 1).unwrap_or(1),
+            per_page: per_page
+                .unwrap_or(Self::DEFAULT_PER_PAGE)
+                .clamp(1, Self::MAX_PER_PAGE),
+        }
+    }
+
+    pub fn offset(self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+
+    /// The last page of `total` items (1 for an empty list).
+    pub fn last_page(self, total: i64) -> i64 {
+        ((total + self.per_page - 1) / self.per_page).max(1)
+    }
+
+    /// 1-based positions of the first and last item on this page, if it has any.
+    pub fn range(self, total: i64) -> Option<(i64, i64)> {
+        let from = self.offset() + 1;
+        (from <= total).then(|| (from, (self.offset() + self.per_page).min(total)))
+    }
+}
+
+/// An activity-log entry, with its user agent read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub id: i64,
+    pub user_id: Option<UserId>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub browser: Option<String>,
+    pub platform: Option<String>,
+    pub device: Option<String>,
+    pub description: String,
+    pub created_at: OffsetDateTime,
+}
+
+impl Services {
+    /// The live sessions of a user: the caller's own, or, with `users.manage`, anyone's in the
+    /// tenant ([`Error::NotFound`] for a user elsewhere).
+    pub async fn sessions_of(&self, principal: &Principal, user: UserId) -> Result<Vec<Session>> {
+        if user == principal.user.id {
+            self.authorize(principal, Action::ViewOwnSessions).await?;
+        } else {
+            self.authorize(principal, Action::ViewUserSessions).await?;
+            self.store
+                .user(&principal.tenant_id, user)
+                .await?
+                .ok_or(Error::NotFound)?;
+        }
+        Ok(self.store.live_sessions(user, self.now()).await?)
+    }
+
+    /// One session, if the caller may see it.
+    pub async fn session(&self, principal: &Principal, id: &str) -> Result<Session> {
+        let session = self.find_session(principal, id).await?;
+        let action = if session.user_id == principal.user.id {
+            Action::ViewOwnSessions
+        } else {
+            Action::ViewUserSessions
+        };
+        self.authorize(principal, action).await?;
+        Ok(session)
+    }
+
+    /// Ends a session and every token it issued, at once on this node.
+    pub async fn end_session(
+        &self,
+        principal: &Principal,
+        id: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let session = self.find_session(principal, id).await?;
+        let action = if session.user_id == principal.user.id {
+            Action::EndOwnSession
+        } else {
+            Action::EndUserSession
+        };
+        self.authorize(principal, action).await?;
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(&principal.user),
+            client,
+            "Ended a session.",
+        );
+        self.store
+            .end_session(&session.id, &activity, self.now())
+            .await?;
+        self.principals.forget_user(session.user_id);
+        Ok(())
+    }
+
+    /// A session of the caller's tenant by id ([`Error::NotFound`] otherwise, ended or not).
+    async fn find_session(&self, principal: &Principal, id: &str) -> Result<Session> {
+        self.store
+            .session(&SessionId(id.to_owned()))
+            .await?
+            .filter(|s| s.tenant_id == principal.tenant_id)
+            .ok_or(Error::NotFound)
+    }
+
+    /// The users of the tenant with these ids, for embedding in a list (one query).
+    pub async fn users_by_ids(
+        &self,
+        principal: &Principal,
+        ids: &[UserId],
+    ) -> Result<Vec<crate::model::User>> {
+        Ok(self.store.users_by_ids(&principal.tenant_id, ids).await?)
+    }
+
+    /// The activity log, newest first: the whole tenant's, or one user's (`users.activity`
+    /// either way), filtered by a case-insensitive search of the description.
+    pub async fn activity_log(
+        &self,
+        principal: &Principal,
+        user: Option<UserId>,
+        search: Option<&str>,
+        paging: Paging,
+    ) -> Result<Page<Activity>> {
+        self.authorize(principal, Action::ViewActivity).await?;
+        if let Some(user) = user {
+            self.store
+                .user(&principal.tenant_id, user)
+                .await?
+                .ok_or(Error::NotFound)?;
+        }
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        let (rows, total) = self
+            .store
+            .activities(&principal.tenant_id, user, search, paging)
+            .await?;
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let agent = row
+                    .user_agent
+                    .as_deref()
+                    .map(crate::useragent::parse)
+                    .unwrap_or_default();
+                Activity {
+                    browser: agent.browser,
+                    platform: agent.platform,
+                    device: agent.device,
+                    ..row
+                }
+            })
+            .collect();
+        Ok(Page {
+            items,
+            total,
+            page: paging,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Paging;
+
+    #[test]
+    fn paging_defaults_and_caps() {
+        assert_eq!(
+            Paging::new(None, None),
+            Paging {
+                page: 1,
+                per_page: 20
+            }
+        );
+        assert_eq!(
+            Paging::new(Some(0), Some(1000)),
+            Paging {
+                page: 1,
+                per_page: 100
+            }
+        );
+        assert_eq!(
+            Paging::new(Some(-3), Some(0)),
+            Paging {
+                page: 1,
+                per_page: 1
+            }
+        );
+    }
+
+    #[test]
+    fn pages_ranges_and_the_last_page() {
+        let second = Paging::new(Some(2), Some(20));
+        assert_eq!(second.offset(), 20);
+        assert_eq!(second.last_page(100), 5);
+        assert_eq!(second.last_page(101), 6);
+        assert_eq!(second.last_page(0), 1);
+        assert_eq!(second.range(100), Some((21, 40)));
+        assert_eq!(second.range(25), Some((21, 25)));
+        assert_eq!(second.range(20), None, "past the end");
+        assert_eq!(Paging::new(None, None).range(0), None);
+        let far = Paging::new(Some(i64::MAX), Some(100));
+        assert!(far.range(10).is_none(), "no overflow");
+    }
+}
