@@ -45,13 +45,13 @@ impl Paging {
 
     /// The last page of `total` items (1 for an empty list).
     pub fn last_page(self, total: i64) -> i64 {
-        ((total + self.per_page - 1) / self.per_page).max(1)
+        (total.saturating_add(self.per_page - 1) / self.per_page).max(1)
     }
 
     /// 1-based positions of the first and last item on this page, if it has any.
     pub fn range(self, total: i64) -> Option<(i64, i64)> {
-        let from = self.offset() + 1;
-        (from <= total).then(|| (from, (self.offset() + self.per_page).min(total)))
+        let from = self.offset().saturating_add(1);
+        (from <= total).then(|| (from, self.offset().saturating_add(self.per_page).min(total)))
     }
 }
 
