@@ -4,7 +4,7 @@
 
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::rbac::scopes;
+use crate::rbac::{permissions, scopes};
 use crate::Services;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +14,21 @@ pub enum Action {
     ViewUserSessions,
     EndUserSession,
     ViewActivity,
+    ViewUsers,
+    CreateUsers,
+    UpdateUsers,
+    DeleteUsers,
+    ManageRoles,
+    ManagePermissions,
+    /// Reading the settings, and changing `app_name`.
+    GeneralSettings,
+    /// Changing login, registration, throttling and two-factor settings.
+    AuthSettings,
+    /// Changing who is mailed about what.
+    NotificationSettings,
+    /// The dashboard figures; what they show depends on `users.manage`.
+    ViewStats,
+    ViewCountries,
 }
 
 impl Action {
@@ -22,7 +37,16 @@ impl Action {
         match self {
             Self::ViewOwnSessions | Self::ViewUserSessions => scopes::VIEW_SESSIONS,
             Self::EndOwnSession | Self::EndUserSession => scopes::REVOKE_SESSIONS,
-            Self::ViewActivity => scopes::VIEW_ACTIVITY,
+            Self::ViewActivity | Self::ViewStats => scopes::VIEW_ACTIVITY,
+            Self::ViewUsers => scopes::VIEW_USERS,
+            Self::CreateUsers => scopes::CREATE_USERS,
+            Self::UpdateUsers => scopes::UPDATE_USERS,
+            Self::DeleteUsers => scopes::DELETE_USERS,
+            Self::ManageRoles | Self::ManagePermissions => scopes::MANAGE_ROLES,
+            Self::GeneralSettings | Self::AuthSettings | Self::NotificationSettings => {
+                scopes::MANAGE_SETTINGS
+            }
+            Self::ViewCountries => scopes::VIEW_PROFILE,
         }
     }
 
@@ -30,9 +54,21 @@ impl Action {
     /// account.
     pub fn permission(self) -> Option<&'static str> {
         match self {
-            Self::ViewOwnSessions | Self::EndOwnSession => None,
-            Self::ViewUserSessions | Self::EndUserSession => Some("users.manage"),
-            Self::ViewActivity => Some("users.activity"),
+            Self::ViewOwnSessions | Self::EndOwnSession | Self::ViewStats | Self::ViewCountries => {
+                None
+            }
+            Self::ViewUserSessions
+            | Self::EndUserSession
+            | Self::ViewUsers
+            | Self::CreateUsers
+            | Self::UpdateUsers
+            | Self::DeleteUsers => Some(permissions::USERS_MANAGE),
+            Self::ViewActivity => Some(permissions::USERS_ACTIVITY),
+            Self::ManageRoles => Some(permissions::ROLES_MANAGE),
+            Self::ManagePermissions => Some(permissions::PERMISSIONS_MANAGE),
+            Self::GeneralSettings => Some(permissions::SETTINGS_GENERAL),
+            Self::AuthSettings => Some(permissions::SETTINGS_AUTH),
+            Self::NotificationSettings => Some(permissions::SETTINGS_NOTIFICATIONS),
         }
     }
 }

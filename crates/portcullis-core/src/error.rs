@@ -23,6 +23,9 @@ pub enum Error {
     Unauthenticated,
     #[error("forbidden")]
     Forbidden,
+    /// Allowed in general, but not this: the message is shown to the caller.
+    #[error("refused: {0}")]
+    Refused(&'static str),
     #[error("not found")]
     NotFound,
     /// The request cannot be done in the resource's current state (e.g. enabling 2FA twice);

@@ -80,6 +80,15 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "Active" => Some(Self::Active),
+            "Unconfirmed" => Some(Self::Unconfirmed),
+            "Banned" => Some(Self::Banned),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Active => "Active",

@@ -22,48 +22,59 @@ pub const BUILTIN_ROLES: &[Seed] = &[
 
 pub const BUILTIN_PERMISSIONS: &[Seed] = &[
     Seed {
-        name: "users.manage",
+        name: permissions::USERS_MANAGE,
         display_name: "Manage Users",
         description: "Manage users and their sessions.",
         removable: false,
     },
     Seed {
-        name: "users.activity",
+        name: permissions::USERS_ACTIVITY,
         display_name: "View System Activity Log",
         description: "View activity log for all system users.",
         removable: false,
     },
     Seed {
-        name: "roles.manage",
+        name: permissions::ROLES_MANAGE,
         display_name: "Manage Roles",
         description: "Manage system roles.",
         removable: false,
     },
     Seed {
-        name: "permissions.manage",
+        name: permissions::PERMISSIONS_MANAGE,
         display_name: "Manage Permissions",
         description: "Manage role permissions.",
         removable: false,
     },
     Seed {
-        name: "settings.general",
+        name: permissions::SETTINGS_GENERAL,
         display_name: "Update General System Settings",
         description: "",
         removable: false,
     },
     Seed {
-        name: "settings.auth",
+        name: permissions::SETTINGS_AUTH,
         display_name: "Update Authentication Settings",
         description: "Update authentication and registration system settings.",
         removable: false,
     },
     Seed {
-        name: "settings.notifications",
+        name: permissions::SETTINGS_NOTIFICATIONS,
         display_name: "Update Notifications Settings",
         description: "",
         removable: false,
     },
 ];
+
+/// The built-in permissions' names.
+pub mod permissions {
+    pub const USERS_MANAGE: &str = "users.manage";
+    pub const USERS_ACTIVITY: &str = "users.activity";
+    pub const ROLES_MANAGE: &str = "roles.manage";
+    pub const PERMISSIONS_MANAGE: &str = "permissions.manage";
+    pub const SETTINGS_GENERAL: &str = "settings.general";
+    pub const SETTINGS_AUTH: &str = "settings.auth";
+    pub const SETTINGS_NOTIFICATIONS: &str = "settings.notifications";
+}
 
 /// Scope names the built-in endpoints require. A token's authority is its user's permissions
 /// narrowed by its scopes.
@@ -79,6 +90,7 @@ pub mod scopes {
     pub const MANAGE_ROLES: &str = "manage-roles";
     pub const VIEW_SESSIONS: &str = "view-sessions";
     pub const REVOKE_SESSIONS: &str = "revoke-sessions";
+    pub const MANAGE_SETTINGS: &str = "manage-settings";
 }
 
 /// The scopes a token carries. `*` grants everything its user may do.

@@ -2,7 +2,7 @@
 //! PostgreSQL; every method is one round trip or one transaction.
 
 use crate::error::StoreError;
-use crate::ids::{RoleId, SessionId, TenantId, TokenId, UserId};
+use crate::ids::{PermissionId, RoleId, SessionId, TenantId, TokenId, UserId};
 use crate::mail::{Mail, QueuedMail};
 use crate::model::*;
 use crate::two_factor::{Challenge, NewChallenge, NewTwoFactor, TwoFactor};
@@ -10,6 +10,26 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+/// What [`DirectoryStore::count_in_windows`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    /// Users, by when they were created.
+    Registrations,
+    /// Activity-log entries, by when they were recorded.
+    Activities,
+}
+
+/// How many of a tenant's users are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub total: i64,
+    /// Created at or after the time asked about.
+    pub new: i64,
+    pub banned: i64,
+    /// Not banned, with an unverified email.
+    pub unverified: i64,
+}
 
 /// A built-in role or permission to create when missing.
 #[derive(Debug, Clone)]
@@ -55,6 +75,59 @@ pub trait RbacStore: Send + Sync {
     async fn role_by_name(&self, tenant: &TenantId, name: &str) -> StoreResult<Option<Role>>;
     async fn role(&self, tenant: &TenantId, id: RoleId) -> StoreResult<Option<Role>>;
     async fn role_permissions(&self, role: RoleId) -> StoreResult<Vec<Permission>>;
+    /// The tenant's roles (or just `only`) with their user counts, by id.
+    async fn roles_with_counts(
+        &self,
+        tenant: &TenantId,
+        only: Option<RoleId>,
+    ) -> StoreResult<Vec<crate::roles::RoleSummary>>;
+    /// The tenant's permissions (or just `only`), by id.
+    async fn permissions(
+        &self,
+        tenant: &TenantId,
+        only: Option<PermissionId>,
+    ) -> StoreResult<Vec<Permission>>;
+    /// Every (role, permission) link of the tenant, in one query.
+    async fn role_permission_pairs(
+        &self,
+        tenant: &TenantId,
+    ) -> StoreResult<Vec<(RoleId, Permission)>>;
+    /// Creates a removable role or permission (`input.name` is set); yields its id.
+    /// [`StoreError::Conflict`] when the name is taken.
+    async fn create_rbac(
+        &self,
+        kind: crate::roles::RbacKind,
+        tenant: &TenantId,
+        input: &crate::roles::RbacInput,
+        activity: &NewActivity,
+    ) -> StoreResult<i64>;
+    async fn update_rbac(
+        &self,
+        kind: crate::roles::RbacKind,
+        id: i64,
+        input: &crate::roles::RbacInput,
+        activity: &NewActivity,
+    ) -> StoreResult<()>;
+    /// Deletes a role, moving its users to `fallback`.
+    async fn delete_role(
+        &self,
+        role: RoleId,
+        fallback: RoleId,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
+    async fn delete_permission(
+        &self,
+        permission: PermissionId,
+        activity: &NewActivity,
+    ) -> StoreResult<()>;
+    /// Makes the role hold exactly these permissions.
+    async fn sync_role_permissions(
+        &self,
+        role: RoleId,
+        permissions: &[PermissionId],
+        activity: &NewActivity,
+    ) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -97,6 +170,49 @@ pub trait UserStore: Send + Sync {
         hash: &PasswordHash,
         now: OffsetDateTime,
     ) -> StoreResult<()>;
+}
+
+/// Administering users (see [`crate::directory`]).
+#[async_trait]
+pub trait DirectoryStore: Send + Sync {
+    /// A page of the tenant's users, newest first, and how many match in all.
+    async fn list_users(
+        &self,
+        tenant: &TenantId,
+        filter: &crate::directory::UserFilter,
+        paging: crate::sessions::Paging,
+    ) -> StoreResult<(Vec<User>, i64)>;
+    /// Creates a user with its password and profile details and records the activity, in one
+    /// transaction.
+    async fn create_account(
+        &self,
+        user: &NewUser,
+        password: &PasswordHash,
+        details: &crate::profile::DetailsChange,
+        disabled: bool,
+        activity: &NewActivity,
+    ) -> StoreResult<User>;
+    async fn update_account(
+        &self,
+        write: &crate::directory::AccountWrite,
+        now: OffsetDateTime,
+    ) -> StoreResult<User>;
+    /// Deletes a user and everything that is theirs, and records the activity.
+    async fn delete_user(&self, user: UserId, activity: &NewActivity) -> StoreResult<()>;
+    /// For each window `[bounds[i], bounds[i + 1])`, how many rows of the tenant (of one user,
+    /// when given) fall in it: one query.
+    async fn count_in_windows(
+        &self,
+        what: Counted,
+        tenant: &TenantId,
+        user: Option<UserId>,
+        bounds: &[OffsetDateTime],
+    ) -> StoreResult<Vec<i64>>;
+    async fn status_counts(
+        &self,
+        tenant: &TenantId,
+        new_since: OffsetDateTime,
+    ) -> StoreResult<StatusCounts>;
 }
 
 #[async_trait]
@@ -356,6 +472,7 @@ pub trait Store:
     + RbacStore
     + CountryStore
     + UserStore
+    + DirectoryStore
     + SessionStore
     + ActivityStore
     + HealthStore
@@ -373,6 +490,7 @@ impl<
             + RbacStore
             + CountryStore
             + UserStore
+            + DirectoryStore
             + SessionStore
             + ActivityStore
             + HealthStore

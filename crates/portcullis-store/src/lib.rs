@@ -7,6 +7,7 @@
 
 mod activity;
 mod countries;
+mod directory;
 mod error;
 mod health;
 mod lifecycle;

@@ -35,6 +35,11 @@ const SQLITE: Embedded = &[
         "social identities",
         include_str!("../migrations/sqlite/0005_social_identities.sql"),
     ),
+    (
+        6,
+        "user search",
+        include_str!("../migrations/sqlite/0006_user_search.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -61,6 +66,11 @@ const POSTGRES: Embedded = &[
         5,
         "social identities",
         include_str!("../migrations/postgres/0005_social_identities.sql"),
+    ),
+    (
+        6,
+        "user search",
+        include_str!("../migrations/postgres/0006_user_search.sql"),
     ),
 ];
 

@@ -17,7 +17,7 @@ use portcullis_core::StoreError;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-const DATE: &[time::format_description::FormatItem<'static>] =
+pub(crate) const DATE: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 
 #[derive(FromRow)]
@@ -28,9 +28,53 @@ struct AvatarRow {
 }
 
 /// `(given, value)` for a `CASE WHEN given THEN value ELSE column END` update.
-fn given<T: Clone>(change: &Change<T>) -> (bool, Option<T>) {
+pub(crate) fn given<T: Clone>(change: &Change<T>) -> (bool, Option<T>) {
     (change.is_some(), change.clone().flatten())
 }
+
+/// Applies a [`DetailsChange`] to a user on any executor, so that other writes can include it
+/// in their transaction.
+macro_rules! update_details {
+    ($executor:expr, $user:expr, $change:expr, $now:expr) => {{
+        use $crate::profile::given;
+        let (user, change, now): (UserId, &DetailsChange, i64) = ($user, $change, $now);
+        let (first_given, first) = given(&change.first_name);
+        let (last_given, last) = given(&change.last_name);
+        let (birthday_given, birthday) = given(&change.birthday);
+        let birthday = birthday.and_then(|d| d.format($crate::profile::DATE).ok());
+        let (phone_given, phone) = given(&change.phone);
+        let (address_given, address) = given(&change.address);
+        let (country_given, country) = given(&change.country_id);
+        sqlx::query(
+            "UPDATE users SET \
+             first_name = CASE WHEN $1 THEN $2 ELSE first_name END, \
+             last_name = CASE WHEN $3 THEN $4 ELSE last_name END, \
+             birthday = CASE WHEN $5 THEN $6 ELSE birthday END, \
+             phone = CASE WHEN $7 THEN $8 ELSE phone END, \
+             address = CASE WHEN $9 THEN $10 ELSE address END, \
+             country_id = CASE WHEN $11 THEN $12 ELSE country_id END, \
+             updated_at = $13 WHERE id = $14",
+        )
+        .bind(first_given)
+        .bind(first)
+        .bind(last_given)
+        .bind(last)
+        .bind(birthday_given)
+        .bind(birthday)
+        .bind(phone_given)
+        .bind(phone)
+        .bind(address_given)
+        .bind(address)
+        .bind(country_given)
+        .bind(country)
+        .bind(now)
+        .bind(user.0)
+        .execute($executor)
+        .await
+        .map(|_| ())
+    }};
+}
+pub(crate) use update_details;
 
 impl SqlStore {
     pub(crate) async fn reload(&self, user: UserId) -> Result<User> {
@@ -48,43 +92,8 @@ impl ProfileStore for SqlStore {
         change: &DetailsChange,
         now: OffsetDateTime,
     ) -> Result<User> {
-        let (first_given, first) = given(&change.first_name);
-        let (last_given, last) = given(&change.last_name);
-        let (birthday_given, birthday) = given(&change.birthday);
-        let birthday = birthday.and_then(|d| d.format(DATE).ok());
-        let (phone_given, phone) = given(&change.phone);
-        let (address_given, address) = given(&change.address);
-        let (country_given, country) = given(&change.country_id);
-        on_pool!(&self.pool, pool => {
-            sqlx::query(
-                "UPDATE users SET \
-                 first_name = CASE WHEN $1 THEN $2 ELSE first_name END, \
-                 last_name = CASE WHEN $3 THEN $4 ELSE last_name END, \
-                 birthday = CASE WHEN $5 THEN $6 ELSE birthday END, \
-                 phone = CASE WHEN $7 THEN $8 ELSE phone END, \
-                 address = CASE WHEN $9 THEN $10 ELSE address END, \
-                 country_id = CASE WHEN $11 THEN $12 ELSE country_id END, \
-                 updated_at = $13 WHERE id = $14",
-            )
-            .bind(first_given)
-            .bind(&first)
-            .bind(last_given)
-            .bind(&last)
-            .bind(birthday_given)
-            .bind(&birthday)
-            .bind(phone_given)
-            .bind(&phone)
-            .bind(address_given)
-            .bind(&address)
-            .bind(country_given)
-            .bind(country)
-            .bind(to_db(now))
-            .bind(user.0)
-            .execute(pool)
-            .await
-            .map(|_| ())
-        })
-        .map_err(store_error)?;
+        on_pool!(&self.pool, pool => update_details!(pool, user, change, to_db(now)))
+            .map_err(store_error)?;
         self.reload(user).await
     }
 

@@ -1,12 +1,46 @@
+use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
 use crate::pool::on_pool;
+use crate::profile::given;
 use crate::rows::{to_db, RoleRow, RBAC_COLUMNS};
 use crate::SqlStore;
 use async_trait::async_trait;
-use portcullis_core::ids::{RoleId, TenantId};
-use portcullis_core::model::{Permission, Role};
+use portcullis_core::ids::{PermissionId, RoleId, TenantId};
+use portcullis_core::model::{NewActivity, Permission, Role};
+use portcullis_core::roles::{RbacInput, RbacKind, RoleSummary};
 use portcullis_core::store::{RbacStore, Seed};
+use sqlx::FromRow;
 use time::OffsetDateTime;
+
+fn table(kind: RbacKind) -> &'static str {
+    match kind {
+        RbacKind::Role => "roles",
+        RbacKind::Permission => "permissions",
+    }
+}
+
+/// The shared columns, qualified by `alias`.
+fn columns(alias: &str) -> String {
+    RBAC_COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(FromRow)]
+struct CountedRoleRow {
+    #[sqlx(flatten)]
+    role: RoleRow,
+    users_count: i64,
+}
+
+#[derive(FromRow)]
+struct LinkRow {
+    role_id: i64,
+    #[sqlx(flatten)]
+    permission: RoleRow,
+}
 
 #[async_trait]
 impl RbacStore for SqlStore {
@@ -75,11 +109,7 @@ impl RbacStore for SqlStore {
     }
 
     async fn role_permissions(&self, role: RoleId) -> Result<Vec<Permission>> {
-        let columns = RBAC_COLUMNS
-            .split(", ")
-            .map(|c| format!("p.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let columns = columns("p");
         let sql = format!(
             "SELECT {columns} FROM permissions p JOIN permission_role pr ON pr.permission_id = p.id \
              WHERE pr.role_id = $1 ORDER BY p.id"
@@ -89,5 +119,198 @@ impl RbacStore for SqlStore {
         })
         .map_err(store_error)?;
         Ok(rows.into_iter().map(Permission::from).collect())
+    }
+
+    async fn roles_with_counts(
+        &self,
+        tenant: &TenantId,
+        only: Option<RoleId>,
+    ) -> Result<Vec<RoleSummary>> {
+        let sql = format!(
+            "SELECT {}, (SELECT COUNT(*) FROM users u WHERE u.role_id = r.id) AS users_count \
+             FROM roles r WHERE r.tenant_id = $1 AND ($2 IS NULL OR r.id = $2) ORDER BY r.id",
+            columns("r")
+        );
+        let rows: Vec<CountedRoleRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(tenant.as_str()).bind(only.map(|r| r.0)).fetch_all(pool).await
+        })
+        .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| RoleSummary {
+                role: Role::from(row.role),
+                users_count: row.users_count,
+            })
+            .collect())
+    }
+
+    async fn permissions(
+        &self,
+        tenant: &TenantId,
+        only: Option<PermissionId>,
+    ) -> Result<Vec<Permission>> {
+        let sql = format!(
+            "SELECT {RBAC_COLUMNS} FROM permissions WHERE tenant_id = $1 \
+             AND ($2 IS NULL OR id = $2) ORDER BY id"
+        );
+        let rows: Vec<RoleRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(tenant.as_str()).bind(only.map(|p| p.0)).fetch_all(pool).await
+        })
+        .map_err(store_error)?;
+        Ok(rows.into_iter().map(Permission::from).collect())
+    }
+
+    async fn role_permission_pairs(&self, tenant: &TenantId) -> Result<Vec<(RoleId, Permission)>> {
+        let sql = format!(
+            "SELECT pr.role_id, {} FROM permission_role pr \
+             JOIN permissions p ON p.id = pr.permission_id WHERE p.tenant_id = $1 ORDER BY p.id",
+            columns("p")
+        );
+        let rows: Vec<LinkRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql).bind(tenant.as_str()).fetch_all(pool).await
+        })
+        .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (RoleId(row.role_id), Permission::from(row.permission)))
+            .collect())
+    }
+
+    async fn create_rbac(
+        &self,
+        kind: RbacKind,
+        tenant: &TenantId,
+        input: &RbacInput,
+        activity: &NewActivity,
+    ) -> Result<i64> {
+        let sql = format!(
+            "INSERT INTO {} (tenant_id, name, display_name, description, removable, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, TRUE, $5, $5) RETURNING id",
+            table(kind)
+        );
+        let now = to_db(activity.created_at);
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(&sql)
+                .bind(tenant.as_str())
+                .bind(&input.name)
+                .bind(input.display_name.clone().flatten())
+                .bind(input.description.clone().flatten())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            insert_activity!(&mut *tx, activity)?;
+            tx.commit().await.map(|_| id)
+        })
+        .map_err(store_error)
+    }
+
+    async fn update_rbac(
+        &self,
+        kind: RbacKind,
+        id: i64,
+        input: &RbacInput,
+        activity: &NewActivity,
+    ) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET name = COALESCE($1, name), \
+             display_name = CASE WHEN $2 THEN $3 ELSE display_name END, \
+             description = CASE WHEN $4 THEN $5 ELSE description END, updated_at = $6 \
+             WHERE id = $7",
+            table(kind)
+        );
+        let (display_given, display_name) = given(&input.display_name);
+        let (description_given, description) = given(&input.description);
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(&sql)
+                .bind(&input.name)
+                .bind(display_given)
+                .bind(&display_name)
+                .bind(description_given)
+                .bind(&description)
+                .bind(to_db(activity.created_at))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            insert_activity!(&mut *tx, activity)?;
+            tx.commit().await
+        })
+        .map_err(store_error)
+    }
+
+    async fn delete_role(
+        &self,
+        role: RoleId,
+        fallback: RoleId,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE users SET role_id = $1, updated_at = $2 WHERE role_id = $3")
+                .bind(fallback.0)
+                .bind(to_db(now))
+                .bind(role.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM permission_role WHERE role_id = $1")
+                .bind(role.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM roles WHERE id = $1")
+                .bind(role.0)
+                .execute(&mut *tx)
+                .await?;
+            insert_activity!(&mut *tx, activity)?;
+            tx.commit().await
+        })
+        .map_err(store_error)
+    }
+
+    async fn delete_permission(
+        &self,
+        permission: PermissionId,
+        activity: &NewActivity,
+    ) -> Result<()> {
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM permission_role WHERE permission_id = $1")
+                .bind(permission.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM permissions WHERE id = $1")
+                .bind(permission.0)
+                .execute(&mut *tx)
+                .await?;
+            insert_activity!(&mut *tx, activity)?;
+            tx.commit().await
+        })
+        .map_err(store_error)
+    }
+
+    async fn sync_role_permissions(
+        &self,
+        role: RoleId,
+        permissions: &[PermissionId],
+        activity: &NewActivity,
+    ) -> Result<()> {
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM permission_role WHERE role_id = $1")
+                .bind(role.0)
+                .execute(&mut *tx)
+                .await?;
+            for permission in permissions {
+                sqlx::query("INSERT INTO permission_role (permission_id, role_id) VALUES ($1, $2)")
+                    .bind(permission.0)
+                    .bind(role.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            insert_activity!(&mut *tx, activity)?;
+            tx.commit().await
+        })
+        .map_err(store_error)
     }
 }

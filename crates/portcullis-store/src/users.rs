@@ -90,6 +90,37 @@ macro_rules! end_all_sessions {
 }
 pub(crate) use end_all_sessions;
 
+/// Ends every live session of a user and revokes every token, except the session `$keep` (an
+/// `Option<&str>`) and its tokens, inside the transaction `$tx`.
+macro_rules! end_all_sessions_but {
+    ($tx:expr, $user:expr, $keep:expr, $now:expr) => {
+        async {
+            let (user, keep, now): (i64, Option<&str>, i64) = ($user, $keep, $now);
+            sqlx::query(
+                "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL \
+                 AND ($3 IS NULL OR id <> $3)",
+            )
+            .bind(now)
+            .bind(user)
+            .bind(keep)
+            .execute(&mut **$tx)
+            .await?;
+            sqlx::query(
+                "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
+                 AND ($3 IS NULL OR session_id IS NULL OR session_id <> $3)",
+            )
+            .bind(now)
+            .bind(user)
+            .bind(keep)
+            .execute(&mut **$tx)
+            .await
+            .map(|_| ())
+        }
+        .await
+    };
+}
+pub(crate) use end_all_sessions_but;
+
 #[derive(FromRow)]
 struct CredentialRow {
     user_id: i64,

@@ -225,10 +225,44 @@ impl Services {
         phone: Option<(i64, String)>,
         client: &ClientInfo,
     ) -> Result<Enrolment> {
+        self.enable_two_factor_for(principal, &principal.user, method, phone, client)
+            .await
+    }
+
+    /// An administrator turns on codes by text message or mail for a user of the tenant (an
+    /// authenticator app can only be set up by its owner, who must see the secret).
+    pub async fn enable_user_two_factor(
+        &self,
+        principal: &Principal,
+        id: crate::ids::UserId,
+        method: Method,
+        phone: Option<(i64, String)>,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        let user = self.user_to_update(principal, id).await?;
+        if method == Method::Totp {
+            return Err(Error::invalid("method", "The selected method is invalid."));
+        }
+        match self
+            .enable_two_factor_for(principal, &user, method, phone, client)
+            .await?
+        {
+            Enrolment::Enabled(user) => Ok(*user),
+            Enrolment::Totp { .. } => Err(Error::Internal("unexpected TOTP enrolment".into())),
+        }
+    }
+
+    async fn enable_two_factor_for(
+        &self,
+        principal: &Principal,
+        user: &User,
+        method: Method,
+        phone: Option<(i64, String)>,
+        client: &ClientInfo,
+    ) -> Result<Enrolment> {
         if !principal.settings.two_factor_enabled {
             return Err(Error::Forbidden);
         }
-        let user = &principal.user;
         let existing = self.store.two_factor(user.id).await?;
         if existing.as_ref().is_some_and(|t| t.confirmed_at.is_some()) {
             return Err(already_enabled());
@@ -348,10 +382,30 @@ impl Services {
         principal: &Principal,
         client: &ClientInfo,
     ) -> Result<User> {
+        self.disable_two_factor_for(principal, &principal.user, client)
+            .await
+    }
+
+    /// An administrator turns a user's second factor off.
+    pub async fn disable_user_two_factor(
+        &self,
+        principal: &Principal,
+        id: crate::ids::UserId,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        let user = self.user_to_update(principal, id).await?;
+        self.disable_two_factor_for(principal, &user, client).await
+    }
+
+    async fn disable_two_factor_for(
+        &self,
+        principal: &Principal,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<User> {
         if !principal.settings.two_factor_enabled {
             return Err(Error::Forbidden);
         }
-        let user = &principal.user;
         if self.store.two_factor(user.id).await?.is_none() {
             return Err(not_enabled());
         }

@@ -11,6 +11,8 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 pub enum ApiError {
     Unauthorized,
     Forbidden,
+    /// 403 with its own message: allowed in general, but not this.
+    Refused(&'static str),
     NotFound,
     InvalidCredentials,
     Banned,
@@ -98,6 +100,7 @@ impl From<Error> for ApiError {
             Error::InvalidToken => Self::BadRequest("Invalid token."),
             Error::Unauthenticated => Self::Unauthorized,
             Error::Forbidden => Self::Forbidden,
+            Error::Refused(message) => Self::Refused(message),
             Error::NotFound => Self::NotFound,
             Error::Conflict(message) => Self::Conflict(message),
             Error::Invalid(problems) => {
@@ -142,6 +145,7 @@ impl IntoResponse for ApiError {
         match self {
             Self::Unauthorized => message(StatusCode::UNAUTHORIZED, "Unauthorized."),
             Self::Forbidden => message(StatusCode::FORBIDDEN, "Forbidden."),
+            Self::Refused(text) => message(StatusCode::FORBIDDEN, text),
             Self::NotFound => message(StatusCode::NOT_FOUND, "Resource not found."),
             Self::InvalidCredentials => message(StatusCode::UNAUTHORIZED, "Invalid credentials."),
             Self::SignupsClosed => message(

@@ -51,3 +51,15 @@ impl FromRequestParts<AppState> for HostTenant {
         Ok(Self(state.services.tenant_for_host(host).await?))
     }
 }
+
+/// A positive integer id from the path; anything else names nothing (404).
+pub fn path_id(text: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(ApiError::NotFound)
+}
+
+pub fn user_id(text: &str) -> Result<portcullis_core::UserId, ApiError> {
+    path_id(text).map(portcullis_core::UserId)
+}

@@ -229,4 +229,65 @@ impl Input {
             }
         }
     }
+
+    /// The value at a path of nested objects (`["2fa", "enabled"]`), or at the dotted key
+    /// (`"2fa.enabled"`) a form sends.
+    fn at(&self, path: &[&str]) -> Option<&Value> {
+        let (first, rest) = path.split_first()?;
+        let nested = rest.iter().try_fold(self.0.get(*first)?, |value, key| {
+            value.as_object()?.get(*key)
+        });
+        nested.or_else(|| self.0.get(&path.join(".")))
+    }
+
+    /// An optional boolean: JSON `true`/`false`, `1`/`0`, or their strings.
+    pub fn optional_bool(&self, path: &[&str], errors: &mut FieldErrors) -> Option<bool> {
+        let parsed = match self.at(path)? {
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(1) => Some(true),
+                Some(0) => Some(false),
+                _ => None,
+            },
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "on" | "yes" => Some(true),
+                "0" | "false" | "off" | "no" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        if parsed.is_none() {
+            let field = path.join(".");
+            errors.add(
+                &field,
+                format!("The {} field must be true or false.", label(&field)),
+            );
+        }
+        parsed
+    }
+
+    /// An optional integer (see [`Input::nullable_integer`]); null counts as absent.
+    pub fn optional_integer(&self, field: &str, errors: &mut FieldErrors) -> Option<i64> {
+        self.nullable_integer(field, errors).flatten()
+    }
+
+    /// A required JSON array of integers (ids).
+    pub fn integer_list(&self, field: &str, errors: &mut FieldErrors) -> Option<Vec<i64>> {
+        let Some(Value::Array(items)) = self.0.get(field) else {
+            errors.add(field, format!("The {} must be an array.", label(field)));
+            return None;
+        };
+        let ids: Option<Vec<i64>> = items
+            .iter()
+            .map(|item| match item {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            })
+            .collect();
+        if ids.is_none() {
+            errors.add(field, format!("The selected {} is invalid.", label(field)));
+        }
+        ids
+    }
 }

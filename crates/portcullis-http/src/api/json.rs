@@ -89,8 +89,15 @@ pub struct RoleJson {
     pub display_name: Option<String>,
     pub description: Option<String>,
     pub removable: bool,
+    /// In the roles API (not when embedded in a user).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users_count: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
+    /// With `include=permissions`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion, value_type = Option<Vec<Object>>)]
+    pub permissions: Option<Vec<super::roles::PermissionJson>>,
 }
 
 impl From<Role> for RoleJson {
@@ -101,8 +108,10 @@ impl From<Role> for RoleJson {
             display_name: role.display_name,
             description: role.description,
             removable: role.removable,
+            users_count: None,
             created_at: timestamp(role.created_at),
             updated_at: timestamp(role.updated_at),
+            permissions: None,
         }
     }
 }

@@ -13,8 +13,8 @@ use serde::Deserialize;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct IncludeQuery {
-    /// Relations to embed, comma-separated: `role`, `country`.
-    include: Option<String>,
+    /// Relations to embed, comma-separated.
+    pub include: Option<String>,
 }
 
 /// The user the token belongs to.

@@ -1,5 +1,6 @@
 //! The account API of document 001, under `/api`.
 
+mod admin;
 mod auth;
 mod avatar;
 pub mod error;
@@ -11,9 +12,12 @@ mod page;
 mod password;
 mod profile;
 mod registration;
+mod roles;
 pub mod schema;
 mod sessions;
 mod two_factor;
+mod user_account;
+mod users;
 
 use crate::AppState;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -62,12 +66,41 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(two_factor::enable, two_factor::disable))
         .routes(routes!(two_factor::verify))
         .routes(routes!(two_factor::recovery_codes))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::show, users::update, users::delete))
+        .routes(routes!(
+            user_account::upload_avatar,
+            user_account::remove_avatar
+        ))
+        .routes(routes!(user_account::external_avatar))
+        .routes(routes!(
+            user_account::enable_two_factor,
+            user_account::disable_two_factor
+        ))
         .routes(routes!(sessions::mine))
         .routes(routes!(sessions::of_user))
         .routes(routes!(sessions::show, sessions::end))
         .routes(routes!(sessions::log))
         .routes(routes!(sessions::user_log))
         .routes(routes!(me::countries))
+        .routes(routes!(admin::stats))
+        .routes(routes!(admin::show_settings, admin::update_settings))
+        .routes(routes!(roles::list_roles, roles::create_role))
+        .routes(routes!(
+            roles::show_role,
+            roles::update_role,
+            roles::delete_role
+        ))
+        .routes(routes!(
+            roles::role_permissions,
+            roles::sync_role_permissions
+        ))
+        .routes(routes!(roles::list_permissions, roles::create_permission))
+        .routes(routes!(
+            roles::show_permission,
+            roles::update_permission,
+            roles::delete_permission
+        ))
         .routes(routes!(registration::register))
         .routes(routes!(registration::verify_email))
         .routes(routes!(password::remind))

@@ -60,20 +60,25 @@ pub async fn update_details(
 ) -> ApiResult<Json<UserJson>> {
     principal.require_scope(scopes::UPDATE_PROFILE)?;
     let mut errors = FieldErrors::default();
-    let change = DetailsChange {
-        first_name: input.nullable_string("first_name", 255, &mut errors),
-        last_name: input.nullable_string("last_name", 255, &mut errors),
-        birthday: input.nullable_date("birthday", &mut errors),
-        phone: input.nullable_string("phone", 50, &mut errors),
-        address: input.nullable_string("address", 255, &mut errors),
-        country_id: input.nullable_integer("country_id", &mut errors),
-    };
+    let change = details_change(&input, &mut errors);
     errors.into_result()?;
     let user = state
         .services
         .update_details(&principal, change, &client)
         .await?;
     Ok(Json(UserJson::new(user, &principal.settings)))
+}
+
+/// The profile fields of a body, shared by the caller's own and the administrators' paths.
+pub fn details_change(input: &Input, errors: &mut FieldErrors) -> DetailsChange {
+    DetailsChange {
+        first_name: input.nullable_string("first_name", 255, errors),
+        last_name: input.nullable_string("last_name", 255, errors),
+        birthday: input.nullable_date("birthday", errors),
+        phone: input.nullable_string("phone", 50, errors),
+        address: input.nullable_string("address", 255, errors),
+        country_id: input.nullable_integer("country_id", errors),
+    }
 }
 
 /// Changes the caller's email, username and, when given, password.

@@ -1,8 +1,8 @@
 //! Sessions (`/api/me/sessions`, `/api/users/{id}/sessions`, `/api/sessions/{id}`) and the
 //! activity log (`/api/activity`, `/api/users/{id}/activity`).
 
-use super::error::{ApiError, ApiResult};
-use super::extract::Auth;
+use super::error::ApiResult;
+use super::extract::{user_id, Auth};
 use super::json::{timestamp, UserJson};
 use super::page::{ListQuery, PageJson};
 use super::schema::{ErrorJson, SuccessJson};
@@ -256,13 +256,4 @@ async fn activity(
         })
         .collect();
     Ok(Json(PageJson::new(page, data, uri.path(), uri.query())))
-}
-
-/// A user id from the path; anything but a positive integer names no user.
-fn user_id(text: &str) -> ApiResult<UserId> {
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(UserId)
-        .ok_or(ApiError::NotFound)
 }

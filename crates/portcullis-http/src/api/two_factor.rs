@@ -78,29 +78,7 @@ pub async fn enable(
 ) -> ApiResult<Response> {
     principal.require_scope(scopes::UPDATE_PROFILE)?;
     let mut errors = FieldErrors::default();
-    let method = input.optional_string("method", &mut errors);
-    let (method, phone) = match method.as_deref().map(Method::parse) {
-        Some(None) => {
-            errors.add("method", "The selected method is invalid.");
-            (Method::Phone, None)
-        }
-        Some(Some(Method::Phone)) | None => {
-            let country = input
-                .nullable_integer("country_code", &mut errors)
-                .flatten();
-            let number = input
-                .nullable_integer("phone_number", &mut errors)
-                .flatten();
-            if !country.is_some_and(|c| (1..=999).contains(&c)) {
-                errors.add("country_code", "The country code field is required.");
-            }
-            if !number.is_some_and(|n| (1..=999_999_999_999_999).contains(&n)) {
-                errors.add("phone_number", "The phone number field is required.");
-            }
-            (Method::Phone, country.zip(number.map(|n| n.to_string())))
-        }
-        Some(Some(method)) => (method, None),
-    };
+    let (method, phone) = enable_request(&input, &mut errors);
     errors.into_result()?;
     let enrolment = state
         .services
@@ -117,6 +95,30 @@ pub async fn enable(
         })
         .into_response(),
     })
+}
+
+/// The method and phone number of an enabling request: codes by text message unless
+/// `method` names another.
+pub fn enable_request(input: &Input, errors: &mut FieldErrors) -> (Method, Option<(i64, String)>) {
+    let method = input.optional_string("method", errors);
+    match method.as_deref().map(Method::parse) {
+        Some(None) => {
+            errors.add("method", "The selected method is invalid.");
+            (Method::Phone, None)
+        }
+        Some(Some(Method::Phone)) | None => {
+            let country = input.nullable_integer("country_code", errors).flatten();
+            let number = input.nullable_integer("phone_number", errors).flatten();
+            if !country.is_some_and(|c| (1..=999).contains(&c)) {
+                errors.add("country_code", "The country code field is required.");
+            }
+            if !number.is_some_and(|n| (1..=999_999_999_999_999).contains(&n)) {
+                errors.add("phone_number", "The phone number field is required.");
+            }
+            (Method::Phone, country.zip(number.map(|n| n.to_string())))
+        }
+        Some(Some(method)) => (method, None),
+    }
 }
 
 /// Confirms an authenticator-app setup with its first code; answers the recovery codes.

@@ -18,3 +18,4 @@ mod serving;
 mod social;
 mod storage;
 mod two_factor;
+mod users;

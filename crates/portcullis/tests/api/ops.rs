@@ -79,7 +79,7 @@ async fn metrics_count_requests_by_route_template_and_domain_figures() {
         assert_eq!(server.get("/api/me", &token).await.0, 200);
         assert_eq!(server.try_login("metered", "wrong-password").await.0, 401);
         assert_eq!(server.try_login("nobody", PASSWORD).await.0, 401);
-        assert_eq!(server.call(Method::GET, "/api/users/12345").await.0, 404);
+        assert_eq!(server.call(Method::GET, "/api/nothing/12345").await.0, 404);
         assert_eq!(server.call(Method::GET, "/api/me?id=777").await.0, 401);
 
         let url = format!("{}/metrics", server.base);

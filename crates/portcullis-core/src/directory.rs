@@ -1,0 +1,357 @@
+//! Administering a tenant's users: listing and searching them, creating, changing, banning and
+//! deleting accounts (`users.manage`).
+
+use crate::accounts::{check_email, check_password_rules, check_username, taken};
+use crate::auth::Principal;
+use crate::authz::Action;
+use crate::error::{Error, Result};
+use crate::ids::{RoleId, Secret, SessionId, UserId};
+use crate::model::{ClientInfo, NewActivity, NewUser, PasswordHash, User, UserStatus};
+use crate::profile::{Change, DetailsChange};
+use crate::sessions::{Page, Paging};
+use crate::Services;
+use time::OffsetDateTime;
+
+/// Which users a list shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Lowercased; matched as a substring of username, email, first and last name.
+    pub search: Option<String>,
+    pub status: Option<UserStatus>,
+    /// Whether unverified emails make a user Unconfirmed in this tenant.
+    pub unverified_is_unconfirmed: bool,
+}
+
+/// An administrator's account fields. On update, absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct AccountInput {
+    pub email: Option<String>,
+    pub username: Change<String>,
+    /// The new password and its confirmation.
+    pub password: Option<(Secret, Secret)>,
+    pub role_id: Option<RoleId>,
+    pub status: Option<UserStatus>,
+    pub details: DetailsChange,
+}
+
+/// What the store writes for an administrator's change to an account, in one transaction.
+#[derive(Debug, Clone)]
+pub struct AccountWrite {
+    pub user: UserId,
+    pub details: DetailsChange,
+    pub email: Option<String>,
+    pub username: Change<String>,
+    pub role: Option<RoleId>,
+    pub password: Option<PasswordHash>,
+    pub disabled: Option<bool>,
+    pub email_verified_at: Change<OffsetDateTime>,
+    /// Whether every session and token of the user ends (a ban, or a new password)…
+    pub end_sessions: bool,
+    /// …except this one (an administrator changing their own password stays logged in).
+    pub keep_session: Option<SessionId>,
+    pub activity: NewActivity,
+}
+
+impl Services {
+    /// A page of the tenant's users, newest first.
+    pub async fn list_users(
+        &self,
+        principal: &Principal,
+        search: Option<&str>,
+        status: Option<UserStatus>,
+        paging: Paging,
+    ) -> Result<Page<User>> {
+        self.authorize(principal, Action::ViewUsers).await?;
+        let filter = UserFilter {
+            search: search
+                .map(|s| s.trim().to_lowercase())
+                .filter(|s| !s.is_empty()),
+            status,
+            unverified_is_unconfirmed: !principal.settings.allow_unverified,
+        };
+        let (items, total) = self
+            .store
+            .list_users(&principal.tenant_id, &filter, paging)
+            .await?;
+        Ok(Page {
+            items,
+            total,
+            page: paging,
+        })
+    }
+
+    /// One user of the caller's tenant.
+    pub async fn user_for_admin(&self, principal: &Principal, id: UserId) -> Result<User> {
+        self.authorize(principal, Action::ViewUsers).await?;
+        self.tenant_user(principal, id).await
+    }
+
+    pub(crate) async fn tenant_user(&self, principal: &Principal, id: UserId) -> Result<User> {
+        self.store
+            .user(&principal.tenant_id, id)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    /// Creates an account; it is confirmed unless `status` says `Unconfirmed`.
+    pub async fn create_account(
+        &self,
+        principal: &Principal,
+        input: AccountInput,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        self.authorize(principal, Action::CreateUsers).await?;
+        let mut problems = Vec::new();
+        let email = match &input.email {
+            Some(email) => Some(check_email(email, &mut problems)),
+            None => {
+                problems.push(required("email"));
+                None
+            }
+        };
+        let username = input
+            .username
+            .as_ref()
+            .and_then(|u| check_username(u.as_deref(), &mut problems));
+        match &input.password {
+            Some(password) => check_new_password(password, &mut problems),
+            None => problems.push(required("password")),
+        }
+        if input.role_id.is_none() {
+            problems.push((
+                "role_id".to_owned(),
+                "The role id field is required.".to_owned(),
+            ));
+        }
+        self.check_references(principal, &input, &mut problems)
+            .await?;
+        if let Some(email) = &email {
+            self.check_taken_changes(principal, Some(email), username.as_deref(), &mut problems)
+                .await?;
+        }
+        let (Some(email), Some((password, _)), Some(role_id), true) =
+            (email, &input.password, input.role_id, problems.is_empty())
+        else {
+            return Err(Error::Invalid(problems));
+        };
+        let hash = self.hasher.hash(password).await?;
+        let now = self.now();
+        let status = input.status.unwrap_or(UserStatus::Active);
+        let new = NewUser {
+            uid: crate::random::base62(12),
+            tenant_id: principal.tenant_id.clone(),
+            username,
+            email,
+            first_name: input.details.first_name.clone().flatten(),
+            last_name: input.details.last_name.clone().flatten(),
+            role_id,
+            email_verified_at: (status != UserStatus::Unconfirmed).then_some(now),
+            created_at: now,
+        };
+        let description = format!("Created an account for {}.", new.email);
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(&principal.user),
+            client,
+            &description,
+        );
+        let disabled = status == UserStatus::Banned;
+        self.store
+            .create_account(&new, &hash, &input.details, disabled, &activity)
+            .await
+            .map_err(taken)
+    }
+
+    /// Changes any of an account's fields. Banning ends the user's sessions and tokens at once;
+    /// so does a new password (but for the caller's own session).
+    pub async fn update_account(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        input: AccountInput,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        self.authorize(principal, Action::UpdateUsers).await?;
+        let user = self.tenant_user(principal, id).await?;
+        let mut problems = Vec::new();
+        let email = input.email.as_ref().map(|e| check_email(e, &mut problems));
+        let username = input
+            .username
+            .as_ref()
+            .map(|u| check_username(u.as_deref(), &mut problems));
+        if let Some(password) = &input.password {
+            check_new_password(password, &mut problems);
+        }
+        self.check_references(principal, &input, &mut problems)
+            .await?;
+        let email_changed = email
+            .as_ref()
+            .filter(|e| !e.eq_ignore_ascii_case(&user.email));
+        let username_changed = username.as_ref().and_then(|u| u.as_deref()).filter(|n| {
+            !user
+                .username
+                .as_deref()
+                .is_some_and(|o| o.eq_ignore_ascii_case(n))
+        });
+        self.check_taken_changes(
+            principal,
+            email_changed.map(String::as_str),
+            username_changed,
+            &mut problems,
+        )
+        .await?;
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let password = match &input.password {
+            Some((password, _)) => Some(self.hasher.hash(password).await?),
+            None => None,
+        };
+        let now = self.now();
+        let (disabled, email_verified_at) = match input.status {
+            None => (None, None),
+            Some(UserStatus::Banned) => (Some(true), None),
+            Some(UserStatus::Active) => (
+                Some(false),
+                user.email_verified_at.is_none().then_some(Some(now)),
+            ),
+            Some(UserStatus::Unconfirmed) => (Some(false), Some(None)),
+        };
+        let banning = disabled == Some(true) && !user.disabled;
+        let description = match (banning, disabled == Some(false) && user.disabled) {
+            (true, _) => format!("Banned {}.", user.email),
+            (_, true) => format!("Lifted the ban on {}.", user.email),
+            _ => format!("Updated the account of {}.", user.email),
+        };
+        let write = AccountWrite {
+            user: user.id,
+            details: input.details,
+            email,
+            username,
+            role: input.role_id,
+            end_sessions: banning || password.is_some(),
+            password,
+            disabled,
+            email_verified_at,
+            keep_session: (user.id == principal.user.id)
+                .then(|| principal.session_id.clone())
+                .flatten(),
+            activity: self.activity(
+                &principal.tenant_id,
+                Some(&principal.user),
+                client,
+                &description,
+            ),
+        };
+        let updated = self
+            .store
+            .update_account(&write, now)
+            .await
+            .map_err(taken)?;
+        self.principals.forget_user(user.id);
+        Ok(updated)
+    }
+
+    /// Deletes an account with everything that belongs to it. Nobody may delete themself.
+    pub async fn delete_account(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        self.authorize(principal, Action::DeleteUsers).await?;
+        let user = self.tenant_user(principal, id).await?;
+        if user.id == principal.user.id {
+            return Err(Error::Refused("You cannot delete yourself."));
+        }
+        let description = format!("Deleted the account of {}.", user.email);
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(&principal.user),
+            client,
+            &description,
+        );
+        self.store.delete_user(user.id, &activity).await?;
+        self.principals.forget_user(user.id);
+        Ok(())
+    }
+
+    /// A user the caller may change (`users.manage`), for the per-user avatar and 2FA paths.
+    pub async fn user_to_update(&self, principal: &Principal, id: UserId) -> Result<User> {
+        self.authorize(principal, Action::UpdateUsers).await?;
+        self.tenant_user(principal, id).await
+    }
+
+    /// Role and country ids must name existing rows.
+    async fn check_references(
+        &self,
+        principal: &Principal,
+        input: &AccountInput,
+        problems: &mut Vec<(String, String)>,
+    ) -> Result<()> {
+        if let Some(role) = input.role_id {
+            if self.store.role(&principal.tenant_id, role).await?.is_none() {
+                problems.push((
+                    "role_id".to_owned(),
+                    "The selected role id is invalid.".to_owned(),
+                ));
+            }
+        }
+        if let Some(Some(country)) = input.details.country_id {
+            if self.store.country(country).await?.is_none() {
+                problems.push((
+                    "country_id".to_owned(),
+                    "The selected country id is invalid.".to_owned(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// "Already taken" problems for the email and username that would change.
+    async fn check_taken_changes(
+        &self,
+        principal: &Principal,
+        email: Option<&str>,
+        username: Option<&str>,
+        problems: &mut Vec<(String, String)>,
+    ) -> Result<()> {
+        if email.is_none() && username.is_none() {
+            return Ok(());
+        }
+        let (email_taken, username_taken) = self
+            .store
+            .logins_taken(&principal.tenant_id, email.unwrap_or(""), username)
+            .await?;
+        if email.is_some() && email_taken {
+            problems.push((
+                "email".to_owned(),
+                "The email has already been taken.".to_owned(),
+            ));
+        }
+        if username_taken {
+            problems.push((
+                "username".to_owned(),
+                "The username has already been taken.".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn required(field: &str) -> (String, String) {
+    (field.to_owned(), format!("The {field} field is required."))
+}
+
+fn check_new_password(
+    (password, confirmation): &(Secret, Secret),
+    problems: &mut Vec<(String, String)>,
+) {
+    if password.expose() != confirmation.expose() {
+        problems.push((
+            "password".to_owned(),
+            "The password confirmation does not match.".to_owned(),
+        ));
+    }
+    check_password_rules(password, problems);
+}

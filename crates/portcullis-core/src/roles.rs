@@ -1,0 +1,359 @@
+//! Administering roles (`roles.manage`) and permissions (`permissions.manage`).
+//!
+//! Roles and permissions have one shape: a unique name of letters, digits, `_`, `-` and `.`,
+//! a display name, a description, and whether it may be deleted. The built-in ones may not.
+
+use crate::auth::Principal;
+use crate::authz::Action;
+use crate::error::{Error, Result, StoreError};
+use crate::ids::{PermissionId, RoleId};
+use crate::model::{ClientInfo, Permission, Role};
+use crate::profile::Change;
+use crate::rbac::USER_ROLE;
+use crate::Services;
+
+/// Which of the two tables an operation is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RbacKind {
+    Role,
+    Permission,
+}
+
+impl RbacKind {
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Role => "role",
+            Self::Permission => "permission",
+        }
+    }
+}
+
+/// The fields of a role or permission; on update, absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RbacInput {
+    pub name: Option<String>,
+    pub display_name: Change<String>,
+    pub description: Change<String>,
+}
+
+/// A role with how many users hold it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleSummary {
+    pub role: Role,
+    pub users_count: i64,
+}
+
+const NAME_MAX: usize = 255;
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= NAME_MAX
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn name_taken() -> Error {
+    Error::invalid("name", "The name has already been taken.")
+}
+
+impl Services {
+    pub async fn roles(&self, principal: &Principal) -> Result<Vec<RoleSummary>> {
+        self.authorize(principal, Action::ManageRoles).await?;
+        Ok(self
+            .store
+            .roles_with_counts(&principal.tenant_id, None)
+            .await?)
+    }
+
+    /// The tenant's roles, to embed in lists of users.
+    pub async fn tenant_roles(&self, principal: &Principal) -> Result<Vec<Role>> {
+        self.authorize(principal, Action::ViewUsers).await?;
+        let summaries = self
+            .store
+            .roles_with_counts(&principal.tenant_id, None)
+            .await?;
+        Ok(summaries.into_iter().map(|s| s.role).collect())
+    }
+
+    pub async fn role_summary(&self, principal: &Principal, id: RoleId) -> Result<RoleSummary> {
+        self.authorize(principal, Action::ManageRoles).await?;
+        self.find_role(principal, id).await
+    }
+
+    async fn find_role(&self, principal: &Principal, id: RoleId) -> Result<RoleSummary> {
+        self.store
+            .roles_with_counts(&principal.tenant_id, Some(id))
+            .await?
+            .pop()
+            .ok_or(Error::NotFound)
+    }
+
+    /// The permissions each of the tenant's roles holds, as `(role, permission)` pairs.
+    pub async fn role_permission_pairs(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<(RoleId, Permission)>> {
+        self.authorize(principal, Action::ManageRoles).await?;
+        Ok(self
+            .store
+            .role_permission_pairs(&principal.tenant_id)
+            .await?)
+    }
+
+    pub async fn permissions_of_role(
+        &self,
+        principal: &Principal,
+        id: RoleId,
+    ) -> Result<Vec<Permission>> {
+        self.authorize(principal, Action::ManageRoles).await?;
+        let found = self.find_role(principal, id).await?;
+        Ok(self.store.role_permissions(found.role.id).await?)
+    }
+
+    pub async fn create_role(
+        &self,
+        principal: &Principal,
+        input: RbacInput,
+        client: &ClientInfo,
+    ) -> Result<RoleSummary> {
+        self.authorize(principal, Action::ManageRoles).await?;
+        let id = self
+            .create_rbac(principal, RbacKind::Role, input, client)
+            .await?;
+        self.find_role(principal, RoleId(id)).await
+    }
+
+    pub async fn update_role(
+        &self,
+        principal: &Principal,
+        id: RoleId,
+        input: RbacInput,
+        client: &ClientInfo,
+    ) -> Result<RoleSummary> {
+        self.authorize(principal, Action::ManageRoles).await?;
+        let found = self.find_role(principal, id).await?;
+        self.update_rbac(principal, RbacKind::Role, found.role.id.0, input, client)
+            .await?;
+        self.find_role(principal, id).await
+    }
+
+    /// Deletes a removable role; its users get the `User` role.
+    pub async fn delete_role(
+        &self,
+        principal: &Principal,
+        id: RoleId,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        self.authorize(principal, Action::ManageRoles).await?;
+        let found = self.find_role(principal, id).await?;
+        if !found.role.removable {
+            return Err(Error::Forbidden);
+        }
+        let fallback = self
+            .store
+            .role_by_name(&principal.tenant_id, USER_ROLE)
+            .await?
+            .ok_or_else(|| Error::Internal("the User role is missing".to_owned()))?;
+        let description = format!("Deleted the role {}.", found.role.name);
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(&principal.user),
+            client,
+            &description,
+        );
+        self.store
+            .delete_role(found.role.id, fallback.id, &activity, self.now())
+            .await?;
+        // Its users now hold another role, and remembered lookups still name the old one.
+        self.principals.forget_all();
+        Ok(())
+    }
+
+    /// Makes the role hold exactly these permissions (ids of the tenant's permissions).
+    pub async fn sync_role_permissions(
+        &self,
+        principal: &Principal,
+        id: RoleId,
+        permissions: &[PermissionId],
+        client: &ClientInfo,
+    ) -> Result<Vec<Permission>> {
+        self.authorize(principal, Action::ManageRoles).await?;
+        let found = self.find_role(principal, id).await?;
+        let known = self.store.permissions(&principal.tenant_id, None).await?;
+        let mut wanted: Vec<PermissionId> = permissions.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.iter().any(|id| !known.iter().any(|p| p.id == *id)) {
+            return Err(Error::invalid(
+                "permissions",
+                "The selected permissions is invalid.",
+            ));
+        }
+        let description = format!("Updated the permissions of the role {}.", found.role.name);
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(&principal.user),
+            client,
+            &description,
+        );
+        self.store
+            .sync_role_permissions(found.role.id, &wanted, &activity)
+            .await?;
+        // Whether a holder of the role may do something changed; no remembered lookup may
+        // outlive that.
+        self.principals.forget_all();
+        Ok(self.store.role_permissions(found.role.id).await?)
+    }
+
+    pub async fn permissions(&self, principal: &Principal) -> Result<Vec<Permission>> {
+        self.authorize(principal, Action::ManagePermissions).await?;
+        Ok(self.store.permissions(&principal.tenant_id, None).await?)
+    }
+
+    pub async fn permission(&self, principal: &Principal, id: PermissionId) -> Result<Permission> {
+        self.authorize(principal, Action::ManagePermissions).await?;
+        self.find_permission(principal, id).await
+    }
+
+    async fn find_permission(&self, principal: &Principal, id: PermissionId) -> Result<Permission> {
+        self.store
+            .permissions(&principal.tenant_id, Some(id))
+            .await?
+            .pop()
+            .ok_or(Error::NotFound)
+    }
+
+    pub async fn create_permission(
+        &self,
+        principal: &Principal,
+        input: RbacInput,
+        client: &ClientInfo,
+    ) -> Result<Permission> {
+        self.authorize(principal, Action::ManagePermissions).await?;
+        let id = self
+            .create_rbac(principal, RbacKind::Permission, input, client)
+            .await?;
+        self.find_permission(principal, PermissionId(id)).await
+    }
+
+    pub async fn update_permission(
+        &self,
+        principal: &Principal,
+        id: PermissionId,
+        input: RbacInput,
+        client: &ClientInfo,
+    ) -> Result<Permission> {
+        self.authorize(principal, Action::ManagePermissions).await?;
+        let found = self.find_permission(principal, id).await?;
+        self.update_rbac(principal, RbacKind::Permission, found.id.0, input, client)
+            .await?;
+        // A renamed permission may grant or stop granting what the code checks by name.
+        self.principals.forget_all();
+        self.find_permission(principal, id).await
+    }
+
+    /// Deletes a removable permission; roles stop holding it.
+    pub async fn delete_permission(
+        &self,
+        principal: &Principal,
+        id: PermissionId,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        self.authorize(principal, Action::ManagePermissions).await?;
+        let found = self.find_permission(principal, id).await?;
+        if !found.removable {
+            return Err(Error::Forbidden);
+        }
+        let description = format!("Deleted the permission {}.", found.name);
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(&principal.user),
+            client,
+            &description,
+        );
+        self.store.delete_permission(found.id, &activity).await?;
+        self.principals.forget_all();
+        Ok(())
+    }
+
+    async fn create_rbac(
+        &self,
+        principal: &Principal,
+        kind: RbacKind,
+        input: RbacInput,
+        client: &ClientInfo,
+    ) -> Result<i64> {
+        let name = match input.name.as_deref().map(str::trim) {
+            None | Some("") => return Err(Error::invalid("name", "The name field is required.")),
+            Some(name) if !valid_name(name) => {
+                return Err(Error::invalid("name", "The name format is invalid."))
+            }
+            Some(name) => name.to_owned(),
+        };
+        let description = format!("Created the {} {name}.", kind.noun());
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(&principal.user),
+            client,
+            &description,
+        );
+        let input = RbacInput {
+            name: Some(name),
+            ..input
+        };
+        self.store
+            .create_rbac(kind, &principal.tenant_id, &input, &activity)
+            .await
+            .map_err(conflict_is_taken)
+    }
+
+    async fn update_rbac(
+        &self,
+        principal: &Principal,
+        kind: RbacKind,
+        id: i64,
+        input: RbacInput,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let name = match input.name.as_deref().map(str::trim) {
+            Some(name) if !valid_name(name) => {
+                return Err(Error::invalid("name", "The name format is invalid."))
+            }
+            name => name.map(str::to_owned),
+        };
+        let description = format!("Updated the {} {}.", kind.noun(), id);
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(&principal.user),
+            client,
+            &description,
+        );
+        let input = RbacInput { name, ..input };
+        self.store
+            .update_rbac(kind, id, &input, &activity)
+            .await
+            .map_err(conflict_is_taken)
+    }
+}
+
+fn conflict_is_taken(error: StoreError) -> Error {
+    match error {
+        StoreError::Conflict(_) => name_taken(),
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_are_letters_digits_and_three_marks() {
+        for good in ["my_role", "users.create", "Editor-2"] {
+            assert!(super::valid_name(good), "{good}");
+        }
+        for bad in ["", "my role", "rôle", "a/b", "x'; DROP TABLE roles; --"] {
+            assert!(!super::valid_name(bad), "{bad}");
+        }
+        assert!(!super::valid_name(&"a".repeat(256)));
+    }
+}
