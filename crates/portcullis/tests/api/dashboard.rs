@@ -51,7 +51,7 @@ async fn administrators_see_registrations_and_others_their_activity() {
         let days = days.as_object().unwrap();
         assert_eq!(days.len(), 14);
         let today = now.date().to_string();
-        let (last_day, count) = days.iter().last().unwrap();
+        let (last_day, count) = days.iter().next_back().unwrap();
         assert_eq!(last_day, &today, "today comes last");
         assert!(count.as_i64().unwrap() >= 1, "the login was recorded");
         assert_eq!(server.call(Method::GET, "/api/stats").await.0, 401);
