@@ -4,11 +4,13 @@
 //! `cargo run --release -p portcullis-bench`; `BENCH_SECONDS` (default 3) sets each figure's
 //! window and `BENCH_CONCURRENCY` (default 32) the number of concurrent keep-alive clients.
 //! Prints one `name value unit` line per figure. Also starts the server as its own process to
-//! time its start (`ready_ms`) and weigh it idle (`idle_rss_mb`).
+//! time its start (`ready_ms`) and weigh it idle (`idle_rss_mb`), and searches a million users
+//! (`users_search_median_ms`; `BENCH_USERS` sets how many, 0 skips it).
 
 mod http;
 mod load;
 mod process;
+mod search;
 mod server;
 
 use bytes::Bytes;
@@ -128,6 +130,11 @@ async fn bench() -> Result<(), BoxError> {
 
     drop(http);
     server.stop().await;
+
+    let users = env_users()?;
+    if users > 0 {
+        search::measure(users).await?.report();
+    }
     Ok(())
 }
 
@@ -185,6 +192,18 @@ fn report_http(name: &str, outcome: &Outcome) {
     println!("{name}_p50 {:.2} ms", outcome.quantile_ms(0.50));
     println!("{name}_p99 {:.2} ms", outcome.quantile_ms(0.99));
     println!("{name}_errors {}", outcome.errors);
+}
+
+/// `BENCH_USERS`: how many users the search figure seeds.
+fn env_users() -> Result<i64, BoxError> {
+    match env_value("BENCH_USERS")? {
+        None => Ok(1_000_000),
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=100_000_000).contains(n))
+            .ok_or_else(|| format!("BENCH_USERS must be 0 to 100000000, not {s:?}").into()),
+    }
 }
 
 /// `BENCH_SECONDS`: each figure's measured window.

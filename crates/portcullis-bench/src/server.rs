@@ -20,6 +20,7 @@ pub const CEILING_PATH: &str = "/bench/ceiling";
 pub struct Server {
     pub addr: SocketAddr,
     pub app: App,
+    pub config: Config,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
     // Kept last so the database is closed before its directory goes.
@@ -69,6 +70,7 @@ impl Server {
         Ok(Self {
             addr,
             app,
+            config,
             stop,
             task,
             _dir: dir,
