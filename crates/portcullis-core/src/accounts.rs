@@ -23,7 +23,7 @@ impl crate::Services {
         let email = check_email(&input.email, &mut problems);
         let username = check_username(input.username.as_deref(), &mut problems);
         check_password_rules(&input.password, &mut problems);
-        self.check_taken(tenant, &email, username.as_deref(), &mut problems)
+        self.check_taken(&tenant.id, Some(&email), username.as_deref(), &mut problems)
             .await?;
         let role = self.store.role_by_name(&tenant.id, &input.role).await?;
         if role.is_none() {
@@ -131,18 +131,24 @@ pub(crate) fn check_password_rules(password: &Secret, problems: &mut Vec<(String
 }
 
 impl crate::Services {
-    /// Adds "already taken" problems for an email and username in use. The database's unique
-    /// indexes still decide races; this only lets both fields be reported at once.
+    /// Adds "already taken" problems for an email and a username that would be new to the
+    /// account (`None`: not changing). The database's unique indexes still decide races; this
+    /// only lets both fields be reported at once.
     pub(crate) async fn check_taken(
         &self,
-        tenant: &Tenant,
-        email: &str,
+        tenant: &crate::ids::TenantId,
+        email: Option<&str>,
         username: Option<&str>,
         problems: &mut Vec<(String, String)>,
     ) -> Result<()> {
-        let (email_taken, username_taken) =
-            self.store.logins_taken(&tenant.id, email, username).await?;
-        if email_taken {
+        if email.is_none() && username.is_none() {
+            return Ok(());
+        }
+        let (email_taken, username_taken) = self
+            .store
+            .logins_taken(tenant, email.unwrap_or(""), username)
+            .await?;
+        if email.is_some() && email_taken {
             problems.push((
                 "email".to_owned(),
                 "The email has already been taken.".to_owned(),

@@ -126,8 +126,13 @@ impl Services {
         self.check_references(principal, &input, &mut problems)
             .await?;
         if let Some(email) = &email {
-            self.check_taken_changes(principal, Some(email), username.as_deref(), &mut problems)
-                .await?;
+            self.check_taken(
+                &principal.tenant_id,
+                Some(email),
+                username.as_deref(),
+                &mut problems,
+            )
+            .await?;
         }
         let (Some(email), Some((password, _)), Some(role_id), true) =
             (email, &input.password, input.role_id, problems.is_empty())
@@ -193,8 +198,8 @@ impl Services {
                 .as_deref()
                 .is_some_and(|o| o.eq_ignore_ascii_case(n))
         });
-        self.check_taken_changes(
-            principal,
+        self.check_taken(
+            &principal.tenant_id,
             email_changed.map(String::as_str),
             username_changed,
             &mut problems,
@@ -304,36 +309,6 @@ impl Services {
                     "The selected country id is invalid.".to_owned(),
                 ));
             }
-        }
-        Ok(())
-    }
-
-    /// "Already taken" problems for the email and username that would change.
-    async fn check_taken_changes(
-        &self,
-        principal: &Principal,
-        email: Option<&str>,
-        username: Option<&str>,
-        problems: &mut Vec<(String, String)>,
-    ) -> Result<()> {
-        if email.is_none() && username.is_none() {
-            return Ok(());
-        }
-        let (email_taken, username_taken) = self
-            .store
-            .logins_taken(&principal.tenant_id, email.unwrap_or(""), username)
-            .await?;
-        if email.is_some() && email_taken {
-            problems.push((
-                "email".to_owned(),
-                "The email has already been taken.".to_owned(),
-            ));
-        }
-        if username_taken {
-            problems.push((
-                "username".to_owned(),
-                "The username has already been taken.".to_owned(),
-            ));
         }
         Ok(())
     }

@@ -112,7 +112,7 @@ impl Services {
         }
         check_password_rules(&input.password, &mut problems);
         confirmation_matches(&input.password, &input.password_confirmation, &mut problems);
-        self.check_taken(tenant, &email, username.as_deref(), &mut problems)
+        self.check_taken(&tenant.id, Some(&email), username.as_deref(), &mut problems)
             .await?;
         if settings.captcha_enabled {
             let field = "g-recaptcha-response";

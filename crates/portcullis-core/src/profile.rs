@@ -113,22 +113,13 @@ impl Services {
                 .as_deref()
                 .is_some_and(|o| o.eq_ignore_ascii_case(n))
         });
-        let (email_taken, username_taken) = self
-            .store
-            .logins_taken(tenant, &email, new_username)
-            .await?;
-        if email_changed && email_taken {
-            problems.push((
-                "email".to_owned(),
-                "The email has already been taken.".to_owned(),
-            ));
-        }
-        if username_changed && username_taken {
-            problems.push((
-                "username".to_owned(),
-                "The username has already been taken.".to_owned(),
-            ));
-        }
+        self.check_taken(
+            tenant,
+            email_changed.then_some(email.as_str()),
+            new_username.filter(|_| username_changed),
+            &mut problems,
+        )
+        .await?;
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }

@@ -3,7 +3,7 @@ use crate::error::{store_error, Result};
 use crate::pool::{on_pool, Backends};
 use crate::profile::{given, update_details};
 use crate::rows::{opt_to_db, to_db, UserRow, USER_COLUMNS};
-use crate::users::{end_all_sessions_but, insert_user, PASSWORD};
+use crate::users::{end_all_sessions_but, insert_user, set_password};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::directory::{AccountWrite, UserFilter};
@@ -151,17 +151,7 @@ impl DirectoryStore for SqlStore {
             .execute(&mut *tx)
             .await?;
             if let Some(password) = &write.password {
-                sqlx::query(
-                    "UPDATE credentials SET alg = $1, hash = $2, updated_at = $3 \
-                     WHERE user_id = $4 AND kind = $5",
-                )
-                .bind(&password.alg)
-                .bind(&password.hash)
-                .bind(now)
-                .bind(user)
-                .bind(PASSWORD)
-                .execute(&mut *tx)
-                .await?;
+                set_password!(&mut tx, user, password, now)?;
             }
             if write.end_sessions {
                 end_all_sessions_but!(&mut tx, user, keep.as_deref(), now)?;

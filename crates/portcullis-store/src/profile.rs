@@ -4,7 +4,7 @@ use crate::lifecycle::insert_one_time_token;
 use crate::mail::insert_mail;
 use crate::pool::on_pool;
 use crate::rows::to_db;
-use crate::users::PASSWORD;
+use crate::users::{end_all_sessions_but, set_password};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::avatars::AvatarImage;
@@ -122,36 +122,9 @@ impl ProfileStore for SqlStore {
             .execute(&mut *tx)
             .await?;
             if let Some(password) = &write.password {
-                sqlx::query(
-                    "UPDATE credentials SET alg = $1, hash = $2, updated_at = $3 \
-                     WHERE user_id = $4 AND kind = $5",
-                )
-                .bind(&password.alg)
-                .bind(&password.hash)
-                .bind(now)
-                .bind(user)
-                .bind(PASSWORD)
-                .execute(&mut *tx)
-                .await?;
-                let keep = write.keep_session.as_ref().map(|s| s.as_str().to_owned());
-                sqlx::query(
-                    "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL \
-                     AND ($3 IS NULL OR id <> $3)",
-                )
-                .bind(now)
-                .bind(user)
-                .bind(&keep)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
-                     AND ($3 IS NULL OR session_id IS NULL OR session_id <> $3)",
-                )
-                .bind(now)
-                .bind(user)
-                .bind(&keep)
-                .execute(&mut *tx)
-                .await?;
+                set_password!(&mut tx, user, password, now)?;
+                let keep = write.keep_session.as_ref().map(|s| s.as_str());
+                end_all_sessions_but!(&mut tx, user, keep, now)?;
             }
             if let Some((token, mail)) = &write.reverify {
                 insert_one_time_token!(&mut tx, user, token)?;

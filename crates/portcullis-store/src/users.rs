@@ -121,6 +121,27 @@ macro_rules! end_all_sessions_but {
 }
 pub(crate) use end_all_sessions_but;
 
+/// Replaces a user's password hash inside the transaction `$tx`.
+macro_rules! set_password {
+    ($tx:expr, $user:expr, $password:expr, $now:expr) => {{
+        let (user, password, now): (i64, &portcullis_core::model::PasswordHash, i64) =
+            ($user, $password, $now);
+        sqlx::query(
+            "UPDATE credentials SET alg = $1, hash = $2, updated_at = $3 \
+             WHERE user_id = $4 AND kind = $5",
+        )
+        .bind(&password.alg)
+        .bind(&password.hash)
+        .bind(now)
+        .bind(user)
+        .bind($crate::users::PASSWORD)
+        .execute(&mut **$tx)
+        .await
+        .map(|_| ())
+    }};
+}
+pub(crate) use set_password;
+
 #[derive(FromRow)]
 struct CredentialRow {
     user_id: i64,
