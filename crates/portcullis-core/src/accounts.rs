@@ -88,6 +88,13 @@ impl crate::Services {
         Ok(self.store.country(id).await?)
     }
 
+    /// Every country, for a caller.
+    pub async fn list_countries(&self, principal: &crate::auth::Principal) -> Result<Vec<Country>> {
+        self.authorize(principal, crate::authz::Action::ViewCountries)
+            .await?;
+        self.countries().await
+    }
+
     pub async fn countries(&self) -> Result<Vec<Country>> {
         Ok(self.store.countries().await?)
     }

@@ -9,6 +9,8 @@ use crate::Services;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    ViewProfile,
+    UpdateProfile,
     ViewOwnSessions,
     EndOwnSession,
     ViewUserSessions,
@@ -46,7 +48,8 @@ impl Action {
             Self::GeneralSettings | Self::AuthSettings | Self::NotificationSettings => {
                 scopes::MANAGE_SETTINGS
             }
-            Self::ViewCountries => scopes::VIEW_PROFILE,
+            Self::ViewProfile | Self::ViewCountries => scopes::VIEW_PROFILE,
+            Self::UpdateProfile => scopes::UPDATE_PROFILE,
         }
     }
 
@@ -54,9 +57,12 @@ impl Action {
     /// account.
     pub fn permission(self) -> Option<&'static str> {
         match self {
-            Self::ViewOwnSessions | Self::EndOwnSession | Self::ViewStats | Self::ViewCountries => {
-                None
-            }
+            Self::ViewProfile
+            | Self::UpdateProfile
+            | Self::ViewOwnSessions
+            | Self::EndOwnSession
+            | Self::ViewStats
+            | Self::ViewCountries => None,
             Self::ViewUserSessions
             | Self::EndUserSession
             | Self::ViewUsers

@@ -103,6 +103,30 @@ pub fn valid_external_url(url: &str) -> bool {
 }
 
 impl Services {
+    /// The caller's own avatar from an uploaded image.
+    pub async fn upload_own_avatar(
+        &self,
+        principal: &crate::auth::Principal,
+        bytes: Vec<u8>,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        self.authorize(principal, crate::authz::Action::UpdateProfile)
+            .await?;
+        self.upload_avatar(&principal.user, bytes, client).await
+    }
+
+    /// The caller's own avatar from an external image.
+    pub async fn set_own_external_avatar(
+        &self,
+        principal: &crate::auth::Principal,
+        url: &str,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        self.authorize(principal, crate::authz::Action::UpdateProfile)
+            .await?;
+        self.set_external_avatar(&principal.user, url, client).await
+    }
+
     /// Processes an uploaded image and makes it the user's avatar, replacing (and deleting) an
     /// earlier upload.
     pub async fn upload_avatar(

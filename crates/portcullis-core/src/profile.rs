@@ -3,6 +3,7 @@
 
 use crate::accounts::{check_email, check_password_rules, check_username, taken};
 use crate::auth::Principal;
+use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::ids::{Secret, UserId};
 use crate::lifecycle::{mailed_secret, VERIFY_EMAIL_LIFETIME};
@@ -50,12 +51,19 @@ pub struct CredentialsWrite {
 }
 
 impl Services {
+    /// The caller's own account.
+    pub async fn own_profile(&self, principal: &Principal) -> Result<User> {
+        self.authorize(principal, Action::ViewProfile).await?;
+        Ok(principal.user.clone())
+    }
+
     pub async fn update_details(
         &self,
         principal: &Principal,
         change: DetailsChange,
         client: &ClientInfo,
     ) -> Result<User> {
+        self.authorize(principal, Action::UpdateProfile).await?;
         if let Some(Some(country)) = change.country_id {
             if self.store.country(country).await?.is_none() {
                 return Err(Error::invalid(
@@ -88,6 +96,7 @@ impl Services {
         principal: &Principal,
         change: CredentialsChange,
     ) -> Result<User> {
+        self.authorize(principal, Action::UpdateProfile).await?;
         let user = &principal.user;
         let (tenant, settings) = (&principal.tenant_id, &principal.settings);
         let mut problems = Vec::new();

@@ -225,6 +225,8 @@ impl Services {
         phone: Option<(i64, String)>,
         client: &ClientInfo,
     ) -> Result<Enrolment> {
+        self.authorize(principal, crate::authz::Action::UpdateProfile)
+            .await?;
         self.enable_two_factor_for(principal, &principal.user, method, phone, client)
             .await
     }
@@ -320,6 +322,8 @@ impl Services {
         code: &str,
         client: &ClientInfo,
     ) -> Result<Vec<Secret>> {
+        self.authorize(principal, crate::authz::Action::UpdateProfile)
+            .await?;
         let user = &principal.user;
         let pending = self
             .store
@@ -357,6 +361,8 @@ impl Services {
         principal: &Principal,
         client: &ClientInfo,
     ) -> Result<Vec<Secret>> {
+        self.authorize(principal, crate::authz::Action::UpdateProfile)
+            .await?;
         let user = &principal.user;
         let active = self.store.two_factor(user.id).await?;
         if active.is_none_or(|t| t.confirmed_at.is_none()) {
@@ -382,6 +388,8 @@ impl Services {
         principal: &Principal,
         client: &ClientInfo,
     ) -> Result<User> {
+        self.authorize(principal, crate::authz::Action::UpdateProfile)
+            .await?;
         self.disable_two_factor_for(principal, &principal.user, client)
             .await
     }

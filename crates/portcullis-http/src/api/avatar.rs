@@ -12,7 +12,6 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use portcullis_core::rbac::scopes;
 use utoipa::ToSchema;
 
 #[derive(ToSchema)]
@@ -45,11 +44,10 @@ pub async fn upload(
     ClientAddr(client): ClientAddr,
     body: Body,
 ) -> ApiResult<Json<UserJson>> {
-    principal.require_scope(scopes::UPDATE_PROFILE)?;
     let bytes = read_body(body, state.http.max_upload_bytes).await?.to_vec();
     let user = state
         .services
-        .upload_avatar(&principal.user, bytes, &client)
+        .upload_own_avatar(&principal, bytes, &client)
         .await?;
     Ok(Json(UserJson::new(user, &principal.settings)))
 }
@@ -76,14 +74,13 @@ pub async fn external(
     ClientAddr(client): ClientAddr,
     input: Input,
 ) -> ApiResult<Json<UserJson>> {
-    principal.require_scope(scopes::UPDATE_PROFILE)?;
     let mut errors = FieldErrors::default();
     let Some(url) = input.required_string("url", &mut errors) else {
         return Err(ApiError::Validation(errors));
     };
     let user = state
         .services
-        .set_external_avatar(&principal.user, &url, &client)
+        .set_own_external_avatar(&principal, &url, &client)
         .await?;
     Ok(Json(UserJson::new(user, &principal.settings)))
 }

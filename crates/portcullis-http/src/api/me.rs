@@ -1,13 +1,12 @@
 //! `GET /api/me` and `GET /api/countries`.
 
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::extract::Auth;
 use super::json::{includes, CountryJson, UserJson};
 use super::schema::ErrorJson;
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::Json;
-use portcullis_core::rbac::scopes;
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -34,15 +33,15 @@ pub async fn show(
     Auth(principal): Auth,
     query: Result<Query<IncludeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<UserJson>> {
-    principal.require_scope(scopes::VIEW_PROFILE)?;
+    let user = state.services.own_profile(&principal).await?;
     let include = query.ok().and_then(|Query(q)| q.include);
     let wants = includes(include.as_deref());
     let role = if wants("role") {
-        Some(state.services.role(&principal.user).await?.into())
+        Some(state.services.role(&user).await?.into())
     } else {
         None
     };
-    let country = match (wants("country"), principal.user.country_id) {
+    let country = match (wants("country"), user.country_id) {
         (false, _) => None,
         (true, None) => Some(None),
         (true, Some(id)) => Some(
@@ -53,10 +52,10 @@ pub async fn show(
                 .map(|c| CountryJson::new(c, &state.http.public_url)),
         ),
     };
-    let mut user = UserJson::new(principal.user, &principal.settings);
-    user.role = role;
-    user.country = country;
-    Ok(Json(user))
+    let mut json = UserJson::new(user, &principal.settings);
+    json.role = role;
+    json.country = country;
+    Ok(Json(json))
 }
 
 /// Every ISO 3166-1 country.
@@ -71,9 +70,9 @@ pub async fn show(
 )]
 pub async fn countries(
     State(state): State<AppState>,
-    Auth(_): Auth,
+    Auth(principal): Auth,
 ) -> ApiResult<Json<Vec<CountryJson>>> {
-    let countries = state.services.countries().await.map_err(ApiError::from)?;
+    let countries = state.services.list_countries(&principal).await?;
     let public_url = &state.http.public_url;
     Ok(Json(
         countries

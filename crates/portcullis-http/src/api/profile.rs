@@ -9,7 +9,6 @@ use crate::{AppState, ClientAddr};
 use axum::extract::State;
 use axum::Json;
 use portcullis_core::profile::{CredentialsChange, DetailsChange};
-use portcullis_core::rbac::scopes;
 use portcullis_core::Secret;
 use utoipa::ToSchema;
 
@@ -58,7 +57,6 @@ pub async fn update_details(
     ClientAddr(client): ClientAddr,
     input: Input,
 ) -> ApiResult<Json<UserJson>> {
-    principal.require_scope(scopes::UPDATE_PROFILE)?;
     let mut errors = FieldErrors::default();
     let change = details_change(&input, &mut errors);
     errors.into_result()?;
@@ -103,7 +101,6 @@ pub async fn update_credentials(
     ClientAddr(client): ClientAddr,
     input: Input,
 ) -> ApiResult<Json<UserJson>> {
-    principal.require_scope(scopes::UPDATE_PROFILE)?;
     let mut errors = FieldErrors::default();
     let email = input.required_string("email", &mut errors);
     let username = input.nullable_string("username", 255, &mut errors);

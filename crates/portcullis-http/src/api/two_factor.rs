@@ -10,7 +10,6 @@ use crate::{AppState, ClientAddr};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use portcullis_core::rbac::scopes;
 use portcullis_core::two_factor::{Enrolment, Method};
 use portcullis_core::Secret;
 use serde::Serialize;
@@ -76,7 +75,6 @@ pub async fn enable(
     ClientAddr(client): ClientAddr,
     input: Input,
 ) -> ApiResult<Response> {
-    principal.require_scope(scopes::UPDATE_PROFILE)?;
     let mut errors = FieldErrors::default();
     let (method, phone) = enable_request(&input, &mut errors);
     errors.into_result()?;
@@ -142,7 +140,6 @@ pub async fn verify(
     ClientAddr(client): ClientAddr,
     input: Input,
 ) -> ApiResult<Json<RecoveryCodesJson>> {
-    principal.require_scope(scopes::UPDATE_PROFILE)?;
     let mut errors = FieldErrors::default();
     let Some(code) = input.required_string("code", &mut errors) else {
         return Err(ApiError::Validation(errors));
@@ -170,7 +167,6 @@ pub async fn recovery_codes(
     Auth(principal): Auth,
     ClientAddr(client): ClientAddr,
 ) -> ApiResult<Json<RecoveryCodesJson>> {
-    principal.require_scope(scopes::UPDATE_PROFILE)?;
     let recovery = state
         .services
         .new_recovery_codes(&principal, &client)
@@ -195,7 +191,6 @@ pub async fn disable(
     Auth(principal): Auth,
     ClientAddr(client): ClientAddr,
 ) -> ApiResult<Json<UserJson>> {
-    principal.require_scope(scopes::UPDATE_PROFILE)?;
     let user = state
         .services
         .disable_two_factor(&principal, &client)
