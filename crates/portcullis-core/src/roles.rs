@@ -133,7 +133,8 @@ impl Services {
     ) -> Result<RoleSummary> {
         self.authorize(principal, Action::ManageRoles).await?;
         let found = self.find_role(principal, id).await?;
-        self.update_rbac(principal, RbacKind::Role, found.role.id.0, input, client)
+        let target = (found.role.id.0, found.role.name.as_str());
+        self.update_rbac(principal, RbacKind::Role, target, input, client)
             .await?;
         self.find_role(principal, id).await
     }
@@ -246,7 +247,8 @@ impl Services {
     ) -> Result<Permission> {
         self.authorize(principal, Action::ManagePermissions).await?;
         let found = self.find_permission(principal, id).await?;
-        self.update_rbac(principal, RbacKind::Permission, found.id.0, input, client)
+        let target = (found.id.0, found.name.as_str());
+        self.update_rbac(principal, RbacKind::Permission, target, input, client)
             .await?;
         // A renamed permission may grant or stop granting what the code checks by name.
         self.principals.forget_all();
@@ -312,7 +314,7 @@ impl Services {
         &self,
         principal: &Principal,
         kind: RbacKind,
-        id: i64,
+        (id, current_name): (i64, &str),
         input: RbacInput,
         client: &ClientInfo,
     ) -> Result<()> {
@@ -322,7 +324,7 @@ impl Services {
             }
             name => name.map(str::to_owned),
         };
-        let description = format!("Updated the {} {}.", kind.noun(), id);
+        let description = format!("Updated the {} {current_name}.", kind.noun());
         let activity = self.activity(
             &principal.tenant_id,
             Some(&principal.user),
