@@ -128,6 +128,36 @@ pub(crate) fn check_username(
     Some(username.to_owned())
 }
 
+pub(crate) fn confirmation_matches(
+    password: &Secret,
+    confirmation: &Secret,
+    problems: &mut Vec<(String, String)>,
+) {
+    if password.expose() != confirmation.expose() {
+        problems.push((
+            "password".to_owned(),
+            "The password confirmation does not match.".to_owned(),
+        ));
+    }
+}
+
+/// The email and username among these that differ (ignoring case) from the user's own: the
+/// ones that must not be taken by someone else.
+pub(crate) fn new_logins<'a>(
+    user: &User,
+    email: Option<&'a str>,
+    username: Option<&'a str>,
+) -> (Option<&'a str>, Option<&'a str>) {
+    let email = email.filter(|e| !e.eq_ignore_ascii_case(&user.email));
+    let username = username.filter(|n| {
+        !user
+            .username
+            .as_deref()
+            .is_some_and(|o| o.eq_ignore_ascii_case(n))
+    });
+    (email, username)
+}
+
 pub(crate) fn check_password_rules(password: &Secret, problems: &mut Vec<(String, String)>) {
     if password.expose().chars().count() < MIN_PASSWORD_LEN {
         problems.push((

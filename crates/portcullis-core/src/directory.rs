@@ -1,7 +1,9 @@
 //! Administering a tenant's users: listing and searching them, creating, changing, banning and
 //! deleting accounts (`users.manage`).
 
-use crate::accounts::{check_email, check_password_rules, check_username, taken};
+use crate::accounts::{
+    check_email, check_password_rules, check_username, confirmation_matches, new_logins, taken,
+};
 use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{Error, Result};
@@ -154,12 +156,7 @@ impl Services {
             created_at: now,
         };
         let description = format!("Created an account for {}.", new.email);
-        let activity = self.activity(
-            &principal.tenant_id,
-            Some(&principal.user),
-            client,
-            &description,
-        );
+        let activity = self.activity_of(principal, client, &description);
         let disabled = status == UserStatus::Banned;
         self.store
             .create_account(&new, &hash, &input.details, disabled, &activity)
@@ -189,22 +186,13 @@ impl Services {
         }
         self.check_references(principal, &input, &mut problems)
             .await?;
-        let email_changed = email
-            .as_ref()
-            .filter(|e| !e.eq_ignore_ascii_case(&user.email));
-        let username_changed = username.as_ref().and_then(|u| u.as_deref()).filter(|n| {
-            !user
-                .username
-                .as_deref()
-                .is_some_and(|o| o.eq_ignore_ascii_case(n))
-        });
-        self.check_taken(
-            &principal.tenant_id,
-            email_changed.map(String::as_str),
-            username_changed,
-            &mut problems,
-        )
-        .await?;
+        let (new_email, new_username) = new_logins(
+            &user,
+            email.as_deref(),
+            username.as_ref().and_then(|u| u.as_deref()),
+        );
+        self.check_taken(&principal.tenant_id, new_email, new_username, &mut problems)
+            .await?;
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
@@ -241,12 +229,7 @@ impl Services {
             keep_session: (user.id == principal.user.id)
                 .then(|| principal.session_id.clone())
                 .flatten(),
-            activity: self.activity(
-                &principal.tenant_id,
-                Some(&principal.user),
-                client,
-                &description,
-            ),
+            activity: self.activity_of(principal, client, &description),
         };
         let updated = self
             .store
@@ -270,12 +253,7 @@ impl Services {
             return Err(Error::Refused("You cannot delete yourself."));
         }
         let description = format!("Deleted the account of {}.", user.email);
-        let activity = self.activity(
-            &principal.tenant_id,
-            Some(&principal.user),
-            client,
-            &description,
-        );
+        let activity = self.activity_of(principal, client, &description);
         self.store.delete_user(user.id, &activity).await?;
         self.principals.forget_user(user.id);
         Ok(())
@@ -322,11 +300,6 @@ fn check_new_password(
     (password, confirmation): &(Secret, Secret),
     problems: &mut Vec<(String, String)>,
 ) {
-    if password.expose() != confirmation.expose() {
-        problems.push((
-            "password".to_owned(),
-            "The password confirmation does not match.".to_owned(),
-        ));
-    }
+    confirmation_matches(password, confirmation, problems);
     check_password_rules(password, problems);
 }

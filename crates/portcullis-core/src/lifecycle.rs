@@ -2,7 +2,9 @@
 //! a forgotten password. Every secret sent by mail is single-use, expires, and is stored only
 //! as a hash.
 
-use crate::accounts::{check_email, check_password_rules, check_username, taken};
+use crate::accounts::{
+    check_email, check_password_rules, check_username, confirmation_matches, taken,
+};
 use crate::error::{Error, Result};
 use crate::ids::Secret;
 use crate::mail::{with_link, Mail};
@@ -61,19 +63,6 @@ pub(crate) fn mailed_secret() -> (String, String) {
     let secret = crate::random::base62(MAILED_SECRET_LEN);
     let hash = crate::tokens::hash_secret(&secret);
     (secret, hash)
-}
-
-fn confirmation_matches(
-    password: &Secret,
-    confirmation: &Secret,
-    problems: &mut Vec<(String, String)>,
-) {
-    if password.expose() != confirmation.expose() {
-        problems.push((
-            "password".to_owned(),
-            "The password confirmation does not match.".to_owned(),
-        ));
-    }
 }
 
 /// [`Error::NotFound`] unless the tenant takes sign-ups; surfaces check it before reading a

@@ -1,7 +1,9 @@
 //! A user changing their own account: profile details, and login credentials (email,
 //! username, password).
 
-use crate::accounts::{check_email, check_password_rules, check_username, taken};
+use crate::accounts::{
+    check_email, check_password_rules, check_username, confirmation_matches, new_logins, taken,
+};
 use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{Error, Result};
@@ -107,28 +109,13 @@ impl Services {
             .map(|name| check_username(name.as_deref(), &mut problems));
         if let Some((password, confirmation)) = &change.password {
             check_password_rules(password, &mut problems);
-            if password.expose() != confirmation.expose() {
-                problems.push((
-                    "password".to_owned(),
-                    "The password confirmation does not match.".to_owned(),
-                ));
-            }
+            confirmation_matches(password, confirmation, &mut problems);
         }
-        let email_changed = !email.eq_ignore_ascii_case(&user.email);
         let new_username = username.as_ref().and_then(|u| u.as_deref());
-        let username_changed = new_username.is_some_and(|n| {
-            !user
-                .username
-                .as_deref()
-                .is_some_and(|o| o.eq_ignore_ascii_case(n))
-        });
-        self.check_taken(
-            tenant,
-            email_changed.then_some(email.as_str()),
-            new_username.filter(|_| username_changed),
-            &mut problems,
-        )
-        .await?;
+        let (new_email, new_username) = new_logins(user, Some(&email), new_username);
+        let email_changed = new_email.is_some();
+        self.check_taken(tenant, new_email, new_username, &mut problems)
+            .await?;
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }

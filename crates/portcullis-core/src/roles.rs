@@ -157,12 +157,7 @@ impl Services {
             .await?
             .ok_or_else(|| Error::Internal("the User role is missing".to_owned()))?;
         let description = format!("Deleted the role {}.", found.role.name);
-        let activity = self.activity(
-            &principal.tenant_id,
-            Some(&principal.user),
-            client,
-            &description,
-        );
+        let activity = self.activity_of(principal, client, &description);
         self.store
             .delete_role(found.role.id, fallback.id, &activity, self.now())
             .await?;
@@ -192,12 +187,7 @@ impl Services {
             ));
         }
         let description = format!("Updated the permissions of the role {}.", found.role.name);
-        let activity = self.activity(
-            &principal.tenant_id,
-            Some(&principal.user),
-            client,
-            &description,
-        );
+        let activity = self.activity_of(principal, client, &description);
         self.store
             .sync_role_permissions(found.role.id, &wanted, &activity)
             .await?;
@@ -268,12 +258,7 @@ impl Services {
             return Err(Error::Forbidden);
         }
         let description = format!("Deleted the permission {}.", found.name);
-        let activity = self.activity(
-            &principal.tenant_id,
-            Some(&principal.user),
-            client,
-            &description,
-        );
+        let activity = self.activity_of(principal, client, &description);
         self.store.delete_permission(found.id, &activity).await?;
         self.principals.forget_all();
         Ok(())
@@ -294,12 +279,7 @@ impl Services {
             Some(name) => name.to_owned(),
         };
         let description = format!("Created the {} {name}.", kind.noun());
-        let activity = self.activity(
-            &principal.tenant_id,
-            Some(&principal.user),
-            client,
-            &description,
-        );
+        let activity = self.activity_of(principal, client, &description);
         let input = RbacInput {
             name: Some(name),
             ..input
@@ -325,12 +305,7 @@ impl Services {
             name => name.map(str::to_owned),
         };
         let description = format!("Updated the {} {current_name}.", kind.noun());
-        let activity = self.activity(
-            &principal.tenant_id,
-            Some(&principal.user),
-            client,
-            &description,
-        );
+        let activity = self.activity_of(principal, client, &description);
         let input = RbacInput { name, ..input };
         self.store
             .update_rbac(kind, id, &input, &activity)

@@ -77,10 +77,7 @@ impl Services {
             self.authorize(principal, Action::ViewOwnSessions).await?;
         } else {
             self.authorize(principal, Action::ViewUserSessions).await?;
-            self.store
-                .user(&principal.tenant_id, user)
-                .await?
-                .ok_or(Error::NotFound)?;
+            self.tenant_user(principal, user).await?;
         }
         Ok(self.store.live_sessions(user, self.now()).await?)
     }
@@ -111,12 +108,7 @@ impl Services {
             Action::EndUserSession
         };
         self.authorize(principal, action).await?;
-        let activity = self.activity(
-            &principal.tenant_id,
-            Some(&principal.user),
-            client,
-            "Ended a session.",
-        );
+        let activity = self.activity_of(principal, client, "Ended a session.");
         self.store
             .end_session(&session.id, &activity, self.now())
             .await?;
@@ -153,10 +145,7 @@ impl Services {
     ) -> Result<Page<Activity>> {
         self.authorize(principal, Action::ViewActivity).await?;
         if let Some(user) = user {
-            self.store
-                .user(&principal.tenant_id, user)
-                .await?
-                .ok_or(Error::NotFound)?;
+            self.tenant_user(principal, user).await?;
         }
         let search = search.map(str::trim).filter(|s| !s.is_empty());
         let (rows, total) = self

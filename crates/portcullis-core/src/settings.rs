@@ -137,12 +137,7 @@ impl Services {
             .await?;
         // Every remembered lookup carries its tenant's settings.
         self.principals.forget_all();
-        let activity = self.activity(
-            &principal.tenant_id,
-            Some(&principal.user),
-            client,
-            "Updated the settings.",
-        );
+        let activity = self.activity_of(principal, client, "Updated the settings.");
         self.store.record_activity(&activity).await?;
         Ok(settings)
     }

@@ -3,7 +3,7 @@ use crate::error::{store_error, Result};
 use crate::pool::{on_pool, Backends};
 use crate::profile::{given, update_details};
 use crate::rows::{opt_to_db, to_db, UserRow, USER_COLUMNS};
-use crate::users::{end_all_sessions_but, insert_user, set_password};
+use crate::users::{end_all_sessions, insert_user, set_password};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::directory::{AccountWrite, UserFilter};
@@ -154,7 +154,7 @@ impl DirectoryStore for SqlStore {
                 set_password!(&mut tx, user, password, now)?;
             }
             if write.end_sessions {
-                end_all_sessions_but!(&mut tx, user, keep.as_deref(), now)?;
+                end_all_sessions!(&mut tx, user, keep.as_deref(), now)?;
             }
             insert_activity!(&mut *tx, &write.activity)?;
             tx.commit().await

@@ -172,7 +172,7 @@ impl LifecycleStore for SqlStore {
             .bind(PASSWORD)
             .execute(&mut *tx)
             .await?;
-            end_all_sessions!(&mut tx, user, now)?;
+            end_all_sessions!(&mut tx, user, None, now)?;
             let activity = NewActivity {
                 user_id: Some(UserId(user)),
                 ..activity.clone()

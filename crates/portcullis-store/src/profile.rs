@@ -4,7 +4,7 @@ use crate::lifecycle::insert_one_time_token;
 use crate::mail::insert_mail;
 use crate::pool::on_pool;
 use crate::rows::to_db;
-use crate::users::{end_all_sessions_but, set_password};
+use crate::users::{end_all_sessions, set_password};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::avatars::AvatarImage;
@@ -124,7 +124,7 @@ impl ProfileStore for SqlStore {
             if let Some(password) = &write.password {
                 set_password!(&mut tx, user, password, now)?;
                 let keep = write.keep_session.as_ref().map(|s| s.as_str());
-                end_all_sessions_but!(&mut tx, user, keep, now)?;
+                end_all_sessions!(&mut tx, user, keep, now)?;
             }
             if let Some((token, mail)) = &write.reverify {
                 insert_one_time_token!(&mut tx, user, token)?;

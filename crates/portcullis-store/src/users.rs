@@ -64,35 +64,9 @@ macro_rules! insert_user {
 }
 pub(crate) use insert_user;
 
-/// Ends every live session of a user and revokes every token, inside the transaction `$tx`.
-macro_rules! end_all_sessions {
-    ($tx:expr, $user:expr, $now:expr) => {
-        async {
-            let (user, now): (i64, i64) = ($user, $now);
-            sqlx::query(
-                "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL",
-            )
-            .bind(now)
-            .bind(user)
-            .execute(&mut **$tx)
-            .await?;
-            sqlx::query(
-                "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(user)
-            .execute(&mut **$tx)
-            .await
-            .map(|_| ())
-        }
-        .await
-    };
-}
-pub(crate) use end_all_sessions;
-
 /// Ends every live session of a user and revokes every token, except the session `$keep` (an
-/// `Option<&str>`) and its tokens, inside the transaction `$tx`.
-macro_rules! end_all_sessions_but {
+/// `Option<&str>`; `None` spares nothing) and its tokens, inside the transaction `$tx`.
+macro_rules! end_all_sessions {
     ($tx:expr, $user:expr, $keep:expr, $now:expr) => {
         async {
             let (user, keep, now): (i64, Option<&str>, i64) = ($user, $keep, $now);
@@ -119,7 +93,7 @@ macro_rules! end_all_sessions_but {
         .await
     };
 }
-pub(crate) use end_all_sessions_but;
+pub(crate) use end_all_sessions;
 
 /// Replaces a user's password hash inside the transaction `$tx`.
 macro_rules! set_password {
@@ -286,7 +260,7 @@ impl UserStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             if disabled {
-                end_all_sessions!(&mut tx, user.0, now)?;
+                end_all_sessions!(&mut tx, user.0, None, now)?;
             }
             tx.commit().await
         })

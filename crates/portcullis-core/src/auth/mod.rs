@@ -172,12 +172,7 @@ impl Services {
     /// alone when it belongs to no session.
     pub async fn logout(&self, principal: &Principal, client: &ClientInfo) -> Result<()> {
         let now = self.now();
-        let activity = self.activity(
-            &principal.tenant_id,
-            Some(&principal.user),
-            client,
-            "Logged out.",
-        );
+        let activity = self.activity_of(principal, client, "Logged out.");
         match &principal.session_id {
             Some(session) => self.store.end_session(session, &activity, now).await?,
             None => {
@@ -188,6 +183,21 @@ impl Services {
         }
         self.principals.forget_user(principal.user.id);
         Ok(())
+    }
+
+    /// An activity of the caller's own, in the caller's tenant.
+    pub(crate) fn activity_of(
+        &self,
+        principal: &Principal,
+        client: &ClientInfo,
+        description: &str,
+    ) -> NewActivity {
+        self.activity(
+            &principal.tenant_id,
+            Some(&principal.user),
+            client,
+            description,
+        )
     }
 
     pub(crate) fn activity(

@@ -221,7 +221,7 @@ async fn activity(
 ) -> ApiResult<Json<PageJson<ActivityJson>>> {
     // A malformed query string reads as no parameters, as the original's does.
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let page = state
+    let mut page = state
         .services
         .activity_log(&principal, user, query.search.as_deref(), query.paging())
         .await?;
@@ -232,10 +232,8 @@ async fn activity(
         ids.dedup();
         users = state.services.users_by_ids(&principal, &ids).await?;
     }
-    let data = page
-        .items
-        .iter()
-        .cloned()
+    let data = std::mem::take(&mut page.items)
+        .into_iter()
         .map(|a: Activity| {
             let user = a
                 .user_id

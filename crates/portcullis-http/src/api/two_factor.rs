@@ -105,8 +105,8 @@ pub fn enable_request(input: &Input, errors: &mut FieldErrors) -> (Method, Optio
             (Method::Phone, None)
         }
         Some(Some(Method::Phone)) | None => {
-            let country = input.nullable_integer("country_code", errors).flatten();
-            let number = input.nullable_integer("phone_number", errors).flatten();
+            let country = input.optional_integer("country_code", errors);
+            let number = input.optional_integer("phone_number", errors);
             if !country.is_some_and(|c| (1..=999).contains(&c)) {
                 errors.add("country_code", "The country code field is required.");
             }

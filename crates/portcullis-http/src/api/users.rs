@@ -92,11 +92,11 @@ pub async fn list(
             None => return Ok(Json(empty_page(&query, &uri))),
         },
     };
-    let page = state
+    let mut page = state
         .services
         .list_users(&principal, query.search.as_deref(), status, query.paging())
         .await?;
-    let users = page.items.clone();
+    let users = std::mem::take(&mut page.items);
     let data = render(&state, &principal, users, query.include.as_deref()).await?;
     Ok(Json(PageJson::new(page, data, uri.path(), uri.query())))
 }
