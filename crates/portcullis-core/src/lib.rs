@@ -4,6 +4,7 @@
 //! (crate `portcullis-store`) implements [`store::Store`]. Every rule lives here once.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod auth;
 pub mod authz;
 pub mod avatars;
@@ -12,14 +13,17 @@ pub mod directory;
 pub mod error;
 pub mod health;
 pub mod ids;
+pub mod introspection;
 pub mod lifecycle;
 pub mod mail;
 pub mod model;
 pub mod password;
+pub mod personal_tokens;
 pub mod profile;
 pub mod random;
 pub mod rbac;
 pub mod roles;
+pub mod scopes;
 pub mod services;
 pub mod sessions;
 pub mod settings;

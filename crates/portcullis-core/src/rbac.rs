@@ -76,8 +76,8 @@ pub mod permissions {
     pub const SETTINGS_NOTIFICATIONS: &str = "settings.notifications";
 }
 
-/// Scope names the built-in endpoints require. A token's authority is its user's permissions
-/// narrowed by its scopes.
+/// Scope names the built-in endpoints require (described in [`crate::scopes::BUILTIN`]). A
+/// token's authority is its user's permissions narrowed by its scopes.
 pub mod scopes {
     pub const VIEW_PROFILE: &str = "view-profile";
     pub const UPDATE_PROFILE: &str = "update-profile";
@@ -88,9 +88,12 @@ pub mod scopes {
     pub const DELETE_USERS: &str = "delete-users";
     pub const VIEW_ACTIVITY: &str = "view-activity";
     pub const MANAGE_ROLES: &str = "manage-roles";
+    pub const MANAGE_PERMISSIONS: &str = "manage-permissions";
+    pub const MANAGE_SCOPES: &str = "manage-scopes";
     pub const VIEW_SESSIONS: &str = "view-sessions";
     pub const REVOKE_SESSIONS: &str = "revoke-sessions";
-    pub const MANAGE_SETTINGS: &str = "manage-settings";
+    pub const VIEW_SETTINGS: &str = "view-settings";
+    pub const UPDATE_SETTINGS: &str = "update-settings";
 }
 
 /// The scopes a token carries. `*` grants everything its user may do.
@@ -110,6 +113,11 @@ impl Scopes {
 
     pub fn allows(&self, scope: &str) -> bool {
         self.0.iter().any(|s| s == Self::ALL || s == scope)
+    }
+
+    /// Whether the token carries `*`.
+    pub fn allows_all(&self) -> bool {
+        self.0.iter().any(|s| s == Self::ALL)
     }
 
     pub fn as_slice(&self) -> &[String] {

@@ -1,7 +1,7 @@
 //! First-start seeding: the default tenant with its settings, built-in roles and permissions.
 //! Safe to run on every start and on many nodes at once: it only creates what is missing.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::model::{Tenant, TenantSettings, DEFAULT_TENANT};
 use crate::rbac::{ADMIN_ROLE, BUILTIN_PERMISSIONS, BUILTIN_ROLES};
@@ -38,6 +38,23 @@ impl Services {
             Some(tenant) => Ok(tenant),
             None => self.ensure_defaults().await,
         }
+    }
+
+    /// The tenant with this id or, failing that, this name (for operators on the command line).
+    pub async fn tenant_named(&self, id_or_name: &str) -> Result<Tenant> {
+        if let Some(tenant) = self
+            .store
+            .tenant_by_id(&TenantId(id_or_name.to_owned()))
+            .await?
+        {
+            return Ok(tenant);
+        }
+        self.store.tenant_by_name(id_or_name).await?.ok_or_else(|| {
+            Error::invalid(
+                "tenant",
+                format!("No tenant has the id or name {id_or_name:?}."),
+            )
+        })
     }
 
     /// Replaces the tenant's settings; every remembered token lookup is dropped, since each

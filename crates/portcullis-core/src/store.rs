@@ -1,10 +1,12 @@
 //! What the domain needs from persistence. `portcullis-store` implements it for SQLite and
 //! PostgreSQL; every method is one round trip or one transaction.
 
+use crate::api_keys::ApiKey;
 use crate::error::StoreError;
 use crate::ids::{PermissionId, RoleId, SessionId, TenantId, TokenId, UserId};
 use crate::mail::{Mail, QueuedMail};
 use crate::model::*;
+use crate::scopes::CustomScope;
 use crate::two_factor::{Challenge, NewChallenge, NewTwoFactor, TwoFactor};
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -51,6 +53,7 @@ pub trait TenantStore: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<Tenant>;
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>>;
+    async fn tenant_by_id(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
     async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>>;
     async fn update_tenant_settings(
         &self,
@@ -444,6 +447,44 @@ pub trait MailStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Personal tokens, the scope registry and API keys.
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    /// Stores a token that belongs to no session, with the activity row; returns its id.
+    async fn create_token(&self, token: &NewToken, activity: &NewActivity) -> StoreResult<TokenId>;
+    async fn token(&self, id: TokenId) -> StoreResult<Option<Token>>;
+    /// The user's unrevoked personal tokens, newest first.
+    async fn personal_tokens(&self, user: UserId) -> StoreResult<Vec<Token>>;
+    /// Gives an unrevoked token a new secret hash; `false` when there is no such token.
+    async fn replace_token_secret(
+        &self,
+        token: TokenId,
+        secret_hash: &str,
+        activity: &NewActivity,
+    ) -> StoreResult<bool>;
+    /// The tenant's registered scopes, by name.
+    async fn custom_scopes(&self, tenant: &TenantId) -> StoreResult<Vec<CustomScope>>;
+    /// [`StoreError::Conflict`] when the tenant has a scope of that name.
+    async fn create_scope(
+        &self,
+        scope: &CustomScope,
+        activity: &NewActivity,
+    ) -> StoreResult<CustomScope>;
+    async fn delete_scope(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        activity: &NewActivity,
+    ) -> StoreResult<bool>;
+    async fn create_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    /// Every key, revoked ones included, oldest first.
+    async fn api_keys(&self) -> StoreResult<Vec<ApiKey>>;
+    async fn api_key(&self, id: &str) -> StoreResult<Option<ApiKey>>;
+    /// `false` when there is no such unrevoked key.
+    async fn revoke_api_key(&self, id: &str, now: OffsetDateTime) -> StoreResult<bool>;
+    async fn touch_api_key(&self, id: &str, now: OffsetDateTime) -> StoreResult<()>;
+}
+
 /// The connection pool right now, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolStats {
@@ -481,6 +522,7 @@ pub trait Store:
     + TwoFactorStore
     + ProfileStore
     + SocialStore
+    + AccessStore
     + 'static
 {
 }
@@ -499,6 +541,7 @@ impl<
             + TwoFactorStore
             + ProfileStore
             + SocialStore
+            + AccessStore
             + 'static,
     > Store for T
 {

@@ -8,6 +8,7 @@
 pub mod api;
 mod client;
 pub mod metrics;
+pub mod oauth2;
 pub mod observe;
 pub mod openapi;
 pub mod ops;
@@ -43,6 +44,8 @@ pub struct HttpSettings {
     pub public_url: String,
     /// A request still unanswered after this long gets a 503 in its dialect's shape.
     pub request_timeout: Duration,
+    /// Whether `POST /api/sanctum/token` answers (document 000 keeps it off by default).
+    pub device_auth_endpoint: bool,
     /// Whether the main router serves `/metrics` (it does not when metrics are off or are
     /// served on their own listener).
     pub metrics_route: bool,

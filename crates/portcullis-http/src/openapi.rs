@@ -12,6 +12,7 @@ use utoipa::openapi::{OpenApi, Ref, RefOr};
 /// Every surface's document, serialized once.
 pub struct Documents {
     pub api: Document,
+    pub oauth2: Document,
     pub ops: Document,
 }
 
@@ -41,23 +42,31 @@ impl Document {
 /// served by the operational routes (which is why they are built here, before any state).
 pub fn surfaces(state: &AppState) -> (Router<AppState>, Arc<Documents>) {
     let (api_routes, mut api) = crate::api::routes().split_for_parts();
-    add_common_errors(&mut api, crate::api::schema::ERROR_SCHEMA);
+    let route_scopes = Arc::new(crate::api::RouteScopes::from_openapi(&api));
+    add_common_errors(&mut api, crate::api::schema::ERROR_SCHEMA, true);
+    let (oauth2_routes, mut oauth2) = crate::oauth2::routes().split_for_parts();
+    add_common_errors(&mut oauth2, "OAuthError", false);
     let with_metrics = state.http.metrics_route && state.metrics.is_some();
     let (ops_routes, ops) = crate::ops::routes(with_metrics).split_for_parts();
     let public_url = &state.http.public_url;
     let documents = Arc::new(Documents {
         api: Document::new(api, public_url),
+        oauth2: Document::new(oauth2, public_url),
         ops: Document::new(ops, public_url),
     });
-    let router = api_routes.merge(ops_routes.layer(Extension(Arc::clone(&documents))));
+    let router = api_routes
+        .layer(Extension(route_scopes))
+        .merge(oauth2_routes)
+        .merge(ops_routes.layer(Extension(Arc::clone(&documents))));
     (router, documents)
 }
 
 /// What the common layers and extractors can answer on any operation of a surface (in its
 /// error shape, `error_schema`), added to each operation that does not describe it already:
-/// 500 and 503 everywhere; 401 where a credential is required; 400, 413 and 415 where there
+/// 500 and 503 everywhere; 401 where a credential is required (and 403, on `scoped` surfaces,
+/// for a missing scope); 400, 413 and 415 where there
 /// is a body.
-fn add_common_errors(openapi: &mut OpenApi, error_schema: &str) {
+fn add_common_errors(openapi: &mut OpenApi, error_schema: &str, scoped: bool) {
     let error = |description: &str| -> RefOr<utoipa::openapi::Response> {
         utoipa::openapi::ResponseBuilder::new()
             .description(description)
@@ -88,6 +97,12 @@ fn add_common_errors(openapi: &mut OpenApi, error_schema: &str) {
             ];
             if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
                 statuses.push(("401", "No valid token"));
+            }
+            if scoped && operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                statuses.push((
+                    "403",
+                    "The token lacks the scope in this operation's `security` (`missing_scope` names it), or the user lacks the permission",
+                ));
             }
             if operation.request_body.is_some() {
                 statuses.extend([

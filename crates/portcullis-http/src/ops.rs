@@ -31,6 +31,7 @@ pub fn routes(with_metrics: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(live))
         .routes(routes!(ready))
         .routes(routes!(api_document))
+        .routes(routes!(oauth2_document))
         .routes(routes!(ops_document));
     if with_metrics {
         router.merge(metrics_routes())
@@ -156,4 +157,15 @@ pub async fn api_document(Extension(documents): Extension<Arc<Documents>>) -> Re
 )]
 pub async fn ops_document(Extension(documents): Extension<Arc<Documents>>) -> Response {
     documents.ops.response()
+}
+
+/// The OpenAPI 3.1 document of the OAuth 2.0 endpoints (`/oauth2`).
+#[utoipa::path(
+    get,
+    path = "/openapi/oauth2.json",
+    tag = "openapi",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")),
+)]
+pub async fn oauth2_document(Extension(documents): Extension<Arc<Documents>>) -> Response {
+    documents.oauth2.response()
 }

@@ -5,6 +5,7 @@
 //! whichever pool is open (see [`on_pool!`]). Schemas differ only in DDL, so each backend has its
 //! own migrations.
 
+mod access;
 mod activity;
 mod countries;
 mod directory;

@@ -40,6 +40,11 @@ const SQLITE: Embedded = &[
         "user search",
         include_str!("../migrations/sqlite/0006_user_search.sql"),
     ),
+    (
+        7,
+        "scopes and API keys",
+        include_str!("../migrations/sqlite/0007_scopes_and_api_keys.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -71,6 +76,11 @@ const POSTGRES: Embedded = &[
         6,
         "user search",
         include_str!("../migrations/postgres/0006_user_search.sql"),
+    ),
+    (
+        7,
+        "scopes and API keys",
+        include_str!("../migrations/postgres/0007_scopes_and_api_keys.sql"),
     ),
 ];
 

@@ -25,7 +25,7 @@ pub(crate) fn opt_from_db(nanos: Option<i64>) -> Option<OffsetDateTime> {
     nanos.map(from_db)
 }
 
-fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Other(format!("stored {what} is unreadable: {detail}"))
 }
 

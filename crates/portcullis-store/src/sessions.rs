@@ -1,15 +1,15 @@
+use crate::access::insert_token;
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
 use crate::pool::on_pool;
 use crate::rows::{
-    from_db, opt_from_db, opt_to_db, to_db, TokenLookupRow, TOKEN_LOOKUP_COLUMNS, USER_COLUMNS,
+    from_db, opt_from_db, to_db, TokenLookupRow, TOKEN_LOOKUP_COLUMNS, USER_COLUMNS,
 };
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{SessionId, TenantId, TokenId, UserId};
 use portcullis_core::model::{NewActivity, NewToken, Session, TokenLookup};
 use portcullis_core::store::SessionStore;
-use portcullis_core::StoreError;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
@@ -21,8 +21,6 @@ impl SessionStore for SqlStore {
         token: &NewToken,
         activity: &NewActivity,
     ) -> Result<TokenId> {
-        let scopes =
-            serde_json::to_string(&token.scopes).map_err(|e| StoreError::Other(e.to_string()))?;
         let id: i64 = on_pool!(&self.pool, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query(
@@ -43,21 +41,7 @@ impl SessionStore for SqlStore {
             .bind(to_db(session.expires_at))
             .execute(&mut *tx)
             .await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO tokens (tenant_id, user_id, session_id, kind, name, secret_hash, scopes, created_at, \
-                 expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-            )
-            .bind(token.tenant_id.as_str())
-            .bind(token.user_id.0)
-            .bind(token.session_id.as_ref().map(SessionId::as_str))
-            .bind(token.kind.as_str())
-            .bind(&token.name)
-            .bind(&token.secret_hash)
-            .bind(&scopes)
-            .bind(to_db(token.created_at))
-            .bind(opt_to_db(token.expires_at))
-            .fetch_one(&mut *tx)
-            .await?;
+            let id = insert_token!(&mut *tx, token)?;
             sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
                 .bind(to_db(session.created_at))
                 .bind(session.user_id.0)

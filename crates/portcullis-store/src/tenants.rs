@@ -55,6 +55,10 @@ impl TenantStore for SqlStore {
         self.tenant_where("name", name).await
     }
 
+    async fn tenant_by_id(&self, id: &TenantId) -> Result<Option<Tenant>> {
+        self.tenant_where("id", id.as_str()).await
+    }
+
     async fn tenant_by_domain(&self, domain: &str) -> Result<Option<Tenant>> {
         self.tenant_where("domain", domain).await
     }

@@ -39,6 +39,27 @@ pub enum Command {
         #[command(subcommand)]
         command: SocialCommand,
     },
+    /// Manage the API keys services authenticate with (token introspection).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it; it cannot be shown again.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Tenant id or name the key is bound to; without it the key reaches every tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Print every key (never the secret), one per line: id, tenant, name, created, state.
+    List,
+    /// Revoke a key by its id (the part after `pcsk_` and before the next `_`).
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +183,12 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
             app.store.close().await;
             println!("{}", user.id);
         }
+        Command::ApiKey { command } => {
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let result = api_key(&app, command).await;
+            app.store.close().await;
+            result?;
+        }
         Command::Social { command } => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;
             let result = social(&app, command).await;
@@ -221,6 +248,47 @@ async fn social(app: &App, command: SocialCommand) -> Result<(), Box<dyn std::er
     settings.social_networks = networks;
     app.services.update_settings(&tenant, settings).await?;
     println!("saved");
+    Ok(())
+}
+
+async fn api_key(app: &App, command: ApiKeyCommand) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        ApiKeyCommand::Create { name, tenant } => {
+            let created = app
+                .services
+                .create_api_key(&name, tenant.as_deref())
+                .await
+                .map_err(describe)?;
+            println!("{}", created.value.expose());
+        }
+        ApiKeyCommand::List => {
+            for key in app.services.api_keys().await? {
+                let tenant = key.tenant_id.as_ref().map_or("*", |t| t.as_str());
+                let state = if key.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                let created = key
+                    .created_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+                println!("{}\t{tenant}\t{}\t{created}\t{state}", key.id, key.name);
+            }
+        }
+        ApiKeyCommand::Revoke { id } => {
+            app.services
+                .revoke_api_key(&id)
+                .await
+                .map_err(|error| match error {
+                    portcullis_core::Error::NotFound => {
+                        format!("no active API key has the id {id:?}").into()
+                    }
+                    other => describe(other),
+                })?;
+            println!("revoked");
+        }
+    }
     Ok(())
 }
 

@@ -66,6 +66,9 @@ pub struct Config {
     pub captcha_verify_url: Option<String>,
     /// The secret key for `captcha_verify_url`.
     pub captcha_secret: Option<String>,
+    /// Answer document 000's `POST /api/sanctum/token` (email and password in, a full-access
+    /// token out). Also read from `ENABLE_DEVICE_AUTH_ENDPOINT`, the name the document uses.
+    pub enable_device_auth_endpoint: bool,
 }
 
 impl Default for Config {
@@ -98,6 +101,7 @@ impl Default for Config {
             sms_webhook_token: None,
             captcha_verify_url: None,
             captcha_secret: None,
+            enable_device_auth_endpoint: false,
         }
     }
 }
@@ -130,6 +134,7 @@ const KEYS: &[&str] = &[
     "sms_webhook_token",
     "captcha_verify_url",
     "captcha_secret",
+    "enable_device_auth_endpoint",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +161,8 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
+        // Document 000 names this switch without our prefix; the prefixed name still wins.
+        figment = figment.merge(Env::raw().only(&["ENABLE_DEVICE_AUTH_ENDPOINT"]));
         figment = figment.merge(Env::prefixed("PORTCULLIS_").only(KEYS));
         let config: Config = figment.extract().map_err(Box::new)?;
         config.validate()?;

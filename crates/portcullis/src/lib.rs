@@ -115,6 +115,7 @@ impl App {
             public_url: config.public_url(),
             request_timeout: Duration::from_secs(config.request_timeout_seconds),
             metrics_route: config.metrics_listen.is_none(),
+            device_auth_endpoint: config.enable_device_auth_endpoint,
         };
         Ok(Self {
             state: AppState::new(services.clone(), http, config.metrics),

@@ -23,21 +23,27 @@ pub struct Principal {
     pub scopes: Scopes,
 }
 
-impl Principal {
-    /// Fails with [`Error::Forbidden`] unless the token carries `scope`.
-    pub fn require_scope(&self, scope: &str) -> Result<()> {
-        if self.scopes.allows(scope) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden)
-        }
-    }
-}
-
 impl Services {
     /// Resolves a bearer value (without the `Bearer ` prefix). Any failure is
     /// [`Error::Unauthenticated`], whatever the reason, so callers learn nothing from it.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
+        let found = self.live_lookup(bearer).await?;
+        self.record_use(&found, self.now()).await?;
+        let token = &found.token;
+        Ok(Principal {
+            tenant_id: token.tenant_id.clone(),
+            scopes: Scopes::new(token.scopes.clone()),
+            token_id: token.id,
+            token_kind: token.kind,
+            session_id: token.session_id.clone(),
+            user: found.user.clone(),
+            settings: found.settings.clone(),
+        })
+    }
+
+    /// The lookup of a live token (from the cache when it is fresh there), with its secret,
+    /// expiry, session and user checked; [`Error::Unauthenticated`] for anything else.
+    pub(crate) async fn live_lookup(&self, bearer: &str) -> Result<Arc<TokenLookup>> {
         let parsed = crate::tokens::parse(bearer).ok_or(Error::Unauthenticated)?;
         let now = self.now();
         let found = match self.principals.get(parsed.id, now) {
@@ -63,16 +69,7 @@ impl Services {
         if !token_live || !session_live || found.user.disabled {
             return Err(Error::Unauthenticated);
         }
-        self.record_use(&found, now).await?;
-        Ok(Principal {
-            tenant_id: token.tenant_id.clone(),
-            scopes: Scopes::new(token.scopes.clone()),
-            token_id: token.id,
-            token_kind: token.kind,
-            session_id: token.session_id.clone(),
-            user: found.user.clone(),
-            settings: found.settings.clone(),
-        })
+        Ok(found)
     }
 
     /// Moves the session's `last_activity` (or a session-less token's `last_used_at`) forward,

@@ -69,6 +69,29 @@ impl Services {
             .map(|issued| LoginOutcome::Issued(Box::new(issued)))
     }
 
+    /// Document 000's device endpoint: a password login that yields a full-access token named
+    /// after the device. It has no second step, so accounts with a second factor are sent to
+    /// `/api/login`.
+    pub async fn device_login(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        password: &Secret,
+        device_name: &str,
+        client: &ClientInfo,
+    ) -> Result<IssuedToken> {
+        let checked = self.check_password(tenant, email, password, client).await;
+        let user = self.counters.count_failed_check(checked)?;
+        if self.active_two_factor(tenant, &user).await?.is_some() {
+            return Err(Error::invalid(
+                "email",
+                "This account uses two-factor authentication; log in through /api/login.",
+            ));
+        }
+        self.open_session(tenant, user, client, device_name.to_owned())
+            .await
+    }
+
     /// Opens a session for a user who has proven who they are, with a token carrying every
     /// scope of the user.
     pub(crate) async fn open_session(

@@ -27,7 +27,7 @@ pub struct ExternalAvatarBody {
     put,
     path = "/api/me/avatar",
     tag = "profile",
-    security(("bearer" = [])),
+    security(("bearer" = ["update-profile"])),
     request_body(content(
         ("image/png"), ("image/jpeg"), ("image/gif"), ("image/webp"),
     )),
@@ -57,7 +57,7 @@ pub async fn upload(
     put,
     path = "/api/me/avatar/external",
     tag = "profile",
-    security(("bearer" = [])),
+    security(("bearer" = ["update-profile"])),
     request_body(content(
         (ExternalAvatarBody = "application/json"),
         (ExternalAvatarBody = "application/x-www-form-urlencoded"),

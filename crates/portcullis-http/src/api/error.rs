@@ -11,6 +11,8 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 pub enum ApiError {
     Unauthorized,
     Forbidden,
+    /// 403: the token lacks the scope the route declares.
+    MissingScope(String),
     /// 403 with its own message: allowed in general, but not this.
     Refused(&'static str),
     NotFound,
@@ -145,6 +147,11 @@ impl IntoResponse for ApiError {
         match self {
             Self::Unauthorized => message(StatusCode::UNAUTHORIZED, "Unauthorized."),
             Self::Forbidden => message(StatusCode::FORBIDDEN, "Forbidden."),
+            Self::MissingScope(scope) => (
+                StatusCode::FORBIDDEN,
+                Json(serde_json::json!({ "error": "Forbidden.", "missing_scope": scope })),
+            )
+                .into_response(),
             Self::Refused(text) => message(StatusCode::FORBIDDEN, text),
             Self::NotFound => message(StatusCode::NOT_FOUND, "Resource not found."),
             Self::InvalidCredentials => message(StatusCode::UNAUTHORIZED, "Invalid credentials."),

@@ -1,14 +1,17 @@
 //! Extractors for the account API: who is calling (`Auth`) and which tenant a host names.
 
 use super::error::ApiError;
+use super::route_scopes::{Required, RouteScopes};
 use crate::AppState;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::header::{AUTHORIZATION, HOST};
 use axum::http::request::Parts;
 use portcullis_core::auth::Principal;
 use portcullis_core::model::Tenant;
+use std::sync::Arc;
 
-/// The caller, proven by `Authorization: Bearer <token>`; rejects with 401 otherwise.
+/// The caller, proven by `Authorization: Bearer <token>` (401 otherwise), whose token carries
+/// the scope the route declares (403 with `missing_scope` otherwise).
 pub struct Auth(pub Principal);
 
 impl FromRequestParts<AppState> for Auth {
@@ -19,7 +22,27 @@ impl FromRequestParts<AppState> for Auth {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let bearer = bearer_token(parts).ok_or(ApiError::Unauthorized)?;
-        Ok(Self(state.services.authenticate(bearer).await?))
+        let principal = state.services.authenticate(bearer).await?;
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        let required = parts
+            .extensions
+            .get::<Arc<RouteScopes>>()
+            .zip(route)
+            .and_then(|(table, route)| table.required(&parts.method, route));
+        match required {
+            Some(Required::AnyToken) => {}
+            Some(Required::Scope(scope)) if principal.scopes.allows(scope) => {}
+            Some(Required::Scope(scope)) => return Err(ApiError::MissingScope(scope.clone())),
+            None => {
+                // Fails closed: a route that takes a token must say which scope it needs.
+                tracing::error!(route, "a route takes a bearer token but declares no scope");
+                return Err(ApiError::Forbidden);
+            }
+        }
+        Ok(Self(principal))
     }
 }
 

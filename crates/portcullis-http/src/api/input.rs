@@ -290,4 +290,62 @@ impl Input {
         }
         ids
     }
+
+    /// A required list of names: a JSON array of strings, or (from a form) one string of
+    /// names separated by commas or spaces.
+    pub fn name_list(&self, field: &str, errors: &mut FieldErrors) -> Option<Vec<String>> {
+        let names: Option<Vec<String>> = match self.0.get(field) {
+            None | Some(Value::Null) => {
+                errors.add(field, format!("The {} field is required.", label(field)));
+                return None;
+            }
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_str().map(|s| s.trim().to_owned()))
+                .collect(),
+            Some(Value::String(s)) => Some(
+                s.split([',', ' '])
+                    .filter(|name| !name.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            Some(_) => None,
+        };
+        if names.is_none() {
+            errors.add(
+                field,
+                format!("The {} must be an array of strings.", label(field)),
+            );
+        }
+        names
+    }
+
+    /// An optional moment: `YYYY-MM-DD HH:MM:SS` (UTC, as this API writes them), RFC 3339, or
+    /// a bare date meaning its midnight UTC.
+    pub fn optional_datetime(
+        &self,
+        field: &str,
+        errors: &mut FieldErrors,
+    ) -> Option<time::OffsetDateTime> {
+        let text = self.optional_string(field, errors)?;
+        let plain =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+        let date = time::macros::format_description!("[year]-[month]-[day]");
+        let parsed = time::PrimitiveDateTime::parse(&text, plain)
+            .map(time::PrimitiveDateTime::assume_utc)
+            .or_else(|_| {
+                time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+            })
+            .or_else(|_| time::Date::parse(&text, date).map(|d| d.midnight().assume_utc()));
+        match parsed {
+            Ok(at) => Some(at),
+            Err(_) => {
+                errors.add(
+                    field,
+                    format!("The {} is not a valid date and time.", label(field)),
+                );
+                None
+            }
+        }
+    }
 }

@@ -3,8 +3,10 @@
 mod admin;
 mod auth;
 mod avatar;
+mod device;
 pub mod error;
 mod extract;
+pub use extract::bearer_token;
 mod input;
 mod json;
 mod me;
@@ -13,13 +15,17 @@ mod password;
 mod profile;
 mod registration;
 mod roles;
+mod route_scopes;
 pub mod schema;
+mod scopes;
 mod sessions;
+mod tokens;
 mod two_factor;
 mod user_account;
 mod users;
 
 use crate::AppState;
+pub use route_scopes::RouteScopes;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -57,6 +63,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::second_factor))
         .routes(routes!(auth::social))
         .routes(routes!(auth::logout))
+        .routes(routes!(device::token))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(tokens::rotate))
+        .routes(routes!(tokens::current))
+        .routes(routes!(scopes::list, scopes::create))
+        .routes(routes!(scopes::delete))
         .routes(routes!(me::show))
         .routes(routes!(profile::update_details))
         .routes(routes!(profile::update_credentials))

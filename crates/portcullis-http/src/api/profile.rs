@@ -40,7 +40,7 @@ pub struct CredentialsBody {
     patch,
     path = "/api/me/details",
     tag = "profile",
-    security(("bearer" = [])),
+    security(("bearer" = ["update-profile"])),
     request_body(content(
         (DetailsBody = "application/json"),
         (DetailsBody = "application/x-www-form-urlencoded"),
@@ -84,7 +84,7 @@ pub fn details_change(input: &Input, errors: &mut FieldErrors) -> DetailsChange 
     patch,
     path = "/api/me/details/auth",
     tag = "profile",
-    security(("bearer" = [])),
+    security(("bearer" = ["update-profile"])),
     request_body(content(
         (CredentialsBody = "application/json"),
         (CredentialsBody = "application/x-www-form-urlencoded"),

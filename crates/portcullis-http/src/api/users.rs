@@ -67,7 +67,7 @@ pub struct AccountBody {
     path = "/api/users",
     operation_id = "list_users",
     tag = "users",
-    security(("bearer" = [])),
+    security(("bearer" = ["view-users"])),
     params(ListQuery, UsersQuery),
     responses(
         (status = 200, description = "A page of users", body = UserPage),
@@ -190,7 +190,7 @@ fn account_input(input: &Input, errors: &mut FieldErrors) -> AccountInput {
     path = "/api/users",
     operation_id = "create_user",
     tag = "users",
-    security(("bearer" = [])),
+    security(("bearer" = ["create-users"])),
     request_body(content(
         (AccountBody = "application/json"),
         (AccountBody = "application/x-www-form-urlencoded"),
@@ -226,7 +226,7 @@ pub async fn create(
     path = "/api/users/{id}",
     operation_id = "show_user",
     tag = "users",
-    security(("bearer" = [])),
+    security(("bearer" = ["view-users"])),
     params(("id" = i64, Path, description = "User id"), UserIncludeQuery),
     responses(
         (status = 200, description = "The user", body = UserJson),
@@ -256,7 +256,7 @@ pub async fn show(
     path = "/api/users/{id}",
     operation_id = "update_user",
     tag = "users",
-    security(("bearer" = [])),
+    security(("bearer" = ["update-users"])),
     params(("id" = i64, Path, description = "User id")),
     request_body(content(
         (AccountBody = "application/json"),
@@ -296,7 +296,7 @@ pub async fn update(
     path = "/api/users/{id}",
     operation_id = "delete_user",
     tag = "users",
-    security(("bearer" = [])),
+    security(("bearer" = ["delete-users"])),
     params(("id" = i64, Path, description = "User id")),
     responses(
         (status = 200, description = "Deleted", body = SuccessJson),

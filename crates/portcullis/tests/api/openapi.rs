@@ -36,7 +36,7 @@ fn refs<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
 #[tokio::test]
 async fn each_surface_serves_a_valid_openapi_3_1_document() {
     let server = TestServer::start(&Backend::Sqlite).await;
-    for (surface, prefix) in [("api", "/api/"), ("ops", "/")] {
+    for (surface, prefix) in [("api", "/api/"), ("oauth2", "/oauth2/"), ("ops", "/")] {
         let response = server
             .request(reqwest::Method::GET, &format!("/openapi/{surface}.json"))
             .send()
@@ -65,7 +65,7 @@ async fn each_surface_serves_a_valid_openapi_3_1_document() {
                 !responses.is_empty(),
                 "{method} {path} documents no response"
             );
-            if surface == "api" {
+            if surface != "ops" {
                 // What the common layers may answer, in the dialect's error shape.
                 for status in ["500", "503"] {
                     assert!(responses.contains_key(status), "{method} {path}: {status}");
@@ -73,6 +73,9 @@ async fn each_surface_serves_a_valid_openapi_3_1_document() {
                 if !operation.security.is_empty() {
                     assert!(responses.contains_key("401"), "{method} {path}: 401");
                 }
+            }
+            if surface == "api" && !operation.security.is_empty() {
+                assert!(responses.contains_key("403"), "{method} {path}: 403");
             }
         }
 
@@ -170,7 +173,7 @@ async fn the_documents_list_exactly_the_routes_the_router_serves() {
     }
 
     let mut documented = BTreeSet::new();
-    for surface in ["api", "ops"] {
+    for surface in ["api", "oauth2", "ops"] {
         let (_, text) = server
             .call(reqwest::Method::GET, &format!("/openapi/{surface}.json"))
             .await;

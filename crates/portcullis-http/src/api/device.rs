@@ -1,0 +1,94 @@
+//! Document 000's device endpoint, `POST /api/sanctum/token`: email and password in, a
+//! full-access token out. Off unless the operator turns it on.
+
+use super::error::{ApiError, ApiResult, FieldErrors};
+use super::extract::HostTenant;
+use super::input::Input;
+use super::schema::{ErrorJson, TokenJson};
+use crate::{AppState, ClientAddr};
+use axum::extract::State;
+use axum::Json;
+use portcullis_core::{Error, Secret};
+use utoipa::ToSchema;
+
+/// Longest device name kept.
+const DEVICE_NAME_MAX: usize = 255;
+
+/// `POST /api/sanctum/token`, as JSON or as a form.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the body; the handler reads it field by field
+pub struct DeviceTokenBody {
+    #[schema(example = "user@example.com")]
+    email: String,
+    password: String,
+    /// Names the session, e.g. `iPhone 16 Pro`.
+    #[schema(example = "iPhone 16 Pro")]
+    device_name: String,
+}
+
+/// Trades an email and password for a token with every scope, named after the device.
+#[utoipa::path(
+    post,
+    path = "/api/sanctum/token",
+    operation_id = "device_token",
+    tag = "auth",
+    request_body(content(
+        (DeviceTokenBody = "application/json"),
+        (DeviceTokenBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "A full-access token for the device", body = TokenJson),
+        (status = 403, description = "The account is banned", body = ErrorJson),
+        (status = 404, description = "The endpoint is turned off (`ENABLE_DEVICE_AUTH_ENDPOINT`)", body = ErrorJson),
+        (status = 422, description = "Missing fields, or wrong credentials (on `email`)", body = FieldErrors),
+    ),
+)]
+pub async fn token(
+    State(state): State<AppState>,
+    HostTenant(tenant): HostTenant,
+    ClientAddr(client): ClientAddr,
+    input: Input,
+) -> ApiResult<Json<TokenJson>> {
+    if !state.http.device_auth_endpoint {
+        return Err(ApiError::NotFound);
+    }
+    let mut errors = FieldErrors::default();
+    let email = input.required_string("email", &mut errors);
+    let password = input.required_secret("password", &mut errors);
+    let device_name = input.required_string("device_name", &mut errors);
+    if device_name
+        .as_ref()
+        .is_some_and(|name| name.chars().count() > DEVICE_NAME_MAX)
+    {
+        errors.add(
+            "device_name",
+            format!("The device name may not be greater than {DEVICE_NAME_MAX} characters."),
+        );
+    }
+    let (Some(email), Some(password), Some(device_name), true) =
+        (email, password, device_name, errors.is_empty())
+    else {
+        return Err(ApiError::Validation(errors));
+    };
+    let issued = state
+        .services
+        .device_login(
+            &tenant,
+            &email,
+            &Secret::new(password),
+            &device_name,
+            &client,
+        )
+        .await
+        .map_err(|error| match error {
+            Error::InvalidCredentials => {
+                let mut errors = FieldErrors::default();
+                errors.add("email", "The provided credentials are incorrect.");
+                ApiError::Validation(errors)
+            }
+            other => other.into(),
+        })?;
+    Ok(Json(TokenJson {
+        token: issued.bearer.expose().to_owned(),
+    }))
+}

@@ -1,0 +1,90 @@
+//! RFC 6749's error shape, `{"error": "...", "error_description": "..."}`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug)]
+pub enum OAuthError {
+    /// No API key, or one that is unknown or revoked.
+    InvalidClient,
+    InvalidRequest(&'static str),
+    PayloadTooLarge,
+    Unavailable,
+    Internal,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = OAuthError)]
+pub struct OAuthErrorJson {
+    #[schema(example = "invalid_client")]
+    error: &'static str,
+    error_description: &'static str,
+}
+
+impl From<portcullis_core::Error> for OAuthError {
+    fn from(error: portcullis_core::Error) -> Self {
+        use portcullis_core::{Error, StoreError};
+        match error {
+            Error::Unauthenticated => Self::InvalidClient,
+            Error::Store(StoreError::Unavailable(detail)) => {
+                tracing::error!(%detail, "database unavailable");
+                Self::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "request failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let (status, error, error_description) = match self {
+            Self::InvalidClient => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "A valid API key is required (Authorization: Bearer pcsk_...).",
+            ),
+            Self::InvalidRequest(text) => (StatusCode::BAD_REQUEST, "invalid_request", text),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "The request body is too large.",
+            ),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "Service temporarily unavailable.",
+            ),
+            Self::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Internal server error.",
+            ),
+        };
+        let mut response = (
+            status,
+            Json(OAuthErrorJson {
+                error,
+                error_description,
+            }),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"portcullis\""),
+            );
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(5));
+        }
+        response
+    }
+}

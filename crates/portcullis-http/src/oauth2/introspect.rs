@@ -1,0 +1,188 @@
+//! `POST /oauth2/introspect` and `POST /oauth2/revoke`.
+
+use super::error::{OAuthError, OAuthErrorJson};
+use crate::api::bearer_token;
+use crate::{AppState, ClientAddr};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::header::CACHE_CONTROL;
+use axum::http::request::Parts;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use portcullis_core::api_keys::ApiKey;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The calling service, proven by `Authorization: Bearer <API key>`.
+pub struct Service(ApiKey);
+
+impl FromRequestParts<AppState> for Service {
+    type Rejection = OAuthError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let key = bearer_token(parts).ok_or(OAuthError::InvalidClient)?;
+        Ok(Self(state.services.authenticate_api_key(key).await?))
+    }
+}
+
+/// The form both endpoints take (RFC 7662 §2.1, RFC 7009 §2.1).
+#[derive(Deserialize, ToSchema)]
+pub struct TokenForm {
+    /// The bearer value a client presented, `<id>|<secret>`.
+    token: String,
+    /// Accepted and ignored: every token here is an access token.
+    #[allow(dead_code)]
+    token_type_hint: Option<String>,
+}
+
+impl FromRequest<AppState> for TokenForm {
+    type Rejection = OAuthError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.http.max_body_bytes;
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| OAuthError::PayloadTooLarge)?;
+        serde_urlencoded::from_bytes::<TokenForm>(&bytes)
+            .ok()
+            .filter(|form| !form.token.trim().is_empty())
+            .ok_or(OAuthError::InvalidRequest(
+                "Send the token as a form field: token=<token>.",
+            ))
+    }
+}
+
+/// RFC 7662's answer: only `active: false` for a token that is not live.
+#[derive(Serialize, ToSchema)]
+pub struct IntrospectionJson {
+    active: bool,
+    /// Space-separated scopes; a full-access token lists every scope its user can use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "view-backup-tasks run-backup-tasks")]
+    scope: Option<String>,
+    /// The user's stable id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<String>,
+    /// The username, or the email address when the user has no username.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    /// Seconds since the epoch after which the token is dead (a login token: when its session
+    /// ends at the latest).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+    /// The client the token was issued to: a personal token's name, or a login's device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Bearer")]
+    token_type: Option<&'static str>,
+    /// `personal` or `session`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<String>,
+}
+
+impl IntrospectionJson {
+    fn inactive() -> Self {
+        Self {
+            active: false,
+            scope: None,
+            sub: None,
+            username: None,
+            email: None,
+            exp: None,
+            iat: None,
+            client_id: None,
+            token_type: None,
+            token_kind: None,
+            tenant: None,
+        }
+    }
+}
+
+impl From<portcullis_core::introspection::Introspection> for IntrospectionJson {
+    fn from(found: portcullis_core::introspection::Introspection) -> Self {
+        Self {
+            active: true,
+            scope: Some(found.scopes.join(" ")),
+            sub: Some(found.subject),
+            username: Some(found.username.unwrap_or_else(|| found.email.clone())),
+            email: Some(found.email),
+            exp: found.expires_at.map(|at| at.unix_timestamp()),
+            iat: Some(found.issued_at.unix_timestamp()),
+            client_id: Some(found.client_id),
+            token_type: Some("Bearer"),
+            token_kind: Some(found.kind.as_str()),
+            tenant: Some(found.tenant_id),
+        }
+    }
+}
+
+fn no_store(response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Says whether a token is live and what it may do (RFC 7662). Tokens of tenants the API key
+/// does not reach are reported inactive.
+#[utoipa::path(
+    post,
+    path = "/oauth2/introspect",
+    operation_id = "introspect_token",
+    tag = "oauth2",
+    security(("api_key" = [])),
+    request_body(content((TokenForm = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "The token's state", body = IntrospectionJson),
+        (status = 400, description = "No `token` field", body = OAuthErrorJson),
+        (status = 401, description = "No valid API key", body = OAuthErrorJson),
+    ),
+)]
+pub async fn introspect(
+    State(state): State<AppState>,
+    Service(key): Service,
+    form: TokenForm,
+) -> Result<Response, OAuthError> {
+    let found = state.services.introspect(&key, form.token.trim()).await?;
+    let json = found.map_or_else(IntrospectionJson::inactive, IntrospectionJson::from);
+    Ok(no_store(Json(json)))
+}
+
+/// Revokes a token (RFC 7009): a login token ends its session. Answers 200 for unknown and
+/// already dead tokens too.
+#[utoipa::path(
+    post,
+    path = "/oauth2/revoke",
+    operation_id = "revoke_token_oauth",
+    tag = "oauth2",
+    security(("api_key" = [])),
+    request_body(content((TokenForm = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "The token is dead (or never lived)"),
+        (status = 400, description = "No `token` field", body = OAuthErrorJson),
+        (status = 401, description = "No valid API key", body = OAuthErrorJson),
+    ),
+)]
+pub async fn revoke(
+    State(state): State<AppState>,
+    Service(key): Service,
+    ClientAddr(client): ClientAddr,
+    form: TokenForm,
+) -> Result<Response, OAuthError> {
+    state
+        .services
+        .revoke_bearer(&key, form.token.trim(), &client)
+        .await?;
+    Ok(no_store(()))
+}

@@ -1,0 +1,43 @@
+//! The OAuth 2.0 endpoints resource servers call about tokens: introspection (RFC 7662) and
+//! revocation (RFC 7009). Callers authenticate with an API key; errors use RFC 6749's shape.
+
+mod error;
+mod introspect;
+
+pub use error::OAuthError;
+
+use crate::AppState;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The security scheme the operations' `security(("api_key" = []))` refer to.
+pub const API_KEY: &str = "api_key";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Portcullis OAuth 2.0 endpoints",
+        description = "Token introspection (RFC 7662) and revocation (RFC 7009) for resource servers, which authenticate with an API key (`portcullis api-key create`).",
+    ),
+    modifiers(&ApiKeyScheme),
+)]
+struct OAuthDoc;
+
+struct ApiKeyScheme;
+
+impl Modify for ApiKeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some("An API key, `pcsk_…`".to_owned());
+        components.add_security_scheme(API_KEY, SecurityScheme::Http(scheme));
+    }
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(OAuthDoc::openapi())
+        .routes(routes!(introspect::introspect))
+        .routes(routes!(introspect::revoke))
+}
