@@ -6,6 +6,7 @@
 //! own migrations.
 
 mod activity;
+mod changes;
 mod countries;
 mod directory;
 mod error;
@@ -23,6 +24,7 @@ mod tenants;
 mod two_factor;
 mod users;
 
+pub use changes::PrincipalChange;
 pub use pool::{Backend, ConnectOptions};
 
 use pool::Pool;

@@ -40,6 +40,11 @@ const SQLITE: Embedded = &[
         "user search",
         include_str!("../migrations/sqlite/0006_user_search.sql"),
     ),
+    (
+        8,
+        "principal changes",
+        include_str!("../migrations/sqlite/0008_principal_changes.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -71,6 +76,11 @@ const POSTGRES: Embedded = &[
         6,
         "user search",
         include_str!("../migrations/postgres/0006_user_search.sql"),
+    ),
+    (
+        8,
+        "principal changes",
+        include_str!("../migrations/postgres/0008_principal_changes.sql"),
     ),
 ];
 

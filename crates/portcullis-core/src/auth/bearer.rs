@@ -1,5 +1,6 @@
 //! Turning a bearer token into a principal: the one place that decides whether a token is good.
 
+use crate::auth::Epoch;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TenantId, TokenId};
 use crate::model::{TenantSettings, TokenKind, TokenLookup, User};
@@ -40,12 +41,13 @@ impl Services {
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
         let parsed = crate::tokens::parse(bearer).ok_or(Error::Unauthenticated)?;
         let now = self.now();
+        let epoch = self.principals.epoch();
         let found = match self.principals.get(parsed.id, now) {
             Some(found) => found,
             None => {
                 let found = self.store.lookup_token(parsed.id).await?;
                 let found = Arc::new(found.ok_or(Error::Unauthenticated)?);
-                self.principals.put(Arc::clone(&found), now);
+                self.principals.put(Arc::clone(&found), now, epoch);
                 found
             }
         };
@@ -63,7 +65,7 @@ impl Services {
         if !token_live || !session_live || found.user.disabled {
             return Err(Error::Unauthenticated);
         }
-        self.record_use(&found, now).await?;
+        self.record_use(&found, now, epoch).await?;
         Ok(Principal {
             tenant_id: token.tenant_id.clone(),
             scopes: Scopes::new(token.scopes.clone()),
@@ -77,7 +79,12 @@ impl Services {
 
     /// Moves the session's `last_activity` (or a session-less token's `last_used_at`) forward,
     /// at most once per [`ACTIVITY_GRANULARITY`].
-    async fn record_use(&self, found: &TokenLookup, now: OffsetDateTime) -> Result<()> {
+    async fn record_use(
+        &self,
+        found: &TokenLookup,
+        now: OffsetDateTime,
+        epoch: Epoch,
+    ) -> Result<()> {
         let token = &found.token;
         let stale = |at: OffsetDateTime| now - at >= ACTIVITY_GRANULARITY;
         match &found.session {
@@ -94,7 +101,7 @@ impl Services {
         if let Some(session) = fresh.session.as_mut() {
             session.last_activity = now;
         }
-        self.principals.put(Arc::new(fresh), now);
+        self.principals.put(Arc::new(fresh), now, epoch);
         Ok(())
     }
 }
