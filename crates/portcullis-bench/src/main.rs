@@ -105,8 +105,8 @@ async fn bench() -> Result<(), BoxError> {
     println!("hash_rate {:.1} hash/s", hashes.rate());
     println!("hash_errors {}", hashes.errors);
 
-    // The same endpoint with the per-node token-lookup cache off (as on PostgreSQL by
-    // default): every request reads the database.
+    // The same endpoint with the per-node token-lookup cache off: every request reads the
+    // database.
     let uncached = measure_me_on("me_uncached", plan, &login_body, |config| {
         config.auth_cache_seconds = Some(0);
     })

@@ -30,7 +30,7 @@ impl Services {
     /// Describes `bearer` when it is live and of a tenant the key reaches; `None` otherwise,
     /// whatever the reason, as RFC 7662 asks. Asking does not count as using the token.
     pub async fn introspect(&self, key: &ApiKey, bearer: &str) -> Result<Option<Introspection>> {
-        let found = match self.live_lookup(bearer).await {
+        let (found, _) = match self.live_lookup(bearer).await {
             Ok(found) => found,
             Err(Error::Unauthenticated) => return Ok(None),
             Err(other) => return Err(other),
@@ -72,7 +72,7 @@ impl Services {
         bearer: &str,
         client: &ClientInfo,
     ) -> Result<()> {
-        let found = match self.live_lookup(bearer).await {
+        let (found, _) = match self.live_lookup(bearer).await {
             Ok(found) => found,
             Err(Error::Unauthenticated) => return Ok(()),
             Err(other) => return Err(other),

@@ -114,6 +114,19 @@ impl Services {
         self
     }
 
+    /// Like [`with_principal_cache`](Self::with_principal_cache), for a database that other
+    /// nodes change too: nothing is served from memory until the caller feeds the cache the
+    /// database's changes (see [`principal_cache`](Self::principal_cache)).
+    pub fn with_principal_cache_on_change_feed(mut self, ttl: time::Duration) -> Self {
+        self.principals = Arc::new(PrincipalCache::with_change_feed(ttl));
+        self
+    }
+
+    /// The token-lookup cache, for whoever forwards the database's change feed to it.
+    pub fn principal_cache(&self) -> &PrincipalCache {
+        &self.principals
+    }
+
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }

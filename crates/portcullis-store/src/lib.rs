@@ -7,6 +7,7 @@
 
 mod access;
 mod activity;
+mod changes;
 mod countries;
 mod directory;
 mod error;
@@ -24,6 +25,7 @@ mod tenants;
 mod two_factor;
 mod users;
 
+pub use changes::PrincipalChange;
 pub use pool::{Backend, ConnectOptions};
 
 use pool::Pool;

@@ -45,6 +45,11 @@ const SQLITE: Embedded = &[
         "scopes and API keys",
         include_str!("../migrations/sqlite/0007_scopes_and_api_keys.sql"),
     ),
+    (
+        8,
+        "principal changes",
+        include_str!("../migrations/sqlite/0008_principal_changes.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -81,6 +86,11 @@ const POSTGRES: Embedded = &[
         7,
         "scopes and API keys",
         include_str!("../migrations/postgres/0007_scopes_and_api_keys.sql"),
+    ),
+    (
+        8,
+        "principal changes",
+        include_str!("../migrations/postgres/0008_principal_changes.sql"),
     ),
 ];
 

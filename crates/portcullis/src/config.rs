@@ -27,8 +27,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest uploaded file (an avatar image).
     pub max_upload_bytes: usize,
-    /// How long a node may remember a bearer token's lookup. Unset: 10 s on SQLite (one node,
-    /// invalidated exactly), off on PostgreSQL (other nodes could revoke meanwhile).
+    /// How long a node may remember a bearer token's lookup; 0 turns the cache off. Unset: 10 s.
+    /// Revocations reach it at once on SQLite, and through PostgreSQL's notifications within
+    /// moments when several nodes share a database.
     pub auth_cache_seconds: Option<u64>,
     /// Log filter, e.g. `info` or `portcullis=debug,sqlx=warn`.
     pub log: String,

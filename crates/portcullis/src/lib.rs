@@ -13,7 +13,7 @@ use axum::Router;
 use portcullis_core::password::{PasswordHasher, Policy};
 use portcullis_core::{Clock, Services, StoreError};
 use portcullis_http::{AppState, HttpSettings};
-use portcullis_store::{Backend, ConnectOptions, SqlStore};
+use portcullis_store::{ConnectOptions, PrincipalChange, SqlStore};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -77,18 +77,22 @@ impl App {
         let workers = config
             .hash_workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        let cache_seconds = config.auth_cache_seconds.unwrap_or(match store.backend() {
-            Backend::Sqlite => 10,
-            Backend::Postgres => 0,
-        });
+        let cache_ttl = time::Duration::seconds(config.auth_cache_seconds.unwrap_or(10) as i64);
         let mut hasher = PasswordHasher::new(policy, workers);
         if let Some(queue_max) = config.hash_queue_max {
             hasher = hasher.with_queue_max(queue_max);
         }
         hasher.calibrate(HASH_QUEUE_SECONDS).await?;
         let mailer = config.mailer()?;
-        let mut services = Services::new(Arc::new(store.clone()), clock, hasher)
-            .with_principal_cache(time::Duration::seconds(cache_seconds as i64))
+        let mut services = Services::new(Arc::new(store.clone()), clock, hasher);
+        // Other nodes (and the CLI) may change a shared database; what they change reaches
+        // this node's cache through the store's change feed, which `serve` runs.
+        services = if store.has_change_feed() {
+            services.with_principal_cache_on_change_feed(cache_ttl)
+        } else {
+            services.with_principal_cache(cache_ttl)
+        };
+        services = services
             .with_public_url(&config.public_url())
             .with_mailer(
                 mailer,
@@ -130,8 +134,9 @@ impl App {
     }
 
     /// Serves the app on `listener` (and `/metrics` alone on `metrics_listener`, when given),
-    /// delivering queued mail in the background, until `shutdown` completes; then lets
-    /// in-flight requests finish within the grace period and closes the database pool.
+    /// delivering queued mail and forwarding the database's changes to the token-lookup cache
+    /// in the background, until `shutdown` completes; then lets in-flight requests finish
+    /// within the grace period and closes the database pool.
     pub async fn serve(
         &self,
         listener: TcpListener,
@@ -161,12 +166,35 @@ impl App {
                 worker.run(stopped()).await;
             }
         };
+        let changes = async {
+            tokio::select! {
+                () = self.forward_principal_changes() => {}
+                () = stopped() => {}
+            }
+        };
         let signal = async move {
             shutdown.await;
             let _ = stop.send(true);
         };
-        let ((), main, metrics, ()) = tokio::join!(signal, main, metrics, mail);
+        let ((), main, metrics, (), ()) = tokio::join!(signal, main, metrics, mail, changes);
         self.store.close().await;
         main.and(metrics)
+    }
+
+    /// Keeps the token-lookup cache in step with changes any node makes (PostgreSQL only;
+    /// returns at once on SQLite, where this process is the only writer).
+    async fn forward_principal_changes(&self) {
+        let cache = self.services.principal_cache();
+        self.store
+            .watch_principal_changes(|change| match change {
+                PrincipalChange::Connected => {
+                    tracing::info!("principal change feed connected");
+                    cache.feed_connected();
+                }
+                PrincipalChange::User(user) => cache.forget_user(user),
+                PrincipalChange::All => cache.forget_all(),
+                PrincipalChange::Lost => cache.feed_lost(),
+            })
+            .await;
     }
 }

@@ -1,5 +1,6 @@
 //! Turning a bearer token into a principal: the one place that decides whether a token is good.
 
+use crate::auth::Epoch;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, TenantId, TokenId};
 use crate::model::{TenantSettings, TokenKind, TokenLookup, User};
@@ -27,8 +28,8 @@ impl Services {
     /// Resolves a bearer value (without the `Bearer ` prefix). Any failure is
     /// [`Error::Unauthenticated`], whatever the reason, so callers learn nothing from it.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
-        let found = self.live_lookup(bearer).await?;
-        self.record_use(&found, self.now()).await?;
+        let (found, epoch) = self.live_lookup(bearer).await?;
+        self.record_use(&found, self.now(), epoch).await?;
         let token = &found.token;
         Ok(Principal {
             tenant_id: token.tenant_id.clone(),
@@ -43,15 +44,17 @@ impl Services {
 
     /// The lookup of a live token (from the cache when it is fresh there), with its secret,
     /// expiry, session and user checked; [`Error::Unauthenticated`] for anything else.
-    pub(crate) async fn live_lookup(&self, bearer: &str) -> Result<Arc<TokenLookup>> {
+    /// Also gives the cache epoch read before the lookup, for storing what is learnt later.
+    pub(crate) async fn live_lookup(&self, bearer: &str) -> Result<(Arc<TokenLookup>, Epoch)> {
         let parsed = crate::tokens::parse(bearer).ok_or(Error::Unauthenticated)?;
         let now = self.now();
+        let epoch = self.principals.epoch();
         let found = match self.principals.get(parsed.id, now) {
             Some(found) => found,
             None => {
                 let found = self.store.lookup_token(parsed.id).await?;
                 let found = Arc::new(found.ok_or(Error::Unauthenticated)?);
-                self.principals.put(Arc::clone(&found), now);
+                self.principals.put(Arc::clone(&found), now, epoch);
                 found
             }
         };
@@ -69,12 +72,17 @@ impl Services {
         if !token_live || !session_live || found.user.disabled {
             return Err(Error::Unauthenticated);
         }
-        Ok(found)
+        Ok((found, epoch))
     }
 
     /// Moves the session's `last_activity` (or a session-less token's `last_used_at`) forward,
     /// at most once per [`ACTIVITY_GRANULARITY`].
-    async fn record_use(&self, found: &TokenLookup, now: OffsetDateTime) -> Result<()> {
+    async fn record_use(
+        &self,
+        found: &TokenLookup,
+        now: OffsetDateTime,
+        epoch: Epoch,
+    ) -> Result<()> {
         let token = &found.token;
         let stale = |at: OffsetDateTime| now - at >= ACTIVITY_GRANULARITY;
         match &found.session {
@@ -91,7 +99,7 @@ impl Services {
         if let Some(session) = fresh.session.as_mut() {
             session.last_activity = now;
         }
-        self.principals.put(Arc::new(fresh), now);
+        self.principals.put(Arc::new(fresh), now, epoch);
         Ok(())
     }
 }

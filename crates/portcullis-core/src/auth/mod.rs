@@ -3,7 +3,7 @@
 mod bearer;
 mod cache;
 
-pub use cache::{CacheStats, PrincipalCache};
+pub use cache::{CacheStats, Epoch, PrincipalCache};
 
 pub use bearer::Principal;
 

@@ -108,6 +108,16 @@ impl TestServer {
                 })
                 .await
         });
+        // On PostgreSQL the token-lookup cache keeps nothing until its change feed listens;
+        // waiting for that makes caching the same on both backends from the first request.
+        let cache = app.services.principal_cache();
+        for _ in 0..1000 {
+            if cache.synced() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(cache.synced(), "the change feed connects within 10 s");
         Self {
             base,
             http: reqwest::Client::new(),

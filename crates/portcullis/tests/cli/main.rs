@@ -1,5 +1,7 @@
 //! The binary itself: zero-configuration start, `migrate`, `user create`, bad settings.
 
+mod nodes;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
