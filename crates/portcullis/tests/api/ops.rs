@@ -148,7 +148,13 @@ async fn metrics_count_requests_by_route_template_and_domain_figures() {
                 "portcullis_token_cache_lookups_total{result=\"miss\"}",
             ),
         );
-        assert_eq!((hits, misses), (1.0, 1.0));
+        if server.backend_name == "sqlite" {
+            assert_eq!((hits, misses), (1.0, 1.0));
+        } else {
+            // The login's own change notice may arrive after the first read and drop it.
+            assert_eq!(hits + misses, 2.0);
+            assert!(misses >= 1.0);
+        }
         assert_eq!(sample(&metrics, "portcullis_password_hash_workers"), 2.0);
         assert_eq!(sample(&metrics, "portcullis_password_hash_in_use"), 0.0);
         assert_eq!(sample(&metrics, "portcullis_password_hash_queued"), 0.0);
