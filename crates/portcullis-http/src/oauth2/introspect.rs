@@ -4,7 +4,7 @@ use super::error::{OAuthError, OAuthErrorJson};
 use crate::api::bearer_token;
 use crate::{AppState, ClientAddr};
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
-use axum::http::header::CACHE_CONTROL;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL};
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,9 @@ use portcullis_core::api_keys::ApiKey;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The calling service, proven by `Authorization: Bearer <API key>`.
+/// The calling service, proven by its API key: `Authorization: Bearer <key>`, or HTTP Basic
+/// as OAuth client libraries send it (RFC 6749 §2.3.1), with the key as the password or split
+/// into `pcsk_<id>` as the client id and the secret as the client secret.
 pub struct Service(ApiKey);
 
 impl FromRequestParts<AppState> for Service {
@@ -23,9 +25,40 @@ impl FromRequestParts<AppState> for Service {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let key = bearer_token(parts).ok_or(OAuthError::InvalidClient)?;
-        Ok(Self(state.services.authenticate_api_key(key).await?))
+        let key = match bearer_token(parts) {
+            Some(key) => key.to_owned(),
+            None => basic_key(parts).ok_or(OAuthError::InvalidClient)?,
+        };
+        Ok(Self(state.services.authenticate_api_key(&key).await?))
     }
+}
+
+/// The API key in an `Authorization: Basic` header, reassembled.
+fn basic_key(parts: &Parts) -> Option<String> {
+    use base64::Engine;
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    // RFC 6749 §2.3.1 form-encodes both parts before joining them.
+    let (id, secret) = decoded.split_once(':')?;
+    let id = form_decoded(id)?;
+    let secret = form_decoded(secret)?;
+    if secret.starts_with(portcullis_core::api_keys::PREFIX) {
+        Some(secret)
+    } else {
+        Some(format!("{id}_{secret}"))
+    }
+}
+
+fn form_decoded(text: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&format!("v={text}")).ok()?;
+    pairs.into_iter().next().map(|(_, value)| value)
 }
 
 /// The form both endpoints take (RFC 7662 §2.1, RFC 7009 §2.1).

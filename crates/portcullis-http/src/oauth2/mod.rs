@@ -19,7 +19,7 @@ pub const API_KEY: &str = "api_key";
 #[openapi(
     info(
         title = "Portcullis OAuth 2.0 endpoints",
-        description = "Token introspection (RFC 7662) and revocation (RFC 7009) for resource servers, which authenticate with an API key (`portcullis api-key create`).",
+        description = "Token introspection (RFC 7662) and revocation (RFC 7009) for resource servers, which authenticate with an API key (`portcullis api-key create`): `Authorization: Bearer <key>`, or HTTP Basic with the key as the password (or `pcsk_<id>` and the secret as client id and secret).",
     ),
     modifiers(&ApiKeyScheme),
 )]

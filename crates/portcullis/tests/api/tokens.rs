@@ -527,6 +527,28 @@ async fn introspection_needs_a_live_api_key_of_the_token_s_tenant() {
         assert_eq!(response.status(), 401);
 
         let live = services.create_api_key("live", None).await.unwrap();
+        // OAuth client libraries send HTTP Basic: the key as the secret, or split in two.
+        let full = live.value.expose();
+        let (client_id, client_secret) = full.rsplit_once('_').unwrap();
+        for (user, password) in [("service", full), (client_id, client_secret)] {
+            let response = server
+                .request(Method::POST, "/oauth2/introspect")
+                .basic_auth(user, Some(password))
+                .form(&[("token", pat.as_str())])
+                .send()
+                .await
+                .unwrap();
+            let (status, answer) = crate::harness::json(response).await;
+            assert_eq!((status, &answer["active"]), (200, &json!(true)), "{user}");
+        }
+        let response = server
+            .request(Method::POST, "/oauth2/introspect")
+            .basic_auth(client_id, Some("wrong"))
+            .form(&[("token", pat.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
         for body in ["", "tokn=x", "token=", "%ZZ"] {
             let response = server
                 .request(Method::POST, "/oauth2/introspect")
