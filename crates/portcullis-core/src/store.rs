@@ -33,6 +33,32 @@ pub struct StatusCounts {
     pub unverified: i64,
 }
 
+/// How many live sessions a login may find, and which one to end first to make room.
+#[derive(Debug, Clone)]
+pub struct SessionLimit {
+    /// `None`: unlimited.
+    pub max: Option<i64>,
+    /// A session of the user's to end (with the activity row that records it) before counting.
+    pub end_first: Option<(SessionId, NewActivity)>,
+}
+
+/// What [`SessionStore::create_limited_login`] did.
+#[derive(Debug)]
+pub enum LimitedLogin {
+    Created {
+        token: TokenId,
+        ended: bool,
+    },
+    /// At the limit: nothing was created; the user's live sessions, most recently active first.
+    /// `ended` says whether the named session was ended all the same.
+    Full {
+        sessions: Vec<Session>,
+        ended: bool,
+    },
+    /// `end_first` names no live session of the user's; nothing changed.
+    UnknownSession,
+}
+
 /// A built-in role or permission to create when missing.
 #[derive(Debug, Clone)]
 pub struct Seed {
@@ -228,6 +254,16 @@ pub trait SessionStore: Send + Sync {
         token: &NewToken,
         activity: &NewActivity,
     ) -> StoreResult<TokenId>;
+    /// Records a login unless the user already has `limit.max` live sessions, first ending the
+    /// session `limit.end_first` names (with its activity row). The check and the insert are
+    /// one step: concurrent logins of one user cannot overshoot the limit.
+    async fn create_limited_login(
+        &self,
+        session: &Session,
+        token: &NewToken,
+        activity: &NewActivity,
+        limit: &SessionLimit,
+    ) -> StoreResult<LimitedLogin>;
     async fn lookup_token(&self, id: TokenId) -> StoreResult<Option<TokenLookup>>;
     async fn touch_session(
         &self,

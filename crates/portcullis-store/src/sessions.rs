@@ -9,20 +9,17 @@ use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{SessionId, TenantId, TokenId, UserId};
 use portcullis_core::model::{NewActivity, NewToken, Session, TokenLookup};
-use portcullis_core::store::SessionStore;
+use portcullis_core::store::{LimitedLogin, SessionLimit, SessionStore};
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-#[async_trait]
-impl SessionStore for SqlStore {
-    async fn create_login(
-        &self,
-        session: &Session,
-        token: &NewToken,
-        activity: &NewActivity,
-    ) -> Result<TokenId> {
-        let id: i64 = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+/// Inserts a login's session, its token, the user's `last_login` and the activity row inside
+/// the transaction `$tx`, evaluating to the token's id.
+macro_rules! insert_login {
+    ($tx:expr, $session:expr, $token:expr, $activity:expr) => {{
+        let session: &Session = $session;
+        let tx = $tx;
+        async {
             sqlx::query(
                 "INSERT INTO sessions (id, tenant_id, user_id, ip_address, user_agent, browser, platform, device, \
                  client, created_at, last_activity, expires_at) \
@@ -39,19 +36,107 @@ impl SessionStore for SqlStore {
             .bind(&session.client)
             .bind(to_db(session.created_at))
             .bind(to_db(session.expires_at))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-            let id = insert_token!(&mut *tx, token)?;
+            let id = insert_token!(&mut **tx, $token)?;
             sqlx::query("UPDATE users SET last_login = $1 WHERE id = $2")
                 .bind(to_db(session.created_at))
                 .bind(session.user_id.0)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
-            insert_activity!(&mut *tx, activity)?;
+            insert_activity!(&mut **tx, $activity)?;
+            Ok::<i64, sqlx::Error>(id)
+        }
+        .await
+    }};
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn create_login(
+        &self,
+        session: &Session,
+        token: &NewToken,
+        activity: &NewActivity,
+    ) -> Result<TokenId> {
+        let id: i64 = on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            let id = insert_login!(&mut tx, session, token, activity)?;
             tx.commit().await.map(|_| id)
         })
         .map_err(store_error)?;
         Ok(TokenId(id))
+    }
+
+    async fn create_limited_login(
+        &self,
+        session: &Session,
+        token: &NewToken,
+        activity: &NewActivity,
+        limit: &SessionLimit,
+    ) -> Result<LimitedLogin> {
+        let now = to_db(session.created_at);
+        let user = session.user_id.0;
+        let live_sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions \
+             WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 \
+             ORDER BY last_activity DESC, id"
+        );
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            // Taken first, this write lock (a row lock on PostgreSQL, the database's write lock
+            // on SQLite) queues a user's concurrent logins, so the count below cannot go stale
+            // before the insert.
+            sqlx::query("UPDATE users SET id = id WHERE id = $1")
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+            let mut ended = false;
+            if let Some((end, ending)) = &limit.end_first {
+                let done = sqlx::query(
+                    "UPDATE sessions SET ended_at = $1 \
+                     WHERE id = $2 AND user_id = $3 AND ended_at IS NULL AND expires_at > $1",
+                )
+                .bind(now)
+                .bind(end.as_str())
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(LimitedLogin::UnknownSession);
+                }
+                sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(end.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                insert_activity!(&mut *tx, ending)?;
+                ended = true;
+            }
+            if let Some(max) = limit.max {
+                let live: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2",
+                )
+                .bind(user)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                if live >= max {
+                    let rows: Vec<SessionRow> =
+                        sqlx::query_as(&live_sql).bind(user).bind(now).fetch_all(&mut *tx).await?;
+                    // A session named to make room stays ended even when that was not enough.
+                    if ended {
+                        tx.commit().await?;
+                    }
+                    let sessions = rows.into_iter().map(Session::from).collect();
+                    return Ok(LimitedLogin::Full { sessions, ended });
+                }
+            }
+            let id = insert_login!(&mut tx, session, token, activity)?;
+            tx.commit().await?;
+            Ok(LimitedLogin::Created { token: TokenId(id), ended })
+        })
+        .map_err(store_error)
     }
 
     async fn lookup_token(&self, id: TokenId) -> Result<Option<TokenLookup>> {

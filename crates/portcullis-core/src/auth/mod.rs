@@ -2,10 +2,12 @@
 
 mod bearer;
 mod cache;
+mod limited;
 
 pub use cache::{CacheStats, Epoch, PrincipalCache};
 
 pub use bearer::Principal;
+pub use limited::{client_kind, LimitedLoginRequest, LimitedOutcome, LiveSession, ONLINE_WINDOW};
 
 use crate::error::{Error, Result};
 use crate::ids::{Secret, SessionId, TenantId, TokenId};
@@ -34,6 +36,14 @@ pub struct IssuedToken {
     pub token_id: TokenId,
     pub session_id: SessionId,
     pub user: User,
+}
+
+/// The rows a login writes, before they are stored.
+pub(crate) struct NewLogin {
+    pub session: Session,
+    pub token: NewToken,
+    pub secret: crate::tokens::TokenSecret,
+    pub activity: NewActivity,
 }
 
 /// What a right password leads to.
@@ -101,6 +111,22 @@ impl Services {
         client: &ClientInfo,
         client_name: String,
     ) -> Result<IssuedToken> {
+        let login = self.new_login(tenant, &user, client, client_name);
+        let token_id = self
+            .store
+            .create_login(&login.session, &login.token, &login.activity)
+            .await?;
+        Ok(self.issued(login, token_id, user))
+    }
+
+    /// The rows a login writes: a session, its full-access token and the activity entry.
+    pub(crate) fn new_login(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        client: &ClientInfo,
+        client_name: String,
+    ) -> NewLogin {
         let now = self.now();
         let agent = client
             .user_agent
@@ -134,17 +160,26 @@ impl Services {
             created_at: now,
             expires_at: Some(session.expires_at),
         };
-        let activity = self.activity(&tenant.id, Some(&user), client, "Logged in.");
-        let token_id = self.store.create_login(&session, &token, &activity).await?;
-        // The login moved `last_login`; remembered lookups of the user's other tokens are stale.
+        let activity = self.activity(&tenant.id, Some(user), client, "Logged in.");
+        NewLogin {
+            session,
+            token,
+            secret,
+            activity,
+        }
+    }
+
+    /// After a login's rows are stored: remembered lookups are stale (`last_login` moved), the
+    /// login is counted, and the bearer value is made.
+    pub(crate) fn issued(&self, login: NewLogin, token_id: TokenId, user: User) -> IssuedToken {
         self.principals.forget_user(user.id);
         self.counters.count_login();
-        Ok(IssuedToken {
-            bearer: secret.bearer(token_id),
+        IssuedToken {
+            bearer: login.secret.bearer(token_id),
             token_id,
-            session_id: session.id,
+            session_id: login.session.id,
             user,
-        })
+        }
     }
 
     /// The one password check: finds the user, verifies, upgrades an outdated hash, and

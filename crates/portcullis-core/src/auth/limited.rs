@@ -1,0 +1,189 @@
+//! Document 002's session-limited login: a user holds at most the tenant's `max_sessions` live
+//! sessions. Past that, the login is refused with the list of them, and a retry that names one
+//! ends it to make room.
+
+use super::IssuedToken;
+use crate::error::{Error, Result};
+use crate::ids::{Secret, SessionId};
+use crate::model::{ClientInfo, Session, Tenant, User};
+use crate::store::{LimitedLogin, SessionLimit};
+use crate::Services;
+use time::{Duration, OffsetDateTime};
+
+/// A session active this recently counts as online.
+pub const ONLINE_WINDOW: Duration = Duration::minutes(5);
+
+/// A live session as the limit's refusal lists it.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    pub session: Session,
+    pub online: bool,
+    /// `android`, `ios`, `web`, `desktop` or `other`, from the user agent.
+    pub client: &'static str,
+}
+
+impl LiveSession {
+    fn new(session: Session, now: OffsetDateTime) -> Self {
+        Self {
+            online: now - session.last_activity <= ONLINE_WINDOW,
+            client: client_kind(session.user_agent.as_deref()),
+            session,
+        }
+    }
+}
+
+/// A login at `POST /api/v1/token`.
+#[derive(Debug, Clone)]
+pub struct LimitedLoginRequest {
+    /// A username or an email address.
+    pub login: String,
+    pub password: Secret,
+    /// One of the user's sessions to end first, named after a refusal.
+    pub end_session: Option<SessionId>,
+    pub client: ClientInfo,
+    pub client_name: String,
+}
+
+#[derive(Debug)]
+pub enum LimitedOutcome {
+    Issued(Box<IssuedToken>),
+    /// The user already has `limit` live sessions (or more, if the limit was lowered).
+    LimitReached {
+        sessions: Vec<LiveSession>,
+        limit: i64,
+    },
+}
+
+/// The kind of client a user agent belongs to. Browsers say `Mozilla/`; native apps (like
+/// document 002's `Xiaomi / M2102J20SG / 11 / 1.1.0 / Android`) name their platform.
+pub fn client_kind(user_agent: Option<&str>) -> &'static str {
+    let Some(agent) = user_agent.map(str::to_ascii_lowercase) else {
+        return "other";
+    };
+    let has = |needle: &str| agent.contains(needle);
+    if has("android") {
+        "android"
+    } else if has("iphone") || has("ipad") || has("ios") || has("cfnetwork") {
+        "ios"
+    } else if has("mozilla/") || has("opera/") {
+        "web"
+    } else if has("windows") || has("macintosh") || has("mac os") || has("linux") {
+        "desktop"
+    } else {
+        "other"
+    }
+}
+
+impl Services {
+    /// Document 002's login: the password check, then a session within the tenant's limit.
+    /// It has no second step, so accounts with a second factor are sent to `/api/login`.
+    pub async fn session_limited_login(
+        &self,
+        tenant: &Tenant,
+        request: LimitedLoginRequest,
+    ) -> Result<LimitedOutcome> {
+        let checked = self
+            .check_password(tenant, &request.login, &request.password, &request.client)
+            .await;
+        let user = self.counters.count_failed_check(checked)?;
+        if self.active_two_factor(tenant, &user).await?.is_some() {
+            return Err(Error::invalid(
+                "login",
+                "This account uses two-factor authentication; log in through /api/login.",
+            ));
+        }
+        self.open_limited_session(
+            tenant,
+            user,
+            &request.client,
+            request.client_name,
+            request.end_session,
+        )
+        .await
+    }
+
+    /// The permissions the user's role grants.
+    pub async fn permissions_of(&self, user: &User) -> Result<Vec<crate::model::Permission>> {
+        Ok(self.store.role_permissions(user.role_id).await?)
+    }
+
+    /// Opens a session for `user`, who has proven who they are, within the tenant's session
+    /// limit, first ending `end` (one of the user's live sessions) when given.
+    pub(crate) async fn open_limited_session(
+        &self,
+        tenant: &Tenant,
+        user: User,
+        client: &ClientInfo,
+        client_name: String,
+        end: Option<SessionId>,
+    ) -> Result<LimitedOutcome> {
+        let max = tenant.settings.max_sessions;
+        let login = self.new_login(tenant, &user, client, client_name);
+        let limit = SessionLimit {
+            max: (max > 0).then_some(max),
+            end_first: end.map(|id| {
+                let description = "Ended a session to make room for a new login.";
+                (
+                    id,
+                    self.activity(&tenant.id, Some(&user), client, description),
+                )
+            }),
+        };
+        let stored = self
+            .store
+            .create_limited_login(&login.session, &login.token, &login.activity, &limit)
+            .await?;
+        match stored {
+            LimitedLogin::Created { token, .. } => Ok(LimitedOutcome::Issued(Box::new(
+                self.issued(login, token, user),
+            ))),
+            LimitedLogin::Full { sessions, ended } => {
+                if ended {
+                    self.principals.forget_user(user.id);
+                }
+                let now = self.now();
+                Ok(LimitedOutcome::LimitReached {
+                    sessions: sessions
+                        .into_iter()
+                        .map(|s| LiveSession::new(s, now))
+                        .collect(),
+                    limit: max,
+                })
+            }
+            LimitedLogin::UnknownSession => Err(Error::invalid(
+                "session_id",
+                "The selected session id is invalid.",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_kind;
+
+    #[test]
+    fn user_agents_map_to_client_kinds() {
+        for (agent, kind) in [
+            ("Xiaomi / M2102J20SG / 11 / 1.1.0 / Android", "android"),
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36",
+                "android",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)",
+                "ios",
+            ),
+            ("VMS/2.1 CFNetwork/1490 Darwin/23.2.0", "ios"),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0",
+                "web",
+            ),
+            ("VMS Desktop 3.2 (Windows 11)", "desktop"),
+            ("curl/8.5.0", "other"),
+        ] {
+            assert_eq!(client_kind(Some(agent)), kind, "{agent}");
+        }
+        assert_eq!(client_kind(None), "other");
+    }
+}
