@@ -44,6 +44,17 @@ impl Http {
         self.send(request).await
     }
 
+    /// A form `POST`, authenticated like a resource server with an API key.
+    pub async fn post_form(&self, path: &str, bearer: &str, body: Bytes) -> Result<Bytes, String> {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{}{path}", self.base))
+            .header(AUTHORIZATION, format!("Bearer {bearer}"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(body));
+        self.send(request).await
+    }
+
     /// Sends and reads the whole body; a status other than 2xx is a failure.
     async fn send(
         &self,

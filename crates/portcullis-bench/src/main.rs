@@ -5,7 +5,8 @@
 //! window and `BENCH_CONCURRENCY` (default 32) the number of concurrent keep-alive clients.
 //! Prints one `name value unit` line per figure. Also starts the server as its own process to
 //! time its start (`ready_ms`) and weigh it idle (`idle_rss_mb`), and searches a million users
-//! (`users_search_median_ms`; `BENCH_USERS` sets how many, 0 skips it).
+//! (`users_search_median_ms`; `BENCH_USERS` sets how many, 0 skips it). `introspect_rps` is
+//! `POST /oauth2/introspect` as a resource server calls it: an API key asking about a live token.
 
 mod http;
 mod load;
@@ -72,7 +73,8 @@ async fn bench() -> Result<(), BoxError> {
     .await?;
     report_http("ceiling", &ceiling);
 
-    let me = measure_me("me", plan, &http, token).await?;
+    let me = measure_me("me", plan, &http, token.clone()).await?;
+    let introspect = measure_introspect(plan, &server, &http, &token).await?;
 
     let logins = load::run("login", plan, {
         let http = http.clone();
@@ -123,6 +125,10 @@ async fn bench() -> Result<(), BoxError> {
     );
     println!("me_vs_ceiling {:.3}", me.rate() / ceiling.rate());
     println!(
+        "introspect_vs_ceiling {:.3}",
+        introspect.rate() / ceiling.rate()
+    );
+    println!(
         "metrics_cost {:.3} (1 - me_rps / me_no_metrics_rps)",
         1.0 - me.rate() / unmetered.rate()
     );
@@ -155,6 +161,37 @@ async fn measure_me(
     })
     .await?;
     report_http(name, &outcome);
+    Ok(outcome)
+}
+
+/// Loads `POST /oauth2/introspect` with one API key asking about one live `token`; an answer
+/// that calls the token inactive counts as a failure.
+async fn measure_introspect(
+    plan: Plan,
+    server: &Server,
+    http: &Http,
+    token: &str,
+) -> Result<Outcome, BoxError> {
+    let key = server.app.services.create_api_key("bench", None).await?;
+    let key: Arc<str> = key.value.expose().into();
+    // The bearer is `<id>|<alphanumeric secret>`: only the `|` needs escaping in a form.
+    let form = Bytes::from(format!("token={}", token.replace('|', "%7C")));
+    let outcome = load::run("introspect", plan, {
+        let http = http.clone();
+        move || {
+            let (http, key, form) = (http.clone(), key.clone(), form.clone());
+            async move {
+                let answer = http.post_form("/oauth2/introspect", &key, form).await?;
+                if answer.starts_with(br#"{"active":true"#) {
+                    Ok(())
+                } else {
+                    Err(format!("not active: {}", String::from_utf8_lossy(&answer)))
+                }
+            }
+        }
+    })
+    .await?;
+    report_http("introspect", &outcome);
     Ok(outcome)
 }
 

@@ -474,4 +474,25 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail returns its own error type
+    fn the_device_endpoint_switch_is_read_under_both_names() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            assert!(!Config::load(None).unwrap().enable_device_auth_endpoint);
+            jail.create_file("portcullis.toml", "enable_device_auth_endpoint = true\n")?;
+            let from_file = Config::load(Some(Path::new("portcullis.toml"))).unwrap();
+            assert!(from_file.enable_device_auth_endpoint);
+            // Document 000's name, without our prefix.
+            jail.set_env("ENABLE_DEVICE_AUTH_ENDPOINT", "true");
+            assert!(Config::load(None).unwrap().enable_device_auth_endpoint);
+            // The prefixed name wins over it, and over the file.
+            jail.set_env("PORTCULLIS_ENABLE_DEVICE_AUTH_ENDPOINT", "false");
+            assert!(!Config::load(None).unwrap().enable_device_auth_endpoint);
+            let both = Config::load(Some(Path::new("portcullis.toml"))).unwrap();
+            assert!(!both.enable_device_auth_endpoint);
+            Ok(())
+        });
+    }
 }

@@ -1,9 +1,11 @@
-//! The binary itself: zero-configuration start, `migrate`, `user create`, bad settings.
+//! The binary itself: zero-configuration start, `migrate`, `user create`, `api-key`, bad
+//! settings, the device endpoint switch.
 
 mod nodes;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 fn portcullis(dir: &std::path::Path) -> Command {
@@ -14,7 +16,111 @@ fn portcullis(dir: &std::path::Path) -> Command {
             command.env_remove(key);
         }
     }
+    command.env_remove("ENABLE_DEVICE_AUTH_ENDPOINT");
     command
+}
+
+/// A `portcullis serve` child on an ephemeral port with JSON logs, killed if a test panics.
+struct Serving {
+    child: Child,
+    addr: String,
+    /// Log lines after the one that named the address.
+    lines: Receiver<String>,
+}
+
+impl Serving {
+    /// Starts the server and waits for the line that says where it listens.
+    fn start(mut command: Command) -> Self {
+        let mut child = command
+            .env("PORTCULLIS_LOG_FORMAT", "json")
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (lines_tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(line) = lines.recv_timeout(left) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("server did not report its address within a minute");
+            };
+            let entry: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+            if let Some(addr) = entry["fields"]["addr"].as_str() {
+                let addr = addr.to_owned();
+                return Self { child, addr, lines };
+            }
+        }
+    }
+
+    /// Stops the server as SIGTERM does in production and waits for it to exit.
+    fn stop(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// One HTTP/1.1 exchange on a fresh connection; the whole response as text.
+fn exchange(addr: &str, request: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
+/// `(status, body)` of a JSON `POST`.
+fn post_json(addr: &str, path: &str, body: &serde_json::Value) -> (u16, String) {
+    let body = body.to_string();
+    let response = exchange(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    status_and_body(&response)
+}
+
+fn status_and_body(response: &str) -> (u16, String) {
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response}"));
+    let (_, body) = response.split_once("\r\n\r\n").unwrap_or_default();
+    (status, body.to_owned())
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]
@@ -97,50 +203,17 @@ fn a_bad_setting_stops_startup_naming_it() {
 #[test]
 fn serve_answers_http_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = portcullis(dir.path())
-        .env("PORTCULLIS_LOG", "info,portcullis::access=debug")
-        .env("PORTCULLIS_LOG_FORMAT", "json")
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut addr = None;
-    while addr.is_none() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let Ok(line) = lines_rx.recv_timeout(left) else {
-            let _ = child.kill();
-            panic!("server did not report its address within a minute");
-        };
-        let entry: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
-        addr = entry["fields"]["addr"].as_str().map(str::to_owned);
-    }
-    let addr = addr.expect("listening line");
-    let response = std::net::TcpStream::connect(&addr).and_then(|mut stream| {
-        use std::io::{Read, Write};
-        stream.write_all(
-            b"GET /api/me HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-              X-Request-Id: cli-req-42\r\n\r\n",
-        )?;
-        let mut text = String::new();
-        stream.read_to_string(&mut text)?;
-        Ok(text)
-    });
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let status = child.wait().unwrap();
-    let rest: Vec<serde_json::Value> = lines_rx
+    let mut command = portcullis(dir.path());
+    command.env("PORTCULLIS_LOG", "info,portcullis::access=debug");
+    let mut server = Serving::start(command);
+    let response = exchange(
+        &server.addr,
+        "GET /api/me HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         X-Request-Id: cli-req-42\r\n\r\n",
+    );
+    let status = server.stop();
+    let rest: Vec<serde_json::Value> = server
+        .lines
         .iter()
         .map(|line| serde_json::from_str(&line).expect("JSON log lines"))
         .collect();
@@ -155,7 +228,6 @@ fn serve_answers_http_and_stops_on_sigterm() {
         rest.iter().any(|e| e["fields"]["message"] == "stopped"),
         "{rest:?}"
     );
-    let response = response.unwrap();
     assert!(response.starts_with("HTTP/1.1 401"), "{response}");
     assert!(
         response.contains(r#"{"error":"Unauthorized."}"#),
@@ -209,4 +281,144 @@ fn social_networks_are_configured_from_the_command_line() {
     let listed = run(&["list"]);
     let networks: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(networks.as_array().unwrap().len(), 1);
+}
+
+/// `api-key list`'s lines split into their five tab-separated columns.
+fn api_keys(dir: &std::path::Path) -> Vec<Vec<String>> {
+    let list = portcullis(dir).args(["api-key", "list"]).output().unwrap();
+    stdout(&list)
+        .lines()
+        .map(|line| line.split('\t').map(str::to_owned).collect::<Vec<_>>())
+        .inspect(|columns| assert_eq!(columns.len(), 5, "{columns:?}"))
+        .collect()
+}
+
+#[test]
+fn api_keys_are_created_listed_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |args: &[&str]| {
+        portcullis(dir.path())
+            .args(["api-key", "create"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let key = stdout(&create(&["--name", "billing"])).trim().to_owned();
+    let (id, secret) = key
+        .strip_prefix("pcsk_")
+        .and_then(|rest| rest.split_once('_'))
+        .unwrap_or_else(|| panic!("not an API key: {key:?}"));
+    assert_eq!(id.len(), 16, "{key}");
+    assert_eq!(secret.len(), 40, "{key}");
+    assert!(stdout(&create(&["--name", "reports", "--tenant", "default"])).starts_with("pcsk_"));
+
+    let keys = api_keys(dir.path());
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let billing = &keys[0];
+    assert_eq!(billing[0], id);
+    assert_eq!(billing[1], "*", "an unbound key reaches every tenant");
+    assert_eq!(billing[2], "billing");
+    assert!(billing[3].contains('T'), "RFC 3339: {}", billing[3]);
+    assert_eq!(billing[4], "active");
+    let tenant = keys[1][1].clone();
+    assert_eq!(keys[1][2], "reports");
+    assert!(
+        tenant.len() == 16 && tenant.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "the default tenant's id, not its name: {tenant:?}"
+    );
+    // The id `list` prints names the tenant as well as its name does.
+    stdout(&create(&["--name", "audit", "--tenant", &tenant]));
+    assert_eq!(api_keys(dir.path())[2][1], tenant);
+
+    let revoked = portcullis(dir.path())
+        .args(["api-key", "revoke", id])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&revoked).trim(), "revoked");
+    let keys = api_keys(dir.path());
+    assert_eq!(keys[0][4], "revoked");
+    assert_eq!(keys[1][4], "active", "only that key is revoked");
+
+    for unknown in ["0000000000000000", id] {
+        let output = portcullis(dir.path())
+            .args(["api-key", "revoke", unknown])
+            .output()
+            .unwrap();
+        assert!(
+            !output.status.success(),
+            "revoking {unknown} again succeeded"
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("no active API key has the id \"{unknown}\"")),
+            "{stderr}"
+        );
+    }
+
+    let nosuch = create(&["--name", "x", "--tenant", "nosuch"]);
+    assert!(!nosuch.status.success());
+    let stderr = String::from_utf8_lossy(&nosuch.stderr);
+    assert!(
+        stderr.contains(r#"No tenant has the id or name "nosuch""#),
+        "{stderr}"
+    );
+    let unnamed = create(&["--name", " "]);
+    assert!(!unnamed.status.success());
+    assert!(String::from_utf8_lossy(&unnamed.stderr).contains("name"));
+    assert_eq!(
+        api_keys(dir.path()).len(),
+        3,
+        "failed creations store nothing"
+    );
+}
+
+#[test]
+fn enable_device_auth_endpoint_turns_the_device_endpoint_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = portcullis(dir.path())
+        .args([
+            "user",
+            "create",
+            "--username",
+            "ann",
+            "--email",
+            "ann@example.com",
+        ])
+        .args(["--password", "s3cret-password"])
+        .output()
+        .unwrap();
+    stdout(&user);
+    let body = |password: &str| {
+        serde_json::json!({
+            "email": "ann@example.com",
+            "password": password,
+            "device_name": "iPhone 16 Pro",
+        })
+    };
+
+    let mut off = Serving::start(portcullis(dir.path()));
+    let (status, answer) = post_json(&off.addr, "/api/sanctum/token", &body("s3cret-password"));
+    off.stop();
+    assert_eq!(status, 404, "off by default: {answer}");
+
+    // The unprefixed name document 000 uses.
+    let mut command = portcullis(dir.path());
+    command.env("ENABLE_DEVICE_AUTH_ENDPOINT", "true");
+    let mut on = Serving::start(command);
+    let (status, answer) = post_json(&on.addr, "/api/sanctum/token", &body("s3cret-password"));
+    let (wrong_status, wrong) = post_json(&on.addr, "/api/sanctum/token", &body("wrong"));
+    on.stop();
+    assert_eq!(status, 200, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let token = answer["token"].as_str().unwrap_or_default();
+    let (id, secret) = token.split_once('|').unwrap_or_default();
+    assert!(
+        id.parse::<i64>().is_ok() && secret.len() >= 40,
+        "`<id>|<secret>`: {answer}"
+    );
+    assert_eq!(wrong_status, 422, "{wrong}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&wrong).unwrap(),
+        serde_json::json!({ "email": ["The provided credentials are incorrect."] })
+    );
 }
