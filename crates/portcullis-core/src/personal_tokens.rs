@@ -26,6 +26,14 @@ pub struct CreatedToken {
     pub bearer: Secret,
 }
 
+/// The calling token's expiry, when the caller is a personal token and the new one would
+/// outlive it (a login token's tokens may outlive the login: that is what they are for).
+fn outlived(principal: &Principal, wanted: Option<OffsetDateTime>) -> Option<OffsetDateTime> {
+    let limit = principal.token_expires_at?;
+    let personal = principal.token_kind == TokenKind::Personal;
+    (personal && wanted.is_none_or(|at| at > limit)).then_some(limit)
+}
+
 impl Services {
     /// The caller's live personal tokens, newest first.
     pub async fn personal_tokens(&self, principal: &Principal) -> Result<Vec<Token>> {
@@ -55,6 +63,14 @@ impl Services {
             problems.push((
                 "expires_at".to_owned(),
                 "The expiry must be in the future.".to_owned(),
+            ));
+        } else if let Some(limit) = outlived(principal, request.expires_at) {
+            problems.push((
+                "expires_at".to_owned(),
+                format!(
+                    "A personal token cannot make one that outlives it: choose an expiry no later than {}.",
+                    limit.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+                ),
             ));
         }
         let scopes = match self.grantable(principal, &request.scopes).await {
@@ -130,6 +146,11 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<CreatedToken> {
         let mut token = self.own_personal_token(principal, id).await?;
+        if token.expires_at.is_some_and(|at| at <= self.now()) {
+            return Err(Error::Conflict(
+                "An expired token cannot be rotated; make a new one.",
+            ));
+        }
         let secret = TokenSecret::generate();
         let activity = self.activity_of(
             principal,

@@ -69,7 +69,35 @@ pub struct Config {
     pub captcha_secret: Option<String>,
     /// Answer document 000's `POST /api/sanctum/token` (email and password in, a full-access
     /// token out). Also read from `ENABLE_DEVICE_AUTH_ENDPOINT`, the name the document uses.
+    #[serde(deserialize_with = "lenient_bool")]
     pub enable_device_auth_endpoint: bool,
+}
+
+/// A switch as `.env` files write them: `true`/`false` in any case, `1`/`0`, `yes`/`no`,
+/// `on`/`off`.
+fn lenient_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Switch {
+        Bool(bool),
+        Number(i64),
+        Text(String),
+    }
+    match Switch::deserialize(deserializer)? {
+        Switch::Bool(value) => Ok(value),
+        Switch::Number(1) => Ok(true),
+        Switch::Number(0) => Ok(false),
+        Switch::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" | "" => Ok(false),
+            _ => Err(serde::de::Error::custom(format!(
+                "expected true or false, found {text:?}"
+            ))),
+        },
+        Switch::Number(other) => Err(serde::de::Error::custom(format!(
+            "expected true or false, found {other}"
+        ))),
+    }
 }
 
 impl Default for Config {
@@ -492,6 +520,24 @@ mod tests {
             assert!(!Config::load(None).unwrap().enable_device_auth_endpoint);
             let both = Config::load(Some(Path::new("portcullis.toml"))).unwrap();
             assert!(!both.enable_device_auth_endpoint);
+            // Written the way `.env` files write switches.
+            for (text, on) in [
+                ("TRUE", true),
+                ("1", true),
+                ("yes", true),
+                ("Off", false),
+                ("0", false),
+            ] {
+                jail.set_env("PORTCULLIS_ENABLE_DEVICE_AUTH_ENDPOINT", text);
+                assert_eq!(
+                    Config::load(None).unwrap().enable_device_auth_endpoint,
+                    on,
+                    "{text}"
+                );
+            }
+            jail.set_env("PORTCULLIS_ENABLE_DEVICE_AUTH_ENDPOINT", "maybe");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(error.contains("maybe"), "{error}");
             Ok(())
         });
     }

@@ -22,6 +22,8 @@ pub struct Principal {
     pub token_kind: TokenKind,
     pub session_id: Option<SessionId>,
     pub scopes: Scopes,
+    /// When the token itself stops working (a login token: when its session would end).
+    pub token_expires_at: Option<OffsetDateTime>,
 }
 
 impl Services {
@@ -37,6 +39,7 @@ impl Services {
             token_id: token.id,
             token_kind: token.kind,
             session_id: token.session_id.clone(),
+            token_expires_at: token.expires_at,
             user: found.user.clone(),
             settings: found.settings.clone(),
         })

@@ -47,11 +47,13 @@ pub async fn token(
     State(state): State<AppState>,
     HostTenant(tenant): HostTenant,
     ClientAddr(client): ClientAddr,
-    input: Input,
+    input: Result<Input, ApiError>,
 ) -> ApiResult<Json<TokenJson>> {
+    // Before anything about the body, so a turned-off endpoint looks like no route at all.
     if !state.http.device_auth_endpoint {
         return Err(ApiError::NotFound);
     }
+    let input = input?;
     let mut errors = FieldErrors::default();
     let email = input.required_string("email", &mut errors);
     let password = input.required_secret("password", &mut errors);

@@ -79,7 +79,8 @@ impl IntoResponse for OAuthError {
         if status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"portcullis\""),
+                // The key may come either way (see `Service`), so both schemes are offered.
+                HeaderValue::from_static("Bearer realm=\"portcullis\", Basic realm=\"portcullis\""),
             );
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {

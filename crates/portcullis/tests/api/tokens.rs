@@ -656,3 +656,61 @@ async fn the_device_endpoint_trades_credentials_for_a_full_access_token() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_personal_token_cannot_make_one_that_outlives_it() {
+    each_backend!(|server| {
+        server.create_user("pat", "User").await;
+        let pat = server.login("pat").await;
+        let in_a_day = server.clock_now() + time::Duration::days(1);
+        let rfc3339 = |at: time::OffsetDateTime| {
+            at.format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        };
+        let body = json!({ "name": "parent", "scopes": ["manage-tokens", "view-profile"], "expires_at": rfc3339(in_a_day) });
+        let (status, parent) = server
+            .send(Method::POST, "/api/me/tokens", &pat, body)
+            .await;
+        assert_eq!(status, 201, "{parent}");
+        let parent_token = parent["token"].as_str().unwrap().to_owned();
+        for expires_at in [
+            Value::Null,
+            json!(rfc3339(in_a_day + time::Duration::seconds(1))),
+        ] {
+            let body =
+                json!({ "name": "child", "scopes": ["view-profile"], "expires_at": expires_at });
+            let (status, errors) = server
+                .send(Method::POST, "/api/me/tokens", &parent_token, body)
+                .await;
+            assert_eq!(status, 422, "{errors}");
+            assert!(errors["expires_at"][0]
+                .as_str()
+                .unwrap()
+                .contains("outlives"));
+        }
+        let body =
+            json!({ "name": "child", "scopes": ["view-profile"], "expires_at": rfc3339(in_a_day) });
+        let (status, _) = server
+            .send(Method::POST, "/api/me/tokens", &parent_token, body)
+            .await;
+        assert_eq!(status, 201);
+
+        // Expired: it can still be seen and deleted by its owner, but not rotated back to life.
+        server.clock.advance(time::Duration::days(2));
+        let pat = server.login("pat").await;
+        let path = format!("/api/me/tokens/{}/rotate", parent["id"]);
+        let (status, body) = server.send(Method::POST, &path, &pat, json!({})).await;
+        assert_eq!(
+            (status, body),
+            (
+                422,
+                json!({ "error": "An expired token cannot be rotated; make a new one." })
+            )
+        );
+        let path = format!("/api/me/tokens/{}", parent["id"]);
+        assert_eq!(
+            server.send(Method::DELETE, &path, &pat, json!({})).await.0,
+            200
+        );
+    });
+}
