@@ -587,6 +587,15 @@ async fn the_device_endpoint_is_off_unless_turned_on() {
             (status, answer),
             (404, json!({ "error": "Resource not found." }))
         );
+        // Whatever the body: a turned-off endpoint reads none.
+        let response = server
+            .request(Method::POST, "/api/sanctum/token")
+            .header("content-type", "text/plain")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404);
     });
 }
 
