@@ -188,7 +188,10 @@ pub(crate) fn user_bucket(user: i64) -> String {
 /// (often a password) is not stored.
 pub(crate) fn unknown_login_bucket(login: &str) -> String {
     let normalized = login.trim().to_lowercase();
-    format!("login:{}", hex::encode(Sha256::digest(normalized.as_bytes())))
+    format!(
+        "login:{}",
+        hex::encode(Sha256::digest(normalized.as_bytes()))
+    )
 }
 
 /// The refusal, with the whole seconds until the window ends (at least 1).
