@@ -98,6 +98,17 @@ impl Services {
         Ok(())
     }
 
+    /// Gives back both hits of an attempt whose password was never looked at (the hash queue
+    /// was full): nothing was guessed.
+    pub(crate) async fn attempt_unchecked(&self, attempt: &Attempt) -> Result<()> {
+        for hit in [&attempt.address, &attempt.login].into_iter().flatten() {
+            self.store
+                .refund_throttle(&attempt.tenant, &hit.bucket, hit.window_ends)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Takes a hit on the address's bucket, then on the login's: the address first, so a
     /// flood from one address is refused without touching the login's count.
     pub(crate) async fn reserve(

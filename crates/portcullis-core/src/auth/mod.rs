@@ -180,13 +180,15 @@ impl Services {
             }
         };
         let verified = self.verify_password(tenant, user, password, client).await;
-        // A right password is no guess, even when the account may not log in.
-        let right = matches!(
-            verified,
-            Ok(_) | Err(Error::Banned | Error::EmailNotConfirmed)
-        );
-        if let Some(attempt) = counted.filter(|_| right) {
-            self.attempt_succeeded(&attempt).await?;
+        if let Some(attempt) = counted {
+            match &verified {
+                // A right password is no guess, even when the account may not log in.
+                Ok(_) | Err(Error::Banned | Error::EmailNotConfirmed) => {
+                    self.attempt_succeeded(&attempt).await?
+                }
+                Err(Error::Overloaded { .. }) => self.attempt_unchecked(&attempt).await?,
+                Err(_) => {}
+            }
         }
         verified
     }
