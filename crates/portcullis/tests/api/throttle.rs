@@ -77,6 +77,18 @@ async fn ten_failures_lock_the_login_even_for_the_right_password_until_the_windo
         let (status, body, _) = login(&server, "ana", PASSWORD, Some("198.51.100.1")).await;
         assert_eq!(status, 200, "the window ended: {body}");
         assert!(body["token"].is_string(), "{body}");
+        // Ended windows were swept; only this address's (given back) count is left.
+        let db = server.inspect().await;
+        let rows = sqlx::query("SELECT bucket, hits FROM throttles")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        let rows: Vec<(String, i64)> = rows
+            .iter()
+            .map(|row| (sqlx::Row::get(row, 0), sqlx::Row::get(row, 1)))
+            .collect();
+        assert_eq!(rows, [("ip:198.51.100.1".to_owned(), 0)]);
+        db.close().await;
         server.stop().await;
     }
 }
