@@ -47,14 +47,14 @@ pub(crate) struct Counters {
 
 impl Counters {
     /// Counts a password check that did not lead to a login: a wrong password, an unknown or
-    /// banned user (failed), or a full hash queue (refused). Passes the result through.
+    /// banned user (failed), or a throttle or a full hash queue (refused). Passes the result through.
     pub(crate) fn count_failed_check<T>(&self, checked: Result<T>) -> Result<T> {
         let counter = match &checked {
             Ok(_) => return checked,
             Err(Error::InvalidCredentials | Error::Banned | Error::EmailNotConfirmed) => {
                 &self.logins_failed
             }
-            Err(Error::Overloaded { .. }) => &self.logins_refused,
+            Err(Error::Overloaded { .. } | Error::Throttled { .. }) => &self.logins_refused,
             Err(_) => return checked,
         };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -70,7 +70,7 @@ impl Counters {
 pub struct LoginStats {
     pub succeeded: u64,
     pub failed: u64,
-    /// Refused unchecked because the password-hash queue was full.
+    /// Refused unchecked: throttled, or the password-hash queue was full.
     pub refused: u64,
 }
 

@@ -31,6 +31,7 @@ pub mod setup;
 pub mod social;
 pub mod stats;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 pub mod two_factor;
 pub mod useragent;

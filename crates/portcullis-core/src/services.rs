@@ -30,6 +30,7 @@ pub struct Services {
     pub(crate) userinfo: Option<Arc<dyn UserinfoClient>>,
     /// Checks registration captchas; `None` until configured (captchas then fail closed).
     pub(crate) captcha: Option<Arc<dyn CaptchaVerifier>>,
+    pub(crate) throttle_sweeper: Arc<crate::throttle::Sweeper>,
 }
 
 impl Services {
@@ -45,6 +46,7 @@ impl Services {
             texter: None,
             userinfo: None,
             captcha: None,
+            throttle_sweeper: Arc::default(),
         }
     }
 

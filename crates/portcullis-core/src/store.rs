@@ -521,6 +521,40 @@ pub trait AccessStore: Send + Sync {
     async fn touch_api_key(&self, id: &str, now: OffsetDateTime) -> StoreResult<()>;
 }
 
+/// A throttle counter after a hit: how many hits its window holds, and when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleCount {
+    pub hits: i64,
+    pub window_ends: OffsetDateTime,
+}
+
+/// Fixed-window attempt counters, shared by every node through the database.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Counts one hit on the bucket, atomically: a bucket without a live window (none yet, or
+    /// one that ended by `now`) starts one with a single hit that ends at `new_window_ends`.
+    /// Of any number of concurrent hits, each sees a different count.
+    async fn hit_throttle(
+        &self,
+        tenant: &TenantId,
+        bucket: &str,
+        now: OffsetDateTime,
+        new_window_ends: OffsetDateTime,
+    ) -> StoreResult<ThrottleCount>;
+    /// Takes back one hit of the window that ends at `window_ends` (never below zero); does
+    /// nothing once that window has been replaced.
+    async fn refund_throttle(
+        &self,
+        tenant: &TenantId,
+        bucket: &str,
+        window_ends: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Forgets the bucket's count.
+    async fn clear_throttle(&self, tenant: &TenantId, bucket: &str) -> StoreResult<()>;
+    /// Deletes every counter (of any tenant) whose window ended by `now`.
+    async fn sweep_throttles(&self, now: OffsetDateTime) -> StoreResult<u64>;
+}
+
 /// The connection pool right now, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolStats {
@@ -559,6 +593,7 @@ pub trait Store:
     + ProfileStore
     + SocialStore
     + AccessStore
+    + ThrottleStore
     + 'static
 {
 }
@@ -578,6 +613,7 @@ impl<
             + ProfileStore
             + SocialStore
             + AccessStore
+            + ThrottleStore
             + 'static,
     > Store for T
 {

@@ -1,28 +1,220 @@
-//! Where a request came from: its peer address and user agent.
+//! Where a request came from: its peer address (or, behind a trusted proxy, the address the
+//! proxy saw) and user agent.
 
+use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use ipnet::IpNet;
 use portcullis_core::model::ClientInfo;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
-/// The caller's address and agent, for sessions and the audit trail.
+/// The caller's address and agent, for sessions, throttles and the audit trail.
 pub struct ClientAddr(pub ClientInfo);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+            .map(|ConnectInfo(addr)| {
+                state
+                    .http
+                    .trusted_proxies
+                    .client_ip(addr.ip(), &parts.headers)
+                    .to_string()
+            });
         let user_agent = parts
             .headers
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(512).collect());
         Ok(Self(ClientInfo { ip, user_agent }))
+    }
+}
+
+/// The proxies (addresses and networks) whose `X-Forwarded-For` is believed.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// Parses addresses (`10.0.0.1`, `::1`) and networks (`192.168.0.0/16`); the problem with
+    /// the first entry that is neither.
+    pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<Self, String> {
+        entries
+            .iter()
+            .map(|entry| {
+                let entry = entry.as_ref().trim();
+                entry
+                    .parse::<IpNet>()
+                    .map(|net| net.trunc())
+                    .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("has `{entry}`, which is not an IP address or network"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client's address: the peer itself, unless the peer is a trusted proxy; then the
+    /// right-most `X-Forwarded-For` address that is not a trusted proxy too, since everything
+    /// left of it was written by someone we do not trust. When every hop is trusted, the
+    /// left-most; an entry that is not an address ends the walk at the hop before it.
+    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = peer.to_canonical();
+        if !self.trusts(peer) {
+            return peer;
+        }
+        // Several header lines are one list, in order.
+        let hops: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .collect();
+        let mut client = peer;
+        for hop in hops.into_iter().rev() {
+            let Some(ip) = parse_hop(hop) else { break };
+            client = ip;
+            if !self.trusts(ip) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+/// An address as proxies write it: bare, or with a port (`1.2.3.4:5678`, `[::1]:5678`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .or_else(|_| hop.parse::<SocketAddr>().map(|addr| addr.ip()))
+        .ok()
+        .map(|ip| ip.to_canonical())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn proxies(entries: &[&str]) -> TrustedProxies {
+        TrustedProxies::parse(entries).expect("valid")
+    }
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn addresses_and_networks_are_matched() {
+        let trusted = proxies(&[
+            "10.0.0.1",
+            " 192.168.0.0/16",
+            "::1",
+            "fd00::/8",
+            "172.16.5.9/12",
+        ]);
+        for yes in [
+            "10.0.0.1",
+            "192.168.0.1",
+            "192.168.255.255",
+            "::1",
+            "fd12::1",
+            "172.31.0.1",
+        ] {
+            assert!(trusted.trusts(ip(yes)), "{yes}");
+        }
+        for no in [
+            "10.0.0.2",
+            "192.169.0.1",
+            "::2",
+            "fe80::1",
+            "172.32.0.1",
+            "0.0.0.1",
+        ] {
+            assert!(!trusted.trusts(ip(no)), "{no}");
+        }
+    }
+
+    #[test]
+    fn bad_entries_are_named() {
+        let problem = TrustedProxies::parse(&["10.0.0.1", "10.0.0.0/33"]).unwrap_err();
+        assert!(problem.contains("`10.0.0.0/33`"), "{problem}");
+        assert!(TrustedProxies::parse(&["proxy.example"]).is_err());
+        assert!(TrustedProxies::parse(&[""]).is_err());
+        assert!(TrustedProxies::parse::<&str>(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_header_is_ignored_unless_the_peer_is_trusted() {
+        let headers = forwarded(&["203.0.113.7"]);
+        let none = TrustedProxies::default();
+        assert_eq!(none.client_ip(ip("10.0.0.1"), &headers), ip("10.0.0.1"));
+        let other = proxies(&["10.0.0.2"]);
+        assert_eq!(other.client_ip(ip("10.0.0.1"), &headers), ip("10.0.0.1"));
+        let trusted = proxies(&["10.0.0.1"]);
+        assert_eq!(
+            trusted.client_ip(ip("10.0.0.1"), &headers),
+            ip("203.0.113.7")
+        );
+    }
+
+    #[test]
+    fn the_walk_stops_at_the_first_untrusted_hop_from_the_right() {
+        let trusted = proxies(&["10.0.0.0/8"]);
+        let peer = ip("10.0.0.1");
+        // The client wrote the left-most entry itself; only the right-most untrusted one
+        // was written by a proxy we trust.
+        let spoofed = forwarded(&["1.1.1.1, 203.0.113.7, 10.0.0.9"]);
+        assert_eq!(trusted.client_ip(peer, &spoofed), ip("203.0.113.7"));
+        // Several header lines read as one list.
+        let split = forwarded(&["1.1.1.1", "203.0.113.7, 10.0.0.9"]);
+        assert_eq!(trusted.client_ip(peer, &split), ip("203.0.113.7"));
+        // Every hop trusted: the left-most.
+        let inside = forwarded(&["10.1.1.1, 10.0.0.9"]);
+        assert_eq!(trusted.client_ip(peer, &inside), ip("10.1.1.1"));
+        // No header: the peer.
+        assert_eq!(trusted.client_ip(peer, &HeaderMap::new()), peer);
+        // Garbage ends the walk at the last hop we could read.
+        let garbage = forwarded(&["203.0.113.7, unknown, 10.0.0.9"]);
+        assert_eq!(trusted.client_ip(peer, &garbage), ip("10.0.0.9"));
+        let all_garbage = forwarded(&["nonsense"]);
+        assert_eq!(trusted.client_ip(peer, &all_garbage), peer);
+    }
+
+    #[test]
+    fn ports_and_mapped_addresses_are_understood() {
+        let trusted = proxies(&["127.0.0.1"]);
+        let mapped = ip("::ffff:127.0.0.1");
+        let headers = forwarded(&["[2001:db8::1]:4711, 198.51.100.2:80"]);
+        assert_eq!(trusted.client_ip(mapped, &headers), ip("198.51.100.2"));
+        let headers = forwarded(&["::ffff:198.51.100.3"]);
+        assert_eq!(
+            trusted.client_ip(ip("127.0.0.1"), &headers),
+            ip("198.51.100.3")
+        );
     }
 }

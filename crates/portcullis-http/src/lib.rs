@@ -13,7 +13,7 @@ pub mod observe;
 pub mod openapi;
 pub mod ops;
 
-pub use client::ClientAddr;
+pub use client::{ClientAddr, TrustedProxies};
 
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -49,6 +49,8 @@ pub struct HttpSettings {
     /// Whether the main router serves `/metrics` (it does not when metrics are off or are
     /// served on their own listener).
     pub metrics_route: bool,
+    /// Peers whose `X-Forwarded-For` names the client (see [`ClientAddr`]); empty: none.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl AppState {

@@ -216,7 +216,7 @@ impl Collector for DomainCollector {
         labelled_counter(
             &mut encoder,
             "logins",
-            "Password logins on every surface: succeeded, failed (wrong credentials or banned), refused (overloaded)",
+            "Password logins on every surface: succeeded, failed (wrong credentials or banned), refused (throttled or overloaded)",
             "result",
             &[
                 ("succeeded", logins.succeeded),

@@ -22,6 +22,7 @@ mod rows;
 mod sessions;
 mod social;
 mod tenants;
+mod throttles;
 mod two_factor;
 mod users;
 

@@ -71,6 +71,11 @@ pub struct Config {
     /// token out). Also read from `ENABLE_DEVICE_AUTH_ENDPOINT`, the name the document uses.
     #[serde(deserialize_with = "lenient_bool")]
     pub enable_device_auth_endpoint: bool,
+    /// Proxies (IP addresses or CIDR networks) whose `X-Forwarded-For` header names the client,
+    /// as a list or one comma-separated string (`"10.0.0.1, 192.168.0.0/16, ::1"`). The client
+    /// address (for throttles, sessions and the audit trail) is otherwise the socket peer.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// A switch as `.env` files write them: `true`/`false` in any case, `1`/`0`, `yes`/`no`,
@@ -131,6 +136,7 @@ impl Default for Config {
             captcha_verify_url: None,
             captcha_secret: None,
             enable_device_auth_endpoint: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -164,6 +170,7 @@ const KEYS: &[&str] = &[
     "captcha_verify_url",
     "captcha_secret",
     "enable_device_auth_endpoint",
+    "trusted_proxies",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -290,6 +297,7 @@ impl Config {
                 "must differ from `listen` (leave it unset to serve metrics there)",
             );
         }
+        self.trusted_proxies()?;
         if self
             .log
             .parse::<tracing_subscriber::filter::Targets>()
@@ -298,6 +306,16 @@ impl Config {
             return invalid("log", "is not a valid log filter");
         }
         Ok(())
+    }
+
+    /// The parsed [`trusted_proxies`](Self::trusted_proxies).
+    pub fn trusted_proxies(&self) -> Result<portcullis_http::TrustedProxies, ConfigError> {
+        portcullis_http::TrustedProxies::parse(&self.trusted_proxies).map_err(|problem| {
+            ConfigError::Invalid {
+                setting: "trusted_proxies",
+                problem,
+            }
+        })
     }
 
     pub fn database_url(&self) -> String {
@@ -378,6 +396,27 @@ impl Config {
     }
 }
 
+/// A list of strings, or (as an environment variable gives it) one comma-separated string.
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCommas {
+        List(Vec<String>),
+        Commas(String),
+    }
+    Ok(match ListOrCommas::deserialize(deserializer)? {
+        ListOrCommas::List(list) => list,
+        ListOrCommas::Commas(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,6 +456,35 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("public_url"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail returns its own error type
+    fn trusted_proxies_are_a_list_or_comma_separated_and_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            assert!(Config::load(None).unwrap().trusted_proxies.is_empty());
+            jail.create_file("portcullis.toml", "trusted_proxies = [\"10.0.0.1\"]\n")?;
+            let from_file = Config::load(Some(Path::new("portcullis.toml"))).unwrap();
+            assert_eq!(from_file.trusted_proxies, ["10.0.0.1"]);
+            jail.set_env(
+                "PORTCULLIS_TRUSTED_PROXIES",
+                "10.0.0.1, 192.168.0.0/16, ::1",
+            );
+            let from_env = Config::load(None).unwrap();
+            assert_eq!(
+                from_env.trusted_proxies,
+                ["10.0.0.1", "192.168.0.0/16", "::1"]
+            );
+            assert!(!from_env.trusted_proxies().unwrap().is_empty());
+            jail.set_env("PORTCULLIS_TRUSTED_PROXIES", "10.0.0.1, proxy.internal");
+            let error = Config::load(None).unwrap_err().to_string();
+            assert!(
+                error.contains("trusted_proxies") && error.contains("`proxy.internal`"),
+                "{error}"
+            );
+            Ok(())
+        });
     }
 
     #[test]

@@ -120,6 +120,7 @@ impl App {
             request_timeout: Duration::from_secs(config.request_timeout_seconds),
             metrics_route: config.metrics_listen.is_none(),
             device_auth_endpoint: config.enable_device_auth_endpoint,
+            trusted_proxies: config.trusted_proxies()?,
         };
         Ok(Self {
             state: AppState::new(services.clone(), http, config.metrics),

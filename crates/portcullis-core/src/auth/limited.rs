@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::ids::{Secret, SessionId};
 use crate::model::{ClientInfo, Session, Tenant, User};
 use crate::store::{LimitedLogin, SessionLimit};
+use crate::throttle::Throttling;
 use crate::Services;
 use time::{Duration, OffsetDateTime};
 
@@ -82,8 +83,18 @@ impl Services {
         tenant: &Tenant,
         request: LimitedLoginRequest,
     ) -> Result<LimitedOutcome> {
+        // Document 002: every request counts against the throttles, right or wrong.
+        let attempt = self
+            .reserve_attempt(tenant, request.client.ip.as_deref(), &request.login)
+            .await?;
         let checked = self
-            .check_password(tenant, &request.login, &request.password, &request.client)
+            .check_password(
+                tenant,
+                &request.login,
+                &request.password,
+                &request.client,
+                Throttling::AlreadyCounted(&attempt),
+            )
             .await;
         let user = self.counters.count_failed_check(checked)?;
         if self.active_two_factor(tenant, &user).await?.is_some() {

@@ -14,6 +14,7 @@ use crate::ids::{Secret, SessionId, TenantId, TokenId};
 use crate::model::{ClientInfo, NewActivity, NewToken, Session, Tenant, TokenKind, User};
 use crate::password::Verification;
 use crate::rbac::Scopes;
+use crate::throttle::{self, Throttling};
 use crate::Services;
 use time::Duration;
 
@@ -65,7 +66,13 @@ impl Services {
     /// factor, starts a challenge for it.
     pub async fn login(&self, tenant: &Tenant, request: LoginRequest) -> Result<LoginOutcome> {
         let checked = self
-            .check_password(tenant, &request.login, &request.password, &request.client)
+            .check_password(
+                tenant,
+                &request.login,
+                &request.password,
+                &request.client,
+                Throttling::CountFailures,
+            )
             .await;
         let user = self.counters.count_failed_check(checked)?;
         if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
@@ -90,7 +97,9 @@ impl Services {
         device_name: &str,
         client: &ClientInfo,
     ) -> Result<IssuedToken> {
-        let checked = self.check_password(tenant, email, password, client).await;
+        let checked = self
+            .check_password(tenant, email, password, client, Throttling::CountFailures)
+            .await;
         let user = self.counters.count_failed_check(checked)?;
         if self.active_two_factor(tenant, &user).await?.is_some() {
             return Err(Error::invalid(
@@ -182,17 +191,51 @@ impl Services {
         }
     }
 
-    /// The one password check: finds the user, verifies, upgrades an outdated hash, and
-    /// refuses banned accounts and, where the tenant requires it, unconfirmed email addresses.
-    /// Unknown users cost as much time as wrong passwords.
+    /// The one password check: finds the user, counts the attempt against the login throttles
+    /// (see [`Throttling`]; [`Error::Throttled`] before anything is verified), verifies,
+    /// upgrades an outdated hash, and refuses banned accounts and, where the tenant requires
+    /// it, unconfirmed email addresses. Unknown users cost as much time as wrong passwords.
     pub async fn check_password(
         &self,
         tenant: &Tenant,
         login: &str,
         password: &Secret,
         client: &ClientInfo,
+        throttling: Throttling<'_>,
     ) -> Result<User> {
-        let Some(user) = self.store.user_by_login(&tenant.id, login.trim()).await? else {
+        let user = self.store.user_by_login(&tenant.id, login.trim()).await?;
+        let counted = match throttling {
+            Throttling::AlreadyCounted(_) => None,
+            Throttling::CountFailures => {
+                let bucket = match &user {
+                    Some(user) => throttle::user_bucket(user.id.0),
+                    None => throttle::unknown_login_bucket(login),
+                };
+                Some(self.reserve(tenant, client.ip.as_deref(), bucket).await?)
+            }
+        };
+        let verified = self.verify_password(tenant, user, password, client).await;
+        if let Some(attempt) = counted {
+            match &verified {
+                // A right password is no guess, even when the account may not log in.
+                Ok(_) | Err(Error::Banned | Error::EmailNotConfirmed) => {
+                    self.attempt_succeeded(&attempt).await?
+                }
+                Err(Error::Overloaded { .. }) => self.attempt_unchecked(&attempt).await?,
+                Err(_) => {}
+            }
+        }
+        verified
+    }
+
+    async fn verify_password(
+        &self,
+        tenant: &Tenant,
+        user: Option<User>,
+        password: &Secret,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        let Some(user) = user else {
             self.hasher.verify_decoy(password).await?;
             return Err(Error::InvalidCredentials);
         };

@@ -41,6 +41,7 @@ pub struct DeviceTokenBody {
         (status = 403, description = "The account is banned", body = ErrorJson),
         (status = 404, description = "The endpoint is turned off (`ENABLE_DEVICE_AUTH_ENDPOINT`)", body = ErrorJson),
         (status = 422, description = "Missing fields, or wrong credentials (on `email`)", body = FieldErrors),
+        (status = 429, description = "Too many failed attempts from this address or for this login: `Too many login attempts. Please try again in N seconds.`, with `Retry-After: N`", body = ErrorJson),
     ),
 )]
 pub async fn token(

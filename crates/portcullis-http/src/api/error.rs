@@ -33,6 +33,10 @@ pub enum ApiError {
     Overloaded {
         retry_after_seconds: u64,
     },
+    /// 429: too many login attempts from the address or for the login.
+    Throttled {
+        retry_after_seconds: u64,
+    },
     /// The request ran past `request_timeout_seconds`.
     TimedOut,
     Internal,
@@ -117,6 +121,11 @@ impl From<Error> for ApiError {
             } => Self::Overloaded {
                 retry_after_seconds,
             },
+            Error::Throttled {
+                retry_after_seconds,
+            } => Self::Throttled {
+                retry_after_seconds,
+            },
             Error::SignupsClosed => Self::SignupsClosed,
             Error::SocialNetwork(detail) => {
                 tracing::warn!(%detail, "social network failed");
@@ -192,10 +201,28 @@ impl IntoResponse for ApiError {
                 "Too many logins at once; try again shortly.",
                 retry_after_seconds,
             ),
+            Self::Throttled {
+                retry_after_seconds,
+            } => throttled(retry_after_seconds),
             Self::TimedOut => unavailable("The request took too long.", 5),
             Self::Internal => internal_error(),
         }
     }
+}
+
+/// 429 with `Retry-After`, and the wait in words.
+fn throttled(retry_after_seconds: u64) -> Response {
+    let error =
+        format!("Too many login attempts. Please try again in {retry_after_seconds} seconds.");
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(serde_json::json!({ "error": error })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+    response
 }
 
 /// 503 with `Retry-After`.

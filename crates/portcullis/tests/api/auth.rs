@@ -169,6 +169,8 @@ async fn concurrent_logins_and_reads_all_succeed() {
         for i in 0..4 {
             server.create_user(&format!("crowd{i}"), "User").await;
         }
+        // More logins in flight from one address than the throttle lets through at once.
+        server.set_settings(|s| s.throttle_attempts = 100).await;
         let server = &server;
         let clients = (0..24).map(|i| async move {
             let token = server.login(&format!("crowd{}", i % 4)).await;

@@ -21,6 +21,7 @@ mod route_scopes;
 mod serving;
 mod social;
 mod storage;
+mod throttle;
 mod tokens;
 mod two_factor;
 mod users;

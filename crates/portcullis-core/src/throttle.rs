@@ -1,0 +1,253 @@
+//! Login throttles, shared by every surface that takes a password: at most
+//! `throttle_attempts` attempts per client address and per login in each window of
+//! `throttle_lockout_time` minutes (the tenant's settings; `throttle_enabled` turns both off).
+//!
+//! The counters are fixed windows in the database, so every node counts the same attempts, and
+//! a hit is one atomic statement, so of any number of concurrent attempts exactly the allowed
+//! number get through.
+//!
+//! Two ways to count, chosen with [`Throttling`] when checking a password:
+//! - most surfaces count failed attempts: [`Throttling::CountFailures`] reserves an attempt
+//!   before the password is verified and, when it is right, gives the address its hit back
+//!   and forgets the login's count;
+//! - document 002's `/api/v1/token` counts every request: the endpoint calls
+//!   [`Services::reserve_attempt`] first thing and passes the [`Attempt`] on as
+//!   [`Throttling::AlreadyCounted`]; nothing is given back.
+
+use crate::error::{Error, Result};
+use crate::ids::TenantId;
+use crate::model::Tenant;
+use crate::store::ThrottleCount;
+use crate::Services;
+use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicI64, Ordering};
+use time::{Duration, OffsetDateTime};
+
+/// Ended windows are deleted at most this often by each node.
+const SWEEP_EVERY_SECONDS: i64 = 60;
+
+/// How a password check counts towards the login throttles.
+#[derive(Debug, Clone, Copy)]
+pub enum Throttling<'a> {
+    /// Failed attempts count: the check reserves an attempt before verifying, and a right
+    /// password clears the login's count and gives the address its hit back.
+    CountFailures,
+    /// The caller counted this request already, with [`Services::reserve_attempt`]; the check
+    /// counts nothing more and a right password clears nothing.
+    AlreadyCounted(&'a Attempt),
+}
+
+/// An attempt that got past the throttles: the hits it took, so they can be given back.
+#[derive(Debug)]
+#[must_use = "an attempt holds throttle hits; pass it on or report its success"]
+pub struct Attempt {
+    tenant: TenantId,
+    /// `None` when throttling is off, or (for the address) when there is no address.
+    address: Option<Hit>,
+    login: Option<Hit>,
+}
+
+#[derive(Debug)]
+struct Hit {
+    bucket: String,
+    window_ends: OffsetDateTime,
+}
+
+/// When the next sweep of ended windows is due (Unix seconds), per node.
+#[derive(Debug, Default)]
+pub(crate) struct Sweeper(AtomicI64);
+
+impl Services {
+    /// Counts one attempt to log in as `login` from `ip`, or fails with [`Error::Throttled`]
+    /// when the address or the login has used up its attempts for the current window.
+    ///
+    /// A login that names a user is counted per user, whether it gives the username or the
+    /// email address. An attempt refused for its login does not count against its address, so
+    /// an account locked by someone else does not lock out the address of its owner.
+    pub async fn reserve_attempt(
+        &self,
+        tenant: &Tenant,
+        ip: Option<&str>,
+        login: &str,
+    ) -> Result<Attempt> {
+        if !tenant.settings.throttle_enabled {
+            return Ok(Attempt::unthrottled(tenant));
+        }
+        let user = self.store.user_by_login(&tenant.id, login.trim()).await?;
+        let bucket = match user {
+            Some(user) => user_bucket(user.id.0),
+            None => unknown_login_bucket(login),
+        };
+        self.reserve(tenant, ip, bucket).await
+    }
+
+    /// Reports that the attempt's password was right, for surfaces that count failed attempts
+    /// only: forgets the login's count and gives the address its hit back. (Not cleared
+    /// outright, so that logging in to one's own account does not buy more guesses at others.)
+    pub async fn attempt_succeeded(&self, attempt: &Attempt) -> Result<()> {
+        if let Some(address) = &attempt.address {
+            self.store
+                .refund_throttle(&attempt.tenant, &address.bucket, address.window_ends)
+                .await?;
+        }
+        if let Some(login) = &attempt.login {
+            self.store
+                .clear_throttle(&attempt.tenant, &login.bucket)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Gives back both hits of an attempt whose password was never looked at (the hash queue
+    /// was full): nothing was guessed.
+    pub(crate) async fn attempt_unchecked(&self, attempt: &Attempt) -> Result<()> {
+        for hit in [&attempt.address, &attempt.login].into_iter().flatten() {
+            self.store
+                .refund_throttle(&attempt.tenant, &hit.bucket, hit.window_ends)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Takes a hit on the address's bucket, then on the login's: the address first, so a
+    /// flood from one address is refused without touching the login's count.
+    pub(crate) async fn reserve(
+        &self,
+        tenant: &Tenant,
+        ip: Option<&str>,
+        login_bucket: String,
+    ) -> Result<Attempt> {
+        let mut attempt = Attempt::unthrottled(tenant);
+        if !tenant.settings.throttle_enabled {
+            return Ok(attempt);
+        }
+        let now = self.now();
+        self.sweep_now_and_then(now).await;
+        let window_ends = now + Duration::minutes(tenant.settings.throttle_lockout_time.max(1));
+        let limit = tenant.settings.throttle_attempts.max(1);
+        if let Some(ip) = ip {
+            let bucket = format!("ip:{ip}");
+            let count = self
+                .store
+                .hit_throttle(&tenant.id, &bucket, now, window_ends)
+                .await?;
+            if count.hits > limit {
+                return Err(throttled(count, now));
+            }
+            attempt.address = Some(Hit {
+                bucket,
+                window_ends: count.window_ends,
+            });
+        }
+        let count = self
+            .store
+            .hit_throttle(&tenant.id, &login_bucket, now, window_ends)
+            .await?;
+        if count.hits > limit {
+            if let Some(address) = &attempt.address {
+                self.store
+                    .refund_throttle(&tenant.id, &address.bucket, address.window_ends)
+                    .await?;
+            }
+            return Err(throttled(count, now));
+        }
+        attempt.login = Some(Hit {
+            bucket: login_bucket,
+            window_ends: count.window_ends,
+        });
+        Ok(attempt)
+    }
+
+    /// Deletes ended windows, at most once a minute per node. Best effort: a failure only
+    /// leaves rows for the next sweep.
+    async fn sweep_now_and_then(&self, now: OffsetDateTime) {
+        let due = self.throttle_sweeper.0.load(Ordering::Relaxed);
+        let second = now.unix_timestamp();
+        if second < due {
+            return;
+        }
+        let next = second + SWEEP_EVERY_SECONDS;
+        let claimed = self.throttle_sweeper.0.compare_exchange(
+            due,
+            next,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        if claimed.is_ok() {
+            if let Err(error) = self.store.sweep_throttles(now).await {
+                tracing::warn!(%error, "sweeping ended throttle windows failed");
+            }
+        }
+    }
+}
+
+impl Attempt {
+    fn unthrottled(tenant: &Tenant) -> Self {
+        Self {
+            tenant: tenant.id.clone(),
+            address: None,
+            login: None,
+        }
+    }
+}
+
+pub(crate) fn user_bucket(user: i64) -> String {
+    format!("user:{user}")
+}
+
+/// A login that names nobody, hashed: any length becomes a short key, and what people mistype
+/// (often a password) is not stored.
+pub(crate) fn unknown_login_bucket(login: &str) -> String {
+    let normalized = login.trim().to_lowercase();
+    format!(
+        "login:{}",
+        hex::encode(Sha256::digest(normalized.as_bytes()))
+    )
+}
+
+/// The refusal, with the whole seconds until the window ends (at least 1).
+fn throttled(count: ThrottleCount, now: OffsetDateTime) -> Error {
+    let left = count.window_ends - now;
+    let seconds = left.whole_seconds() + i64::from(left.subsec_nanoseconds() > 0);
+    Error::Throttled {
+        retry_after_seconds: u64::try_from(seconds.max(1)).unwrap_or(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_rounds_up_and_is_at_least_one_second() {
+        let now = OffsetDateTime::UNIX_EPOCH + Duration::hours(1);
+        let wait = |left: Duration| match throttled(
+            ThrottleCount {
+                hits: 11,
+                window_ends: now + left,
+            },
+            now,
+        ) {
+            Error::Throttled {
+                retry_after_seconds,
+            } => retry_after_seconds,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(wait(Duration::minutes(10)), 600);
+        assert_eq!(wait(Duration::milliseconds(1500)), 2);
+        assert_eq!(wait(Duration::milliseconds(1)), 1);
+        assert_eq!(wait(Duration::ZERO), 1);
+    }
+
+    #[test]
+    fn unknown_logins_share_a_bucket_whatever_their_case() {
+        assert_eq!(
+            unknown_login_bucket(" Someone@Example.com"),
+            unknown_login_bucket("someone@example.com")
+        );
+        assert_ne!(
+            unknown_login_bucket("someone"),
+            unknown_login_bucket("someone-else")
+        );
+    }
+}
