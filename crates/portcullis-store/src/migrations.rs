@@ -50,6 +50,11 @@ const SQLITE: Embedded = &[
         "principal changes",
         include_str!("../migrations/sqlite/0008_principal_changes.sql"),
     ),
+    (
+        9,
+        "captchas",
+        include_str!("../migrations/sqlite/0009_captchas.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -91,6 +96,11 @@ const POSTGRES: Embedded = &[
         8,
         "principal changes",
         include_str!("../migrations/postgres/0008_principal_changes.sql"),
+    ),
+    (
+        9,
+        "captchas",
+        include_str!("../migrations/postgres/0009_captchas.sql"),
     ),
 ];
 
