@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod authz;
 pub mod avatars;
+pub mod captcha;
 pub mod clock;
 pub mod directory;
 pub mod error;

@@ -555,6 +555,29 @@ pub trait ThrottleStore: Send + Sync {
     async fn sweep_throttles(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }
 
+/// Document 002's image captchas (see [`crate::captcha`]). Each method is one statement, so
+/// concurrent answers to one captcha are decided by the database.
+#[async_trait]
+pub trait CaptchaStore: Send + Sync {
+    /// Stores a new captcha, and deletes (some of) those that expired before `purge_before`.
+    async fn insert_captcha(
+        &self,
+        captcha: &crate::captcha::StoredCaptcha,
+        purge_before: OffsetDateTime,
+    ) -> StoreResult<()>;
+    async fn captcha(&self, key_hash: &str) -> StoreResult<Option<crate::captcha::StoredCaptcha>>;
+    /// Marks an unused captcha solved until `grace_until`, unless it already is (the first
+    /// deadline stays); `false` when it is used, expired unsolved, or past its deadline.
+    async fn solve_captcha(
+        &self,
+        key_hash: &str,
+        now: OffsetDateTime,
+        grace_until: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Marks the captcha used (a wrong answer, or a login): it passes no more.
+    async fn burn_captcha(&self, key_hash: &str, now: OffsetDateTime) -> StoreResult<()>;
+}
+
 /// The connection pool right now, for metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolStats {
@@ -594,6 +617,7 @@ pub trait Store:
     + SocialStore
     + AccessStore
     + ThrottleStore
+    + CaptchaStore
     + 'static
 {
 }
@@ -614,6 +638,7 @@ impl<
             + SocialStore
             + AccessStore
             + ThrottleStore
+            + CaptchaStore
             + 'static,
     > Store for T
 {

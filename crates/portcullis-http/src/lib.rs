@@ -12,6 +12,7 @@ pub mod oauth2;
 pub mod observe;
 pub mod openapi;
 pub mod ops;
+pub mod vms;
 
 pub use client::{ClientAddr, TrustedProxies};
 

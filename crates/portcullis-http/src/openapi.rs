@@ -14,6 +14,7 @@ pub struct Documents {
     pub api: Document,
     pub oauth2: Document,
     pub ops: Document,
+    pub vms: Document,
 }
 
 pub struct Document {
@@ -46,6 +47,8 @@ pub fn surfaces(state: &AppState) -> (Router<AppState>, Arc<Documents>) {
     add_common_errors(&mut api, crate::api::schema::ERROR_SCHEMA, true);
     let (oauth2_routes, mut oauth2) = crate::oauth2::routes().split_for_parts();
     add_common_errors(&mut oauth2, "OAuthError", false);
+    let (vms_routes, mut vms) = crate::vms::routes().split_for_parts();
+    add_common_errors(&mut vms, crate::vms::ERROR_SCHEMA, false);
     let with_metrics = state.http.metrics_route && state.metrics.is_some();
     let (ops_routes, ops) = crate::ops::routes(with_metrics).split_for_parts();
     let public_url = &state.http.public_url;
@@ -53,10 +56,12 @@ pub fn surfaces(state: &AppState) -> (Router<AppState>, Arc<Documents>) {
         api: Document::new(api, public_url),
         oauth2: Document::new(oauth2, public_url),
         ops: Document::new(ops, public_url),
+        vms: Document::new(vms, public_url),
     });
     let router = api_routes
         .layer(Extension(route_scopes))
         .merge(oauth2_routes)
+        .merge(vms_routes)
         .merge(ops_routes.layer(Extension(Arc::clone(&documents))));
     (router, documents)
 }

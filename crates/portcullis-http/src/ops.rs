@@ -32,6 +32,7 @@ pub fn routes(with_metrics: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(ready))
         .routes(routes!(api_document))
         .routes(routes!(oauth2_document))
+        .routes(routes!(vms_document))
         .routes(routes!(ops_document));
     if with_metrics {
         router.merge(metrics_routes())
@@ -168,4 +169,15 @@ pub async fn ops_document(Extension(documents): Extension<Arc<Documents>>) -> Re
 )]
 pub async fn oauth2_document(Extension(documents): Extension<Arc<Documents>>) -> Response {
     documents.oauth2.response()
+}
+
+/// The OpenAPI 3.1 document of document 002's VMS client API (`/api/v1`).
+#[utoipa::path(
+    get,
+    path = "/openapi/vms.json",
+    tag = "openapi",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")),
+)]
+pub async fn vms_document(Extension(documents): Extension<Arc<Documents>>) -> Response {
+    documents.vms.response()
 }

@@ -51,6 +51,11 @@ const SQLITE: Embedded = &[
         include_str!("../migrations/sqlite/0008_principal_changes.sql"),
     ),
     (
+        9,
+        "captchas",
+        include_str!("../migrations/sqlite/0009_captchas.sql"),
+    ),
+    (
         10,
         "throttles",
         include_str!("../migrations/sqlite/0010_throttles.sql"),
@@ -96,6 +101,11 @@ const POSTGRES: Embedded = &[
         8,
         "principal changes",
         include_str!("../migrations/postgres/0008_principal_changes.sql"),
+    ),
+    (
+        9,
+        "captchas",
+        include_str!("../migrations/postgres/0009_captchas.sql"),
     ),
     (
         10,

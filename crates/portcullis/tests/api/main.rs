@@ -6,6 +6,7 @@ mod harness;
 mod admin;
 mod auth;
 mod avatar;
+mod captcha;
 mod changes;
 mod dashboard;
 mod errors;

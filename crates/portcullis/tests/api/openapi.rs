@@ -36,7 +36,12 @@ fn refs<'a>(value: &'a serde_json::Value, found: &mut Vec<&'a str>) {
 #[tokio::test]
 async fn each_surface_serves_a_valid_openapi_3_1_document() {
     let server = TestServer::start(&Backend::Sqlite).await;
-    for (surface, prefix) in [("api", "/api/"), ("oauth2", "/oauth2/"), ("ops", "/")] {
+    for (surface, prefix) in [
+        ("api", "/api/"),
+        ("oauth2", "/oauth2/"),
+        ("vms", "/api/v1/"),
+        ("ops", "/"),
+    ] {
         let response = server
             .request(reqwest::Method::GET, &format!("/openapi/{surface}.json"))
             .send()
@@ -173,7 +178,7 @@ async fn the_documents_list_exactly_the_routes_the_router_serves() {
     }
 
     let mut documented = BTreeSet::new();
-    for surface in ["api", "oauth2", "ops"] {
+    for surface in ["api", "oauth2", "vms", "ops"] {
         let (_, text) = server
             .call(reqwest::Method::GET, &format!("/openapi/{surface}.json"))
             .await;

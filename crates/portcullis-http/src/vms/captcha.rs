@@ -1,0 +1,54 @@
+//! `GET /api/v1/captcha`.
+
+use super::error::VmsError;
+use super::extract::HostTenant;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::header::CACHE_CONTROL;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct CaptchaJson {
+    /// The image to show, as a data URL.
+    #[schema(example = "data:image/png;base64,iVBORw0KGgo…")]
+    img: String,
+    /// Send it back as `key`, with what the image shows as `captcha`, to `POST /api/v1/token`.
+    #[schema(example = "q3ZP0mVt7Hc9rWk2LxN5bYd8sJf4GhA6eTu1iOy0")]
+    key: String,
+}
+
+/// A new captcha: an image of 5 characters and its key. It can be answered once, within 5
+/// minutes, case-insensitively; a right answer then holds for 120 s (a retry after a 419), a
+/// wrong one uses it up. Required by `POST /api/v1/token` when the captcha setting is on.
+#[utoipa::path(
+    get,
+    path = "/api/v1/captcha",
+    operation_id = "vms_captcha",
+    tag = "captcha",
+    responses((status = 200, description = "A fresh captcha; not cacheable", body = CaptchaJson)),
+)]
+pub async fn captcha(
+    State(state): State<AppState>,
+    HostTenant(tenant): HostTenant,
+) -> Result<Response, VmsError> {
+    let made = state.services.new_captcha(&tenant).await?;
+    // `made.answer` stays here: the client must read it from the image.
+    let img = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&made.png)
+    );
+    let json = CaptchaJson {
+        img,
+        key: made.key.expose().to_owned(),
+    };
+    let mut response = Json(json).into_response();
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

@@ -1,0 +1,34 @@
+//! Document 002's "VMS Client API", under `/api/v1`: the captcha and (next) the token
+//! endpoint. Errors use its shapes (see [`VmsError`]).
+
+mod captcha;
+mod error;
+mod extract;
+
+pub use error::VmsError;
+pub use extract::HostTenant;
+
+use crate::AppState;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The schema name of `{"message": "..."}`, for the errors every operation may answer.
+pub const ERROR_SCHEMA: &str = "VmsError";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Portcullis VMS client API",
+        description = "Document 002: a captcha, and an access token for a login and password. Errors are `{\"message\": \"...\"}`, and for 422 `{\"message\": \"The given data was invalid.\", \"errors\": {\"field\": [\"...\"]}}`.",
+    ),
+    components(schemas(error::MessageJson, error::ValidationJson))
+)]
+struct VmsDoc;
+
+/// The surface's routes with their OpenAPI document.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(VmsDoc::openapi()).routes(routes!(captcha::captcha))
+    // `POST /api/v1/token` (token.rs) goes here; it calls `Services::check_captcha` before
+    // the password and `Services::consume_captcha` after a login.
+}
