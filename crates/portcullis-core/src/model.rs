@@ -63,7 +63,7 @@ impl Default for TenantSettings {
             login_reset_token_lifetime: 60,
             tos: false,
             captcha_enabled: false,
-            max_sessions: 0,
+            max_sessions: 5,
             two_factor_enabled: false,
             forgot_password: true,
             notifications_signup_email: false,

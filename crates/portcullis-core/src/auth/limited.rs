@@ -41,6 +41,9 @@ pub struct LimitedLoginRequest {
     pub password: Secret,
     /// One of the user's sessions to end first, named after a refusal.
     pub end_session: Option<SessionId>,
+    /// The captcha's key and the answer, needed when the tenant has captcha on.
+    pub captcha_key: Option<String>,
+    pub captcha_answer: Option<String>,
     pub client: ClientInfo,
     pub client_name: String,
 }
@@ -76,7 +79,8 @@ pub fn client_kind(user_agent: Option<&str>) -> &'static str {
 }
 
 impl Services {
-    /// Document 002's login: the password check, then a session within the tenant's limit.
+    /// Document 002's login: the throttles (every request counts), the captcha when the tenant
+    /// has it on, the password check, then a session within the tenant's limit.
     /// It has no second step, so accounts with a second factor are sent to `/api/login`.
     pub async fn session_limited_login(
         &self,
@@ -87,6 +91,27 @@ impl Services {
         let attempt = self
             .reserve_attempt(tenant, request.client.ip.as_deref(), &request.login)
             .await?;
+        let captcha_key = if tenant.settings.captcha_enabled {
+            let required =
+                |field: &str| (field.to_owned(), format!("The {field} field is required."));
+            match (&request.captcha_answer, &request.captcha_key) {
+                (Some(answer), Some(key)) => {
+                    self.check_captcha(tenant, key, answer).await?;
+                    Some(key.as_str())
+                }
+                (answer, key) => {
+                    let missing = [("captcha", answer.is_none()), ("key", key.is_none())];
+                    let problems = missing
+                        .into_iter()
+                        .filter(|(_, absent)| *absent)
+                        .map(|(field, _)| required(field))
+                        .collect();
+                    return Err(Error::Invalid(problems));
+                }
+            }
+        } else {
+            None
+        };
         let checked = self
             .check_password(
                 tenant,
@@ -103,14 +128,20 @@ impl Services {
                 "This account uses two-factor authentication; log in through /api/login.",
             ));
         }
-        self.open_limited_session(
-            tenant,
-            user,
-            &request.client,
-            request.client_name,
-            request.end_session,
-        )
-        .await
+        let outcome = self
+            .open_limited_session(
+                tenant,
+                user,
+                &request.client,
+                request.client_name,
+                request.end_session,
+            )
+            .await?;
+        // A refusal leaves a solved captcha valid for the retry (see `CAPTCHA_GRACE`).
+        if let (LimitedOutcome::Issued(_), Some(key)) = (&outcome, captcha_key) {
+            self.consume_captcha(key).await?;
+        }
+        Ok(outcome)
     }
 
     /// The permissions the user's role grants.

@@ -49,6 +49,20 @@ pub struct ValidationJson {
     pub errors: FieldErrors,
 }
 
+/// The body-reading failures the account API's `Input` reports, in this dialect.
+impl From<crate::api::error::ApiError> for VmsError {
+    fn from(error: crate::api::error::ApiError) -> Self {
+        use crate::api::error::ApiError;
+        match error {
+            ApiError::BadRequest(text) => Self::BadRequest(text),
+            ApiError::PayloadTooLarge => Self::PayloadTooLarge,
+            ApiError::UnsupportedMediaType => Self::UnsupportedMediaType,
+            ApiError::Validation(fields) => Self::Validation(fields),
+            _ => Self::Internal,
+        }
+    }
+}
+
 impl VmsError {
     /// A 422 about one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -79,6 +93,11 @@ impl From<portcullis_core::Error> for VmsError {
             Error::Forbidden => Self::Refused("This action is unauthorized."),
             Error::Refused(message) => Self::Refused(message),
             Error::NotFound => Self::NotFound,
+            Error::Throttled {
+                retry_after_seconds,
+            } => Self::TooManyAttempts {
+                retry_after_seconds,
+            },
             Error::Overloaded {
                 retry_after_seconds,
             } => Self::Unavailable {

@@ -1,9 +1,10 @@
-//! Document 002's "VMS Client API", under `/api/v1`: the captcha and (next) the token
-//! endpoint. Errors use its shapes (see [`VmsError`]).
+//! Document 002's "VMS Client API", under `/api/v1`: the captcha and the session-limited
+//! token endpoint. Errors use its shapes (see [`VmsError`]).
 
 mod captcha;
 mod error;
 mod extract;
+mod token;
 
 pub use error::VmsError;
 pub use extract::HostTenant;
@@ -28,7 +29,7 @@ struct VmsDoc;
 
 /// The surface's routes with their OpenAPI document.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(VmsDoc::openapi()).routes(routes!(captcha::captcha))
-    // `POST /api/v1/token` (token.rs) goes here; it calls `Services::check_captcha` before
-    // the password and `Services::consume_captcha` after a login.
+    OpenApiRouter::with_openapi(VmsDoc::openapi())
+        .routes(routes!(captcha::captcha))
+        .routes(routes!(token::token))
 }

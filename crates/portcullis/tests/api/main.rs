@@ -26,3 +26,4 @@ mod throttle;
 mod tokens;
 mod two_factor;
 mod users;
+mod vms_token;
