@@ -24,6 +24,8 @@ pub struct SettingsChange {
     pub two_factor_enabled: Option<bool>,
     pub captcha_enabled: Option<bool>,
     pub tos: Option<bool>,
+    /// Live sessions per user at `POST /api/v1/token`; 0 means unlimited.
+    pub max_sessions: Option<i64>,
 }
 
 impl SettingsChange {
@@ -39,6 +41,7 @@ impl SettingsChange {
             || self.two_factor_enabled.is_some()
             || self.captcha_enabled.is_some()
             || self.tos.is_some()
+            || self.max_sessions.is_some()
     }
 
     fn problems(&self) -> Vec<(String, String)> {
@@ -67,6 +70,15 @@ impl SettingsChange {
                     format!("The {label} must be between 1 and 1000000."),
                 ));
             }
+        }
+        if self
+            .max_sessions
+            .is_some_and(|v| !(0..=10_000).contains(&v))
+        {
+            problems.push((
+                "sessions_limit".to_owned(),
+                "The sessions limit must be between 0 and 10000.".to_owned(),
+            ));
         }
         problems
     }
@@ -102,6 +114,7 @@ impl SettingsChange {
         set(&mut settings.two_factor_enabled, self.two_factor_enabled);
         set(&mut settings.captcha_enabled, self.captcha_enabled);
         set(&mut settings.tos, self.tos);
+        set(&mut settings.max_sessions, self.max_sessions);
     }
 }
 

@@ -23,6 +23,10 @@ use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicI64, Ordering};
 use time::{Duration, OffsetDateTime};
 
+/// Captchas an address may fetch per login attempt it is allowed (a person may need a few
+/// tries to read one).
+pub const CAPTCHAS_PER_ATTEMPT: i64 = 6;
+
 /// Ended windows are deleted at most this often by each node.
 const SWEEP_EVERY_SECONDS: i64 = 60;
 
@@ -156,6 +160,26 @@ impl Services {
             window_ends: count.window_ends,
         });
         Ok(attempt)
+    }
+
+    /// Counts one new captcha for the address: drawing one costs CPU and a row, so an address
+    /// gets [`CAPTCHAS_PER_ATTEMPT`] per allowed login attempt in each throttle window.
+    pub async fn reserve_captcha(&self, tenant: &Tenant, ip: Option<&str>) -> Result<()> {
+        let (true, Some(ip)) = (tenant.settings.throttle_enabled, ip) else {
+            return Ok(());
+        };
+        let now = self.now();
+        self.sweep_now_and_then(now).await;
+        let window_ends = now + Duration::minutes(tenant.settings.throttle_lockout_time.max(1));
+        let limit = tenant.settings.throttle_attempts.max(1) * CAPTCHAS_PER_ATTEMPT;
+        let count = self
+            .store
+            .hit_throttle(&tenant.id, &format!("captcha:{ip}"), now, window_ends)
+            .await?;
+        if count.hits > limit {
+            return Err(throttled(count, now));
+        }
+        Ok(())
     }
 
     /// Deletes ended windows, at most once a minute per node. Best effort: a failure only

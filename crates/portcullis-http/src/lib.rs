@@ -85,8 +85,8 @@ pub fn metrics_router(state: AppState) -> Router {
 /// behind exactly the same stack. Applied per route, so the route template is known to them.
 pub fn with_layers(router: Router, state: AppState) -> Router {
     router
-        .fallback(api::error::not_found)
-        .method_not_allowed_fallback(api::error::method_not_allowed)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(
             |_panic: Box<dyn std::any::Any + Send>| -> Response {
                 // The payload may hold request data; it is not logged.
@@ -105,11 +105,50 @@ pub fn with_layers(router: Router, state: AppState) -> Router {
 /// handler's work is dropped with it.
 async fn request_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let limit = state.http.request_timeout;
+    let path = request.uri().path().to_owned();
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(?limit, "request timed out");
-            api::error::ApiError::TimedOut.into_response()
+            match Dialect::of(&path) {
+                Dialect::Vms => vms::VmsError::Unavailable {
+                    retry_after_seconds: 5,
+                }
+                .into_response(),
+                Dialect::Account => api::error::ApiError::TimedOut.into_response(),
+            }
         }
+    }
+}
+
+/// Whose error shape a path answers in, for what the router itself answers.
+enum Dialect {
+    /// Document 002's `/api/v1`: `{"message": ...}`.
+    Vms,
+    /// Everything else: the account API's `{"error": ...}`.
+    Account,
+}
+
+impl Dialect {
+    fn of(path: &str) -> Self {
+        if path == "/api/v1" || path.starts_with("/api/v1/") {
+            Self::Vms
+        } else {
+            Self::Account
+        }
+    }
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    match Dialect::of(uri.path()) {
+        Dialect::Vms => vms::VmsError::NotFound.into_response(),
+        Dialect::Account => api::error::not_found().await.into_response(),
+    }
+}
+
+async fn method_not_allowed(uri: axum::http::Uri) -> Response {
+    match Dialect::of(uri.path()) {
+        Dialect::Vms => vms::VmsError::MethodNotAllowed.into_response(),
+        Dialect::Account => api::error::method_not_allowed().await,
     }
 }

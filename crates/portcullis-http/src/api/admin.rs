@@ -157,6 +157,9 @@ pub struct SettingsJson {
     app_name: String,
     registration: RegistrationSettings,
     tos: bool,
+    /// Live sessions a user may hold when logging in at `POST /api/v1/token` (document 002);
+    /// 0 means unlimited. Not in document 001.
+    sessions_limit: i64,
 }
 
 impl From<TenantSettings> for SettingsJson {
@@ -181,6 +184,7 @@ impl From<TenantSettings> for SettingsJson {
                 },
             },
             tos: s.tos,
+            sessions_limit: s.max_sessions,
         }
     }
 }
@@ -248,6 +252,7 @@ pub async fn update_settings(
         two_factor_enabled: input.optional_bool(&["2fa", "enabled"], errors),
         captcha_enabled: input.optional_bool(&["registration", "captcha", "enabled"], errors),
         tos: input.optional_bool(&["tos"], errors),
+        max_sessions: input.optional_integer("sessions_limit", errors),
     };
     std::mem::take(errors).into_result()?;
     let settings = state

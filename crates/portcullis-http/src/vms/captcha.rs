@@ -2,7 +2,7 @@
 
 use super::error::VmsError;
 use super::extract::HostTenant;
-use crate::AppState;
+use crate::{AppState, ClientAddr};
 use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
 use axum::http::HeaderValue;
@@ -30,12 +30,20 @@ pub struct CaptchaJson {
     path = "/api/v1/captcha",
     operation_id = "vms_captcha",
     tag = "captcha",
-    responses((status = 200, description = "A fresh captcha; not cacheable", body = CaptchaJson)),
+    responses(
+        (status = 200, description = "A fresh captcha; not cacheable", body = CaptchaJson),
+        (status = 429, description = "Too many captchas from this address (6 per allowed login attempt per throttle window); see `Retry-After`", body = super::error::MessageJson),
+    ),
 )]
 pub async fn captcha(
     State(state): State<AppState>,
     HostTenant(tenant): HostTenant,
+    ClientAddr(client): ClientAddr,
 ) -> Result<Response, VmsError> {
+    state
+        .services
+        .reserve_captcha(&tenant, client.ip.as_deref())
+        .await?;
     let made = state.services.new_captcha(&tenant).await?;
     // `made.answer` stays here: the client must read it from the image.
     let img = format!(

@@ -17,6 +17,7 @@ pub enum VmsError {
     /// 403 with its own message: allowed in general, but not this.
     Refused(&'static str),
     NotFound,
+    MethodNotAllowed,
     /// 429: a throttle is closed for this many more seconds.
     TooManyAttempts {
         retry_after_seconds: u64,
@@ -148,6 +149,10 @@ impl IntoResponse for VmsError {
             Self::Unauthenticated => message(StatusCode::UNAUTHORIZED, "Unauthenticated."),
             Self::Refused(text) => message(StatusCode::FORBIDDEN, text),
             Self::NotFound => message(StatusCode::NOT_FOUND, "Not Found."),
+            Self::MethodNotAllowed => message(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "The method is not supported for this route.",
+            ),
             Self::TooManyAttempts {
                 retry_after_seconds,
             } => with_retry_after(

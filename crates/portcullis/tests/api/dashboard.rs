@@ -72,7 +72,7 @@ async fn settings_are_shown_and_changed_as_document_001_shapes_them() {
                 "remember_me": true, "notifications_signup_email": false, "forgot_password": true,
                 "login_reset_token_lifetime": 60, "throttle_enabled": true, "throttle_attempts": 10,
                 "throttle_lockout_time": 10, "reg_enabled": true, "reg_email_confirmation": false,
-                "2fa": { "enabled": false }, "app_name": "Portcullis",
+                "2fa": { "enabled": false }, "app_name": "Portcullis", "sessions_limit": 5,
                 "registration": { "captcha": { "enabled": false } }, "tos": false
             })
         );

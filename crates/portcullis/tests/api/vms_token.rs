@@ -336,3 +336,74 @@ async fn every_request_counts_against_the_throttles() {
         assert_eq!(token(&server, login("pat")).await.0, 200);
     });
 }
+
+#[tokio::test]
+async fn the_limit_is_a_setting_and_the_surface_answers_in_its_own_shape() {
+    each_backend!(|server| {
+        server.create_user("boss", "Admin").await;
+        let admin = server.login("boss").await;
+        let (status, settings) = server.get("/api/settings", &admin).await;
+        assert_eq!((status, &settings["sessions_limit"]), (200, &json!(5)));
+        let (status, settings) = server
+            .send(
+                Method::PATCH,
+                "/api/settings",
+                &admin,
+                json!({ "sessions_limit": 1 }),
+            )
+            .await;
+        assert_eq!(
+            (status, &settings["sessions_limit"]),
+            (200, &json!(1)),
+            "{settings}"
+        );
+        let (status, errors) = server
+            .send(
+                Method::PATCH,
+                "/api/settings",
+                &admin,
+                json!({ "sessions_limit": -1 }),
+            )
+            .await;
+        assert_eq!(status, 422, "{errors}");
+        // The admin's /api/login session already fills the one place.
+        let (status, refused) = token(&server, login("boss")).await;
+        assert_eq!((status, &refused["sessions_count"]), (419, &json!(1)));
+
+        let (status, body) = server.call(Method::GET, "/api/v1/nothing-here").await;
+        assert_eq!((status, body), (404, json!({ "message": "Not Found." })));
+        let (status, body) = server.call(Method::GET, "/api/v1/token").await;
+        assert_eq!(status, 405);
+        assert!(body["message"].is_string(), "{body}");
+        let (status, body) = server.call(Method::GET, "/api/nothing-here").await;
+        assert_eq!(
+            (status, body),
+            (404, json!({ "error": "Resource not found." }))
+        );
+    });
+}
+
+#[tokio::test]
+async fn an_address_gets_a_bounded_number_of_captchas() {
+    each_backend!(|server| {
+        server.set_settings(|s| s.throttle_attempts = 2).await;
+        for n in 0..12 {
+            assert_eq!(
+                server.call(Method::GET, "/api/v1/captcha").await.0,
+                200,
+                "{n}"
+            );
+        }
+        let response = server
+            .request(Method::GET, "/api/v1/captcha")
+            .send()
+            .await
+            .unwrap();
+        assert!(response.headers().get("retry-after").is_some());
+        let (status, body) = crate::harness::json(response).await;
+        assert_eq!(
+            (status, body),
+            (429, json!({ "message": "Too Many Attempts." }))
+        );
+    });
+}
