@@ -161,6 +161,9 @@ async fn logged(server: &TestServer, format: &str) -> Vec<String> {
     ));
     // This test's runtime has one thread, so the in-process requests log to this subscriber.
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests' threads, which have no subscriber, may have cached "never" for the request
+    // span's callsite just before this subscriber existed; ask every callsite again.
+    tracing::callsite::rebuild_interest_cache();
     let app = with_test_routes(server);
     call(&app, "/boom", Some("req-boom-1")).await;
     call(&app, "/health/live", Some("req-live-2")).await;
