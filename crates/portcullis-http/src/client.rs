@@ -107,6 +107,15 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .map(|ip| ip.to_canonical())
 }
 
+/// The host a request names (`Host`, or the URI's authority), which picks its tenant.
+pub(crate) fn host(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| parts.uri.host())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

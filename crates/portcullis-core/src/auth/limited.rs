@@ -112,22 +112,15 @@ impl Services {
         } else {
             None
         };
-        let checked = self
-            .check_password(
+        let user = self
+            .single_step_login(
                 tenant,
                 &request.login,
                 &request.password,
                 &request.client,
                 Throttling::AlreadyCounted(&attempt),
             )
-            .await;
-        let user = self.counters.count_failed_check(checked)?;
-        if self.active_two_factor(tenant, &user).await?.is_some() {
-            return Err(Error::invalid(
-                "login",
-                "This account uses two-factor authentication; log in through /api/login.",
-            ));
-        }
+            .await?;
         let outcome = self
             .open_limited_session(
                 tenant,

@@ -39,6 +39,19 @@ pub struct IssuedToken {
     pub user: User,
 }
 
+/// Moves field errors onto `field`, for a surface that names the login field otherwise.
+fn on_field(error: Error, field: &str) -> Error {
+    match error {
+        Error::Invalid(problems) => Error::Invalid(
+            problems
+                .into_iter()
+                .map(|(_, message)| (field.to_owned(), message))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// The rows a login writes, before they are stored.
 pub(crate) struct NewLogin {
     pub session: Session,
@@ -97,18 +110,35 @@ impl Services {
         device_name: &str,
         client: &ClientInfo,
     ) -> Result<IssuedToken> {
+        let user = self
+            .single_step_login(tenant, email, password, client, Throttling::CountFailures)
+            .await
+            .map_err(|error| on_field(error, "email"))?;
+        self.open_session(tenant, user, client, device_name.to_owned())
+            .await
+    }
+
+    /// The password check of an endpoint that has no second step: accounts with a second
+    /// factor are sent to `/api/login` (the refusal is on the field `login`).
+    pub(crate) async fn single_step_login(
+        &self,
+        tenant: &Tenant,
+        login: &str,
+        password: &Secret,
+        client: &ClientInfo,
+        throttling: Throttling<'_>,
+    ) -> Result<User> {
         let checked = self
-            .check_password(tenant, email, password, client, Throttling::CountFailures)
+            .check_password(tenant, login, password, client, throttling)
             .await;
         let user = self.counters.count_failed_check(checked)?;
         if self.active_two_factor(tenant, &user).await?.is_some() {
             return Err(Error::invalid(
-                "email",
+                "login",
                 "This account uses two-factor authentication; log in through /api/login.",
             ));
         }
-        self.open_session(tenant, user, client, device_name.to_owned())
-            .await
+        Ok(user)
     }
 
     /// Opens a session for a user who has proven who they are, with a token carrying every

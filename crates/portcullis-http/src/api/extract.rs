@@ -4,7 +4,7 @@ use super::error::ApiError;
 use super::route_scopes::{Required, RouteScopes};
 use crate::AppState;
 use axum::extract::{FromRequestParts, MatchedPath};
-use axum::http::header::{AUTHORIZATION, HOST};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use portcullis_core::auth::Principal;
 use portcullis_core::model::Tenant;
@@ -66,11 +66,7 @@ impl FromRequestParts<AppState> for HostTenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| parts.uri.host());
+        let host = crate::client::host(parts);
         Ok(Self(state.services.tenant_for_host(host).await?))
     }
 }

@@ -3,7 +3,6 @@
 use super::error::VmsError;
 use crate::AppState;
 use axum::extract::FromRequestParts;
-use axum::http::header::HOST;
 use axum::http::request::Parts;
 use portcullis_core::model::Tenant;
 
@@ -17,11 +16,7 @@ impl FromRequestParts<AppState> for HostTenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|v| v.to_str().ok())
-            .or_else(|| parts.uri.host());
+        let host = crate::client::host(parts);
         Ok(Self(state.services.tenant_for_host(host).await?))
     }
 }
