@@ -32,6 +32,7 @@ pub mod setup;
 pub mod social;
 pub mod stats;
 pub mod store;
+pub mod tenants;
 pub mod throttle;
 pub mod tokens;
 pub mod two_factor;

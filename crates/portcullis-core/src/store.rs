@@ -80,6 +80,8 @@ pub trait TenantStore: Send + Sync {
     ) -> StoreResult<Tenant>;
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>>;
     async fn tenant_by_id(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
+    /// A page of every tenant, oldest first, with how many there are.
+    async fn tenants(&self, offset: i64, limit: i64) -> StoreResult<(Vec<Tenant>, i64)>;
     async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>>;
     async fn update_tenant_settings(
         &self,

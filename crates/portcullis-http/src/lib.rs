@@ -8,6 +8,7 @@
 pub mod api;
 mod client;
 pub mod metrics;
+pub mod mgmt;
 pub mod oauth2;
 pub mod observe;
 pub mod openapi;
@@ -19,8 +20,9 @@ pub use client::{ClientAddr, TrustedProxies};
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
+use axum::{Extension, Router};
 use metrics::Metrics;
+use observe::RequestId;
 use portcullis_core::Services;
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,6 +108,7 @@ pub fn with_layers(router: Router, state: AppState) -> Router {
 async fn request_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let limit = state.http.request_timeout;
     let path = request.uri().path().to_owned();
+    let request_id = request.extensions().get::<RequestId>().cloned();
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
@@ -115,6 +118,12 @@ async fn request_timeout(State(state): State<AppState>, request: Request, next: 
                     retry_after_seconds: 5,
                 }
                 .into_response(),
+                Dialect::Mgmt => mgmt::MgmtError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    "The request took too long.",
+                )
+                .render(request_id.as_ref()),
                 Dialect::Account => api::error::ApiError::TimedOut.into_response(),
             }
         }
@@ -125,6 +134,8 @@ async fn request_timeout(State(state): State<AppState>, request: Request, next: 
 enum Dialect {
     /// Document 002's `/api/v1`: `{"message": ...}`.
     Vms,
+    /// Document 003's `/v1`: the `Error` envelope.
+    Mgmt,
     /// Everything else: the account API's `{"error": ...}`.
     Account,
 }
@@ -133,22 +144,26 @@ impl Dialect {
     fn of(path: &str) -> Self {
         if path == "/api/v1" || path.starts_with("/api/v1/") {
             Self::Vms
+        } else if path == "/v1" || path.starts_with("/v1/") {
+            Self::Mgmt
         } else {
             Self::Account
         }
     }
 }
 
-async fn not_found(uri: axum::http::Uri) -> Response {
+async fn not_found(uri: axum::http::Uri, id: Option<Extension<RequestId>>) -> Response {
     match Dialect::of(uri.path()) {
         Dialect::Vms => vms::VmsError::NotFound.into_response(),
+        Dialect::Mgmt => mgmt::MgmtError::not_found().render(id.as_deref()),
         Dialect::Account => api::error::not_found().await.into_response(),
     }
 }
 
-async fn method_not_allowed(uri: axum::http::Uri) -> Response {
+async fn method_not_allowed(uri: axum::http::Uri, id: Option<Extension<RequestId>>) -> Response {
     match Dialect::of(uri.path()) {
         Dialect::Vms => vms::VmsError::MethodNotAllowed.into_response(),
+        Dialect::Mgmt => mgmt::MgmtError::method_not_allowed().render(id.as_deref()),
         Dialect::Account => api::error::method_not_allowed().await,
     }
 }

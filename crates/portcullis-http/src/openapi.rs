@@ -12,6 +12,7 @@ use utoipa::openapi::{OpenApi, Ref, RefOr};
 /// Every surface's document, serialized once.
 pub struct Documents {
     pub api: Document,
+    pub mgmt: Document,
     pub oauth2: Document,
     pub ops: Document,
     pub vms: Document,
@@ -49,18 +50,22 @@ pub fn surfaces(state: &AppState) -> (Router<AppState>, Arc<Documents>) {
     add_common_errors(&mut oauth2, "OAuthError", false);
     let (vms_routes, mut vms) = crate::vms::routes().split_for_parts();
     add_common_errors(&mut vms, crate::vms::ERROR_SCHEMA, false);
+    let (mgmt_routes, mut mgmt) = crate::mgmt::routes().split_for_parts();
+    add_common_errors(&mut mgmt, crate::mgmt::ERROR_SCHEMA, false);
     let with_metrics = state.http.metrics_route && state.metrics.is_some();
     let (ops_routes, ops) = crate::ops::routes(with_metrics).split_for_parts();
     let public_url = &state.http.public_url;
     let documents = Arc::new(Documents {
         api: Document::new(api, public_url),
         oauth2: Document::new(oauth2, public_url),
+        mgmt: Document::new(mgmt, public_url),
         ops: Document::new(ops, public_url),
         vms: Document::new(vms, public_url),
     });
     let router = api_routes
         .layer(Extension(route_scopes))
         .merge(oauth2_routes)
+        .merge(mgmt_routes)
         .merge(vms_routes)
         .merge(ops_routes.layer(Extension(Arc::clone(&documents))));
     (router, documents)

@@ -32,6 +32,7 @@ pub fn routes(with_metrics: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(ready))
         .routes(routes!(api_document))
         .routes(routes!(oauth2_document))
+        .routes(routes!(mgmt_document))
         .routes(routes!(vms_document))
         .routes(routes!(ops_document));
     if with_metrics {
@@ -180,4 +181,15 @@ pub async fn oauth2_document(Extension(documents): Extension<Arc<Documents>>) ->
 )]
 pub async fn vms_document(Extension(documents): Extension<Arc<Documents>>) -> Response {
     documents.vms.response()
+}
+
+/// The OpenAPI 3.1 document of the management API (`/v1`, document 003).
+#[utoipa::path(
+    get,
+    path = "/openapi/mgmt.json",
+    tag = "openapi",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")),
+)]
+pub async fn mgmt_document(Extension(documents): Extension<Arc<Documents>>) -> Response {
+    documents.mgmt.response()
 }

@@ -59,6 +59,23 @@ impl TenantStore for SqlStore {
         self.tenant_where("id", id.as_str()).await
     }
 
+    async fn tenants(&self, offset: i64, limit: i64) -> Result<(Vec<Tenant>, i64)> {
+        let sql = format!(
+            "SELECT {TENANT_COLUMNS} FROM tenants ORDER BY created_at, id LIMIT $1 OFFSET $2"
+        );
+        let (rows, total): (Vec<TenantRow>, i64) = on_pool!(&self.pool, pool => {
+            let rows = sqlx::query_as(&sql).bind(limit).bind(offset).fetch_all(pool).await?;
+            let total = sqlx::query_scalar("SELECT COUNT(*) FROM tenants").fetch_one(pool).await?;
+            Ok::<_, sqlx::Error>((rows, total))
+        })
+        .map_err(store_error)?;
+        let tenants = rows
+            .into_iter()
+            .map(Tenant::try_from)
+            .collect::<Result<_>>()?;
+        Ok((tenants, total))
+    }
+
     async fn tenant_by_domain(&self, domain: &str) -> Result<Option<Tenant>> {
         self.tenant_where("domain", domain).await
     }

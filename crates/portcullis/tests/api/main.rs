@@ -14,6 +14,7 @@ mod layers;
 mod lifecycle;
 mod mail;
 mod me;
+mod mgmt;
 mod openapi;
 mod ops;
 mod profile;

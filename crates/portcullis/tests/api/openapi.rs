@@ -39,6 +39,7 @@ async fn each_surface_serves_a_valid_openapi_3_1_document() {
     for (surface, prefix) in [
         ("api", "/api/"),
         ("oauth2", "/oauth2/"),
+        ("mgmt", "/v1/"),
         ("vms", "/api/v1/"),
         ("ops", "/"),
     ] {
@@ -178,7 +179,7 @@ async fn the_documents_list_exactly_the_routes_the_router_serves() {
     }
 
     let mut documented = BTreeSet::new();
-    for surface in ["api", "oauth2", "vms", "ops"] {
+    for surface in ["api", "oauth2", "mgmt", "vms", "ops"] {
         let (_, text) = server
             .call(reqwest::Method::GET, &format!("/openapi/{surface}.json"))
             .await;

@@ -1,0 +1,165 @@
+//! Document 003's error envelope, `{"type": "Error", "uuid", "code", "status_code", "message"}`,
+//! whose `uuid` is the request id (the one in `X-Request-Id` and in the request's log lines).
+
+use crate::observe::RequestId;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone)]
+pub struct MgmtError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorJson {
+    #[serde(rename = "type")]
+    #[schema(example = "Error")]
+    kind: &'static str,
+    #[schema(example = "a31680a3-663e-4693-9152-e2cc9a093811")]
+    uuid: String,
+    #[schema(example = "authentication_failure")]
+    code: &'static str,
+    #[schema(example = 401)]
+    status_code: u16,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    message: String,
+}
+
+impl MgmtError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn authentication_failure() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication_failure",
+            "A valid API key is required: Authorization: Bearer <key>.",
+        )
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "No such object.")
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "The method is not supported for this path.",
+        )
+    }
+
+    /// The envelope, for the request `id`.
+    pub fn render(&self, id: Option<&RequestId>) -> Response {
+        let uuid = id.map_or_else(|| RequestId::generate().to_string(), ToString::to_string);
+        let mut response = (
+            self.status,
+            Json(ErrorJson {
+                kind: "Error",
+                uuid,
+                code: self.code,
+                status_code: self.status.as_u16(),
+                message: self.message.clone(),
+            }),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"portcullis\""),
+            );
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(5));
+        }
+        response
+    }
+}
+
+/// Handlers' errors leave the envelope to [`with_uuid`], which knows the request id.
+impl IntoResponse for MgmtError {
+    fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Renders the envelope of an error a handler or extractor returned, with the request's id.
+pub async fn with_uuid(request: Request, next: Next) -> Response {
+    let id = request.extensions().get::<RequestId>().cloned();
+    let response = next.run(request).await;
+    match response.extensions().get::<MgmtError>() {
+        Some(error) => error.render(id.as_ref()),
+        None => response,
+    }
+}
+
+impl From<portcullis_core::Error> for MgmtError {
+    fn from(error: portcullis_core::Error) -> Self {
+        use portcullis_core::{Error, StoreError};
+        match error {
+            Error::Unauthenticated => Self::authentication_failure(),
+            Error::NotFound => Self::not_found(),
+            Error::Forbidden | Error::Refused(_) => Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "This key may not do that.",
+            ),
+            Error::Invalid(problems) => {
+                let code = if problems.iter().any(|(field, _)| field == "metadata") {
+                    "invalid_metadata"
+                } else {
+                    "invalid_request"
+                };
+                let message = problems
+                    .into_iter()
+                    .map(|(field, message)| format!("{field}: {message}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                Self::new(StatusCode::BAD_REQUEST, code, message)
+            }
+            Error::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            Error::Store(StoreError::Unavailable(detail)) => {
+                tracing::error!(%detail, "database unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "service_unavailable",
+                    "Service temporarily unavailable.",
+                )
+            }
+            Error::Store(StoreError::Conflict(what)) => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("Already taken: {what}."),
+            ),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Internal server error.",
+                )
+            }
+        }
+    }
+}

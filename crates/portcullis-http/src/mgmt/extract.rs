@@ -1,0 +1,84 @@
+//! What management handlers take from a request: the API key, the body, paging.
+
+use super::error::MgmtError;
+use crate::AppState;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use portcullis_core::api_keys::ApiKey;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// The calling service, proven by `Authorization: Bearer <API key>`.
+pub struct Key(pub ApiKey);
+
+impl FromRequestParts<AppState> for Key {
+    type Rejection = MgmtError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let presented =
+            crate::api::bearer_token(parts).ok_or_else(MgmtError::authentication_failure)?;
+        Ok(Self(state.services.authenticate_api_key(presented).await?))
+    }
+}
+
+/// A JSON body read into `T`; unknown fields are ignored, as document 003 asks.
+#[allow(dead_code)] // the create and update handlers read their bodies with it
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
+    type Rejection = MgmtError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.http.max_body_bytes;
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| {
+                MgmtError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "request_too_large",
+                    format!("The body may be at most {limit} bytes."),
+                )
+            })?;
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|e| MgmtError::bad_request(format!("The body is not the expected JSON: {e}.")))
+    }
+}
+
+/// `limit` (default and most 100) and `offset` of a list.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+pub const MAX_LIMIT: i64 = 100;
+
+impl Paging {
+    /// `(limit, offset)`, clamped: a limit outside 1..=100 becomes 100, a negative offset 0.
+    pub fn window(self) -> (i64, i64) {
+        let limit = self
+            .limit
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .unwrap_or(MAX_LIMIT);
+        (limit, self.offset.unwrap_or(0).max(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Paging;
+
+    #[test]
+    fn paging_is_clamped() {
+        let window = |limit, offset| Paging { limit, offset }.window();
+        assert_eq!(window(None, None), (100, 0));
+        assert_eq!(window(Some(10), Some(20)), (10, 20));
+        assert_eq!(window(Some(0), Some(-5)), (100, 0));
+        assert_eq!(window(Some(1000), None), (100, 0));
+    }
+}
