@@ -5,8 +5,10 @@
 //! time: the async workers never hash, and a burst of logins queues instead of piling threads.
 
 mod algorithm;
+mod import;
 
-pub use algorithm::{Algorithm, Policy};
+pub use algorithm::{Algorithm, Digest, Policy, BCRYPT_IMPORT_TOLERANCE, STANDARD_BCRYPT_COST};
+pub use import::IMPORT_ALGORITHMS;
 
 use crate::error::{Error, Result};
 use crate::ids::Secret;
@@ -162,7 +164,10 @@ impl PasswordHasher {
             .cloned()
     }
 
-    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
         let inner = &self.inner;
         let waiting = Waiting::join(&inner.queued);
         if inner.permits.available_permits() == 0
