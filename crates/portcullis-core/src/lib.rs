@@ -17,6 +17,8 @@ pub mod ids;
 pub mod introspection;
 pub mod lifecycle;
 pub mod mail;
+pub mod managed_users;
+pub mod metadata;
 pub mod model;
 pub mod password;
 pub mod personal_tokens;

@@ -122,11 +122,26 @@ pub struct User {
     pub two_factor_country_code: Option<i64>,
     pub two_factor_phone: Option<String>,
     pub two_factor_options: Option<serde_json::Value>,
+    /// The management API's free key-value data.
+    pub metadata: crate::metadata::Metadata,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
 
 impl User {
+    /// The management API's `profile.name`: the stored display name, else "first last".
+    pub fn full_name(&self) -> String {
+        match &self.display_name {
+            Some(name) => name.clone(),
+            None => [self.first_name.as_deref(), self.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+
     /// Status as the account API reports it; whether an unverified email counts depends on the
     /// tenant's settings.
     pub fn status(&self, settings: &TenantSettings) -> UserStatus {
@@ -218,7 +233,11 @@ impl std::fmt::Debug for PasswordHash {
 pub struct PasswordCredential {
     pub user_id: UserId,
     pub hash: PasswordHash,
+    /// A disabled credential refuses every login.
     pub disabled: bool,
+    pub metadata: crate::metadata::Metadata,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
 }
 
 /// Where a request came from, for sessions and the audit trail.

@@ -203,6 +203,53 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Users and password credentials as the management API writes them (see
+/// [`crate::managed_users`]).
+#[async_trait]
+pub trait ManagedUserStore: Send + Sync {
+    async fn user_by_uid(&self, tenant: &TenantId, uid: &str) -> StoreResult<Option<User>>;
+    /// A page of the tenant's users, oldest first, and how many there are.
+    async fn users_page(
+        &self,
+        tenant: &TenantId,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<User>, i64)>;
+    /// Creates the user (`user` gives the id, tenant, role and time; `fields` the rest) with
+    /// its password credential when given, and the activity row; all or nothing.
+    async fn create_managed_user(
+        &self,
+        user: &NewUser,
+        fields: &crate::managed_users::ManagedFields,
+        password: Option<&PasswordHash>,
+        activity: &NewActivity,
+    ) -> StoreResult<User>;
+    /// Replaces the fields; a user becoming disabled also has every live session ended and
+    /// every token revoked, in the same transaction.
+    async fn update_managed_user(
+        &self,
+        user: UserId,
+        fields: &crate::managed_users::ManagedFields,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> StoreResult<User>;
+    /// Creates or changes the user's password credential (a `replace` starts it anew: its
+    /// `created_at` is `now`), with the activity row; returns it.
+    async fn put_password_credential(
+        &self,
+        user: UserId,
+        write: &crate::managed_users::CredentialWrite,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> StoreResult<PasswordCredential>;
+    /// `false` when the user had no password credential.
+    async fn delete_password_credential(
+        &self,
+        user: UserId,
+        activity: &NewActivity,
+    ) -> StoreResult<bool>;
+}
+
 /// Administering users (see [`crate::directory`]).
 #[async_trait]
 pub trait DirectoryStore: Send + Sync {
@@ -608,6 +655,7 @@ pub trait Store:
     + RbacStore
     + CountryStore
     + UserStore
+    + ManagedUserStore
     + DirectoryStore
     + SessionStore
     + ActivityStore
@@ -629,6 +677,7 @@ impl<
             + RbacStore
             + CountryStore
             + UserStore
+            + ManagedUserStore
             + DirectoryStore
             + SessionStore
             + ActivityStore

@@ -15,6 +15,7 @@ mod error;
 mod health;
 mod lifecycle;
 mod mail;
+mod managed_users;
 mod migrations;
 mod pool;
 mod profile;

@@ -122,6 +122,7 @@ pub(crate) struct UserRow {
     two_factor_country_code: Option<i64>,
     two_factor_phone: Option<String>,
     two_factor_options: Option<String>,
+    metadata: String,
     created_at: i64,
     updated_at: i64,
 }
@@ -130,7 +131,7 @@ pub(crate) struct UserRow {
 pub(crate) const USER_COLUMNS: &str = "u.id, u.uid, u.tenant_id, u.username, u.email, u.first_name, \
     u.last_name, u.display_name, u.phone, u.avatar, u.address, u.country_id, u.role_id, u.birthday, \
     u.disabled, u.email_verified_at, u.last_login, u.two_factor_country_code, u.two_factor_phone, \
-    u.two_factor_options, u.created_at, u.updated_at";
+    u.two_factor_options, u.metadata, u.created_at, u.updated_at";
 
 const DATE: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
@@ -169,6 +170,8 @@ impl TryFrom<UserRow> for User {
             two_factor_country_code: row.two_factor_country_code,
             two_factor_phone: row.two_factor_phone,
             two_factor_options,
+            metadata: serde_json::from_str(&row.metadata)
+                .map_err(|e| corrupt("user metadata", e))?,
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
         })

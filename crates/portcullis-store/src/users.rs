@@ -1,4 +1,5 @@
 use crate::error::{store_error, Result};
+use crate::managed_users::{CredentialRow, CREDENTIAL_COLUMNS};
 use crate::pool::on_pool;
 use crate::rows::{to_db, UserRow, USER_COLUMNS};
 use crate::SqlStore;
@@ -7,7 +8,6 @@ use portcullis_core::ids::{TenantId, UserId};
 use portcullis_core::model::{NewUser, PasswordCredential, PasswordHash, User};
 use portcullis_core::store::UserStore;
 use portcullis_core::StoreError;
-use sqlx::FromRow;
 use time::OffsetDateTime;
 
 pub(crate) const PASSWORD: &str = "password";
@@ -116,14 +116,6 @@ macro_rules! set_password {
 }
 pub(crate) use set_password;
 
-#[derive(FromRow)]
-struct CredentialRow {
-    user_id: i64,
-    alg: String,
-    hash: String,
-    disabled: bool,
-}
-
 impl SqlStore {
     pub(crate) async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
@@ -226,22 +218,18 @@ impl UserStore for SqlStore {
     }
 
     async fn password_credential(&self, user: UserId) -> Result<Option<PasswordCredential>> {
+        let sql = format!(
+            "SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE user_id = $1 AND kind = $2"
+        );
         let row: Option<CredentialRow> = on_pool!(&self.pool, pool => {
-            sqlx::query_as("SELECT user_id, alg, hash, disabled FROM credentials WHERE user_id = $1 AND kind = $2")
+            sqlx::query_as(&sql)
                 .bind(user.0)
                 .bind(PASSWORD)
                 .fetch_optional(pool)
                 .await
         })
         .map_err(store_error)?;
-        Ok(row.map(|r| PasswordCredential {
-            user_id: UserId(r.user_id),
-            hash: PasswordHash {
-                alg: r.alg,
-                hash: r.hash,
-            },
-            disabled: r.disabled,
-        }))
+        row.map(PasswordCredential::try_from).transpose()
     }
 
     async fn set_user_disabled(

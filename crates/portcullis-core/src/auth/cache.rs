@@ -227,6 +227,7 @@ mod tests {
                 two_factor_country_code: None,
                 two_factor_phone: None,
                 two_factor_options: None,
+                metadata: Default::default(),
                 created_at: now,
                 updated_at: now,
             },

@@ -3,10 +3,12 @@
 //! `type`; lists come in a `List` envelope; errors in an `Error` envelope whose `uuid` is the
 //! request id.
 
+mod credentials;
 mod error;
 mod extract;
 mod list;
 mod tenants;
+mod users;
 
 pub use error::MgmtError;
 
@@ -46,5 +48,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(MgmtDoc::openapi())
         .routes(routes!(tenants::list))
         .routes(routes!(tenants::show))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::show, users::update, users::delete))
+        .routes(routes!(credentials::list, credentials::create))
+        .routes(routes!(
+            credentials::show,
+            credentials::update,
+            credentials::delete
+        ))
         .layer(middleware::from_fn(error::with_uuid))
 }

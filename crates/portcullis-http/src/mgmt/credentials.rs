@@ -1,0 +1,299 @@
+//! `/v1/tenants/{tenant_id}/users/{user_id}/credentials`: the user's password credential (id
+//! `password`, one at a time), with document 003's hash import.
+
+use super::error::{ErrorJson, MgmtError};
+use super::extract::{Body, Key, Paging};
+use super::list::{rfc3339, ListJson};
+use super::users::{actor, metadata};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use portcullis_core::managed_users::{CredentialInput, ImportedPassword, PASSWORD_CREDENTIAL_ID};
+use portcullis_core::metadata::Metadata;
+use portcullis_core::model::PasswordCredential;
+use portcullis_core::Secret;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+const KIND: &str = "PasswordCredential";
+
+/// A password credential as document 003 shows it: `password.alg` is what the hash is now
+/// (`sha256|bcrypt` until the first login, `bcrypt` after it).
+#[derive(Serialize, ToSchema)]
+#[schema(as = PasswordCredential)]
+pub struct CredentialJson {
+    #[serde(rename = "type")]
+    #[schema(example = "PasswordCredential")]
+    kind: &'static str,
+    #[schema(example = "password")]
+    id: &'static str,
+    #[schema(example = "2023-08-22T17:48:47.26937881Z")]
+    created_at: String,
+    updated_at: String,
+    #[serde(skip_serializing_if = "Metadata::is_empty")]
+    metadata: Metadata,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    disabled: bool,
+    password: PasswordJson,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = PasswordHash)]
+pub struct PasswordJson {
+    #[schema(example = "sha256|bcrypt")]
+    alg: String,
+    #[schema(example = "$2a$10$j00eE6DTimtrqB9JlI.8AOW2f5RnCL/6D4y3OmCED4sIZiF6Y8U3S")]
+    hash: String,
+}
+
+impl From<PasswordCredential> for CredentialJson {
+    fn from(credential: PasswordCredential) -> Self {
+        Self {
+            kind: KIND,
+            id: PASSWORD_CREDENTIAL_ID,
+            created_at: rfc3339(credential.created_at),
+            updated_at: rfc3339(credential.updated_at),
+            metadata: credential.metadata,
+            disabled: credential.disabled,
+            password: PasswordJson {
+                alg: credential.hash.alg,
+                hash: credential.hash.hash,
+            },
+        }
+    }
+}
+
+/// A written credential: the whole object; `password` is required.
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = PasswordCredentialInput)]
+pub struct CredentialBody {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    password: Option<PasswordBody>,
+    disabled: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[schema(as = PasswordHashInput)]
+pub struct PasswordBody {
+    /// `plain`, `bcrypt`, `md5`, `sha1`, `sha256` or `sha512`.
+    alg: Option<String>,
+    hash: Option<String>,
+}
+
+impl CredentialBody {
+    fn into_input(self) -> Result<CredentialInput, MgmtError> {
+        if self.kind.as_deref().is_some_and(|kind| kind != KIND) {
+            return Err(MgmtError::bad_request(
+                "type: only PasswordCredential credentials exist.",
+            ));
+        }
+        let password = self.password.unwrap_or_default();
+        let (Some(alg), Some(hash)) = (password.alg, password.hash) else {
+            return Err(MgmtError::bad_request(
+                "password: alg and hash are required.",
+            ));
+        };
+        Ok(CredentialInput {
+            password: ImportedPassword {
+                alg,
+                hash: Secret::new(hash),
+            },
+            disabled: self.disabled.unwrap_or(false),
+            metadata: metadata(self.metadata)?,
+        })
+    }
+}
+
+/// The user's credentials: their password, if they have one.
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials",
+    operation_id = "mgmt_list_credentials",
+    tag = "credentials",
+    security(("api_key" = [])),
+    params(
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("user_id" = String, Path, description = "User id"),
+        Paging,
+    ),
+    responses(
+        (status = 200, description = "A `List` of credentials", body = inline(Object)),
+        (status = 404, description = "`not_found`", body = ErrorJson),
+    ),
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Key(key): Key,
+    Path((tenant_id, user_id)): Path<(String, String)>,
+    Query(paging): Query<Paging>,
+) -> Result<Json<ListJson<CredentialJson>>, MgmtError> {
+    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
+    let (limit, offset) = paging.window();
+    let all = state
+        .services
+        .managed_credentials(&tenant, &user_id)
+        .await?;
+    let total = all.len() as i64;
+    let data = all
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .map(CredentialJson::from)
+        .collect();
+    Ok(Json(ListJson::new(data, total, limit)))
+}
+
+/// Sets the user's password, replacing any earlier one. `alg` `plain` is hashed on arrival,
+/// `bcrypt` (cost 8 to 12) is kept, and `md5`, `sha1`, `sha256`, `sha512` hex digests are
+/// stored as `ALG|bcrypt` until the user's first login.
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials",
+    operation_id = "mgmt_create_credential",
+    tag = "credentials",
+    security(("api_key" = [])),
+    params(
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("user_id" = String, Path, description = "User id"),
+    ),
+    request_body = CredentialBody,
+    responses(
+        (status = 200, description = "The credential", body = CredentialJson),
+        (status = 400, description = "`invalid_request` or `invalid_metadata`", body = ErrorJson),
+        (status = 404, description = "`not_found`", body = ErrorJson),
+    ),
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Key(key): Key,
+    Path((tenant_id, user_id)): Path<(String, String)>,
+    Body(body): Body<CredentialBody>,
+) -> Result<Json<CredentialJson>, MgmtError> {
+    put(
+        state,
+        key,
+        tenant_id,
+        user_id,
+        PASSWORD_CREDENTIAL_ID,
+        body,
+        true,
+    )
+    .await
+}
+
+/// One credential; only `password` exists.
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
+    operation_id = "mgmt_show_credential",
+    tag = "credentials",
+    security(("api_key" = [])),
+    params(
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("user_id" = String, Path, description = "User id"),
+        ("credential_id" = String, Path, description = "`password`"),
+    ),
+    responses(
+        (status = 200, description = "The credential", body = CredentialJson),
+        (status = 404, description = "`not_found`", body = ErrorJson),
+    ),
+)]
+pub async fn show(
+    State(state): State<AppState>,
+    Key(key): Key,
+    Path((tenant_id, user_id, credential_id)): Path<(String, String, String)>,
+) -> Result<Json<CredentialJson>, MgmtError> {
+    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
+    let credential = state
+        .services
+        .managed_credential(&tenant, &user_id, &credential_id)
+        .await?;
+    Ok(Json(credential.into()))
+}
+
+/// Changes the credential, e.g. `disabled: true` to refuse logins with it. A `password` equal
+/// to the stored one is kept as it is; another is imported as on create.
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
+    operation_id = "mgmt_update_credential",
+    tag = "credentials",
+    security(("api_key" = [])),
+    params(
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("user_id" = String, Path, description = "User id"),
+        ("credential_id" = String, Path, description = "`password`"),
+    ),
+    request_body = CredentialBody,
+    responses(
+        (status = 200, description = "The credential", body = CredentialJson),
+        (status = 400, description = "`invalid_request` or `invalid_metadata`", body = ErrorJson),
+        (status = 404, description = "`not_found`", body = ErrorJson),
+    ),
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    Key(key): Key,
+    Path((tenant_id, user_id, credential_id)): Path<(String, String, String)>,
+    Body(body): Body<CredentialBody>,
+) -> Result<Json<CredentialJson>, MgmtError> {
+    put(state, key, tenant_id, user_id, &credential_id, body, false).await
+}
+
+async fn put(
+    state: AppState,
+    key: portcullis_core::api_keys::ApiKey,
+    tenant_id: String,
+    user_id: String,
+    credential_id: &str,
+    body: CredentialBody,
+    replace: bool,
+) -> Result<Json<CredentialJson>, MgmtError> {
+    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
+    let credential = state
+        .services
+        .put_managed_credential(
+            &tenant,
+            &user_id,
+            credential_id,
+            body.into_input()?,
+            replace,
+            &actor(&key),
+        )
+        .await?;
+    Ok(Json(credential.into()))
+}
+
+/// Removes the credential; returns its last version. The user can still reset their password.
+#[utoipa::path(
+    delete,
+    path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
+    operation_id = "mgmt_delete_credential",
+    tag = "credentials",
+    security(("api_key" = [])),
+    params(
+        ("tenant_id" = String, Path, description = "Tenant id"),
+        ("user_id" = String, Path, description = "User id"),
+        ("credential_id" = String, Path, description = "`password`"),
+    ),
+    responses(
+        (status = 200, description = "The deleted credential", body = CredentialJson),
+        (status = 404, description = "`not_found`", body = ErrorJson),
+    ),
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    Key(key): Key,
+    Path((tenant_id, user_id, credential_id)): Path<(String, String, String)>,
+) -> Result<Json<CredentialJson>, MgmtError> {
+    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
+    let credential = state
+        .services
+        .delete_managed_credential(&tenant, &user_id, &credential_id, &actor(&key))
+        .await?;
+    Ok(Json(credential.into()))
+}
