@@ -2,7 +2,7 @@
 
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{from_db, opt_to_db, to_db, UserRow, USER_COLUMNS};
 use crate::users::{end_all_sessions, PASSWORD};
 use crate::SqlStore;
@@ -100,7 +100,7 @@ impl ManagedUserStore for SqlStore {
     ) -> Result<User> {
         let now = to_db(user.created_at);
         let id: i64 = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (uid, tenant_id, email, first_name, last_name, display_name, \
                  role_id, disabled, email_verified_at, metadata, created_at, updated_at) \
@@ -151,7 +151,7 @@ impl ManagedUserStore for SqlStore {
     ) -> Result<User> {
         let now = to_db(now);
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let was_disabled: bool =
                 sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
                     .bind(user.0)
@@ -202,7 +202,7 @@ impl ManagedUserStore for SqlStore {
              RETURNING {CREDENTIAL_COLUMNS}"
         );
         let row: CredentialRow = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row = sqlx::query_as(&sql)
                 .bind(user.0)
                 .bind(PASSWORD)
@@ -227,7 +227,7 @@ impl ManagedUserStore for SqlStore {
         activity: &NewActivity,
     ) -> Result<bool> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let deleted = sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND kind = $2")
                 .bind(user.0)
                 .bind(PASSWORD)

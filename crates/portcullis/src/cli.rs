@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `user create`.
+//! The command line: `serve`, `migrate`, `user create`, `api-key`, `social`, `import users`.
 
 use crate::{App, Config, StartError};
 use clap::{Args, Parser, Subcommand};
@@ -43,6 +43,25 @@ pub enum Command {
     ApiKey {
         #[command(subcommand)]
         command: ApiKeyCommand,
+    },
+    /// Import data from another system.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import users from a JSON Lines file: one management-API user per line
+    /// (`{"profile": {"email", ...}, "metadata": {...}, "password": {"alg", "hash"}}`).
+    /// Users whose email the tenant already has are skipped, so a run can be repeated to
+    /// resume; bad lines are reported (line number and reason) and skipped.
+    Users {
+        file: PathBuf,
+        /// Tenant id or name (default: the default tenant).
+        #[arg(long, default_value = portcullis_core::model::DEFAULT_TENANT)]
+        tenant: String,
     },
 }
 
@@ -189,6 +208,16 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
             app.store.close().await;
             result?;
         }
+        Command::Import {
+            command: ImportCommand::Users { file, tenant },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let result = import_users(&app, &tenant, &text).await;
+            app.store.close().await;
+            result?;
+        }
         Command::Social { command } => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;
             let result = social(&app, command).await;
@@ -290,6 +319,33 @@ async fn api_key(app: &App, command: ApiKeyCommand) -> Result<(), Box<dyn std::e
         }
     }
     Ok(())
+}
+
+async fn import_users(
+    app: &App,
+    tenant: &str,
+    text: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let tenant = app.services.tenant_named(tenant).await.map_err(describe)?;
+    let progress = crate::import::progress_bar(text.lines().count() as u64);
+    // Twice the pool's width keeps every hash worker busy while others wait on the database.
+    let concurrency = app.services.hasher().workers() * 2;
+    let summary = crate::import::import_users(
+        &app.services,
+        &tenant,
+        text,
+        concurrency,
+        &progress,
+        |line, reason| progress.suspend(|| eprintln!("line {line}: {reason}")),
+    )
+    .await;
+    progress.finish_and_clear();
+    println!("{summary}");
+    if summary.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} lines were not imported", summary.failed.len()).into())
+    }
 }
 
 async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod import;
 pub mod logging;
 pub mod server;
 

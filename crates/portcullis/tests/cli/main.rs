@@ -422,3 +422,85 @@ fn enable_device_auth_endpoint_turns_the_device_endpoint_on() {
         serde_json::json!({ "email": ["The provided credentials are incorrect."] })
     );
 }
+
+#[test]
+fn import_users_reports_bad_lines_resumes_and_the_imported_can_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.jsonl");
+    let sha256 = "c775e7b757ede630cd0aa1113bd102661ab38829ca52a6422ab782862f268646";
+    let lines = [
+        serde_json::json!({ "profile": { "email": "ann@example.test", "name": "Ann" },
+            "metadata": { "other_id": "7" }, "password": { "alg": "sha256", "hash": sha256 } })
+        .to_string(),
+        "{not json".to_owned(),
+        serde_json::json!({ "profile": { "email": "bob@example.test" },
+            "password": { "alg": "plain", "hash": "bobs-password" } })
+        .to_string(),
+        serde_json::json!({ "profile": { "name": "No Email" } }).to_string(),
+        String::new(),
+        serde_json::json!({ "profile": { "email": "cy@example.test", "email_verified": true } })
+            .to_string(),
+        serde_json::json!({ "profile": { "email": "dee@example.test" },
+            "password": { "alg": "md5", "hash": "tooshort" } })
+        .to_string(),
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let import = || {
+        portcullis(dir.path())
+            .args(["import", "users", "users.jsonl"])
+            .output()
+            .unwrap()
+    };
+
+    let first = import();
+    let (out, err) = (
+        String::from_utf8_lossy(&first.stdout).into_owned(),
+        String::from_utf8_lossy(&first.stderr).into_owned(),
+    );
+    assert!(
+        !first.status.success(),
+        "bad lines make the exit status fail"
+    );
+    assert!(out.contains("imported 3, skipped 0"), "{out}\n{err}");
+    assert!(out.contains("failed 3"), "{out}");
+    for (line, reason) in [(2, "not a JSON user"), (4, "email"), (7, "md5")] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("line {line}: ")) && l.contains(reason)),
+            "line {line} ({reason}) reported in:\n{err}"
+        );
+    }
+    assert!(!err.contains("line 5:"), "blank lines are no error: {err}");
+
+    // A second run, as after an interruption: what is there is skipped.
+    std::fs::write(
+        &file,
+        lines.join("\n")
+            + "\n"
+            + &serde_json::json!({ "profile": { "email": "eve@example.test" } }).to_string()
+            + "\n",
+    )
+    .unwrap();
+    let second = import();
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert!(out.contains("imported 1, skipped 3 "), "{out}");
+    assert!(out.contains("failed 3 "), "{out}");
+
+    let unknown = portcullis(dir.path())
+        .args(["import", "users", "users.jsonl", "--tenant", "nowhere"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("nowhere"));
+
+    // The imported digest logs in, and is then a plain bcrypt.
+    let mut serving = Serving::start(portcullis(dir.path()));
+    let login = serde_json::json!({ "username": "ann@example.test", "password": "1234567890" });
+    let (status, body) = post_json(&serving.addr, "/api/login", &login);
+    assert_eq!(status, 200, "{body}");
+    let wrong = serde_json::json!({ "username": "bob@example.test", "password": "nope-nope" });
+    assert_eq!(post_json(&serving.addr, "/api/login", &wrong).0, 401);
+    let bob = serde_json::json!({ "username": "bob@example.test", "password": "bobs-password" });
+    assert_eq!(post_json(&serving.addr, "/api/login", &bob).0, 200);
+    assert!(serving.stop().success());
+}
