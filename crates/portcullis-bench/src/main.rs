@@ -7,8 +7,11 @@
 //! time its start (`ready_ms`) and weigh it idle (`idle_rss_mb`), and searches a million users
 //! (`users_search_median_ms`; `BENCH_USERS` sets how many, 0 skips it). `introspect_rps` is
 //! `POST /oauth2/introspect` as a resource server calls it: an API key asking about a live token.
+//! Last, `import_sha256_users_per_s` against `bcrypt_pool_rate` (see `import.rs`;
+//! `BENCH_IMPORT_USERS`, default 10,000, 0 skips it; `BENCH_IMPORT_ONLY=1` runs only it).
 
 mod http;
+mod import;
 mod load;
 mod process;
 mod search;
@@ -42,6 +45,10 @@ async fn main() -> ExitCode {
 }
 
 async fn bench() -> Result<(), BoxError> {
+    let import_users = env_import_users()?;
+    if env_value("BENCH_IMPORT_ONLY")?.is_some_and(|v| v == "1") {
+        return import::measure(import_users).await;
+    }
     let window = env_seconds()?;
     let plan = Plan {
         concurrency: env_concurrency()?,
@@ -141,7 +148,22 @@ async fn bench() -> Result<(), BoxError> {
     if users > 0 {
         search::measure(users).await?.report();
     }
+    if import_users > 0 {
+        import::measure(import_users).await?;
+    }
     Ok(())
+}
+
+/// `BENCH_IMPORT_USERS`: how many `sha256` users the import figure imports.
+fn env_import_users() -> Result<usize, BoxError> {
+    match env_value("BENCH_IMPORT_USERS")? {
+        None => Ok(10_000),
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= 10_000_000)
+            .ok_or_else(|| format!("BENCH_IMPORT_USERS must be 0 to 10000000, not {s:?}").into()),
+    }
 }
 
 /// Loads `GET /api/me` with one token and reports it under `name`.

@@ -103,6 +103,11 @@ pub fn progress_bar(lines: u64) -> ProgressBar {
     bar
 }
 
+/// A progress bar that draws nothing, for callers without a terminal.
+pub fn hidden_progress() -> ProgressBar {
+    ProgressBar::hidden()
+}
+
 /// Imports every non-blank line of `text` into `tenant`, `concurrency` users at a time (the
 /// hash pool bounds the hashing itself), reporting each bad line through `report` as it is
 /// found.
