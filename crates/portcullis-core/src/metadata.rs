@@ -12,27 +12,23 @@ pub const MAX_VALUE_CHARS: usize = 1000;
 
 /// [`Error::Invalid`] on the field `metadata` when the limits are broken.
 pub fn check(metadata: &Metadata) -> Result<()> {
-    let problem = if metadata.len() > MAX_KEYS {
-        Some(format!("At most {MAX_KEYS} keys are allowed."))
-    } else if let Some(key) = metadata
-        .keys()
-        .find(|k| k.is_empty() || k.chars().count() > MAX_KEY_CHARS)
-    {
-        Some(format!(
-            "Keys must be 1 to {MAX_KEY_CHARS} characters long; {key:?} is not."
-        ))
-    } else if let Some(key) = metadata
-        .iter()
-        .find(|(_, v)| v.chars().count() > MAX_VALUE_CHARS)
-        .map(|(k, _)| k)
-    {
-        Some(format!(
-            "Values may be at most {MAX_VALUE_CHARS} characters long; the value of {key:?} is longer."
-        ))
-    } else {
-        None
-    };
-    problem.map_or(Ok(()), |message| Err(Error::invalid("metadata", message)))
+    let invalid = |message: String| Err(Error::invalid("metadata", message));
+    if metadata.len() > MAX_KEYS {
+        return invalid(format!("At most {MAX_KEYS} keys are allowed."));
+    }
+    for (key, value) in metadata {
+        if key.is_empty() || key.chars().count() > MAX_KEY_CHARS {
+            return invalid(format!(
+                "Keys must be 1 to {MAX_KEY_CHARS} characters long; {key:?} is not."
+            ));
+        }
+        if value.chars().count() > MAX_VALUE_CHARS {
+            return invalid(format!(
+                "Values may be at most {MAX_VALUE_CHARS} characters long; the value of {key:?} is longer."
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -395,6 +395,8 @@ async fn applications_follow_the_document() {
 
         // Paging.
         for name in ["a", "b", "c"] {
+            // Oldest first; ids break ties at random.
+            server.clock.advance(time::Duration::seconds(1));
             let body = json!({ "name": name });
             assert_eq!(
                 v1(&server, Method::POST, &apps, &all, Some(body)).await.0,
