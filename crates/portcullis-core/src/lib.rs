@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod applications;
 pub mod auth;
 pub mod authz;
 pub mod avatars;
@@ -17,6 +18,7 @@ pub mod ids;
 pub mod introspection;
 pub mod lifecycle;
 pub mod mail;
+pub mod metadata;
 pub mod model;
 pub mod password;
 pub mod personal_tokens;

@@ -44,6 +44,23 @@ pub enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant with default settings and print its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Host name whose requests go to this tenant (the `Host` header, without a port).
+        #[arg(long)]
+        domain: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +206,14 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
             app.store.close().await;
             result?;
         }
+        Command::Tenant {
+            command: TenantCommand::Create { name, domain },
+        } => {
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let result = create_tenant(&app, name, domain).await;
+            app.store.close().await;
+            result?;
+        }
         Command::Social { command } => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;
             let result = social(&app, command).await;
@@ -289,6 +314,31 @@ async fn api_key(app: &App, command: ApiKeyCommand) -> Result<(), Box<dyn std::e
             println!("revoked");
         }
     }
+    Ok(())
+}
+
+async fn create_tenant(
+    app: &App,
+    name: String,
+    domain: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use portcullis_core::model::TenantSettings;
+    use portcullis_core::tenants::{ManagedSettings, TenantInput};
+    let settings = ManagedSettings {
+        domain: domain.unwrap_or_default(),
+        company_name: name.clone(),
+        ..ManagedSettings::of(&TenantSettings::default())
+    };
+    let tenant = app
+        .services
+        .create_tenant(TenantInput {
+            name,
+            settings,
+            metadata: Default::default(),
+        })
+        .await
+        .map_err(describe)?;
+    println!("{}", tenant.id.as_str());
     Ok(())
 }
 

@@ -3,8 +3,10 @@
 //! `type`; lists come in a `List` envelope; errors in an `Error` envelope whose `uuid` is the
 //! request id.
 
+mod applications;
 mod error;
 mod extract;
+mod json;
 mod list;
 mod tenants;
 
@@ -44,7 +46,13 @@ impl Modify for ApiKeyScheme {
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(MgmtDoc::openapi())
-        .routes(routes!(tenants::list))
-        .routes(routes!(tenants::show))
+        .routes(routes!(tenants::list, tenants::create))
+        .routes(routes!(tenants::show, tenants::update))
+        .routes(routes!(applications::list, applications::create))
+        .routes(routes!(
+            applications::show,
+            applications::update,
+            applications::delete
+        ))
         .layer(middleware::from_fn(error::with_uuid))
 }
