@@ -2,11 +2,40 @@
 //! answered to callers holding an API key.
 
 use crate::api_keys::ApiKey;
+use crate::applications::Application;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::model::ClientInfo;
+use crate::model::Tenant;
 use crate::rbac::Scopes;
 use crate::Services;
+use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
+
+/// Who asks about tokens: a service holding an API key, or a tenant's application with its
+/// client credentials (RFC 6749 §2.3.1).
+#[derive(Debug, Clone)]
+pub enum TokenClient {
+    ApiKey(ApiKey),
+    Application(Application),
+}
+
+impl TokenClient {
+    /// Whether tokens of `tenant` are this client's business.
+    pub fn reaches(&self, tenant: &TenantId) -> bool {
+        match self {
+            Self::ApiKey(key) => key.reaches(tenant),
+            Self::Application(application) => application.tenant_id == *tenant,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Self::ApiKey(key) => &key.name,
+            Self::Application(application) => &application.name,
+        }
+    }
+}
 
 /// An active token as a resource server sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +56,39 @@ pub struct Introspection {
 }
 
 impl Services {
+    /// The tenant's application `client_id` when `secret` is its secret (compared in constant
+    /// time); [`Error::Unauthenticated`] otherwise.
+    pub async fn authenticate_application(
+        &self,
+        tenant: &Tenant,
+        client_id: &str,
+        secret: &str,
+    ) -> Result<Application> {
+        let application = self
+            .store
+            .application(&tenant.id, client_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        let matches: bool = application
+            .secret
+            .expose()
+            .as_bytes()
+            .ct_eq(secret.as_bytes())
+            .into();
+        if matches {
+            Ok(application)
+        } else {
+            Err(Error::Unauthenticated)
+        }
+    }
+
     /// Describes `bearer` when it is live and of a tenant the key reaches; `None` otherwise,
     /// whatever the reason, as RFC 7662 asks. Asking does not count as using the token.
-    pub async fn introspect(&self, key: &ApiKey, bearer: &str) -> Result<Option<Introspection>> {
+    pub async fn introspect(
+        &self,
+        key: &TokenClient,
+        bearer: &str,
+    ) -> Result<Option<Introspection>> {
         let (found, _) = match self.live_lookup(bearer).await {
             Ok(found) => found,
             Err(Error::Unauthenticated) => return Ok(None),
@@ -68,7 +127,7 @@ impl Services {
     /// dead and other tenants' tokens are ignored, as RFC 7009 asks.
     pub async fn revoke_bearer(
         &self,
-        key: &ApiKey,
+        key: &TokenClient,
         bearer: &str,
         client: &ClientInfo,
     ) -> Result<()> {
@@ -82,7 +141,7 @@ impl Services {
             return Ok(());
         }
         let now = self.now();
-        let description = format!("Token revoked by the service {:?}.", key.name);
+        let description = format!("Token revoked by the service {:?}.", key.name());
         let activity = self.activity(&token.tenant_id, Some(&found.user), client, &description);
         match &token.session_id {
             Some(session) => self.store.end_session(session, &activity, now).await?,

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod applications;
 pub mod auth;
 pub mod authz;
 pub mod avatars;

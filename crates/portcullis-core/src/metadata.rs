@@ -1,4 +1,5 @@
-//! Document 003's `metadata`: free key-value strings on an object, within limits.
+//! Metadata: the free key-value pairs document 003 lets callers keep on tenants, applications
+//! and users. At most 20 keys, keys up to 100 characters, values up to 1000.
 
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
@@ -9,43 +10,52 @@ pub const MAX_KEYS: usize = 20;
 pub const MAX_KEY_CHARS: usize = 100;
 pub const MAX_VALUE_CHARS: usize = 1000;
 
-/// At most 20 keys, keys of at most 100 characters and values of at most 1000; otherwise
-/// [`Error::Invalid`] on the field `metadata` (the management API's `invalid_metadata`).
+/// [`Error::Invalid`] on the field `metadata` when the limits are broken.
 pub fn check(metadata: &Metadata) -> Result<()> {
-    let problem = if metadata.len() > MAX_KEYS {
-        Some(format!("at most {MAX_KEYS} keys"))
-    } else if metadata.keys().any(|k| k.chars().count() > MAX_KEY_CHARS) {
-        Some(format!("keys are at most {MAX_KEY_CHARS} characters"))
-    } else if metadata
-        .values()
-        .any(|v| v.chars().count() > MAX_VALUE_CHARS)
-    {
-        Some(format!("values are at most {MAX_VALUE_CHARS} characters"))
-    } else {
-        None
-    };
-    match problem {
-        Some(message) => Err(Error::invalid("metadata", message)),
-        None => Ok(()),
+    let invalid = |message: String| Err(Error::invalid("metadata", message));
+    if metadata.len() > MAX_KEYS {
+        return invalid(format!("At most {MAX_KEYS} keys are allowed."));
     }
-}
-
-/// Stored as a JSON object.
-pub fn to_json(metadata: &Metadata) -> String {
-    serde_json::to_string(metadata).unwrap_or_else(|_| "{}".to_owned())
+    for (key, value) in metadata {
+        if key.is_empty() || key.chars().count() > MAX_KEY_CHARS {
+            return invalid(format!(
+                "Keys must be 1 to {MAX_KEY_CHARS} characters long; {key:?} is not."
+            ));
+        }
+        if value.chars().count() > MAX_VALUE_CHARS {
+            return invalid(format!(
+                "Values may be at most {MAX_VALUE_CHARS} characters long; the value of {key:?} is longer."
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn limits() {
-        let many: Metadata = (0..21).map(|i| (i.to_string(), String::new())).collect();
-        assert!(check(&many).is_err());
-        let twenty: Metadata = (0..20).map(|i| (i.to_string(), "v".repeat(1000))).collect();
-        assert!(check(&twenty).is_ok());
-        assert!(check(&Metadata::from([("k".repeat(101), String::new())])).is_err());
-        assert!(check(&Metadata::from([("k".into(), "v".repeat(1001))])).is_err());
+    fn of(pairs: impl IntoIterator<Item = (String, String)>) -> Metadata {
+        pairs.into_iter().collect()
     }
+
+    #[test]
+    fn limits_are_inclusive() {
+        let twenty = of((0..20).map(|i| (format!("k{i}"), "v".into())));
+        assert!(check(&twenty).is_ok());
+        let mut twenty_one = twenty.clone();
+        twenty_one.insert("k20".into(), "v".into());
+        assert!(check(&twenty_one).is_err());
+        assert!(check(&of([("k".repeat(100), "v".repeat(1000))])).is_ok());
+        assert!(check(&of([("k".repeat(101), "v".into())])).is_err());
+        assert!(check(&of([("k".into(), "v".repeat(1001))])).is_err());
+        assert!(check(&of([(String::new(), "v".into())])).is_err());
+        // Characters, not bytes.
+        assert!(check(&of([("é".repeat(100), "ü".repeat(1000))])).is_ok());
+    }
+}
+
+/// Stored as a JSON object.
+pub fn to_json(metadata: &Metadata) -> String {
+    serde_json::to_string(metadata).unwrap_or_else(|_| "{}".to_owned())
 }

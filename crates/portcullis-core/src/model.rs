@@ -13,6 +13,7 @@ pub struct Tenant {
     pub id: TenantId,
     pub name: String,
     pub settings: TenantSettings,
+    pub metadata: crate::metadata::Metadata,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -25,9 +26,27 @@ pub struct TenantSettings {
     pub app_name: String,
     /// Host name the `/api` surfaces resolve to this tenant.
     pub domain: Option<String>,
+    /// The management API's settings (document 003), shown on hosted pages and in mail.
+    pub company_name: String,
+    pub logo_image_text: String,
+    pub support_email: String,
+    /// Which ways of logging in the tenant offers. `allow_passwords: false` refuses every
+    /// password login, on every surface.
+    pub allow_social: bool,
+    pub allow_hardware: bool,
+    pub allow_passwords: bool,
+    pub allow_totp_app: bool,
+    pub allow_totp_email: bool,
+    /// The account API's `reg_enabled`.
     pub allow_signups: bool,
+    /// The account API's `!reg_email_confirmation`: users with an unverified address may log in.
     pub allow_unverified: bool,
+    /// The account API's `remember_me`.
     pub remember_device: bool,
+    pub remember_device_seconds: i64,
+    pub remember_login_seconds: i64,
+    /// Lets applications use plain-http URLs on any host, for development.
+    pub developer_mode: bool,
     /// How long a login session (and every token it issued) lasts.
     pub session_lifetime_minutes: i64,
     pub throttle_enabled: bool,
@@ -53,9 +72,20 @@ impl Default for TenantSettings {
         Self {
             app_name: "Portcullis".to_owned(),
             domain: None,
+            company_name: String::new(),
+            logo_image_text: String::new(),
+            support_email: String::new(),
+            allow_social: true,
+            allow_hardware: true,
+            allow_passwords: true,
+            allow_totp_app: true,
+            allow_totp_email: true,
             allow_signups: true,
             allow_unverified: true,
             remember_device: true,
+            remember_device_seconds: 30 * 24 * 60 * 60,
+            remember_login_seconds: 30 * 24 * 60 * 60,
+            developer_mode: false,
             session_lifetime_minutes: 60 * 24 * 30,
             throttle_enabled: true,
             throttle_attempts: 10,

@@ -301,8 +301,10 @@ impl Services {
         role: crate::ids::RoleId,
         scopes: &Scopes,
     ) -> Result<Vec<String>> {
-        let registry = self.registry(tenant).await?;
-        let held = self.store.role_permissions(role).await?;
+        // Two independent reads, so at the same time.
+        let (registry, held) =
+            tokio::join!(self.registry(tenant), self.store.role_permissions(role));
+        let (registry, held) = (registry?, held?);
         let usable = |entry: &ScopeEntry| {
             builtin(&entry.name)
                 .and_then(|s| s.permission)

@@ -31,6 +31,8 @@ pub struct Services {
     /// Checks registration captchas; `None` until configured (captchas then fail closed).
     pub(crate) captcha: Option<Arc<dyn CaptchaVerifier>>,
     pub(crate) throttle_sweeper: Arc<crate::throttle::Sweeper>,
+    /// Read once, on the first request that needs it (see `host_is_for`).
+    pub(crate) default_tenant_id: Arc<std::sync::OnceLock<crate::ids::TenantId>>,
 }
 
 impl Services {
@@ -47,6 +49,7 @@ impl Services {
             userinfo: None,
             captcha: None,
             throttle_sweeper: Arc::default(),
+            default_tenant_id: Arc::default(),
         }
     }
 

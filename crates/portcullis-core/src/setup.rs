@@ -89,6 +89,41 @@ impl Services {
         }
         self.default_tenant().await
     }
+
+    /// Whether a request to `host` is one for `tenant` (whose settings are `settings`): the
+    /// host is the tenant's domain, or the tenant is the default one and no tenant has the
+    /// host as its domain. The first case costs no query.
+    pub(crate) async fn host_is_for(
+        &self,
+        host: Option<&str>,
+        tenant: &TenantId,
+        settings: &TenantSettings,
+    ) -> Result<bool> {
+        let host = host
+            .map(strip_port)
+            .filter(|h| !h.is_empty())
+            .map(str::to_ascii_lowercase);
+        let Some(host) = host else {
+            return Ok(*tenant == self.default_tenant_id().await?);
+        };
+        if settings.domain.as_deref() == Some(host.as_str()) {
+            return Ok(true);
+        }
+        match self.store.tenant_by_domain(&host).await? {
+            Some(named) => Ok(named.id == *tenant),
+            None => Ok(*tenant == self.default_tenant_id().await?),
+        }
+    }
+
+    /// The default tenant's id, read once: it never changes (the tenant is never deleted and
+    /// keeps its name).
+    async fn default_tenant_id(&self) -> Result<TenantId> {
+        if let Some(id) = self.default_tenant_id.get() {
+            return Ok(id.clone());
+        }
+        let id = self.default_tenant().await?.id;
+        Ok(self.default_tenant_id.get_or_init(|| id).clone())
+    }
 }
 
 fn strip_port(host: &str) -> &str {

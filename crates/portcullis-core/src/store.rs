@@ -2,6 +2,7 @@
 //! PostgreSQL; every method is one round trip or one transaction.
 
 use crate::api_keys::ApiKey;
+use crate::applications::Application;
 use crate::error::StoreError;
 use crate::ids::{PermissionId, RoleId, SessionId, TenantId, TokenId, UserId};
 use crate::mail::{Mail, QueuedMail};
@@ -83,6 +84,11 @@ pub trait TenantStore: Send + Sync {
     /// A page of every tenant, oldest first, with how many there are.
     async fn tenants(&self, offset: i64, limit: i64) -> StoreResult<(Vec<Tenant>, i64)>;
     async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>>;
+    /// Inserts a new tenant; [`StoreError::Conflict`] when its name or domain is taken.
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    /// Writes the tenant's name, settings (with the domain) and metadata; `false` when there
+    /// is no such tenant.
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<bool>;
     async fn update_tenant_settings(
         &self,
         tenant: &TenantId,
@@ -649,9 +655,33 @@ pub trait HealthStore: Send + Sync {
     fn pool_stats(&self) -> PoolStats;
 }
 
+/// A tenant's OIDC clients (document 003's applications).
+#[async_trait]
+pub trait ApplicationStore: Send + Sync {
+    async fn create_application(&self, application: &Application) -> StoreResult<()>;
+    async fn application(&self, tenant: &TenantId, id: &str) -> StoreResult<Option<Application>>;
+    /// A page of the tenant's applications, oldest first, with how many there are.
+    async fn applications(
+        &self,
+        tenant: &TenantId,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<Application>, i64)>;
+    /// Writes everything but the id, tenant, secret and creation time; `false` when there is
+    /// no such application.
+    async fn update_application(&self, application: &Application) -> StoreResult<bool>;
+    /// Deletes the application, returning what it was.
+    async fn delete_application(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> StoreResult<Option<Application>>;
+}
+
 /// Everything the domain persists.
 pub trait Store:
     TenantStore
+    + ApplicationStore
     + RbacStore
     + CountryStore
     + UserStore
@@ -674,6 +704,7 @@ pub trait Store:
 
 impl<
         T: TenantStore
+            + ApplicationStore
             + RbacStore
             + CountryStore
             + UserStore

@@ -4,7 +4,8 @@
 use crate::api_keys::ApiKey;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
-use crate::model::Tenant;
+use crate::metadata::Metadata;
+use crate::model::{Tenant, TenantSettings, DEFAULT_TENANT};
 use crate::Services;
 
 impl Services {
@@ -37,5 +38,317 @@ impl Services {
             return Err(Error::NotFound);
         }
         self.store.tenant_by_id(&id).await?.ok_or(Error::NotFound)
+    }
+}
+
+/// The management API's view of a tenant's settings (document 003). The settings record
+/// keeps more (throttles, captcha, ...); those are left as they are when this view is written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ManagedSettings {
+    /// Empty: no host name picks the tenant.
+    pub domain: String,
+    pub company_name: String,
+    pub logo_image_text: String,
+    pub support_email: String,
+    pub allow_social: bool,
+    pub allow_hardware: bool,
+    pub allow_passwords: bool,
+    pub allow_totp_app: bool,
+    pub allow_totp_email: bool,
+    pub allow_unverified: bool,
+    pub remember_device: bool,
+    pub remember_device_seconds: i64,
+    pub remember_login_seconds: i64,
+    pub allow_signups: bool,
+    pub developer_mode: bool,
+}
+
+/// A tenant as a management request writes it: the whole object, zero values for what the
+/// caller left out.
+#[derive(Debug, Clone, Default)]
+pub struct TenantInput {
+    pub name: String,
+    pub settings: ManagedSettings,
+    pub metadata: Metadata,
+}
+
+/// The longest remembered device or login: ten years.
+const MAX_REMEMBER_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
+const MAX_TEXT_CHARS: usize = 255;
+
+impl ManagedSettings {
+    pub fn of(settings: &TenantSettings) -> Self {
+        Self {
+            domain: settings.domain.clone().unwrap_or_default(),
+            company_name: settings.company_name.clone(),
+            logo_image_text: settings.logo_image_text.clone(),
+            support_email: settings.support_email.clone(),
+            allow_social: settings.allow_social,
+            allow_hardware: settings.allow_hardware,
+            allow_passwords: settings.allow_passwords,
+            allow_totp_app: settings.allow_totp_app,
+            allow_totp_email: settings.allow_totp_email,
+            allow_unverified: settings.allow_unverified,
+            remember_device: settings.remember_device,
+            remember_device_seconds: settings.remember_device_seconds,
+            remember_login_seconds: settings.remember_login_seconds,
+            allow_signups: settings.allow_signups,
+            developer_mode: settings.developer_mode,
+        }
+    }
+
+    /// Checks the fields and normalizes the domain (lowercase, empty means none).
+    fn checked(mut self, problems: &mut Vec<(String, String)>) -> Self {
+        match normalize_domain(&self.domain) {
+            Ok(domain) => self.domain = domain,
+            Err(message) => problems.push(("settings.domain".to_owned(), message.to_owned())),
+        }
+        for (field, text) in [
+            ("company_name", &self.company_name),
+            ("logo_image_text", &self.logo_image_text),
+        ] {
+            if text.chars().count() > MAX_TEXT_CHARS {
+                problems.push((
+                    format!("settings.{field}"),
+                    format!("At most {MAX_TEXT_CHARS} characters."),
+                ));
+            }
+        }
+        self.support_email = self.support_email.trim().to_owned();
+        if !self.support_email.is_empty() && !crate::accounts::looks_like_email(&self.support_email)
+        {
+            problems.push((
+                "settings.support_email".to_owned(),
+                "Not an email address.".to_owned(),
+            ));
+        }
+        for (field, seconds) in [
+            ("remember_device_seconds", self.remember_device_seconds),
+            ("remember_login_seconds", self.remember_login_seconds),
+        ] {
+            if !(0..=MAX_REMEMBER_SECONDS).contains(&seconds) {
+                problems.push((
+                    format!("settings.{field}"),
+                    format!("Between 0 and {MAX_REMEMBER_SECONDS} seconds."),
+                ));
+            }
+        }
+        self
+    }
+
+    /// Writes this view into the record; fields the view does not have stay.
+    fn apply(self, settings: &mut TenantSettings) {
+        settings.domain = Some(self.domain).filter(|d| !d.is_empty());
+        settings.company_name = self.company_name;
+        settings.logo_image_text = self.logo_image_text;
+        settings.support_email = self.support_email;
+        settings.allow_social = self.allow_social;
+        settings.allow_hardware = self.allow_hardware;
+        settings.allow_passwords = self.allow_passwords;
+        settings.allow_totp_app = self.allow_totp_app;
+        settings.allow_totp_email = self.allow_totp_email;
+        settings.allow_unverified = self.allow_unverified;
+        settings.remember_device = self.remember_device;
+        settings.remember_device_seconds = self.remember_device_seconds;
+        settings.remember_login_seconds = self.remember_login_seconds;
+        settings.allow_signups = self.allow_signups;
+        settings.developer_mode = self.developer_mode;
+    }
+}
+
+/// A host name as requests' `Host` headers carry it (without a port), lowercased; `""` for
+/// none.
+pub fn normalize_domain(domain: &str) -> std::result::Result<String, &'static str> {
+    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let label_ok = |label: &str| {
+        (1..=63).contains(&label.len())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if domain.is_empty() || (domain.len() <= 253 && domain.split('.').all(label_ok)) {
+        Ok(domain)
+    } else {
+        Err("A host name such as auth.example.com (letters, digits, hyphens and dots; no port).")
+    }
+}
+
+impl TenantInput {
+    /// The input, checked (with the problems found) and normalized.
+    fn checked(self) -> Result<Self> {
+        let mut problems = Vec::new();
+        let name = self.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > MAX_TEXT_CHARS {
+            problems.push((
+                "name".to_owned(),
+                format!("The name is required, at most {MAX_TEXT_CHARS} characters."),
+            ));
+        }
+        let settings = self.settings.checked(&mut problems);
+        crate::metadata::check(&self.metadata)?;
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        Ok(Self {
+            name,
+            settings,
+            metadata: self.metadata,
+        })
+    }
+}
+
+fn name_taken(error: crate::StoreError) -> Error {
+    match error {
+        crate::StoreError::Conflict(what) if what.contains("domain") => {
+            Error::invalid("settings.domain", "Another tenant already has this domain.")
+        }
+        crate::StoreError::Conflict(what) if what.contains("name") => {
+            Error::invalid("name", "Another tenant already has this name.")
+        }
+        other => other.into(),
+    }
+}
+
+impl Services {
+    /// Creates a tenant with the built-in roles and permissions; the settings the management
+    /// view does not have take their defaults.
+    pub async fn create_tenant(&self, input: TenantInput) -> Result<Tenant> {
+        let input = input.checked()?;
+        let now = self.now();
+        let mut settings = TenantSettings::default();
+        input.settings.apply(&mut settings);
+        let tenant = Tenant {
+            id: TenantId(crate::random::base62(16)),
+            name: input.name,
+            settings,
+            metadata: input.metadata,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store
+            .create_tenant(&tenant)
+            .await
+            .map_err(name_taken)?;
+        self.store
+            .ensure_rbac(
+                &tenant.id,
+                crate::rbac::BUILTIN_ROLES,
+                crate::rbac::BUILTIN_PERMISSIONS,
+                crate::rbac::ADMIN_ROLE,
+                now,
+            )
+            .await?;
+        Ok(tenant)
+    }
+
+    /// `POST /v1/tenants`: only a key that reaches every tenant may create one.
+    pub async fn create_tenant_for_key(&self, key: &ApiKey, input: TenantInput) -> Result<Tenant> {
+        if key.tenant_id.is_some() {
+            return Err(Error::Forbidden);
+        }
+        self.create_tenant(input).await
+    }
+
+    /// Replaces the tenant's name, management settings and metadata (document 003's
+    /// full-object update). Every remembered token lookup is dropped, since each carries its
+    /// tenant's settings.
+    pub async fn update_tenant_for_key(
+        &self,
+        key: &ApiKey,
+        id: &str,
+        input: TenantInput,
+    ) -> Result<Tenant> {
+        let mut tenant = self.tenant_for_key(key, id).await?;
+        let input = input.checked()?;
+        // Surfaces find the default tenant by its name.
+        if tenant.name == DEFAULT_TENANT && input.name != DEFAULT_TENANT {
+            return Err(Error::invalid(
+                "name",
+                format!("The default tenant keeps its name, {DEFAULT_TENANT:?}."),
+            ));
+        }
+        input.settings.apply(&mut tenant.settings);
+        tenant.name = input.name;
+        tenant.metadata = input.metadata;
+        tenant.updated_at = self.now();
+        if !self
+            .store
+            .update_tenant(&tenant)
+            .await
+            .map_err(name_taken)?
+        {
+            return Err(Error::NotFound);
+        }
+        self.principals.forget_all();
+        Ok(tenant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_are_host_names() {
+        assert_eq!(
+            normalize_domain(" Auth.Example.COM. "),
+            Ok("auth.example.com".into())
+        );
+        assert_eq!(normalize_domain(""), Ok(String::new()));
+        assert_eq!(normalize_domain("localhost"), Ok("localhost".into()));
+        for bad in [
+            "auth.example.com:8080",
+            "-a.example",
+            "a..b",
+            "a b",
+            "https://x.test",
+            "é.test",
+        ] {
+            assert!(normalize_domain(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_view_round_trips_and_keeps_other_settings() {
+        let mut settings = TenantSettings {
+            throttle_attempts: 3,
+            ..TenantSettings::default()
+        };
+        let mut view = ManagedSettings::of(&settings);
+        view.allow_passwords = false;
+        view.domain = String::new();
+        view.clone().apply(&mut settings);
+        assert_eq!(ManagedSettings::of(&settings), view);
+        assert_eq!(settings.domain, None);
+        assert_eq!(settings.throttle_attempts, 3);
+    }
+
+    #[test]
+    fn input_is_checked() {
+        let input = TenantInput {
+            name: " ".into(),
+            settings: ManagedSettings {
+                domain: "bad host".into(),
+                support_email: "nope".into(),
+                remember_login_seconds: -1,
+                ..ManagedSettings::default()
+            },
+            metadata: Metadata::new(),
+        };
+        let Err(Error::Invalid(problems)) = input.checked() else {
+            panic!("invalid");
+        };
+        let fields: Vec<_> = problems.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "settings.domain",
+                "settings.support_email",
+                "settings.remember_login_seconds"
+            ]
+        );
     }
 }

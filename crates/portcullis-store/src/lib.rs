@@ -7,6 +7,7 @@
 
 mod access;
 mod activity;
+mod applications;
 mod captchas;
 mod changes;
 mod countries;

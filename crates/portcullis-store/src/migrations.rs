@@ -60,6 +60,11 @@ const SQLITE: Embedded = &[
         "throttles",
         include_str!("../migrations/sqlite/0010_throttles.sql"),
     ),
+    (
+        11,
+        "applications",
+        include_str!("../migrations/sqlite/0011_applications.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -111,6 +116,11 @@ const POSTGRES: Embedded = &[
         10,
         "throttles",
         include_str!("../migrations/postgres/0010_throttles.sql"),
+    ),
+    (
+        11,
+        "applications",
+        include_str!("../migrations/postgres/0011_applications.sql"),
     ),
 ];
 

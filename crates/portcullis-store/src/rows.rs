@@ -34,6 +34,7 @@ pub(crate) struct TenantRow {
     id: String,
     name: String,
     settings: String,
+    metadata: String,
     created_at: i64,
     updated_at: i64,
 }
@@ -46,13 +47,15 @@ impl TryFrom<TenantRow> for Tenant {
             name: row.name,
             settings: serde_json::from_str(&row.settings)
                 .map_err(|e| corrupt("tenant settings", e))?,
+            metadata: serde_json::from_str(&row.metadata)
+                .map_err(|e| corrupt("tenant metadata", e))?,
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
         })
     }
 }
 
-pub(crate) const TENANT_COLUMNS: &str = "id, name, settings, created_at, updated_at";
+pub(crate) const TENANT_COLUMNS: &str = "id, name, settings, metadata, created_at, updated_at";
 
 #[derive(FromRow)]
 pub(crate) struct RoleRow {

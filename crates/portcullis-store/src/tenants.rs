@@ -80,6 +80,47 @@ impl TenantStore for SqlStore {
         self.tenant_where("domain", domain).await
     }
 
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
+        let (settings, metadata) = tenant_json(tenant)?;
+        on_pool!(&self.pool, pool => {
+            sqlx::query(
+                "INSERT INTO tenants (id, name, domain, settings, metadata, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(tenant.id.as_str())
+            .bind(&tenant.name)
+            .bind(tenant.settings.domain.as_deref())
+            .bind(&settings)
+            .bind(&metadata)
+            .bind(to_db(tenant.created_at))
+            .bind(to_db(tenant.updated_at))
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .map_err(store_error)
+    }
+
+    async fn update_tenant(&self, tenant: &Tenant) -> Result<bool> {
+        let (settings, metadata) = tenant_json(tenant)?;
+        on_pool!(&self.pool, pool => {
+            sqlx::query(
+                "UPDATE tenants SET name = $1, domain = $2, settings = $3, metadata = $4, \
+                 updated_at = $5 WHERE id = $6",
+            )
+            .bind(&tenant.name)
+            .bind(tenant.settings.domain.as_deref())
+            .bind(&settings)
+            .bind(&metadata)
+            .bind(to_db(tenant.updated_at))
+            .bind(tenant.id.as_str())
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected() > 0)
+        })
+        .map_err(store_error)
+    }
+
     async fn update_tenant_settings(
         &self,
         tenant: &TenantId,
@@ -100,4 +141,13 @@ impl TenantStore for SqlStore {
         })
         .map_err(store_error)
     }
+}
+
+/// The settings and metadata columns of a tenant, as JSON text.
+fn tenant_json(tenant: &Tenant) -> Result<(String, String)> {
+    let settings = serde_json::to_string(&tenant.settings);
+    let metadata = serde_json::to_string(&tenant.metadata);
+    settings
+        .and_then(|s| metadata.map(|m| (s, m)))
+        .map_err(|e| StoreError::Other(e.to_string()))
 }

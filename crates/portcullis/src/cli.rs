@@ -49,6 +49,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +67,18 @@ pub enum ImportCommand {
         /// Tenant id or name (default: the default tenant).
         #[arg(long, default_value = portcullis_core::model::DEFAULT_TENANT)]
         tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant with default settings and print its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Host name whose requests go to this tenant (the `Host` header, without a port).
+        #[arg(long)]
+        domain: Option<String>,
     },
 }
 
@@ -218,6 +235,14 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
             app.store.close().await;
             result?;
         }
+        Command::Tenant {
+            command: TenantCommand::Create { name, domain },
+        } => {
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let result = create_tenant(&app, name, domain).await;
+            app.store.close().await;
+            result?;
+        }
         Command::Social { command } => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;
             let result = social(&app, command).await;
@@ -346,6 +371,31 @@ async fn import_users(
     } else {
         Err(format!("{} lines were not imported", summary.failed.len()).into())
     }
+}
+
+async fn create_tenant(
+    app: &App,
+    name: String,
+    domain: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use portcullis_core::model::TenantSettings;
+    use portcullis_core::tenants::{ManagedSettings, TenantInput};
+    let settings = ManagedSettings {
+        domain: domain.unwrap_or_default(),
+        company_name: name.clone(),
+        ..ManagedSettings::of(&TenantSettings::default())
+    };
+    let tenant = app
+        .services
+        .create_tenant(TenantInput {
+            name,
+            settings,
+            metadata: Default::default(),
+        })
+        .await
+        .map_err(describe)?;
+    println!("{}", tenant.id.as_str());
+    Ok(())
 }
 
 async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {

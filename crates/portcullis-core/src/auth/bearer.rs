@@ -31,6 +31,27 @@ impl Services {
     /// [`Error::Unauthenticated`], whatever the reason, so callers learn nothing from it.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
         let (found, epoch) = self.live_lookup(bearer).await?;
+        self.principal(found, epoch).await
+    }
+
+    /// [`authenticate`](Self::authenticate) for a request to `host` (its `Host` header): a
+    /// token of another tenant than the one the host picks is unknown there.
+    pub async fn authenticate_on_host(
+        &self,
+        bearer: &str,
+        host: Option<&str>,
+    ) -> Result<Principal> {
+        let (found, epoch) = self.live_lookup(bearer).await?;
+        if !self
+            .host_is_for(host, &found.token.tenant_id, &found.settings)
+            .await?
+        {
+            return Err(Error::Unauthenticated);
+        }
+        self.principal(found, epoch).await
+    }
+
+    async fn principal(&self, found: Arc<TokenLookup>, epoch: Epoch) -> Result<Principal> {
         self.record_use(&found, self.now(), epoch).await?;
         let token = &found.token;
         Ok(Principal {

@@ -20,6 +20,9 @@ use time::Duration;
 
 pub const SESSION_ID_LEN: usize = 40;
 
+/// The refusal of every password login while the tenant's `allow_passwords` is off.
+pub const PASSWORDS_OFF: &str = "Password logins are turned off for this tenant.";
+
 #[derive(Debug, Clone)]
 pub struct LoginRequest {
     /// A username or an email address.
@@ -221,7 +224,8 @@ impl Services {
         }
     }
 
-    /// The one password check: finds the user, counts the attempt against the login throttles
+    /// The one password check: refuses everything when the tenant turned password logins off
+    /// ([`PASSWORDS_OFF`]), finds the user, counts the attempt against the login throttles
     /// (see [`Throttling`]; [`Error::Throttled`] before anything is verified), verifies,
     /// upgrades an outdated hash, and refuses banned accounts and, where the tenant requires
     /// it, unconfirmed email addresses. Unknown users cost as much time as wrong passwords.
@@ -233,6 +237,10 @@ impl Services {
         client: &ClientInfo,
         throttling: Throttling<'_>,
     ) -> Result<User> {
+        // A tenant-wide rule, so refusing before the lookup reveals nothing about accounts.
+        if !tenant.settings.allow_passwords {
+            return Err(Error::Refused(PASSWORDS_OFF));
+        }
         let user = self.store.user_by_login(&tenant.id, login.trim()).await?;
         let counted = match throttling {
             Throttling::AlreadyCounted(_) => None,

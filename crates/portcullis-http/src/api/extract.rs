@@ -22,7 +22,9 @@ impl FromRequestParts<AppState> for Auth {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let bearer = bearer_token(parts).ok_or(ApiError::Unauthorized)?;
-        let principal = state.services.authenticate(bearer).await?;
+        // A token works only on its own tenant's host.
+        let host = crate::client::host(parts);
+        let principal = state.services.authenticate_on_host(bearer, host).await?;
         let route = parts
             .extensions
             .get::<MatchedPath>()

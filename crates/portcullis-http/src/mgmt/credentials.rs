@@ -4,7 +4,7 @@
 use super::error::{ErrorJson, MgmtError};
 use super::extract::{Body, Key, Paging};
 use super::list::{rfc3339, ListJson};
-use super::users::{actor, metadata};
+use super::users::actor;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -13,7 +13,7 @@ use portcullis_core::metadata::Metadata;
 use portcullis_core::model::PasswordCredential;
 use portcullis_core::Secret;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 const KIND: &str = "PasswordCredential";
@@ -73,7 +73,7 @@ pub struct CredentialBody {
     password: Option<PasswordBody>,
     disabled: Option<bool>,
     #[schema(value_type = Option<Object>)]
-    metadata: Option<Map<String, Value>>,
+    metadata: Option<Value>,
 }
 
 #[derive(Deserialize, Default, ToSchema)]
@@ -103,7 +103,7 @@ impl CredentialBody {
                 hash: Secret::new(hash),
             },
             disabled: self.disabled.unwrap_or(false),
-            metadata: metadata(self.metadata)?,
+            metadata: super::json::metadata(self.metadata)?,
         })
     }
 }

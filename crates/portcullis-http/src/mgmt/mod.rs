@@ -3,9 +3,11 @@
 //! `type`; lists come in a `List` envelope; errors in an `Error` envelope whose `uuid` is the
 //! request id.
 
+mod applications;
 mod credentials;
 mod error;
 mod extract;
+mod json;
 mod list;
 mod tenants;
 mod users;
@@ -46,8 +48,14 @@ impl Modify for ApiKeyScheme {
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(MgmtDoc::openapi())
-        .routes(routes!(tenants::list))
-        .routes(routes!(tenants::show))
+        .routes(routes!(tenants::list, tenants::create))
+        .routes(routes!(tenants::show, tenants::update))
+        .routes(routes!(applications::list, applications::create))
+        .routes(routes!(
+            applications::show,
+            applications::update,
+            applications::delete
+        ))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::show, users::update, users::delete))
         .routes(routes!(credentials::list, credentials::create))

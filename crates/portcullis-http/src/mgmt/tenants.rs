@@ -1,13 +1,17 @@
 //! `/v1/tenants`.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Key, Paging};
+use super::extract::{Body, Key, Paging};
+use super::json::{is_zero, metadata, or_zero};
 use super::list::{rfc3339, ListJson};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
+use portcullis_core::metadata::Metadata;
 use portcullis_core::model::Tenant;
-use serde::Serialize;
+use portcullis_core::tenants::{ManagedSettings, TenantInput};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 /// A tenant in document 003's shape; false and empty values are left out.
@@ -19,42 +23,192 @@ pub struct TenantJson {
     kind: &'static str,
     #[schema(example = "CmKJPDorO34hGJ0J")]
     id: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     name: String,
     #[schema(example = "2023-08-18T15:11:28.708085985Z")]
     created_at: String,
     updated_at: String,
-    settings: TenantSettingsJson,
+    #[serde(skip_serializing_if = "Metadata::is_empty")]
+    metadata: Metadata,
+    settings: SettingsJson,
 }
 
-#[derive(Serialize, ToSchema)]
+/// The tenant's settings as document 003 names them, read and written whole.
+#[derive(Serialize, Deserialize, Default, ToSchema)]
 #[schema(as = TenantSettings)]
-pub struct TenantSettingsJson {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    domain: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    allow_signups: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+pub struct SettingsJson {
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "String::is_empty"
+    )]
+    #[schema(example = "acme01.example.test")]
+    domain: String,
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "String::is_empty"
+    )]
+    company_name: String,
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "String::is_empty"
+    )]
+    logo_image_text: String,
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "String::is_empty"
+    )]
+    support_email: String,
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "is_false"
+    )]
+    allow_social: bool,
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "is_false"
+    )]
+    allow_hardware: bool,
+    /// Off: every password login of the tenant is refused, on every surface.
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "is_false"
+    )]
+    allow_passwords: bool,
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "is_false"
+    )]
+    allow_totp_app: bool,
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "is_false"
+    )]
+    allow_totp_email: bool,
+    /// Off: users must verify their email address before they can log in.
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "is_false"
+    )]
     allow_unverified: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "is_false"
+    )]
     remember_device: bool,
+    #[serde(default, deserialize_with = "or_zero", skip_serializing_if = "is_zero")]
+    remember_device_seconds: i64,
+    #[serde(default, deserialize_with = "or_zero", skip_serializing_if = "is_zero")]
+    remember_login_seconds: i64,
+    /// Off: `POST /api/register` on the tenant's host answers 404.
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "is_false"
+    )]
+    allow_signups: bool,
+    /// On: applications may use plain-http URLs on any host.
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "is_false"
+    )]
+    developer_mode: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
+impl From<ManagedSettings> for SettingsJson {
+    fn from(s: ManagedSettings) -> Self {
+        Self {
+            domain: s.domain,
+            company_name: s.company_name,
+            logo_image_text: s.logo_image_text,
+            support_email: s.support_email,
+            allow_social: s.allow_social,
+            allow_hardware: s.allow_hardware,
+            allow_passwords: s.allow_passwords,
+            allow_totp_app: s.allow_totp_app,
+            allow_totp_email: s.allow_totp_email,
+            allow_unverified: s.allow_unverified,
+            remember_device: s.remember_device,
+            remember_device_seconds: s.remember_device_seconds,
+            remember_login_seconds: s.remember_login_seconds,
+            allow_signups: s.allow_signups,
+            developer_mode: s.developer_mode,
+        }
+    }
+}
+
+impl From<SettingsJson> for ManagedSettings {
+    fn from(s: SettingsJson) -> Self {
+        Self {
+            domain: s.domain,
+            company_name: s.company_name,
+            logo_image_text: s.logo_image_text,
+            support_email: s.support_email,
+            allow_social: s.allow_social,
+            allow_hardware: s.allow_hardware,
+            allow_passwords: s.allow_passwords,
+            allow_totp_app: s.allow_totp_app,
+            allow_totp_email: s.allow_totp_email,
+            allow_unverified: s.allow_unverified,
+            remember_device: s.remember_device,
+            remember_device_seconds: s.remember_device_seconds,
+            remember_login_seconds: s.remember_login_seconds,
+            allow_signups: s.allow_signups,
+            developer_mode: s.developer_mode,
+        }
+    }
 }
 
 impl From<Tenant> for TenantJson {
     fn from(tenant: Tenant) -> Self {
-        let s = tenant.settings;
         Self {
             kind: "Tenant",
+            settings: ManagedSettings::of(&tenant.settings).into(),
             id: tenant.id.0,
             name: tenant.name,
             created_at: rfc3339(tenant.created_at),
             updated_at: rfc3339(tenant.updated_at),
-            settings: TenantSettingsJson {
-                domain: s.domain,
-                allow_signups: s.allow_signups,
-                allow_unverified: s.allow_unverified,
-                remember_device: s.remember_device,
-            },
+            metadata: tenant.metadata,
         }
+    }
+}
+
+/// A whole tenant, as `POST` takes it: fields left out are zero values; `type`, `id` and the
+/// timestamps are ignored, like any unknown field.
+#[derive(Deserialize, ToSchema)]
+pub struct TenantBody {
+    #[serde(default, deserialize_with = "or_zero")]
+    #[schema(example = "acme01")]
+    name: String,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<Value>,
+    #[serde(default, deserialize_with = "or_zero")]
+    settings: SettingsJson,
+}
+
+impl TenantBody {
+    fn input(self) -> Result<TenantInput, MgmtError> {
+        Ok(TenantInput {
+            name: self.name,
+            settings: self.settings.into(),
+            metadata: metadata(self.metadata)?,
+        })
     }
 }
 
@@ -82,6 +236,34 @@ pub async fn list(
     Ok(Json(ListJson::new(data, total, limit)))
 }
 
+/// Creates a tenant, with the built-in roles and permissions. Only a key bound to no tenant
+/// may (403 `forbidden` otherwise). The name is required; a domain or name another tenant has
+/// is 400 `invalid_request`.
+#[utoipa::path(
+    post,
+    path = "/v1/tenants",
+    operation_id = "mgmt_create_tenant",
+    tag = "tenants",
+    security(("api_key" = [])),
+    request_body = TenantBody,
+    responses(
+        (status = 200, description = "The new tenant", body = TenantJson),
+        (status = 400, description = "`invalid_request` or `invalid_metadata`", body = ErrorJson),
+        (status = 403, description = "`forbidden`: the key is bound to one tenant", body = ErrorJson),
+    ),
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Key(key): Key,
+    Body(body): Body<TenantBody>,
+) -> Result<Json<TenantJson>, MgmtError> {
+    let tenant = state
+        .services
+        .create_tenant_for_key(&key, body.input()?)
+        .await?;
+    Ok(Json(tenant.into()))
+}
+
 /// One tenant; 404 for one the key does not reach.
 #[utoipa::path(
     get,
@@ -101,5 +283,35 @@ pub async fn show(
     Path(tenant_id): Path<String>,
 ) -> Result<Json<TenantJson>, MgmtError> {
     let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
+    Ok(Json(tenant.into()))
+}
+
+/// Replaces the tenant's name, settings and metadata: fetch it, change what you need, post it
+/// back whole. The change applies at once on every surface (e.g. `allow_signups`,
+/// `allow_passwords`, `allow_unverified`, and `domain`, which picks the tenant by `Host`).
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant_id}",
+    operation_id = "mgmt_update_tenant",
+    tag = "tenants",
+    security(("api_key" = [])),
+    params(("tenant_id" = String, Path, description = "Tenant id")),
+    request_body = TenantBody,
+    responses(
+        (status = 200, description = "The tenant as stored", body = TenantJson),
+        (status = 400, description = "`invalid_request` or `invalid_metadata`", body = ErrorJson),
+        (status = 404, description = "`not_found`", body = ErrorJson),
+    ),
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    Key(key): Key,
+    Path(tenant_id): Path<String>,
+    Body(body): Body<TenantBody>,
+) -> Result<Json<TenantJson>, MgmtError> {
+    let tenant = state
+        .services
+        .update_tenant_for_key(&key, &tenant_id, body.input()?)
+        .await?;
     Ok(Json(tenant.into()))
 }

@@ -11,7 +11,7 @@ use portcullis_core::managed_users::ManagedUser;
 use portcullis_core::metadata::Metadata;
 use portcullis_core::model::User;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 /// A user as document 003 shows it; false and empty values are left out.
@@ -77,7 +77,7 @@ impl From<User> for UserJson {
 #[schema(as = UserInput)]
 pub struct UserBody {
     #[schema(value_type = Option<Object>)]
-    metadata: Option<Map<String, Value>>,
+    metadata: Option<Value>,
     disabled: Option<bool>,
     profile: Option<ProfileBody>,
 }
@@ -92,21 +92,6 @@ pub struct ProfileBody {
     email_verified: Option<bool>,
 }
 
-/// Metadata values are strings; anything else is `invalid_metadata`.
-pub(super) fn metadata(map: Option<Map<String, Value>>) -> Result<Metadata, MgmtError> {
-    map.unwrap_or_default()
-        .into_iter()
-        .map(|(key, value)| match value {
-            Value::String(text) => Ok((key, text)),
-            _ => Err(MgmtError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "invalid_metadata",
-                "metadata: values are strings",
-            )),
-        })
-        .collect()
-}
-
 impl UserBody {
     fn into_input(self) -> Result<ManagedUser, MgmtError> {
         let profile = self.profile.unwrap_or_default();
@@ -117,7 +102,7 @@ impl UserBody {
             family_name: profile.family_name,
             email_verified: profile.email_verified.unwrap_or(false),
             disabled: self.disabled.unwrap_or(false),
-            metadata: metadata(self.metadata)?,
+            metadata: super::json::metadata(self.metadata)?,
         })
     }
 }

@@ -9,14 +9,15 @@ use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use portcullis_core::api_keys::ApiKey;
+use portcullis_core::introspection::TokenClient;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The calling service, proven by its API key: `Authorization: Bearer <key>`, or HTTP Basic
-/// as OAuth client libraries send it (RFC 6749 §2.3.1), with the key as the password or split
-/// into `pcsk_<id>` as the client id and the secret as the client secret.
-pub struct Service(ApiKey);
+/// The calling service: a holder of an API key (`Authorization: Bearer <key>`, or HTTP Basic
+/// with the key as the password or split into `pcsk_<id>` and the secret), or one of the
+/// host's tenant's applications with its client id and secret as HTTP Basic (RFC 6749
+/// §2.3.1), as OAuth client libraries send them.
+pub struct Service(TokenClient);
 
 impl FromRequestParts<AppState> for Service {
     type Rejection = OAuthError;
@@ -25,16 +26,34 @@ impl FromRequestParts<AppState> for Service {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let key = match bearer_token(parts) {
-            Some(key) => key.to_owned(),
-            None => basic_key(parts).ok_or(OAuthError::InvalidClient)?,
-        };
-        Ok(Self(state.services.authenticate_api_key(&key).await?))
+        let services = &state.services;
+        if let Some(key) = bearer_token(parts) {
+            return Ok(Self(TokenClient::ApiKey(
+                services.authenticate_api_key(key).await?,
+            )));
+        }
+        let (id, secret) = basic_credentials(parts).ok_or(OAuthError::InvalidClient)?;
+        let prefix = portcullis_core::api_keys::PREFIX;
+        if secret.starts_with(prefix) || id.starts_with(prefix) {
+            let key = if secret.starts_with(prefix) {
+                secret
+            } else {
+                format!("{id}_{secret}")
+            };
+            return Ok(Self(TokenClient::ApiKey(
+                services.authenticate_api_key(&key).await?,
+            )));
+        }
+        let tenant = services.tenant_for_host(crate::client::host(parts)).await?;
+        let application = services
+            .authenticate_application(&tenant, &id, &secret)
+            .await?;
+        Ok(Self(TokenClient::Application(application)))
     }
 }
 
-/// The API key in an `Authorization: Basic` header, reassembled.
-fn basic_key(parts: &Parts) -> Option<String> {
+/// The client id and secret of an `Authorization: Basic` header.
+fn basic_credentials(parts: &Parts) -> Option<(String, String)> {
     use base64::Engine;
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.split_once(' ')?;
@@ -47,13 +66,7 @@ fn basic_key(parts: &Parts) -> Option<String> {
     let decoded = String::from_utf8(decoded).ok()?;
     // RFC 6749 §2.3.1 form-encodes both parts before joining them.
     let (id, secret) = decoded.split_once(':')?;
-    let id = form_decoded(id)?;
-    let secret = form_decoded(secret)?;
-    if secret.starts_with(portcullis_core::api_keys::PREFIX) {
-        Some(secret)
-    } else {
-        Some(format!("{id}_{secret}"))
-    }
+    Some((form_decoded(id)?, form_decoded(secret)?))
 }
 
 fn form_decoded(text: &str) -> Option<String> {

@@ -15,6 +15,7 @@ mod lifecycle;
 mod mail;
 mod me;
 mod mgmt;
+mod mgmt_tenants;
 mod mgmt_users;
 mod openapi;
 mod ops;

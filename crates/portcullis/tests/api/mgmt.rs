@@ -63,6 +63,8 @@ async fn every_request_needs_a_live_api_key_and_errors_carry_the_request_id() {
 #[tokio::test]
 async fn a_key_lists_and_reads_the_tenants_it_reaches() {
     each_backend!(|server| {
+        // Lists are oldest first; ids break ties at random.
+        server.clock.advance(time::Duration::seconds(1));
         let other = server.app.services.ensure_tenant("other").await.unwrap();
         let all = api_key(&server, None).await;
         let (status, _, list) = v1(&server, Method::GET, "/v1/tenants", &all, None).await;

@@ -723,3 +723,49 @@ async fn a_personal_token_cannot_make_one_that_outlives_it() {
         );
     });
 }
+
+#[tokio::test]
+async fn an_application_introspects_with_its_client_credentials() {
+    each_backend!(|server| {
+        server.create_user("pat", "User").await;
+        let pat = server.login("pat").await;
+        let key = server
+            .app
+            .services
+            .create_api_key("admin", None)
+            .await
+            .unwrap()
+            .value
+            .expose()
+            .to_owned();
+        let path = format!("/v1/tenants/{}/applications", server.tenant.id.0);
+        let body = json!({ "name": "backup", "redirect_urls": ["https://backup.example/cb"] });
+        let (status, app) = server.send(Method::POST, &path, &key, body).await;
+        assert!(status == 200 || status == 201, "{app}");
+        let (id, secret) = (app["id"].as_str().unwrap(), app["secret"].as_str().unwrap());
+        let introspect = |user: String, password: String| {
+            let server = &server;
+            let pat = pat.clone();
+            async move {
+                let response = server
+                    .request(Method::POST, "/oauth2/introspect")
+                    .basic_auth(user, Some(password))
+                    .form(&[("token", pat.as_str())])
+                    .send()
+                    .await
+                    .unwrap();
+                crate::harness::json(response).await
+            }
+        };
+        let (status, answer) = introspect(id.to_owned(), secret.to_owned()).await;
+        assert_eq!((status, &answer["active"]), (200, &json!(true)), "{answer}");
+        for (user, password) in [(id, "wrong"), ("nosuchapp", secret), ("", "")] {
+            let (status, answer) = introspect(user.to_owned(), password.to_owned()).await;
+            assert_eq!(
+                (status, &answer["error"]),
+                (401, &json!("invalid_client")),
+                "{user}"
+            );
+        }
+    });
+}

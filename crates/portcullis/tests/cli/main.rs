@@ -504,3 +504,39 @@ fn import_users_reports_bad_lines_resumes_and_the_imported_can_log_in() {
     assert_eq!(post_json(&serving.addr, "/api/login", &bob).0, 200);
     assert!(serving.stop().success());
 }
+
+#[test]
+fn tenant_create_prints_the_new_tenants_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |args: &[&str]| {
+        portcullis(dir.path())
+            .args(["tenant", "create"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let created = create(&["--name", "acme01", "--domain", "ACME01.example.test"]);
+    let id = stdout(&created).trim().to_owned();
+    assert!(
+        id.len() == 16 && id.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "{id:?}"
+    );
+    // The id names the tenant for the other commands.
+    let key = portcullis(dir.path())
+        .args(["api-key", "create", "--name", "acme", "--tenant", &id])
+        .output()
+        .unwrap();
+    assert!(stdout(&key).starts_with("pcsk_"));
+    assert_eq!(api_keys(dir.path())[0][1], id);
+
+    let again = create(&["--name", "acme01"]);
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("name: Another tenant already has this name."),
+        "{stderr}"
+    );
+    let bad = create(&["--name", "acme02", "--domain", "acme02.test:8080"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("settings.domain"));
+}

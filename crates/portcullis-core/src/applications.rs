@@ -1,0 +1,273 @@
+//! Applications: a tenant's OIDC clients (document 003). The id is the client id; the secret is
+//! generated here and kept so that the management API can show it, as the document does.
+
+use crate::api_keys::ApiKey;
+use crate::error::{Error, Result};
+use crate::ids::{Secret, TenantId};
+use crate::metadata::Metadata;
+use crate::Services;
+use time::OffsetDateTime;
+
+pub const ID_LEN: usize = 12;
+pub const SECRET_LEN: usize = 24;
+/// URLs per list (`logout_urls`, `redirect_urls`).
+pub const MAX_URLS: usize = 50;
+pub const MAX_URL_CHARS: usize = 2000;
+const MAX_NAME_CHARS: usize = 255;
+
+#[derive(Debug, Clone)]
+pub struct Application {
+    /// 12 base62 characters; the OIDC client id.
+    pub id: String,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub secret: Secret,
+    pub login_url: String,
+    pub logout_urls: Vec<String>,
+    pub redirect_urls: Vec<String>,
+    pub metadata: Metadata,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// An application as a management request writes it: the whole object. The id, secret and
+/// timestamps are the server's.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationInput {
+    pub name: String,
+    pub login_url: String,
+    pub logout_urls: Vec<String>,
+    pub redirect_urls: Vec<String>,
+    pub metadata: Metadata,
+}
+
+/// Why `text` is not a URL an application may use: absolute, `https` (or `http` on localhost
+/// or 127.0.0.1, or on any host when the tenant is in developer mode), no credentials and no
+/// fragment (RFC 6749 §3.1.2).
+pub fn url_problem(text: &str, developer_mode: bool) -> Option<&'static str> {
+    if text.chars().count() > MAX_URL_CHARS {
+        return Some("The URL is too long.");
+    }
+    let Ok(url) = url::Url::parse(text) else {
+        return Some("Must be an absolute URL such as https://example.test/auth/callback.");
+    };
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if local || developer_mode => {}
+        "http" => {
+            return Some(
+                "Must use https; http only on localhost or 127.0.0.1, or when the tenant's developer_mode is on.",
+            )
+        }
+        _ => return Some("Must be an https URL."),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Some("Must name a host.");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Some("Must not carry credentials.");
+    }
+    if url.fragment().is_some() {
+        return Some("Must not have a fragment (#...).");
+    }
+    None
+}
+
+impl ApplicationInput {
+    fn checked(self, developer_mode: bool) -> Result<Self> {
+        crate::metadata::check(&self.metadata)?;
+        let mut problems = Vec::new();
+        let name = self.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            problems.push((
+                "name".to_owned(),
+                format!("The name is required, at most {MAX_NAME_CHARS} characters."),
+            ));
+        }
+        let login_url = self.login_url.trim().to_owned();
+        if !login_url.is_empty() {
+            if let Some(problem) = url_problem(&login_url, developer_mode) {
+                problems.push(("login_url".to_owned(), problem.to_owned()));
+            }
+        }
+        let mut lists = [
+            ("logout_urls", self.logout_urls),
+            ("redirect_urls", self.redirect_urls),
+        ];
+        for (field, urls) in &mut lists {
+            if urls.len() > MAX_URLS {
+                problems.push((field.to_string(), format!("At most {MAX_URLS} URLs.")));
+            }
+            for (i, url) in urls.iter_mut().enumerate() {
+                *url = url.trim().to_owned();
+                if let Some(problem) = url_problem(url, developer_mode) {
+                    problems.push((format!("{field}[{i}]"), problem.to_owned()));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let [(_, logout_urls), (_, redirect_urls)] = lists;
+        Ok(Self {
+            name,
+            login_url,
+            logout_urls,
+            redirect_urls,
+            metadata: self.metadata,
+        })
+    }
+}
+
+impl Services {
+    /// A page of the tenant's applications, oldest first, with how many there are.
+    pub async fn applications_for_key(
+        &self,
+        key: &ApiKey,
+        tenant_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<Application>, i64)> {
+        let tenant = self.tenant_for_key(key, tenant_id).await?;
+        Ok(self.store.applications(&tenant.id, offset, limit).await?)
+    }
+
+    /// One application of a tenant the key reaches; [`Error::NotFound`] otherwise.
+    pub async fn application_for_key(
+        &self,
+        key: &ApiKey,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Application> {
+        let tenant = self.tenant_for_key(key, tenant_id).await?;
+        self.store
+            .application(&tenant.id, id)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    /// Creates an application with a new id and secret.
+    pub async fn create_application_for_key(
+        &self,
+        key: &ApiKey,
+        tenant_id: &str,
+        input: ApplicationInput,
+    ) -> Result<Application> {
+        let tenant = self.tenant_for_key(key, tenant_id).await?;
+        let input = input.checked(tenant.settings.developer_mode)?;
+        let now = self.now();
+        let application = Application {
+            id: crate::random::base62(ID_LEN),
+            tenant_id: tenant.id,
+            name: input.name,
+            secret: Secret::new(crate::random::base62(SECRET_LEN)),
+            login_url: input.login_url,
+            logout_urls: input.logout_urls,
+            redirect_urls: input.redirect_urls,
+            metadata: input.metadata,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.create_application(&application).await?;
+        Ok(application)
+    }
+
+    /// Replaces everything of the application but its id, secret and creation time.
+    pub async fn update_application_for_key(
+        &self,
+        key: &ApiKey,
+        tenant_id: &str,
+        id: &str,
+        input: ApplicationInput,
+    ) -> Result<Application> {
+        let tenant = self.tenant_for_key(key, tenant_id).await?;
+        let current = self
+            .store
+            .application(&tenant.id, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let input = input.checked(tenant.settings.developer_mode)?;
+        let application = Application {
+            name: input.name,
+            login_url: input.login_url,
+            logout_urls: input.logout_urls,
+            redirect_urls: input.redirect_urls,
+            metadata: input.metadata,
+            updated_at: self.now(),
+            ..current
+        };
+        if !self.store.update_application(&application).await? {
+            return Err(Error::NotFound);
+        }
+        Ok(application)
+    }
+
+    /// Deletes the application and returns its last version.
+    pub async fn delete_application_for_key(
+        &self,
+        key: &ApiKey,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Application> {
+        let tenant = self.tenant_for_key(key, tenant_id).await?;
+        self.store
+            .delete_application(&tenant.id, id)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_absolute_https_or_local_http() {
+        for good in [
+            "https://example.test/auth/callback",
+            "https://example.test:8443/cb?x=1",
+            "http://localhost:3000/cb",
+            "http://127.0.0.1/cb",
+            "http://[::1]:8080/cb",
+        ] {
+            assert_eq!(url_problem(good, false), None, "{good}");
+        }
+        for bad in [
+            "/auth/callback",
+            "example.test/cb",
+            "http://example.test/cb",
+            "ftp://example.test/cb",
+            "javascript:alert(1)",
+            "https://user:pw@example.test/cb",
+            "https://example.test/cb#frag",
+            "http://localhost.example.test/cb",
+            "",
+        ] {
+            assert!(url_problem(bad, false).is_some(), "{bad}");
+        }
+        assert_eq!(url_problem("http://example.test/cb", true), None);
+        assert!(url_problem("ftp://example.test/cb", true).is_some());
+    }
+
+    #[test]
+    fn input_problems_name_the_field_and_index() {
+        let input = ApplicationInput {
+            name: "App".into(),
+            login_url: "http://example.test/login".into(),
+            redirect_urls: vec!["https://ok.test/cb".into(), "nope".into()],
+            ..Default::default()
+        };
+        let Err(Error::Invalid(problems)) = input.clone().checked(false) else {
+            panic!("invalid");
+        };
+        let fields: Vec<_> = problems.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, ["login_url", "redirect_urls[1]"]);
+        let Err(Error::Invalid(problems)) = input.checked(true) else {
+            panic!("still invalid");
+        };
+        assert_eq!(problems.len(), 1);
+        let empty = ApplicationInput::default().checked(false);
+        assert!(matches!(empty, Err(Error::Invalid(p)) if p[0].0 == "name"));
+    }
+}

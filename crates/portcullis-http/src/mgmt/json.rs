@@ -1,0 +1,67 @@
+//! Reading document 003's request bodies: `null` and absent fields are zero values, and
+//! metadata is an object of strings.
+
+use super::error::MgmtError;
+use axum::http::StatusCode;
+use portcullis_core::metadata::Metadata;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// For `#[serde(default, deserialize_with = "or_zero")]`: `null` reads as the zero value.
+pub fn or_zero<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// For `skip_serializing_if`: leaves zero numbers out, as the document does with `false`.
+pub fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+/// A body's `metadata`: absent or `null` is empty; anything but an object of strings is
+/// `invalid_metadata` (the limits are checked by the services).
+pub fn metadata(value: Option<Value>) -> Result<Metadata, MgmtError> {
+    let invalid = || {
+        MgmtError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_metadata",
+            "metadata: An object whose values are strings.",
+        )
+    };
+    match value {
+        None | Some(Value::Null) => Ok(Metadata::new()),
+        Some(Value::Object(map)) => map
+            .into_iter()
+            .map(|(key, value)| match value {
+                Value::String(text) => Ok((key, text)),
+                _ => Err(invalid()),
+            })
+            .collect(),
+        Some(_) => Err(invalid()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn metadata_is_an_object_of_strings() {
+        assert_eq!(metadata(None).unwrap(), Metadata::new());
+        assert_eq!(metadata(Some(Value::Null)).unwrap(), Metadata::new());
+        let read = metadata(Some(json!({"k": "v"}))).unwrap();
+        assert_eq!(read.get("k").map(String::as_str), Some("v"));
+        for bad in [
+            json!({"k": 1}),
+            json!(["k"]),
+            json!("k"),
+            json!({"k": null}),
+        ] {
+            assert_eq!(metadata(Some(bad)).unwrap_err().code, "invalid_metadata");
+        }
+    }
+}
