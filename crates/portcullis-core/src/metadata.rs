@@ -31,6 +31,11 @@ pub fn check(metadata: &Metadata) -> Result<()> {
     Ok(())
 }
 
+/// Stored as a JSON object.
+pub fn to_json(metadata: &Metadata) -> String {
+    serde_json::to_string(metadata).unwrap_or_else(|_| "{}".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,9 +58,4 @@ mod tests {
         // Characters, not bytes.
         assert!(check(&of([("é".repeat(100), "ü".repeat(1000))])).is_ok());
     }
-}
-
-/// Stored as a JSON object.
-pub fn to_json(metadata: &Metadata) -> String {
-    serde_json::to_string(metadata).unwrap_or_else(|_| "{}".to_owned())
 }
