@@ -122,3 +122,61 @@ async fn a_key_lists_and_reads_the_tenants_it_reaches() {
         assert_eq!(status, 404);
     });
 }
+
+#[tokio::test]
+async fn bad_input_gets_the_error_envelope_never_a_500() {
+    each_backend!(|server| {
+        let key = api_key(&server, None).await;
+        let tenant = server.tenant.id.0.clone();
+        let users = format!("/v1/tenants/{tenant}/users");
+        let send = |path: String, body: Vec<u8>| {
+            let server = &server;
+            let key = key.clone();
+            async move {
+                let response = server
+                    .request(Method::POST, &path)
+                    .bearer_auth(key)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                crate::harness::json(response).await
+            }
+        };
+        for body in [
+            b"{\"profile\": ".to_vec(),
+            b"[1, 2]".to_vec(),
+            b"{\"profile\": 5}".to_vec(),
+            b"{\"profile\": {\"email\": [\"x\"]}}".to_vec(),
+            vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}'],
+        ] {
+            let (status, answer) = send(users.clone(), body.clone()).await;
+            assert_eq!(status, 400, "{}: {answer}", String::from_utf8_lossy(&body));
+            assert_eq!(
+                (&answer["type"], &answer["code"]),
+                (&json!("Error"), &json!("invalid_request"))
+            );
+        }
+        let huge = format!("{{\"profile\": {{\"name\": \"{}\"}}}}", "x".repeat(200_000));
+        let (status, answer) = send(users.clone(), huge.into_bytes()).await;
+        assert_eq!(
+            (status, &answer["type"]),
+            (413, &json!("Error")),
+            "{answer}"
+        );
+        for path in [
+            format!("/v1/tenants/{tenant}/users/' OR '1'='1"),
+            format!("/v1/tenants/{tenant}/users/nosuchuser/credentials/password"),
+            format!("/v1/tenants/{tenant}/applications/%00"),
+            "/v1/tenants/x'; DROP TABLE tenants; --".to_owned(),
+        ] {
+            let (status, _, answer) = v1(&server, Method::GET, &path, &key, None).await;
+            assert_eq!(
+                (status, &answer["code"]),
+                (404, &json!("not_found")),
+                "{path}"
+            );
+        }
+    });
+}
