@@ -2,11 +2,11 @@
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use portcullis_core::oidc::keys::SigningKeySecret;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use portcullis_core::oidc::keys::SigningKeySecret;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -399,12 +399,12 @@ impl Config {
     pub fn signing_key_secret(&self) -> Result<Option<SigningKeySecret>, ConfigError> {
         match &self.signing_key_secret {
             None => Ok(None),
-            Some(text) => SigningKeySecret::from_base64(text).map(Some).ok_or_else(|| {
-                ConfigError::Invalid {
+            Some(text) => SigningKeySecret::from_base64(text)
+                .map(Some)
+                .ok_or_else(|| ConfigError::Invalid {
                     setting: "signing_key_secret",
                     problem: "must be base64 of 32 bytes (`openssl rand -base64 32`)".to_owned(),
-                }
-            }),
+                }),
         }
     }
 

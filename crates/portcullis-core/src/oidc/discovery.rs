@@ -82,8 +82,7 @@ fn is_localhost(host: &str) -> bool {
 pub fn issuer(tenant: &Tenant, public_url: &str, plain_http: bool) -> String {
     match &tenant.settings.domain {
         Some(domain) => {
-            let scheme = if tenant.settings.developer_mode || (plain_http && is_localhost(domain))
-            {
+            let scheme = if tenant.settings.developer_mode || (plain_http && is_localhost(domain)) {
                 "http"
             } else {
                 "https"

@@ -213,8 +213,14 @@ pub fn generate(
             let key = rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| failed(e.to_string()))?;
             let der = key.to_pkcs8_der().map_err(|e| failed(e.to_string()))?;
             let mut public = Map::new();
-            public.insert("n".into(), URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()).into());
-            public.insert("e".into(), URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()).into());
+            public.insert(
+                "n".into(),
+                URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()).into(),
+            );
+            public.insert(
+                "e".into(),
+                URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()).into(),
+            );
             (der, public)
         }
         Algorithm::EdDsa => {
@@ -224,7 +230,9 @@ pub fn generate(
             let mut public = Map::new();
             public.insert(
                 "x".into(),
-                URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes()).into(),
+                URL_SAFE_NO_PAD
+                    .encode(key.verifying_key().to_bytes())
+                    .into(),
             );
             (der, public)
         }
@@ -273,6 +281,9 @@ mod tests {
         let text = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         assert_eq!(SigningKeySecret::from_base64(&text).unwrap().0, [7u8; 32]);
         assert!(SigningKeySecret::from_base64("c2hvcnQ=").is_none());
-        assert_eq!(format!("{:?}", SigningKeySecret::generate()), "SigningKeySecret(***)");
+        assert_eq!(
+            format!("{:?}", SigningKeySecret::generate()),
+            "SigningKeySecret(***)"
+        );
     }
 }
