@@ -167,7 +167,7 @@ impl StoredSigningKey {
             Algorithm::EdDsa => {
                 use ed25519_dalek::pkcs8::DecodePrivateKey;
                 ed25519_dalek::SigningKey::from_pkcs8_der(&der)
-                    .map(PrivateKey::Ed25519)
+                    .map(|key| PrivateKey::Ed25519(Box::new(key)))
                     .map_err(|e| corrupt(e.to_string()))
             }
         }
@@ -177,16 +177,16 @@ impl StoredSigningKey {
 /// An opened private key, ready to sign.
 pub(crate) enum PrivateKey {
     Rsa(Box<rsa::RsaPrivateKey>),
-    Ed25519(ed25519_dalek::SigningKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
 }
 
 impl PrivateKey {
     /// The JWS signature of `message` (RFC 7518 §3.3 for RS256, RFC 8037 §3.1 for EdDSA).
-    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
+    pub(crate) fn sign(self, message: &[u8]) -> Vec<u8> {
         match self {
             Self::Rsa(key) => {
                 use rsa::signature::{SignatureEncoding, Signer};
-                let key = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**key).clone());
+                let key = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(*key);
                 key.sign(message).to_vec()
             }
             Self::Ed25519(key) => {
