@@ -75,20 +75,36 @@ fn signing_key_secret(config: &Config) -> Result<SigningKeySecret, StartError> {
             .map(SigningKeySecret::new)
             .map_err(|_| failed(format!("holds {} bytes, not 32", bytes.len()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            use std::io::Write;
             let secret = SigningKeySecret::generate();
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&path).map_err(|e| failed(e.to_string()))?;
-            file.write_all(secret.as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(|e| failed(e.to_string()))?;
-            Ok(secret)
+            match write_new_secret(&path, &secret) {
+                Ok(()) => Ok(secret),
+                // Another process sharing the data dir made it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    signing_key_secret(config)
+                }
+                Err(e) => Err(failed(e.to_string())),
+            }
         }
         Err(e) => Err(failed(e.to_string())),
     }
+}
+
+/// Writes the secret to a private temporary file, then links it into place, so the file
+/// appears whole or not at all, and an existing one is never replaced.
+fn write_new_secret(path: &std::path::Path, secret: &SigningKeySecret) -> std::io::Result<()> {
+    use std::io::Write;
+    let temporary = path.with_extension(format!("{}.tmp", portcullis_core::random::base62(8)));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(secret.as_bytes())?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
+    let _ = std::fs::remove_file(&temporary);
+    linked
 }
 
 impl App {

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 /// The longest any token signed with a key may live: a retired key stays published this long
@@ -112,18 +112,22 @@ impl StoredSigningKey {
 
     /// The public key as a JWK (RFC 7517; RFC 8037 for Ed25519).
     pub fn jwk(&self) -> Value {
-        let mut jwk = match self.algorithm {
-            Algorithm::Rs256 => json!({"kty": "RSA"}),
-            Algorithm::EdDsa => json!({"kty": "OKP", "crv": "Ed25519"}),
+        let mut jwk = Map::new();
+        let mut put = |name: &str, value: &str| {
+            jwk.insert(name.to_owned(), Value::String(value.to_owned()));
         };
-        let object = jwk.as_object_mut().expect("a JSON object");
-        object.insert("kid".into(), Value::String(self.id.clone()));
-        object.insert("use".into(), Value::String("sig".into()));
-        object.insert("alg".into(), Value::String(self.algorithm.as_str().into()));
-        for (name, value) in &self.public_jwk {
-            object.insert(name.clone(), value.clone());
+        match self.algorithm {
+            Algorithm::Rs256 => put("kty", "RSA"),
+            Algorithm::EdDsa => {
+                put("kty", "OKP");
+                put("crv", "Ed25519");
+            }
         }
-        jwk
+        put("kid", &self.id);
+        put("use", "sig");
+        put("alg", self.algorithm.as_str());
+        jwk.extend(self.public_jwk.clone());
+        Value::Object(jwk)
     }
 
     /// The associated data the private key is sealed with: a sealed key moved to another row
