@@ -455,3 +455,56 @@ async fn nodes_on_one_database_share_the_keys() {
         first.stop().await;
     }
 }
+
+/// `openidconnect`, the relying-party library the end-to-end tests will drive, reads the
+/// discovery document and the JWKS, and accepts ID tokens signed with either algorithm.
+#[tokio::test]
+async fn a_relying_party_library_reads_discovery_and_verifies_id_tokens() {
+    use openidconnect::core::{
+        CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+        CoreProviderMetadata,
+    };
+    use openidconnect::{ClientId, IssuerUrl, Nonce};
+    each_backend!(|server| {
+        let metadata: CoreProviderMetadata =
+            serde_json::from_value(discovery(&server, &[]).await).expect("valid metadata");
+        assert_eq!(metadata.issuer().as_str(), "http://portcullis.test");
+        assert_eq!(
+            metadata.jwks_uri().as_str(),
+            "http://portcullis.test/oauth2/jwks"
+        );
+        let keys = json!({ "keys": jwks(&server).await });
+        let keys: CoreJsonWebKeySet = serde_json::from_value(keys).expect("valid JWKS");
+        let verifier = CoreIdTokenVerifier::new_public_client(
+            ClientId::new("client-1".to_owned()),
+            metadata.issuer().clone(),
+            keys,
+        )
+        .set_allowed_algs([
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            CoreJwsSigningAlgorithm::EdDsa,
+        ]);
+        let nonce = Nonce::new("n-0S6_WzA2Mj".to_owned());
+        for alg in Algorithm::ALL {
+            let mut claims = claims(&server);
+            claims["nonce"] = json!(nonce.secret());
+            let token = server
+                .app
+                .services
+                .sign_jwt(&server.tenant.id, alg, &claims)
+                .await
+                .unwrap();
+            let token: CoreIdToken = token.parse().expect("an ID token");
+            let verified = token
+                .claims(&verifier, &nonce)
+                .unwrap_or_else(|e| panic!("{} ID token verifies: {e}", alg.as_str()));
+            assert_eq!(verified.subject().as_str(), "user-1");
+            let other = CoreIdTokenVerifier::new_public_client(
+                ClientId::new("client-1".to_owned()),
+                IssuerUrl::new("https://elsewhere.test".to_owned()).unwrap(),
+                CoreJsonWebKeySet::new(Vec::new()),
+            );
+            assert!(token.claims(&other, &nonce).is_err());
+        }
+    });
+}
