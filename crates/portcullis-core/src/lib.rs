@@ -21,6 +21,7 @@ pub mod mail;
 pub mod managed_users;
 pub mod metadata;
 pub mod model;
+pub mod oidc;
 pub mod password;
 pub mod personal_tokens;
 pub mod profile;

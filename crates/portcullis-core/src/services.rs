@@ -33,6 +33,8 @@ pub struct Services {
     pub(crate) throttle_sweeper: Arc<crate::throttle::Sweeper>,
     /// Read once, on the first request that needs it (see `host_is_for`).
     pub(crate) default_tenant_id: Arc<std::sync::OnceLock<crate::ids::TenantId>>,
+    /// Seals ID-token signing keys; `None` until configured (see `with_signing_key_secret`).
+    pub(crate) signing_secret: Option<Arc<crate::oidc::keys::SigningKeySecret>>,
 }
 
 impl Services {
@@ -50,6 +52,7 @@ impl Services {
             captcha: None,
             throttle_sweeper: Arc::default(),
             default_tenant_id: Arc::default(),
+            signing_secret: None,
         }
     }
 

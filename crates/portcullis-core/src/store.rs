@@ -678,6 +678,31 @@ pub trait ApplicationStore: Send + Sync {
     ) -> StoreResult<Option<Application>>;
 }
 
+/// ID-token signing keys (see [`crate::oidc::keys`]), shared by every node.
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
+    /// Every key not expired by `now` (active ones, and retired ones still published), oldest
+    /// first.
+    async fn signing_keys(
+        &self,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<crate::oidc::keys::StoredSigningKey>>;
+    /// Inserts an active key unless one of its algorithm is active already (checked by the
+    /// database, so concurrent callers store one); `false` when it was not inserted.
+    async fn insert_signing_key_unless_active(
+        &self,
+        key: &crate::oidc::keys::StoredSigningKey,
+    ) -> StoreResult<bool>;
+    /// Retires every active key (stopping at `now`, published until `published_until`) and
+    /// inserts `new`, in one transaction.
+    async fn rotate_signing_keys(
+        &self,
+        new: &[crate::oidc::keys::StoredSigningKey],
+        now: OffsetDateTime,
+        published_until: OffsetDateTime,
+    ) -> StoreResult<()>;
+}
+
 /// Everything the domain persists.
 pub trait Store:
     TenantStore
@@ -698,6 +723,7 @@ pub trait Store:
     + AccessStore
     + ThrottleStore
     + CaptchaStore
+    + SigningKeyStore
     + 'static
 {
 }
@@ -721,6 +747,7 @@ impl<
             + AccessStore
             + ThrottleStore
             + CaptchaStore
+            + SigningKeyStore
             + 'static,
     > Store for T
 {

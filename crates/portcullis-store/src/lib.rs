@@ -23,6 +23,7 @@ mod profile;
 mod rbac;
 mod rows;
 mod sessions;
+mod signing_keys;
 mod social;
 mod tenants;
 mod throttles;

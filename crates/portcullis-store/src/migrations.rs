@@ -65,6 +65,11 @@ const SQLITE: Embedded = &[
         "applications",
         include_str!("../migrations/sqlite/0011_applications.sql"),
     ),
+    (
+        12,
+        "signing keys",
+        include_str!("../migrations/sqlite/0012_signing_keys.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -121,6 +126,11 @@ const POSTGRES: Embedded = &[
         11,
         "applications",
         include_str!("../migrations/postgres/0011_applications.sql"),
+    ),
+    (
+        12,
+        "signing keys",
+        include_str!("../migrations/postgres/0012_signing_keys.sql"),
     ),
 ];
 

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `user create`, `api-key`, `social`, `import users`.
+//! The command line: `serve`, `migrate`, `user create`, `api-key`, `social`, `import users`,
+//! `tenant create`, `keys rotate`.
 
 use crate::{App, Config, StartError};
 use clap::{Args, Parser, Subcommand};
@@ -54,6 +55,19 @@ pub enum Command {
         #[command(subcommand)]
         command: TenantCommand,
     },
+    /// Manage the keys ID tokens are signed with.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make new signing keys (RS256 and EdDSA) active and retire the current ones, which stay
+    /// published in the JWKS for a day so the tokens they signed still verify. Prints the new
+    /// key ids.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -218,6 +232,16 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
                 .map_err(describe)?;
             app.store.close().await;
             println!("{}", user.id);
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let result = app.services.rotate_signing_keys().await;
+            app.store.close().await;
+            for key in result? {
+                println!("{} {}", key.algorithm.as_str(), key.id);
+            }
         }
         Command::ApiKey { command } => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;

@@ -2,6 +2,7 @@
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use portcullis_core::oidc::keys::SigningKeySecret;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -76,6 +77,10 @@ pub struct Config {
     /// address (for throttles, sessions and the audit trail) is otherwise the socket peer.
     #[serde(deserialize_with = "list_or_commas")]
     pub trusted_proxies: Vec<String>,
+    /// Base64 of 32 random bytes (`openssl rand -base64 32`) that seals the ID-token signing
+    /// keys in the database. Unset: a random one kept in `<data_dir>/signing.key`, made on
+    /// first start. Nodes sharing a database must all have the same one.
+    pub signing_key_secret: Option<String>,
 }
 
 /// A switch as `.env` files write them: `true`/`false` in any case, `1`/`0`, `yes`/`no`,
@@ -137,6 +142,7 @@ impl Default for Config {
             captcha_secret: None,
             enable_device_auth_endpoint: false,
             trusted_proxies: Vec::new(),
+            signing_key_secret: None,
         }
     }
 }
@@ -171,6 +177,7 @@ const KEYS: &[&str] = &[
     "captcha_secret",
     "enable_device_auth_endpoint",
     "trusted_proxies",
+    "signing_key_secret",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -298,6 +305,7 @@ impl Config {
             );
         }
         self.trusted_proxies()?;
+        self.signing_key_secret()?;
         if self
             .log
             .parse::<tracing_subscriber::filter::Targets>()
@@ -385,6 +393,19 @@ impl Config {
             problem,
         })?;
         Ok(Some(std::sync::Arc::new(verifier)))
+    }
+
+    /// The configured signing-key secret, if any.
+    pub fn signing_key_secret(&self) -> Result<Option<SigningKeySecret>, ConfigError> {
+        match &self.signing_key_secret {
+            None => Ok(None),
+            Some(text) => SigningKeySecret::from_base64(text)
+                .map(Some)
+                .ok_or_else(|| ConfigError::Invalid {
+                    setting: "signing_key_secret",
+                    problem: "must be base64 of 32 bytes (`openssl rand -base64 32`)".to_owned(),
+                }),
+        }
     }
 
     pub fn public_url(&self) -> String {

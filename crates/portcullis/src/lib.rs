@@ -11,6 +11,7 @@ pub use config::Config;
 pub use server::{serve, ServeOptions};
 
 use axum::Router;
+use portcullis_core::oidc::keys::SigningKeySecret;
 use portcullis_core::password::{PasswordHasher, Policy};
 use portcullis_core::{Clock, Services, StoreError};
 use portcullis_http::{AppState, HttpSettings};
@@ -41,6 +42,8 @@ pub enum StartError {
         path: String,
         source: std::io::Error,
     },
+    #[error("signing key secret {path}: {problem}")]
+    SigningKeySecret { path: String, problem: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -54,6 +57,54 @@ pub enum StartError {
     },
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+}
+
+/// The configured signing-key secret or, without one, the 32 bytes of `<data_dir>/signing.key`
+/// (made on first start, readable by this user only).
+fn signing_key_secret(config: &Config) -> Result<SigningKeySecret, StartError> {
+    if let Some(secret) = config.signing_key_secret()? {
+        return Ok(secret);
+    }
+    let path = config.data_dir.join("signing.key");
+    let failed = |problem: String| StartError::SigningKeySecret {
+        path: path.display().to_string(),
+        problem,
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) => <[u8; 32]>::try_from(bytes.as_slice())
+            .map(SigningKeySecret::new)
+            .map_err(|_| failed(format!("holds {} bytes, not 32", bytes.len()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let secret = SigningKeySecret::generate();
+            match write_new_secret(&path, &secret) {
+                Ok(()) => Ok(secret),
+                // Another process sharing the data dir made it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    signing_key_secret(config)
+                }
+                Err(e) => Err(failed(e.to_string())),
+            }
+        }
+        Err(e) => Err(failed(e.to_string())),
+    }
+}
+
+/// Writes the secret to a private temporary file, then links it into place, so the file
+/// appears whole or not at all, and an existing one is never replaced.
+fn write_new_secret(path: &std::path::Path, secret: &SigningKeySecret) -> std::io::Result<()> {
+    use std::io::Write;
+    let temporary = path.with_extension(format!("{}.tmp", portcullis_core::random::base62(8)));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(secret.as_bytes())?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
+    let _ = std::fs::remove_file(&temporary);
+    linked
 }
 
 impl App {
@@ -113,7 +164,9 @@ impl App {
         if let Some(verifier) = config.captcha_verifier()? {
             services = services.with_captcha_verifier(verifier);
         }
+        services = services.with_signing_key_secret(signing_key_secret(config)?);
         services.ensure_defaults().await?;
+        services.ensure_signing_keys().await?;
         let http = HttpSettings {
             max_body_bytes: config.max_body_bytes,
             max_upload_bytes: config.max_upload_bytes,

@@ -1,6 +1,8 @@
-//! The OAuth 2.0 endpoints resource servers call about tokens: introspection (RFC 7662) and
-//! revocation (RFC 7009). Callers authenticate with an API key; errors use RFC 6749's shape.
+//! The OAuth 2.0 and OpenID Connect endpoints: provider discovery and the JWKS (public), and
+//! what resource servers call about tokens: introspection (RFC 7662) and revocation
+//! (RFC 7009), with an API key. Errors use RFC 6749's shape.
 
+mod discovery;
 mod error;
 mod introspect;
 
@@ -18,8 +20,8 @@ pub const API_KEY: &str = "api_key";
 #[derive(OpenApi)]
 #[openapi(
     info(
-        title = "Portcullis OAuth 2.0 endpoints",
-        description = "Token introspection (RFC 7662) and revocation (RFC 7009) for resource servers, which authenticate with an API key (`portcullis api-key create`): `Authorization: Bearer <key>`, or HTTP Basic with the key as the password (or `pcsk_<id>` and the secret as client id and secret).",
+        title = "Portcullis OAuth 2.0 and OpenID Connect endpoints",
+        description = "OpenID Provider discovery (`/.well-known/openid-configuration`, per tenant by `Host`) and the signing keys (`/oauth2/jwks`). Token introspection (RFC 7662) and revocation (RFC 7009) for resource servers, which authenticate with an API key (`portcullis api-key create`): `Authorization: Bearer <key>`, or HTTP Basic with the key as the password (or `pcsk_<id>` and the secret as client id and secret).",
     ),
     modifiers(&ApiKeyScheme),
 )]
@@ -40,4 +42,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(OAuthDoc::openapi())
         .routes(routes!(introspect::introspect))
         .routes(routes!(introspect::revoke))
+        .routes(routes!(discovery::openid_configuration))
+        .routes(routes!(discovery::jwks))
 }

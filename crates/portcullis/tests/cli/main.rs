@@ -1,5 +1,5 @@
 //! The binary itself: zero-configuration start, `migrate`, `user create`, `api-key`, bad
-//! settings, the device endpoint switch.
+//! settings, the device endpoint switch, `keys rotate`.
 
 mod nodes;
 
@@ -539,4 +539,37 @@ fn tenant_create_prints_the_new_tenants_id() {
     let bad = create(&["--name", "acme02", "--domain", "acme02.test:8080"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("settings.domain"));
+}
+
+#[test]
+fn keys_rotate_prints_the_new_keys_and_a_bad_secret_stops_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let rotate = || {
+        portcullis(dir.path())
+            .args(["keys", "rotate"])
+            .output()
+            .unwrap()
+    };
+    let first = rotate();
+    assert!(first.status.success(), "{first:?}");
+    let lines: Vec<String> = stdout(&first).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("RS256 ") && lines[1].starts_with("EdDSA "));
+    let second = stdout(&rotate());
+    assert!(!second.contains(&lines[0][6..]), "new keys each time");
+    assert_eq!(
+        std::fs::read(dir.path().join("data/signing.key"))
+            .unwrap()
+            .len(),
+        32
+    );
+
+    let bad = portcullis(dir.path())
+        .env("PORTCULLIS_SIGNING_KEY_SECRET", "c2hvcnQ=")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("signing_key_secret"), "{stderr}");
 }

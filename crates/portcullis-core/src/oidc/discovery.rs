@@ -1,0 +1,101 @@
+//! The OpenID Provider metadata (OpenID Connect Discovery 1.0 §3) of a tenant.
+
+use crate::model::Tenant;
+use crate::services::Services;
+
+/// Where the provider's endpoints are, relative to the issuer.
+pub const AUTHORIZATION_PATH: &str = "/oauth2/authorize";
+pub const TOKEN_PATH: &str = "/oauth2/token";
+pub const USERINFO_PATH: &str = "/oauth2/userinfo";
+pub const JWKS_PATH: &str = "/oauth2/jwks";
+pub const END_SESSION_PATH: &str = "/oauth2/logout";
+pub const INTROSPECTION_PATH: &str = "/oauth2/introspect";
+pub const REVOCATION_PATH: &str = "/oauth2/revoke";
+
+/// A tenant's provider metadata; each surface renders it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    /// The tenant's public origin, no trailing slash.
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub jwks_uri: String,
+    pub end_session_endpoint: String,
+    pub introspection_endpoint: String,
+    pub revocation_endpoint: String,
+    pub response_types_supported: &'static [&'static str],
+    pub grant_types_supported: &'static [&'static str],
+    pub subject_types_supported: &'static [&'static str],
+    pub id_token_signing_alg_values_supported: &'static [&'static str],
+    pub token_endpoint_auth_methods_supported: &'static [&'static str],
+    pub code_challenge_methods_supported: &'static [&'static str],
+    pub scopes_supported: &'static [&'static str],
+    pub claims_supported: &'static [&'static str],
+}
+
+impl Discovery {
+    pub fn for_issuer(issuer: String) -> Self {
+        let at = |path: &str| format!("{issuer}{path}");
+        Self {
+            authorization_endpoint: at(AUTHORIZATION_PATH),
+            token_endpoint: at(TOKEN_PATH),
+            userinfo_endpoint: at(USERINFO_PATH),
+            jwks_uri: at(JWKS_PATH),
+            end_session_endpoint: at(END_SESSION_PATH),
+            introspection_endpoint: at(INTROSPECTION_PATH),
+            revocation_endpoint: at(REVOCATION_PATH),
+            issuer,
+            response_types_supported: &["code"],
+            grant_types_supported: &["authorization_code", "refresh_token", "client_credentials"],
+            subject_types_supported: &["public"],
+            id_token_signing_alg_values_supported: &["RS256", "EdDSA"],
+            token_endpoint_auth_methods_supported: &["client_secret_basic", "client_secret_post"],
+            code_challenge_methods_supported: &["S256"],
+            scopes_supported: &["openid", "profile", "email", "offline_access"],
+            claims_supported: &[
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "name",
+                "given_name",
+                "family_name",
+                "preferred_username",
+                "email",
+                "email_verified",
+            ],
+        }
+    }
+}
+
+/// Whether a host (no port) is this machine, where plain HTTP is the norm.
+fn is_localhost(host: &str) -> bool {
+    host == "localhost" || host.ends_with(".localhost") || host == "127.0.0.1" || host == "[::1]"
+}
+
+/// A tenant's issuer: `https://<domain>` for a tenant with a domain (`http://` in developer
+/// mode, or for a localhost domain reached over plain HTTP); otherwise `public_url`.
+pub fn issuer(tenant: &Tenant, public_url: &str, plain_http: bool) -> String {
+    match &tenant.settings.domain {
+        Some(domain) => {
+            let scheme = if tenant.settings.developer_mode || (plain_http && is_localhost(domain)) {
+                "http"
+            } else {
+                "https"
+            };
+            format!("{scheme}://{domain}")
+        }
+        None => public_url.trim_end_matches('/').to_owned(),
+    }
+}
+
+impl Services {
+    /// The provider metadata of `tenant`, reached over plain HTTP or not.
+    pub fn discovery(&self, tenant: &Tenant, plain_http: bool) -> Discovery {
+        Discovery::for_issuer(issuer(tenant, &self.public_url, plain_http))
+    }
+}

@@ -1,0 +1,132 @@
+//! `GET /.well-known/openid-configuration` and `GET /oauth2/jwks`: what a relying party reads
+//! before it trusts an ID token.
+
+use super::error::OAuthError;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::header::CACHE_CONTROL;
+use axum::http::request::Parts;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use portcullis_core::oidc::discovery::Discovery;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// OpenID Provider metadata (OpenID Connect Discovery 1.0 §3).
+#[derive(Serialize, ToSchema)]
+pub struct DiscoveryJson {
+    /// The tenant's public origin; ID tokens carry it as `iss`.
+    #[schema(example = "https://login.example.com")]
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: String,
+    jwks_uri: String,
+    end_session_endpoint: String,
+    introspection_endpoint: String,
+    revocation_endpoint: String,
+    response_types_supported: Vec<&'static str>,
+    grant_types_supported: Vec<&'static str>,
+    subject_types_supported: Vec<&'static str>,
+    id_token_signing_alg_values_supported: Vec<&'static str>,
+    token_endpoint_auth_methods_supported: Vec<&'static str>,
+    code_challenge_methods_supported: Vec<&'static str>,
+    scopes_supported: Vec<&'static str>,
+    claims_supported: Vec<&'static str>,
+}
+
+impl From<Discovery> for DiscoveryJson {
+    fn from(d: Discovery) -> Self {
+        Self {
+            issuer: d.issuer,
+            authorization_endpoint: d.authorization_endpoint,
+            token_endpoint: d.token_endpoint,
+            userinfo_endpoint: d.userinfo_endpoint,
+            jwks_uri: d.jwks_uri,
+            end_session_endpoint: d.end_session_endpoint,
+            introspection_endpoint: d.introspection_endpoint,
+            revocation_endpoint: d.revocation_endpoint,
+            response_types_supported: d.response_types_supported.to_vec(),
+            grant_types_supported: d.grant_types_supported.to_vec(),
+            subject_types_supported: d.subject_types_supported.to_vec(),
+            id_token_signing_alg_values_supported: d.id_token_signing_alg_values_supported.to_vec(),
+            token_endpoint_auth_methods_supported: d.token_endpoint_auth_methods_supported.to_vec(),
+            code_challenge_methods_supported: d.code_challenge_methods_supported.to_vec(),
+            scopes_supported: d.scopes_supported.to_vec(),
+            claims_supported: d.claims_supported.to_vec(),
+        }
+    }
+}
+
+/// A JSON Web Key Set (RFC 7517 §5).
+#[derive(Serialize, ToSchema)]
+pub struct JwksJson {
+    /// `{"kty":"RSA","kid","use":"sig","alg":"RS256","n","e"}` or
+    /// `{"kty":"OKP","crv":"Ed25519","kid","use":"sig","alg":"EdDSA","x"}`.
+    #[schema(value_type = Vec<Object>)]
+    keys: Vec<serde_json::Value>,
+}
+
+/// Relying parties may keep both documents a few minutes. A key rotated in signs at once, so
+/// a relying party with a stale key set refetches it on meeting an unknown `kid` (as OIDC
+/// libraries do); the retired key stays published for as long as its tokens live.
+fn briefly_cacheable(response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response.headers_mut().insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
+/// Whether the client reached us over plain HTTP: we terminate no TLS, so yes unless a proxy
+/// in front says it was HTTPS.
+fn plain_http(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|proto| !proto.trim().eq_ignore_ascii_case("https"))
+}
+
+/// The provider metadata of the tenant the `Host` header names (the default tenant's issuer
+/// is the server's public URL).
+#[utoipa::path(
+    get,
+    path = "/.well-known/openid-configuration",
+    operation_id = "openid_configuration",
+    tag = "oidc",
+    responses(
+        (status = 200, description = "The provider metadata", body = DiscoveryJson),
+    ),
+)]
+pub async fn openid_configuration(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Result<Response, OAuthError> {
+    let services = &state.services;
+    let tenant = services
+        .tenant_for_host(crate::client::host(&parts))
+        .await?;
+    let discovery = services.discovery(&tenant, plain_http(&parts));
+    Ok(briefly_cacheable(Json(DiscoveryJson::from(discovery))))
+}
+
+/// The public keys ID tokens are signed with: the active RS256 and EdDSA keys, and keys
+/// rotated out less than a day ago.
+#[utoipa::path(
+    get,
+    path = "/oauth2/jwks",
+    operation_id = "jwks",
+    tag = "oidc",
+    responses(
+        (status = 200, description = "The signing keys", body = JwksJson),
+    ),
+)]
+pub async fn jwks(State(state): State<AppState>) -> Result<Response, OAuthError> {
+    let keys = state.services.published_signing_keys().await?;
+    Ok(briefly_cacheable(Json(JwksJson {
+        keys: keys.iter().map(|key| key.jwk()).collect(),
+    })))
+}
