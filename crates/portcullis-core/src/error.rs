@@ -54,7 +54,7 @@ pub enum Error {
     #[error("unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -72,6 +72,21 @@ pub enum StoreError {
     Conflict(String),
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Text the database cannot store (PostgreSQL refuses NUL characters); the caller's
+    /// input, not a fault.
+    #[error("unstorable text: {0}")]
+    UnstorableText(String),
     #[error("database error: {0}")]
     Other(String),
+}
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::UnstorableText(_) => {
+                Self::invalid("input", "Text may not contain NUL (\\u0000) characters.")
+            }
+            other => Self::Store(other),
+        }
+    }
 }

@@ -8,6 +8,10 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
             db.constraint()
                 .map_or_else(|| db.message().to_owned(), str::to_owned),
         ),
+        // 22021: a NUL byte in text (character_not_in_repertoire); 22P05: untranslatable.
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")) => {
+            StoreError::UnstorableText(db.message().to_owned())
+        }
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(error.to_string())
         }

@@ -75,6 +75,12 @@ impl FromRequest<AppState> for Input {
     }
 }
 
+/// NUL characters are refused in every text field: PostgreSQL cannot store them, and no
+/// backend should accept what another refuses.
+fn nul_message(field: &str) -> String {
+    format!("The {} may not contain NUL characters.", label(field))
+}
+
 /// Reads a whole request body of at most `limit` bytes: 413 beyond it.
 pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
@@ -100,6 +106,10 @@ impl Input {
         match self.0.get(field) {
             None | Some(Value::Null) => {
                 errors.add(field, format!("The {} field is required.", label(field)));
+                None
+            }
+            Some(Value::String(s)) if s.contains('\0') => {
+                errors.add(field, nul_message(field));
                 None
             }
             Some(Value::String(s)) => {
@@ -219,6 +229,10 @@ impl Input {
     fn optional(&self, field: &str, raw: bool, errors: &mut FieldErrors) -> Option<String> {
         match self.0.get(field) {
             None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.contains('\0') => {
+                errors.add(field, nul_message(field));
+                None
+            }
             Some(Value::String(s)) => {
                 let value = if raw { s.as_str() } else { s.trim() };
                 Some(value.to_owned()).filter(|s| !s.is_empty())

@@ -107,6 +107,10 @@ impl IntoResponse for MgmtError {
 /// Renders the envelope of an error a handler or extractor returned, with the request's id.
 pub async fn with_uuid(request: Request, next: Next) -> Response {
     let id = request.extensions().get::<RequestId>().cloned();
+    // An id with a NUL byte names nothing (and PostgreSQL could not even compare it).
+    if request.uri().path().to_ascii_lowercase().contains("%00") {
+        return MgmtError::not_found().render(id.as_ref());
+    }
     let response = next.run(request).await;
     match response.extensions().get::<MgmtError>() {
         Some(error) => error.render(id.as_ref()),

@@ -41,6 +41,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
                     format!("The body may be at most {limit} bytes."),
                 )
             })?;
+        // PostgreSQL cannot store NUL characters; refused alike on every backend.
+        if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+            return Err(MgmtError::bad_request(
+                "Text may not contain NUL (\\u0000) characters.",
+            ));
+        }
         serde_json::from_slice(&bytes)
             .map(Self)
             .map_err(|e| MgmtError::bad_request(format!("The body is not the expected JSON: {e}.")))

@@ -150,6 +150,7 @@ async fn bad_input_gets_the_error_envelope_never_a_500() {
             b"{\"profile\": 5}".to_vec(),
             b"{\"profile\": {\"email\": [\"x\"]}}".to_vec(),
             vec![b'{', b'"', 0xff, 0xfe, b'"', b':', b'1', b'}'],
+            b"{\"profile\": {\"email\": \"a\\u0000@example.test\"}}".to_vec(),
         ] {
             let (status, answer) = send(users.clone(), body.clone()).await;
             assert_eq!(status, 400, "{}: {answer}", String::from_utf8_lossy(&body));

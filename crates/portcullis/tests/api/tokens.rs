@@ -769,3 +769,38 @@ async fn an_application_introspects_with_its_client_credentials() {
         }
     });
 }
+
+#[tokio::test]
+async fn nul_characters_are_refused_alike_on_every_backend() {
+    each_backend!(|server| {
+        server.create_user("boss", "Admin").await;
+        let admin = server.login("boss").await;
+        let body = json!({ "name": "a\u{0}b", "scopes": ["*"] });
+        let (status, errors) = server
+            .send(Method::POST, "/api/me/tokens", &admin, body)
+            .await;
+        assert_eq!(
+            (status, errors),
+            (
+                422,
+                json!({ "name": ["The name may not contain NUL characters."] })
+            )
+        );
+        let body = json!({ "login": "boss\u{0}", "password": crate::harness::PASSWORD });
+        let (status, answer) = server.post("/api/v1/token", body).await;
+        assert_eq!(status, 422, "{answer}");
+        // A NUL in a path names nothing; whatever the backend, it is never a 500.
+        for path in [
+            "/api/scopes/a%00b",
+            "/api/sessions/a%00b",
+            "/api/me/tokens/%00",
+        ] {
+            let (status, body) = server.send(Method::DELETE, path, &admin, json!({})).await;
+            assert!(
+                matches!(status, 404 | 422),
+                "[{}] {path}: {status} {body}",
+                server.backend_name
+            );
+        }
+    });
+}
