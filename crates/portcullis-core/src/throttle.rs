@@ -127,37 +127,29 @@ impl Services {
         }
         let now = self.now();
         self.sweep_now_and_then(now).await;
-        let window_ends = now + Duration::minutes(tenant.settings.throttle_lockout_time.max(1));
         let limit = tenant.settings.throttle_attempts.max(1);
         if let Some(ip) = ip {
             let bucket = format!("ip:{ip}");
-            let count = self
-                .store
-                .hit_throttle(&tenant.id, &bucket, now, window_ends)
-                .await?;
-            if count.hits > limit {
-                return Err(throttled(count, now));
-            }
+            let window_ends = self.hit(tenant, &bucket, limit, now).await?;
             attempt.address = Some(Hit {
                 bucket,
-                window_ends: count.window_ends,
+                window_ends,
             });
         }
-        let count = self
-            .store
-            .hit_throttle(&tenant.id, &login_bucket, now, window_ends)
-            .await?;
-        if count.hits > limit {
-            if let Some(address) = &attempt.address {
-                self.store
-                    .refund_throttle(&tenant.id, &address.bucket, address.window_ends)
-                    .await?;
+        let window_ends = match self.hit(tenant, &login_bucket, limit, now).await {
+            Ok(window_ends) => window_ends,
+            Err(refusal) => {
+                if let Some(address) = &attempt.address {
+                    self.store
+                        .refund_throttle(&tenant.id, &address.bucket, address.window_ends)
+                        .await?;
+                }
+                return Err(refusal);
             }
-            return Err(throttled(count, now));
-        }
+        };
         attempt.login = Some(Hit {
             bucket: login_bucket,
-            window_ends: count.window_ends,
+            window_ends,
         });
         Ok(attempt)
     }
@@ -170,16 +162,31 @@ impl Services {
         };
         let now = self.now();
         self.sweep_now_and_then(now).await;
-        let window_ends = now + Duration::minutes(tenant.settings.throttle_lockout_time.max(1));
         let limit = tenant.settings.throttle_attempts.max(1) * CAPTCHAS_PER_ATTEMPT;
+        self.hit(tenant, &format!("captcha:{ip}"), limit, now)
+            .await
+            .map(drop)
+    }
+
+    /// One hit on `bucket` in the tenant's current window: when that window ends, or the
+    /// refusal when the bucket is past `limit`.
+    async fn hit(
+        &self,
+        tenant: &Tenant,
+        bucket: &str,
+        limit: i64,
+        now: OffsetDateTime,
+    ) -> Result<OffsetDateTime> {
+        let window_ends = now + Duration::minutes(tenant.settings.throttle_lockout_time.max(1));
         let count = self
             .store
-            .hit_throttle(&tenant.id, &format!("captcha:{ip}"), now, window_ends)
+            .hit_throttle(&tenant.id, bucket, now, window_ends)
             .await?;
         if count.hits > limit {
-            return Err(throttled(count, now));
+            Err(throttled(count, now))
+        } else {
+            Ok(count.window_ends)
         }
-        Ok(())
     }
 
     /// Deletes ended windows, at most once a minute per node. Best effort: a failure only

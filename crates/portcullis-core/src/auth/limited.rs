@@ -91,26 +91,25 @@ impl Services {
         let attempt = self
             .reserve_attempt(tenant, request.client.ip.as_deref(), &request.login)
             .await?;
-        let captcha_key = if tenant.settings.captcha_enabled {
-            let required =
-                |field: &str| (field.to_owned(), format!("The {field} field is required."));
-            match (&request.captcha_answer, &request.captcha_key) {
-                (Some(answer), Some(key)) => {
-                    self.check_captcha(tenant, key, answer).await?;
-                    Some(key.as_str())
-                }
-                (answer, key) => {
-                    let missing = [("captcha", answer.is_none()), ("key", key.is_none())];
-                    let problems = missing
-                        .into_iter()
-                        .filter(|(_, absent)| *absent)
-                        .map(|(field, _)| required(field))
-                        .collect();
-                    return Err(Error::Invalid(problems));
-                }
+        let captcha = (&request.captcha_key, &request.captcha_answer);
+        let captcha_key = match (tenant.settings.captcha_enabled, captcha) {
+            (false, _) => None,
+            (true, (Some(key), Some(answer))) => {
+                self.check_captcha(tenant, key, answer).await?;
+                Some(key.as_str())
             }
-        } else {
-            None
+            (true, (key, answer)) => {
+                let required =
+                    |field: &str| (field.to_owned(), format!("The {field} field is required."));
+                let mut problems = Vec::new();
+                if answer.is_none() {
+                    problems.push(required("captcha"));
+                }
+                if key.is_none() {
+                    problems.push(required("key"));
+                }
+                return Err(Error::Invalid(problems));
+            }
         };
         let user = self
             .single_step_login(
