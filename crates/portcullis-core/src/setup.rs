@@ -109,10 +109,24 @@ impl Services {
         if settings.domain.as_deref() == Some(host.as_str()) {
             return Ok(true);
         }
-        match self.store.tenant_by_domain(&host).await? {
-            Some(named) => Ok(named.id == *tenant),
+        match self.host_owner(&host).await? {
+            Some(owner) => Ok(owner == *tenant),
             None => Ok(*tenant == self.default_tenant_id().await?),
         }
+    }
+
+    /// The tenant whose domain `host` is, remembered like token lookups (and forgotten with
+    /// them on any tenant change), since every authenticated request asks.
+    async fn host_owner(&self, host: &str) -> Result<Option<TenantId>> {
+        let now = self.now();
+        if let Some(owner) = self.principals.host_owner(host, now) {
+            return Ok(owner);
+        }
+        let epoch = self.principals.epoch();
+        let owner = self.store.tenant_by_domain(host).await?.map(|t| t.id);
+        self.principals
+            .put_host_owner(host, owner.clone(), now, epoch);
+        Ok(owner)
     }
 
     /// The default tenant's id, read once: it never changes (the tenant is never deleted and

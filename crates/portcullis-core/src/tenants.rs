@@ -240,6 +240,8 @@ impl Services {
                 now,
             )
             .await?;
+        // Its domain now picks it: remembered host owners are stale.
+        self.principals.forget_all();
         Ok(tenant)
     }
 

@@ -70,6 +70,11 @@ const SQLITE: Embedded = &[
         "signing keys",
         include_str!("../migrations/sqlite/0012_signing_keys.sql"),
     ),
+    (
+        13,
+        "new tenants announced",
+        include_str!("../migrations/sqlite/0013_new_tenants_announced.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -131,6 +136,11 @@ const POSTGRES: Embedded = &[
         12,
         "signing keys",
         include_str!("../migrations/postgres/0012_signing_keys.sql"),
+    ),
+    (
+        13,
+        "new tenants announced",
+        include_str!("../migrations/postgres/0013_new_tenants_announced.sql"),
     ),
 ];
 

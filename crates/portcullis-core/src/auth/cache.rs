@@ -15,7 +15,7 @@
 //!
 //! [`with_change_feed`]: PrincipalCache::with_change_feed
 
-use crate::ids::{TokenId, UserId};
+use crate::ids::{TenantId, TokenId, UserId};
 use crate::model::TokenLookup;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +24,8 @@ use time::{Duration, OffsetDateTime};
 
 /// Entries kept at most; past this the cache starts over rather than grow without bound.
 const CAPACITY: usize = 50_000;
+/// Host names remembered at most (they come from request headers, so anyone can send many).
+const HOST_CAPACITY: usize = 1_000;
 
 #[derive(Default)]
 pub struct PrincipalCache {
@@ -39,6 +41,9 @@ pub struct PrincipalCache {
 #[derive(Default)]
 struct State {
     entries: HashMap<TokenId, (Arc<TokenLookup>, OffsetDateTime)>,
+    /// Which tenant (if any) has each recently seen `Host` as its domain, so that checking a
+    /// token against its request's host does not read the tenants on every request.
+    hosts: HashMap<String, (Option<TenantId>, OffsetDateTime)>,
     /// False while a cache that depends on a change feed has none connected.
     synced: bool,
 }
@@ -71,8 +76,8 @@ impl PrincipalCache {
         Self {
             ttl,
             state: Mutex::new(State {
-                entries: HashMap::new(),
                 synced,
+                ..State::default()
             }),
             ..Self::default()
         }
@@ -133,11 +138,46 @@ impl PrincipalCache {
         state.entries.insert(lookup.token.id, (lookup, now));
     }
 
+    /// The tenant whose domain `host` is (`Some(None)`: no tenant's), when remembered.
+    pub fn host_owner(&self, host: &str, now: OffsetDateTime) -> Option<Option<TenantId>> {
+        if !self.enabled() {
+            return None;
+        }
+        let state = self.lock();
+        if !state.synced {
+            return None;
+        }
+        let (owner, fetched_at) = state.hosts.get(host)?;
+        (now >= *fetched_at && now - *fetched_at < self.ttl).then(|| owner.clone())
+    }
+
+    /// Remembers which tenant has `host` as its domain, under the same rule as [`put`](Self::put).
+    pub fn put_host_owner(
+        &self,
+        host: &str,
+        owner: Option<TenantId>,
+        now: OffsetDateTime,
+        epoch: Epoch,
+    ) {
+        if !self.enabled() {
+            return;
+        }
+        let mut state = self.lock();
+        if !state.synced || self.epoch() != epoch {
+            return;
+        }
+        if state.hosts.len() >= HOST_CAPACITY {
+            state.hosts.clear();
+        }
+        state.hosts.insert(host.to_owned(), (owner, now));
+    }
+
     /// Drops every entry (after a change that touches every principal, such as a tenant's
-    /// settings).
+    /// settings or domain).
     pub fn forget_all(&self) {
         let mut state = self.lock_moving_epoch();
         state.entries.clear();
+        state.hosts.clear();
     }
 
     /// Drops every entry of this user's tokens.
@@ -153,6 +193,7 @@ impl PrincipalCache {
     pub fn feed_connected(&self) {
         let mut state = self.lock_moving_epoch();
         state.entries.clear();
+        state.hosts.clear();
         state.synced = true;
     }
 
@@ -160,6 +201,7 @@ impl PrincipalCache {
     pub fn feed_lost(&self) {
         let mut state = self.lock_moving_epoch();
         state.entries.clear();
+        state.hosts.clear();
         state.synced = false;
     }
 
@@ -256,6 +298,36 @@ mod tests {
         let after = cache.epoch();
         cache.put(lookup(1, 1), NOW, after);
         assert!(cache.get(TokenId(1), NOW).is_some());
+    }
+
+    #[test]
+    fn host_owners_are_kept_until_everything_is_forgotten() {
+        let cache = cache();
+        let owner = Some(TenantId("b".to_owned()));
+        let before = cache.epoch();
+        cache.forget_all();
+        cache.put_host_owner("b.example", owner.clone(), NOW, before);
+        assert_eq!(
+            cache.host_owner("b.example", NOW),
+            None,
+            "read before a change"
+        );
+        cache.put_host_owner("b.example", owner.clone(), NOW, cache.epoch());
+        cache.put_host_owner("nobody.example", None, NOW, cache.epoch());
+        assert_eq!(cache.host_owner("b.example", NOW), Some(owner));
+        assert_eq!(cache.host_owner("nobody.example", NOW), Some(None));
+        assert_eq!(
+            cache.host_owner("b.example", NOW + Duration::seconds(10)),
+            None,
+            "expired"
+        );
+        cache.forget_user(UserId(1));
+        assert!(
+            cache.host_owner("b.example", NOW).is_some(),
+            "a user's change keeps them"
+        );
+        cache.forget_all();
+        assert_eq!(cache.host_owner("b.example", NOW), None);
     }
 
     #[test]
