@@ -41,6 +41,7 @@ pub mod throttle;
 pub mod tokens;
 pub mod two_factor;
 pub mod useragent;
+pub mod web;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result, StoreError};

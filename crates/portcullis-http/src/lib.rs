@@ -14,6 +14,7 @@ pub mod observe;
 pub mod openapi;
 pub mod ops;
 pub mod vms;
+pub mod web_session;
 
 pub use client::{ClientAddr, TrustedProxies};
 

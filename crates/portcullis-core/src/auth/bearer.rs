@@ -24,6 +24,9 @@ pub struct Principal {
     pub scopes: Scopes,
     /// When the token itself stops working (a login token: when its session would end).
     pub token_expires_at: Option<OffsetDateTime>,
+    /// When the person proved who they are: the start of the token's session (OpenID
+    /// Connect's `auth_time`); `None` for a token that belongs to no session.
+    pub authenticated_at: Option<OffsetDateTime>,
 }
 
 impl Services {
@@ -61,6 +64,7 @@ impl Services {
             token_kind: token.kind,
             session_id: token.session_id.clone(),
             token_expires_at: token.expires_at,
+            authenticated_at: found.session.as_ref().map(|session| session.created_at),
             user: found.user.clone(),
             settings: found.settings.clone(),
         })

@@ -1,0 +1,81 @@
+//! The browser's session cookie, shared by the hosted pages and the OpenID Connect endpoints.
+//! It holds the login token of a session (see `portcullis_core::web`); the token is checked by
+//! the same code as a bearer, so ending the session anywhere logs the browser out.
+
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::header::COOKIE;
+use axum::http::request::Parts;
+use axum::http::HeaderValue;
+use cookie::{Cookie, SameSite};
+use portcullis_core::auth::Principal;
+use portcullis_core::Secret;
+use std::convert::Infallible;
+
+/// The cookie's name.
+pub const SESSION_COOKIE: &str = "portcullis_session";
+
+/// The signed-in person, when the request carries a good session cookie for its host.
+/// Never rejects: a page decides what a missing sign-in means.
+pub struct WebSession(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for WebSession {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(value) = cookie_value(parts, SESSION_COOKIE) else {
+            return Ok(Self(None));
+        };
+        let host = crate::client::host(parts);
+        let principal = state.services.web_principal(&value, host).await.ok();
+        Ok(Self(principal))
+    }
+}
+
+/// The value of the request's cookie called `name` (the first, when it is sent twice).
+pub fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|header| header.to_str().ok())
+        .flat_map(|header| Cookie::split_parse(header.to_owned()))
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
+}
+
+/// `Set-Cookie` for a browser session holding `bearer`, kept for `max_age_seconds`: HttpOnly
+/// (no script reads it), Secure, and SameSite=Lax (sent on the top-level navigation that
+/// brings a person from an application to `/oauth2/authorize`, not on cross-site posts).
+pub fn session_cookie(bearer: &Secret, max_age_seconds: i64) -> HeaderValue {
+    let cookie = Cookie::build((SESSION_COOKIE, bearer.expose().to_owned()))
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::seconds(max_age_seconds.max(0)))
+        .build();
+    header(&cookie)
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_session_cookie() -> HeaderValue {
+    let cookie = Cookie::build((SESSION_COOKIE, ""))
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::ZERO)
+        .build();
+    header(&cookie)
+}
+
+fn header(cookie: &Cookie<'_>) -> HeaderValue {
+    // Names and values are ours (base62 and `|`), so the header is always valid.
+    HeaderValue::from_str(&cookie.to_string())
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
