@@ -29,11 +29,16 @@ struct Serving {
 }
 
 impl Serving {
-    /// Starts the server and waits for the line that says where it listens.
-    fn start(mut command: Command) -> Self {
+    /// Starts the server on an ephemeral port and waits for the line that says which.
+    fn start(command: Command) -> Self {
+        Self::start_on(command, "127.0.0.1:0")
+    }
+
+    /// Starts the server listening on `listen` and waits for the line that says it does.
+    fn start_on(mut command: Command, listen: &str) -> Self {
         let mut child = command
             .env("PORTCULLIS_LOG_FORMAT", "json")
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
