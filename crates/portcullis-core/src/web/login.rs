@@ -72,6 +72,30 @@ impl Services {
             .filter(|url| !url.is_empty()))
     }
 
+    /// The origins a login form for application `client_id` may end up at after its
+    /// redirects (the application's `login_url` and `redirect_urls`), for the page's
+    /// `form-action` policy. Empty for an unknown application.
+    pub async fn application_origins(&self, tenant: &Tenant, client_id: &str) -> Result<Vec<String>> {
+        let client_id = client_id.trim();
+        if client_id.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(app) = self.store.application(&tenant.id, client_id).await? else {
+            return Ok(Vec::new());
+        };
+        let mut origins: Vec<String> = Vec::new();
+        for url in std::iter::once(&app.login_url).chain(&app.redirect_urls) {
+            let Ok(parsed) = url::Url::parse(url) else {
+                continue;
+            };
+            let origin = parsed.origin().ascii_serialization();
+            if origin != "null" && !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        Ok(origins)
+    }
+
     /// [`Services::remind_password`] for a page that must not tell who has an account: an
     /// unknown address is answered like a known one (a malformed one is still an error).
     pub async fn remind_password_quietly(
