@@ -706,8 +706,10 @@ pub trait SigningKeyStore: Send + Sync {
 /// Browsers remembered after a second factor (see [`crate::web::devices`]).
 #[async_trait]
 pub trait RememberedDeviceStore: Send + Sync {
-    async fn remember_device(&self, device: &crate::web::devices::RememberedDevice)
-        -> StoreResult<()>;
+    async fn remember_device(
+        &self,
+        device: &crate::web::devices::RememberedDevice,
+    ) -> StoreResult<()>;
     /// The device with this secret hash, unless it expired by `now`.
     async fn remembered_device(
         &self,

@@ -75,7 +75,11 @@ impl Services {
     /// The origins a login form for application `client_id` may end up at after its
     /// redirects (the application's `login_url` and `redirect_urls`), for the page's
     /// `form-action` policy. Empty for an unknown application.
-    pub async fn application_origins(&self, tenant: &Tenant, client_id: &str) -> Result<Vec<String>> {
+    pub async fn application_origins(
+        &self,
+        tenant: &Tenant,
+        client_id: &str,
+    ) -> Result<Vec<String>> {
         let client_id = client_id.trim();
         if client_id.is_empty() {
             return Ok(Vec::new());

@@ -150,7 +150,11 @@ async fn account_page(
     let view = AccountPage {
         chrome: &page.chrome,
         title: "Your account",
-        name: user.display_name.clone().filter(|n| !n.is_empty()).unwrap_or(name),
+        name: user
+            .display_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or(name),
         username: user.username.clone().unwrap_or_default(),
         email: user.email.clone(),
         sessions,
@@ -179,7 +183,10 @@ pub async fn show(
 fn end_of_day(text: &str) -> Option<OffsetDateTime> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let date = Date::parse(text.trim(), &format).ok()?;
-    Some(date.with_time(Time::from_hms(23, 59, 59).ok()?).assume_utc())
+    Some(
+        date.with_time(Time::from_hms(23, 59, 59).ok()?)
+            .assume_utc(),
+    )
 }
 
 pub async fn create_token(

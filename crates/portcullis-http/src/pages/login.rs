@@ -164,7 +164,9 @@ pub async fn form(
     };
     let mut response = render(status, &view, &page.chrome);
     if let Some(policy) = next.policy(state, &page.tenant).await {
-        response.headers_mut().insert(CONTENT_SECURITY_POLICY, policy);
+        response
+            .headers_mut()
+            .insert(CONTENT_SECURITY_POLICY, policy);
     }
     response
 }
@@ -225,8 +227,7 @@ pub async fn submit(
         Err(Error::Banned) => (403, "This account is disabled.".to_owned()),
         Err(Error::EmailNotConfirmed) => (
             403,
-            "Confirm your email address first: follow the link in the mail we sent you."
-                .to_owned(),
+            "Confirm your email address first: follow the link in the mail we sent you.".to_owned(),
         ),
         Err(Error::Refused(message)) => (403, message.to_owned()),
         Err(Error::Overloaded { .. }) => (
@@ -240,7 +241,15 @@ pub async fn submit(
         Err(other) => return Err(other.into()),
     };
     let (status, message) = problem;
-    Ok(form_again(&state, &page, &next, &login, Errors::general(message), status).await)
+    Ok(form_again(
+        &state,
+        &page,
+        &next,
+        &login,
+        Errors::general(message),
+        status,
+    )
+    .await)
 }
 
 async fn form_again(

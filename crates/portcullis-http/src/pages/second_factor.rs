@@ -96,7 +96,9 @@ async fn code_form(
     };
     let mut response = render(status, &view, &page.chrome);
     if let Some(policy) = next.policy(state, &page.tenant).await {
-        response.headers_mut().insert(CONTENT_SECURITY_POLICY, policy);
+        response
+            .headers_mut()
+            .insert(CONTENT_SECURITY_POLICY, policy);
     }
     response
 }
@@ -121,7 +123,15 @@ pub async fn show(
     let next = Next::from_uri(&uri);
     match challenge_of(&headers) {
         Some((method, _)) => {
-            code_form(&state, &page, method, &next, &Errors::none(), StatusCode::OK).await
+            code_form(
+                &state,
+                &page,
+                method,
+                &next,
+                &Errors::none(),
+                StatusCode::OK,
+            )
+            .await
         }
         None => super::view::redirect(&format!("/login{}", next.query())),
     }
@@ -139,10 +149,7 @@ pub async fn submit(
     };
     let code = form.text("code");
     if code.trim().is_empty() {
-        let errors = Errors::from_problems(vec![(
-            "code".to_owned(),
-            "Enter the code.".to_owned(),
-        )]);
+        let errors = Errors::from_problems(vec![("code".to_owned(), "Enter the code.".to_owned())]);
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(code_form(&state, &page, method, &next, &errors, status).await);
     }

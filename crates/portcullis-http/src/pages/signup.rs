@@ -73,9 +73,7 @@ pub async fn submit(
         username: Some(username.clone()),
         email: email.clone(),
         password: Secret::new(form_data.value("password").unwrap_or("")),
-        password_confirmation: Secret::new(
-            form_data.value("password_confirmation").unwrap_or(""),
-        ),
+        password_confirmation: Secret::new(form_data.value("password_confirmation").unwrap_or("")),
         tos_accepted: form_data.checked("tos"),
         captcha: None,
         client: page.client.clone(),

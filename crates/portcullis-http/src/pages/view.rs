@@ -117,12 +117,7 @@ pub fn render(status: StatusCode, page: &impl Template, chrome: &Chrome) -> Resp
                 .into_response();
         }
     };
-    let mut response = (
-        status,
-        [(CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response();
+    let mut response = (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
     if chrome.csrf.fresh {
         response
             .headers_mut()
@@ -174,8 +169,10 @@ pub fn policy_with_form_targets(origins: &[String]) -> Option<HeaderValue> {
         return None;
     }
     let extra = origins.join(" ");
-    HeaderValue::from_str(&CSP.replace("form-action 'self'", &format!("form-action 'self' {extra}")))
-        .ok()
+    HeaderValue::from_str(
+        &CSP.replace("form-action 'self'", &format!("form-action 'self' {extra}")),
+    )
+    .ok()
 }
 
 const STYLESHEET: &str = include_str!("../../templates/pages/pages.css");
