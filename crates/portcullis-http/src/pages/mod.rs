@@ -28,6 +28,24 @@ use axum::Router;
 pub use csrf::{CSRF_COOKIE, CSRF_FIELD};
 pub use second_factor::{CHALLENGE_COOKIE, DEVICE_COOKIE};
 
+/// Every path the pages serve: HTML, so in no OpenAPI document (the OpenAPI test leaves
+/// exactly these out, and checks that they are served).
+pub const PATHS: &[&str] = &[
+    "/login",
+    "/login/second-factor",
+    "/signup",
+    "/verify-email",
+    "/forgot-password",
+    "/reset-password",
+    "/account",
+    "/account/tokens",
+    "/account/tokens/revoke",
+    "/account/sessions/end",
+    "/account/devices/forget",
+    "/logout",
+    "/assets/pages.css",
+];
+
 /// The pages' routes; they are not part of any OpenAPI document (they answer HTML).
 pub fn routes() -> Router<AppState> {
     Router::new()
