@@ -558,6 +558,33 @@ async fn an_authenticator_code_completes_the_login_and_a_remembered_browser_skip
         browser.post("/logout", &[]).await;
         let asked = browser.sign_in("twostep", PASSWORD).await;
         assert!(asked.location().starts_with("/login/second-factor"));
+
+        // Remembered again, then banned: the remembered browser is refused all the same.
+        browser.cookies.remove("portcullis_challenge");
+        // Later, so the app shows a code not used yet.
+        server.clock.advance(time::Duration::minutes(2));
+        browser.sign_in("twostep", PASSWORD).await;
+        let code = app_code(&server, &secret, 0);
+        let remembered = browser
+            .post(
+                "/login/second-factor",
+                &[("code", &code), ("remember_device", "1")],
+            )
+            .await;
+        assert_eq!(remembered.status, 303, "{}", remembered.body);
+        browser.post("/logout", &[]).await;
+        server.create_user("boss", "Admin").await;
+        let admin = server.login("boss").await;
+        let id = crate::harness::user_id(&server, "twostep").await;
+        let path = format!("/api/users/{}", id.0);
+        let (_, body) = server
+            .send(Method::PUT, &path, &admin, json!({ "status": "Banned" }))
+            .await;
+        assert_eq!(body["status"], "Banned", "{body}");
+        let banned = browser.sign_in("twostep", PASSWORD).await;
+        assert_eq!(banned.status, 403);
+        assert!(banned.body.contains("disabled"));
+        assert!(banned.set_cookie("portcullis_session").is_none());
     });
 }
 
