@@ -687,3 +687,28 @@ async fn developer_mode_shows_a_banner_and_the_brand_is_the_tenants() {
         assert!(page.body.contains(">AC<"));
     });
 }
+
+#[tokio::test]
+async fn too_many_attempts_get_a_friendly_429() {
+    each_backend!(|server| {
+        server.create_user("hammered", "User").await;
+        let mut browser = Browser::new(&server);
+        browser.get("/login").await;
+        let fields = [("login", "hammered"), ("password", "wrong-password")];
+        let mut last = browser.post("/login", &fields).await;
+        for _ in 0..15 {
+            if last.status == 429 {
+                break;
+            }
+            last = browser.post("/login", &fields).await;
+        }
+        assert_eq!(last.status, 429);
+        assert!(
+            last.body.contains("Too many sign-in attempts"),
+            "{}",
+            last.body
+        );
+        assert!(last.headers.contains_key("retry-after"));
+        assert_security_headers(&last);
+    });
+}
