@@ -712,3 +712,156 @@ async fn too_many_attempts_get_a_friendly_429() {
         assert_security_headers(&last);
     });
 }
+
+#[tokio::test]
+async fn a_login_for_an_application_goes_back_to_its_login_url_and_may_be_redirected_there() {
+    each_backend!(|server| {
+        server.create_user("appuser", "User").await;
+        let key = crate::mgmt::api_key(&server, None).await;
+        let apps = format!("/v1/tenants/{}/applications", server.tenant.id.as_str());
+        let body = json!({
+            "type": "Application",
+            "name": "Shop",
+            "login_url": "https://shop.example/welcome",
+            "logout_urls": [],
+            "redirect_urls": [ "https://callback.example:8443/cb" ]
+        });
+        let (status, _, app) =
+            crate::mgmt::v1(&server, Method::POST, &apps, &key, Some(body)).await;
+        assert_eq!(status, 200, "{app}");
+        let client_id = app["id"].as_str().unwrap().to_owned();
+
+        let mut browser = Browser::new(&server);
+        let page = browser.get(&format!("/login?client_id={client_id}")).await;
+        assert_security_headers(&page);
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("form-action 'self' https://shop.example https://callback.example:8443;"),
+            "{csp}"
+        );
+        assert_eq!(input_value(&page.body, "client_id"), client_id);
+        let signed_in = browser
+            .post(
+                "/login",
+                &[
+                    ("login", "appuser"),
+                    ("password", PASSWORD),
+                    ("client_id", &client_id),
+                ],
+            )
+            .await;
+        assert_eq!(signed_in.status, 303);
+        assert_eq!(signed_in.location(), "https://shop.example/welcome");
+
+        // An authorization request that sent the browser to sign in names the application too.
+        let mut other = Browser::new(&server);
+        let return_to = format!("/oauth2/authorize?client_id={client_id}&response_type=code");
+        let query = reqwest::Url::parse_with_params("http://x/", [("return_to", &return_to)])
+            .unwrap()
+            .query()
+            .unwrap()
+            .to_owned();
+        let page = other.get(&format!("/login?{query}")).await;
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("https://callback.example:8443"), "{csp}");
+        // An unknown application changes nothing.
+        let page = other.get("/login?client_id=nope").await;
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("form-action 'self';"), "{csp}");
+    });
+}
+
+#[tokio::test]
+async fn a_browser_session_lasts_remember_login_seconds_and_other_sessions_can_be_ended() {
+    each_backend!(|server| {
+        server
+            .set_settings(|s| s.remember_login_seconds = 3600)
+            .await;
+        server.create_user("timed", "User").await;
+        let api = server.login("timed").await;
+        let mut browser = Browser::new(&server);
+        let signed_in = browser.sign_in("timed", PASSWORD).await;
+        let cookie = signed_in.set_cookie("portcullis_session").unwrap();
+        assert!(cookie.contains("Max-Age=3600"), "{cookie}");
+
+        // The API login is listed too, and the page ends it.
+        let account = browser.get("/account").await;
+        let (_, sessions) = server.get("/api/me/sessions", &api).await;
+        assert_eq!(sessions.as_array().unwrap().len(), 2);
+        // The page marks this browser's session; the other one is the API's.
+        let marked = &account.body[account.body.find("row current").expect("marked")..];
+        let current = input_value(marked, "session_id");
+        let other = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .find(|id| *id != current && account.body.contains(id.as_str()))
+            .expect("the other session is on the page");
+        let ended = browser
+            .post("/account/sessions/end", &[("session_id", &other)])
+            .await;
+        assert_eq!((ended.status, ended.location()), (303, "/account"));
+        assert_eq!(server.get("/api/me", &api).await.0, 401);
+        assert_eq!(browser.get("/account").await.status, 200);
+
+        server.clock.advance(time::Duration::seconds(3601));
+        let later = browser.get("/account").await;
+        assert_eq!(later.location(), "/login?return_to=%2Faccount");
+    });
+}
+
+#[tokio::test]
+async fn a_sign_up_needing_no_confirmation_signs_in_at_once() {
+    each_backend!(|server| {
+        let mut browser = Browser::new(&server);
+        browser.get("/signup").await;
+        let done = browser
+            .post(
+                "/signup",
+                &[
+                    ("username", "instant"),
+                    ("email", "instant@example.com"),
+                    ("password", PASSWORD),
+                    ("password_confirmation", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!((done.status, done.location()), (303, "/account"));
+        let account = browser.get("/account").await;
+        assert!(account.body.contains("instant@example.com"));
+    });
+}
+
+#[tokio::test]
+async fn a_mailed_code_completes_the_login() {
+    each_backend!(|server| {
+        server.set_settings(|s| s.two_factor_enabled = true).await;
+        server.create_user("mailed", "User").await;
+        let token = server.login("mailed").await;
+        let (status, body) = server
+            .send(
+                Method::PUT,
+                "/api/me/2fa",
+                &token,
+                json!({ "method": "email" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let mut browser = Browser::new(&server);
+        let first = browser.sign_in("mailed", PASSWORD).await;
+        let location = first.location().to_owned();
+        assert!(location.starts_with("/login/second-factor"), "{location}");
+        let page = browser.get(&location).await;
+        assert!(page.body.contains("sent a 6-digit code to your email"));
+        let mail = server.wait_for_mail("mailed@example.com", 1).await;
+        let code = token_after(&mail, "Your login code is ");
+        let done = browser
+            .post("/login/second-factor", &[("code", &code)])
+            .await;
+        assert_eq!((done.status, done.location()), (303, "/account"));
+        // The challenge is used up: its page sends the browser back to sign in.
+        let again = browser.get("/login/second-factor").await;
+        assert_eq!(again.location(), "/login");
+    });
+}
