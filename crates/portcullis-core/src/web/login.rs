@@ -9,6 +9,9 @@ use crate::model::{ClientInfo, Tenant};
 use crate::throttle::Throttling;
 use crate::Services;
 
+/// Where a login with nowhere else to go ends.
+pub const ACCOUNT_PAGE: &str = "/account";
+
 /// `return_to` when it is a path on this server, so a login can never send a browser
 /// elsewhere (no open redirect): it must start with one `/` (not `//`, which browsers read as
 /// another host), and hold no backslash (which some browsers read as `/`) or control character.
@@ -51,6 +54,22 @@ impl Services {
         self.open_session(tenant, user, client, WEB_CLIENT.to_owned())
             .await
             .map(|issued| LoginOutcome::Issued(Box::new(issued)))
+    }
+
+    /// Where a browser goes once signed in: `return_to` when it is a local path (see
+    /// [`return_path`]), else the `login_url` of the tenant's application `client_id`, else
+    /// the account page.
+    pub async fn after_login(
+        &self,
+        tenant: &Tenant,
+        return_to: &str,
+        client_id: &str,
+    ) -> Result<String> {
+        if let Some(path) = return_path(return_to) {
+            return Ok(path.to_owned());
+        }
+        let app = self.application_login_url(tenant, client_id).await?;
+        Ok(app.unwrap_or_else(|| ACCOUNT_PAGE.to_owned()))
     }
 
     /// Where a login that did not start at an application goes back to: the `login_url` of

@@ -100,17 +100,12 @@ impl Next {
             .unwrap_or_default()
     }
 
-    /// Where to go: a local `return_to`, else the application's `login_url`, else the
-    /// account page.
+    /// Where to go once signed in (the rule is the core's).
     pub async fn destination(&self, state: &AppState, tenant: &Tenant) -> Result<String, Error> {
-        if let Some(path) = portcullis_core::web::return_path(&self.return_to) {
-            return Ok(path.to_owned());
-        }
-        let app = state
+        state
             .services
-            .application_login_url(tenant, &self.client_id)
-            .await?;
-        Ok(app.unwrap_or_else(|| "/account".to_owned()))
+            .after_login(tenant, &self.return_to, &self.client_id)
+            .await
     }
 
     /// The page's policy, allowing its form to be redirected on to the application.
