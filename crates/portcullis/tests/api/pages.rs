@@ -865,3 +865,66 @@ async fn a_mailed_code_completes_the_login() {
         assert_eq!(again.location(), "/login");
     });
 }
+
+#[tokio::test]
+async fn bad_form_input_gets_the_page_again_or_a_clear_error_never_a_500() {
+    each_backend!(|server| {
+        server.create_user("careless", "User").await;
+        let mut browser = Browser::new(&server);
+        browser.sign_in("careless", PASSWORD).await;
+        let odd_date = browser
+            .post(
+                "/account/tokens",
+                &[
+                    ("token_name", "x"),
+                    ("scopes", "view-profile"),
+                    ("expires_at", "next tuesday"),
+                ],
+            )
+            .await;
+        assert_eq!(odd_date.status, 422);
+        assert!(odd_date.body.contains("id=\"expires_at-error\""));
+        let past = browser
+            .post(
+                "/account/tokens",
+                &[
+                    ("token_name", "x"),
+                    ("scopes", "no-such-scope"),
+                    ("expires_at", "2001-01-01"),
+                ],
+            )
+            .await;
+        assert_eq!(past.status, 422);
+        assert!(past.body.contains("The expiry must be in the future."));
+        let long = "n".repeat(300);
+        let named = browser
+            .post(
+                "/account/tokens",
+                &[("token_name", &long), ("scopes", "view-profile")],
+            )
+            .await;
+        assert_eq!(named.status, 422);
+        assert!(named.body.contains("id=\"token_name-error\""));
+        let nul = browser
+            .post("/login", &[("login", "care\0less"), ("password", "x\0")])
+            .await;
+        assert_eq!(nul.status, 401);
+        let ended = browser
+            .post("/account/sessions/end", &[("session_id", "\0nope")])
+            .await;
+        assert_eq!(ended.status, 303);
+        // Bytes that are no form at all.
+        let csrf = browser.cookie("portcullis_csrf").unwrap();
+        let request = browser
+            .http
+            .post(format!("{}/login", server.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("csrf_token={csrf}&login=%FF%FE&password=x"));
+        let garbage = browser.send(request).await;
+        assert!(
+            garbage.status == 400 || garbage.status == 401,
+            "{}",
+            garbage.status
+        );
+    });
+}
