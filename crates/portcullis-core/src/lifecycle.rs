@@ -28,6 +28,8 @@ pub trait CaptchaVerifier: Send + Sync + 'static {
 pub const MAILED_SECRET_LEN: usize = 60;
 /// How long an email-confirmation link stays good.
 pub const VERIFY_EMAIL_LIFETIME: Duration = Duration::days(7);
+/// The refusal of a password-reset request for an address no user has (document 001).
+pub const UNKNOWN_EMAIL: &str = "The selected email is invalid.";
 /// The role a self-registered user gets.
 pub const REGISTERED_ROLE: &str = "User";
 
@@ -227,7 +229,7 @@ impl Services {
             .store
             .user_by_email(&tenant.id, &email)
             .await?
-            .ok_or_else(|| Error::invalid("email", "The selected email is invalid."))?;
+            .ok_or_else(|| Error::invalid("email", UNKNOWN_EMAIL))?;
         let now = self.now();
         let (secret, secret_hash) = mailed_secret();
         let lifetime = Duration::minutes(tenant.settings.login_reset_token_lifetime.max(1));
@@ -238,16 +240,24 @@ impl Services {
             created_at: now,
             expires_at: now + lifetime,
         };
-        let link = format!("{}/api/password/reset", self.public_url);
+        // The link opens the hosted reset page; apps may still send the token to the API.
+        let link = url::Url::parse_with_params(
+            &format!("{}/reset-password", self.public_url),
+            [("token", secret.as_str()), ("email", user.email.as_str())],
+        )
+        .map(String::from)
+        .map_err(|e| Error::Internal(format!("reset link: {e}")))?;
         let mail = with_link(
             &user.email,
             &tenant.settings.app_name,
             "Reset your password",
             &format!(
-                "Someone asked to reset the password of your account. If it was you, use this \
-                 token within {} minutes: {secret} (apps send it with your email address and \
-                 new password to the address below). If not, ignore this message.",
-                lifetime.whole_minutes()
+                "Someone asked to reset the password of your account. If it was you, open the \
+                 link below to choose a new password, or use this token within {} minutes: \
+                 {secret} (apps send it with your email address and new password to \
+                 {}/api/password/reset). If not, ignore this message.",
+                lifetime.whole_minutes(),
+                self.public_url
             ),
             &link,
         );
@@ -303,14 +313,17 @@ impl Services {
     }
 
     pub(crate) fn verification_mail(&self, app_name: &str, to: &str, secret: &str) -> Mail {
-        let link = format!("{}/api/registration/verify-email/{secret}", self.public_url);
+        // The link opens the hosted confirmation page, whose button does the POST (a mail
+        // scanner that follows links confirms nothing); apps may still POST to the API.
+        let link = format!("{}/verify-email?token={secret}", self.public_url);
         with_link(
             to,
             app_name,
             "Confirm your email address",
             &format!(
-                "Thanks for signing up. Confirm your email address with this token: {secret} \
-                 (apps send it as POST to the link below)."
+                "Thanks for signing up. Confirm your email address by opening the link below. \
+                 (Apps send the token as POST to {}/api/registration/verify-email/{secret}.)",
+                self.public_url
             ),
             &link,
         )

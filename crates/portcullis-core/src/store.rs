@@ -703,6 +703,25 @@ pub trait SigningKeyStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// Browsers remembered after a second factor (see [`crate::web::devices`]).
+#[async_trait]
+pub trait RememberedDeviceStore: Send + Sync {
+    async fn remember_device(
+        &self,
+        device: &crate::web::devices::RememberedDevice,
+    ) -> StoreResult<()>;
+    /// The device with this secret hash, unless it expired by `now`.
+    async fn remembered_device(
+        &self,
+        secret_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<crate::web::devices::RememberedDevice>>;
+    /// How many live devices the user has remembered.
+    async fn remembered_devices(&self, user: UserId, now: OffsetDateTime) -> StoreResult<i64>;
+    /// Forgets every device of the user; how many there were.
+    async fn forget_devices(&self, user: UserId) -> StoreResult<u64>;
+}
+
 /// Everything the domain persists.
 pub trait Store:
     TenantStore
@@ -724,6 +743,7 @@ pub trait Store:
     + ThrottleStore
     + CaptchaStore
     + SigningKeyStore
+    + RememberedDeviceStore
     + 'static
 {
 }
@@ -748,6 +768,7 @@ impl<
             + ThrottleStore
             + CaptchaStore
             + SigningKeyStore
+            + RememberedDeviceStore
             + 'static,
     > Store for T
 {

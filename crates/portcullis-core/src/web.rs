@@ -2,6 +2,13 @@
 //! holds the login token of a session, so a browser login is an ordinary session: listed in
 //! `GET /api/me/sessions`, and ended (logging the browser out) like any other.
 
+pub mod account;
+pub mod devices;
+mod login;
+pub mod signup;
+
+pub use login::return_path;
+
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::model::TokenKind;
@@ -9,6 +16,12 @@ use crate::Services;
 
 /// The session `client` of logins made on the hosted pages.
 pub const WEB_CLIENT: &str = "web";
+
+/// How long a session opened on the hosted pages lasts: the tenant's `remember_login_seconds`
+/// (the cookie's lifetime too), at least a minute.
+pub fn session_lifetime(settings: &crate::model::TenantSettings) -> time::Duration {
+    time::Duration::seconds(settings.remember_login_seconds.max(60))
+}
 
 impl Services {
     /// The person a browser's session cookie names, on the tenant `host` picks. Only a login

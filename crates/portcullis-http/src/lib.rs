@@ -13,6 +13,7 @@ pub mod oauth2;
 pub mod observe;
 pub mod openapi;
 pub mod ops;
+pub mod pages;
 pub mod vms;
 pub mod web_session;
 

@@ -67,7 +67,9 @@ pub fn surfaces(state: &AppState) -> (Router<AppState>, Arc<Documents>) {
         .merge(oauth2_routes)
         .merge(mgmt_routes)
         .merge(vms_routes)
-        .merge(ops_routes.layer(Extension(Arc::clone(&documents))));
+        .merge(ops_routes.layer(Extension(Arc::clone(&documents))))
+        // HTML pages: in no OpenAPI document, but under the same common layers.
+        .merge(crate::pages::routes());
     (router, documents)
 }
 

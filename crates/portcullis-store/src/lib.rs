@@ -21,6 +21,7 @@ mod migrations;
 mod pool;
 mod profile;
 mod rbac;
+mod remembered_devices;
 mod rows;
 mod sessions;
 mod signing_keys;

@@ -170,6 +170,12 @@ impl Services {
         client_name: String,
     ) -> NewLogin {
         let now = self.now();
+        // A browser's session lasts as long as its cookie (`remember_login_seconds`).
+        let lifetime = if client_name == crate::web::WEB_CLIENT {
+            crate::web::session_lifetime(&tenant.settings)
+        } else {
+            Duration::minutes(tenant.settings.session_lifetime_minutes.max(1))
+        };
         let agent = client
             .user_agent
             .as_deref()
@@ -187,7 +193,7 @@ impl Services {
             client: client_name,
             created_at: now,
             last_activity: now,
-            expires_at: now + Duration::minutes(tenant.settings.session_lifetime_minutes.max(1)),
+            expires_at: now + lifetime,
             ended_at: None,
         };
         let secret = crate::tokens::TokenSecret::generate();

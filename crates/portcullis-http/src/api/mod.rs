@@ -7,7 +7,7 @@ mod device;
 pub mod error;
 mod extract;
 pub use extract::bearer_token;
-mod input;
+pub(crate) mod input;
 pub(crate) use input::Input;
 mod json;
 pub(crate) use json::timestamp;

@@ -20,6 +20,7 @@ mod mgmt_users;
 mod oidc_keys;
 mod openapi;
 mod ops;
+mod pages;
 mod profile;
 mod roles;
 mod route_scopes;

@@ -1,0 +1,165 @@
+//! Logging in on the hosted pages: the one password check, a second factor unless the browser
+//! is remembered, and where to go afterwards.
+
+use super::WEB_CLIENT;
+use crate::auth::LoginOutcome;
+use crate::error::{Error, Result};
+use crate::ids::Secret;
+use crate::model::{ClientInfo, Tenant};
+use crate::throttle::Throttling;
+use crate::Services;
+
+/// Where a login with nowhere else to go ends.
+pub const ACCOUNT_PAGE: &str = "/account";
+
+/// `return_to` when it is a path on this server, so a login can never send a browser
+/// elsewhere (no open redirect): it must start with one `/` (not `//`, which browsers read as
+/// another host), and hold no backslash (which some browsers read as `/`) or control character.
+pub fn return_path(return_to: &str) -> Option<&str> {
+    let local = return_to.starts_with('/')
+        && !return_to.starts_with("//")
+        && !return_to.contains('\\')
+        && !return_to.chars().any(char::is_control);
+    local.then_some(return_to)
+}
+
+impl Services {
+    /// A password login from the hosted pages: every rule of [`Services::login`] (throttles,
+    /// bans, `allow_passwords`, unconfirmed addresses), a session for [`WEB_CLIENT`] lasting
+    /// `remember_login_seconds`, and the second factor unless `remembered_device` is a browser
+    /// secret this user remembered (see [`Services::remember_device`]).
+    pub async fn web_login(
+        &self,
+        tenant: &Tenant,
+        login: &str,
+        password: &Secret,
+        client: &ClientInfo,
+        remembered_device: Option<&str>,
+    ) -> Result<LoginOutcome> {
+        let checked = self
+            .check_password(tenant, login, password, client, Throttling::CountFailures)
+            .await;
+        let user = self.counters.count_failed_check(checked)?;
+        if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
+            if !self
+                .device_remembered(tenant, &user, remembered_device)
+                .await?
+            {
+                let (challenge, method) = self
+                    .start_challenge(tenant, &user, &two_factor, WEB_CLIENT)
+                    .await?;
+                return Ok(LoginOutcome::SecondFactor { challenge, method });
+            }
+        }
+        self.open_session(tenant, user, client, WEB_CLIENT.to_owned())
+            .await
+            .map(|issued| LoginOutcome::Issued(Box::new(issued)))
+    }
+
+    /// Where a browser goes once signed in: `return_to` when it is a local path (see
+    /// [`return_path`]), else the `login_url` of the tenant's application `client_id`, else
+    /// the account page.
+    pub async fn after_login(
+        &self,
+        tenant: &Tenant,
+        return_to: &str,
+        client_id: &str,
+    ) -> Result<String> {
+        if let Some(path) = return_path(return_to) {
+            return Ok(path.to_owned());
+        }
+        let app = self.application_login_url(tenant, client_id).await?;
+        Ok(app.unwrap_or_else(|| ACCOUNT_PAGE.to_owned()))
+    }
+
+    /// Where a login that did not start at an application goes back to: the `login_url` of
+    /// the tenant's application `client_id`, if it has one.
+    pub async fn application_login_url(
+        &self,
+        tenant: &Tenant,
+        client_id: &str,
+    ) -> Result<Option<String>> {
+        let client_id = client_id.trim();
+        if client_id.is_empty() {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .application(&tenant.id, client_id)
+            .await?
+            .map(|app| app.login_url)
+            .filter(|url| !url.is_empty()))
+    }
+
+    /// The origins a login form for application `client_id` may end up at after its
+    /// redirects (the application's `login_url` and `redirect_urls`), for the page's
+    /// `form-action` policy. Empty for an unknown application.
+    pub async fn application_origins(
+        &self,
+        tenant: &Tenant,
+        client_id: &str,
+    ) -> Result<Vec<String>> {
+        let client_id = client_id.trim();
+        if client_id.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(app) = self.store.application(&tenant.id, client_id).await? else {
+            return Ok(Vec::new());
+        };
+        let mut origins: Vec<String> = Vec::new();
+        for url in std::iter::once(&app.login_url).chain(&app.redirect_urls) {
+            let Ok(parsed) = url::Url::parse(url) else {
+                continue;
+            };
+            let origin = parsed.origin().ascii_serialization();
+            if origin != "null" && !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        Ok(origins)
+    }
+
+    /// [`Services::remind_password`] for a page that must not tell who has an account: an
+    /// unknown address is answered like a known one (a malformed one is still an error).
+    pub async fn remind_password_quietly(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        match self.remind_password(tenant, email, client).await {
+            Err(Error::Invalid(problems))
+                if problems
+                    .iter()
+                    .all(|(_, message)| message == crate::lifecycle::UNKNOWN_EMAIL) =>
+            {
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::return_path;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        for good in ["/", "/account", "/oauth2/authorize?client_id=a&state=b"] {
+            assert_eq!(return_path(good), Some(good));
+        }
+        for bad in [
+            "",
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "evil.example/x",
+            "javascript:alert(1)",
+            "/a\nb",
+        ] {
+            assert_eq!(return_path(bad), None, "{bad:?}");
+        }
+    }
+}

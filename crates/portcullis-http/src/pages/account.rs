@@ -1,0 +1,332 @@
+//! `GET /account` (profile, sessions, personal API tokens: document 000's "Manage API Tokens"),
+//! the forms it posts to, and `POST /logout`. Everything goes through the account API's
+//! services with the browser's principal, so the same permissions apply.
+
+use super::context::Page;
+use super::error::PageError;
+use super::form::PageForm;
+use super::view::{redirect, render, with_cookie, Chrome, Errors};
+use crate::web_session::{clear_session_cookie, WebSession};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use portcullis_core::auth::Principal;
+use portcullis_core::personal_tokens::TokenRequest;
+use portcullis_core::{Error, TokenId};
+use time::{Date, OffsetDateTime, Time};
+
+const SIGN_IN: &str = "/login?return_to=%2Faccount";
+
+#[derive(Template)]
+#[template(path = "pages/account.html")]
+struct AccountPage<'a> {
+    chrome: &'a Chrome,
+    title: &'a str,
+    name: String,
+    username: String,
+    email: String,
+    sessions: Vec<SessionRow>,
+    tokens: Option<Vec<TokenRow>>,
+    scopes: Vec<ScopeRow>,
+    created: Option<(String, String)>,
+    token_name: &'a str,
+    errors: &'a Errors,
+    devices: i64,
+}
+
+struct SessionRow {
+    id: String,
+    what: String,
+    ip: String,
+    started: String,
+    last_active: String,
+    current: bool,
+}
+
+struct TokenRow {
+    id: i64,
+    name: String,
+    scopes: String,
+    created: String,
+    last_used: String,
+    expires: String,
+}
+
+struct ScopeRow {
+    name: String,
+    description: String,
+    checked: bool,
+}
+
+fn when(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
+/// What the page shows besides the lists: a token just made, or the form's problems.
+#[derive(Default)]
+struct Extra<'a> {
+    created: Option<(String, String)>,
+    token_name: &'a str,
+    chosen: Vec<String>,
+    errors: Errors,
+}
+
+async fn account_page(
+    state: &AppState,
+    page: &Page,
+    principal: &Principal,
+    extra: Extra<'_>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let services = &state.services;
+    let user = &principal.user;
+    let sessions = services
+        .sessions_of(principal, user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionRow {
+            current: principal.session_id.as_ref() == Some(&s.id),
+            what: [s.browser, s.platform, s.device]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ")
+                .chars()
+                .take(120)
+                .collect::<String>()
+                + &format!(" ({})", s.client),
+            ip: s.ip_address.unwrap_or_default(),
+            started: when(s.created_at),
+            last_active: when(s.last_activity),
+            id: s.id.0,
+        })
+        .collect();
+    // A role without `manage-tokens` sees no token section rather than an error.
+    let tokens = match services.personal_tokens(principal).await {
+        Ok(tokens) => Some(
+            tokens
+                .into_iter()
+                .map(|t| TokenRow {
+                    id: t.id.0,
+                    name: t.name,
+                    scopes: t.scopes.join(", "),
+                    created: when(t.created_at),
+                    last_used: t.last_used_at.map(when).unwrap_or_else(|| "never".into()),
+                    expires: t.expires_at.map(when).unwrap_or_else(|| "never".into()),
+                })
+                .collect(),
+        ),
+        Err(Error::Forbidden) => None,
+        Err(other) => return Err(other.into()),
+    };
+    let scopes = match tokens {
+        Some(_) => services
+            .grantable_scopes(principal)
+            .await?
+            .into_iter()
+            .map(|s| ScopeRow {
+                checked: extra.chosen.contains(&s.name),
+                name: s.name,
+                description: s.description,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let name = [user.first_name.as_deref(), user.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let view = AccountPage {
+        chrome: &page.chrome,
+        title: "Your account",
+        name: user
+            .display_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or(name),
+        username: user.username.clone().unwrap_or_default(),
+        email: user.email.clone(),
+        sessions,
+        tokens,
+        scopes,
+        created: extra.created,
+        token_name: extra.token_name,
+        errors: &extra.errors,
+        devices: services.remembered_device_count(principal).await?,
+    };
+    Ok(render(status, &view, &page.chrome))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    WebSession(session): WebSession,
+) -> Result<Response, PageError> {
+    let Some(principal) = session else {
+        return Ok(redirect(SIGN_IN));
+    };
+    account_page(&state, &page, &principal, Extra::default(), StatusCode::OK).await
+}
+
+/// A `YYYY-MM-DD` date as the end of that day, UTC.
+fn end_of_day(text: &str) -> Option<OffsetDateTime> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = Date::parse(text.trim(), &format).ok()?;
+    Some(
+        date.with_time(Time::from_hms(23, 59, 59).ok()?)
+            .assume_utc(),
+    )
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    page: Page,
+    WebSession(session): WebSession,
+    form: PageForm,
+) -> Result<Response, PageError> {
+    let Some(principal) = session else {
+        return Ok(redirect(SIGN_IN));
+    };
+    let token_name = form.text("token_name");
+    let chosen = form.all("scopes");
+    let expires = form.text("expires_at");
+    let expires_at = match expires.trim() {
+        "" => None,
+        text => match end_of_day(text) {
+            Some(at) => Some(at),
+            None => {
+                let extra = Extra {
+                    token_name: &token_name,
+                    chosen,
+                    errors: Errors::from_problems(vec![(
+                        "expires_at".to_owned(),
+                        "Enter the expiry date as YYYY-MM-DD.".to_owned(),
+                    )]),
+                    ..Extra::default()
+                };
+                let status = StatusCode::UNPROCESSABLE_ENTITY;
+                return account_page(&state, &page, &principal, extra, status).await;
+            }
+        },
+    };
+    let request = TokenRequest {
+        name: token_name.clone(),
+        scopes: chosen.clone(),
+        expires_at,
+    };
+    let created = state
+        .services
+        .create_personal_token(&principal, request, &page.client)
+        .await;
+    let (extra, status) = match created {
+        Ok(created) => (
+            Extra {
+                created: Some((created.token.name, created.bearer.expose().to_owned())),
+                ..Extra::default()
+            },
+            StatusCode::OK,
+        ),
+        Err(Error::Invalid(problems)) => (
+            Extra {
+                token_name: &token_name,
+                chosen,
+                errors: Errors::from_problems(
+                    problems
+                        .into_iter()
+                        .map(|(f, m)| (if f == "name" { "token_name".into() } else { f }, m))
+                        .collect(),
+                ),
+                ..Extra::default()
+            },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    account_page(&state, &page, &principal, extra, status).await
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    page: Page,
+    WebSession(session): WebSession,
+    form: PageForm,
+) -> Result<Response, PageError> {
+    let Some(principal) = session else {
+        return Ok(redirect(SIGN_IN));
+    };
+    // An id that is not a number names no token: nothing to do.
+    if let Ok(id) = form.text("token_id").trim().parse::<i64>() {
+        match state
+            .services
+            .revoke_personal_token(&principal, TokenId(id), &page.client)
+            .await
+        {
+            Ok(()) | Err(Error::NotFound) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(redirect("/account"))
+}
+
+pub async fn end_session(
+    State(state): State<AppState>,
+    page: Page,
+    WebSession(session): WebSession,
+    form: PageForm,
+) -> Result<Response, PageError> {
+    let Some(principal) = session else {
+        return Ok(redirect(SIGN_IN));
+    };
+    let id = form.text("session_id");
+    match state
+        .services
+        .end_session(&principal, id.trim(), &page.client)
+        .await
+    {
+        Ok(()) | Err(Error::NotFound) => {}
+        Err(other) => return Err(other.into()),
+    }
+    if principal.session_id.as_ref().map(|s| s.0.as_str()) == Some(id.trim()) {
+        return Ok(with_cookie(redirect("/login"), clear_session_cookie()));
+    }
+    Ok(redirect("/account"))
+}
+
+pub async fn forget_devices(
+    State(state): State<AppState>,
+    page: Page,
+    WebSession(session): WebSession,
+    _form: PageForm,
+) -> Result<Response, PageError> {
+    let Some(principal) = session else {
+        return Ok(redirect(SIGN_IN));
+    };
+    state
+        .services
+        .forget_devices(&principal, &page.client)
+        .await?;
+    Ok(redirect("/account"))
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    page: Page,
+    WebSession(session): WebSession,
+    _form: PageForm,
+) -> Result<Response, PageError> {
+    if let Some(principal) = session {
+        state.services.logout(&principal, &page.client).await?;
+    }
+    Ok(with_cookie(redirect("/login"), clear_session_cookie()))
+}

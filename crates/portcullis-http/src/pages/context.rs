@@ -1,0 +1,38 @@
+//! What every page handler starts from: the tenant the host names, the frame of the page
+//! (with the browser's CSRF token), and where the request comes from.
+
+use super::csrf::CsrfToken;
+use super::error::PageError;
+use super::view::Chrome;
+use crate::{AppState, ClientAddr};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use portcullis_core::model::{ClientInfo, Tenant};
+
+pub struct Page {
+    pub tenant: Tenant,
+    pub chrome: Chrome,
+    pub client: ClientInfo,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let host = crate::client::host(parts);
+        let tenant = state.services.tenant_for_host(host).await?;
+        let ClientAddr(client) = match ClientAddr::from_request_parts(parts, state).await {
+            Ok(client) => client,
+            Err(never) => match never {},
+        };
+        let chrome = Chrome::new(&tenant.settings, CsrfToken::of(&parts.headers));
+        Ok(Self {
+            tenant,
+            chrome,
+            client,
+        })
+    }
+}

@@ -1,0 +1,86 @@
+//! What a page answers when it cannot do its work: an HTML page in the same style, never a
+//! stack trace, and never a 500 for anything the visitor typed.
+
+use super::view::{render, Chrome, MessagePage};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug)]
+pub enum PageError {
+    /// The form failed the CSRF check.
+    Csrf,
+    /// The body is not a url-encoded form.
+    BadForm,
+    /// The body is larger than `max_body_bytes`.
+    TooLarge,
+    /// Closed on this tenant (e.g. sign-ups), or not there.
+    NotFound,
+    /// The database or another service is unavailable.
+    Unavailable,
+    /// A bug or a broken store; the detail was logged.
+    Internal,
+}
+
+impl From<portcullis_core::Error> for PageError {
+    fn from(error: portcullis_core::Error) -> Self {
+        use portcullis_core::Error;
+        match error {
+            Error::NotFound => Self::NotFound,
+            Error::Store(portcullis_core::StoreError::Unavailable(_)) | Error::Unavailable(_) => {
+                tracing::warn!(%error, "a page could not be served");
+                Self::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "a page failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, heading, text) = match self {
+            Self::Csrf => (
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "The form was not sent from this site, or it is too old. Go back, reload the \
+                 page and try again.",
+            ),
+            Self::BadForm => (
+                StatusCode::BAD_REQUEST,
+                "That did not work",
+                "The form could not be read. Go back and try again.",
+            ),
+            Self::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "That is too much",
+                "The form is larger than this server accepts.",
+            ),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Not available",
+                "This page is not available here.",
+            ),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Try again in a moment",
+                "The service is busy or briefly unavailable.",
+            ),
+            Self::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "We could not do that. Please try again later.",
+            ),
+        };
+        let chrome = Chrome::plain();
+        let page = MessagePage {
+            chrome: &chrome,
+            title: heading,
+            heading,
+            text,
+            link: Some(("/login", "Go to the sign-in page")),
+        };
+        render(status, &page, &chrome)
+    }
+}

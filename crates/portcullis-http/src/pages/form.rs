@@ -1,0 +1,66 @@
+//! A posted form: size-limited, url-encoded, and refused (403) unless it passes the CSRF check.
+
+use super::csrf::{self, CSRF_FIELD};
+use super::error::PageError;
+use crate::AppState;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_LENGTH;
+
+/// The fields of a posted form, in order (a checkbox list repeats its name).
+pub struct PageForm(Vec<(String, String)>);
+
+impl FromRequest<AppState> for PageForm {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.http.max_body_bytes;
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(PageError::TooLarge);
+        }
+        let headers = req.headers().clone();
+        let bytes = crate::api::input::read_body(req.into_body(), limit)
+            .await
+            .map_err(|_| PageError::BadForm)?;
+        let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .map_err(|_| PageError::BadForm)?;
+        let form = Self(pairs);
+        if !csrf::passes(&headers, form.value(CSRF_FIELD)) {
+            return Err(PageError::Csrf);
+        }
+        Ok(form)
+    }
+}
+
+impl PageForm {
+    /// The first value of `name`, as sent.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The first value of `name`, or empty. NUL characters are dropped: no store keeps them.
+    pub fn text(&self, name: &str) -> String {
+        self.value(name).unwrap_or("").replace('\0', "")
+    }
+
+    /// Whether a checkbox `name` was ticked.
+    pub fn checked(&self, name: &str) -> bool {
+        self.value(name).is_some_and(|v| !v.is_empty())
+    }
+
+    /// Every value of `name` (a group of checkboxes).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.replace('\0', ""))
+            .collect()
+    }
+}

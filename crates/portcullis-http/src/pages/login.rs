@@ -1,0 +1,295 @@
+//! `GET/POST /login`: username or email and password, through the one login service.
+
+use super::context::Page;
+use super::csrf::cookie_in;
+use super::error::PageError;
+use super::form::PageForm;
+use super::second_factor::{challenge_cookie, DEVICE_COOKIE};
+use super::view::{policy_with_form_targets, redirect, render, with_cookie, Chrome, Errors};
+use crate::web_session::{session_cookie, WebSession};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::header::{CONTENT_SECURITY_POLICY, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::Response;
+use portcullis_core::auth::{IssuedToken, LoginOutcome};
+use portcullis_core::model::Tenant;
+use portcullis_core::{Error, Secret};
+
+/// The one answer to a wrong password and to an unknown login alike.
+pub const WRONG_CREDENTIALS: &str = "The username, email or password is not right.";
+
+#[derive(Template)]
+#[template(path = "pages/login.html")]
+struct LoginPage<'a> {
+    chrome: &'a Chrome,
+    title: &'a str,
+    login: &'a str,
+    errors: &'a Errors,
+    next: &'a Next,
+    passwords: bool,
+    signups: bool,
+    forgot: bool,
+}
+
+/// Where a login goes once it is done, carried through the forms as hidden fields.
+#[derive(Debug, Clone, Default)]
+pub struct Next {
+    pub return_to: String,
+    pub client_id: String,
+}
+
+impl Next {
+    /// From a query string (or a form's pairs).
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.replace('\0', ""))
+                .unwrap_or_default()
+        };
+        Self {
+            return_to: get("return_to"),
+            client_id: get("client_id"),
+        }
+    }
+
+    pub fn from_uri(uri: &Uri) -> Self {
+        Self::from_pairs(&query_pairs(uri))
+    }
+
+    pub fn from_form(form: &PageForm) -> Self {
+        Self {
+            return_to: form.text("return_to"),
+            client_id: form.text("client_id"),
+        }
+    }
+
+    /// This, as a query string for another page of the login (empty when there is nothing).
+    pub fn query(&self) -> String {
+        let mut pairs = Vec::new();
+        if !self.return_to.is_empty() {
+            pairs.push(("return_to", self.return_to.as_str()));
+        }
+        if !self.client_id.is_empty() {
+            pairs.push(("client_id", self.client_id.as_str()));
+        }
+        match serde_urlencoded::to_string(pairs) {
+            Ok(query) if !query.is_empty() => format!("?{query}"),
+            _ => String::new(),
+        }
+    }
+
+    /// The application a login is for: `client_id`, or the one named in an authorization
+    /// request it returns to.
+    fn application(&self) -> String {
+        if !self.client_id.is_empty() {
+            return self.client_id.clone();
+        }
+        let Some(path) = portcullis_core::web::return_path(&self.return_to) else {
+            return String::new();
+        };
+        let query = path.split_once('?').map(|(_, q)| q).unwrap_or("");
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "client_id")
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    }
+
+    /// Where to go once signed in (the rule is the core's).
+    pub async fn destination(&self, state: &AppState, tenant: &Tenant) -> Result<String, Error> {
+        state
+            .services
+            .after_login(tenant, &self.return_to, &self.client_id)
+            .await
+    }
+
+    /// The page's policy, allowing its form to be redirected on to the application.
+    pub async fn policy(&self, state: &AppState, tenant: &Tenant) -> Option<HeaderValue> {
+        let origins = state
+            .services
+            .application_origins(tenant, &self.application())
+            .await
+            .unwrap_or_default();
+        policy_with_form_targets(&origins)
+    }
+}
+
+/// The query's pairs (none when it cannot be read).
+pub fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    WebSession(session): WebSession,
+    uri: Uri,
+) -> Result<Response, PageError> {
+    let next = Next::from_uri(&uri);
+    if session.is_some() {
+        return Ok(redirect(&next.destination(&state, &page.tenant).await?));
+    }
+    Ok(form(&state, &page, &next, "", &Errors::none(), StatusCode::OK).await)
+}
+
+/// The login form, with what was typed (never the password) and what went wrong.
+pub async fn form(
+    state: &AppState,
+    page: &Page,
+    next: &Next,
+    login: &str,
+    errors: &Errors,
+    status: StatusCode,
+) -> Response {
+    let settings = &page.tenant.settings;
+    let view = LoginPage {
+        chrome: &page.chrome,
+        title: "Sign in",
+        login,
+        errors,
+        next,
+        passwords: settings.allow_passwords,
+        signups: settings.allow_signups,
+        forgot: settings.forgot_password,
+    };
+    let mut response = render(status, &view, &page.chrome);
+    if let Some(policy) = next.policy(state, &page.tenant).await {
+        response
+            .headers_mut()
+            .insert(CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    form: PageForm,
+) -> Result<Response, PageError> {
+    let next = Next::from_form(&form);
+    let login = form.text("login");
+    let password = Secret::new(form.value("password").unwrap_or(""));
+    if page.tenant.settings.allow_passwords
+        && (login.trim().is_empty() || password.expose().is_empty())
+    {
+        let errors = Errors::general("Enter your username or email and your password.");
+        return Ok(form_again(&state, &page, &next, &login, errors, 422).await);
+    }
+    let device = cookie_in(&headers, DEVICE_COOKIE);
+    let outcome = state
+        .services
+        .web_login(
+            &page.tenant,
+            &login,
+            &password,
+            &page.client,
+            device.as_deref(),
+        )
+        .await;
+    let problem = match outcome {
+        Ok(LoginOutcome::Issued(issued)) => {
+            return signed_in(&state, &page.tenant, &issued, &next).await
+        }
+        Ok(LoginOutcome::SecondFactor { challenge, method }) => {
+            let to = format!("/login/second-factor{}", next.query());
+            return Ok(with_cookie(
+                redirect(&to),
+                challenge_cookie(method, &challenge),
+            ));
+        }
+        Err(Error::InvalidCredentials) => (401, WRONG_CREDENTIALS.to_owned()),
+        Err(Error::Throttled {
+            retry_after_seconds,
+        }) => {
+            let minutes = retry_after_seconds.div_ceil(60).max(1);
+            let message = format!(
+                "Too many sign-in attempts. Please wait {minutes} minute{} and try again.",
+                if minutes == 1 { "" } else { "s" }
+            );
+            let mut response =
+                form_again(&state, &page, &next, &login, Errors::general(message), 429).await;
+            if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                response.headers_mut().insert(RETRY_AFTER, value);
+            }
+            return Ok(response);
+        }
+        Err(Error::Banned) => (403, "This account is disabled.".to_owned()),
+        Err(Error::EmailNotConfirmed) => (
+            403,
+            "Confirm your email address first: follow the link in the mail we sent you.".to_owned(),
+        ),
+        Err(Error::Refused(message)) => (403, message.to_owned()),
+        Err(Error::Overloaded { .. }) => (
+            503,
+            "The service is busy. Please try again in a moment.".to_owned(),
+        ),
+        Err(Error::Invalid(problems)) => {
+            let errors = Errors::from_problems(problems);
+            return Ok(form_again(&state, &page, &next, &login, errors, 422).await);
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let (status, message) = problem;
+    Ok(form_again(
+        &state,
+        &page,
+        &next,
+        &login,
+        Errors::general(message),
+        status,
+    )
+    .await)
+}
+
+async fn form_again(
+    state: &AppState,
+    page: &Page,
+    next: &Next,
+    login: &str,
+    errors: Errors,
+    status: u16,
+) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    form(state, page, next, login, &errors, status).await
+}
+
+/// Sets the session cookie (kept as long as the session, `remember_login_seconds`) and goes
+/// where the login was headed.
+pub async fn signed_in(
+    state: &AppState,
+    tenant: &Tenant,
+    issued: &IssuedToken,
+    next: &Next,
+) -> Result<Response, PageError> {
+    let to = next.destination(state, tenant).await?;
+    let max_age = portcullis_core::web::session_lifetime(&tenant.settings).whole_seconds();
+    Ok(with_cookie(
+        redirect(&to),
+        session_cookie(&issued.bearer, max_age),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Next;
+
+    #[test]
+    fn next_keeps_its_fields_in_a_query() {
+        let next = Next {
+            return_to: "/oauth2/authorize?client_id=app&state=a b".to_owned(),
+            client_id: String::new(),
+        };
+        assert_eq!(
+            next.query(),
+            "?return_to=%2Foauth2%2Fauthorize%3Fclient_id%3Dapp%26state%3Da+b"
+        );
+        assert_eq!(next.application(), "app");
+        assert_eq!(Next::default().query(), "");
+    }
+}

@@ -1,0 +1,75 @@
+//! The hosted pages a person sees: login (with a second factor), sign-up, email confirmation,
+//! forgotten and reset passwords, and the account page (sessions and API tokens).
+//!
+//! Server-rendered HTML that works without JavaScript, one small stylesheet of our own, and
+//! every form protected against cross-site requests ([`csrf`]). Each page is a thin handler:
+//! it reads the form, calls one service on [`portcullis_core::Services`], and renders a
+//! template; the rules (throttles, bans, what a token may carry) are the services'.
+//!
+//! Every response of these routes carries the security headers of [`view::security_headers`].
+
+mod account;
+mod context;
+mod csrf;
+mod error;
+mod form;
+mod login;
+mod password;
+mod second_factor;
+mod signup;
+mod verify;
+mod view;
+
+use crate::AppState;
+use axum::middleware;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use csrf::{CSRF_COOKIE, CSRF_FIELD};
+pub use second_factor::{CHALLENGE_COOKIE, DEVICE_COOKIE};
+
+/// Every path the pages serve: HTML, so in no OpenAPI document (the OpenAPI test leaves
+/// exactly these out, and checks that they are served).
+pub const PATHS: &[&str] = &[
+    "/login",
+    "/login/second-factor",
+    "/signup",
+    "/verify-email",
+    "/forgot-password",
+    "/reset-password",
+    "/account",
+    "/account/tokens",
+    "/account/tokens/revoke",
+    "/account/sessions/end",
+    "/account/devices/forget",
+    "/logout",
+    "/assets/pages.css",
+];
+
+/// The pages' routes; they are not part of any OpenAPI document (they answer HTML).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login::show).post(login::submit))
+        .route(
+            "/login/second-factor",
+            get(second_factor::show).post(second_factor::submit),
+        )
+        .route("/signup", get(signup::show).post(signup::submit))
+        .route("/verify-email", get(verify::show).post(verify::submit))
+        .route(
+            "/forgot-password",
+            get(password::forgot_form).post(password::forgot),
+        )
+        .route(
+            "/reset-password",
+            get(password::reset_form).post(password::reset),
+        )
+        .route("/account", get(account::show))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/revoke", post(account::revoke_token))
+        .route("/account/sessions/end", post(account::end_session))
+        .route("/account/devices/forget", post(account::forget_devices))
+        .route("/logout", post(account::logout))
+        .route("/assets/pages.css", get(view::stylesheet))
+        .layer(middleware::map_response(view::security_headers))
+}

@@ -1,0 +1,193 @@
+//! `GET/POST /login/second-factor`: the code from an authenticator app, a mail or a text
+//! message, after a right password. The challenge travels in a short-lived cookie, never in
+//! the URL; "remember this browser" stores a device secret in another cookie.
+
+use super::context::Page;
+use super::csrf::cookie_in;
+use super::error::PageError;
+use super::form::PageForm;
+use super::login::{signed_in, Next};
+use super::view::{render, with_cookie, Chrome, Errors, MessagePage};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::header::CONTENT_SECURITY_POLICY;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::Response;
+use cookie::{Cookie, SameSite};
+use portcullis_core::two_factor::{Method, CHALLENGE_LIFETIME};
+use portcullis_core::{Error, Secret};
+
+/// The cookie holding `<method>.<challenge>` between the password and the code.
+pub const CHALLENGE_COOKIE: &str = "portcullis_challenge";
+/// The cookie holding a remembered browser's secret.
+pub const DEVICE_COOKIE: &str = "portcullis_device";
+
+fn cookie(name: &str, value: String, max_age: i64) -> HeaderValue {
+    // Only the login pages read them, and only on same-site posts.
+    let cookie = Cookie::build((name, value))
+        .path("/login")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .max_age(time::Duration::seconds(max_age.max(0)))
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `Set-Cookie` for a new challenge, kept as long as the challenge is good.
+pub fn challenge_cookie(method: Method, challenge: &Secret) -> HeaderValue {
+    cookie(
+        CHALLENGE_COOKIE,
+        format!("{}.{}", method.as_str(), challenge.expose()),
+        CHALLENGE_LIFETIME.whole_seconds(),
+    )
+}
+
+fn clear_challenge() -> HeaderValue {
+    cookie(CHALLENGE_COOKIE, String::new(), 0)
+}
+
+/// The method and challenge the browser's cookie holds.
+fn challenge_of(headers: &HeaderMap) -> Option<(Method, String)> {
+    let value = cookie_in(headers, CHALLENGE_COOKIE)?;
+    let (method, challenge) = value.split_once('.')?;
+    Some((Method::parse(method)?, challenge.to_owned()))
+        .filter(|(_, challenge)| !challenge.is_empty())
+}
+
+#[derive(Template)]
+#[template(path = "pages/second_factor.html")]
+struct SecondFactorPage<'a> {
+    chrome: &'a Chrome,
+    title: &'a str,
+    prompt: &'a str,
+    errors: &'a Errors,
+    next: &'a Next,
+    remember: bool,
+    remember_days: i64,
+}
+
+fn prompt(method: Method) -> &'static str {
+    match method {
+        Method::Totp => "Enter the 6-digit code from your authenticator app.",
+        Method::Email => "We sent a 6-digit code to your email address. Enter it here.",
+        Method::Phone => "We sent a 6-digit code to your phone. Enter it here.",
+    }
+}
+
+async fn code_form(
+    state: &AppState,
+    page: &Page,
+    method: Method,
+    next: &Next,
+    errors: &Errors,
+    status: StatusCode,
+) -> Response {
+    let settings = &page.tenant.settings;
+    let view = SecondFactorPage {
+        chrome: &page.chrome,
+        title: "Two-step verification",
+        prompt: prompt(method),
+        errors,
+        next,
+        remember: settings.remember_device,
+        remember_days: (settings.remember_device_seconds / 86_400).max(1),
+    };
+    let mut response = render(status, &view, &page.chrome);
+    if let Some(policy) = next.policy(state, &page.tenant).await {
+        response
+            .headers_mut()
+            .insert(CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+fn start_again(page: &Page, status: StatusCode) -> Response {
+    let view = MessagePage {
+        chrome: &page.chrome,
+        title: "Sign in again",
+        heading: "Sign in again",
+        text: "This sign-in has expired or was already used. Please sign in again.",
+        link: Some(("/login", "Sign in")),
+    };
+    with_cookie(render(status, &view, &page.chrome), clear_challenge())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let next = Next::from_uri(&uri);
+    match challenge_of(&headers) {
+        Some((method, _)) => {
+            code_form(
+                &state,
+                &page,
+                method,
+                &next,
+                &Errors::none(),
+                StatusCode::OK,
+            )
+            .await
+        }
+        None => super::view::redirect(&format!("/login{}", next.query())),
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    form: PageForm,
+) -> Result<Response, PageError> {
+    let next = Next::from_form(&form);
+    let Some((method, challenge)) = challenge_of(&headers) else {
+        return Ok(start_again(&page, StatusCode::BAD_REQUEST));
+    };
+    let code = form.text("code");
+    if code.trim().is_empty() {
+        let errors = Errors::from_problems(vec![("code".to_owned(), "Enter the code.".to_owned())]);
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(code_form(&state, &page, method, &next, &errors, status).await);
+    }
+    let completed = state
+        .services
+        .complete_login(&page.tenant, &challenge, &code, &page.client)
+        .await;
+    match completed {
+        Ok(issued) => {
+            let mut response = signed_in(&state, &page.tenant, &issued, &next).await?;
+            response
+                .headers_mut()
+                .append(axum::http::header::SET_COOKIE, clear_challenge());
+            if form.checked("remember_device") {
+                let device = state
+                    .services
+                    .remember_device(&page.tenant, issued.user.id)
+                    .await?;
+                if let Some(device) = device {
+                    let value = cookie(
+                        DEVICE_COOKIE,
+                        device.secret.expose().to_owned(),
+                        device.max_age_seconds,
+                    );
+                    response = with_cookie(response, value);
+                }
+            }
+            Ok(response)
+        }
+        Err(Error::Invalid(problems)) if problems.iter().any(|(f, _)| f == "code") => {
+            let errors = Errors::from_problems(vec![(
+                "code".to_owned(),
+                "That code is not right. Try again.".to_owned(),
+            )]);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(code_form(&state, &page, method, &next, &errors, status).await)
+        }
+        Err(Error::Invalid(_) | Error::Banned) => Ok(start_again(&page, StatusCode::FORBIDDEN)),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,109 @@
+//! `GET/POST /signup`, open only while the tenant takes sign-ups.
+
+use super::context::Page;
+use super::error::PageError;
+use super::form::PageForm;
+use super::login::{signed_in, Next};
+use super::view::{ok, redirect, render, Chrome, Errors, MessagePage};
+use crate::web_session::WebSession;
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use portcullis_core::lifecycle::Registration;
+use portcullis_core::web::signup::SignupOutcome;
+use portcullis_core::{Error, Secret};
+
+#[derive(Template)]
+#[template(path = "pages/signup.html")]
+struct SignupPage<'a> {
+    chrome: &'a Chrome,
+    title: &'a str,
+    username: &'a str,
+    email: &'a str,
+    tos: bool,
+    errors: &'a Errors,
+}
+
+fn closed(page: &Page) -> Response {
+    let view = MessagePage {
+        chrome: &page.chrome,
+        title: "Sign-ups are closed",
+        heading: "Sign-ups are closed",
+        text: "New accounts cannot be created here. Ask an administrator for an account.",
+        link: Some(("/login", "Sign in")),
+    };
+    render(StatusCode::NOT_FOUND, &view, &page.chrome)
+}
+
+fn form(page: &Page, username: &str, email: &str, errors: &Errors, status: StatusCode) -> Response {
+    let view = SignupPage {
+        chrome: &page.chrome,
+        title: "Create an account",
+        username,
+        email,
+        tos: page.tenant.settings.tos,
+        errors,
+    };
+    render(status, &view, &page.chrome)
+}
+
+pub async fn show(page: Page, WebSession(session): WebSession) -> Response {
+    if !page.tenant.settings.allow_signups {
+        return closed(&page);
+    }
+    if session.is_some() {
+        return redirect("/account");
+    }
+    form(&page, "", "", &Errors::none(), StatusCode::OK)
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    page: Page,
+    form_data: PageForm,
+) -> Result<Response, PageError> {
+    if !page.tenant.settings.allow_signups {
+        return Ok(closed(&page));
+    }
+    let username = form_data.text("username");
+    let email = form_data.text("email");
+    let registration = Registration {
+        username: Some(username.clone()),
+        email: email.clone(),
+        password: Secret::new(form_data.value("password").unwrap_or("")),
+        password_confirmation: Secret::new(form_data.value("password_confirmation").unwrap_or("")),
+        tos_accepted: form_data.checked("tos"),
+        captcha: None,
+        client: page.client.clone(),
+    };
+    match state.services.web_signup(&page.tenant, registration).await {
+        Ok(SignupOutcome::SignedIn(issued)) => {
+            signed_in(&state, &page.tenant, &issued, &Next::default()).await
+        }
+        Ok(SignupOutcome::CheckEmail) => {
+            let view = MessagePage {
+                chrome: &page.chrome,
+                title: "Check your email",
+                heading: "Check your email",
+                text: "If this address can be used for a new account, we have sent a link to \
+                       it. Follow the link to confirm your address, then sign in.",
+                link: Some(("/login", "Sign in")),
+            };
+            Ok(ok(&view, &page.chrome))
+        }
+        Err(Error::Invalid(problems)) => {
+            let errors = Errors::from_problems(problems);
+            Ok(form(
+                &page,
+                &username,
+                &email,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+        Err(Error::NotFound) => Ok(closed(&page)),
+        Err(other) => Err(other.into()),
+    }
+}
