@@ -265,6 +265,12 @@ impl Services {
         if !principal.settings.two_factor_enabled {
             return Err(Error::Forbidden);
         }
+        if !offered(&principal.settings, method) {
+            return Err(Error::invalid(
+                "method",
+                "This two-factor method is not offered here.",
+            ));
+        }
         let existing = self.store.two_factor(user.id).await?;
         if existing.as_ref().is_some_and(|t| t.confirmed_at.is_some()) {
             return Err(already_enabled());
@@ -470,5 +476,16 @@ mod tests {
         let url = totp.to_url().unwrap();
         assert!(url.starts_with("otpauth://totp/"), "{url}");
         assert!(url.contains("issuer=Acme"), "{url}");
+    }
+}
+
+/// Whether the tenant lets accounts set up `method` (document 003's `allow_totp_app` and
+/// `allow_totp_email`). Only new setups are refused: an account that already uses a method
+/// the tenant stopped offering keeps it, rather than being locked out at its next login.
+fn offered(settings: &crate::model::TenantSettings, method: Method) -> bool {
+    match method {
+        Method::Totp => settings.allow_totp_app,
+        Method::Email => settings.allow_totp_email,
+        Method::Phone => true,
     }
 }

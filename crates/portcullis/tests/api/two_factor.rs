@@ -61,6 +61,51 @@ async fn two_factor_is_forbidden_unless_the_tenant_uses_it() {
 }
 
 #[tokio::test]
+async fn a_method_the_tenant_does_not_offer_cannot_be_set_up() {
+    each_backend!(|server| {
+        server
+            .set_settings(|s| {
+                s.two_factor_enabled = true;
+                s.allow_totp_app = false;
+                s.allow_totp_email = false;
+            })
+            .await;
+        server.create_user("offered", "User").await;
+        let token = server.login("offered").await;
+        for method in ["totp", "email"] {
+            assert_eq!(
+                server
+                    .send(
+                        Method::PUT,
+                        "/api/me/2fa",
+                        &token,
+                        json!({ "method": method })
+                    )
+                    .await,
+                (
+                    422,
+                    json!({ "method": ["This two-factor method is not offered here."] })
+                ),
+                "{method}"
+            );
+        }
+        server.set_settings(|s| s.allow_totp_email = true).await;
+        let (status, body) = server
+            .send(
+                Method::PUT,
+                "/api/me/2fa",
+                &token,
+                json!({ "method": "email" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        // Turning the method off later does not lock the account out: it still gets a code.
+        server.set_settings(|s| s.allow_totp_email = false).await;
+        challenge(&server, "offered", "email").await;
+    });
+}
+
+#[tokio::test]
 async fn an_authenticator_app_guards_the_login() {
     each_backend!(|server| {
         server.set_settings(|s| s.two_factor_enabled = true).await;
