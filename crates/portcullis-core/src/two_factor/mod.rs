@@ -447,6 +447,17 @@ fn phone_number(user: &User) -> Option<String> {
     ))
 }
 
+/// Whether the tenant lets accounts set up `method` (document 003's `allow_totp_app` and
+/// `allow_totp_email`). Only new setups are refused: an account that already uses a method
+/// the tenant stopped offering keeps it, rather than being locked out at its next login.
+fn offered(settings: &crate::model::TenantSettings, method: Method) -> bool {
+    match method {
+        Method::Totp => settings.allow_totp_app,
+        Method::Email => settings.allow_totp_email,
+        Method::Phone => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,16 +487,5 @@ mod tests {
         let url = totp.to_url().unwrap();
         assert!(url.starts_with("otpauth://totp/"), "{url}");
         assert!(url.contains("issuer=Acme"), "{url}");
-    }
-}
-
-/// Whether the tenant lets accounts set up `method` (document 003's `allow_totp_app` and
-/// `allow_totp_email`). Only new setups are refused: an account that already uses a method
-/// the tenant stopped offering keeps it, rather than being locked out at its next login.
-fn offered(settings: &crate::model::TenantSettings, method: Method) -> bool {
-    match method {
-        Method::Totp => settings.allow_totp_app,
-        Method::Email => settings.allow_totp_email,
-        Method::Phone => true,
     }
 }
