@@ -75,6 +75,11 @@ const SQLITE: Embedded = &[
         "new tenants announced",
         include_str!("../migrations/sqlite/0013_new_tenants_announced.sql"),
     ),
+    (
+        14,
+        "oauth grants",
+        include_str!("../migrations/sqlite/0014_oauth_grants.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -141,6 +146,11 @@ const POSTGRES: Embedded = &[
         13,
         "new tenants announced",
         include_str!("../migrations/postgres/0013_new_tenants_announced.sql"),
+    ),
+    (
+        14,
+        "oauth grants",
+        include_str!("../migrations/postgres/0014_oauth_grants.sql"),
     ),
 ];
 
