@@ -7,10 +7,10 @@ use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::model::ClientInfo;
 use crate::model::Tenant;
-use crate::rbac::Scopes;
-use crate::Services;
 use crate::oidc::grants::{ClientToken, CLIENT_TOKEN_PREFIX, OIDC_SCOPES};
+use crate::rbac::Scopes;
 use crate::tokens::hash_secret;
+use crate::Services;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 

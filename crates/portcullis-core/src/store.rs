@@ -759,8 +759,7 @@ pub trait OAuthStore: Send + Sync {
         &self,
         token: &crate::oidc::grants::ClientToken,
     ) -> StoreResult<i64>;
-    async fn client_token(&self, id: i64)
-        -> StoreResult<Option<crate::oidc::grants::ClientToken>>;
+    async fn client_token(&self, id: i64) -> StoreResult<Option<crate::oidc::grants::ClientToken>>;
     async fn revoke_client_token(&self, id: i64, now: OffsetDateTime) -> StoreResult<()>;
 }
 

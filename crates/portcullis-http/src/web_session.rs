@@ -76,6 +76,5 @@ pub fn clear_session_cookie() -> HeaderValue {
 
 fn header(cookie: &Cookie<'_>) -> HeaderValue {
     // Names and values are ours (base62 and `|`), so the header is always valid.
-    HeaderValue::from_str(&cookie.to_string())
-        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }

@@ -218,7 +218,10 @@ impl OAuthStore for SqlStore {
         Ok(id.map(TokenId))
     }
 
-    async fn refresh_token(&self, secret_hash: &str) -> Result<Option<(StoredRefreshToken, Grant)>> {
+    async fn refresh_token(
+        &self,
+        secret_hash: &str,
+    ) -> Result<Option<(StoredRefreshToken, Grant)>> {
         let sql = format!(
             "SELECT r.secret_hash, r.created_at, r.used_at, r.revoked_at, {GRANT_COLUMNS} \
              FROM oauth_refresh_tokens r JOIN oauth_grants g ON g.id = r.grant_id \

@@ -101,17 +101,25 @@ impl Services {
         session: Option<&Principal>,
     ) -> Result<AuthorizeOutcome> {
         let Some(client_id) = params.client_id.as_deref().filter(|id| !id.is_empty()) else {
-            return Ok(AuthorizeOutcome::BadRequest("The request names no client (client_id)."));
+            return Ok(AuthorizeOutcome::BadRequest(
+                "The request names no client (client_id).",
+            ));
         };
         let Some(application) = self.store.application(&tenant.id, client_id).await? else {
-            return Ok(AuthorizeOutcome::BadRequest("The client (client_id) is unknown."));
+            return Ok(AuthorizeOutcome::BadRequest(
+                "The client (client_id) is unknown.",
+            ));
         };
         let Some(redirect_uri) = params.redirect_uri.as_deref() else {
             return Ok(AuthorizeOutcome::BadRequest(
                 "The request names no redirect_uri.",
             ));
         };
-        if !application.redirect_urls.iter().any(|url| url == redirect_uri) {
+        if !application
+            .redirect_urls
+            .iter()
+            .any(|url| url == redirect_uri)
+        {
             return Ok(AuthorizeOutcome::BadRequest(
                 "The redirect_uri is not registered for this client.",
             ));
@@ -148,7 +156,9 @@ impl Services {
                 return_to: return_to(params, &checked, now),
             });
         };
-        let code = self.issue_code(tenant, &checked, params, principal, auth_time, now).await?;
+        let code = self
+            .issue_code(tenant, &checked, params, principal, auth_time, now)
+            .await?;
         let mut pairs = vec![("code", code.as_str())];
         if let Some(state) = state {
             pairs.push(("state", state));
@@ -227,31 +237,30 @@ fn check(
         .filter(|scope| requested.contains(scope))
         .map(|scope| (*scope).to_owned())
         .collect();
-    let code_challenge = match (
-        params.code_challenge.as_deref(),
-        params.code_challenge_method.as_deref(),
-    ) {
-        (None, None) if is_public(&application) => {
-            return Err((
+    let code_challenge =
+        match (
+            params.code_challenge.as_deref(),
+            params.code_challenge_method.as_deref(),
+        ) {
+            (None, None) if is_public(&application) => return Err((
                 InvalidRequest,
                 "This client must use PKCE: send code_challenge and code_challenge_method=S256.",
-            ))
-        }
-        (None, None) => None,
-        (Some(challenge), Some("S256")) if is_s256_challenge(challenge) => {
-            Some(challenge.to_owned())
-        }
-        (Some(_), Some("S256")) => {
-            return Err((InvalidRequest, "code_challenge is not an S256 challenge."))
-        }
-        (None, Some(_)) => return Err((InvalidRequest, "code_challenge is missing.")),
-        (Some(_), _) => {
-            return Err((
-                InvalidRequest,
-                "Only code_challenge_method=S256 is supported.",
-            ))
-        }
-    };
+            )),
+            (None, None) => None,
+            (Some(challenge), Some("S256")) if is_s256_challenge(challenge) => {
+                Some(challenge.to_owned())
+            }
+            (Some(_), Some("S256")) => {
+                return Err((InvalidRequest, "code_challenge is not an S256 challenge."))
+            }
+            (None, Some(_)) => return Err((InvalidRequest, "code_challenge is missing.")),
+            (Some(_), _) => {
+                return Err((
+                    InvalidRequest,
+                    "Only code_challenge_method=S256 is supported.",
+                ))
+            }
+        };
     let prompts: Vec<&str> = params
         .prompt
         .as_deref()
@@ -260,7 +269,10 @@ fn check(
         .collect();
     let prompt_none = prompts.contains(&"none");
     if prompt_none && prompts.len() > 1 {
-        return Err((InvalidRequest, "prompt=none cannot be combined with other values."));
+        return Err((
+            InvalidRequest,
+            "prompt=none cannot be combined with other values.",
+        ));
     }
     let max_age = match params.max_age.as_deref() {
         None => None,
@@ -323,5 +335,9 @@ fn return_to(params: &AuthorizeParams, checked: &Checked, now: OffsetDateTime) -
             query.append_pair(name, value);
         }
     }
-    format!("{}?{}", super::discovery::AUTHORIZATION_PATH, query.finish())
+    format!(
+        "{}?{}",
+        super::discovery::AUTHORIZATION_PATH,
+        query.finish()
+    )
 }

@@ -70,8 +70,12 @@ impl Services {
                         "The post_logout_redirect_uri is not a logout URL of this client.",
                     ));
                 }
-                let state: Vec<(&str, &str)> =
-                    params.state.as_deref().map(|s| ("state", s)).into_iter().collect();
+                let state: Vec<(&str, &str)> = params
+                    .state
+                    .as_deref()
+                    .map(|s| ("state", s))
+                    .into_iter()
+                    .collect();
                 Some(if state.is_empty() {
                     uri.to_owned()
                 } else {

@@ -9,8 +9,7 @@
 use super::clients::{id_token_algorithm, is_public, ClientCredentials};
 use super::error::{refused, ErrorCode, OAuthResult};
 use super::grants::{
-    new_secret, ClientToken, Grant, StoredRefreshToken, ACCESS_TOKEN_LIFETIME,
-    CLIENT_TOKEN_PREFIX,
+    new_secret, ClientToken, Grant, StoredRefreshToken, ACCESS_TOKEN_LIFETIME, CLIENT_TOKEN_PREFIX,
 };
 use super::id_token::IdTokenContext;
 use crate::applications::Application;
@@ -123,7 +122,9 @@ impl Services {
             (Some(_), Some(_)) => {
                 return refused(ErrorCode::InvalidGrant, "The code_verifier does not match.")
             }
-            (Some(_), None) => return refused(ErrorCode::InvalidGrant, "code_verifier is required."),
+            (Some(_), None) => {
+                return refused(ErrorCode::InvalidGrant, "code_verifier is required.")
+            }
             (None, Some(_)) => {
                 return refused(
                     ErrorCode::InvalidGrant,
@@ -175,8 +176,7 @@ impl Services {
         let Some(presented) = request.refresh_token.as_deref() else {
             return refused(ErrorCode::InvalidRequest, "refresh_token is required.");
         };
-        let Some((stored, grant)) = self.store.refresh_token(&hash_secret(presented)).await?
-        else {
+        let Some((stored, grant)) = self.store.refresh_token(&hash_secret(presented)).await? else {
             return refused(ErrorCode::InvalidGrant, REFRESH_INVALID);
         };
         if grant.tenant_id != tenant.id || grant.application_id != application.id {
@@ -193,7 +193,8 @@ impl Services {
         let scopes = match request.scope.as_deref() {
             None => grant.scopes.clone(),
             Some(scope) => {
-                let asked: Vec<String> = scope.split_ascii_whitespace().map(str::to_owned).collect();
+                let asked: Vec<String> =
+                    scope.split_ascii_whitespace().map(str::to_owned).collect();
                 if asked.iter().any(|s| !grant.scopes.contains(s)) {
                     return refused(
                         ErrorCode::InvalidScope,
@@ -205,7 +206,10 @@ impl Services {
         };
         let signer = self.signer(&grant).await?;
         let now = self.now();
-        let narrowed = Grant { scopes, ..grant.clone() };
+        let narrowed = Grant {
+            scopes,
+            ..grant.clone()
+        };
         let (access, access_secret) = self.access_token(application, &narrowed, &signer.session);
         let (refresh_secret, next) = refresh_token(&grant, now);
         let Some(token_id) = self
@@ -404,8 +408,7 @@ fn pkce_matches(verifier: &str, challenge: &str) -> bool {
 }
 
 const CODE_INVALID: &str = "The code is unknown, or was issued to another client.";
-const CODE_REUSED: &str =
-    "The code was used already; every token it led to has been revoked.";
+const CODE_REUSED: &str = "The code was used already; every token it led to has been revoked.";
 const REFRESH_INVALID: &str = "The refresh token is unknown, revoked, or of another client.";
 const REFRESH_REUSED: &str =
     "The refresh token was used already; every token of its grant has been revoked.";

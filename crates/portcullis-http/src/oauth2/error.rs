@@ -3,8 +3,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
 use portcullis_core::oidc::error::{ErrorCode, OAuthFailure};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Debug)]

@@ -43,7 +43,9 @@ pub fn page(status: StatusCode, title: &str, message: &str) -> Response {
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert(
         "content-security-policy",
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
     );
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     response
@@ -51,7 +53,11 @@ pub fn page(status: StatusCode, title: &str, message: &str) -> Response {
 
 /// A request the person's browser made that cannot be answered to any application.
 pub fn bad_request(message: &str) -> Response {
-    page(StatusCode::BAD_REQUEST, "This request cannot be completed", message)
+    page(
+        StatusCode::BAD_REQUEST,
+        "This request cannot be completed",
+        message,
+    )
 }
 
 /// Something failed on our side.

@@ -86,7 +86,9 @@ pub async fn token(
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let form: TokenForm = serde_urlencoded::from_bytes(&body).map_err(|_| {
-        OAuthError::InvalidRequest("Send a form (application/x-www-form-urlencoded), each field once.")
+        OAuthError::InvalidRequest(
+            "Send a form (application/x-www-form-urlencoded), each field once.",
+        )
     })?;
     let basic = match parts.headers.get(AUTHORIZATION) {
         None => None,
@@ -109,7 +111,9 @@ pub async fn token(
         scope: form.scope,
     };
     let services = &state.services;
-    let tenant = services.tenant_for_host(crate::client::host(&parts)).await?;
+    let tenant = services
+        .tenant_for_host(crate::client::host(&parts))
+        .await?;
     let issuer = services.discovery(&tenant, plain_http(&parts)).issuer;
     let issued = services
         .token_exchange(&tenant, &credentials, &request, &issuer, &client)

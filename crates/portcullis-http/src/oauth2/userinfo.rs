@@ -14,7 +14,9 @@ use serde_json::json;
 fn refused(status: StatusCode, challenge: &'static str, error: Option<&str>) -> Response {
     let body = match error {
         Some(error) => json!({ "error": error }),
-        None => json!({ "error": "invalid_request", "error_description": "Send an access token: Authorization: Bearer <token>." }),
+        None => {
+            json!({ "error": "invalid_request", "error_description": "Send an access token: Authorization: Bearer <token>." })
+        }
     };
     let mut response = (status, Json(body)).into_response();
     let headers = response.headers_mut();

@@ -210,7 +210,8 @@ mod relying_party {
             .path_and_query()
             .map(|p| p.as_str().to_owned())
             .unwrap_or_default();
-        let mut outgoing = no_redirects().request(request.method().clone(), format!("{base}{target}"));
+        let mut outgoing =
+            no_redirects().request(request.method().clone(), format!("{base}{target}"));
         for (name, value) in request.headers() {
             outgoing = outgoing.header(name, value);
         }
@@ -232,7 +233,11 @@ mod relying_party {
                 .await
                 .unwrap();
             let (_, discovery) = json(discovery).await;
-            let keys = server.request(Method::GET, "/oauth2/jwks").send().await.unwrap();
+            let keys = server
+                .request(Method::GET, "/oauth2/jwks")
+                .send()
+                .await
+                .unwrap();
             let (_, keys) = json(keys).await;
             let keys: CoreJsonWebKeySet = serde_json::from_value(keys).unwrap();
             let metadata: CoreProviderMetadata = serde_json::from_value(discovery).unwrap();
@@ -269,7 +274,10 @@ mod relying_party {
                 let path = format!("{}?{}", url.path(), url.query().unwrap());
                 let to = location(&browse(&server, &path, Some(&cookie)).await);
                 assert!(to.starts_with(CALLBACK), "{to}");
-                assert_eq!(param(&to, "state").as_deref(), Some(state.secret().as_str()));
+                assert_eq!(
+                    param(&to, "state").as_deref(),
+                    Some(state.secret().as_str())
+                );
                 let code = param(&to, "code").unwrap();
 
                 let response = client
@@ -281,15 +289,14 @@ mod relying_party {
                     .unwrap_or_else(|e| panic!("exchange: {e:?}"));
                 let verifier = client.id_token_verifier().set_allowed_algs([alg.clone()]);
                 let id_token = response.id_token().expect("an ID token");
-                let claims = id_token.claims(&verifier, &nonce).expect("the ID token verifies");
+                let claims = id_token
+                    .claims(&verifier, &nonce)
+                    .expect("the ID token verifies");
                 assert_eq!(id_token.signing_alg().unwrap(), &alg);
                 assert_eq!(claims.issuer().as_str(), "http://portcullis.test");
                 assert_eq!(claims.email().unwrap().as_str(), "alice@example.com");
                 assert_eq!(claims.email_verified(), Some(true));
-                assert_eq!(
-                    claims.preferred_username().unwrap().as_str(),
-                    "alice"
-                );
+                assert_eq!(claims.preferred_username().unwrap().as_str(), "alice");
                 assert!(claims.auth_time().is_some());
                 let expected = AccessTokenHash::from_token(
                     response.access_token(),
@@ -380,7 +387,10 @@ async fn an_unverified_client_or_redirect_uri_gets_a_page_never_a_redirect() {
             ),
             (
                 // Exact match only: a prefix of a registered URI is not it.
-                authorize_path(&app.id, &[("redirect_uri", "https://rp.example.test/callback/x")]),
+                authorize_path(
+                    &app.id,
+                    &[("redirect_uri", "https://rp.example.test/callback/x")],
+                ),
                 "The redirect_uri is not registered for this client.",
             ),
             (
@@ -448,7 +458,10 @@ async fn errors_after_the_redirect_uri_is_verified_go_back_to_the_client() {
             let to = location(&browse(&server, &path, Some(&cookie)).await);
             assert!(to.starts_with(CALLBACK), "{to}");
             assert_eq!(param(&to, "error").as_deref(), Some(error), "{to}");
-            assert_eq!(param(&to, "error_description").as_deref(), Some(description));
+            assert_eq!(
+                param(&to, "error_description").as_deref(),
+                Some(description)
+            );
             assert_eq!(param(&to, "state").as_deref(), Some("st-1"));
             assert_eq!(param(&to, "code"), None);
         }
@@ -464,7 +477,11 @@ async fn signing_in_prompt_none_prompt_login_and_max_age() {
         // No session, prompt=none: the client hears login_required, the person sees nothing.
         let path = authorize_path(&app.id, &[("prompt", "none")]);
         let to = location(&browse(&server, &path, None).await);
-        assert_eq!(param(&to, "error").as_deref(), Some("login_required"), "{to}");
+        assert_eq!(
+            param(&to, "error").as_deref(),
+            Some("login_required"),
+            "{to}"
+        );
         assert_eq!(param(&to, "state").as_deref(), Some("st-1"));
 
         // No session: to the login page, which comes back to the same request.
@@ -499,11 +516,20 @@ async fn signing_in_prompt_none_prompt_login_and_max_age() {
         assert_eq!(param(&back, "max_age"), None, "{back}");
         let newer = server.login("alice").await;
         code_for(&server, &newer, &back).await;
-        code_for(&server, &fresh, &authorize_path(&app.id, &[("max_age", "600")])).await;
+        code_for(
+            &server,
+            &fresh,
+            &authorize_path(&app.id, &[("max_age", "600")]),
+        )
+        .await;
         // prompt=none with a sign-in too old for max_age.
         let path = authorize_path(&app.id, &[("max_age", "10"), ("prompt", "none")]);
         let to = location(&browse(&server, &path, Some(&fresh)).await);
-        assert_eq!(param(&to, "error").as_deref(), Some("login_required"), "{to}");
+        assert_eq!(
+            param(&to, "error").as_deref(),
+            Some("login_required"),
+            "{to}"
+        );
     });
 }
 
@@ -515,7 +541,10 @@ async fn a_reused_code_fails_and_revokes_the_tokens_it_issued() {
         let (verifier, challenge) = pkce();
         let path = authorize_path(
             &app.id,
-            &[("code_challenge", &challenge), ("code_challenge_method", "S256")],
+            &[
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
         );
         let code = code_for(&server, &cookie, &path).await;
         let (status, first) = redeem(&server, &app, &code, &verifier).await;
@@ -537,12 +566,19 @@ async fn a_reused_code_fails_and_revokes_the_tokens_it_issued() {
                 json!({"error": "invalid_grant", "error_description": "The code was used already; every token it led to has been revoked."})
             )
         );
-        assert_eq!(introspect(&server, &app, access).await, json!({"active": false}));
+        assert_eq!(
+            introspect(&server, &app, access).await,
+            json!({"active": false})
+        );
         let (status, _, _) = userinfo(&server, access).await;
         assert_eq!(status, 401);
         let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
         let (status, body) = token(&server, &form, Some(&app)).await;
-        assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")), "{body}");
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_grant")),
+            "{body}"
+        );
         // The browser's own session is not the family's: it still works.
         let (status, _) = server.get("/api/me", &cookie).await;
         assert_eq!(status, 200);
@@ -557,17 +593,25 @@ async fn pkce_expiry_redirect_uri_and_client_authentication_are_checked() {
         let public = create_app(&server, json!({ "token_endpoint_auth_method": "none" })).await;
         let (verifier, challenge) = pkce();
         let with_pkce = |id: &str| {
-            authorize_path(id, &[("code_challenge", &challenge), ("code_challenge_method", "S256")])
+            authorize_path(
+                id,
+                &[
+                    ("code_challenge", &challenge),
+                    ("code_challenge_method", "S256"),
+                ],
+            )
         };
-        let refused = |description: &str| {
-            json!({"error": "invalid_grant", "error_description": description})
-        };
+        let refused =
+            |description: &str| json!({"error": "invalid_grant", "error_description": description});
 
         // A wrong verifier, then none at all; the code survives both.
         let code = code_for(&server, &cookie, &with_pkce(&app.id)).await;
         let (wrong, _) = pkce();
         let (status, body) = redeem(&server, &app, &code, &wrong).await;
-        assert_eq!((status, body), (400, refused("The code_verifier does not match.")));
+        assert_eq!(
+            (status, body),
+            (400, refused("The code_verifier does not match."))
+        );
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
@@ -585,11 +629,17 @@ async fn pkce_expiry_redirect_uri_and_client_authentication_are_checked() {
         let (status, body) = token(&server, &form, Some(&app)).await;
         assert_eq!(
             (status, body),
-            (400, refused("redirect_uri differs from the authorization request's."))
+            (
+                400,
+                refused("redirect_uri differs from the authorization request's.")
+            )
         );
 
         // Wrong secrets, by HTTP Basic and in the form.
-        let wrong_secret = App { id: app.id.clone(), secret: "not-the-secret".into() };
+        let wrong_secret = App {
+            id: app.id.clone(),
+            secret: "not-the-secret".into(),
+        };
         let response = server
             .request(Method::POST, "/oauth2/token")
             .basic_auth(&wrong_secret.id, Some(&wrong_secret.secret))
@@ -607,7 +657,11 @@ async fn pkce_expiry_redirect_uri_and_client_authentication_are_checked() {
             .unwrap()
             .contains("Basic"));
         let (status, body) = json(response).await;
-        assert_eq!((status, &body["error"]), (401, &json!("invalid_client")), "{body}");
+        assert_eq!(
+            (status, &body["error"]),
+            (401, &json!("invalid_client")),
+            "{body}"
+        );
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
@@ -617,7 +671,11 @@ async fn pkce_expiry_redirect_uri_and_client_authentication_are_checked() {
             ("client_secret", "not-the-secret"),
         ];
         let (status, body) = token(&server, &form, None).await;
-        assert_eq!((status, &body["error"]), (401, &json!("invalid_client")), "{body}");
+        assert_eq!(
+            (status, &body["error"]),
+            (401, &json!("invalid_client")),
+            "{body}"
+        );
         // A confidential client without its secret.
         let form = [
             ("grant_type", "authorization_code"),
@@ -627,7 +685,11 @@ async fn pkce_expiry_redirect_uri_and_client_authentication_are_checked() {
             ("client_id", app.id.as_str()),
         ];
         let (status, body) = token(&server, &form, None).await;
-        assert_eq!((status, &body["error"]), (401, &json!("invalid_client")), "{body}");
+        assert_eq!(
+            (status, &body["error"]),
+            (401, &json!("invalid_client")),
+            "{body}"
+        );
         // The right secret in the form (client_secret_post) still redeems it.
         let form = [
             ("grant_type", "authorization_code"),
@@ -642,10 +704,19 @@ async fn pkce_expiry_redirect_uri_and_client_authentication_are_checked() {
 
         // A code is another client's business only.
         let code = code_for(&server, &cookie, &with_pkce(&app.id)).await;
-        let (status, body) = redeem(&server, &create_app(&server, json!({})).await, &code, &verifier).await;
+        let (status, body) = redeem(
+            &server,
+            &create_app(&server, json!({})).await,
+            &code,
+            &verifier,
+        )
+        .await;
         assert_eq!(
             (status, body),
-            (400, refused("The code is unknown, or was issued to another client."))
+            (
+                400,
+                refused("The code is unknown, or was issued to another client.")
+            )
         );
 
         // Codes live 60 seconds.
@@ -676,7 +747,10 @@ async fn pkce_expiry_redirect_uri_and_client_authentication_are_checked() {
         assert!(body["id_token"].is_string());
 
         let (status, body) = token(&server, &[("grant_type", "password")], Some(&app)).await;
-        assert_eq!((status, &body["error"]), (400, &json!("unsupported_grant_type")));
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("unsupported_grant_type"))
+        );
     });
 }
 
@@ -687,7 +761,10 @@ async fn refresh_tokens_rotate_narrow_and_a_reused_one_revokes_the_family() {
         let app = create_app(&server, json!({})).await;
         let first = tokens(&server, &app, &cookie).await;
         let refresh = |token: &str, scope: Option<&str>| {
-            let mut form = vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", token.to_owned())];
+            let mut form = vec![
+                ("grant_type", "refresh_token".to_owned()),
+                ("refresh_token", token.to_owned()),
+            ];
             if let Some(scope) = scope {
                 form.push(("scope", scope.to_owned()));
             }
@@ -701,10 +778,17 @@ async fn refresh_tokens_rotate_narrow_and_a_reused_one_revokes_the_family() {
                 token(server, &form, Some(app)).await
             }
         };
-        let (status, body) = send(refresh(str_of(&first, "refresh_token"), Some("openid phone"))).await;
+        let (status, body) = send(refresh(
+            str_of(&first, "refresh_token"),
+            Some("openid phone"),
+        ))
+        .await;
         assert_eq!(
             (status, body),
-            (400, json!({"error": "invalid_scope", "error_description": "A refresh may narrow the granted scope, never widen it."}))
+            (
+                400,
+                json!({"error": "invalid_scope", "error_description": "A refresh may narrow the granted scope, never widen it."})
+            )
         );
         let (status, second) = send(refresh(str_of(&first, "refresh_token"), Some("openid"))).await;
         assert_eq!(status, 200, "{second}");
@@ -720,11 +804,17 @@ async fn refresh_tokens_rotate_narrow_and_a_reused_one_revokes_the_family() {
         let (status, body) = send(refresh(str_of(&first, "refresh_token"), None)).await;
         assert_eq!(
             (status, body),
-            (400, json!({"error": "invalid_grant", "error_description": "The refresh token was used already; every token of its grant has been revoked."}))
+            (
+                400,
+                json!({"error": "invalid_grant", "error_description": "The refresh token was used already; every token of its grant has been revoked."})
+            )
         );
         for issued in [&first, &second, &third] {
             let access = str_of(issued, "access_token");
-            assert_eq!(introspect(&server, &app, access).await, json!({"active": false}));
+            assert_eq!(
+                introspect(&server, &app, access).await,
+                json!({"active": false})
+            );
         }
         let (status, body) = send(refresh(str_of(&third, "refresh_token"), None)).await;
         assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")));
@@ -754,7 +844,12 @@ async fn ending_the_session_ends_refresh_and_access_tokens() {
             })
             .expect("the ID token's sid is a session of /api/me/sessions");
         let (status, body) = server
-            .send(Method::DELETE, &format!("/api/sessions/{browser_session}"), &other, json!({}))
+            .send(
+                Method::DELETE,
+                &format!("/api/sessions/{browser_session}"),
+                &other,
+                json!({}),
+            )
             .await;
         assert_eq!(status, 200, "{body} {me}");
         let form = [
@@ -764,7 +859,10 @@ async fn ending_the_session_ends_refresh_and_access_tokens() {
         let (status, body) = token(&server, &form, Some(&app)).await;
         assert_eq!(
             (status, body),
-            (400, json!({"error": "invalid_grant", "error_description": "The sign-in this grant was made in has ended."}))
+            (
+                400,
+                json!({"error": "invalid_grant", "error_description": "The sign-in this grant was made in has ended."})
+            )
         );
         let (status, _, challenge) = userinfo(&server, str_of(&issued, "access_token")).await;
         assert_eq!(status, 401);
@@ -790,7 +888,15 @@ async fn id_tokens_and_userinfo_carry_the_claims_of_their_scopes() {
         assert_eq!(claims["nonce"], "n-1");
         assert_eq!(claims["email"], "alice@example.com");
         assert_eq!(claims["preferred_username"], "alice");
-        for claim in ["sub", "exp", "iat", "auth_time", "at_hash", "sid", "updated_at"] {
+        for claim in [
+            "sub",
+            "exp",
+            "iat",
+            "auth_time",
+            "at_hash",
+            "sid",
+            "updated_at",
+        ] {
             assert!(!claims[claim].is_null(), "{claim} in {claims}");
         }
         let (status, info, _) = userinfo(&server, str_of(&issued, "access_token")).await;
@@ -815,13 +921,23 @@ async fn id_tokens_and_userinfo_carry_the_claims_of_their_scopes() {
         assert_eq!(info, json!({ "sub": claims["sub"] }));
 
         // Userinfo wants an OIDC access token: none, a bad one, a login token without openid.
-        let response = server.request(Method::GET, "/oauth2/userinfo").send().await.unwrap();
-        assert_eq!(response.headers()[WWW_AUTHENTICATE], "Bearer realm=\"portcullis\"");
+        let response = server
+            .request(Method::GET, "/oauth2/userinfo")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()[WWW_AUTHENTICATE],
+            "Bearer realm=\"portcullis\""
+        );
         assert_eq!(response.status(), 401);
         let (status, body, _) = userinfo(&server, "1|nope").await;
         assert_eq!((status, body), (401, json!({"error": "invalid_token"})));
         let (status, body, challenge) = userinfo(&server, &cookie).await;
-        assert_eq!((status, body), (403, json!({"error": "insufficient_scope"})));
+        assert_eq!(
+            (status, body),
+            (403, json!({"error": "insufficient_scope"}))
+        );
         assert!(challenge.contains("insufficient_scope"), "{challenge}");
     });
 }
@@ -835,7 +951,10 @@ async fn access_tokens_carry_only_the_oidc_scopes() {
         let (status, body) = server.get("/api/me", str_of(&issued, "access_token")).await;
         assert_eq!(
             (status, body),
-            (403, json!({"error": "Forbidden.", "missing_scope": "view-profile"}))
+            (
+                403,
+                json!({"error": "Forbidden.", "missing_scope": "view-profile"})
+            )
         );
     });
 }
@@ -850,12 +969,18 @@ async fn logout_checks_the_redirect_and_ends_the_browser_session() {
 
         for (query, message) in [
             (
-                vec![("client_id", app.id.as_str()), ("post_logout_redirect_uri", "https://evil.test/")],
+                vec![
+                    ("client_id", app.id.as_str()),
+                    ("post_logout_redirect_uri", "https://evil.test/"),
+                ],
                 "The post_logout_redirect_uri is not a logout URL of this client.",
             ),
             (
                 // A redirect URL is not a logout URL.
-                vec![("id_token_hint", hint), ("post_logout_redirect_uri", CALLBACK)],
+                vec![
+                    ("id_token_hint", hint),
+                    ("post_logout_redirect_uri", CALLBACK),
+                ],
                 "The post_logout_redirect_uri is not a logout URL of this client.",
             ),
             (
@@ -863,11 +988,17 @@ async fn logout_checks_the_redirect_and_ends_the_browser_session() {
                 "A post_logout_redirect_uri needs a client_id or an id_token_hint.",
             ),
             (
-                vec![("id_token_hint", "e30.e30.c2ln"), ("post_logout_redirect_uri", SIGNED_OUT)],
+                vec![
+                    ("id_token_hint", "e30.e30.c2ln"),
+                    ("post_logout_redirect_uri", SIGNED_OUT),
+                ],
                 "The id_token_hint is not an ID token of this provider.",
             ),
         ] {
-            let path = format!("/oauth2/logout?{}", serde_urlencoded::to_string(&query).unwrap());
+            let path = format!(
+                "/oauth2/logout?{}",
+                serde_urlencoded::to_string(&query).unwrap()
+            );
             let response = browse(&server, &path, Some(&cookie)).await;
             assert!(response.headers().get(LOCATION).is_none());
             let (status, content_type, body) = text(response).await;
@@ -895,7 +1026,11 @@ async fn logout_checks_the_redirect_and_ends_the_browser_session() {
         server.clock.advance(time::Duration::hours(3));
         let path = format!(
             "/oauth2/logout?{}",
-            serde_urlencoded::to_string([("id_token_hint", hint), ("post_logout_redirect_uri", SIGNED_OUT)]).unwrap()
+            serde_urlencoded::to_string([
+                ("id_token_hint", hint),
+                ("post_logout_redirect_uri", SIGNED_OUT)
+            ])
+            .unwrap()
         );
         assert_eq!(location(&browse(&server, &path, None).await), SIGNED_OUT);
     });
@@ -906,7 +1041,8 @@ async fn client_credentials_tokens_belong_to_the_application_alone() {
     each_backend!(|server| {
         let app = create_app(&server, json!({})).await;
         let public = create_app(&server, json!({ "token_endpoint_auth_method": "none" })).await;
-        let (status, issued) = token(&server, &[("grant_type", "client_credentials")], Some(&app)).await;
+        let (status, issued) =
+            token(&server, &[("grant_type", "client_credentials")], Some(&app)).await;
         assert_eq!(status, 200, "{issued}");
         assert!(issued.get("refresh_token").is_none() && issued.get("id_token").is_none());
         let access = str_of(&issued, "access_token");
@@ -923,18 +1059,35 @@ async fn client_credentials_tokens_belong_to_the_application_alone() {
         assert_eq!(live["active"], true, "{live}");
         assert_eq!(live["client_id"], app.id.as_str());
         assert_eq!(live["token_kind"], "client");
-        assert!(live.get("sub").is_none() && live.get("email").is_none(), "{live}");
+        assert!(
+            live.get("sub").is_none() && live.get("email").is_none(),
+            "{live}"
+        );
         // No user, so no account API.
         let (status, _) = server.get("/api/me", access).await;
         assert_eq!(status, 401);
         // Only registered scopes.
-        let form = [("grant_type", "client_credentials"), ("scope", "view-users")];
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("scope", "view-users"),
+        ];
         let (status, body) = token(&server, &form, Some(&app)).await;
-        assert_eq!((status, &body["error"]), (400, &json!("invalid_scope")), "{body}");
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_scope")),
+            "{body}"
+        );
         // Public clients have no credentials to act on their own.
-        let form = [("grant_type", "client_credentials"), ("client_id", public.id.as_str())];
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", public.id.as_str()),
+        ];
         let (status, body) = token(&server, &form, None).await;
-        assert_eq!((status, &body["error"]), (400, &json!("unauthorized_client")), "{body}");
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("unauthorized_client")),
+            "{body}"
+        );
 
         let response = server
             .request(Method::POST, "/oauth2/revoke")
@@ -944,7 +1097,10 @@ async fn client_credentials_tokens_belong_to_the_application_alone() {
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
-        assert_eq!(introspect(&server, &app, access).await, json!({"active": false}));
+        assert_eq!(
+            introspect(&server, &app, access).await,
+            json!({"active": false})
+        );
     });
 }
 
@@ -963,7 +1119,10 @@ async fn revoking_an_access_token_revokes_its_grant_not_the_session() {
             .unwrap();
         assert_eq!(response.status(), 200);
         let access = str_of(&issued, "access_token");
-        assert_eq!(introspect(&server, &app, access).await, json!({"active": false}));
+        assert_eq!(
+            introspect(&server, &app, access).await,
+            json!({"active": false})
+        );
         let (status, _) = server.get("/api/me", &cookie).await;
         assert_eq!(status, 200, "the person stays signed in");
     });
