@@ -159,7 +159,12 @@ impl Services {
         if crate::tokens::parse(bearer).is_none() {
             let found = self.store.refresh_token(&hash_secret(bearer)).await?;
             if let Some((_, grant)) = found.filter(|(_, grant)| key.reaches(&grant.tenant_id)) {
-                self.revoke_family(&grant).await?;
+                self.revoke_family(
+                    &grant,
+                    client,
+                    &format!("revoked by the service {:?}.", key.name()),
+                )
+                .await?;
             }
             return Ok(());
         }
@@ -174,7 +179,12 @@ impl Services {
         }
         // An OIDC access token takes its grant's family with it, not the person's session.
         if let Some(grant) = self.store.grant_of_token(token.id).await? {
-            self.revoke_family(&grant).await?;
+            self.revoke_family(
+                &grant,
+                client,
+                &format!("revoked by the service {:?}.", key.name()),
+            )
+            .await?;
             return Ok(());
         }
         let now = self.now();

@@ -14,7 +14,7 @@ use super::grants::{
 use super::id_token::IdTokenContext;
 use crate::applications::Application;
 use crate::ids::Secret;
-use crate::model::{ClientInfo, NewToken, Session, Tenant, TokenKind, User};
+use crate::model::{ClientInfo, NewActivity, NewToken, Session, Tenant, TokenKind, User};
 use crate::tokens::{hash_secret, TokenSecret};
 use crate::Services;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -80,7 +80,10 @@ impl Services {
                 self.redeem_code(tenant, &application, request, issuer, client)
                     .await
             }
-            "refresh_token" => self.refresh(tenant, &application, request, issuer).await,
+            "refresh_token" => {
+                self.refresh(tenant, &application, request, issuer, client)
+                    .await
+            }
             _ => self.client_credentials(tenant, &application, request).await,
         }
     }
@@ -105,7 +108,8 @@ impl Services {
         let now = self.now();
         if stored.used_at.is_some() {
             // RFC 6749 §4.1.2: someone holds a copy of a code; nothing it led to is safe.
-            self.revoke_family(&grant).await?;
+            self.revoke_family(&grant, client, "its code was used twice.")
+                .await?;
             return refused(ErrorCode::InvalidGrant, CODE_REUSED);
         }
         if stored.expires_at <= now {
@@ -146,7 +150,8 @@ impl Services {
             .await?
         else {
             // Another redemption won the race: the code was used twice.
-            self.revoke_family(&grant).await?;
+            self.revoke_family(&grant, client, "its code was used twice.")
+                .await?;
             return refused(ErrorCode::InvalidGrant, CODE_REUSED);
         };
         let description = format!("Signed in to the application {:?}.", application.name);
@@ -172,6 +177,7 @@ impl Services {
         application: &Application,
         request: &TokenRequest,
         issuer: &str,
+        client: &ClientInfo,
     ) -> OAuthResult<IssuedTokens> {
         let Some(presented) = request.refresh_token.as_deref() else {
             return refused(ErrorCode::InvalidRequest, "refresh_token is required.");
@@ -187,7 +193,8 @@ impl Services {
         }
         if stored.used_at.is_some() {
             // A rotated-out token came back: one of the two holders is not the client.
-            self.revoke_family(&grant).await?;
+            self.revoke_family(&grant, client, "a refresh token was used twice.")
+                .await?;
             return refused(ErrorCode::InvalidGrant, REFRESH_REUSED);
         }
         let scopes = match request.scope.as_deref() {
@@ -217,7 +224,8 @@ impl Services {
             .rotate_refresh_token(&stored.secret_hash, now, &access, &next)
             .await?
         else {
-            self.revoke_family(&grant).await?;
+            self.revoke_family(&grant, client, "a refresh token was used twice.")
+                .await?;
             return refused(ErrorCode::InvalidGrant, REFRESH_REUSED);
         };
         let access_token = access_secret.bearer(token_id);
@@ -376,10 +384,27 @@ impl Services {
         })
     }
 
-    /// Revokes everything a grant led to, at once on this node.
-    pub(crate) async fn revoke_family(&self, grant: &Grant) -> crate::Result<()> {
+    /// Revokes everything a grant led to, at once on this node, and records why.
+    pub(crate) async fn revoke_family(
+        &self,
+        grant: &Grant,
+        client: &ClientInfo,
+        why: &str,
+    ) -> crate::Result<()> {
         self.store.revoke_grant(&grant.id, self.now()).await?;
         self.principals.forget_user(grant.user_id);
+        let activity = NewActivity {
+            tenant_id: grant.tenant_id.clone(),
+            user_id: Some(grant.user_id),
+            ip_address: client.ip.clone(),
+            user_agent: client.user_agent.clone(),
+            description: format!(
+                "Revoked the tokens of the application {:?}: {why}",
+                grant.application_id
+            ),
+            created_at: self.now(),
+        };
+        self.store.record_activity(&activity).await?;
         Ok(())
     }
 }

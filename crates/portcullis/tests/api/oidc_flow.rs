@@ -1127,3 +1127,31 @@ async fn revoking_an_access_token_revokes_its_grant_not_the_session() {
         assert_eq!(status, 200, "the person stays signed in");
     });
 }
+
+#[tokio::test]
+async fn of_two_concurrent_redemptions_of_a_code_one_wins() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let (verifier, challenge) = pkce();
+        let path = authorize_path(
+            &app.id,
+            &[
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        for _ in 0..3 {
+            let code = code_for(&server, &cookie, &path).await;
+            let (a, b) = tokio::join!(
+                redeem(&server, &app, &code, &verifier),
+                redeem(&server, &app, &code, &verifier)
+            );
+            let mut statuses = [a.0, b.0];
+            statuses.sort();
+            assert_eq!(statuses, [200, 400], "{} {}", a.1, b.1);
+            let loser = if a.0 == 400 { &a.1 } else { &b.1 };
+            assert_eq!(loser["error"], "invalid_grant");
+        }
+    });
+}
