@@ -341,3 +341,82 @@ fn return_to(params: &AuthorizeParams, checked: &Checked, now: OffsetDateTime) -
         query.finish()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(prompt: Option<&str>, max_age: Option<&str>) -> AuthorizeParams {
+        AuthorizeParams {
+            client_id: Some("app".into()),
+            redirect_uri: Some("https://rp.test/cb?x=1".into()),
+            response_type: Some("code".into()),
+            scope: Some("openid email".into()),
+            state: Some("s t".into()),
+            prompt: prompt.map(Into::into),
+            max_age: max_age.map(Into::into),
+            ..AuthorizeParams::default()
+        }
+    }
+
+    fn checked(params: &AuthorizeParams) -> Checked {
+        let application = Application {
+            id: "app".into(),
+            tenant_id: crate::TenantId("t".into()),
+            name: "App".into(),
+            secret: crate::Secret::new("s"),
+            login_url: String::new(),
+            logout_urls: vec![],
+            redirect_urls: vec![],
+            metadata: Default::default(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        match check(params, application, "https://rp.test/cb?x=1") {
+            Ok(checked) => checked,
+            Err((code, text)) => panic!("{code:?}: {text}"),
+        }
+    }
+
+    #[test]
+    fn a_wish_for_a_fresh_sign_in_becomes_login_after_on_the_way_back() {
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        for (prompt, max_age) in [(Some("login consent"), None), (None, Some("0"))] {
+            let params = params(prompt, max_age);
+            let back = return_to(&params, &checked(&params), now);
+            let url = url::Url::parse(&format!("http://x{back}")).unwrap();
+            let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+            let get = |name: &str| {
+                query
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            assert_eq!(get("login_after"), Some("1700000000"), "{back}");
+            assert_eq!(get("max_age"), None);
+            assert_eq!(get("prompt"), prompt.map(|_| "consent"));
+            assert_eq!(get("state"), Some("s t"));
+            assert_eq!(get("redirect_uri"), Some("https://rp.test/cb?x=1"));
+        }
+        let plain = params(None, None);
+        let back = return_to(&plain, &checked(&plain), now);
+        assert!(!back.contains("login_after"), "{back}");
+    }
+
+    #[test]
+    fn errors_keep_the_redirect_uris_own_query() {
+        let outcome = error_redirect(
+            "https://rp.test/cb?x=1",
+            ErrorCode::LoginRequired,
+            "Sign in.",
+            Some("a&b"),
+        );
+        assert_eq!(
+            outcome,
+            AuthorizeOutcome::Redirect(
+                "https://rp.test/cb?x=1&error=login_required&error_description=Sign+in.&state=a%26b"
+                    .into()
+            )
+        );
+    }
+}

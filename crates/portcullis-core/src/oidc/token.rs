@@ -115,6 +115,9 @@ impl Services {
         if stored.expires_at <= now {
             return refused(ErrorCode::InvalidGrant, "The code has expired.");
         }
+        if grant.revoked_at.is_some() {
+            return refused(ErrorCode::InvalidGrant, CODE_INVALID);
+        }
         if request.redirect_uri.as_deref() != Some(stored.redirect_uri.as_str()) {
             return refused(
                 ErrorCode::InvalidGrant,
@@ -437,3 +440,25 @@ const CODE_REUSED: &str = "The code was used already; every token it led to has 
 const REFRESH_INVALID: &str = "The refresh token is unknown, revoked, or of another client.";
 const REFRESH_REUSED: &str =
     "The refresh token was used already; every token of its grant has been revoked.";
+
+#[cfg(test)]
+mod tests {
+    use super::pkce_matches;
+
+    #[test]
+    fn pkce_s256_matches_rfc_7636s_example_only() {
+        // RFC 7636, appendix B.
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_matches(verifier, challenge));
+        assert!(!pkce_matches(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK",
+            challenge
+        ));
+        assert!(!pkce_matches("short", challenge), "43 characters at least");
+        assert!(
+            !pkce_matches(challenge, challenge),
+            "the challenge is no verifier"
+        );
+    }
+}
