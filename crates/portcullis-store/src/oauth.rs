@@ -92,6 +92,10 @@ struct ClientTokenRow {
     revoked_at: Option<i64>,
 }
 
+/// How long after its code expired an unredeemed grant is kept (for reuse detection there is
+/// nothing to detect: the code was never used).
+const PURGE_AFTER: time::Duration = time::Duration::hours(1);
+
 const INSERT_ACCESS: &str = "INSERT INTO tokens (tenant_id, user_id, session_id, kind, name, \
     secret_hash, scopes, created_at, expires_at, grant_id) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
@@ -134,6 +138,15 @@ impl OAuthStore for SqlStore {
         let scopes = scopes_to_db(&grant.scopes)?;
         on_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
+            // A grant whose code expired unredeemed led to nothing and never will: each new
+            // grant clears away a few such leftovers (the code goes with its grant).
+            sqlx::query(
+                "DELETE FROM oauth_grants WHERE id IN (SELECT grant_id FROM oauth_codes \
+                 WHERE used_at IS NULL AND expires_at < $1 ORDER BY expires_at LIMIT 20)",
+            )
+            .bind(to_db(grant.created_at - PURGE_AFTER))
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "INSERT INTO oauth_grants (id, tenant_id, application_id, user_id, session_id, \
                  scopes, auth_time, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

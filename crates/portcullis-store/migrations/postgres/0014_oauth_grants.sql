@@ -32,6 +32,8 @@ CREATE TABLE oauth_codes (
     used_at         BIGINT
 );
 CREATE INDEX oauth_codes_grant ON oauth_codes (grant_id);
+-- Grants whose code expired unredeemed are purged a few at a time, oldest first.
+CREATE INDEX oauth_codes_unredeemed ON oauth_codes (expires_at) WHERE used_at IS NULL;
 
 -- Refresh tokens, rotated on every use: used_at marks one that has been exchanged.
 CREATE TABLE oauth_refresh_tokens (

@@ -1155,3 +1155,37 @@ async fn of_two_concurrent_redemptions_of_a_code_one_wins() {
         }
     });
 }
+
+#[tokio::test]
+async fn codes_are_stored_hashed_and_unredeemed_ones_are_purged() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let path = authorize_path(&app.id, &[]);
+        let code = code_for(&server, &cookie, &path).await;
+        let db = server.inspect().await;
+        let hashes: Vec<(String,)> = sqlx::query_as("SELECT code_hash FROM oauth_codes")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        assert_eq!(hashes.len(), 1);
+        assert_ne!(hashes[0].0, code, "only a hash is stored");
+        assert_eq!(hashes[0].0, portcullis_core::tokens::hash_secret(&code));
+
+        // Two hours later, the next authorization clears the grant that was never redeemed.
+        server.clock.advance(time::Duration::hours(2));
+        let cookie = server.login("alice").await;
+        code_for(&server, &cookie, &path).await;
+        let grants: Vec<(String,)> = sqlx::query_as("SELECT id FROM oauth_grants")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        assert_eq!(grants.len(), 1, "{grants:?}");
+        let codes: Vec<(String,)> = sqlx::query_as("SELECT code_hash FROM oauth_codes")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        assert_eq!(codes.len(), 1);
+        assert_ne!(codes[0].0, hashes[0].0);
+    });
+}
