@@ -54,7 +54,8 @@ pub struct Introspection {
     /// The token's name: the device or client of a login (an OIDC access token's client id),
     /// a personal token's name, or the application a client token belongs to.
     pub client_id: String,
-    /// `session`, `personal`, or `client` (an application's own token).
+    /// `session`, `personal`, `refresh` (a code-flow refresh token), or `client` (an
+    /// application's own token).
     pub kind: &'static str,
     pub issued_at: OffsetDateTime,
     pub expires_at: Option<OffsetDateTime>,
@@ -96,6 +97,9 @@ impl Services {
     ) -> Result<Option<Introspection>> {
         if let Some(rest) = bearer.strip_prefix(CLIENT_TOKEN_PREFIX) {
             return self.introspect_client_token(key, rest).await;
+        }
+        if crate::tokens::parse(bearer).is_none() {
+            return self.introspect_refresh_token(key, bearer).await;
         }
         let (found, _) = match self.live_lookup(bearer).await {
             Ok(found) => found,
@@ -231,6 +235,45 @@ impl Services {
             kind: "client",
             issued_at: token.created_at,
             expires_at: Some(token.expires_at),
+        }))
+    }
+
+    /// A refresh token of the code flow: live while unused, unrevoked, and its session and
+    /// user are.
+    async fn introspect_refresh_token(
+        &self,
+        key: &TokenClient,
+        bearer: &str,
+    ) -> Result<Option<Introspection>> {
+        let Some((stored, grant)) = self.store.refresh_token(&hash_secret(bearer)).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if !key.reaches(&grant.tenant_id)
+            || stored.used_at.is_some()
+            || stored.revoked_at.is_some()
+            || grant.revoked_at.is_some()
+        {
+            return Ok(None);
+        }
+        let session = self.store.session(&grant.session_id).await?;
+        let user = self.store.user(&grant.tenant_id, grant.user_id).await?;
+        let (Some(session), Some(user)) = (
+            session.filter(|s| s.is_live(now)),
+            user.filter(|u| !u.disabled),
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(Introspection {
+            scopes: grant.scopes,
+            subject: Some(user.uid),
+            username: user.username,
+            email: Some(user.email),
+            tenant_id: grant.tenant_id.0,
+            client_id: grant.application_id,
+            kind: "refresh",
+            issued_at: stored.created_at,
+            expires_at: Some(session.expires_at),
         }))
     }
 }

@@ -129,7 +129,8 @@ pub struct IntrospectionJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "Bearer")]
     token_type: Option<&'static str>,
-    /// `personal`, `session`, or `client` (an application's own token, with no user).
+    /// `personal`, `session`, `refresh`, or `client` (an application's own token, with no
+    /// user).
     #[serde(skip_serializing_if = "Option::is_none")]
     token_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]

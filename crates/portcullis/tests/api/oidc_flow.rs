@@ -796,6 +796,14 @@ async fn refresh_tokens_rotate_narrow_and_a_reused_one_revokes_the_family() {
         let (status, info, _) = userinfo(&server, str_of(&second, "access_token")).await;
         assert_eq!(status, 200);
         assert!(info.get("email").is_none(), "narrowed: {info}");
+        // A refresh token introspects as live until it is used.
+        let live = introspect(&server, &app, str_of(&second, "refresh_token")).await;
+        assert_eq!(live["active"], true, "{live}");
+        assert_eq!(live["token_kind"], "refresh");
+        assert_eq!(live["client_id"], app.id.as_str());
+        assert_eq!(live["scope"], "openid profile email");
+        let used = introspect(&server, &app, str_of(&first, "refresh_token")).await;
+        assert_eq!(used, json!({"active": false}));
         let (status, third) = send(refresh(str_of(&second, "refresh_token"), None)).await;
         assert_eq!(status, 200, "{third}");
         assert_eq!(third["scope"], "openid profile email", "the grant's scope");
