@@ -1113,7 +1113,7 @@ async fn client_credentials_tokens_belong_to_the_application_alone() {
 }
 
 #[tokio::test]
-async fn revoking_an_access_token_revokes_its_grant_not_the_session() {
+async fn revoking_an_access_or_refresh_token_revokes_its_grant_not_the_session() {
     each_backend!(|server| {
         let cookie = browser(&server, "alice").await;
         let app = create_app(&server, json!({})).await;
@@ -1131,6 +1131,27 @@ async fn revoking_an_access_token_revokes_its_grant_not_the_session() {
             introspect(&server, &app, access).await,
             json!({"active": false})
         );
+        let (status, _) = server.get("/api/me", &cookie).await;
+        assert_eq!(status, 200, "the person stays signed in");
+
+        // The access token likewise takes its refresh token along, and leaves the session be.
+        let issued = tokens(&server, &app, &cookie).await;
+        let response = server
+            .request(Method::POST, "/oauth2/revoke")
+            .basic_auth(&app.id, Some(&app.secret))
+            .form(&[("token", str_of(&issued, "access_token"))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let refresh = str_of(&issued, "refresh_token");
+        assert_eq!(
+            introspect(&server, &app, refresh).await,
+            json!({"active": false})
+        );
+        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+        let (status, body) = token(&server, &form, Some(&app)).await;
+        assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")));
         let (status, _) = server.get("/api/me", &cookie).await;
         assert_eq!(status, 200, "the person stays signed in");
     });
