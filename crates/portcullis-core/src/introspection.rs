@@ -7,7 +7,9 @@ use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::model::ClientInfo;
 use crate::model::Tenant;
+use crate::oidc::grants::{ClientToken, CLIENT_TOKEN_PREFIX, OIDC_SCOPES};
 use crate::rbac::Scopes;
+use crate::tokens::hash_secret;
 use crate::Services;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
@@ -43,14 +45,18 @@ pub struct Introspection {
     /// What the token may do: its scopes, with `*` spelled out as every registered scope the
     /// user's role can use.
     pub scopes: Vec<String>,
-    /// The user's stable id (the management API's user id).
-    pub subject: String,
+    /// The user's stable id (the management API's user id); `None` for an application's own
+    /// token (`client_credentials`).
+    pub subject: Option<String>,
     pub username: Option<String>,
-    pub email: String,
+    pub email: Option<String>,
     pub tenant_id: String,
-    /// The token's name: the device or client of a login, or a personal token's name.
+    /// The token's name: the device or client of a login (an OIDC access token's client id),
+    /// a personal token's name, or the application a client token belongs to.
     pub client_id: String,
-    pub kind: crate::model::TokenKind,
+    /// `session`, `personal`, `refresh` (a code-flow refresh token), or `client` (an
+    /// application's own token).
+    pub kind: &'static str,
     pub issued_at: OffsetDateTime,
     pub expires_at: Option<OffsetDateTime>,
 }
@@ -89,6 +95,12 @@ impl Services {
         key: &TokenClient,
         bearer: &str,
     ) -> Result<Option<Introspection>> {
+        if let Some(rest) = bearer.strip_prefix(CLIENT_TOKEN_PREFIX) {
+            return self.introspect_client_token(key, rest).await;
+        }
+        if crate::tokens::parse(bearer).is_none() {
+            return self.introspect_refresh_token(key, bearer).await;
+        }
         let (found, _) = match self.live_lookup(bearer).await {
             Ok(found) => found,
             Err(Error::Unauthenticated) => return Ok(None),
@@ -98,13 +110,21 @@ impl Services {
         if !key.reaches(&token.tenant_id) {
             return Ok(None);
         }
-        let scopes = self
+        let mut scopes = self
             .effective_scopes(
                 &token.tenant_id,
                 found.user.role_id,
                 &Scopes::new(token.scopes.clone()),
             )
             .await?;
+        // The OIDC scopes of an access token from the code flow are no registered scopes, and
+        // are reported as granted.
+        scopes.extend(
+            OIDC_SCOPES
+                .iter()
+                .filter(|scope| token.scopes.iter().any(|s| s == *scope))
+                .map(|scope| (*scope).to_owned()),
+        );
         let session_end = found.session.as_ref().map(|s| s.expires_at);
         let expires_at = match (token.expires_at, session_end) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -112,25 +132,46 @@ impl Services {
         };
         Ok(Some(Introspection {
             scopes,
-            subject: found.user.uid.clone(),
+            subject: Some(found.user.uid.clone()),
             username: found.user.username.clone(),
-            email: found.user.email.clone(),
+            email: Some(found.user.email.clone()),
             tenant_id: token.tenant_id.0.clone(),
             client_id: token.name.clone(),
-            kind: token.kind,
+            kind: token.kind.as_str(),
             issued_at: token.created_at,
             expires_at,
         }))
     }
 
-    /// Ends `bearer`: the session behind a login token, or a personal token alone. Unknown,
-    /// dead and other tenants' tokens are ignored, as RFC 7009 asks.
+    /// Ends `bearer`: the session behind a login token, a personal token alone, the whole
+    /// grant behind an OIDC access or refresh token, or a client token. Unknown, dead and
+    /// other tenants' tokens are ignored, as RFC 7009 asks.
     pub async fn revoke_bearer(
         &self,
         key: &TokenClient,
         bearer: &str,
         client: &ClientInfo,
     ) -> Result<()> {
+        if let Some(rest) = bearer.strip_prefix(CLIENT_TOKEN_PREFIX) {
+            if let Some(token) = self.live_client_token(rest).await? {
+                if key.reaches(&token.tenant_id) {
+                    self.store.revoke_client_token(token.id, self.now()).await?;
+                }
+            }
+            return Ok(());
+        }
+        if crate::tokens::parse(bearer).is_none() {
+            let found = self.store.refresh_token(&hash_secret(bearer)).await?;
+            if let Some((_, grant)) = found.filter(|(_, grant)| key.reaches(&grant.tenant_id)) {
+                self.revoke_family(
+                    &grant,
+                    client,
+                    &format!("revoked by the service {:?}.", key.name()),
+                )
+                .await?;
+            }
+            return Ok(());
+        }
         let (found, _) = match self.live_lookup(bearer).await {
             Ok(found) => found,
             Err(Error::Unauthenticated) => return Ok(()),
@@ -138,6 +179,16 @@ impl Services {
         };
         let token = &found.token;
         if !key.reaches(&token.tenant_id) {
+            return Ok(());
+        }
+        // An OIDC access token takes its grant's family with it, not the person's session.
+        if let Some(grant) = self.store.grant_of_token(token.id).await? {
+            self.revoke_family(
+                &grant,
+                client,
+                &format!("revoked by the service {:?}.", key.name()),
+            )
+            .await?;
             return Ok(());
         }
         let now = self.now();
@@ -149,5 +200,80 @@ impl Services {
         }
         self.principals.forget_user(found.user.id);
         Ok(())
+    }
+
+    /// A client token (`cc_` already stripped) that is live.
+    async fn live_client_token(&self, rest: &str) -> Result<Option<ClientToken>> {
+        let Some(parsed) = crate::tokens::parse(rest) else {
+            return Ok(None);
+        };
+        let token = self.store.client_token(parsed.id.0).await?;
+        let now = self.now();
+        Ok(token.filter(|token| {
+            crate::tokens::secret_matches(parsed.secret, &token.secret_hash) && token.is_live(now)
+        }))
+    }
+
+    async fn introspect_client_token(
+        &self,
+        key: &TokenClient,
+        rest: &str,
+    ) -> Result<Option<Introspection>> {
+        let Some(token) = self.live_client_token(rest).await? else {
+            return Ok(None);
+        };
+        if !key.reaches(&token.tenant_id) {
+            return Ok(None);
+        }
+        Ok(Some(Introspection {
+            scopes: token.scopes,
+            subject: None,
+            username: None,
+            email: None,
+            tenant_id: token.tenant_id.0,
+            client_id: token.application_id,
+            kind: "client",
+            issued_at: token.created_at,
+            expires_at: Some(token.expires_at),
+        }))
+    }
+
+    /// A refresh token of the code flow: live while unused, unrevoked, and its session and
+    /// user are.
+    async fn introspect_refresh_token(
+        &self,
+        key: &TokenClient,
+        bearer: &str,
+    ) -> Result<Option<Introspection>> {
+        let Some((stored, grant)) = self.store.refresh_token(&hash_secret(bearer)).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if !key.reaches(&grant.tenant_id)
+            || stored.used_at.is_some()
+            || stored.revoked_at.is_some()
+            || grant.revoked_at.is_some()
+        {
+            return Ok(None);
+        }
+        let session = self.store.session(&grant.session_id).await?;
+        let user = self.store.user(&grant.tenant_id, grant.user_id).await?;
+        let (Some(session), Some(user)) = (
+            session.filter(|s| s.is_live(now)),
+            user.filter(|u| !u.disabled),
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some(Introspection {
+            scopes: grant.scopes,
+            subject: Some(user.uid),
+            username: user.username,
+            email: Some(user.email),
+            tenant_id: grant.tenant_id.0,
+            client_id: grant.application_id,
+            kind: "refresh",
+            issued_at: stored.created_at,
+            expires_at: Some(session.expires_at),
+        }))
     }
 }

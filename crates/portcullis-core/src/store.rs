@@ -703,6 +703,66 @@ pub trait SigningKeyStore: Send + Sync {
     ) -> StoreResult<()>;
 }
 
+/// The OpenID Connect code flow's grants, codes and refresh tokens, and applications' own
+/// tokens (see [`crate::oidc::grants`]). Single use is decided by the database: of concurrent
+/// redemptions of one code or one refresh token, one wins.
+#[async_trait]
+pub trait OAuthStore: Send + Sync {
+    /// Stores a grant and its authorization code together.
+    async fn create_grant(
+        &self,
+        grant: &crate::oidc::grants::Grant,
+        code: &crate::oidc::grants::StoredCode,
+    ) -> StoreResult<()>;
+    /// The code with this hash and its grant.
+    async fn code(
+        &self,
+        code_hash: &str,
+    ) -> StoreResult<Option<(crate::oidc::grants::StoredCode, crate::oidc::grants::Grant)>>;
+    /// Marks the code used and stores the grant's first access token and refresh token, all
+    /// or nothing; `None` (nothing stored) when the code was used already.
+    async fn redeem_code(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+        access: &NewToken,
+        refresh: &crate::oidc::grants::StoredRefreshToken,
+    ) -> StoreResult<Option<TokenId>>;
+    /// The refresh token with this hash and its grant.
+    async fn refresh_token(
+        &self,
+        secret_hash: &str,
+    ) -> StoreResult<
+        Option<(
+            crate::oidc::grants::StoredRefreshToken,
+            crate::oidc::grants::Grant,
+        )>,
+    >;
+    /// Marks the refresh token used and stores its successor and a new access token, all or
+    /// nothing; `None` (nothing stored) when it was used or revoked already.
+    async fn rotate_refresh_token(
+        &self,
+        secret_hash: &str,
+        now: OffsetDateTime,
+        access: &NewToken,
+        next: &crate::oidc::grants::StoredRefreshToken,
+    ) -> StoreResult<Option<TokenId>>;
+    /// Revokes the grant, every access token it issued and every refresh token of its family.
+    async fn revoke_grant(&self, grant_id: &str, now: OffsetDateTime) -> StoreResult<()>;
+    /// The grant an access token was issued through, if any.
+    async fn grant_of_token(
+        &self,
+        token: TokenId,
+    ) -> StoreResult<Option<crate::oidc::grants::Grant>>;
+    /// Stores a client token; returns its id.
+    async fn create_client_token(
+        &self,
+        token: &crate::oidc::grants::ClientToken,
+    ) -> StoreResult<i64>;
+    async fn client_token(&self, id: i64) -> StoreResult<Option<crate::oidc::grants::ClientToken>>;
+    async fn revoke_client_token(&self, id: i64, now: OffsetDateTime) -> StoreResult<()>;
+}
+
 /// Browsers remembered after a second factor (see [`crate::web::devices`]).
 #[async_trait]
 pub trait RememberedDeviceStore: Send + Sync {
@@ -743,6 +803,7 @@ pub trait Store:
     + ThrottleStore
     + CaptchaStore
     + SigningKeyStore
+    + OAuthStore
     + RememberedDeviceStore
     + 'static
 {
@@ -768,6 +829,7 @@ impl<
             + ThrottleStore
             + CaptchaStore
             + SigningKeyStore
+            + OAuthStore
             + RememberedDeviceStore
             + 'static,
     > Store for T

@@ -18,6 +18,7 @@ mod lifecycle;
 mod mail;
 mod managed_users;
 mod migrations;
+mod oauth;
 mod pool;
 mod profile;
 mod rbac;

@@ -76,6 +76,11 @@ const SQLITE: Embedded = &[
         include_str!("../migrations/sqlite/0013_new_tenants_announced.sql"),
     ),
     (
+        14,
+        "oauth grants",
+        include_str!("../migrations/sqlite/0014_oauth_grants.sql"),
+    ),
+    (
         15,
         "remembered devices",
         include_str!("../migrations/sqlite/0015_remembered_devices.sql"),
@@ -146,6 +151,11 @@ const POSTGRES: Embedded = &[
         13,
         "new tenants announced",
         include_str!("../migrations/postgres/0013_new_tenants_announced.sql"),
+    ),
+    (
+        14,
+        "oauth grants",
+        include_str!("../migrations/postgres/0014_oauth_grants.sql"),
     ),
     (
         15,

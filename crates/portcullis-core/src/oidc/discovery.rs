@@ -50,9 +50,16 @@ impl Discovery {
             grant_types_supported: &["authorization_code", "refresh_token", "client_credentials"],
             subject_types_supported: &["public"],
             id_token_signing_alg_values_supported: &["RS256", "EdDSA"],
-            token_endpoint_auth_methods_supported: &["client_secret_basic", "client_secret_post"],
+            // `none`: public clients (metadata `token_endpoint_auth_method: none`), with PKCE.
+            token_endpoint_auth_methods_supported: &[
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
             code_challenge_methods_supported: &["S256"],
-            scopes_supported: &["openid", "profile", "email", "offline_access"],
+            // Refresh tokens are always issued and live as long as the sign-in they were
+            // issued in, so there is no `offline_access`.
+            scopes_supported: &["openid", "profile", "email"],
             claims_supported: &[
                 "iss",
                 "sub",
@@ -61,12 +68,16 @@ impl Discovery {
                 "iat",
                 "auth_time",
                 "nonce",
+                "azp",
+                "at_hash",
+                "sid",
                 "name",
                 "given_name",
                 "family_name",
                 "preferred_username",
                 "email",
                 "email_verified",
+                "updated_at",
             ],
         }
     }

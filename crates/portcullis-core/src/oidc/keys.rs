@@ -201,6 +201,25 @@ impl PrivateKey {
     }
 }
 
+impl PrivateKey {
+    /// Whether `signature` is this key's JWS signature of `message`.
+    pub(crate) fn verify(self, message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Self::Rsa(key) => {
+                use rsa::signature::Verifier;
+                let key = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key.to_public_key());
+                rsa::pkcs1v15::Signature::try_from(signature)
+                    .is_ok_and(|signature| key.verify(message, &signature).is_ok())
+            }
+            Self::Ed25519(key) => {
+                use ed25519_dalek::Verifier;
+                ed25519_dalek::Signature::from_slice(signature)
+                    .is_ok_and(|signature| key.verifying_key().verify(message, &signature).is_ok())
+            }
+        }
+    }
+}
+
 /// A new key of `algorithm`, sealed with `secret`. Slow for RSA (a 2048-bit key): call it off
 /// the async workers.
 pub fn generate(

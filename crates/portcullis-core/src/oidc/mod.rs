@@ -1,7 +1,15 @@
 //! OpenID Connect provider: signing keys, the discovery document, signed JWTs.
 
+pub mod authorize;
+pub mod clients;
 pub mod discovery;
+pub mod error;
+pub mod grants;
+pub mod id_token;
 pub mod keys;
+pub mod logout;
+pub mod token;
+pub mod userinfo;
 
 use crate::error::{Error, Result};
 use crate::ids::TenantId;

@@ -82,7 +82,7 @@ fn briefly_cacheable(response: impl IntoResponse) -> Response {
 
 /// Whether the client reached us over plain HTTP: we terminate no TLS, so yes unless a proxy
 /// in front says it was HTTPS.
-fn plain_http(parts: &Parts) -> bool {
+pub(super) fn plain_http(parts: &Parts) -> bool {
     parts
         .headers
         .get("x-forwarded-proto")

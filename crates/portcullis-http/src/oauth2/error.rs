@@ -3,6 +3,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portcullis_core::oidc::error::{ErrorCode, OAuthFailure};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -11,6 +12,8 @@ pub enum OAuthError {
     /// No API key, or one that is unknown or revoked.
     InvalidClient,
     InvalidRequest(&'static str),
+    /// A protocol refusal (RFC 6749 §5.2): 401 for `invalid_client`, 400 otherwise.
+    Refused(ErrorCode, &'static str),
     PayloadTooLarge,
     Unavailable,
     Internal,
@@ -22,6 +25,15 @@ pub struct OAuthErrorJson {
     #[schema(example = "invalid_client")]
     error: &'static str,
     error_description: &'static str,
+}
+
+impl From<OAuthFailure> for OAuthError {
+    fn from(failure: OAuthFailure) -> Self {
+        match failure {
+            OAuthFailure::Refused(code, description) => Self::Refused(code, description),
+            OAuthFailure::Failed(error) => error.into(),
+        }
+    }
 }
 
 impl From<portcullis_core::Error> for OAuthError {
@@ -50,6 +62,10 @@ impl IntoResponse for OAuthError {
                 "A valid API key is required (Authorization: Bearer pcsk_...).",
             ),
             Self::InvalidRequest(text) => (StatusCode::BAD_REQUEST, "invalid_request", text),
+            Self::Refused(ErrorCode::InvalidClient, text) => {
+                (StatusCode::UNAUTHORIZED, "invalid_client", text)
+            }
+            Self::Refused(code, text) => (StatusCode::BAD_REQUEST, code.as_str(), text),
             Self::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",

@@ -53,7 +53,7 @@ impl FromRequestParts<AppState> for Service {
 }
 
 /// The client id and secret of an `Authorization: Basic` header.
-fn basic_credentials(parts: &Parts) -> Option<(String, String)> {
+pub(super) fn basic_credentials(parts: &Parts) -> Option<(String, String)> {
     use base64::Engine;
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.split_once(' ')?;
@@ -129,7 +129,8 @@ pub struct IntrospectionJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "Bearer")]
     token_type: Option<&'static str>,
-    /// `personal` or `session`.
+    /// `personal`, `session`, `refresh`, or `client` (an application's own token, with no
+    /// user).
     #[serde(skip_serializing_if = "Option::is_none")]
     token_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -159,14 +160,14 @@ impl From<portcullis_core::introspection::Introspection> for IntrospectionJson {
         Self {
             active: true,
             scope: Some(found.scopes.join(" ")),
-            sub: Some(found.subject),
-            username: Some(found.username.unwrap_or_else(|| found.email.clone())),
-            email: Some(found.email),
+            username: found.username.or_else(|| found.email.clone()),
+            sub: found.subject,
+            email: found.email,
             exp: found.expires_at.map(|at| at.unix_timestamp()),
             iat: Some(found.issued_at.unix_timestamp()),
             client_id: Some(found.client_id),
             token_type: Some("Bearer"),
-            token_kind: Some(found.kind.as_str()),
+            token_kind: Some(found.kind),
             tenant: Some(found.tenant_id),
         }
     }

@@ -1,10 +1,17 @@
-//! The OAuth 2.0 and OpenID Connect endpoints: provider discovery and the JWKS (public), and
-//! what resource servers call about tokens: introspection (RFC 7662) and revocation
-//! (RFC 7009), with an API key. Errors use RFC 6749's shape.
+//! The OAuth 2.0 and OpenID Connect endpoints: provider discovery and the JWKS (public), the
+//! code flow (authorize, token, userinfo, RP-initiated logout), and what resource servers call
+//! about tokens: introspection (RFC 7662) and revocation (RFC 7009), with an API key. Errors
+//! use RFC 6749's shape; the browser-facing endpoints show an HTML page where no application
+//! can be told.
 
+mod authorize;
 mod discovery;
 mod error;
 mod introspect;
+mod logout;
+mod page;
+mod token;
+mod userinfo;
 
 pub use error::OAuthError;
 
@@ -35,6 +42,9 @@ impl Modify for ApiKeyScheme {
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.description = Some("An API key, `pcsk_…`".to_owned());
         components.add_security_scheme(API_KEY, SecurityScheme::Http(scheme));
+        let mut access = Http::new(HttpAuthScheme::Bearer);
+        access.description = Some("An access token from /oauth2/token".to_owned());
+        components.add_security_scheme("access_token", SecurityScheme::Http(access));
     }
 }
 
@@ -44,4 +54,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(introspect::revoke))
         .routes(routes!(discovery::openid_configuration))
         .routes(routes!(discovery::jwks))
+        .routes(routes!(authorize::authorize, authorize::authorize_post))
+        .routes(routes!(token::token))
+        .routes(routes!(userinfo::userinfo, userinfo::userinfo_post))
+        .routes(routes!(logout::logout, logout::logout_post))
 }

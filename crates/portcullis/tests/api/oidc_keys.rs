@@ -107,12 +107,12 @@ async fn discovery_names_each_tenants_issuer_and_the_endpoints() {
         );
         assert_eq!(
             doc["token_endpoint_auth_methods_supported"],
-            json!(["client_secret_basic", "client_secret_post"])
+            json!(["client_secret_basic", "client_secret_post", "none"])
         );
         assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(
             doc["scopes_supported"],
-            json!(["openid", "profile", "email", "offline_access"])
+            json!(["openid", "profile", "email"])
         );
         let claims = doc["claims_supported"].as_array().unwrap();
         for claim in ["sub", "iss", "email", "email_verified", "name"] {

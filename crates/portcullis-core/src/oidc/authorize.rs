@@ -1,0 +1,422 @@
+//! The authorization endpoint (OIDC Core §3.1.2): checks the request, sends the person to sign
+//! in when needed, and issues a single-use code bound to everything the token endpoint checks.
+//!
+//! There is no consent screen: applications are the tenant's own (first-party), registered by
+//! its administrators, so signing in is consent.
+
+use super::clients::is_public;
+use super::error::ErrorCode;
+use super::grants::{new_secret, Grant, StoredCode, CODE_LIFETIME, OIDC_SCOPES};
+use crate::applications::Application;
+use crate::auth::Principal;
+use crate::error::Result;
+use crate::model::Tenant;
+use crate::Services;
+use time::OffsetDateTime;
+
+/// The request's parameters, as sent (query or form).
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeParams {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+    /// Ours, not the protocol's: set when the person was sent to sign in because the request
+    /// wanted a fresh sign-in (`prompt=login`, `max_age`). Unix seconds; a session that began
+    /// at or after it is fresh enough. It replaces those parameters on the way back, so that
+    /// coming back from the login page does not ask for a sign-in again.
+    pub login_after: Option<String>,
+}
+
+/// What to answer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuthorizeOutcome {
+    /// The client or its redirect URI is not verified: tell the person (never redirect).
+    BadRequest(&'static str),
+    /// Send the browser here: the client's redirect URI with a code or an error.
+    Redirect(String),
+    /// The person must sign in first; the login page sends them back to `return_to` (a path
+    /// and query on this server).
+    SignIn { return_to: String },
+}
+
+/// The request once checked, before looking at the sign-in.
+struct Checked {
+    application: Application,
+    redirect_uri: String,
+    scopes: Vec<String>,
+    code_challenge: Option<String>,
+    prompt_none: bool,
+    prompt_login: bool,
+    max_age: Option<i64>,
+    login_after: Option<i64>,
+}
+
+/// An error for the client, sent to its redirect URI (RFC 6749 §4.1.2.1).
+fn error_redirect(
+    redirect_uri: &str,
+    code: ErrorCode,
+    description: &str,
+    state: Option<&str>,
+) -> AuthorizeOutcome {
+    let mut pairs = vec![("error", code.as_str()), ("error_description", description)];
+    if let Some(state) = state {
+        pairs.push(("state", state));
+    }
+    AuthorizeOutcome::Redirect(with_query(redirect_uri, &pairs))
+}
+
+/// `uri` with `pairs` added to its query (it may have one already).
+pub(crate) fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    match url::Url::parse(uri) {
+        Ok(mut url) => {
+            url.query_pairs_mut().extend_pairs(pairs);
+            url.to_string()
+        }
+        // Registered redirect URIs are absolute URLs; kept whole should one not parse.
+        Err(_) => uri.to_owned(),
+    }
+}
+
+/// Whether `text` is a PKCE S256 challenge: the unpadded base64url of a SHA-256 (RFC 7636).
+fn is_s256_challenge(text: &str) -> bool {
+    text.len() == 43
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Services {
+    /// Answers an authorization request from a browser signed in as `session` (if at all).
+    pub async fn authorize_request(
+        &self,
+        tenant: &Tenant,
+        params: &AuthorizeParams,
+        session: Option<&Principal>,
+    ) -> Result<AuthorizeOutcome> {
+        let Some(client_id) = params.client_id.as_deref().filter(|id| !id.is_empty()) else {
+            return Ok(AuthorizeOutcome::BadRequest(
+                "The request names no client (client_id).",
+            ));
+        };
+        let Some(application) = self.store.application(&tenant.id, client_id).await? else {
+            return Ok(AuthorizeOutcome::BadRequest(
+                "The client (client_id) is unknown.",
+            ));
+        };
+        let Some(redirect_uri) = params.redirect_uri.as_deref() else {
+            return Ok(AuthorizeOutcome::BadRequest(
+                "The request names no redirect_uri.",
+            ));
+        };
+        if !application
+            .redirect_urls
+            .iter()
+            .any(|url| url == redirect_uri)
+        {
+            return Ok(AuthorizeOutcome::BadRequest(
+                "The redirect_uri is not registered for this client.",
+            ));
+        }
+        let state = params.state.as_deref();
+        let checked = match check(params, application, redirect_uri) {
+            Ok(checked) => checked,
+            Err((code, description)) => {
+                return Ok(error_redirect(redirect_uri, code, description, state))
+            }
+        };
+        let now = self.now();
+        let session = session.filter(|p| p.tenant_id == tenant.id && p.session_id.is_some());
+        let fresh = session.and_then(|p| p.authenticated_at).filter(|at| {
+            !checked.prompt_login
+                && checked
+                    .max_age
+                    .is_none_or(|max| (now - *at).whole_seconds() <= max)
+                && checked
+                    .login_after
+                    .filter(|after| *after <= now.unix_timestamp())
+                    .is_none_or(|after| at.unix_timestamp() >= after)
+        });
+        let (Some(principal), Some(auth_time)) = (session, fresh) else {
+            if checked.prompt_none {
+                return Ok(error_redirect(
+                    redirect_uri,
+                    ErrorCode::LoginRequired,
+                    "The person is not signed in (or not recently enough).",
+                    state,
+                ));
+            }
+            return Ok(AuthorizeOutcome::SignIn {
+                return_to: return_to(params, &checked, now),
+            });
+        };
+        let code = self
+            .issue_code(tenant, &checked, params, principal, auth_time, now)
+            .await?;
+        let mut pairs = vec![("code", code.as_str())];
+        if let Some(state) = state {
+            pairs.push(("state", state));
+        }
+        Ok(AuthorizeOutcome::Redirect(with_query(redirect_uri, &pairs)))
+    }
+
+    async fn issue_code(
+        &self,
+        tenant: &Tenant,
+        checked: &Checked,
+        params: &AuthorizeParams,
+        principal: &Principal,
+        auth_time: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<String> {
+        let Some(session_id) = principal.session_id.clone() else {
+            return Err(crate::Error::Unauthenticated);
+        };
+        let grant = Grant {
+            id: crate::random::base62(24),
+            tenant_id: tenant.id.clone(),
+            application_id: checked.application.id.clone(),
+            user_id: principal.user.id,
+            session_id,
+            scopes: checked.scopes.clone(),
+            auth_time,
+            created_at: now,
+            revoked_at: None,
+        };
+        let (code, code_hash) = new_secret();
+        let stored = StoredCode {
+            code_hash,
+            grant_id: grant.id.clone(),
+            redirect_uri: checked.redirect_uri.clone(),
+            nonce: params.nonce.clone(),
+            code_challenge: checked.code_challenge.clone(),
+            created_at: now,
+            expires_at: now + CODE_LIFETIME,
+            used_at: None,
+        };
+        self.store.create_grant(&grant, &stored).await?;
+        Ok(code)
+    }
+}
+
+/// The request's own rules, checked once the redirect URI is trusted.
+fn check(
+    params: &AuthorizeParams,
+    application: Application,
+    redirect_uri: &str,
+) -> std::result::Result<Checked, (ErrorCode, &'static str)> {
+    use ErrorCode::*;
+    match params.response_type.as_deref() {
+        Some("code") => {}
+        None => return Err((InvalidRequest, "response_type is required.")),
+        Some(_) => {
+            return Err((
+                UnsupportedResponseType,
+                "Only the authorization code flow (response_type=code) is supported.",
+            ))
+        }
+    }
+    let requested: Vec<&str> = params
+        .scope
+        .as_deref()
+        .unwrap_or("")
+        .split_ascii_whitespace()
+        .collect();
+    // This is an OpenID Connect provider: plain OAuth requests (no `openid`) are refused.
+    if !requested.contains(&"openid") {
+        return Err((InvalidScope, "The scope must include openid."));
+    }
+    let scopes = OIDC_SCOPES
+        .iter()
+        .filter(|scope| requested.contains(scope))
+        .map(|scope| (*scope).to_owned())
+        .collect();
+    let code_challenge =
+        match (
+            params.code_challenge.as_deref(),
+            params.code_challenge_method.as_deref(),
+        ) {
+            (None, None) if is_public(&application) => return Err((
+                InvalidRequest,
+                "This client must use PKCE: send code_challenge and code_challenge_method=S256.",
+            )),
+            (None, None) => None,
+            (Some(challenge), Some("S256")) if is_s256_challenge(challenge) => {
+                Some(challenge.to_owned())
+            }
+            (Some(_), Some("S256")) => {
+                return Err((InvalidRequest, "code_challenge is not an S256 challenge."))
+            }
+            (None, Some(_)) => return Err((InvalidRequest, "code_challenge is missing.")),
+            (Some(_), _) => {
+                return Err((
+                    InvalidRequest,
+                    "Only code_challenge_method=S256 is supported.",
+                ))
+            }
+        };
+    let prompts: Vec<&str> = params
+        .prompt
+        .as_deref()
+        .unwrap_or("")
+        .split_ascii_whitespace()
+        .collect();
+    let prompt_none = prompts.contains(&"none");
+    if prompt_none && prompts.len() > 1 {
+        return Err((
+            InvalidRequest,
+            "prompt=none cannot be combined with other values.",
+        ));
+    }
+    let max_age = match params.max_age.as_deref() {
+        None => None,
+        Some(text) => match text.parse::<i64>() {
+            Ok(seconds) if seconds >= 0 => Some(seconds),
+            _ => return Err((InvalidRequest, "max_age must be a number of seconds.")),
+        },
+    };
+    Ok(Checked {
+        redirect_uri: redirect_uri.to_owned(),
+        prompt_login: prompts.contains(&"login"),
+        login_after: params.login_after.as_deref().and_then(|t| t.parse().ok()),
+        application,
+        scopes,
+        code_challenge,
+        prompt_none,
+        max_age,
+    })
+}
+
+/// Where the login page sends the person back to: this request again, with a wish for a fresh
+/// sign-in (`prompt=login`, `max_age`) turned into `login_after=<now>`, which the sign-in
+/// about to happen satisfies.
+fn return_to(params: &AuthorizeParams, checked: &Checked, now: OffsetDateTime) -> String {
+    let wants_fresh = checked.prompt_login || checked.max_age.is_some();
+    let prompt = params.prompt.as_deref().map(|prompt| {
+        prompt
+            .split_ascii_whitespace()
+            .filter(|value| *value != "login")
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let login_after = if wants_fresh {
+        Some(now.unix_timestamp().to_string())
+    } else {
+        params.login_after.clone()
+    };
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    let fields = [
+        ("response_type", params.response_type.as_deref()),
+        ("client_id", params.client_id.as_deref()),
+        ("redirect_uri", params.redirect_uri.as_deref()),
+        ("scope", params.scope.as_deref()),
+        ("state", params.state.as_deref()),
+        ("nonce", params.nonce.as_deref()),
+        ("code_challenge", params.code_challenge.as_deref()),
+        (
+            "code_challenge_method",
+            params.code_challenge_method.as_deref(),
+        ),
+        ("prompt", prompt.as_deref().filter(|p| !p.is_empty())),
+        (
+            "max_age",
+            params.max_age.as_deref().filter(|_| !wants_fresh),
+        ),
+        ("login_after", login_after.as_deref()),
+    ];
+    for (name, value) in fields {
+        if let Some(value) = value {
+            query.append_pair(name, value);
+        }
+    }
+    format!(
+        "{}?{}",
+        super::discovery::AUTHORIZATION_PATH,
+        query.finish()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(prompt: Option<&str>, max_age: Option<&str>) -> AuthorizeParams {
+        AuthorizeParams {
+            client_id: Some("app".into()),
+            redirect_uri: Some("https://rp.test/cb?x=1".into()),
+            response_type: Some("code".into()),
+            scope: Some("openid email".into()),
+            state: Some("s t".into()),
+            prompt: prompt.map(Into::into),
+            max_age: max_age.map(Into::into),
+            ..AuthorizeParams::default()
+        }
+    }
+
+    fn checked(params: &AuthorizeParams) -> Checked {
+        let application = Application {
+            id: "app".into(),
+            tenant_id: crate::TenantId("t".into()),
+            name: "App".into(),
+            secret: crate::Secret::new("s"),
+            login_url: String::new(),
+            logout_urls: vec![],
+            redirect_urls: vec![],
+            metadata: Default::default(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        match check(params, application, "https://rp.test/cb?x=1") {
+            Ok(checked) => checked,
+            Err((code, text)) => panic!("{code:?}: {text}"),
+        }
+    }
+
+    #[test]
+    fn a_wish_for_a_fresh_sign_in_becomes_login_after_on_the_way_back() {
+        let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        for (prompt, max_age) in [(Some("login consent"), None), (None, Some("0"))] {
+            let params = params(prompt, max_age);
+            let back = return_to(&params, &checked(&params), now);
+            let url = url::Url::parse(&format!("http://x{back}")).unwrap();
+            let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+            let get = |name: &str| {
+                query
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            assert_eq!(get("login_after"), Some("1700000000"), "{back}");
+            assert_eq!(get("max_age"), None);
+            assert_eq!(get("prompt"), prompt.map(|_| "consent"));
+            assert_eq!(get("state"), Some("s t"));
+            assert_eq!(get("redirect_uri"), Some("https://rp.test/cb?x=1"));
+        }
+        let plain = params(None, None);
+        let back = return_to(&plain, &checked(&plain), now);
+        assert!(!back.contains("login_after"), "{back}");
+    }
+
+    #[test]
+    fn errors_keep_the_redirect_uris_own_query() {
+        let outcome = error_redirect(
+            "https://rp.test/cb?x=1",
+            ErrorCode::LoginRequired,
+            "Sign in.",
+            Some("a&b"),
+        );
+        assert_eq!(
+            outcome,
+            AuthorizeOutcome::Redirect(
+                "https://rp.test/cb?x=1&error=login_required&error_description=Sign+in.&state=a%26b"
+                    .into()
+            )
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! Applications as OAuth clients: which are public, which algorithm signs their ID tokens, and
+//! how a client proves who it is at the token endpoint.
+
+use super::error::{refused, ErrorCode, OAuthResult};
+use super::keys::Algorithm;
+use crate::applications::Application;
+use crate::ids::Secret;
+use crate::model::Tenant;
+use crate::Services;
+use subtle::ConstantTimeEq;
+
+/// The metadata key (OIDC Dynamic Client Registration's field name) whose value `none` makes
+/// an application a public client: it holds no secret, and must use PKCE.
+pub const AUTH_METHOD_KEY: &str = "token_endpoint_auth_method";
+/// The metadata key choosing the ID-token algorithm: `EdDSA`, or `RS256` (the default).
+pub const ID_TOKEN_ALG_KEY: &str = "id_token_signed_response_alg";
+
+/// Whether the application is a public client (a browser or native app without a secret).
+pub fn is_public(application: &Application) -> bool {
+    application
+        .metadata
+        .get(AUTH_METHOD_KEY)
+        .is_some_and(|method| method == "none")
+}
+
+/// The algorithm the application's ID tokens are signed with.
+pub fn id_token_algorithm(application: &Application) -> Algorithm {
+    application
+        .metadata
+        .get(ID_TOKEN_ALG_KEY)
+        .and_then(|name| Algorithm::parse(name))
+        .unwrap_or(Algorithm::Rs256)
+}
+
+/// What a client sent to prove who it is: HTTP Basic, or `client_id` (and `client_secret`)
+/// in the form.
+#[derive(Debug, Default)]
+pub struct ClientCredentials {
+    pub basic: Option<(String, Secret)>,
+    pub form_id: Option<String>,
+    pub form_secret: Option<Secret>,
+}
+
+impl Services {
+    /// The tenant's application the credentials name: a confidential client with its right
+    /// secret (`client_secret_basic` or `client_secret_post`), or a public client by its id
+    /// alone. Anything else is `invalid_client`.
+    pub async fn authenticate_client(
+        &self,
+        tenant: &Tenant,
+        credentials: &ClientCredentials,
+    ) -> OAuthResult<Application> {
+        let (id, secret) = match (&credentials.basic, &credentials.form_id) {
+            (Some(_), Some(_)) if credentials.form_secret.is_some() => {
+                return refused(
+                    ErrorCode::InvalidRequest,
+                    "Use one client authentication method, not two.",
+                )
+            }
+            (Some((id, _)), Some(form_id)) if id != form_id => {
+                return refused(
+                    ErrorCode::InvalidRequest,
+                    "client_id differs from the one in the Authorization header.",
+                )
+            }
+            (Some((id, secret)), _) => (id.as_str(), Some(secret)),
+            (None, Some(id)) => (id.as_str(), credentials.form_secret.as_ref()),
+            (None, None) => return refused(ErrorCode::InvalidClient, CLIENT_AUTH_FAILED),
+        };
+        let Some(application) = self.store.application(&tenant.id, id).await? else {
+            return refused(ErrorCode::InvalidClient, CLIENT_AUTH_FAILED);
+        };
+        let authenticated = match secret {
+            Some(secret) => application
+                .secret
+                .expose()
+                .as_bytes()
+                .ct_eq(secret.expose().as_bytes())
+                .into(),
+            None => is_public(&application),
+        };
+        if !authenticated {
+            return refused(ErrorCode::InvalidClient, CLIENT_AUTH_FAILED);
+        }
+        Ok(application)
+    }
+}
+
+const CLIENT_AUTH_FAILED: &str = "Client authentication failed: unknown client, wrong secret, or no secret for a confidential client.";

@@ -1,0 +1,96 @@
+//! The few responses of the browser-facing endpoints that are not JSON: a small HTML page (an
+//! error a person must see, or "signed out") and redirects.
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// `text` with HTML's special characters escaped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A minimal page with a heading and a message; never cached, never framed.
+pub fn page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;\
+         padding:0 1rem;color:#222}}h1{{font-size:1.4rem}}</style></head>\
+         <body><main><h1>{title}</h1><p>{message}</p></main></body></html>\n",
+        title = escape(title),
+        message = escape(message),
+    );
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// A request the person's browser made that cannot be answered to any application.
+pub fn bad_request(message: &str) -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        "This request cannot be completed",
+        message,
+    )
+}
+
+/// Something failed on our side.
+pub fn server_error() -> Response {
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "Please try again in a moment.",
+    )
+}
+
+/// `302 Found` to `location` (which, with its query, may hold a code: never cached, and no
+/// `Referer` leaks it further).
+pub fn redirect(location: &str) -> Response {
+    let Ok(value) = HeaderValue::from_str(location) else {
+        return server_error();
+    };
+    let mut response = StatusCode::FOUND.into_response();
+    let headers = response.headers_mut();
+    headers.insert(LOCATION, value);
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// `response` with a `Set-Cookie`.
+pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().append(SET_COOKIE, cookie);
+    response
+}
+
+/// The page for a domain failure, logged here.
+pub fn failed(error: portcullis_core::Error) -> Response {
+    tracing::error!(%error, "request failed");
+    server_error()
+}

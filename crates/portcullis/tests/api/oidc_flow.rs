@@ -1,0 +1,1220 @@
+//! OpenID Connect, the code flow: `/oauth2/authorize`, `/oauth2/token`, `/oauth2/userinfo` and
+//! `/oauth2/logout`, driven by a real relying-party library (`openidconnect`) and by hand for
+//! every way a request can go wrong.
+
+use crate::harness::{each_backend, json, text, TestServer};
+use crate::mgmt::{api_key, v1};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use reqwest::header::{CACHE_CONTROL, LOCATION, SET_COOKIE, WWW_AUTHENTICATE};
+use reqwest::{Method, Response};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const CALLBACK: &str = "https://rp.example.test/callback";
+const SIGNED_OUT: &str = "https://rp.example.test/signed-out";
+
+/// An application of the default tenant, created through `/v1`.
+struct App {
+    id: String,
+    secret: String,
+}
+
+async fn create_app(server: &TestServer, metadata: Value) -> App {
+    let key = api_key(server, None).await;
+    let path = format!("/v1/tenants/{}/applications", server.tenant.id.0);
+    let body = json!({
+        "type": "Application",
+        "name": "Backups",
+        "login_url": "https://rp.example.test/login",
+        "logout_urls": [SIGNED_OUT],
+        "redirect_urls": [CALLBACK, "https://rp.example.test/other"],
+        "metadata": metadata,
+    });
+    let (status, _, created) = v1(server, Method::POST, &path, &key, Some(body)).await;
+    assert_eq!(status, 200, "{created}");
+    App {
+        id: created["id"].as_str().unwrap().to_owned(),
+        secret: created["secret"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// A person signed in in a browser: the session cookie's value (a login token from
+/// `POST /api/login`, as the hosted login page sets it).
+async fn browser(server: &TestServer, username: &str) -> String {
+    server.create_user(username, "User").await;
+    server.login(username).await
+}
+
+/// An HTTP client that does not follow redirects, as a test of a redirect must.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// `GET <path_and_query>` with the session cookie (if any).
+async fn browse(server: &TestServer, path_and_query: &str, cookie: Option<&str>) -> Response {
+    let mut request = no_redirects().get(format!("{}{path_and_query}", server.base));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", format!("portcullis_session={cookie}"));
+    }
+    request.send().await.unwrap()
+}
+
+fn location(response: &Response) -> String {
+    assert_eq!(response.status(), 302, "a redirect");
+    response.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+/// The query parameter `name` of an absolute URL or a path.
+fn param(url: &str, name: &str) -> Option<String> {
+    let url = url::Url::parse(url)
+        .or_else(|_| url::Url::parse(&format!("http://x{url}")))
+        .unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A PKCE verifier and its S256 challenge.
+fn pkce() -> (String, String) {
+    let verifier = portcullis_core::random::base62(64);
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// The authorization request's query, for `client_id` with these extra parameters.
+fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", CALLBACK),
+        ("scope", "openid profile email"),
+        ("state", "st-1"),
+        ("nonce", "n-1"),
+    ];
+    for (name, value) in extra {
+        pairs.retain(|(n, _)| n != name);
+        if !value.is_empty() {
+            pairs.push((name, value));
+        }
+    }
+    format!(
+        "/oauth2/authorize?{}",
+        serde_urlencoded::to_string(&pairs).unwrap()
+    )
+}
+
+/// Runs the authorization request with the cookie and returns the code it redirected with.
+async fn code_for(server: &TestServer, cookie: &str, path: &str) -> String {
+    let to = location(&browse(server, path, Some(cookie)).await);
+    assert!(to.starts_with(CALLBACK), "{to}");
+    assert_eq!(param(&to, "state").as_deref(), Some("st-1"), "{to}");
+    param(&to, "code").unwrap_or_else(|| panic!("a code: {to}"))
+}
+
+/// `POST /oauth2/token` with this form, authenticating with HTTP Basic when asked.
+async fn token(server: &TestServer, form: &[(&str, &str)], basic: Option<&App>) -> (u16, Value) {
+    let mut request = server.request(Method::POST, "/oauth2/token").form(form);
+    if let Some(app) = basic {
+        request = request.basic_auth(&app.id, Some(&app.secret));
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
+    json(response).await
+}
+
+/// Redeems a code issued for `CALLBACK` with PKCE `verifier`.
+async fn redeem(server: &TestServer, app: &App, code: &str, verifier: &str) -> (u16, Value) {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", CALLBACK),
+        ("code_verifier", verifier),
+    ];
+    token(server, &form, Some(app)).await
+}
+
+/// The code flow by hand up to the tokens.
+async fn tokens(server: &TestServer, app: &App, cookie: &str) -> Value {
+    let (verifier, challenge) = pkce();
+    let path = authorize_path(
+        &app.id,
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let code = code_for(server, cookie, &path).await;
+    let (status, body) = redeem(server, app, &code, &verifier).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// `/oauth2/introspect` as the application.
+async fn introspect(server: &TestServer, app: &App, token: &str) -> Value {
+    let response = server
+        .request(Method::POST, "/oauth2/introspect")
+        .basic_auth(&app.id, Some(&app.secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(response).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn userinfo(server: &TestServer, access_token: &str) -> (u16, Value, String) {
+    let response = server
+        .request(Method::GET, "/oauth2/userinfo")
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap();
+    let challenge = response
+        .headers()
+        .get(WWW_AUTHENTICATE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let (status, body) = json(response).await;
+    (status, body, challenge)
+}
+
+fn str_of<'a>(body: &'a Value, field: &str) -> &'a str {
+    body[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} in {body}"))
+}
+
+mod relying_party {
+    //! The `openidconnect` crate's client, talking to the test server through a small HTTP
+    //! adapter (the issuer is `http://portcullis.test`; requests go to the test port).
+
+    use super::*;
+    use openidconnect::core::{
+        CoreAuthenticationFlow, CoreClient, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+        CoreProviderMetadata,
+    };
+    use openidconnect::{
+        AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpRequest,
+        HttpResponse, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope,
+        TokenResponse,
+    };
+
+    async fn send(base: String, request: HttpRequest) -> Result<HttpResponse, reqwest::Error> {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        let mut outgoing =
+            no_redirects().request(request.method().clone(), format!("{base}{target}"));
+        for (name, value) in request.headers() {
+            outgoing = outgoing.header(name, value);
+        }
+        let response = outgoing.body(request.body().clone()).send().await?;
+        let mut incoming = openidconnect::http::Response::builder().status(response.status());
+        for (name, value) in response.headers() {
+            incoming = incoming.header(name, value);
+        }
+        Ok(incoming.body(response.bytes().await?.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_whole_code_flow_with_pkce_for_both_signing_algorithms() {
+        each_backend!(|server| {
+            let cookie = browser(&server, "alice").await;
+            let discovery = server
+                .request(Method::GET, "/.well-known/openid-configuration")
+                .send()
+                .await
+                .unwrap();
+            let (_, discovery) = json(discovery).await;
+            let keys = server
+                .request(Method::GET, "/oauth2/jwks")
+                .send()
+                .await
+                .unwrap();
+            let (_, keys) = json(keys).await;
+            let keys: CoreJsonWebKeySet = serde_json::from_value(keys).unwrap();
+            let metadata: CoreProviderMetadata = serde_json::from_value(discovery).unwrap();
+            let metadata = metadata.set_jwks(keys);
+            let base = server.base.clone();
+            let http = move |request: HttpRequest| send(base.clone(), request);
+
+            for (alg, metadata_field) in [
+                (CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, json!({})),
+                (
+                    CoreJwsSigningAlgorithm::EdDsa,
+                    json!({ "id_token_signed_response_alg": "EdDSA" }),
+                ),
+            ] {
+                let app = create_app(&server, metadata_field).await;
+                let client = CoreClient::from_provider_metadata(
+                    metadata.clone(),
+                    ClientId::new(app.id.clone()),
+                    Some(ClientSecret::new(app.secret.clone())),
+                )
+                .set_redirect_uri(RedirectUrl::new(CALLBACK.to_owned()).unwrap());
+                let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+                let (url, state, nonce) = client
+                    .authorize_url(
+                        CoreAuthenticationFlow::AuthorizationCode,
+                        CsrfToken::new_random,
+                        Nonce::new_random,
+                    )
+                    .add_scope(Scope::new("profile".to_owned()))
+                    .add_scope(Scope::new("email".to_owned()))
+                    .set_pkce_challenge(challenge)
+                    .url();
+                assert_eq!(url.host_str(), Some("portcullis.test"));
+                let path = format!("{}?{}", url.path(), url.query().unwrap());
+                let to = location(&browse(&server, &path, Some(&cookie)).await);
+                assert!(to.starts_with(CALLBACK), "{to}");
+                assert_eq!(
+                    param(&to, "state").as_deref(),
+                    Some(state.secret().as_str())
+                );
+                let code = param(&to, "code").unwrap();
+
+                let response = client
+                    .exchange_code(AuthorizationCode::new(code))
+                    .unwrap()
+                    .set_pkce_verifier(verifier)
+                    .request_async(&http)
+                    .await
+                    .unwrap_or_else(|e| panic!("exchange: {e:?}"));
+                let verifier = client.id_token_verifier().set_allowed_algs([alg.clone()]);
+                let id_token = response.id_token().expect("an ID token");
+                let claims = id_token
+                    .claims(&verifier, &nonce)
+                    .expect("the ID token verifies");
+                assert_eq!(id_token.signing_alg().unwrap(), &alg);
+                assert_eq!(claims.issuer().as_str(), "http://portcullis.test");
+                assert_eq!(claims.email().unwrap().as_str(), "alice@example.com");
+                assert_eq!(claims.email_verified(), Some(true));
+                assert_eq!(claims.preferred_username().unwrap().as_str(), "alice");
+                assert!(claims.auth_time().is_some());
+                let expected = AccessTokenHash::from_token(
+                    response.access_token(),
+                    id_token.signing_alg().unwrap(),
+                    id_token.signing_key(&verifier).unwrap(),
+                )
+                .unwrap();
+                assert_eq!(claims.access_token_hash(), Some(&expected), "at_hash");
+                let scopes: Vec<String> = response
+                    .scopes()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                assert_eq!(scopes, ["openid", "profile", "email"]);
+
+                let info: openidconnect::core::CoreUserInfoClaims = client
+                    .user_info(
+                        response.access_token().clone(),
+                        Some(claims.subject().clone()),
+                    )
+                    .unwrap()
+                    .request_async(&http)
+                    .await
+                    .unwrap_or_else(|e| panic!("userinfo: {e:?}"));
+                assert_eq!(info.email().unwrap().as_str(), "alice@example.com");
+
+                let refreshed = client
+                    .exchange_refresh_token(response.refresh_token().unwrap())
+                    .unwrap()
+                    .request_async(&http)
+                    .await
+                    .unwrap_or_else(|e| panic!("refresh: {e:?}"));
+                assert_ne!(
+                    refreshed.refresh_token().unwrap().secret(),
+                    response.refresh_token().unwrap().secret(),
+                    "rotated"
+                );
+                let again = refreshed
+                    .id_token()
+                    .expect("an ID token on refresh")
+                    .claims(&verifier, |nonce: Option<&Nonce>| {
+                        assert!(nonce.is_none(), "no nonce on refresh");
+                        Ok(())
+                    })
+                    .unwrap();
+                assert_eq!(again.subject(), claims.subject());
+
+                // RP-initiated logout, then the sign-in and its tokens are gone.
+                let logout = format!(
+                    "/oauth2/logout?{}",
+                    serde_urlencoded::to_string([
+                        ("id_token_hint", id_token.to_string().as_str()),
+                        ("post_logout_redirect_uri", SIGNED_OUT),
+                        ("state", "bye"),
+                    ])
+                    .unwrap()
+                );
+                let mut session_cookie = cookie.clone();
+                if alg == CoreJwsSigningAlgorithm::EdDsa {
+                    let response = browse(&server, &logout, Some(&session_cookie)).await;
+                    let cleared = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+                    assert!(cleared.starts_with("portcullis_session=;"), "{cleared}");
+                    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+                    assert_eq!(location(&response), format!("{SIGNED_OUT}?state=bye"));
+                    let (status, body, _) =
+                        userinfo(&server, refreshed.access_token().secret()).await;
+                    assert_eq!((status, &body), (401, &json!({"error": "invalid_token"})));
+                    let (status, _) = server.get("/api/me", &session_cookie).await;
+                    assert_eq!(status, 401, "the browser's session has ended");
+                    session_cookie.clear();
+                }
+                let _ = session_cookie;
+            }
+        });
+    }
+}
+
+#[tokio::test]
+async fn an_unverified_client_or_redirect_uri_gets_a_page_never_a_redirect() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        for (path, message) in [
+            (
+                authorize_path(&app.id, &[("redirect_uri", "https://evil.test/callback")]),
+                "The redirect_uri is not registered for this client.",
+            ),
+            (
+                // Exact match only: a prefix of a registered URI is not it.
+                authorize_path(
+                    &app.id,
+                    &[("redirect_uri", "https://rp.example.test/callback/x")],
+                ),
+                "The redirect_uri is not registered for this client.",
+            ),
+            (
+                authorize_path("nosuchclient", &[]),
+                "The client (client_id) is unknown.",
+            ),
+            (
+                authorize_path(&app.id, &[("redirect_uri", "")]),
+                "The request names no redirect_uri.",
+            ),
+        ] {
+            let response = browse(&server, &path, Some(&cookie)).await;
+            assert!(response.headers().get(LOCATION).is_none());
+            let (status, content_type, body) = text(response).await;
+            assert_eq!(status, 400, "{path}");
+            assert!(content_type.starts_with("text/html"), "{content_type}");
+            assert!(body.contains(message), "{path}: {body}");
+        }
+    });
+}
+
+#[tokio::test]
+async fn errors_after_the_redirect_uri_is_verified_go_back_to_the_client() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let public = create_app(&server, json!({ "token_endpoint_auth_method": "none" })).await;
+        let (_, challenge) = pkce();
+        for (client, extra, error, description) in [
+            (
+                &app,
+                vec![("response_type", "token")],
+                "unsupported_response_type",
+                "Only the authorization code flow (response_type=code) is supported.",
+            ),
+            (
+                &app,
+                vec![("scope", "profile email")],
+                "invalid_scope",
+                "The scope must include openid.",
+            ),
+            (
+                &app,
+                vec![
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "plain"),
+                ],
+                "invalid_request",
+                "Only code_challenge_method=S256 is supported.",
+            ),
+            (
+                &app,
+                vec![("code_challenge", challenge.as_str())],
+                "invalid_request",
+                "Only code_challenge_method=S256 is supported.",
+            ),
+            (
+                &public,
+                vec![],
+                "invalid_request",
+                "This client must use PKCE: send code_challenge and code_challenge_method=S256.",
+            ),
+        ] {
+            let path = authorize_path(&client.id, &extra);
+            let to = location(&browse(&server, &path, Some(&cookie)).await);
+            assert!(to.starts_with(CALLBACK), "{to}");
+            assert_eq!(param(&to, "error").as_deref(), Some(error), "{to}");
+            assert_eq!(
+                param(&to, "error_description").as_deref(),
+                Some(description)
+            );
+            assert_eq!(param(&to, "state").as_deref(), Some("st-1"));
+            assert_eq!(param(&to, "code"), None);
+        }
+    });
+}
+
+#[tokio::test]
+async fn signing_in_prompt_none_prompt_login_and_max_age() {
+    each_backend!(|server| {
+        let app = create_app(&server, json!({})).await;
+        let cookie = browser(&server, "alice").await;
+
+        // No session, prompt=none: the client hears login_required, the person sees nothing.
+        let path = authorize_path(&app.id, &[("prompt", "none")]);
+        let to = location(&browse(&server, &path, None).await);
+        assert_eq!(
+            param(&to, "error").as_deref(),
+            Some("login_required"),
+            "{to}"
+        );
+        assert_eq!(param(&to, "state").as_deref(), Some("st-1"));
+
+        // No session: to the login page, which comes back to the same request.
+        let path = authorize_path(&app.id, &[]);
+        let to = location(&browse(&server, &path, None).await);
+        assert!(to.starts_with("/login?return_to="), "{to}");
+        assert_eq!(param(&to, "return_to").as_deref(), Some(path.as_str()));
+        // A cookie that is not a live session counts as none.
+        let to = location(&browse(&server, &path, Some("1|nonsense")).await);
+        assert!(to.starts_with("/login?"), "{to}");
+
+        // prompt=login: to the login page even with a session; coming back with the same old
+        // session asks again, and a new sign-in ends the loop.
+        server.clock.advance(time::Duration::seconds(30));
+        let path = authorize_path(&app.id, &[("prompt", "login")]);
+        let to = location(&browse(&server, &path, Some(&cookie)).await);
+        let back = param(&to, "return_to").unwrap();
+        assert!(back.starts_with("/oauth2/authorize?"), "{back}");
+        assert_eq!(param(&back, "prompt"), None, "{back}");
+        assert!(param(&back, "login_after").is_some(), "{back}");
+        assert_eq!(param(&back, "state").as_deref(), Some("st-1"));
+        let again = location(&browse(&server, &back, Some(&cookie)).await);
+        assert!(again.starts_with("/login?"), "{again}");
+        let fresh = server.login("alice").await;
+        code_for(&server, &fresh, &back).await;
+
+        // max_age: an old sign-in goes to the login page, a recent enough one gets a code.
+        server.clock.advance(time::Duration::seconds(120));
+        let path = authorize_path(&app.id, &[("max_age", "60")]);
+        let to = location(&browse(&server, &path, Some(&fresh)).await);
+        let back = param(&to, "return_to").unwrap();
+        assert_eq!(param(&back, "max_age"), None, "{back}");
+        let newer = server.login("alice").await;
+        code_for(&server, &newer, &back).await;
+        code_for(
+            &server,
+            &fresh,
+            &authorize_path(&app.id, &[("max_age", "600")]),
+        )
+        .await;
+        // prompt=none with a sign-in too old for max_age.
+        let path = authorize_path(&app.id, &[("max_age", "10"), ("prompt", "none")]);
+        let to = location(&browse(&server, &path, Some(&fresh)).await);
+        assert_eq!(
+            param(&to, "error").as_deref(),
+            Some("login_required"),
+            "{to}"
+        );
+    });
+}
+
+#[tokio::test]
+async fn a_reused_code_fails_and_revokes_the_tokens_it_issued() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let (verifier, challenge) = pkce();
+        let path = authorize_path(
+            &app.id,
+            &[
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        let code = code_for(&server, &cookie, &path).await;
+        let (status, first) = redeem(&server, &app, &code, &verifier).await;
+        assert_eq!(status, 200, "{first}");
+        assert_eq!(first["token_type"], "Bearer");
+        assert_eq!(first["expires_in"], 3600);
+        let access = str_of(&first, "access_token");
+        let refresh = str_of(&first, "refresh_token");
+        let live = introspect(&server, &app, access).await;
+        assert_eq!(live["active"], true);
+        assert_eq!(live["client_id"], app.id.as_str());
+        assert_eq!(live["scope"], "openid profile email");
+
+        let (status, body) = redeem(&server, &app, &code, &verifier).await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({"error": "invalid_grant", "error_description": "The code was used already; every token it led to has been revoked."})
+            )
+        );
+        assert_eq!(
+            introspect(&server, &app, access).await,
+            json!({"active": false})
+        );
+        let (status, _, _) = userinfo(&server, access).await;
+        assert_eq!(status, 401);
+        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+        let (status, body) = token(&server, &form, Some(&app)).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_grant")),
+            "{body}"
+        );
+        // The browser's own session is not the family's: it still works.
+        let (status, _) = server.get("/api/me", &cookie).await;
+        assert_eq!(status, 200);
+    });
+}
+
+#[tokio::test]
+async fn pkce_expiry_redirect_uri_and_client_authentication_are_checked() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let public = create_app(&server, json!({ "token_endpoint_auth_method": "none" })).await;
+        let (verifier, challenge) = pkce();
+        let with_pkce = |id: &str| {
+            authorize_path(
+                id,
+                &[
+                    ("code_challenge", &challenge),
+                    ("code_challenge_method", "S256"),
+                ],
+            )
+        };
+        let refused =
+            |description: &str| json!({"error": "invalid_grant", "error_description": description});
+
+        // A wrong verifier, then none at all; the code survives both.
+        let code = code_for(&server, &cookie, &with_pkce(&app.id)).await;
+        let (wrong, _) = pkce();
+        let (status, body) = redeem(&server, &app, &code, &wrong).await;
+        assert_eq!(
+            (status, body),
+            (400, refused("The code_verifier does not match."))
+        );
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+        ];
+        let (status, body) = token(&server, &form, Some(&app)).await;
+        assert_eq!((status, body), (400, refused("code_verifier is required.")));
+        // Another redirect_uri than the request's.
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", "https://rp.example.test/other"),
+            ("code_verifier", verifier.as_str()),
+        ];
+        let (status, body) = token(&server, &form, Some(&app)).await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                refused("redirect_uri differs from the authorization request's.")
+            )
+        );
+
+        // Wrong secrets, by HTTP Basic and in the form.
+        let wrong_secret = App {
+            id: app.id.clone(),
+            secret: "not-the-secret".into(),
+        };
+        let response = server
+            .request(Method::POST, "/oauth2/token")
+            .basic_auth(&wrong_secret.id, Some(&wrong_secret.secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", CALLBACK),
+                ("code_verifier", verifier.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(response.headers()[WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .contains("Basic"));
+        let (status, body) = json(response).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (401, &json!("invalid_client")),
+            "{body}"
+        );
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier.as_str()),
+            ("client_id", app.id.as_str()),
+            ("client_secret", "not-the-secret"),
+        ];
+        let (status, body) = token(&server, &form, None).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (401, &json!("invalid_client")),
+            "{body}"
+        );
+        // A confidential client without its secret.
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier.as_str()),
+            ("client_id", app.id.as_str()),
+        ];
+        let (status, body) = token(&server, &form, None).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (401, &json!("invalid_client")),
+            "{body}"
+        );
+        // The right secret in the form (client_secret_post) still redeems it.
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier.as_str()),
+            ("client_id", app.id.as_str()),
+            ("client_secret", app.secret.as_str()),
+        ];
+        let (status, body) = token(&server, &form, None).await;
+        assert_eq!(status, 200, "{body}");
+
+        // A code is another client's business only.
+        let code = code_for(&server, &cookie, &with_pkce(&app.id)).await;
+        let (status, body) = redeem(
+            &server,
+            &create_app(&server, json!({})).await,
+            &code,
+            &verifier,
+        )
+        .await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                refused("The code is unknown, or was issued to another client.")
+            )
+        );
+
+        // Codes live 60 seconds.
+        let code = code_for(&server, &cookie, &with_pkce(&app.id)).await;
+        server.clock.advance(time::Duration::seconds(61));
+        let (status, body) = redeem(&server, &app, &code, &verifier).await;
+        assert_eq!((status, body), (400, refused("The code has expired.")));
+
+        // A public client sends its id alone, and its code needs the verifier.
+        let code = code_for(&server, &cookie, &with_pkce(&public.id)).await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("client_id", public.id.as_str()),
+        ];
+        let (status, body) = token(&server, &form, None).await;
+        assert_eq!((status, body), (400, refused("code_verifier is required.")));
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("client_id", public.id.as_str()),
+            ("code_verifier", verifier.as_str()),
+        ];
+        let (status, body) = token(&server, &form, None).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["id_token"].is_string());
+
+        let (status, body) = token(&server, &[("grant_type", "password")], Some(&app)).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("unsupported_grant_type"))
+        );
+    });
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_narrow_and_a_reused_one_revokes_the_family() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let first = tokens(&server, &app, &cookie).await;
+        let refresh = |token: &str, scope: Option<&str>| {
+            let mut form = vec![
+                ("grant_type", "refresh_token".to_owned()),
+                ("refresh_token", token.to_owned()),
+            ];
+            if let Some(scope) = scope {
+                form.push(("scope", scope.to_owned()));
+            }
+            form
+        };
+        let send = |form: Vec<(&'static str, String)>| {
+            let server = &server;
+            let app = &app;
+            async move {
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                token(server, &form, Some(app)).await
+            }
+        };
+        let (status, body) = send(refresh(
+            str_of(&first, "refresh_token"),
+            Some("openid phone"),
+        ))
+        .await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({"error": "invalid_scope", "error_description": "A refresh may narrow the granted scope, never widen it."})
+            )
+        );
+        let (status, second) = send(refresh(str_of(&first, "refresh_token"), Some("openid"))).await;
+        assert_eq!(status, 200, "{second}");
+        assert_eq!(second["scope"], "openid");
+        let (status, info, _) = userinfo(&server, str_of(&second, "access_token")).await;
+        assert_eq!(status, 200);
+        assert!(info.get("email").is_none(), "narrowed: {info}");
+        // A refresh token introspects as live until it is used.
+        let live = introspect(&server, &app, str_of(&second, "refresh_token")).await;
+        assert_eq!(live["active"], true, "{live}");
+        assert_eq!(live["token_kind"], "refresh");
+        assert_eq!(live["client_id"], app.id.as_str());
+        assert_eq!(live["scope"], "openid profile email");
+        let used = introspect(&server, &app, str_of(&first, "refresh_token")).await;
+        assert_eq!(used, json!({"active": false}));
+        let (status, third) = send(refresh(str_of(&second, "refresh_token"), None)).await;
+        assert_eq!(status, 200, "{third}");
+        assert_eq!(third["scope"], "openid profile email", "the grant's scope");
+
+        // The first refresh token again: rotated out, so the whole family dies.
+        let (status, body) = send(refresh(str_of(&first, "refresh_token"), None)).await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({"error": "invalid_grant", "error_description": "The refresh token was used already; every token of its grant has been revoked."})
+            )
+        );
+        for issued in [&first, &second, &third] {
+            let access = str_of(issued, "access_token");
+            assert_eq!(
+                introspect(&server, &app, access).await,
+                json!({"active": false})
+            );
+        }
+        let (status, body) = send(refresh(str_of(&third, "refresh_token"), None)).await;
+        assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")));
+    });
+}
+
+#[tokio::test]
+async fn ending_the_session_ends_refresh_and_access_tokens() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let issued = tokens(&server, &app, &cookie).await;
+        let other = server.login("alice").await;
+        let (status, sessions) = server.get("/api/me/sessions", &other).await;
+        assert_eq!(status, 200);
+        assert_eq!(sessions.as_array().unwrap().len(), 2, "{sessions}");
+        // The browser's session is the older one; the other login ends it.
+        let (_, me) = server.get("/api/me", &cookie).await;
+        let browser_session = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| str_of(s, "id").to_owned())
+            .find(|id| {
+                let claims = id_token_claims(str_of(&issued, "id_token"));
+                claims["sid"] == id.as_str()
+            })
+            .expect("the ID token's sid is a session of /api/me/sessions");
+        let (status, body) = server
+            .send(
+                Method::DELETE,
+                &format!("/api/sessions/{browser_session}"),
+                &other,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body} {me}");
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", str_of(&issued, "refresh_token")),
+        ];
+        let (status, body) = token(&server, &form, Some(&app)).await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({"error": "invalid_grant", "error_description": "The sign-in this grant was made in has ended."})
+            )
+        );
+        let (status, _, challenge) = userinfo(&server, str_of(&issued, "access_token")).await;
+        assert_eq!(status, 401);
+        assert!(challenge.contains("invalid_token"), "{challenge}");
+    });
+}
+
+/// The claims of a JWT, unverified (the relying-party test verifies signatures).
+fn id_token_claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn id_tokens_and_userinfo_carry_the_claims_of_their_scopes() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let issued = tokens(&server, &app, &cookie).await;
+        let claims = id_token_claims(str_of(&issued, "id_token"));
+        assert_eq!(claims["iss"], "http://portcullis.test");
+        assert_eq!(claims["aud"], app.id.as_str());
+        assert_eq!(claims["nonce"], "n-1");
+        assert_eq!(claims["email"], "alice@example.com");
+        assert_eq!(claims["preferred_username"], "alice");
+        for claim in [
+            "sub",
+            "exp",
+            "iat",
+            "auth_time",
+            "at_hash",
+            "sid",
+            "updated_at",
+        ] {
+            assert!(!claims[claim].is_null(), "{claim} in {claims}");
+        }
+        let (status, info, _) = userinfo(&server, str_of(&issued, "access_token")).await;
+        assert_eq!(status, 200);
+        assert_eq!(info["sub"], claims["sub"]);
+        assert_eq!(info["email"], "alice@example.com");
+        assert_eq!(info["email_verified"], true);
+
+        // Only openid: sub alone.
+        let (verifier, challenge) = pkce();
+        let path = authorize_path(
+            &app.id,
+            &[
+                ("scope", "openid"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        let code = code_for(&server, &cookie, &path).await;
+        let (_, narrow) = redeem(&server, &app, &code, &verifier).await;
+        let (_, info, _) = userinfo(&server, str_of(&narrow, "access_token")).await;
+        assert_eq!(info, json!({ "sub": claims["sub"] }));
+
+        // Userinfo wants an OIDC access token: none, a bad one, a login token without openid.
+        let response = server
+            .request(Method::GET, "/oauth2/userinfo")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()[WWW_AUTHENTICATE],
+            "Bearer realm=\"portcullis\""
+        );
+        assert_eq!(response.status(), 401);
+        let (status, body, _) = userinfo(&server, "1|nope").await;
+        assert_eq!((status, body), (401, json!({"error": "invalid_token"})));
+        let (status, body, challenge) = userinfo(&server, &cookie).await;
+        assert_eq!(
+            (status, body),
+            (403, json!({"error": "insufficient_scope"}))
+        );
+        assert!(challenge.contains("insufficient_scope"), "{challenge}");
+    });
+}
+
+#[tokio::test]
+async fn access_tokens_carry_only_the_oidc_scopes() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let issued = tokens(&server, &app, &cookie).await;
+        let (status, body) = server.get("/api/me", str_of(&issued, "access_token")).await;
+        assert_eq!(
+            (status, body),
+            (
+                403,
+                json!({"error": "Forbidden.", "missing_scope": "view-profile"})
+            )
+        );
+    });
+}
+
+#[tokio::test]
+async fn logout_checks_the_redirect_and_ends_the_browser_session() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let issued = tokens(&server, &app, &cookie).await;
+        let hint = str_of(&issued, "id_token");
+
+        for (query, message) in [
+            (
+                vec![
+                    ("client_id", app.id.as_str()),
+                    ("post_logout_redirect_uri", "https://evil.test/"),
+                ],
+                "The post_logout_redirect_uri is not a logout URL of this client.",
+            ),
+            (
+                // A redirect URL is not a logout URL.
+                vec![
+                    ("id_token_hint", hint),
+                    ("post_logout_redirect_uri", CALLBACK),
+                ],
+                "The post_logout_redirect_uri is not a logout URL of this client.",
+            ),
+            (
+                vec![("post_logout_redirect_uri", SIGNED_OUT)],
+                "A post_logout_redirect_uri needs a client_id or an id_token_hint.",
+            ),
+            (
+                vec![
+                    ("id_token_hint", "e30.e30.c2ln"),
+                    ("post_logout_redirect_uri", SIGNED_OUT),
+                ],
+                "The id_token_hint is not an ID token of this provider.",
+            ),
+        ] {
+            let path = format!(
+                "/oauth2/logout?{}",
+                serde_urlencoded::to_string(&query).unwrap()
+            );
+            let response = browse(&server, &path, Some(&cookie)).await;
+            assert!(response.headers().get(LOCATION).is_none());
+            let (status, content_type, body) = text(response).await;
+            assert_eq!(status, 400, "{path}");
+            assert!(content_type.starts_with("text/html"));
+            assert!(body.contains(message), "{body}");
+        }
+        let (status, _) = server.get("/api/me", &cookie).await;
+        assert_eq!(status, 200, "nothing was ended");
+
+        // Without a redirect: a page says so, and the cookie is cleared.
+        let response = browse(&server, "/oauth2/logout", Some(&cookie)).await;
+        assert!(response.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .starts_with("portcullis_session=;"));
+        let (status, _, body) = text(response).await;
+        assert_eq!(status, 200);
+        assert!(body.contains("You are signed out"), "{body}");
+        let (status, _) = server.get("/api/me", &cookie).await;
+        assert_eq!(status, 401);
+        let (status, _, _) = userinfo(&server, str_of(&issued, "access_token")).await;
+        assert_eq!(status, 401);
+        // The hint still names a client after its session ended (and, later, expired).
+        server.clock.advance(time::Duration::hours(3));
+        let path = format!(
+            "/oauth2/logout?{}",
+            serde_urlencoded::to_string([
+                ("id_token_hint", hint),
+                ("post_logout_redirect_uri", SIGNED_OUT)
+            ])
+            .unwrap()
+        );
+        assert_eq!(location(&browse(&server, &path, None).await), SIGNED_OUT);
+    });
+}
+
+#[tokio::test]
+async fn client_credentials_tokens_belong_to_the_application_alone() {
+    each_backend!(|server| {
+        let app = create_app(&server, json!({})).await;
+        let public = create_app(&server, json!({ "token_endpoint_auth_method": "none" })).await;
+        let (status, issued) =
+            token(&server, &[("grant_type", "client_credentials")], Some(&app)).await;
+        assert_eq!(status, 200, "{issued}");
+        assert!(issued.get("refresh_token").is_none() && issued.get("id_token").is_none());
+        let access = str_of(&issued, "access_token");
+        assert!(access.starts_with("cc_"), "{access}");
+        let key = api_key(&server, None).await;
+        let response = server
+            .request(Method::POST, "/oauth2/introspect")
+            .bearer_auth(&key)
+            .form(&[("token", access)])
+            .send()
+            .await
+            .unwrap();
+        let (_, live) = json(response).await;
+        assert_eq!(live["active"], true, "{live}");
+        assert_eq!(live["client_id"], app.id.as_str());
+        assert_eq!(live["token_kind"], "client");
+        assert!(
+            live.get("sub").is_none() && live.get("email").is_none(),
+            "{live}"
+        );
+        // No user, so no account API.
+        let (status, _) = server.get("/api/me", access).await;
+        assert_eq!(status, 401);
+        // Only registered scopes.
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("scope", "view-users"),
+        ];
+        let (status, body) = token(&server, &form, Some(&app)).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_scope")),
+            "{body}"
+        );
+        // Public clients have no credentials to act on their own.
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", public.id.as_str()),
+        ];
+        let (status, body) = token(&server, &form, None).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("unauthorized_client")),
+            "{body}"
+        );
+
+        let response = server
+            .request(Method::POST, "/oauth2/revoke")
+            .basic_auth(&app.id, Some(&app.secret))
+            .form(&[("token", access)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            introspect(&server, &app, access).await,
+            json!({"active": false})
+        );
+    });
+}
+
+#[tokio::test]
+async fn revoking_an_access_or_refresh_token_revokes_its_grant_not_the_session() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let issued = tokens(&server, &app, &cookie).await;
+        let response = server
+            .request(Method::POST, "/oauth2/revoke")
+            .basic_auth(&app.id, Some(&app.secret))
+            .form(&[("token", str_of(&issued, "refresh_token"))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let access = str_of(&issued, "access_token");
+        assert_eq!(
+            introspect(&server, &app, access).await,
+            json!({"active": false})
+        );
+        let (status, _) = server.get("/api/me", &cookie).await;
+        assert_eq!(status, 200, "the person stays signed in");
+
+        // The access token likewise takes its refresh token along, and leaves the session be.
+        let issued = tokens(&server, &app, &cookie).await;
+        let response = server
+            .request(Method::POST, "/oauth2/revoke")
+            .basic_auth(&app.id, Some(&app.secret))
+            .form(&[("token", str_of(&issued, "access_token"))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let refresh = str_of(&issued, "refresh_token");
+        assert_eq!(
+            introspect(&server, &app, refresh).await,
+            json!({"active": false})
+        );
+        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+        let (status, body) = token(&server, &form, Some(&app)).await;
+        assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")));
+        let (status, _) = server.get("/api/me", &cookie).await;
+        assert_eq!(status, 200, "the person stays signed in");
+    });
+}
+
+#[tokio::test]
+async fn of_two_concurrent_redemptions_of_a_code_one_wins() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let (verifier, challenge) = pkce();
+        let path = authorize_path(
+            &app.id,
+            &[
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        for _ in 0..3 {
+            let code = code_for(&server, &cookie, &path).await;
+            let (a, b) = tokio::join!(
+                redeem(&server, &app, &code, &verifier),
+                redeem(&server, &app, &code, &verifier)
+            );
+            let mut statuses = [a.0, b.0];
+            statuses.sort();
+            assert_eq!(statuses, [200, 400], "{} {}", a.1, b.1);
+            let loser = if a.0 == 400 { &a.1 } else { &b.1 };
+            assert_eq!(loser["error"], "invalid_grant");
+        }
+    });
+}
+
+#[tokio::test]
+async fn codes_are_stored_hashed_and_unredeemed_ones_are_purged() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let path = authorize_path(&app.id, &[]);
+        let code = code_for(&server, &cookie, &path).await;
+        let db = server.inspect().await;
+        let hashes: Vec<(String,)> = sqlx::query_as("SELECT code_hash FROM oauth_codes")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        assert_eq!(hashes.len(), 1);
+        assert_ne!(hashes[0].0, code, "only a hash is stored");
+        assert_eq!(hashes[0].0, portcullis_core::tokens::hash_secret(&code));
+
+        // Two hours later, the next authorization clears the grant that was never redeemed.
+        server.clock.advance(time::Duration::hours(2));
+        let cookie = server.login("alice").await;
+        code_for(&server, &cookie, &path).await;
+        let grants: Vec<(String,)> = sqlx::query_as("SELECT id FROM oauth_grants")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        assert_eq!(grants.len(), 1, "{grants:?}");
+        let codes: Vec<(String,)> = sqlx::query_as("SELECT code_hash FROM oauth_codes")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        assert_eq!(codes.len(), 1);
+        assert_ne!(codes[0].0, hashes[0].0);
+    });
+}
