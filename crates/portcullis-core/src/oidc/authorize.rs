@@ -293,6 +293,18 @@ fn check(
     })
 }
 
+/// The `login_after` (unix seconds) of a path back to the authorization endpoint, if any: the
+/// time a sign-in must be newer than for that request to go on.
+pub fn login_after(path: &str) -> Option<i64> {
+    let (route, query) = path.split_once('?')?;
+    if route != super::discovery::AUTHORIZATION_PATH {
+        return None;
+    }
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "login_after")
+        .and_then(|(_, value)| value.parse().ok())
+}
+
 /// Where the login page sends the person back to: this request again, with a wish for a fresh
 /// sign-in (`prompt=login`, `max_age`) turned into `login_after=<now>`, which the sign-in
 /// about to happen satisfies.

@@ -72,6 +72,22 @@ impl Services {
         Ok(app.unwrap_or_else(|| ACCOUNT_PAGE.to_owned()))
     }
 
+    /// Whether a browser already signed in as `principal` may skip the login form on its way
+    /// to `return_to`. Not when it goes back to an authorization request that asks for a
+    /// sign-in newer than this session (`prompt=login`, `max_age`): sending it straight back
+    /// would bounce between the two forever.
+    pub fn signed_in_for(&self, principal: &crate::auth::Principal, return_to: &str) -> bool {
+        let Some(after) = return_path(return_to).and_then(crate::oidc::authorize::login_after)
+        else {
+            return true;
+        };
+        let now = self.now().unix_timestamp();
+        after > now
+            || principal
+                .authenticated_at
+                .is_some_and(|at| at.unix_timestamp() >= after)
+    }
+
     /// Where a login that did not start at an application goes back to: the `login_url` of
     /// the tenant's application `client_id`, if it has one.
     pub async fn application_login_url(

@@ -131,7 +131,7 @@ pub async fn show(
     uri: Uri,
 ) -> Result<Response, PageError> {
     let next = Next::from_uri(&uri);
-    if session.is_some() {
+    if session.is_some_and(|principal| state.services.signed_in_for(&principal, &next.return_to)) {
         return Ok(redirect(&next.destination(&state, &page.tenant).await?));
     }
     Ok(form(&state, &page, &next, "", &Errors::none(), StatusCode::OK).await)

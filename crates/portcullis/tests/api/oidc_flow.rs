@@ -505,6 +505,10 @@ async fn signing_in_prompt_none_prompt_login_and_max_age() {
         assert_eq!(param(&back, "state").as_deref(), Some("st-1"));
         let again = location(&browse(&server, &back, Some(&cookie)).await);
         assert!(again.starts_with("/login?"), "{again}");
+        // The login page asks that browser to sign in again instead of sending it back.
+        let page = browse(&server, &again, Some(&cookie)).await;
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("name=\"password\""));
         let fresh = server.login("alice").await;
         code_for(&server, &fresh, &back).await;
 

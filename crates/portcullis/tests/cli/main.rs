@@ -1,6 +1,7 @@
 //! The binary itself: zero-configuration start, `migrate`, `user create`, `api-key`, bad
 //! settings, the device endpoint switch, `keys rotate`.
 
+mod browser;
 mod nodes;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,0 +1,195 @@
+//! The hosted pages and the OpenID Connect provider in a real browser: Debian's Chromium,
+//! driven by playwright-core (`browser-tests/flow.mjs`), signs a person up, confirms the email
+//! from the outbox, turns on an authenticator app, authorizes a test application (signing in
+//! with the app's code on the way) and creates an API token on the account page. This test
+//! owns the server and checks what the browser brought back: the application's code is
+//! exchanged and its ID token verified with the `openidconnect` crate, and the token made on
+//! the account page works with the scope chosen there. Screenshots of every page are written
+//! to `target/browser-screenshots/`.
+
+use super::{portcullis, stdout, Serving};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreJsonWebKeySet, CoreProviderMetadata,
+};
+use openidconnect::{
+    ClientId, ClientSecret, CsrfToken, Nonce, PkceCodeChallenge, RedirectUrl, Scope,
+};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The test application's callback. Nothing serves it: the script catches the browser's
+/// navigation there.
+const REDIRECT_URI: &str = "http://localhost:9/callback";
+const ADMIN_PASSWORD: &str = "admin-password-1";
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+async fn call(request: reqwest::RequestBuilder) -> Value {
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{status}: {body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
+    let root = project_root();
+    let setup = Command::new("bash")
+        .arg(root.join("scripts/browser.sh"))
+        .status()
+        .unwrap();
+    assert!(
+        setup.success(),
+        "scripts/browser.sh installs Chromium and playwright-core"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    stdout(
+        &portcullis(dir.path())
+            .args(["user", "create", "--username", "admin"])
+            .args(["--email", "admin@example.com", "--password", ADMIN_PASSWORD])
+            .args(["--role", "Admin"])
+            .output()
+            .unwrap(),
+    );
+    let key = stdout(
+        &portcullis(dir.path())
+            .args(["api-key", "create", "--name", "browser-test"])
+            .output()
+            .unwrap(),
+    )
+    .trim()
+    .to_owned();
+    // The issuer is the public URL, and the browser must reach the server by that name.
+    let port = free_port();
+    let base = format!("http://localhost:{port}");
+    let mut command = portcullis(dir.path());
+    command.env("PORTCULLIS_PUBLIC_URL", &base);
+    let _server = Serving::start_on(command, &format!("127.0.0.1:{port}"));
+    let http = reqwest::Client::new();
+
+    // Sign-ups confirm their email; accounts may use an authenticator app.
+    let admin = call(
+        http.post(format!("{base}/api/login"))
+            .json(&json!({ "username": "admin", "password": ADMIN_PASSWORD })),
+    )
+    .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    call(
+        http.patch(format!("{base}/api/settings"))
+            .bearer_auth(&admin)
+            .json(&json!({ "reg_email_confirmation": true, "2fa": { "enabled": true } })),
+    )
+    .await;
+
+    let tenants = call(http.get(format!("{base}/v1/tenants")).bearer_auth(&key)).await;
+    let tenant = tenants["data"][0]["id"].as_str().unwrap().to_owned();
+    let application = call(
+        http.post(format!("{base}/v1/tenants/{tenant}/applications"))
+            .bearer_auth(&key)
+            .json(&json!({
+                "type": "Application",
+                "name": "Browser test",
+                "login_url": "http://localhost:9/",
+                "logout_urls": ["http://localhost:9/"],
+                "redirect_urls": [REDIRECT_URI],
+            })),
+    )
+    .await;
+    let client_id = application["id"].as_str().unwrap().to_owned();
+    let client_secret = application["secret"].as_str().unwrap().to_owned();
+
+    let metadata = call(http.get(format!("{base}/.well-known/openid-configuration"))).await;
+    let metadata: CoreProviderMetadata = serde_json::from_value(metadata).unwrap();
+    let keys: CoreJsonWebKeySet =
+        serde_json::from_value(call(http.get(format!("{base}/oauth2/jwks"))).await).unwrap();
+    let client = CoreClient::from_provider_metadata(
+        metadata.set_jwks(keys),
+        ClientId::new(client_id.clone()),
+        Some(ClientSecret::new(client_secret.clone())),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.to_owned()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (authorize_url, state, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".to_owned()))
+        .add_scope(Scope::new("profile".to_owned()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let shots = root.join("target/browser-screenshots");
+    let run = Command::new("node")
+        .arg(root.join("browser-tests/flow.mjs"))
+        .env("BASE", &base)
+        .env("OUTBOX", dir.path().join("data/outbox"))
+        .env("AUTHORIZE_URL", authorize_url.as_str())
+        .env("REDIRECT_URI", REDIRECT_URI)
+        .env("SHOTS", &shots)
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&run.stderr);
+    eprintln!("{log}");
+    assert!(run.status.success(), "the browser flow fails:\n{log}");
+    let seen: Value = serde_json::from_str(
+        String::from_utf8_lossy(&run.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default(),
+    )
+    .expect("the script's JSON line");
+
+    // The application got a code for its own state, which it exchanges for tokens.
+    let callback = reqwest::Url::parse(seen["callback"].as_str().unwrap()).unwrap();
+    let param = |name: &str| {
+        callback
+            .query_pairs()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_else(|| panic!("no {name} in {callback}"))
+    };
+    assert_eq!(param("state"), *state.secret());
+    let tokens = call(
+        http.post(format!("{base}/oauth2/token"))
+            .basic_auth(&client_id, Some(&client_secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &param("code")),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", verifier.secret()),
+            ]),
+    )
+    .await;
+    let id_token: CoreIdToken = tokens["id_token"].as_str().unwrap().parse().unwrap();
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("the ID token verifies against the JWKS");
+    assert_eq!(
+        claims.email().map(|email| email.as_str()),
+        Some("ada@example.com")
+    );
+    assert_eq!(claims.email_verified(), Some(true));
+
+    // The token made on the account page works, with the one scope chosen there.
+    let api_token = seen["api_token"].as_str().unwrap();
+    let current = call(
+        http.get(format!("{base}/api/me/token"))
+            .bearer_auth(api_token),
+    )
+    .await;
+    assert_eq!(current["scopes"], json!(["view-profile"]), "{current}");
+}
