@@ -1,0 +1,163 @@
+// A person's whole journey through the hosted pages in Debian's Chromium: sign up, confirm the
+// email from the outbox, sign in, turn on an authenticator app, authorize a test application
+// (signing in again with the app's code on the way), and create an API token on the account
+// page. Started by the Rust test `tests/cli/browser.rs`, which owns the server and checks the
+// outcome; this script prints one JSON line with what it saw, and saves a screenshot of every
+// page to SHOTS.
+//
+// Environment: BASE (the server's origin), OUTBOX (its mail folder), AUTHORIZE_URL (an
+// authorization request of the test application), REDIRECT_URI (that application's callback,
+// which nothing serves: the browser's navigation to it is caught here), SHOTS (a folder).
+
+import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
+import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const { BASE, OUTBOX, AUTHORIZE_URL, REDIRECT_URI, SHOTS } = process.env;
+const EMAIL = 'ada@example.com';
+const USERNAME = 'ada';
+const PASSWORD = 'a long and careful passphrase';
+
+mkdirSync(SHOTS, { recursive: true });
+let shotNumber = 0;
+async function shot(page, name) {
+  shotNumber += 1;
+  const path = join(SHOTS, `${String(shotNumber).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.error(`screenshot: ${path}`);
+}
+
+/** The newest mail to `to` in the outbox, with quoted-printable soft breaks undone. */
+function newestMailTo(to) {
+  const mails = readdirSync(OUTBOX)
+    .filter((name) => name.endsWith('.eml'))
+    .sort()
+    .map((name) => readFileSync(join(OUTBOX, name), 'utf8'))
+    .filter((text) => text.includes(to));
+  if (mails.length === 0) throw new Error(`no mail to ${to} in ${OUTBOX}`);
+  return mails[mails.length - 1]
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of text.replace(/=+$/, '').toUpperCase()) {
+    const value = alphabet.indexOf(char);
+    if (value < 0) throw new Error(`not base32: ${char}`);
+    bits += value.toString(2).padStart(5, '0');
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** RFC 6238 with the authenticator-app defaults: SHA-1, 30-second steps, 6 digits. */
+function totp(secret, at = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const number = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(number).padStart(6, '0');
+}
+
+async function api(method, path, bearer, body) {
+  const response = await fetch(BASE + path, {
+    method,
+    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+const result = {};
+try {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+
+  // Sign up.
+  await page.goto(`${BASE}/signup`);
+  await shot(page, 'signup');
+  await page.fill('[name=email]', EMAIL);
+  await page.fill('[name=username]', USERNAME);
+  await page.fill('[name=password]', PASSWORD);
+  await page.fill('[name=password_confirmation]', PASSWORD);
+  await page.click('#create-account');
+  await page.waitForLoadState();
+  await shot(page, 'signup-done');
+
+  // Confirm the address with the link the mail brought.
+  const mail = newestMailTo(EMAIL);
+  const link = mail.match(/https?:\/\/[^\s"<>]*\/verify-email\?token=[^\s"<>]+/)?.[0];
+  if (!link) throw new Error(`no verification link in:\n${mail}`);
+  await page.goto(link.replace(/^https?:\/\/[^/]+/, BASE));
+  await shot(page, 'verify-email');
+  await page.click('#confirm-email');
+  await page.waitForLoadState();
+  await shot(page, 'verified');
+
+  // Sign in with the password alone.
+  await page.goto(`${BASE}/login`);
+  await shot(page, 'login');
+  await page.fill('[name=login]', EMAIL);
+  await page.fill('[name=password]', PASSWORD);
+  await page.click('#sign-in');
+  await page.waitForURL(`${BASE}/account**`);
+  await shot(page, 'account');
+
+  // Turn on an authenticator app through the account API, with the browser's own session.
+  const session = (await context.cookies()).find((cookie) => cookie.name === 'portcullis_session');
+  if (!session) throw new Error('no session cookie after signing in');
+  const setup = await api('PUT', '/api/me/2fa', session.value, { method: 'totp' });
+  await api('POST', '/api/me/2fa/verify', session.value, { code: totp(setup.secret) });
+
+  // Sign out, then start at the application: the provider sends the browser to sign in,
+  // asks for the app's code, and then sends it back to the application with a code.
+  await page.click('#sign-out');
+  await page.waitForLoadState();
+  await shot(page, 'signed-out');
+  let callback = null;
+  await page.route(`${REDIRECT_URI}**`, async (route) => {
+    callback = route.request().url();
+    await route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Test app</title><p>Signed in.</p>' });
+  });
+  await page.goto(AUTHORIZE_URL);
+  await page.waitForURL(`${BASE}/login**`);
+  await shot(page, 'authorize-login');
+  await page.fill('[name=login]', EMAIL);
+  await page.fill('[name=password]', PASSWORD);
+  await page.click('#sign-in');
+  await page.waitForURL(`${BASE}/login/second-factor**`);
+  await shot(page, 'second-factor');
+  // A code of the next step: the one used to turn the app on may not be used twice.
+  await page.fill('[name=code]', totp(setup.secret, Date.now() + 30_000));
+  await page.click('#verify');
+  await page.waitForURL(`${REDIRECT_URI}**`);
+  await shot(page, 'application');
+  result.callback = callback;
+
+  // Create an API token on the account page, choosing its scopes.
+  await page.goto(`${BASE}/account`);
+  await shot(page, 'account-signed-in');
+  await page.fill('[name=token_name]', 'backup laptop');
+  await page.check('#scope-view-profile');
+  await page.click('#create-token');
+  await page.waitForLoadState();
+  await shot(page, 'token-created');
+  result.api_token = (await page.inputValue('#new-token-value')).trim();
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
