@@ -1222,3 +1222,35 @@ async fn codes_are_stored_hashed_and_unredeemed_ones_are_purged() {
         assert_ne!(codes[0].0, hashes[0].0);
     });
 }
+
+#[tokio::test]
+async fn a_nul_in_a_client_id_is_a_bad_request_not_a_server_error() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", "a\0b"),
+            ("client_secret", "x"),
+        ];
+        let (status, body) = token(&server, &form, None).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"], "invalid_request", "{body}");
+        let response = server
+            .request(Method::POST, "/oauth2/token")
+            .basic_auth("a\0b", Some("x"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json(response).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"], "invalid_request", "{body}");
+
+        let path = "/oauth2/logout?client_id=a%00b&post_logout_redirect_uri=https%3A%2F%2Fx%2F";
+        let (status, _, body) = text(browse(&server, path, Some(&cookie)).await).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("NUL"), "{body}");
+        let (status, _) = server.get("/api/me", &cookie).await;
+        assert_eq!(status, 200, "nothing was ended");
+    });
+}
