@@ -1318,3 +1318,27 @@ async fn a_family_revoked_while_a_refresh_is_under_way_takes_the_new_tokens_too(
 async fn token_of(server: &TestServer, app: &App, form: &[(&str, &str)]) -> (u16, Value) {
     token(server, form, Some(app)).await
 }
+
+#[tokio::test]
+async fn deleting_an_application_ends_its_access_tokens_at_once() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let issued = tokens(&server, &app, &cookie).await;
+        let access = str_of(&issued, "access_token");
+        let (status, _, _) = userinfo(&server, access).await;
+        assert_eq!(
+            status, 200,
+            "live, and now remembered by the token-lookup cache"
+        );
+
+        let key = api_key(&server, None).await;
+        let path = format!("/v1/tenants/{}/applications/{}", server.tenant.id.0, app.id);
+        let (status, _, body) = v1(&server, Method::DELETE, &path, &key, None).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body, _) = userinfo(&server, access).await;
+        assert_eq!(status, 401, "the application's grants went with it: {body}");
+        let (status, _) = server.get("/api/me", &cookie).await;
+        assert_eq!(status, 200, "the browser's own session lives on");
+    });
+}
