@@ -203,7 +203,8 @@ impl Services {
         Ok(application)
     }
 
-    /// Deletes the application and returns its last version.
+    /// Deletes the application, and with it every grant and OIDC token it was given, and
+    /// returns its last version.
     pub async fn delete_application_for_key(
         &self,
         key: &ApiKey,
@@ -211,10 +212,15 @@ impl Services {
         id: &str,
     ) -> Result<Application> {
         let tenant = self.tenant_for_key(key, tenant_id).await?;
-        self.store
+        let deleted = self
+            .store
             .delete_application(&tenant.id, id)
             .await?
-            .ok_or(Error::NotFound)
+            .ok_or(Error::NotFound)?;
+        // Its grants, and the access tokens they issued, went with it (whose users are not
+        // known here): no token lookup may outlive them.
+        self.principals.forget_all();
+        Ok(deleted)
     }
 }
 

@@ -8,7 +8,7 @@ use crate::accounts::{
 use crate::error::{Error, Result};
 use crate::ids::Secret;
 use crate::mail::{with_link, Mail};
-use crate::model::{ClientInfo, NewOneTimeToken, NewUser, Tenant, TokenPurpose};
+use crate::model::{ClientInfo, NewOneTimeToken, NewUser, Tenant, TenantSettings, TokenPurpose};
 use crate::Services;
 use time::Duration;
 
@@ -156,10 +156,7 @@ impl Services {
                 created_at: now,
                 expires_at: now + VERIFY_EMAIL_LIFETIME,
             };
-            (
-                token,
-                self.verification_mail(&settings.app_name, &email, &secret),
-            )
+            (token, self.verification_mail(settings, &email, &secret))
         });
         let user = self
             .store
@@ -240,9 +237,11 @@ impl Services {
             created_at: now,
             expires_at: now + lifetime,
         };
-        // The link opens the hosted reset page; apps may still send the token to the API.
+        // The link opens the hosted reset page of the tenant's own host (where its token is
+        // good); apps may still send the token to the API.
+        let origin = self.public_origin(&tenant.settings);
         let link = url::Url::parse_with_params(
-            &format!("{}/reset-password", self.public_url),
+            &format!("{origin}/reset-password"),
             [("token", secret.as_str()), ("email", user.email.as_str())],
         )
         .map(String::from)
@@ -255,9 +254,8 @@ impl Services {
                 "Someone asked to reset the password of your account. If it was you, open the \
                  link below to choose a new password, or use this token within {} minutes: \
                  {secret} (apps send it with your email address and new password to \
-                 {}/api/password/reset). If not, ignore this message.",
+                 {origin}/api/password/reset). If not, ignore this message.",
                 lifetime.whole_minutes(),
-                self.public_url
             ),
             &link,
         );
@@ -312,18 +310,24 @@ impl Services {
             .map_err(Error::Unavailable)
     }
 
-    pub(crate) fn verification_mail(&self, app_name: &str, to: &str, secret: &str) -> Mail {
-        // The link opens the hosted confirmation page, whose button does the POST (a mail
-        // scanner that follows links confirms nothing); apps may still POST to the API.
-        let link = format!("{}/verify-email?token={secret}", self.public_url);
+    pub(crate) fn verification_mail(
+        &self,
+        settings: &TenantSettings,
+        to: &str,
+        secret: &str,
+    ) -> Mail {
+        // The link opens the hosted confirmation page of the tenant's own host, whose button
+        // does the POST (a mail scanner that follows links confirms nothing); apps may still
+        // POST to the API.
+        let origin = self.public_origin(settings);
+        let link = format!("{origin}/verify-email?token={secret}");
         with_link(
             to,
-            app_name,
+            &settings.app_name,
             "Confirm your email address",
             &format!(
                 "Thanks for signing up. Confirm your email address by opening the link below. \
-                 (Apps send the token as POST to {}/api/registration/verify-email/{secret}.)",
-                self.public_url
+                 (Apps send the token as POST to {origin}/api/registration/verify-email/{secret}.)"
             ),
             &link,
         )

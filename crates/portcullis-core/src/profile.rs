@@ -133,10 +133,7 @@ impl Services {
                 created_at: now,
                 expires_at: now + VERIFY_EMAIL_LIFETIME,
             };
-            (
-                token,
-                self.verification_mail(&settings.app_name, &email, &secret),
-            )
+            (token, self.verification_mail(settings, &email, &secret))
         });
         let queued_mail = reverify.is_some();
         let write = CredentialsWrite {

@@ -720,7 +720,8 @@ pub trait OAuthStore: Send + Sync {
         code_hash: &str,
     ) -> StoreResult<Option<(crate::oidc::grants::StoredCode, crate::oidc::grants::Grant)>>;
     /// Marks the code used and stores the grant's first access token and refresh token, all
-    /// or nothing; `None` (nothing stored) when the code was used already.
+    /// or nothing; `None` (nothing stored) when the code was used already or its grant was
+    /// revoked. A concurrent [`OAuthStore::revoke_grant`] must revoke whatever this stores.
     async fn redeem_code(
         &self,
         code_hash: &str,
@@ -739,7 +740,8 @@ pub trait OAuthStore: Send + Sync {
         )>,
     >;
     /// Marks the refresh token used and stores its successor and a new access token, all or
-    /// nothing; `None` (nothing stored) when it was used or revoked already.
+    /// nothing; `None` (nothing stored) when it or its grant was used or revoked already. A
+    /// concurrent [`OAuthStore::revoke_grant`] must revoke whatever this stores.
     async fn rotate_refresh_token(
         &self,
         secret_hash: &str,

@@ -100,6 +100,14 @@ const INSERT_ACCESS: &str = "INSERT INTO tokens (tenant_id, user_id, session_id,
     secret_hash, scopes, created_at, expires_at, grant_id) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
 
+/// Locks a grant that is not revoked, affecting one row (none once it is revoked). A
+/// redemption or rotation takes this lock first, as [`OAuthStore::revoke_grant`] does: so a
+/// revocation either waits for the tokens it must revoke to be committed, or comes first and
+/// the redemption or rotation gives nothing. (On PostgreSQL an unserialized revocation's
+/// statements would miss the new tokens of a rotation committing beside it.)
+const LOCK_LIVE_GRANT: &str =
+    "UPDATE oauth_grants SET revoked_at = revoked_at WHERE id = $1 AND revoked_at IS NULL";
+
 const INSERT_REFRESH: &str =
     "INSERT INTO oauth_refresh_tokens (secret_hash, grant_id, created_at) VALUES ($1, $2, $3)";
 
@@ -214,6 +222,13 @@ impl OAuthStore for SqlStore {
         let scopes = scopes_to_db(&access.scopes)?;
         let id: Option<i64> = on_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
+            let live = sqlx::query(LOCK_LIVE_GRANT)
+                .bind(&refresh.grant_id)
+                .execute(&mut *tx)
+                .await?;
+            if live.rows_affected() != 1 {
+                return Ok(None);
+            }
             let claimed = sqlx::query(
                 "UPDATE oauth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
             )
@@ -266,6 +281,13 @@ impl OAuthStore for SqlStore {
         let scopes = scopes_to_db(&access.scopes)?;
         let id: Option<i64> = on_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
+            let live = sqlx::query(LOCK_LIVE_GRANT)
+                .bind(&next.grant_id)
+                .execute(&mut *tx)
+                .await?;
+            if live.rows_affected() != 1 {
+                return Ok(None);
+            }
             let claimed = sqlx::query(
                 "UPDATE oauth_refresh_tokens SET used_at = $1 \
                  WHERE secret_hash = $2 AND used_at IS NULL AND revoked_at IS NULL",

@@ -1,6 +1,6 @@
 //! The OpenID Provider metadata (OpenID Connect Discovery 1.0 §3) of a tenant.
 
-use crate::model::Tenant;
+use crate::model::{Tenant, TenantSettings};
 use crate::services::Services;
 
 /// Where the provider's endpoints are, relative to the issuer.
@@ -91,9 +91,15 @@ fn is_localhost(host: &str) -> bool {
 /// A tenant's issuer: `https://<domain>` for a tenant with a domain (`http://` in developer
 /// mode, or for a localhost domain reached over plain HTTP); otherwise `public_url`.
 pub fn issuer(tenant: &Tenant, public_url: &str, plain_http: bool) -> String {
-    match &tenant.settings.domain {
+    public_origin(&tenant.settings, public_url, plain_http)
+}
+
+/// The origin a tenant with these settings is served at (its issuer): where the links in its
+/// mails must point, since its tokens are good on its own host only.
+pub fn public_origin(settings: &TenantSettings, public_url: &str, plain_http: bool) -> String {
+    match &settings.domain {
         Some(domain) => {
-            let scheme = if tenant.settings.developer_mode || (plain_http && is_localhost(domain)) {
+            let scheme = if settings.developer_mode || (plain_http && is_localhost(domain)) {
                 "http"
             } else {
                 "https"
@@ -105,6 +111,12 @@ pub fn issuer(tenant: &Tenant, public_url: &str, plain_http: bool) -> String {
 }
 
 impl Services {
+    /// Where a tenant with these settings is reached, for the links in its mails (which cannot
+    /// tell whether the person will come over plain HTTP).
+    pub(crate) fn public_origin(&self, settings: &TenantSettings) -> String {
+        public_origin(settings, &self.public_url, false)
+    }
+
     /// The provider metadata of `tenant`, reached over plain HTTP or not.
     pub fn discovery(&self, tenant: &Tenant, plain_http: bool) -> Discovery {
         Discovery::for_issuer(issuer(tenant, &self.public_url, plain_http))

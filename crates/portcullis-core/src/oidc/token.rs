@@ -22,8 +22,9 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The token request's form fields, as sent.
-#[derive(Debug, Default)]
+/// The token request's form fields, as sent. Its `Debug` hides the code, the verifier and the
+/// refresh token, as [`Secret`]'s does.
+#[derive(Default)]
 pub struct TokenRequest {
     pub grant_type: Option<String>,
     pub code: Option<String>,
@@ -31,6 +32,20 @@ pub struct TokenRequest {
     pub code_verifier: Option<String>,
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
+}
+
+impl std::fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |value: &Option<String>| value.as_ref().map(|_| "***");
+        f.debug_struct("TokenRequest")
+            .field("grant_type", &self.grant_type)
+            .field("code", &hidden(&self.code))
+            .field("redirect_uri", &self.redirect_uri)
+            .field("code_verifier", &hidden(&self.code_verifier))
+            .field("refresh_token", &hidden(&self.refresh_token))
+            .field("scope", &self.scope)
+            .finish()
+    }
 }
 
 /// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
@@ -443,7 +458,23 @@ const REFRESH_REUSED: &str =
 
 #[cfg(test)]
 mod tests {
-    use super::pkce_matches;
+    use super::{pkce_matches, TokenRequest};
+
+    #[test]
+    fn a_token_requests_debug_hides_its_secrets() {
+        let request = TokenRequest {
+            grant_type: Some("authorization_code".into()),
+            code: Some("the-code".into()),
+            code_verifier: Some("the-verifier".into()),
+            refresh_token: Some("the-refresh-token".into()),
+            ..TokenRequest::default()
+        };
+        let printed = format!("{request:?}");
+        for secret in ["the-code", "the-verifier", "the-refresh-token"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        assert!(printed.contains("authorization_code"), "{printed}");
+    }
 
     #[test]
     fn pkce_s256_matches_rfc_7636s_example_only() {

@@ -127,7 +127,7 @@ impl Services {
                      to log in, change your password.",
                     CHALLENGE_LIFETIME.whole_minutes()
                 ),
-                &self.public_url,
+                &self.public_origin(&tenant.settings),
             )),
             _ => None,
         };

@@ -14,12 +14,13 @@ pub const ACCOUNT_PAGE: &str = "/account";
 
 /// `return_to` when it is a path on this server, so a login can never send a browser
 /// elsewhere (no open redirect): it must start with one `/` (not `//`, which browsers read as
-/// another host), and hold no backslash (which some browsers read as `/`) or control character.
+/// another host), and hold no backslash (which some browsers read as `/`), control character
+/// or non-ASCII character (a `Location` header cannot carry one unencoded).
 pub fn return_path(return_to: &str) -> Option<&str> {
     let local = return_to.starts_with('/')
         && !return_to.starts_with("//")
         && !return_to.contains('\\')
-        && !return_to.chars().any(char::is_control);
+        && return_to.bytes().all(|b| (b' '..=b'~').contains(&b));
     local.then_some(return_to)
 }
 
@@ -174,6 +175,8 @@ mod tests {
             "evil.example/x",
             "javascript:alert(1)",
             "/a\nb",
+            "/caf\u{e9}",
+            "/a\u{7f}",
         ] {
             assert_eq!(return_path(bad), None, "{bad:?}");
         }

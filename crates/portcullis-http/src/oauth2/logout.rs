@@ -85,6 +85,13 @@ async fn answer(
     let Ok(query) = serde_urlencoded::from_bytes::<LogoutQuery>(encoded) else {
         return bad_request("The request's parameters are malformed (each may appear once).");
     };
+    if query
+        .client_id
+        .as_deref()
+        .is_some_and(|id| id.contains('\0'))
+    {
+        return bad_request("The request's parameters hold a NUL character.");
+    }
     let params = LogoutParams {
         id_token_hint: query.id_token_hint,
         client_id: query.client_id,

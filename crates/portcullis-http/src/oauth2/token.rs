@@ -97,6 +97,18 @@ pub async fn token(
             "The Authorization header must be HTTP Basic with the client id and secret.",
         ))?),
     };
+    // Text with a NUL cannot be looked up on PostgreSQL; such a request is malformed anyway.
+    let basic_id = basic.as_ref().map(|(id, _)| id);
+    if [&form.client_id, &form.grant_type, &form.scope]
+        .into_iter()
+        .flatten()
+        .chain(basic_id)
+        .any(|value| value.contains('\0'))
+    {
+        return Err(OAuthError::InvalidRequest(
+            "The request's fields hold a NUL character.",
+        ));
+    }
     let credentials = ClientCredentials {
         basic: basic.map(|(id, secret)| (id, Secret::new(secret))),
         form_id: form.client_id,

@@ -686,3 +686,48 @@ async fn a_token_works_only_on_its_tenants_host() {
         assert_eq!(status, 200, "the tenant is found by its new domain");
     });
 }
+
+#[tokio::test]
+async fn a_tenants_mails_link_to_its_own_host() {
+    each_backend!(|server| {
+        let all = api_key(&server, None).await;
+        let host = "acme01.vvkey.test";
+        let mut settings = acme_settings(host);
+        settings["allow_unverified"] = json!(false);
+        let body = json!({ "type": "Tenant", "name": "acme01", "settings": settings });
+        let (status, _, tenant) = v1(&server, Method::POST, "/v1/tenants", &all, Some(body)).await;
+        assert_eq!(status, 200, "{tenant}");
+
+        let (status, answer) = on_host(
+            &server,
+            host,
+            Method::POST,
+            "/api/register",
+            None,
+            Some(registration("ann")),
+        )
+        .await;
+        assert_eq!(status, 201, "{answer}");
+        let mail = server.wait_for_mail("ann@example.com", 1).await;
+        assert!(
+            mail.contains(&format!("https://{host}/verify-email?token=")),
+            "the confirmation link opens the tenant's own page: {mail}"
+        );
+
+        let (status, answer) = on_host(
+            &server,
+            host,
+            Method::POST,
+            "/api/password/remind",
+            None,
+            Some(json!({ "email": "ann@example.com" })),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        let mail = server.wait_for_mail("ann@example.com", 2).await;
+        assert!(
+            mail.contains(&format!("https://{host}/reset-password?token=")),
+            "the reset link opens the tenant's own page: {mail}"
+        );
+    });
+}

@@ -1222,3 +1222,123 @@ async fn codes_are_stored_hashed_and_unredeemed_ones_are_purged() {
         assert_ne!(codes[0].0, hashes[0].0);
     });
 }
+
+#[tokio::test]
+async fn a_nul_in_a_client_id_is_a_bad_request_not_a_server_error() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", "a\0b"),
+            ("client_secret", "x"),
+        ];
+        let (status, body) = token(&server, &form, None).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"], "invalid_request", "{body}");
+        let response = server
+            .request(Method::POST, "/oauth2/token")
+            .basic_auth("a\0b", Some("x"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json(response).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"], "invalid_request", "{body}");
+
+        let path = "/oauth2/logout?client_id=a%00b&post_logout_redirect_uri=https%3A%2F%2Fx%2F";
+        let (status, _, body) = text(browse(&server, path, Some(&cookie)).await).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("NUL"), "{body}");
+        let (status, _) = server.get("/api/me", &cookie).await;
+        assert_eq!(status, 200, "nothing was ended");
+    });
+}
+
+#[tokio::test]
+async fn a_family_revoked_while_a_refresh_is_under_way_takes_the_new_tokens_too() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let first = tokens(&server, &app, &cookie).await;
+        let refresh = |token: String| {
+            let (server, app) = (&server, &app);
+            async move {
+                let form = [("grant_type", "refresh_token"), ("refresh_token", &token)];
+                token_of(server, app, &form).await
+            }
+        };
+        let (status, second) = refresh(str_of(&first, "refresh_token").to_owned()).await;
+        assert_eq!(status, 200, "{second}");
+
+        // On PostgreSQL, where writers do not wait for one another, the rotation below is
+        // held up between writing its new access token and writing its new refresh token,
+        // while the rotated-out first refresh token comes back and revokes the family.
+        let db = server.inspect().await;
+        let postgres = server.backend_name == "postgres";
+        if postgres {
+            for statement in [
+                "CREATE FUNCTION slow_insert() RETURNS trigger AS $$ \
+                 BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER slow_insert BEFORE INSERT ON oauth_refresh_tokens \
+                 FOR EACH ROW EXECUTE FUNCTION slow_insert()",
+            ] {
+                sqlx::query(statement).execute(&db).await.unwrap();
+            }
+        }
+        let rotation = refresh(str_of(&second, "refresh_token").to_owned());
+        let reuse = async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            refresh(str_of(&first, "refresh_token").to_owned()).await
+        };
+        let ((_, third), (status, body)) = tokio::join!(rotation, reuse);
+        assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")));
+        if postgres {
+            sqlx::query("DROP TRIGGER slow_insert ON oauth_refresh_tokens")
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+        // Whatever the rotation got, if anything, died with its family.
+        if let Some(access) = third["access_token"].as_str() {
+            let (status, _, _) = userinfo(&server, access).await;
+            assert_eq!(status, 401, "{third}");
+            assert_eq!(
+                introspect(&server, &app, access).await,
+                json!({"active": false})
+            );
+        }
+        if let Some(next) = third["refresh_token"].as_str() {
+            let (status, body) = refresh(next.to_owned()).await;
+            assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")));
+        }
+    });
+}
+
+async fn token_of(server: &TestServer, app: &App, form: &[(&str, &str)]) -> (u16, Value) {
+    token(server, form, Some(app)).await
+}
+
+#[tokio::test]
+async fn deleting_an_application_ends_its_access_tokens_at_once() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let issued = tokens(&server, &app, &cookie).await;
+        let access = str_of(&issued, "access_token");
+        let (status, _, _) = userinfo(&server, access).await;
+        assert_eq!(
+            status, 200,
+            "live, and now remembered by the token-lookup cache"
+        );
+
+        let key = api_key(&server, None).await;
+        let path = format!("/v1/tenants/{}/applications/{}", server.tenant.id.0, app.id);
+        let (status, _, body) = v1(&server, Method::DELETE, &path, &key, None).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body, _) = userinfo(&server, access).await;
+        assert_eq!(status, 401, "the application's grants went with it: {body}");
+        let (status, _) = server.get("/api/me", &cookie).await;
+        assert_eq!(status, 200, "the browser's own session lives on");
+    });
+}

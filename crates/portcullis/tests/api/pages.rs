@@ -928,3 +928,16 @@ async fn bad_form_input_gets_the_page_again_or_a_clear_error_never_a_500() {
         );
     });
 }
+
+#[tokio::test]
+async fn a_return_to_that_cannot_be_a_location_goes_to_the_account_page() {
+    each_backend!(|server| {
+        server.create_user("webby", "User").await;
+        let mut browser = Browser::new(&server);
+        let done = browser
+            .sign_in_to("/login", "webby", PASSWORD, "/caf\u{e9}")
+            .await;
+        assert_eq!(done.status, 303, "{}", done.body);
+        assert_eq!(done.location(), "/account");
+    });
+}
