@@ -6,7 +6,7 @@ use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 use cookie::{Cookie, SameSite};
 use portcullis_core::auth::Principal;
 use portcullis_core::Secret;
@@ -26,7 +26,7 @@ impl FromRequestParts<AppState> for WebSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(value) = cookie_value(parts, SESSION_COOKIE) else {
+        let Some(value) = cookie_value(&parts.headers, SESSION_COOKIE) else {
             return Ok(Self(None));
         };
         let host = crate::client::host(parts);
@@ -36,9 +36,8 @@ impl FromRequestParts<AppState> for WebSession {
 }
 
 /// The value of the request's cookie called `name` (the first, when it is sent twice).
-pub fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|header| header.to_str().ok())

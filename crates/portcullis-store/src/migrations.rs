@@ -85,6 +85,11 @@ const SQLITE: Embedded = &[
         "remembered devices",
         include_str!("../migrations/sqlite/0015_remembered_devices.sql"),
     ),
+    (
+        16,
+        "oauth grants by application",
+        include_str!("../migrations/sqlite/0016_oauth_grants_by_application.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -161,6 +166,11 @@ const POSTGRES: Embedded = &[
         15,
         "remembered devices",
         include_str!("../migrations/postgres/0015_remembered_devices.sql"),
+    ),
+    (
+        16,
+        "oauth grants by application",
+        include_str!("../migrations/postgres/0016_oauth_grants_by_application.sql"),
     ),
 ];
 

@@ -35,7 +35,7 @@ pub struct AuthorizeParams {
 }
 
 /// What to answer.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 pub enum AuthorizeOutcome {
     /// The client or its redirect URI is not verified: tell the person (never redirect).
     BadRequest(&'static str),
@@ -44,6 +44,25 @@ pub enum AuthorizeOutcome {
     /// The person must sign in first; the login page sends them back to `return_to` (a path
     /// and query on this server).
     SignIn { return_to: String },
+}
+
+/// Leaves out a redirect's query, which may hold a code.
+impl std::fmt::Debug for AuthorizeOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::BadRequest(message) => f.debug_tuple("BadRequest").field(message).finish(),
+            Self::Redirect(location) => {
+                let target = location.split('?').next().unwrap_or_default();
+                f.debug_tuple("Redirect")
+                    .field(&format!("{target}?***"))
+                    .finish()
+            }
+            Self::SignIn { return_to } => f
+                .debug_struct("SignIn")
+                .field("return_to", return_to)
+                .finish(),
+        }
+    }
 }
 
 /// The request once checked, before looking at the sign-in.

@@ -6,7 +6,8 @@
 //! Our pages send `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` on
 //! form posts; `null` therefore counts as "not named", and the token is what decides.
 
-use axum::http::header::{COOKIE, HOST, ORIGIN, REFERER};
+use crate::web_session::cookie_value;
+use axum::http::header::{HOST, ORIGIN, REFERER};
 use axum::http::{HeaderMap, HeaderValue, Uri};
 use cookie::{Cookie, SameSite};
 use portcullis_core::tokens::{hash_secret, secret_matches};
@@ -28,7 +29,7 @@ impl CsrfToken {
     /// The token the request's cookie holds, or a new one when it holds none (or a malformed
     /// one).
     pub fn of(headers: &HeaderMap) -> Self {
-        match cookie_in(headers, CSRF_COOKIE).filter(|v| well_formed(v)) {
+        match cookie_value(headers, CSRF_COOKIE).filter(|v| well_formed(v)) {
             Some(value) => Self {
                 value,
                 fresh: false,
@@ -56,22 +57,10 @@ fn well_formed(value: &str) -> bool {
     value.len() == TOKEN_LEN && value.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// The value of cookie `name` in the request's `Cookie` headers.
-pub fn cookie_in(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|header| header.to_str().ok())
-        .flat_map(|header| Cookie::split_parse(header.to_owned()))
-        .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == name)
-        .map(|cookie| cookie.value().to_owned())
-}
-
 /// Whether a form post may proceed: the cookie's token equals the form's, and the request
 /// comes from this host when the browser says where it comes from.
 pub fn passes(headers: &HeaderMap, submitted: Option<&str>) -> bool {
-    let Some(cookie) = cookie_in(headers, CSRF_COOKIE).filter(|v| well_formed(v)) else {
+    let Some(cookie) = cookie_value(headers, CSRF_COOKIE).filter(|v| well_formed(v)) else {
         return false;
     };
     let Some(submitted) = submitted else {

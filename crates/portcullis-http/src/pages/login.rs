@@ -1,11 +1,11 @@
 //! `GET/POST /login`: username or email and password, through the one login service.
 
 use super::context::Page;
-use super::csrf::cookie_in;
 use super::error::PageError;
 use super::form::PageForm;
 use super::second_factor::{challenge_cookie, DEVICE_COOKIE};
 use super::view::{policy_with_form_targets, redirect, render, with_cookie, Chrome, Errors};
+use crate::web_session::cookie_value;
 use crate::web_session::{session_cookie, WebSession};
 use crate::AppState;
 use askama::Template;
@@ -181,7 +181,7 @@ pub async fn submit(
         let errors = Errors::general("Enter your username or email and your password.");
         return Ok(form_again(&state, &page, &next, &login, errors, 422).await);
     }
-    let device = cookie_in(&headers, DEVICE_COOKIE);
+    let device = cookie_value(&headers, DEVICE_COOKIE);
     let outcome = state
         .services
         .web_login(

@@ -3,11 +3,11 @@
 //! the URL; "remember this browser" stores a device secret in another cookie.
 
 use super::context::Page;
-use super::csrf::cookie_in;
 use super::error::PageError;
 use super::form::PageForm;
 use super::login::{signed_in, Next};
 use super::view::{render, with_cookie, Chrome, Errors, MessagePage};
+use crate::web_session::cookie_value;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -50,7 +50,7 @@ fn clear_challenge() -> HeaderValue {
 
 /// The method and challenge the browser's cookie holds.
 fn challenge_of(headers: &HeaderMap) -> Option<(Method, String)> {
-    let value = cookie_in(headers, CHALLENGE_COOKIE)?;
+    let value = cookie_value(headers, CHALLENGE_COOKIE)?;
     let (method, challenge) = value.split_once('.')?;
     Some((Method::parse(method)?, challenge.to_owned()))
         .filter(|(_, challenge)| !challenge.is_empty())
