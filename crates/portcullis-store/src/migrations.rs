@@ -87,8 +87,8 @@ const SQLITE: Embedded = &[
     ),
     (
         16,
-        "oauth grants by application",
-        include_str!("../migrations/sqlite/0016_oauth_grants_by_application.sql"),
+        "oauth lookups for deletes and purges",
+        include_str!("../migrations/sqlite/0016_oauth_lookups.sql"),
     ),
 ];
 const POSTGRES: Embedded = &[
@@ -169,8 +169,8 @@ const POSTGRES: Embedded = &[
     ),
     (
         16,
-        "oauth grants by application",
-        include_str!("../migrations/postgres/0016_oauth_grants_by_application.sql"),
+        "oauth lookups for deletes and purges",
+        include_str!("../migrations/postgres/0016_oauth_lookups.sql"),
     ),
 ];
 

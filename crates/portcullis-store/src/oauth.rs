@@ -348,7 +348,17 @@ impl OAuthStore for SqlStore {
     async fn create_client_token(&self, token: &ClientToken) -> Result<i64> {
         let scopes = scopes_to_db(&token.scopes)?;
         on_pool!(&self.pool, pool => {
-            sqlx::query_scalar(
+            let mut tx = pool.begin_write().await?;
+            // One row per client_credentials call: each new token clears away a few that
+            // expired long enough ago that nobody asks about them any more.
+            sqlx::query(
+                "DELETE FROM oauth_client_tokens WHERE id IN (SELECT id FROM oauth_client_tokens \
+                 WHERE expires_at < $1 ORDER BY expires_at LIMIT 20)",
+            )
+            .bind(to_db(token.created_at - PURGE_AFTER))
+            .execute(&mut *tx)
+            .await?;
+            let id: i64 = sqlx::query_scalar(
                 "INSERT INTO oauth_client_tokens (tenant_id, application_id, secret_hash, scopes, \
                  created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
@@ -358,8 +368,10 @@ impl OAuthStore for SqlStore {
             .bind(&scopes)
             .bind(to_db(token.created_at))
             .bind(to_db(token.expires_at))
-            .fetch_one(pool)
-            .await
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(id)
         })
         .map_err(store_error)
     }

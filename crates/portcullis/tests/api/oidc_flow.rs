@@ -1224,6 +1224,43 @@ async fn codes_are_stored_hashed_and_unredeemed_ones_are_purged() {
 }
 
 #[tokio::test]
+async fn expired_client_tokens_are_purged_as_new_ones_are_made() {
+    each_backend!(|server| {
+        let app = create_app(&server, json!({})).await;
+        let grant = [("grant_type", "client_credentials")];
+        let (status, first) = token(&server, &grant, Some(&app)).await;
+        assert_eq!(status, 200, "{first}");
+        let db = server.inspect().await;
+        let count = || async {
+            let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM oauth_client_tokens")
+                .fetch_all(&db)
+                .await
+                .unwrap();
+            rows.len()
+        };
+        let (_, second) = token(&server, &grant, Some(&app)).await;
+        assert_eq!(count().await, 2, "a live token stays");
+
+        // Past their hour and the grace after it, the next token clears both away.
+        server.clock.advance(time::Duration::hours(3));
+        let (status, third) = token(&server, &grant, Some(&app)).await;
+        assert_eq!(status, 200, "{third}");
+        assert_eq!(count().await, 1);
+        let key = api_key(&server, None).await;
+        for (issued, active) in [(&first, false), (&second, false), (&third, true)] {
+            let response = server
+                .request(Method::POST, "/oauth2/introspect")
+                .bearer_auth(&key)
+                .form(&[("token", str_of(issued, "access_token"))])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(json(response).await.1["active"], active);
+        }
+    });
+}
+
+#[tokio::test]
 async fn a_nul_in_a_client_id_is_a_bad_request_not_a_server_error() {
     each_backend!(|server| {
         let cookie = browser(&server, "alice").await;
