@@ -161,6 +161,9 @@ impl ResolvedNetwork {
     }
 }
 
+/// The refusal of every social login while the tenant's `allow_social` is off.
+pub const SOCIAL_OFF: &str = "Social logins are turned off for this tenant.";
+
 impl Services {
     /// Logs in with a social network's token (see the module documentation).
     pub async fn social_login(
@@ -170,6 +173,10 @@ impl Services {
         token: &str,
         client: &ClientInfo,
     ) -> Result<LoginOutcome> {
+        // Tenant-wide, and decided before asking any network, so it reveals nothing.
+        if !tenant.settings.allow_social {
+            return Err(Error::Refused(SOCIAL_OFF));
+        }
         let resolved = tenant
             .settings
             .social_networks

@@ -170,6 +170,16 @@ async fn refusals_use_document_001_answers() {
             )
         );
         server.set_settings(|s| s.allow_signups = true).await;
+        // Document 003's allow_social turns every social login off, before any network is asked.
+        server.set_settings(|s| s.allow_social = false).await;
+        assert_eq!(
+            social(&server, "google", "token-carol").await,
+            (
+                403,
+                json!({ "error": "Social logins are turned off for this tenant." })
+            )
+        );
+        server.set_settings(|s| s.allow_social = true).await;
         assert_eq!(social(&server, "google", "token-carol").await.0, 200);
         let carol = crate::harness::user_id_by_email(&server, "carol@example.com").await;
         server
