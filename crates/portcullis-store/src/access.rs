@@ -2,7 +2,7 @@
 
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{corrupt, from_db, opt_from_db, to_db};
 use crate::SqlStore;
 use async_trait::async_trait;
@@ -137,7 +137,7 @@ impl From<ApiKeyRow> for ApiKey {
 impl AccessStore for SqlStore {
     async fn create_token(&self, token: &NewToken, activity: &NewActivity) -> Result<TokenId> {
         let id = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id = insert_token!(&mut *tx, token)?;
             insert_activity!(&mut *tx, activity)?;
             tx.commit().await.map(|_| id)
@@ -178,7 +178,7 @@ impl AccessStore for SqlStore {
         activity: &NewActivity,
     ) -> Result<bool> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let changed = sqlx::query(
                 "UPDATE tokens SET secret_hash = $1 WHERE id = $2 AND revoked_at IS NULL",
             )
@@ -215,7 +215,7 @@ impl AccessStore for SqlStore {
              VALUES ($1, $2, $3, $4) RETURNING {SCOPE_COLUMNS}"
         );
         let row: ScopeRow = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let row = sqlx::query_as(&sql)
                 .bind(scope.tenant_id.as_str())
                 .bind(&scope.name)
@@ -237,7 +237,7 @@ impl AccessStore for SqlStore {
         activity: &NewActivity,
     ) -> Result<bool> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let deleted = sqlx::query("DELETE FROM scopes WHERE tenant_id = $1 AND name = $2")
                 .bind(tenant.as_str())
                 .bind(name)

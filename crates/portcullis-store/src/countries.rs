@@ -1,5 +1,5 @@
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{CountryRow, COUNTRY_COLUMNS};
 use crate::SqlStore;
 use async_trait::async_trait;
@@ -28,7 +28,7 @@ impl SqlStore {
             .join(", ");
         let sql = format!("INSERT INTO countries ({COUNTRY_COLUMNS}) VALUES ({placeholders}) ON CONFLICT (id) DO NOTHING");
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for c in &countries {
                 sqlx::query(&sql)
                     .bind(c.id)

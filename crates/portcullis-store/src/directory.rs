@@ -1,6 +1,6 @@
 use crate::activity::{contains_pattern, insert_activity};
 use crate::error::{store_error, Result};
-use crate::pool::{on_pool, Backends};
+use crate::pool::{on_pool, Backends, BeginWrite};
 use crate::profile::{given, update_details};
 use crate::rows::{opt_to_db, to_db, UserRow, USER_COLUMNS};
 use crate::users::{end_all_sessions, insert_user, set_password};
@@ -109,7 +109,7 @@ impl DirectoryStore for SqlStore {
     ) -> Result<User> {
         let now = to_db(user.created_at);
         let id: i64 = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id = insert_user!(&mut tx, user, password)?;
             update_details!(&mut *tx, UserId(id), details, now)?;
             sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
@@ -131,7 +131,7 @@ impl DirectoryStore for SqlStore {
         let (verified_given, verified) = given(&write.email_verified_at);
         let keep = write.keep_session.as_ref().map(|s| s.as_str().to_owned());
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             update_details!(&mut *tx, write.user, &write.details, now)?;
             sqlx::query(
                 "UPDATE users SET email = COALESCE($1, email), \
@@ -165,7 +165,7 @@ impl DirectoryStore for SqlStore {
 
     async fn delete_user(&self, user: UserId, activity: &NewActivity) -> Result<()> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM users WHERE id = $1")
                 .bind(user.0)
                 .execute(&mut *tx)

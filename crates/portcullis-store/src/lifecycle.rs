@@ -1,7 +1,7 @@
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
 use crate::mail::insert_mail;
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::rows::to_db;
 use crate::users::{end_all_sessions, insert_user, PASSWORD};
 use crate::SqlStore;
@@ -66,7 +66,7 @@ impl LifecycleStore for SqlStore {
         verification: Option<(&NewOneTimeToken, &Mail)>,
     ) -> Result<User> {
         let id: i64 = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id = insert_user!(&mut tx, user, password)?;
             if let Some((token, mail)) = verification {
                 insert_one_time_token!(&mut tx, id, token)?;
@@ -87,7 +87,7 @@ impl LifecycleStore for SqlStore {
         mail: &Mail,
     ) -> Result<()> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             insert_one_time_token!(&mut tx, user.0, token)?;
             insert_mail!(&mut tx, &token.tenant_id, mail, token.created_at)?;
             tx.commit().await
@@ -103,7 +103,7 @@ impl LifecycleStore for SqlStore {
     ) -> Result<Option<UserId>> {
         let now = to_db(now);
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let user: Option<i64> = sqlx::query_scalar(USE_TOKEN)
                 .bind(now)
                 .bind(secret_hash)
@@ -135,7 +135,7 @@ impl LifecycleStore for SqlStore {
     ) -> Result<Option<UserId>> {
         let now = to_db(activity.created_at);
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let owner: Option<i64> = sqlx::query_scalar(
                 "SELECT t.user_id FROM one_time_tokens t JOIN users u ON u.id = t.user_id \
                  WHERE t.secret_hash = $1 AND t.purpose = $2 AND t.tenant_id = $3 \

@@ -1,5 +1,5 @@
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{from_db, to_db};
 use crate::SqlStore;
 use async_trait::async_trait;
@@ -74,7 +74,7 @@ impl MailStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<()> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             insert_mail!(&mut tx, tenant, mail, now)?;
             tx.commit().await
         })

@@ -2,7 +2,7 @@ use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
 use crate::lifecycle::insert_one_time_token;
 use crate::mail::insert_mail;
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::rows::to_db;
 use crate::users::{end_all_sessions, set_password};
 use crate::SqlStore;
@@ -106,7 +106,7 @@ impl ProfileStore for SqlStore {
         let (username_given, username) = given(&write.username);
         let user = write.user.0;
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE users SET email = $1, \
                  username = CASE WHEN $2 THEN $3 ELSE username END, \
@@ -148,7 +148,7 @@ impl ProfileStore for SqlStore {
         let now = to_db(now);
         let tenant = activity.tenant_id.as_str();
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM avatars WHERE user_id = $1")
                 .bind(user.0)
                 .execute(&mut *tx)

@@ -1,6 +1,6 @@
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::profile::given;
 use crate::rows::{to_db, RoleRow, RBAC_COLUMNS};
 use crate::SqlStore;
@@ -54,7 +54,7 @@ impl RbacStore for SqlStore {
     ) -> Result<()> {
         let now = to_db(now);
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (table, seeds) in [("roles", roles), ("permissions", permissions)] {
                 let sql = format!(
                     "INSERT INTO {table} (tenant_id, name, display_name, description, removable, created_at, updated_at) \
@@ -190,7 +190,7 @@ impl RbacStore for SqlStore {
         );
         let now = to_db(activity.created_at);
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id: i64 = sqlx::query_scalar(&sql)
                 .bind(tenant.as_str())
                 .bind(&input.name)
@@ -222,7 +222,7 @@ impl RbacStore for SqlStore {
         let (display_given, display_name) = given(&input.display_name);
         let (description_given, description) = given(&input.description);
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(&sql)
                 .bind(&input.name)
                 .bind(display_given)
@@ -247,7 +247,7 @@ impl RbacStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<()> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE users SET role_id = $1, updated_at = $2 WHERE role_id = $3")
                 .bind(fallback.0)
                 .bind(to_db(now))
@@ -274,7 +274,7 @@ impl RbacStore for SqlStore {
         activity: &NewActivity,
     ) -> Result<()> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM permission_role WHERE permission_id = $1")
                 .bind(permission.0)
                 .execute(&mut *tx)
@@ -296,7 +296,7 @@ impl RbacStore for SqlStore {
         activity: &NewActivity,
     ) -> Result<()> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM permission_role WHERE role_id = $1")
                 .bind(role.0)
                 .execute(&mut *tx)

@@ -1,7 +1,7 @@
 use crate::access::insert_token;
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{
     from_db, opt_from_db, to_db, TokenLookupRow, TOKEN_LOOKUP_COLUMNS, USER_COLUMNS,
 };
@@ -60,7 +60,7 @@ impl SessionStore for SqlStore {
         activity: &NewActivity,
     ) -> Result<TokenId> {
         let id: i64 = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id = insert_login!(&mut tx, session, token, activity)?;
             tx.commit().await.map(|_| id)
         })
@@ -83,7 +83,7 @@ impl SessionStore for SqlStore {
              ORDER BY last_activity DESC, id"
         );
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             // Taken first, this write lock (a row lock on PostgreSQL, the database's write lock
             // on SQLite) queues a user's concurrent logins, so the count below cannot go stale
             // before the insert.
@@ -162,7 +162,7 @@ impl SessionStore for SqlStore {
     ) -> Result<()> {
         let now = to_db(now);
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE sessions SET last_activity = $1 WHERE id = $2")
                 .bind(now)
                 .bind(session.as_str())
@@ -198,7 +198,7 @@ impl SessionStore for SqlStore {
     ) -> Result<()> {
         let now = to_db(now);
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
                 .bind(now)
                 .bind(session.as_str())
@@ -222,7 +222,7 @@ impl SessionStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<()> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(to_db(now))
                 .bind(token.0)

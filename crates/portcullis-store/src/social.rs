@@ -1,5 +1,5 @@
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{to_db, UserRow, USER_COLUMNS};
 use crate::users::insert_user_row;
 use crate::SqlStore;
@@ -68,7 +68,7 @@ impl SocialStore for SqlStore {
     ) -> Result<User> {
         let now = to_db(user.created_at);
         let id: i64 = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id = insert_user_row!(&mut tx, user)?;
             sqlx::query(INSERT_IDENTITY)
                 .bind(user.tenant_id.as_str())

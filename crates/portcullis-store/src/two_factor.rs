@@ -1,7 +1,7 @@
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
 use crate::mail::insert_mail;
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{from_db, opt_from_db, to_db};
 use crate::SqlStore;
 use async_trait::async_trait;
@@ -84,7 +84,7 @@ impl TwoFactorStore for SqlStore {
             None => (None, None),
         };
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM two_factor WHERE user_id = $1")
                 .bind(user.0)
                 .execute(&mut *tx)
@@ -126,7 +126,7 @@ impl TwoFactorStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<()> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE two_factor SET confirmed_at = $1, last_totp_step = $2 \
                  WHERE user_id = $3 AND confirmed_at IS NULL",
@@ -165,7 +165,7 @@ impl TwoFactorStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<User> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for table in ["two_factor", "recovery_codes", "login_challenges"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                     .bind(user.0)
@@ -194,7 +194,7 @@ impl TwoFactorStore for SqlStore {
         activity: &NewActivity,
     ) -> Result<()> {
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
                 .bind(user.0)
                 .execute(&mut *tx)
@@ -237,7 +237,7 @@ impl TwoFactorStore for SqlStore {
     async fn create_challenge(&self, challenge: &NewChallenge, mail: Option<&Mail>) -> Result<()> {
         let c = &challenge.challenge;
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO login_challenges (id_hash, tenant_id, user_id, code_hash, client, \
                  created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",

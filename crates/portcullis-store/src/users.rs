@@ -1,6 +1,6 @@
 use crate::error::{store_error, Result};
 use crate::managed_users::{CredentialRow, CREDENTIAL_COLUMNS};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{to_db, UserRow, USER_COLUMNS};
 use crate::SqlStore;
 use async_trait::async_trait;
@@ -131,7 +131,7 @@ impl SqlStore {
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &NewUser, password: &PasswordHash) -> Result<User> {
         let id: i64 = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let id = insert_user!(&mut tx, user, password)?;
             tx.commit().await.map(|_| id)
         })
@@ -240,7 +240,7 @@ impl UserStore for SqlStore {
     ) -> Result<()> {
         let now = to_db(now);
         on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
                 .bind(disabled)
                 .bind(now)
