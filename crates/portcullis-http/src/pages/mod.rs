@@ -10,15 +10,15 @@
 
 mod account;
 mod context;
-mod csrf;
-mod error;
+pub(crate) mod csrf;
+pub(crate) mod error;
 mod form;
 mod login;
 mod password;
 mod second_factor;
 mod signup;
 mod verify;
-mod view;
+pub(crate) mod view;
 
 use crate::AppState;
 use axum::middleware;

@@ -289,6 +289,59 @@ async fn forms_without_the_right_csrf_token_or_from_elsewhere_are_forbidden() {
 }
 
 #[tokio::test]
+async fn a_logout_link_from_elsewhere_asks_on_a_hosted_page_before_signing_out() {
+    each_backend!(|server| {
+        server.create_user("leaving", "User").await;
+        let mut browser = Browser::new(&server);
+        let signed_in = browser.sign_in("leaving", PASSWORD).await;
+        assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+        let session = browser.cookie("portcullis_session").expect("signed in");
+
+        let ask = browser.get("/oauth2/logout").await;
+        assert_eq!(ask.status, 200, "{}", ask.body);
+        assert_security_headers(&ask);
+        assert!(ask
+            .body
+            .contains("<link rel=\"stylesheet\" href=\"/assets/pages.css\">"));
+        assert!(ask.body.contains("Sign out of "), "{}", ask.body);
+        assert!(ask.body.contains("leaving@example.com"), "{}", ask.body);
+        assert_eq!(input_value(&ask.body, "confirm"), "yes");
+        assert_eq!(
+            input_value(&ask.body, "csrf_token"),
+            browser.cookie("portcullis_csrf").unwrap()
+        );
+        assert!(
+            ask.set_cookie("portcullis_csrf").is_none(),
+            "the cookie is kept"
+        );
+        assert_eq!(browser.cookie("portcullis_session"), Some(session.clone()));
+        let (status, _) = server.get("/api/me", &session).await;
+        assert_eq!(status, 200, "nothing ended yet");
+
+        // "Stay signed in" goes to the account page, still signed in.
+        assert!(ask
+            .body
+            .contains("<a href=\"/account\" id=\"stay-signed-in\">"));
+        assert_eq!(browser.get("/account").await.status, 200);
+
+        // The form without its token is refused; with it, the session ends.
+        let refused = browser
+            .post_raw("/oauth2/logout", &[("confirm", "yes")])
+            .await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert_security_headers(&refused);
+        let (status, _) = server.get("/api/me", &session).await;
+        assert_eq!(status, 200, "nothing ended");
+        let out = browser.post("/oauth2/logout", &[("confirm", "yes")]).await;
+        assert_eq!(out.status, 200, "{}", out.body);
+        assert!(out.body.contains("You are signed out"), "{}", out.body);
+        assert!(browser.cookie("portcullis_session").is_none());
+        let (status, _) = server.get("/api/me", &session).await;
+        assert_eq!(status, 401, "the session has ended");
+    });
+}
+
+#[tokio::test]
 async fn return_to_is_followed_only_to_local_paths() {
     each_backend!(|server| {
         server.create_user("returning", "User").await;
