@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION};
 use hyper::{Method, Request};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -46,13 +46,49 @@ impl Http {
 
     /// A form `POST`, authenticated like a resource server with an API key.
     pub async fn post_form(&self, path: &str, bearer: &str, body: Bytes) -> Result<Bytes, String> {
+        self.post_form_as(path, &format!("Bearer {bearer}"), body)
+            .await
+    }
+
+    /// A form `POST` with this whole `Authorization` value (`Basic …` for an OIDC client).
+    pub async fn post_form_as(
+        &self,
+        path: &str,
+        authorization: &str,
+        body: Bytes,
+    ) -> Result<Bytes, String> {
         let request = Request::builder()
             .method(Method::POST)
             .uri(format!("{}{path}", self.base))
-            .header(AUTHORIZATION, format!("Bearer {bearer}"))
+            .header(AUTHORIZATION, authorization)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Full::new(body));
         self.send(request).await
+    }
+
+    /// A `GET` as a browser with this `Cookie` value, answered by a redirect: its `Location`.
+    pub async fn redirect(&self, path: &str, cookie: &str) -> Result<String, String> {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(format!("{}{path}", self.base))
+            .header(COOKIE, cookie)
+            .body(Full::default())
+            .map_err(|e| format!("bad request: {e}"))?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| format!("transport: {e}"))?;
+        let (parts, body) = response.into_parts();
+        // Read the body so the connection can be reused.
+        body.collect()
+            .await
+            .map_err(|e| format!("reading body: {e}"))?;
+        let location = parts.headers.get(LOCATION).and_then(|v| v.to_str().ok());
+        match location {
+            Some(location) if parts.status.is_redirection() => Ok(location.to_owned()),
+            _ => Err(format!("status {}, not a redirect", parts.status)),
+        }
     }
 
     /// Sends and reads the whole body; a status other than 2xx is a failure.

@@ -7,12 +7,17 @@
 //! time its start (`ready_ms`) and weigh it idle (`idle_rss_mb`), and searches a million users
 //! (`users_search_median_ms`; `BENCH_USERS` sets how many, 0 skips it). `introspect_rps` is
 //! `POST /oauth2/introspect` as a resource server calls it: an API key asking about a live token.
-//! Last, `import_sha256_users_per_s` against `bcrypt_pool_rate` (see `import.rs`;
+//! `code_flow_rs256_rps` and `code_flow_eddsa_rps` are OpenID Connect's authorization code flow
+//! as a relying party runs it for a signed-in browser, in flows per second (two requests each:
+//! `GET /oauth2/authorize` with the session cookie, then `POST /oauth2/token` with the code and
+//! PKCE verifier for an ID token), for an application signing with RS256 and one with EdDSA (see
+//! `oidc.rs`). Last, `import_sha256_users_per_s` against `bcrypt_pool_rate` (see `import.rs`;
 //! `BENCH_IMPORT_USERS`, default 10,000, 0 skips it; `BENCH_IMPORT_ONLY=1` runs only it).
 
 mod http;
 mod import;
 mod load;
+mod oidc;
 mod process;
 mod search;
 mod server;
@@ -82,6 +87,7 @@ async fn bench() -> Result<(), BoxError> {
 
     let me = measure_me("me", plan, &http, token.clone()).await?;
     let introspect = measure_introspect(plan, &server, &http, &token).await?;
+    let flows = oidc::measure(plan, &server, &http, &token).await?;
 
     let logins = load::run("login", plan, {
         let http = http.clone();
@@ -134,6 +140,15 @@ async fn bench() -> Result<(), BoxError> {
     println!(
         "introspect_vs_ceiling {:.3}",
         introspect.rate() / ceiling.rate()
+    );
+    // A flow is two requests against the ceiling's one.
+    println!(
+        "code_flow_rs256_vs_ceiling {:.3}",
+        flows.rs256.rate() / ceiling.rate()
+    );
+    println!(
+        "code_flow_eddsa_vs_ceiling {:.3}",
+        flows.eddsa.rate() / ceiling.rate()
     );
     println!(
         "metrics_cost {:.3} (1 - me_rps / me_no_metrics_rps)",
@@ -247,7 +262,12 @@ async fn login(http: &Http, body: Bytes) -> Result<String, BoxError> {
 }
 
 fn report_http(name: &str, outcome: &Outcome) {
-    println!("{name}_rps {:.1} req/s", outcome.rate());
+    report(name, outcome, "req/s");
+}
+
+/// Prints `<name>_rps` (in `unit`), the latency quantiles and the error count.
+fn report(name: &str, outcome: &Outcome, unit: &str) {
+    println!("{name}_rps {:.1} {unit}", outcome.rate());
     println!("{name}_p50 {:.2} ms", outcome.quantile_ms(0.50));
     println!("{name}_p99 {:.2} ms", outcome.quantile_ms(0.99));
     println!("{name}_errors {}", outcome.errors);

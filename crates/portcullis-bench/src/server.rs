@@ -4,6 +4,7 @@
 use crate::BoxError;
 use portcullis::{App, Config};
 use portcullis_core::accounts::CreateUser;
+use portcullis_core::model::Tenant;
 use portcullis_core::{Secret, SystemClock};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +22,8 @@ pub struct Server {
     pub addr: SocketAddr,
     pub app: App,
     pub config: Config,
+    /// The default tenant, where the user is.
+    pub tenant: Tenant,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
     // Kept last so the database is closed before its directory goes.
@@ -75,6 +78,7 @@ impl Server {
             addr,
             app,
             config,
+            tenant,
             stop,
             task,
             _dir: dir,
