@@ -41,15 +41,7 @@ impl FromRequest<AppState> for Input {
                 }
             }
         };
-        let declared = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limit as u64) {
-            return Err(ApiError::PayloadTooLarge);
-        }
-        let bytes = read_body(req.into_body(), limit).await?;
+        let bytes = read_limited(req, limit).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(Map::new()));
         }
@@ -79,6 +71,20 @@ impl FromRequest<AppState> for Input {
 /// backend should accept what another refuses.
 fn nul_message(field: &str) -> String {
     format!("The {} may not contain NUL characters.", label(field))
+}
+
+/// Reads the body of a request of at most `limit` bytes: 413 before reading anything when its
+/// `Content-Length` says more, or as soon as more arrives.
+pub async fn read_limited(req: Request, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    read_body(req.into_body(), limit).await
 }
 
 /// Reads a whole request body of at most `limit` bytes: 413 beyond it.

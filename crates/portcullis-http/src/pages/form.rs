@@ -2,9 +2,9 @@
 
 use super::csrf::{self, CSRF_FIELD};
 use super::error::PageError;
+use crate::api::error::ApiError;
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
-use axum::http::header::CONTENT_LENGTH;
 
 /// The fields of a posted form, in order (a checkbox list repeats its name).
 pub struct PageForm(Vec<(String, String)>);
@@ -13,19 +13,13 @@ impl FromRequest<AppState> for PageForm {
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let limit = state.http.max_body_bytes;
-        let declared = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limit as u64) {
-            return Err(PageError::TooLarge);
-        }
         let headers = req.headers().clone();
-        let bytes = crate::api::input::read_body(req.into_body(), limit)
+        let bytes = crate::api::input::read_limited(req, state.http.max_body_bytes)
             .await
-            .map_err(|_| PageError::BadForm)?;
+            .map_err(|error| match error {
+                ApiError::PayloadTooLarge => PageError::TooLarge,
+                _ => PageError::BadForm,
+            })?;
         let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .map_err(|_| PageError::BadForm)?;
         let form = Self(pairs);
