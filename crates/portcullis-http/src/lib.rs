@@ -132,6 +132,16 @@ async fn request_timeout(State(state): State<AppState>, request: Request, next: 
     }
 }
 
+/// `response`, marked never to be stored: it holds a secret, or a state that is only true now.
+pub(crate) fn no_store(response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 /// Whose error shape a path answers in, for what the router itself answers.
 enum Dialect {
     /// Document 002's `/api/v1`: `{"message": ...}`.

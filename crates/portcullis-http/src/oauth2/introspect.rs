@@ -4,10 +4,9 @@ use super::error::{OAuthError, OAuthErrorJson};
 use crate::api::bearer_token;
 use crate::{AppState, ClientAddr};
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::HeaderValue;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use portcullis_core::introspection::TokenClient;
 use serde::{Deserialize, Serialize};
@@ -173,14 +172,6 @@ impl From<portcullis_core::introspection::Introspection> for IntrospectionJson {
     }
 }
 
-fn no_store(response: impl IntoResponse) -> Response {
-    let mut response = response.into_response();
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 /// Says whether a token is live and what it may do (RFC 7662). Tokens of tenants the API key
 /// does not reach are reported inactive.
 #[utoipa::path(
@@ -203,7 +194,7 @@ pub async fn introspect(
 ) -> Result<Response, OAuthError> {
     let found = state.services.introspect(&key, form.token.trim()).await?;
     let json = found.map_or_else(IntrospectionJson::inactive, IntrospectionJson::from);
-    Ok(no_store(Json(json)))
+    Ok(crate::no_store(Json(json)))
 }
 
 /// Revokes a token (RFC 7009): a login token ends its session. Answers 200 for unknown and
@@ -231,5 +222,5 @@ pub async fn revoke(
         .services
         .revoke_bearer(&key, form.token.trim(), &client)
         .await?;
-    Ok(no_store(()))
+    Ok(crate::no_store(()))
 }

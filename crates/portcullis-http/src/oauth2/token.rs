@@ -6,10 +6,10 @@ use super::introspect::basic_credentials;
 use crate::{AppState, ClientAddr};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, PRAGMA};
+use axum::http::header::{AUTHORIZATION, PRAGMA};
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use portcullis_core::oidc::clients::ClientCredentials;
 use portcullis_core::oidc::error::ErrorCode;
@@ -130,9 +130,9 @@ pub async fn token(
     let issued = services
         .token_exchange(&tenant, &credentials, &request, &issuer, &client)
         .await?;
-    let mut response = Json(TokenJson::from(issued)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    let mut response = crate::no_store(Json(TokenJson::from(issued)));
+    response
+        .headers_mut()
+        .insert(PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
 }

@@ -3,7 +3,7 @@
 use crate::api::bearer_token;
 use crate::AppState;
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
+use axum::http::header::WWW_AUTHENTICATE;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,10 +18,10 @@ fn refused(status: StatusCode, challenge: &'static str, error: Option<&str>) -> 
             json!({ "error": "invalid_request", "error_description": "Send an access token: Authorization: Bearer <token>." })
         }
     };
-    let mut response = (status, Json(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut response = crate::no_store((status, Json(body)));
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
     response
 }
 
@@ -70,13 +70,7 @@ async fn answer(state: &AppState, parts: &Parts) -> Response {
     };
     let host = crate::client::host(parts);
     match state.services.userinfo(bearer, host).await {
-        Ok(claims) => {
-            let mut response = Json(claims).into_response();
-            response
-                .headers_mut()
-                .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
+        Ok(claims) => crate::no_store(Json(claims)),
         Err(portcullis_core::Error::Unauthenticated) => refused(
             StatusCode::UNAUTHORIZED,
             "Bearer realm=\"portcullis\", error=\"invalid_token\"",

@@ -4,9 +4,7 @@ use super::error::VmsError;
 use super::extract::HostTenant;
 use crate::{AppState, ClientAddr};
 use axum::extract::State;
-use axum::http::header::CACHE_CONTROL;
-use axum::http::HeaderValue;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use base64::Engine;
 use serde::Serialize;
@@ -54,9 +52,5 @@ pub async fn captcha(
         img,
         key: made.key.expose().to_owned(),
     };
-    let mut response = Json(json).into_response();
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(crate::no_store(Json(json)))
 }
