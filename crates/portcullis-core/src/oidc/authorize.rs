@@ -157,10 +157,7 @@ impl Services {
                 && checked
                     .max_age
                     .is_none_or(|max| (now - *at).whole_seconds() <= max)
-                && checked
-                    .login_after
-                    .filter(|after| *after <= now.unix_timestamp())
-                    .is_none_or(|after| at.unix_timestamp() >= after)
+                && signed_in_after(*at, checked.login_after, now)
         });
         let (Some(principal), Some(auth_time)) = (session, fresh) else {
             if checked.prompt_none {
@@ -310,6 +307,18 @@ fn check(
         prompt_none,
         max_age,
     })
+}
+
+/// Whether a sign-in at `auth_time` meets a wish for a sign-in after `login_after` (unix
+/// seconds). A wish from the future is ignored: no sign-in could meet it.
+pub fn signed_in_after(
+    auth_time: OffsetDateTime,
+    login_after: Option<i64>,
+    now: OffsetDateTime,
+) -> bool {
+    login_after
+        .filter(|after| *after <= now.unix_timestamp())
+        .is_none_or(|after| auth_time.unix_timestamp() >= after)
 }
 
 /// The `login_after` (unix seconds) of a path back to the authorization endpoint, if any: the

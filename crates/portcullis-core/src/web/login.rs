@@ -78,15 +78,13 @@ impl Services {
     /// sign-in newer than this session (`prompt=login`, `max_age`): sending it straight back
     /// would bounce between the two forever.
     pub fn signed_in_for(&self, principal: &crate::auth::Principal, return_to: &str) -> bool {
-        let Some(after) = return_path(return_to).and_then(crate::oidc::authorize::login_after)
-        else {
-            return true;
-        };
-        let now = self.now().unix_timestamp();
-        after > now
-            || principal
-                .authenticated_at
-                .is_some_and(|at| at.unix_timestamp() >= after)
+        use crate::oidc::authorize::{login_after, signed_in_after};
+        let wish = return_path(return_to).and_then(login_after);
+        // A session-less principal never signed in at all: as long ago as can be.
+        let at = principal
+            .authenticated_at
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        signed_in_after(at, wish, self.now())
     }
 
     /// Where a login that did not start at an application goes back to: the `login_url` of
