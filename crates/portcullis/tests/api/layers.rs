@@ -174,7 +174,13 @@ async fn logged(server: &TestServer, format: &str) -> Vec<String> {
 fn every_log_line_of_a_request_carries_its_id_as_text_or_json() {
     let alone = "layers::request_logs_in_a_process_of_their_own";
     let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args([alone, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            alone,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .output()
         .expect("the test binary runs");
     let printed = format!(
@@ -208,7 +214,10 @@ async fn request_logs_in_a_process_of_their_own() {
     for line in &lines {
         let entry: serde_json::Value = serde_json::from_str(line).expect("one JSON object a line");
         let id = entry["span"]["id"].as_str();
-        assert!(id == Some("req-boom-1") || id == Some("req-live-2"), "{line}");
+        assert!(
+            id == Some("req-boom-1") || id == Some("req-live-2"),
+            "{line}"
+        );
     }
     server.stop().await;
 }
