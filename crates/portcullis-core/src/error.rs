@@ -38,10 +38,13 @@ pub enum Error {
     /// Too much work is already waiting (the password-hash queue is full); try again later.
     #[error("overloaded; retry in {retry_after_seconds} s")]
     Overloaded { retry_after_seconds: u64 },
-    /// Too many login attempts from the caller's address or for the login; try again when
-    /// the window ends.
+    /// Too many attempts of one kind (`of`) from the caller's address or for one account;
+    /// try again when the window ends.
     #[error("throttled; retry in {retry_after_seconds} s")]
-    Throttled { retry_after_seconds: u64 },
+    Throttled {
+        of: crate::throttle::Limited,
+        retry_after_seconds: u64,
+    },
     /// A social network could not be asked about a token, or refused it; the detail is for
     /// the log.
     #[error("social network: {0}")]

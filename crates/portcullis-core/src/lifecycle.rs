@@ -86,11 +86,21 @@ pub fn password_resets_open(tenant: &Tenant) -> Result<()> {
     }
 }
 
+/// What became of a request for a reset mail that named a well-formed address.
+enum ResetMail {
+    Sent,
+    NoSuchAccount,
+    /// The account was sent its share of reset mails in this window: the refusal.
+    TooManyForAccount(Error),
+}
+
 impl Services {
     /// Self-registration, as the tenant's settings allow: [`Error::NotFound`] when sign-ups
     /// are closed.
     pub async fn register(&self, tenant: &Tenant, input: Registration) -> Result<Registered> {
         registration_open(tenant)?;
+        self.reserve_mail_request(tenant, input.client.ip.as_deref())
+            .await?;
         let settings = &tenant.settings;
         let mut problems = Vec::new();
         let email = check_email(&input.email, &mut problems);
@@ -209,24 +219,56 @@ impl Services {
 
     /// Mails a password-reset link to the user with this email. [`Error::NotFound`] when the
     /// tenant turned password resets off; a 422 on `email` when no user has it (as document
-    /// 001 specifies).
+    /// 001 specifies); [`Error::Throttled`] when the caller's address, or the account, has had
+    /// its share of reset mails for now.
     pub async fn remind_password(
         &self,
         tenant: &Tenant,
         email: &str,
         client: &ClientInfo,
     ) -> Result<()> {
+        match self.mail_reset_link(tenant, email, client).await? {
+            ResetMail::Sent => Ok(()),
+            ResetMail::NoSuchAccount => Err(Error::invalid("email", UNKNOWN_EMAIL)),
+            ResetMail::TooManyForAccount(refusal) => Err(refusal),
+        }
+    }
+
+    /// [`Services::remind_password`] for a page that must not tell who has an account: an
+    /// unknown address, or an account that had its share of reset mails, is answered as if a
+    /// mail went out.
+    pub async fn remind_password_quietly(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        self.mail_reset_link(tenant, email, client).await.map(drop)
+    }
+
+    async fn mail_reset_link(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        client: &ClientInfo,
+    ) -> Result<ResetMail> {
         password_resets_open(tenant)?;
+        self.reserve_mail_request(tenant, client.ip.as_deref())
+            .await?;
         let mut problems = Vec::new();
         let email = check_email(email, &mut problems);
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
-        let user = self
-            .store
-            .user_by_email(&tenant.id, &email)
-            .await?
-            .ok_or_else(|| Error::invalid("email", UNKNOWN_EMAIL))?;
+        let Some(user) = self.store.user_by_email(&tenant.id, &email).await? else {
+            return Ok(ResetMail::NoSuchAccount);
+        };
+        if let Err(refusal) = self.reserve_mail_to(tenant, user.id).await {
+            return match refusal {
+                Error::Throttled { .. } => Ok(ResetMail::TooManyForAccount(refusal)),
+                other => Err(other),
+            };
+        }
         let now = self.now();
         let (secret, secret_hash) = mailed_secret();
         let lifetime = Duration::minutes(tenant.settings.login_reset_token_lifetime.max(1));
@@ -270,7 +312,7 @@ impl Services {
             "Requested a password reset email.",
         );
         self.store.record_activity(&activity).await?;
-        Ok(())
+        Ok(ResetMail::Sent)
     }
 
     /// Sets a new password with the token from the reset mail, ending every session of the

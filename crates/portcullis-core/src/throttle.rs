@@ -1,6 +1,8 @@
 //! Login throttles, shared by every surface that takes a password: at most
 //! `throttle_attempts` attempts per client address and per login in each window of
-//! `throttle_lockout_time` minutes (the tenant's settings; `throttle_enabled` turns both off).
+//! `throttle_lockout_time` minutes (the tenant's settings; `throttle_enabled` turns them off).
+//! The same windows limit requests that send mail to an address the caller names, per address
+//! and per recipient.
 //!
 //! The counters are fixed windows in the database, so every node counts the same attempts, and
 //! a hit is one atomic statement, so of any number of concurrent attempts exactly the allowed
@@ -15,7 +17,7 @@
 //!   [`Throttling::AlreadyCounted`]; nothing is given back.
 
 use crate::error::{Error, Result};
-use crate::ids::TenantId;
+use crate::ids::{TenantId, UserId};
 use crate::model::Tenant;
 use crate::store::ThrottleCount;
 use crate::Services;
@@ -27,8 +29,22 @@ use time::{Duration, OffsetDateTime};
 /// tries to read one).
 pub const CAPTCHAS_PER_ATTEMPT: i64 = 6;
 
+/// Mails one account may be sent in a throttle window on a stranger's request (password
+/// resets): enough for a person who lost one, too few to flood their inbox.
+pub const MAILS_PER_RECIPIENT: i64 = 3;
+
 /// Ended windows are deleted at most this often by each node.
 const SWEEP_EVERY_SECONDS: i64 = 60;
+
+/// What ran out of attempts, so each surface can say so in its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limited {
+    /// Login attempts (and the captchas that go with them).
+    Logins,
+    /// Requests that make the server send mail to an address the caller names: sign-ups and
+    /// password resets.
+    Mails,
+}
 
 /// How a password check counts towards the login throttles.
 #[derive(Debug, Clone, Copy)]
@@ -130,13 +146,18 @@ impl Services {
         let limit = tenant.settings.throttle_attempts.max(1);
         if let Some(ip) = ip {
             let bucket = format!("ip:{ip}");
-            let window_ends = self.hit(tenant, &bucket, limit, now).await?;
+            let window_ends = self
+                .hit(tenant, &bucket, limit, now, Limited::Logins)
+                .await?;
             attempt.address = Some(Hit {
                 bucket,
                 window_ends,
             });
         }
-        let window_ends = match self.hit(tenant, &login_bucket, limit, now).await {
+        let window_ends = match self
+            .hit(tenant, &login_bucket, limit, now, Limited::Logins)
+            .await
+        {
             Ok(window_ends) => window_ends,
             Err(refusal) => {
                 if let Some(address) = &attempt.address {
@@ -163,7 +184,45 @@ impl Services {
         let now = self.now();
         self.sweep_now_and_then(now).await;
         let limit = tenant.settings.throttle_attempts.max(1) * CAPTCHAS_PER_ATTEMPT;
-        self.hit(tenant, &format!("captcha:{ip}"), limit, now)
+        self.hit(
+            tenant,
+            &format!("captcha:{ip}"),
+            limit,
+            now,
+            Limited::Logins,
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Counts one request from `ip` that would mail an address the caller chose (a sign-up,
+    /// a password reset): `throttle_attempts` per window, whether or not a mail goes out, so
+    /// the answers cannot be used to test many addresses either.
+    pub(crate) async fn reserve_mail_request(
+        &self,
+        tenant: &Tenant,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        let (true, Some(ip)) = (tenant.settings.throttle_enabled, ip) else {
+            return Ok(());
+        };
+        let now = self.now();
+        self.sweep_now_and_then(now).await;
+        let limit = tenant.settings.throttle_attempts.max(1);
+        self.hit(tenant, &format!("mail:{ip}"), limit, now, Limited::Mails)
+            .await
+            .map(drop)
+    }
+
+    /// Counts one mail to `user` sent on someone else's request: [`MAILS_PER_RECIPIENT`] per
+    /// window, from all addresses together.
+    pub(crate) async fn reserve_mail_to(&self, tenant: &Tenant, user: UserId) -> Result<()> {
+        if !tenant.settings.throttle_enabled {
+            return Ok(());
+        }
+        let now = self.now();
+        let bucket = format!("mail-to:{}", user_bucket(user.0));
+        self.hit(tenant, &bucket, MAILS_PER_RECIPIENT, now, Limited::Mails)
             .await
             .map(drop)
     }
@@ -176,6 +235,7 @@ impl Services {
         bucket: &str,
         limit: i64,
         now: OffsetDateTime,
+        of: Limited,
     ) -> Result<OffsetDateTime> {
         let window_ends = now + Duration::minutes(tenant.settings.throttle_lockout_time.max(1));
         let count = self
@@ -183,7 +243,7 @@ impl Services {
             .hit_throttle(&tenant.id, bucket, now, window_ends)
             .await?;
         if count.hits > limit {
-            Err(throttled(count, now))
+            Err(throttled(of, count, now))
         } else {
             Ok(count.window_ends)
         }
@@ -237,10 +297,11 @@ pub(crate) fn unknown_login_bucket(login: &str) -> String {
 }
 
 /// The refusal, with the whole seconds until the window ends (at least 1).
-fn throttled(count: ThrottleCount, now: OffsetDateTime) -> Error {
+fn throttled(of: Limited, count: ThrottleCount, now: OffsetDateTime) -> Error {
     let left = count.window_ends - now;
     let seconds = left.whole_seconds() + i64::from(left.subsec_nanoseconds() > 0);
     Error::Throttled {
+        of,
         retry_after_seconds: u64::try_from(seconds.max(1)).unwrap_or(1),
     }
 }
@@ -253,6 +314,7 @@ mod tests {
     fn retry_after_rounds_up_and_is_at_least_one_second() {
         let now = OffsetDateTime::UNIX_EPOCH + Duration::hours(1);
         let wait = |left: Duration| match throttled(
+            Limited::Logins,
             ThrottleCount {
                 hits: 11,
                 window_ends: now + left,
@@ -261,6 +323,7 @@ mod tests {
         ) {
             Error::Throttled {
                 retry_after_seconds,
+                ..
             } => retry_after_seconds,
             other => panic!("{other:?}"),
         };

@@ -3,7 +3,7 @@
 
 use super::WEB_CLIENT;
 use crate::auth::LoginOutcome;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::Secret;
 use crate::model::{ClientInfo, Tenant};
 use crate::throttle::Throttling;
@@ -132,26 +132,6 @@ impl Services {
             }
         }
         Ok(origins)
-    }
-
-    /// [`Services::remind_password`] for a page that must not tell who has an account: an
-    /// unknown address is answered like a known one (a malformed one is still an error).
-    pub async fn remind_password_quietly(
-        &self,
-        tenant: &Tenant,
-        email: &str,
-        client: &ClientInfo,
-    ) -> Result<()> {
-        match self.remind_password(tenant, email, client).await {
-            Err(Error::Invalid(problems))
-                if problems
-                    .iter()
-                    .all(|(_, message)| message == crate::lifecycle::UNKNOWN_EMAIL) =>
-            {
-                Ok(())
-            }
-            other => other,
-        }
     }
 }
 

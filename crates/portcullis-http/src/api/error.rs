@@ -4,6 +4,7 @@ use super::schema::ErrorJson;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portcullis_core::throttle::Limited;
 use portcullis_core::Error;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -33,8 +34,9 @@ pub enum ApiError {
     Overloaded {
         retry_after_seconds: u64,
     },
-    /// 429: too many login attempts from the address or for the login.
+    /// 429: too many attempts of one kind from the address or for one account.
     Throttled {
+        of: Limited,
         retry_after_seconds: u64,
     },
     /// The request ran past `request_timeout_seconds`.
@@ -122,8 +124,10 @@ impl From<Error> for ApiError {
                 retry_after_seconds,
             },
             Error::Throttled {
+                of,
                 retry_after_seconds,
             } => Self::Throttled {
+                of,
                 retry_after_seconds,
             },
             Error::SignupsClosed => Self::SignupsClosed,
@@ -202,8 +206,9 @@ impl IntoResponse for ApiError {
                 retry_after_seconds,
             ),
             Self::Throttled {
+                of,
                 retry_after_seconds,
-            } => throttled(retry_after_seconds),
+            } => throttled(of, retry_after_seconds),
             Self::TimedOut => unavailable("The request took too long.", 5),
             Self::Internal => internal_error(),
         }
@@ -211,9 +216,12 @@ impl IntoResponse for ApiError {
 }
 
 /// 429 with `Retry-After`, and the wait in words.
-fn throttled(retry_after_seconds: u64) -> Response {
-    let error =
-        format!("Too many login attempts. Please try again in {retry_after_seconds} seconds.");
+fn throttled(of: Limited, retry_after_seconds: u64) -> Response {
+    let what = match of {
+        Limited::Logins => "login attempts",
+        Limited::Mails => "requests for emails",
+    };
+    let error = format!("Too many {what}. Please try again in {retry_after_seconds} seconds.");
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,
         Json(serde_json::json!({ "error": error })),

@@ -40,6 +40,7 @@ pub struct ResetBody {
         (status = 200, description = "Mail queued", body = SuccessJson),
         (status = 404, description = "Password resets are off", body = ErrorJson),
         (status = 422, description = "Missing, invalid or unknown email", body = FieldErrors),
+        (status = 429, description = "Too many sign-ups and reset requests from this address (`throttle_attempts` per `throttle_lockout_time` minutes), or more than 3 reset mails for the account in that time: `Too many requests for emails. Please try again in N seconds.`, with `Retry-After: N`", body = ErrorJson),
     ),
 )]
 pub async fn remind(

@@ -47,6 +47,7 @@ pub struct RegisteredJson {
         (status = 201, description = "Registered", body = RegisteredJson),
         (status = 404, description = "Registration is off", body = ErrorJson),
         (status = 422, description = "Invalid fields", body = FieldErrors),
+        (status = 429, description = "Too many sign-ups and reset requests from this address (`throttle_attempts` per `throttle_lockout_time` minutes): `Too many requests for emails. Please try again in N seconds.`, with `Retry-After: N`", body = ErrorJson),
     ),
 )]
 pub async fn register(

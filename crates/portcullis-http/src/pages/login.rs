@@ -4,13 +4,16 @@ use super::context::Page;
 use super::error::PageError;
 use super::form::PageForm;
 use super::second_factor::{challenge_cookie, DEVICE_COOKIE};
-use super::view::{policy_with_form_targets, redirect, render, with_cookie, Chrome, Errors};
+use super::view::{
+    policy_with_form_targets, redirect, render, wait_message, with_cookie, with_retry_after,
+    Chrome, Errors,
+};
 use crate::web_session::cookie_value;
 use crate::web_session::{session_cookie, WebSession};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::header::{CONTENT_SECURITY_POLICY, RETRY_AFTER};
+use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use portcullis_core::auth::{IssuedToken, LoginOutcome};
@@ -205,19 +208,12 @@ pub async fn submit(
         }
         Err(Error::InvalidCredentials) => (401, WRONG_CREDENTIALS.to_owned()),
         Err(Error::Throttled {
+            of,
             retry_after_seconds,
         }) => {
-            let minutes = retry_after_seconds.div_ceil(60).max(1);
-            let message = format!(
-                "Too many sign-in attempts. Please wait {minutes} minute{} and try again.",
-                if minutes == 1 { "" } else { "s" }
-            );
-            let mut response =
-                form_again(&state, &page, &next, &login, Errors::general(message), 429).await;
-            if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
-                response.headers_mut().insert(RETRY_AFTER, value);
-            }
-            return Ok(response);
+            let errors = Errors::general(wait_message(of, retry_after_seconds));
+            let response = form_again(&state, &page, &next, &login, errors, 429).await;
+            return Ok(with_retry_after(response, retry_after_seconds));
         }
         Err(Error::Banned) => (403, "This account is disabled.".to_owned()),
         Err(Error::EmailNotConfirmed) => (

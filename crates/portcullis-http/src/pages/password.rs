@@ -5,7 +5,7 @@ use super::context::Page;
 use super::error::PageError;
 use super::form::PageForm;
 use super::login::query_pairs;
-use super::view::{ok, render, Chrome, Errors, MessagePage};
+use super::view::{ok, render, wait_message, with_retry_after, Chrome, Errors, MessagePage};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -87,6 +87,15 @@ pub async fn forgot(
             let errors = Errors::from_problems(problems);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(forgot_page(&page, &email, &errors, status))
+        }
+        Err(Error::Throttled {
+            of,
+            retry_after_seconds,
+        }) => {
+            let errors = Errors::general(wait_message(of, retry_after_seconds));
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            let response = forgot_page(&page, &email, &errors, status);
+            Ok(with_retry_after(response, retry_after_seconds))
         }
         Err(Error::NotFound) => Ok(closed(&page)),
         Err(other) => Err(other.into()),

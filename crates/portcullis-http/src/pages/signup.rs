@@ -4,7 +4,9 @@ use super::context::Page;
 use super::error::PageError;
 use super::form::PageForm;
 use super::login::{signed_in, Next};
-use super::view::{ok, redirect, render, Chrome, Errors, MessagePage};
+use super::view::{
+    ok, redirect, render, wait_message, with_retry_after, Chrome, Errors, MessagePage,
+};
 use crate::web_session::WebSession;
 use crate::AppState;
 use askama::Template;
@@ -102,6 +104,15 @@ pub async fn submit(
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             ))
+        }
+        Err(Error::Throttled {
+            of,
+            retry_after_seconds,
+        }) => {
+            let errors = Errors::general(wait_message(of, retry_after_seconds));
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            let response = form(&page, &username, &email, &errors, status);
+            Ok(with_retry_after(response, retry_after_seconds))
         }
         Err(Error::NotFound) => Ok(closed(&page)),
         Err(other) => Err(other.into()),

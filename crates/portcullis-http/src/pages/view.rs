@@ -3,12 +3,13 @@
 
 use askama::Template;
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY, SET_COOKIE,
-    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY, RETRY_AFTER,
+    SET_COOKIE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portcullis_core::model::TenantSettings;
+use portcullis_core::throttle::Limited;
 
 use super::csrf::CsrfToken;
 
@@ -137,6 +138,25 @@ pub fn redirect(location: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(LOCATION, value);
     }
+    response
+}
+
+/// What a form says to a visitor who ran out of attempts, with the wait in whole minutes.
+pub fn wait_message(of: Limited, retry_after_seconds: u64) -> String {
+    let minutes = retry_after_seconds.div_ceil(60).max(1);
+    let what = match of {
+        Limited::Logins => "sign-in attempts",
+        Limited::Mails => "requests from here",
+    };
+    let plural = if minutes == 1 { "" } else { "s" };
+    format!("Too many {what}. Please wait {minutes} minute{plural} and try again.")
+}
+
+/// Adds `Retry-After` to a response (the form shown again with [`wait_message`]).
+pub fn with_retry_after(mut response: Response, retry_after_seconds: u64) -> Response {
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds));
     response
 }
 

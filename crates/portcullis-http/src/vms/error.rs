@@ -96,6 +96,7 @@ impl From<portcullis_core::Error> for VmsError {
             Error::NotFound => Self::NotFound,
             Error::Throttled {
                 retry_after_seconds,
+                ..
             } => Self::TooManyAttempts {
                 retry_after_seconds,
             },

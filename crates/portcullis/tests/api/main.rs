@@ -13,6 +13,7 @@ mod errors;
 mod layers;
 mod lifecycle;
 mod mail;
+mod mail_throttle;
 mod me;
 mod mgmt;
 mod mgmt_tenants;

@@ -767,6 +767,60 @@ async fn too_many_attempts_get_a_friendly_429() {
 }
 
 #[tokio::test]
+async fn reset_mails_stop_quietly_for_an_account_and_a_flood_from_one_address_gets_a_429() {
+    each_backend!(|server| {
+        server.create_user("flooded", "User").await;
+        let mut browser = Browser::new(&server);
+        browser.get("/forgot-password").await;
+        let fields = [("email", "flooded@example.com")];
+        let first = browser.post("/forgot-password", &fields).await;
+        assert_eq!(first.status, 200, "{}", first.body);
+        // The account gets three mails a window; the page answers the same past that.
+        for _ in 0..4 {
+            let again = browser.post("/forgot-password", &fields).await;
+            assert_eq!((again.status, &again.body), (first.status, &first.body));
+        }
+        server.wait_for_mail("flooded@example.com", 3).await;
+        let db = server.inspect().await;
+        let queued: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM mail_queue WHERE recipient = $1")
+                .bind("flooded@example.com")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert_eq!(queued, 3, "[{}]", server.backend_name);
+        db.close().await;
+        // Five of the address's ten requests are used; sign-ups count too.
+        for i in 0..5 {
+            let email = format!("stranger{i}@example.com");
+            let answer = browser.post("/forgot-password", &[("email", &email)]).await;
+            assert_eq!(answer.status, 200);
+        }
+        browser.get("/signup").await;
+        let refused = browser
+            .post(
+                "/signup",
+                &[
+                    ("username", "late"),
+                    ("email", "late@example.com"),
+                    ("password", PASSWORD),
+                    ("password_confirmation", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 429, "{}", refused.body);
+        assert!(refused
+            .body
+            .contains("Too many requests from here. Please wait 10 minutes"));
+        assert_eq!(refused.headers["retry-after"], "600");
+        assert_security_headers(&refused);
+        let refused = browser.post("/forgot-password", &fields).await;
+        assert_eq!(refused.status, 429);
+        assert!(refused.body.contains("Too many requests from here"));
+    });
+}
+
+#[tokio::test]
 async fn a_login_for_an_application_goes_back_to_its_login_url_and_may_be_redirected_there() {
     each_backend!(|server| {
         server.create_user("appuser", "User").await;
