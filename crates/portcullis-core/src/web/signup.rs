@@ -3,8 +3,9 @@
 use super::WEB_CLIENT;
 use crate::auth::IssuedToken;
 use crate::error::{Error, Result};
-use crate::lifecycle::Registration;
-use crate::model::Tenant;
+use crate::lifecycle::{mailed_secret, Registration, VERIFY_EMAIL_LIFETIME};
+use crate::mail::with_link;
+use crate::model::{NewOneTimeToken, Tenant, TokenPurpose, UserStatus};
 use crate::Services;
 
 /// The account API's message for a registered address; the page never shows it.
@@ -16,14 +17,16 @@ pub enum SignupOutcome {
     /// The tenant lets unconfirmed users in: signed in already.
     SignedIn(Box<IssuedToken>),
     /// "Check your email": said both when a confirmation mail went out and when the address
-    /// already has an account, so the page does not reveal who is registered.
+    /// already has an account (whose owner is mailed a note instead), so the page does not
+    /// reveal who is registered.
     CheckEmail,
 }
 
 impl Services {
     /// [`Services::register`] for the hosted page: an address that already has an account is
     /// answered with [`SignupOutcome::CheckEmail`] (its other problems are still shown, minus
-    /// that one), and a user who may log in unconfirmed gets a web session at once.
+    /// that one) and its owner is told by mail, and a user who may log in unconfirmed gets a
+    /// web session at once.
     pub async fn web_signup(&self, tenant: &Tenant, input: Registration) -> Result<SignupOutcome> {
         let email = input.email.trim().to_owned();
         let client = input.client.clone();
@@ -48,6 +51,7 @@ impl Services {
                     .filter(|(field, message)| !(field == "email" && message == EMAIL_TAKEN))
                     .collect();
                 if rest.is_empty() {
+                    self.mail_account_exists(tenant, &email).await?;
                     Ok(SignupOutcome::CheckEmail)
                 } else {
                     Err(Error::Invalid(rest))
@@ -55,5 +59,62 @@ impl Services {
             }
             Err(other) => Err(other),
         }
+    }
+
+    /// Tells the owner of `email` that someone tried to sign up with it: a fresh confirmation
+    /// link when the account still waits for one (what the person expected), else the ways
+    /// back in. Counted as a mail to the account, so repeated sign-ups cannot flood it; past
+    /// that, and for a disabled account, nothing is sent.
+    async fn mail_account_exists(&self, tenant: &Tenant, email: &str) -> Result<()> {
+        let Some(user) = self.store.user_by_email(&tenant.id, email).await? else {
+            return Ok(());
+        };
+        if user.disabled {
+            return Ok(());
+        }
+        match self.reserve_mail_to(tenant, user.id).await {
+            Ok(()) => {}
+            Err(Error::Throttled { .. }) => return Ok(()),
+            Err(other) => return Err(other),
+        }
+        let settings = &tenant.settings;
+        let now = self.now();
+        if user.status(settings) == UserStatus::Unconfirmed {
+            let (secret, secret_hash) = mailed_secret();
+            let token = NewOneTimeToken {
+                tenant_id: tenant.id.clone(),
+                purpose: TokenPurpose::VerifyEmail,
+                secret_hash,
+                created_at: now,
+                expires_at: now + VERIFY_EMAIL_LIFETIME,
+            };
+            let mail = self.verification_mail(settings, &user.email, &secret);
+            self.store
+                .issue_one_time_token(user.id, &token, &mail)
+                .await?;
+        } else {
+            let origin = self.public_origin(settings);
+            let forgot = if settings.forgot_password {
+                format!(
+                    " If you forgot your password, choose a new one at {origin}/forgot-password."
+                )
+            } else {
+                String::new()
+            };
+            let mail = with_link(
+                &user.email,
+                &settings.app_name,
+                "You already have an account",
+                &format!(
+                    "Someone, perhaps you, tried to sign up with this email address, which \
+                     already has an account. Sign in with the link below.{forgot} If it was \
+                     not you, you need do nothing."
+                ),
+                &format!("{origin}/login"),
+            );
+            self.store.enqueue_mail(&tenant.id, &mail, now).await?;
+        }
+        self.mail_queued();
+        Ok(())
     }
 }

@@ -404,8 +404,20 @@ async fn sign_up_confirm_the_address_on_its_page_then_sign_in() {
         let early = browser.sign_in("newbie", PASSWORD).await;
         assert_eq!(early.status, 403);
 
-        let mail = server.wait_for_mail("newbie@example.com", 1).await;
+        let first = server.wait_for_mail("newbie@example.com", 1).await;
+        let first = token_after(&first, "/verify-email?token=");
+        // Signing up again with the unconfirmed address mails a new link (the page says the
+        // same as before) and voids the first.
+        let mut again = Browser::new(&server);
+        again.get("/signup").await;
+        let retry = [("username", "newbie-2"), fields[1], fields[2], fields[3]];
+        let answer = again.post("/signup", &retry).await;
+        assert_eq!((answer.status, &answer.body), (done.status, &done.body));
+        let mail = server.wait_for_mail("newbie@example.com", 2).await;
         let token = token_after(&mail, "/verify-email?token=");
+        assert_ne!(token, first);
+        let void = browser.post("/verify-email", &[("token", &first)]).await;
+        assert_eq!(void.status, 400, "{}", void.body);
         let link = format!("/verify-email?token={token}");
         let page = browser.get(&link).await;
         assert_eq!(page.status, 200);
@@ -436,6 +448,14 @@ async fn sign_up_confirm_the_address_on_its_page_then_sign_in() {
             (200, true)
         );
         assert!(!answer.body.contains("taken"));
+        // Its owner hears of it, with the way back in.
+        let notice = server.wait_for_mail("newbie@example.com", 3).await;
+        assert!(notice.contains("You already have an account"), "{notice}");
+        assert!(notice.contains("http://portcullis.test/login"), "{notice}");
+        assert!(
+            notice.contains("http://portcullis.test/forgot-password"),
+            "{notice}"
+        );
     });
 }
 
