@@ -40,9 +40,19 @@ pub struct Registration {
     pub password: Secret,
     pub password_confirmation: Secret,
     pub tos_accepted: bool,
-    /// The `g-recaptcha-response` field, when sent.
-    pub captcha: Option<String>,
+    /// The proof of being a person, when sent (needed while the tenant has `captcha_enabled`).
+    pub captcha: Option<CaptchaAnswer>,
     pub client: ClientInfo,
+}
+
+/// How a sign-up shows it comes from a person.
+#[derive(Debug, Clone)]
+pub enum CaptchaAnswer {
+    /// Document 001's `g-recaptcha-response`, checked with the configured siteverify service.
+    Token(String),
+    /// The built-in image captcha (document 002's), which needs no script: its key and what
+    /// the person read in the picture. Used up by the sign-up it allowed.
+    Image { key: String, answer: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,18 +126,13 @@ impl Services {
         self.check_taken(&tenant.id, Some(&email), username.as_deref(), &mut problems)
             .await?;
         if settings.captcha_enabled {
-            let field = "g-recaptcha-response";
-            match input.captcha.as_deref().map(str::trim) {
-                None | Some("") => problems.push((
-                    field.to_owned(),
-                    "The g-recaptcha-response field is required.".to_owned(),
-                )),
-                Some(answer) => {
-                    if !self.captcha_passes(answer, &input.client).await? {
-                        problems.push((field.to_owned(), "reCAPTCHA value is invalid.".to_owned()));
-                    }
-                }
-            }
+            self.check_registration_captcha(
+                tenant,
+                input.captcha.as_ref(),
+                &input.client,
+                &mut problems,
+            )
+            .await?;
         }
         if settings.tos && !input.tos_accepted {
             problems.push((
@@ -180,6 +185,9 @@ impl Services {
             "Created an account.",
         );
         self.store.record_activity(&activity).await?;
+        if let Some(CaptchaAnswer::Image { key, .. }) = &input.captcha {
+            self.consume_captcha(key).await?;
+        }
         if settings.notifications_signup_email {
             for admin in self.store.admin_emails(&tenant.id).await? {
                 let mail = signup_notice(&admin, tenant, &user.email, user.username.as_deref());
@@ -350,6 +358,44 @@ impl Services {
             .verify(answer, client.ip.as_deref())
             .await
             .map_err(Error::Unavailable)
+    }
+
+    /// Adds a problem unless `captcha` passes: a token with the siteverify service, an image
+    /// captcha with its stored answer (a wrong answer burns it).
+    async fn check_registration_captcha(
+        &self,
+        tenant: &Tenant,
+        captcha: Option<&CaptchaAnswer>,
+        client: &ClientInfo,
+        problems: &mut Vec<(String, String)>,
+    ) -> Result<()> {
+        match captcha {
+            Some(CaptchaAnswer::Image { key, answer }) => {
+                if answer.trim().is_empty() {
+                    let message = "Type the characters you see in the picture.";
+                    problems.push(("captcha".to_owned(), message.to_owned()));
+                    return Ok(());
+                }
+                match self.check_captcha(tenant, key, answer).await {
+                    Ok(()) => {}
+                    Err(Error::Invalid(refusal)) => problems.extend(refusal),
+                    Err(other) => return Err(other),
+                }
+            }
+            Some(CaptchaAnswer::Token(token)) if !token.trim().is_empty() => {
+                if !self.captcha_passes(token.trim(), client).await? {
+                    problems.push((
+                        "g-recaptcha-response".to_owned(),
+                        "reCAPTCHA value is invalid.".to_owned(),
+                    ));
+                }
+            }
+            _ => problems.push((
+                "g-recaptcha-response".to_owned(),
+                "The g-recaptcha-response field is required.".to_owned(),
+            )),
+        }
+        Ok(())
     }
 
     pub(crate) fn verification_mail(

@@ -8,7 +8,7 @@ use crate::{AppState, ClientAddr};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use portcullis_core::lifecycle::{self, Registration};
+use portcullis_core::lifecycle::{self, CaptchaAnswer, Registration};
 use portcullis_core::{Error, Secret};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -76,7 +76,7 @@ pub async fn register(
                 password: Secret::new(password),
                 password_confirmation: Secret::new(confirmation.unwrap_or_default()),
                 tos_accepted: input.accepted("tos"),
-                captcha,
+                captcha: captcha.map(CaptchaAnswer::Token),
                 client,
             },
         )

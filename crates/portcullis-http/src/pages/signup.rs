@@ -13,7 +13,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use portcullis_core::lifecycle::Registration;
+use base64::Engine;
+use portcullis_core::lifecycle::{CaptchaAnswer, Registration};
 use portcullis_core::web::signup::SignupOutcome;
 use portcullis_core::{Error, Secret};
 
@@ -25,7 +26,15 @@ struct SignupPage<'a> {
     username: &'a str,
     email: &'a str,
     tos: bool,
+    captcha: Option<CaptchaView>,
     errors: &'a Errors,
+}
+
+/// A picture to read, while the tenant asks sign-ups for a captcha.
+struct CaptchaView {
+    /// The PNG as a `data:` URL (the pages' policy allows those images and nothing remote).
+    image: String,
+    key: String,
 }
 
 fn closed(page: &Page) -> Response {
@@ -39,26 +48,76 @@ fn closed(page: &Page) -> Response {
     render(StatusCode::NOT_FOUND, &view, &page.chrome)
 }
 
-fn form(page: &Page, username: &str, email: &str, errors: &Errors, status: StatusCode) -> Response {
+/// The form; while the tenant asks for a captcha, with a fresh picture (each one counts
+/// against the address's captcha allowance, as document 002's captcha endpoint does).
+async fn form(
+    state: &AppState,
+    page: &Page,
+    username: &str,
+    email: &str,
+    errors: &Errors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let tenant = &page.tenant;
+    let mut status = status;
+    let mut errors = errors;
+    let waiting;
+    let mut retry_after = None;
+    let mut captcha = None;
+    if tenant.settings.captcha_enabled {
+        let services = &state.services;
+        match services
+            .reserve_captcha(tenant, page.client.ip.as_deref())
+            .await
+        {
+            Ok(()) => {
+                let made = services.new_captcha(tenant).await?;
+                let png = base64::engine::general_purpose::STANDARD.encode(&made.png);
+                captcha = Some(CaptchaView {
+                    image: format!("data:image/png;base64,{png}"),
+                    key: made.key.expose().to_owned(),
+                });
+            }
+            Err(Error::Throttled {
+                of,
+                retry_after_seconds,
+            }) => {
+                waiting = Errors::general(wait_message(of, retry_after_seconds));
+                errors = &waiting;
+                status = StatusCode::TOO_MANY_REQUESTS;
+                retry_after = Some(retry_after_seconds);
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
     let view = SignupPage {
         chrome: &page.chrome,
         title: "Create an account",
         username,
         email,
-        tos: page.tenant.settings.tos,
+        tos: tenant.settings.tos,
+        captcha,
         errors,
     };
-    render(status, &view, &page.chrome)
+    let response = render(status, &view, &page.chrome);
+    Ok(match retry_after {
+        Some(seconds) => with_retry_after(response, seconds),
+        None => response,
+    })
 }
 
-pub async fn show(page: Page, WebSession(session): WebSession) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    WebSession(session): WebSession,
+) -> Result<Response, PageError> {
     if !page.tenant.settings.allow_signups {
-        return closed(&page);
+        return Ok(closed(&page));
     }
     if session.is_some() {
-        return redirect("/account");
+        return Ok(redirect("/account"));
     }
-    form(&page, "", "", &Errors::none(), StatusCode::OK)
+    form(&state, &page, "", "", &Errors::none(), StatusCode::OK).await
 }
 
 pub async fn submit(
@@ -77,7 +136,14 @@ pub async fn submit(
         password: Secret::new(form_data.value("password").unwrap_or("")),
         password_confirmation: Secret::new(form_data.value("password_confirmation").unwrap_or("")),
         tos_accepted: form_data.checked("tos"),
-        captcha: None,
+        captcha: page
+            .tenant
+            .settings
+            .captcha_enabled
+            .then(|| CaptchaAnswer::Image {
+                key: form_data.text("captcha_key"),
+                answer: form_data.text("captcha"),
+            }),
         client: page.client.clone(),
     };
     match state.services.web_signup(&page.tenant, registration).await {
@@ -97,13 +163,8 @@ pub async fn submit(
         }
         Err(Error::Invalid(problems)) => {
             let errors = Errors::from_problems(problems);
-            Ok(form(
-                &page,
-                &username,
-                &email,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ))
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            form(&state, &page, &username, &email, &errors, status).await
         }
         Err(Error::Throttled {
             of,
@@ -111,7 +172,7 @@ pub async fn submit(
         }) => {
             let errors = Errors::general(wait_message(of, retry_after_seconds));
             let status = StatusCode::TOO_MANY_REQUESTS;
-            let response = form(&page, &username, &email, &errors, status);
+            let response = form(&state, &page, &username, &email, &errors, status).await?;
             Ok(with_retry_after(response, retry_after_seconds))
         }
         Err(Error::NotFound) => Ok(closed(&page)),

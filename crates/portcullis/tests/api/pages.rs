@@ -840,6 +840,74 @@ async fn reset_mails_stop_quietly_for_an_account_and_a_flood_from_one_address_ge
     });
 }
 
+/// Posts the sign-up form of `username` with a captcha's key and an answer.
+async fn sign_up_reading(browser: &mut Browser, username: &str, key: &str, answer: &str) -> Answer {
+    let email = format!("{username}@example.com");
+    let fields = [
+        ("username", username),
+        ("email", email.as_str()),
+        ("password", PASSWORD),
+        ("password_confirmation", PASSWORD),
+        ("captcha_key", key),
+        ("captcha", answer),
+    ];
+    browser.post("/signup", &fields).await
+}
+
+#[tokio::test]
+async fn a_tenant_asking_for_a_captcha_gets_a_picture_to_read_on_the_sign_up_page() {
+    each_backend!(|server| {
+        server
+            .set_settings(|s| {
+                s.captcha_enabled = true;
+                s.allow_unverified = false;
+            })
+            .await;
+        let mut browser = Browser::new(&server);
+        let page = browser.get("/signup").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let picture = "<img class=\"captcha\" src=\"data:image";
+        assert!(page.body.contains(picture), "{}", page.body);
+        let key = input_value(&page.body, "captcha_key");
+        let unanswered = sign_up_reading(&mut browser, "reader", &key, "").await;
+        assert_eq!(unanswered.status, 422);
+        assert!(unanswered
+            .body
+            .contains("Type the characters you see in the picture."));
+        // Every form shown again has a new picture.
+        let next_key = input_value(&unanswered.body, "captcha_key");
+        assert_ne!(next_key, key);
+        let wrong = sign_up_reading(&mut browser, "reader", &next_key, "WRONG").await;
+        assert_eq!(wrong.status, 422);
+        assert!(
+            wrong.body.contains("The captcha is incorrect"),
+            "{}",
+            wrong.body
+        );
+
+        // Only a test can read a picture's answer: one made in-process, answered in any case.
+        let made = server
+            .app
+            .services
+            .new_captcha(&server.tenant)
+            .await
+            .unwrap();
+        let (key, answer) = (made.key.expose(), made.answer.expose().to_lowercase());
+        let done = sign_up_reading(&mut browser, "reader", key, &answer).await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert!(done.body.contains("Check your email"));
+        // The sign-up used it up.
+        browser.get("/signup").await;
+        let again = sign_up_reading(&mut browser, "copycat", key, &answer).await;
+        assert_eq!(again.status, 422);
+        assert!(
+            again.body.contains("The captcha has expired"),
+            "{}",
+            again.body
+        );
+    });
+}
+
 #[tokio::test]
 async fn a_login_for_an_application_goes_back_to_its_login_url_and_may_be_redirected_there() {
     each_backend!(|server| {
