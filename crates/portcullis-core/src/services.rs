@@ -6,7 +6,7 @@ use crate::health::Counters;
 use crate::lifecycle::CaptchaVerifier;
 use crate::mail::{MailWorker, Mailer, Texter};
 use crate::password::PasswordHasher;
-use crate::social::UserinfoClient;
+use crate::social::NetworkClient;
 use crate::store::Store;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -27,7 +27,7 @@ pub struct Services {
     /// Sends 2FA codes by text message; `None` until configured.
     pub(crate) texter: Option<Arc<dyn Texter>>,
     /// Asks social networks who a token belongs to; `None` until configured.
-    pub(crate) userinfo: Option<Arc<dyn UserinfoClient>>,
+    pub(crate) networks: Option<Arc<dyn NetworkClient>>,
     /// Checks registration captchas; `None` until configured (captchas then fail closed).
     pub(crate) captcha: Option<Arc<dyn CaptchaVerifier>>,
     pub(crate) throttle_sweeper: Arc<crate::throttle::Sweeper>,
@@ -48,7 +48,7 @@ impl Services {
             public_url: Arc::from("http://localhost"),
             mail: None,
             texter: None,
-            userinfo: None,
+            networks: None,
             captcha: None,
             throttle_sweeper: Arc::default(),
             default_tenant_id: Arc::default(),
@@ -86,9 +86,9 @@ impl Services {
         self
     }
 
-    /// Asks social networks' userinfo endpoints through `client`.
-    pub fn with_userinfo_client(mut self, client: Arc<dyn UserinfoClient>) -> Self {
-        self.userinfo = Some(client);
+    /// Talks to social networks (userinfo, code exchange) through `client`.
+    pub fn with_network_client(mut self, client: Arc<dyn NetworkClient>) -> Self {
+        self.networks = Some(client);
         self
     }
 

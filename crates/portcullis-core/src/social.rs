@@ -27,6 +27,36 @@ pub struct SocialNetwork {
     pub email_verified_field: Option<String>,
     /// The network only hands out verified email addresses.
     pub emails_verified: Option<bool>,
+    /// For "Continue with …" on the hosted login page: the OAuth 2.0 application this tenant
+    /// registered with the network. Without both, the network takes API logins only.
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Where the browser is sent to sign in, and where its code is exchanged for a token
+    /// (the preset's, for the networks that have one).
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    /// The scopes asked for (the preset's, else none).
+    pub scope: Option<String>,
+}
+
+/// How a browser signs in with a network: the OAuth 2.0 code flow's endpoints and client.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BrowserSignIn {
+    pub authorize_url: String,
+    pub token_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub scope: String,
+}
+
+impl std::fmt::Debug for BrowserSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserSignIn")
+            .field("authorize_url", &self.authorize_url)
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A network's settings with the preset filled in.
@@ -38,6 +68,46 @@ pub struct ResolvedNetwork {
     pub name_field: String,
     pub email_verified_field: Option<String>,
     pub emails_verified: bool,
+    /// Set when the tenant registered a client with the network and its endpoints are known.
+    pub browser: Option<BrowserSignIn>,
+}
+
+/// The presets' browser sign-in endpoints and scopes: (authorize URL, token URL, scope).
+fn browser_preset(network: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    Some(match network {
+        "google" => (
+            "https://accounts.google.com/o/oauth2/v2/auth",
+            "https://oauth2.googleapis.com/token",
+            "openid email profile",
+        ),
+        "github" => (
+            "https://github.com/login/oauth/authorize",
+            "https://github.com/login/oauth/access_token",
+            "read:user user:email",
+        ),
+        "facebook" => (
+            "https://www.facebook.com/v19.0/dialog/oauth",
+            "https://graph.facebook.com/v19.0/oauth/access_token",
+            "email public_profile",
+        ),
+        _ => return None,
+    })
+}
+
+/// What the login page calls a network.
+pub fn network_label(network: &str) -> String {
+    match network {
+        "google" => "Google".to_owned(),
+        "github" => "GitHub".to_owned(),
+        "facebook" => "Facebook".to_owned(),
+        other => {
+            let mut chars = other.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+    }
 }
 
 fn preset(network: &str) -> Option<ResolvedNetwork> {
@@ -75,6 +145,7 @@ fn preset(network: &str) -> Option<ResolvedNetwork> {
         name_field: name.to_owned(),
         email_verified_field: verified_field.map(str::to_owned),
         emails_verified: verified,
+        browser: None,
     })
 }
 
@@ -111,6 +182,30 @@ impl SocialNetwork {
                 .emails_verified
                 .or(base.as_ref().map(|b| b.emails_verified))
                 .unwrap_or(false),
+            browser: self.browser_sign_in(),
+        })
+    }
+
+    fn browser_sign_in(&self) -> Option<BrowserSignIn> {
+        let preset = browser_preset(&self.network);
+        let client_id = self.client_id.clone().filter(|v| !v.trim().is_empty())?;
+        let client_secret = self.client_secret.clone().filter(|v| !v.is_empty())?;
+        Some(BrowserSignIn {
+            authorize_url: self
+                .authorize_url
+                .clone()
+                .or_else(|| preset.map(|p| p.0.to_owned()))?,
+            token_url: self
+                .token_url
+                .clone()
+                .or_else(|| preset.map(|p| p.1.to_owned()))?,
+            client_id,
+            client_secret,
+            scope: self
+                .scope
+                .clone()
+                .or_else(|| preset.map(|p| p.2.to_owned()))
+                .unwrap_or_default(),
         })
     }
 }
@@ -124,11 +219,15 @@ pub struct SocialProfile {
     pub email_verified: bool,
 }
 
-/// Asks a network's userinfo endpoint about a token. Implemented outside the domain (it is
-/// HTTP); an error means the network could not be reached or refused the token.
+/// Talks to social networks. Implemented outside the domain (it is HTTP); an error means the
+/// network could not be reached or refused.
 #[async_trait]
-pub trait UserinfoClient: Send + Sync + 'static {
+pub trait NetworkClient: Send + Sync + 'static {
+    /// Asks a network's userinfo endpoint about an access token.
     async fn userinfo(&self, url: &str, token: &str) -> std::result::Result<Value, String>;
+    /// Posts an OAuth 2.0 token request (`application/x-www-form-urlencoded`) and returns
+    /// the JSON answer of a success.
+    async fn token(&self, url: &str, form: &[(&str, &str)]) -> std::result::Result<Value, String>;
 }
 
 /// The value at a dotted path, as text (numbers too, since some networks number their ids).
@@ -173,22 +272,54 @@ impl Services {
         token: &str,
         client: &ClientInfo,
     ) -> Result<LoginOutcome> {
+        let resolved = self.social_network(tenant, network)?;
+        let user = self
+            .social_account(tenant, network, &resolved, token)
+            .await?;
+        if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
+            let (challenge, method) = self
+                .start_challenge(tenant, &user, &two_factor, network)
+                .await?;
+            return Ok(LoginOutcome::SecondFactor { challenge, method });
+        }
+        let issued = self
+            .open_session(tenant, user, client, network.to_owned())
+            .await?;
+        Ok(LoginOutcome::Issued(Box::new(issued)))
+    }
+
+    /// The tenant's settings for `network`, while it takes social logins at all.
+    pub(crate) fn social_network(&self, tenant: &Tenant, network: &str) -> Result<ResolvedNetwork> {
         // Tenant-wide, and decided before asking any network, so it reveals nothing.
         if !tenant.settings.allow_social {
             return Err(Error::Refused(SOCIAL_OFF));
         }
-        let resolved = tenant
+        tenant
             .settings
             .social_networks
             .iter()
             .find(|n| n.network == network)
             .and_then(SocialNetwork::resolve)
-            .ok_or_else(|| Error::invalid("network", "The selected network is invalid."))?;
-        let http = self
-            .userinfo
-            .as_ref()
-            .ok_or_else(|| Error::SocialNetwork("no userinfo client configured".into()))?;
-        let userinfo = http
+            .ok_or_else(|| Error::invalid("network", "The selected network is invalid."))
+    }
+
+    pub(crate) fn network_client(&self) -> Result<&dyn NetworkClient> {
+        self.networks
+            .as_deref()
+            .ok_or_else(|| Error::SocialNetwork("no social network client configured".into()))
+    }
+
+    /// The user a network's access token belongs to here (linked, or created when the
+    /// tenant takes sign-ups), refused when banned or still unconfirmed.
+    pub(crate) async fn social_account(
+        &self,
+        tenant: &Tenant,
+        network: &str,
+        resolved: &ResolvedNetwork,
+        token: &str,
+    ) -> Result<crate::model::User> {
+        let userinfo = self
+            .network_client()?
             .userinfo(&resolved.userinfo_url, token)
             .await
             .map_err(Error::SocialNetwork)?;
@@ -209,16 +340,7 @@ impl Services {
         if user.status(&tenant.settings) == crate::model::UserStatus::Unconfirmed {
             return Err(Error::EmailNotConfirmed);
         }
-        if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
-            let (challenge, method) = self
-                .start_challenge(tenant, &user, &two_factor, network)
-                .await?;
-            return Ok(LoginOutcome::SecondFactor { challenge, method });
-        }
-        let issued = self
-            .open_session(tenant, user, client, network.to_owned())
-            .await?;
-        Ok(LoginOutcome::Issued(Box::new(issued)))
+        Ok(user)
     }
 
     /// Links the network's account to the user with its verified email, or creates a user

@@ -6,6 +6,7 @@ pub mod account;
 pub mod devices;
 mod login;
 pub mod signup;
+pub mod social;
 
 pub use login::return_path;
 

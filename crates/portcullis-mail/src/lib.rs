@@ -145,12 +145,13 @@ impl Texter for SmsWebhook {
     }
 }
 
-/// Asks social networks' userinfo endpoints who an access token belongs to.
-pub struct HttpUserinfo {
+/// Talks to social networks: their userinfo endpoints (who an access token belongs to) and
+/// their token endpoints (a browser sign-in's code for an access token).
+pub struct HttpNetworks {
     client: reqwest::Client,
 }
 
-impl HttpUserinfo {
+impl HttpNetworks {
     pub fn new(timeout: Duration) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
@@ -161,8 +162,21 @@ impl HttpUserinfo {
     }
 }
 
+/// A successful answer's JSON object, else why not.
+async fn json_object(url: &str, response: reqwest::Response) -> Result<serde_json::Value, String> {
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!("{url} answered {status}"));
+    }
+    let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+    match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(value @ serde_json::Value::Object(_)) => Ok(value),
+        _ => Err(format!("{url} did not answer a JSON object")),
+    }
+}
+
 #[async_trait]
-impl portcullis_core::social::UserinfoClient for HttpUserinfo {
+impl portcullis_core::social::NetworkClient for HttpNetworks {
     async fn userinfo(&self, url: &str, token: &str) -> Result<serde_json::Value, String> {
         let response = self
             .client
@@ -172,15 +186,20 @@ impl portcullis_core::social::UserinfoClient for HttpUserinfo {
             .send()
             .await
             .map_err(|e| format!("{url}: {e}"))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(format!("{url} answered {status}"));
-        }
-        let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
-        match serde_json::from_slice::<serde_json::Value>(&body) {
-            Ok(value @ serde_json::Value::Object(_)) => Ok(value),
-            _ => Err(format!("{url} did not answer a JSON object")),
-        }
+        json_object(url, response).await
+    }
+
+    async fn token(&self, url: &str, form: &[(&str, &str)]) -> Result<serde_json::Value, String> {
+        let response = self
+            .client
+            .post(url)
+            .form(form)
+            // GitHub answers form-encoded unless asked for JSON.
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+        json_object(url, response).await
     }
 }
 

@@ -115,7 +115,7 @@ pub enum ApiKeyCommand {
 #[derive(Debug, Subcommand)]
 pub enum SocialCommand {
     /// Accept (or reconfigure) a network; `facebook`, `google` and `github` need only a name.
-    Set(SocialArgs),
+    Set(Box<SocialArgs>),
     /// Stop accepting a network.
     Remove {
         #[arg(long)]
@@ -150,6 +150,22 @@ pub struct SocialArgs {
     /// The network only gives out verified addresses (they may link to existing accounts).
     #[arg(long)]
     pub emails_verified: bool,
+    /// The client this tenant registered with the network, for "Continue with …" on the
+    /// login page (whose callback to register is printed).
+    #[arg(long, requires = "client_secret")]
+    pub client_id: Option<String>,
+    /// That client's secret (better given in the environment than on the command line).
+    #[arg(long, env = "PORTCULLIS_SOCIAL_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// Where browsers sign in (default: the preset's).
+    #[arg(long)]
+    pub authorize_url: Option<String>,
+    /// Where codes are exchanged for access tokens (default: the preset's).
+    #[arg(long)]
+    pub token_url: Option<String>,
+    /// The scopes asked for, space-separated (default: the preset's).
+    #[arg(long)]
+    pub scope: Option<String>,
     #[arg(long, default_value = portcullis_core::model::DEFAULT_TENANT)]
     pub tenant: String,
 }
@@ -286,7 +302,15 @@ async fn social(app: &App, command: SocialCommand) -> Result<(), Box<dyn std::er
     let mut networks = tenant.settings.social_networks.clone();
     match command {
         SocialCommand::List { .. } => {
-            println!("{}", serde_json::to_string_pretty(&networks)?);
+            // Client secrets are written, never shown.
+            let shown: Vec<SocialNetwork> = networks
+                .into_iter()
+                .map(|mut network| {
+                    network.client_secret = network.client_secret.map(|_| "(set)".to_owned());
+                    network
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&shown)?);
             return Ok(());
         }
         SocialCommand::Remove { network, .. } => {
@@ -305,6 +329,11 @@ async fn social(app: &App, command: SocialCommand) -> Result<(), Box<dyn std::er
                 name_field: args.name_field,
                 email_verified_field: args.email_verified_field,
                 emails_verified: args.emails_verified.then_some(true),
+                client_id: args.client_id,
+                client_secret: args.client_secret,
+                authorize_url: args.authorize_url,
+                token_url: args.token_url,
+                scope: args.scope,
             };
             let Some(resolved) = network.resolve() else {
                 return Err(format!(
@@ -313,10 +342,29 @@ async fn social(app: &App, command: SocialCommand) -> Result<(), Box<dyn std::er
                 )
                 .into());
             };
-            if !(resolved.userinfo_url.starts_with("https://")
-                || resolved.userinfo_url.starts_with("http://"))
-            {
+            let web = |url: &str| url.starts_with("https://") || url.starts_with("http://");
+            if !web(&resolved.userinfo_url) {
                 return Err("--userinfo-url must be an http:// or https:// URL".into());
+            }
+            match (&network.client_id, &resolved.browser) {
+                (Some(_), None) => {
+                    return Err(format!(
+                        "network {:?} has no preset sign-in endpoints: give --authorize-url and \
+                         --token-url",
+                        args.network
+                    )
+                    .into())
+                }
+                (_, Some(browser)) if !(web(&browser.authorize_url) && web(&browser.token_url)) => {
+                    return Err(
+                        "--authorize-url and --token-url must be http:// or https:// URLs".into(),
+                    )
+                }
+                (_, Some(_)) => {
+                    let callback = app.services.social_redirect_uri(&tenant, &args.network);
+                    println!("register this callback with {}: {callback}", args.network);
+                }
+                (None, None) => {}
             }
             networks.retain(|n| n.network != args.network);
             networks.push(network);

@@ -152,8 +152,8 @@ impl App {
                 Duration::from_secs(config.smtp_timeout_seconds),
             )
             .with_texter(config.texter()?)
-            .with_userinfo_client(Arc::new(
-                portcullis_mail::HttpUserinfo::new(Duration::from_secs(
+            .with_network_client(Arc::new(
+                portcullis_mail::HttpNetworks::new(Duration::from_secs(
                     config.smtp_timeout_seconds,
                 ))
                 .map_err(|problem| config::ConfigError::Invalid {

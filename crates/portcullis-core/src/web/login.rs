@@ -41,6 +41,20 @@ impl Services {
             .check_password(tenant, login, password, client, Throttling::CountFailures)
             .await;
         let user = self.counters.count_failed_check(checked)?;
+        self.web_sign_in(tenant, user, client, remembered_device)
+            .await
+    }
+
+    /// Signs `user` in on the pages once they proved who they are (a password, a social
+    /// network): the second factor unless the browser is remembered, then a [`WEB_CLIENT`]
+    /// session.
+    pub(crate) async fn web_sign_in(
+        &self,
+        tenant: &Tenant,
+        user: crate::model::User,
+        client: &ClientInfo,
+        remembered_device: Option<&str>,
+    ) -> Result<LoginOutcome> {
         if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
             if !self
                 .device_remembered(tenant, &user, remembered_device)

@@ -18,6 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use portcullis_core::auth::{IssuedToken, LoginOutcome};
 use portcullis_core::model::Tenant;
+use portcullis_core::web::social::SocialButton;
 use portcullis_core::{Error, Secret};
 
 /// The one answer to a wrong password and to an unknown login alike.
@@ -34,6 +35,8 @@ struct LoginPage<'a> {
     passwords: bool,
     signups: bool,
     forgot: bool,
+    /// "Continue with …" links, each carrying `next` along.
+    social: Vec<SocialButton>,
 }
 
 /// Where a login goes once it is done, carried through the forms as hidden fields.
@@ -159,6 +162,7 @@ pub async fn form(
         passwords: settings.allow_passwords,
         signups: settings.allow_signups,
         forgot: settings.forgot_password,
+        social: state.services.social_buttons(&page.tenant),
     };
     let mut response = render(status, &view, &page.chrome);
     if let Some(policy) = next.policy(state, &page.tenant).await {
@@ -195,9 +199,21 @@ pub async fn submit(
             device.as_deref(),
         )
         .await;
+    answer_outcome(&state, &page, &next, &login, outcome).await
+}
+
+/// What the browser gets for a sign-in's outcome (a password's, a social network's): the
+/// session cookie and the way on, the second-factor page, or the login form again saying why.
+pub(super) async fn answer_outcome(
+    state: &AppState,
+    page: &Page,
+    next: &Next,
+    login: &str,
+    outcome: Result<LoginOutcome, Error>,
+) -> Result<Response, PageError> {
     let problem = match outcome {
         Ok(LoginOutcome::Issued(issued)) => {
-            return signed_in(&state, &page.tenant, &issued, &next).await
+            return signed_in(state, &page.tenant, issued.as_ref(), next).await
         }
         Ok(LoginOutcome::SecondFactor { challenge, method }) => {
             let to = format!("/login/second-factor{}", next.query());
@@ -212,7 +228,7 @@ pub async fn submit(
             retry_after_seconds,
         }) => {
             let errors = Errors::general(wait_message(of, retry_after_seconds));
-            let response = form_again(&state, &page, &next, &login, errors, 429).await;
+            let response = form_again(state, page, next, login, errors, 429).await;
             return Ok(with_retry_after(response, retry_after_seconds));
         }
         Err(Error::Banned) => (403, "This account is disabled.".to_owned()),
@@ -227,23 +243,16 @@ pub async fn submit(
         ),
         Err(Error::Invalid(problems)) => {
             let errors = Errors::from_problems(problems);
-            return Ok(form_again(&state, &page, &next, &login, errors, 422).await);
+            return Ok(form_again(state, page, next, login, errors, 422).await);
         }
         Err(other) => return Err(other.into()),
     };
     let (status, message) = problem;
-    Ok(form_again(
-        &state,
-        &page,
-        &next,
-        &login,
-        Errors::general(message),
-        status,
-    )
-    .await)
+    let errors = Errors::general(message);
+    Ok(form_again(state, page, next, login, errors, status).await)
 }
 
-async fn form_again(
+pub(super) async fn form_again(
     state: &AppState,
     page: &Page,
     next: &Next,

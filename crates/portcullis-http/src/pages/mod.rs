@@ -17,6 +17,7 @@ mod login;
 mod password;
 mod second_factor;
 mod signup;
+mod social;
 mod verify;
 pub(crate) mod view;
 
@@ -33,6 +34,8 @@ pub use second_factor::{CHALLENGE_COOKIE, DEVICE_COOKIE};
 pub const PATHS: &[&str] = &[
     "/login",
     "/login/second-factor",
+    "/login/social/{network}",
+    "/login/social/{network}/callback",
     "/signup",
     "/verify-email",
     "/forgot-password",
@@ -54,6 +57,8 @@ pub fn routes() -> Router<AppState> {
             "/login/second-factor",
             get(second_factor::show).post(second_factor::submit),
         )
+        .route("/login/social/{network}", get(social::start))
+        .route("/login/social/{network}/callback", get(social::callback))
         .route("/signup", get(signup::show).post(signup::submit))
         .route("/verify-email", get(verify::show).post(verify::submit))
         .route(

@@ -23,13 +23,16 @@ pub const CHALLENGE_COOKIE: &str = "portcullis_challenge";
 /// The cookie holding a remembered browser's secret.
 pub const DEVICE_COOKIE: &str = "portcullis_device";
 
-fn cookie(name: &str, value: String, max_age: i64) -> HeaderValue {
-    // Only the login pages read them, and only on same-site posts.
+/// A cookie of the login pages. `Lax`, not `Strict`: a sign-in that comes back from a social
+/// network arrives by a cross-site navigation, and must still find the remembered browser and,
+/// one redirect later, its second-factor challenge. Cross-site posts never carry them, and
+/// every form is CSRF-checked besides.
+pub(super) fn login_cookie(name: &str, value: String, max_age: i64) -> HeaderValue {
     let cookie = Cookie::build((name, value))
         .path("/login")
         .http_only(true)
         .secure(true)
-        .same_site(SameSite::Strict)
+        .same_site(SameSite::Lax)
         .max_age(time::Duration::seconds(max_age.max(0)))
         .build();
     HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
@@ -37,7 +40,7 @@ fn cookie(name: &str, value: String, max_age: i64) -> HeaderValue {
 
 /// `Set-Cookie` for a new challenge, kept as long as the challenge is good.
 pub fn challenge_cookie(method: Method, challenge: &Secret) -> HeaderValue {
-    cookie(
+    login_cookie(
         CHALLENGE_COOKIE,
         format!("{}.{}", method.as_str(), challenge.expose()),
         CHALLENGE_LIFETIME.whole_seconds(),
@@ -45,7 +48,7 @@ pub fn challenge_cookie(method: Method, challenge: &Secret) -> HeaderValue {
 }
 
 fn clear_challenge() -> HeaderValue {
-    cookie(CHALLENGE_COOKIE, String::new(), 0)
+    login_cookie(CHALLENGE_COOKIE, String::new(), 0)
 }
 
 /// The method and challenge the browser's cookie holds.
@@ -169,7 +172,7 @@ pub async fn submit(
                     .remember_device(&page.tenant, issued.user.id)
                     .await?;
                 if let Some(device) = device {
-                    let value = cookie(
+                    let value = login_cookie(
                         DEVICE_COOKIE,
                         device.secret.expose().to_owned(),
                         device.max_age_seconds,

@@ -28,6 +28,7 @@ mod roles;
 mod route_scopes;
 mod serving;
 mod social;
+mod social_pages;
 mod storage;
 mod throttle;
 mod tokens;

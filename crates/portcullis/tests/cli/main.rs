@@ -252,12 +252,36 @@ fn social_networks_are_configured_from_the_command_line() {
             .output()
             .unwrap()
     };
-    let set = run(&["set", "--network", "google"]);
+    // A client for the login page's button; its secret from the environment.
+    let set = portcullis(dir.path())
+        .args(["social", "set", "--network", "google", "--client-id", "pc-at-google"])
+        .env("PORTCULLIS_SOCIAL_CLIENT_SECRET", "google-secret")
+        .output()
+        .unwrap();
     assert!(
         set.status.success(),
         "{}",
         String::from_utf8_lossy(&set.stderr)
     );
+    assert!(
+        stdout(&set).contains("register this callback with google: ")
+            && stdout(&set).contains("/login/social/google/callback"),
+        "{}",
+        stdout(&set)
+    );
+    let no_endpoints = run(&[
+        "set",
+        "--network",
+        "acme",
+        "--userinfo-url",
+        "https://id.acme.test/me",
+        "--client-id",
+        "x",
+        "--client-secret",
+        "y",
+    ]);
+    assert!(!no_endpoints.status.success());
+    assert!(String::from_utf8_lossy(&no_endpoints.stderr).contains("--authorize-url"));
     let custom = run(&[
         "set",
         "--network",
@@ -276,6 +300,8 @@ fn social_networks_are_configured_from_the_command_line() {
     let listed = run(&["list"]);
     let networks: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(networks[0]["network"], "google");
+    assert_eq!(networks[0]["client_id"], "pc-at-google");
+    assert_eq!(networks[0]["client_secret"], "(set)", "secrets are never shown");
     assert_eq!(networks[1]["id_field"], "data.id");
     assert_eq!(networks[1]["emails_verified"], true);
 

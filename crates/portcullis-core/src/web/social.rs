@@ -1,0 +1,171 @@
+//! Signing in on the hosted pages with a social network: the OAuth 2.0 code flow with PKCE.
+//! The state and verifier wait in the browser (the pages keep them in a cookie) until it comes
+//! back; the code is exchanged for an access token, and from there the rules are those of an
+//! API social login, ending in a web session as a password sign-in does.
+
+use crate::auth::LoginOutcome;
+use crate::error::{Error, Result};
+use crate::model::{ClientInfo, Tenant};
+use crate::social::{network_label, SocialNetwork};
+use crate::Services;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// A "Continue with …" button of the login page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocialButton {
+    pub network: String,
+    pub label: String,
+}
+
+/// A sign-in sent to a network, waiting for the browser to come back with a code.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PendingSocial {
+    pub network: String,
+    pub state: String,
+    pub verifier: String,
+}
+
+impl std::fmt::Debug for PendingSocial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSocial")
+            .field("network", &self.network)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where to send the browser, and what to keep until it is back.
+#[derive(Debug)]
+pub struct SocialStart {
+    pub authorize_url: String,
+    pub pending: PendingSocial,
+}
+
+/// Network names that can stand in a URL path as they are.
+fn plain_name(network: &str) -> bool {
+    !network.is_empty()
+        && network.len() <= 64
+        && network
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Services {
+    /// The networks a browser can sign in with here: the tenant's networks with a client
+    /// registered, while it takes social logins.
+    pub fn social_buttons(&self, tenant: &Tenant) -> Vec<SocialButton> {
+        if !tenant.settings.allow_social {
+            return Vec::new();
+        }
+        let settings = &tenant.settings.social_networks;
+        settings
+            .iter()
+            .filter(|n| plain_name(&n.network))
+            .filter(|n| SocialNetwork::resolve(n).is_some_and(|r| r.browser.is_some()))
+            .map(|n| SocialButton {
+                network: n.network.clone(),
+                label: network_label(&n.network),
+            })
+            .collect()
+    }
+
+    /// Where the network sends the browser back to (registered with the network).
+    pub fn social_redirect_uri(&self, tenant: &Tenant, network: &str) -> String {
+        let origin = self.public_origin(&tenant.settings);
+        format!("{origin}/login/social/{network}/callback")
+    }
+
+    /// Starts a sign-in with `network`: [`Error::NotFound`] unless the tenant registered a
+    /// client with it (and [`crate::social::SOCIAL_OFF`] while social logins are off).
+    pub fn start_web_social(&self, tenant: &Tenant, network: &str) -> Result<SocialStart> {
+        if !plain_name(network) {
+            return Err(Error::NotFound);
+        }
+        let resolved = self.social_network(tenant, network).map_err(not_found)?;
+        let browser = resolved.browser.ok_or(Error::NotFound)?;
+        let pending = PendingSocial {
+            network: network.to_owned(),
+            state: crate::random::base62(32),
+            verifier: crate::random::base62(64),
+        };
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(Sha256::digest(pending.verifier.as_bytes()));
+        let mut url = url::Url::parse(&browser.authorize_url)
+            .map_err(|e| Error::SocialNetwork(format!("{network}: authorize URL: {e}")))?;
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("response_type", "code")
+                .append_pair("client_id", &browser.client_id)
+                .append_pair("redirect_uri", &self.social_redirect_uri(tenant, network));
+            if !browser.scope.is_empty() {
+                query.append_pair("scope", &browser.scope);
+            }
+            query
+                .append_pair("state", &pending.state)
+                .append_pair("code_challenge", &challenge)
+                .append_pair("code_challenge_method", "S256");
+        }
+        Ok(SocialStart {
+            authorize_url: url.into(),
+            pending,
+        })
+    }
+
+    /// Finishes the sign-in `pending` started, with what the network sent the browser back
+    /// with: [`Error::InvalidToken`] unless it is the same network and state (another
+    /// browser's, or a forged, return); then the code is exchanged, and the account rules of
+    /// [`Services::social_login`] and the page's second factor apply.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_web_social(
+        &self,
+        tenant: &Tenant,
+        pending: &PendingSocial,
+        network: &str,
+        state: &str,
+        code: &str,
+        client: &ClientInfo,
+        remembered_device: Option<&str>,
+    ) -> Result<LoginOutcome> {
+        let same_state: bool = pending.state.as_bytes().ct_eq(state.as_bytes()).into();
+        if !(same_state && pending.network == network) || code.is_empty() {
+            return Err(Error::InvalidToken);
+        }
+        let resolved = self.social_network(tenant, network).map_err(not_found)?;
+        let browser = resolved.browser.as_ref().ok_or(Error::NotFound)?;
+        let redirect_uri = self.social_redirect_uri(tenant, network);
+        let answer = self
+            .network_client()?
+            .token(
+                &browser.token_url,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("redirect_uri", &redirect_uri),
+                    ("client_id", &browser.client_id),
+                    ("client_secret", &browser.client_secret),
+                    ("code_verifier", &pending.verifier),
+                ],
+            )
+            .await
+            .map_err(Error::SocialNetwork)?;
+        let access_token = answer["access_token"]
+            .as_str()
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| Error::SocialNetwork(format!("{network}: no access_token")))?;
+        let user = self
+            .social_account(tenant, network, &resolved, access_token)
+            .await?;
+        self.web_sign_in(tenant, user, client, remembered_device)
+            .await
+    }
+}
+
+/// An unknown network is a page that is not there, not a form problem.
+fn not_found(error: Error) -> Error {
+    match error {
+        Error::Invalid(_) => Error::NotFound,
+        other => other,
+    }
+}

@@ -1,0 +1,149 @@
+//! `GET /login/social/{network}` sends the browser to the network to sign in;
+//! `GET /login/social/{network}/callback` is where the network sends it back with a code. What
+//! must survive the trip (network, state, PKCE verifier, where to go next) waits in a cookie.
+
+use super::context::Page;
+use super::error::PageError;
+use super::login::{answer_outcome, form_again, query_pairs, Next};
+use super::second_factor::{login_cookie, DEVICE_COOKIE};
+use super::view::{redirect, with_cookie, Errors};
+use crate::web_session::cookie_value;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Uri};
+use axum::response::Response;
+use portcullis_core::social::network_label;
+use portcullis_core::web::social::PendingSocial;
+use portcullis_core::Error;
+use serde::{Deserialize, Serialize};
+
+pub const SOCIAL_COOKIE: &str = "portcullis_social";
+
+/// How long a browser may take at the network.
+const PENDING_SECONDS: i64 = 600;
+
+const EXPIRED: &str = "This sign-in expired or was started in another browser. Please try again.";
+
+/// The cookie's contents, as a query string.
+#[derive(Serialize, Deserialize)]
+struct Waiting {
+    network: String,
+    state: String,
+    verifier: String,
+    #[serde(default)]
+    return_to: String,
+    #[serde(default)]
+    client_id: String,
+}
+
+fn pending_cookie(pending: &PendingSocial, next: &Next) -> HeaderValue {
+    let waiting = Waiting {
+        network: pending.network.clone(),
+        state: pending.state.clone(),
+        verifier: pending.verifier.clone(),
+        return_to: next.return_to.clone(),
+        client_id: next.client_id.clone(),
+    };
+    let value = serde_urlencoded::to_string(&waiting).unwrap_or_default();
+    login_cookie(SOCIAL_COOKIE, value, PENDING_SECONDS)
+}
+
+fn waiting_sign_in(headers: &HeaderMap) -> Option<(PendingSocial, Next)> {
+    let value = cookie_value(headers, SOCIAL_COOKIE)?;
+    let waiting: Waiting = serde_urlencoded::from_str(&value).ok()?;
+    let next = Next {
+        return_to: waiting.return_to,
+        client_id: waiting.client_id,
+    };
+    let pending = PendingSocial {
+        network: waiting.network,
+        state: waiting.state,
+        verifier: waiting.verifier,
+    };
+    Some((pending, next))
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    page: Page,
+    Path(network): Path<String>,
+    uri: Uri,
+) -> Result<Response, PageError> {
+    let next = Next::from_uri(&uri);
+    match state.services.start_web_social(&page.tenant, &network) {
+        Ok(started) => Ok(with_cookie(
+            redirect(&started.authorize_url),
+            pending_cookie(&started.pending, &next),
+        )),
+        Err(Error::Refused(message)) => {
+            Ok(form_again(&state, &page, &next, "", Errors::general(message), 403).await)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn callback(
+    State(state): State<AppState>,
+    page: Page,
+    Path(network): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, PageError> {
+    let pairs = query_pairs(&uri);
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let waiting = waiting_sign_in(&headers);
+    let next = waiting
+        .as_ref()
+        .map(|(_, next)| next.clone())
+        .unwrap_or_default();
+    let label = network_label(&network);
+    let problem = |status: u16, message: String| {
+        let (state, page, next) = (&state, &page, &next);
+        async move { form_again(state, page, next, "", Errors::general(message), status).await }
+    };
+    let response = match waiting {
+        // The person said no at the network, or the network could not go on.
+        _ if !get("error").is_empty() => {
+            let message = format!("Signing in with {label} did not finish. Please try again.");
+            problem(400, message).await
+        }
+        None => problem(400, EXPIRED.to_owned()).await,
+        Some((pending, next)) => {
+            let device = cookie_value(&headers, DEVICE_COOKIE);
+            let outcome = state
+                .services
+                .finish_web_social(
+                    &page.tenant,
+                    &pending,
+                    &network,
+                    get("state"),
+                    get("code"),
+                    &page.client,
+                    device.as_deref(),
+                )
+                .await;
+            match outcome {
+                Err(Error::InvalidToken) => problem(400, EXPIRED.to_owned()).await,
+                Err(Error::SocialNetwork(detail)) => {
+                    tracing::warn!(%network, %detail, "a social sign-in failed at the network");
+                    let message = format!("Could not sign in with {label}. Please try again.");
+                    problem(502, message).await
+                }
+                Err(Error::SignupsClosed) => {
+                    let message = "Only people who already have an account can sign in here.";
+                    problem(403, message.to_owned()).await
+                }
+                other => answer_outcome(&state, &page, &next, "", other).await?,
+            }
+        }
+    };
+    // Used or not, the waiting sign-in is over.
+    let cleared = login_cookie(SOCIAL_COOKIE, String::new(), 0);
+    Ok(with_cookie(response, cleared))
+}
