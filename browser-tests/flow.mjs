@@ -1,9 +1,10 @@
 // A person's whole journey through the hosted pages in Debian's Chromium: sign up, confirm the
 // email from the outbox, sign in, turn on an authenticator app, authorize a test application
-// (signing in again with the app's code on the way), and create an API token on the account
-// page. Started by the Rust test `tests/cli/browser.rs`, which owns the server and checks the
-// outcome; this script prints one JSON line with what it saw, and saves a screenshot of every
-// page to SHOTS.
+// (signing in again with the app's code on the way), create an API token on the account page,
+// and, in a fresh browser, continue with a social network (a stand-in on another site) and
+// finish with a recovery code. Started by the Rust test `tests/cli/browser.rs`, which owns the
+// server and checks the outcome; this script prints one JSON line with what it saw, and saves a
+// screenshot of every page to SHOTS.
 //
 // Environment: BASE (the server's origin), OUTBOX (its mail folder), AUTHORIZE_URL (an
 // authorization request of the test application), REDIRECT_URI (that application's callback,
@@ -121,7 +122,8 @@ try {
   const session = (await context.cookies()).find((cookie) => cookie.name === 'portcullis_session');
   if (!session) throw new Error('no session cookie after signing in');
   const setup = await api('PUT', '/api/me/2fa', session.value, { method: 'totp' });
-  await api('POST', '/api/me/2fa/verify', session.value, { code: totp(setup.secret) });
+  const { recovery_codes: recoveryCodes } =
+    await api('POST', '/api/me/2fa/verify', session.value, { code: totp(setup.secret) });
 
   // Sign out, then start at the application: the provider sends the browser to sign in,
   // asks for the app's code, and then sends it back to the application with a code.
@@ -157,6 +159,26 @@ try {
   await page.waitForLoadState();
   await shot(page, 'token-created');
   result.api_token = (await page.inputValue('#new-token-value')).trim();
+
+  // A fresh browser continues with the social network, whose page (on another site) sends it
+  // back; the account has an authenticator app, so the second factor is asked for on return
+  // (the cookies the return needs must survive the cross-site navigation).
+  const fresh = await browser.newContext();
+  const other = await fresh.newPage();
+  await other.goto(`${BASE}/login`);
+  await shot(other, 'login-with-social');
+  await other.click('#social-acme');
+  await other.waitForSelector('#allow');
+  await shot(other, 'social-network');
+  await other.click('#allow');
+  await other.waitForURL(`${BASE}/login/second-factor**`);
+  await shot(other, 'social-second-factor');
+  await other.fill('[name=code]', recoveryCodes[0]);
+  await other.click('#verify');
+  await other.waitForURL(`${BASE}/account**`);
+  await shot(other, 'social-account');
+  if (!(await other.content()).includes(EMAIL)) throw new Error('the account page is not Ada\'s');
+  result.social_session = (await fresh.cookies()).some((c) => c.name === 'portcullis_session');
 } finally {
   await browser.close();
 }

@@ -4,8 +4,10 @@
 //! with the app's code on the way) and creates an API token on the account page. This test
 //! owns the server and checks what the browser brought back: the application's code is
 //! exchanged and its ID token verified with the `openidconnect` crate, and the token made on
-//! the account page works with the scope chosen there. Screenshots of every page are written
-//! to `target/browser-screenshots/`.
+//! the account page works with the scope chosen there. Last, a fresh browser continues with a
+//! social network: a stand-in served here, on another site (127.0.0.1 against the server's
+//! localhost), whose page sends it back as a real network's would. Screenshots of every page
+//! are written to `target/browser-screenshots/`.
 
 use super::{portcullis, stdout, Serving};
 use openidconnect::core::{
@@ -22,6 +24,82 @@ use std::process::Command;
 /// navigation there.
 const REDIRECT_URI: &str = "http://localhost:9/callback";
 const ADMIN_PASSWORD: &str = "admin-password-1";
+const NETWORK_CLIENT: &str = "portcullis-browser-test";
+const NETWORK_SECRET: &str = "network-secret";
+
+/// A social network's stand-in: its sign-in page (an "Allow" link back with a code),
+/// its token endpoint (checking the client and the PKCE verifier) and its userinfo endpoint,
+/// which says the person is Ada, with her verified address. Returns its origin.
+async fn start_network() -> String {
+    use axum::extract::{Query, State};
+    use axum::response::Html;
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    type Challenges = Arc<Mutex<HashMap<String, String>>>;
+
+    async fn authorize(
+        State(challenges): State<Challenges>,
+        Query(query): Query<HashMap<String, String>>,
+    ) -> Html<String> {
+        let field = |name: &str| query.get(name).cloned().unwrap_or_default();
+        assert_eq!(field("client_id"), NETWORK_CLIENT);
+        assert_eq!(field("code_challenge_method"), "S256");
+        challenges
+            .lock()
+            .unwrap()
+            .insert("code-1".to_owned(), field("code_challenge"));
+        let back = reqwest::Url::parse_with_params(
+            &field("redirect_uri"),
+            [("code", "code-1"), ("state", field("state").as_str())],
+        )
+        .unwrap();
+        Html(format!(
+            "<!doctype html><title>Acme</title><p>Sign in to Portcullis as Ada?</p>\
+             <a id=\"allow\" href=\"{back}\">Allow</a>"
+        ))
+    }
+    async fn token(State(challenges): State<Challenges>, body: String) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let form: HashMap<String, String> = serde_urlencoded::from_str(&body).unwrap_or_default();
+        let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+        let challenge = challenges.lock().unwrap().remove(&field("code"));
+        let verified = challenge
+            == Some(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(Sha256::digest(field("code_verifier").as_bytes())),
+            );
+        if verified
+            && field("client_id") == NETWORK_CLIENT
+            && field("client_secret") == NETWORK_SECRET
+        {
+            axum::Json(json!({ "access_token": "token-ada", "token_type": "Bearer" }))
+                .into_response()
+        } else {
+            axum::http::StatusCode::BAD_REQUEST.into_response()
+        }
+    }
+    async fn me(headers: axum::http::HeaderMap) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+            Some("Bearer token-ada") => {
+                axum::Json(json!({ "id": "acme-ada", "email": "ada@example.com", "name": "Ada" }))
+                    .into_response()
+            }
+            _ => axum::http::StatusCode::UNAUTHORIZED.into_response(),
+        }
+    }
+    let app = axum::Router::new()
+        .route("/authorize", axum::routing::get(authorize))
+        .route("/token", axum::routing::post(token))
+        .route("/me", axum::routing::get(me))
+        .with_state(Challenges::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    origin
+}
 
 fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -69,6 +147,22 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
     )
     .trim()
     .to_owned();
+    let network = start_network().await;
+    stdout(
+        &portcullis(dir.path())
+            .args(["social", "set", "--network", "acme", "--emails-verified"])
+            .args(["--userinfo-url", &format!("{network}/me")])
+            .args(["--authorize-url", &format!("{network}/authorize")])
+            .args(["--token-url", &format!("{network}/token")])
+            .args([
+                "--client-id",
+                NETWORK_CLIENT,
+                "--client-secret",
+                NETWORK_SECRET,
+            ])
+            .output()
+            .unwrap(),
+    );
     // The issuer is the public URL, and the browser must reach the server by that name.
     let port = free_port();
     let base = format!("http://localhost:{port}");
@@ -133,14 +227,16 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
         .url();
 
     let shots = root.join("target/browser-screenshots");
-    let run = Command::new("node")
-        .arg(root.join("browser-tests/flow.mjs"))
+    let mut node = Command::new("node");
+    node.arg(root.join("browser-tests/flow.mjs"))
         .env("BASE", &base)
         .env("OUTBOX", dir.path().join("data/outbox"))
         .env("AUTHORIZE_URL", authorize_url.as_str())
         .env("REDIRECT_URI", REDIRECT_URI)
-        .env("SHOTS", &shots)
-        .output()
+        .env("SHOTS", &shots);
+    // Off the runtime's workers, which serve the network's stand-in meanwhile.
+    let run = tokio::task::spawn_blocking(move || node.output().unwrap())
+        .await
         .unwrap();
     let log = String::from_utf8_lossy(&run.stderr);
     eprintln!("{log}");
@@ -192,4 +288,7 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
     )
     .await;
     assert_eq!(current["scopes"], json!(["view-profile"]), "{current}");
+
+    // Back from the network, past the second factor, with a browser session of its own.
+    assert_eq!(seen["social_session"], true, "{seen}");
 }

@@ -254,7 +254,14 @@ fn social_networks_are_configured_from_the_command_line() {
     };
     // A client for the login page's button; its secret from the environment.
     let set = portcullis(dir.path())
-        .args(["social", "set", "--network", "google", "--client-id", "pc-at-google"])
+        .args([
+            "social",
+            "set",
+            "--network",
+            "google",
+            "--client-id",
+            "pc-at-google",
+        ])
         .env("PORTCULLIS_SOCIAL_CLIENT_SECRET", "google-secret")
         .output()
         .unwrap();
@@ -301,7 +308,10 @@ fn social_networks_are_configured_from_the_command_line() {
     let networks: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(networks[0]["network"], "google");
     assert_eq!(networks[0]["client_id"], "pc-at-google");
-    assert_eq!(networks[0]["client_secret"], "(set)", "secrets are never shown");
+    assert_eq!(
+        networks[0]["client_secret"], "(set)",
+        "secrets are never shown"
+    );
     assert_eq!(networks[1]["id_field"], "data.id");
     assert_eq!(networks[1]["emails_verified"], true);
 
