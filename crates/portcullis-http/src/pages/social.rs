@@ -78,6 +78,11 @@ pub async fn start(
         Err(Error::Refused(message)) => {
             Ok(form_again(&state, &page, &next, "", Errors::general(message), 403).await)
         }
+        Err(Error::SocialNetwork(detail)) => {
+            tracing::warn!(%network, %detail, "a social sign-in could not start");
+            let message = format!("Could not sign in with {}.", network_label(&network));
+            Ok(form_again(&state, &page, &next, "", Errors::general(message), 502).await)
+        }
         Err(other) => Err(other.into()),
     }
 }

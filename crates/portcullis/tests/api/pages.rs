@@ -56,7 +56,7 @@ impl Browser {
         self.cookies.get(name).cloned()
     }
 
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+    pub async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
         let header = self
             .cookies
             .iter()

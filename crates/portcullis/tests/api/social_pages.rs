@@ -263,6 +263,34 @@ async fn the_tenants_settings_and_the_accounts_state_still_decide() {
         assert_eq!(browser.get("/login/social/acme").await.status, 404);
         assert_eq!(browser.get("/login/social/nowhere").await.status, 404);
         assert_eq!(browser.get("/login/social/..%2Fadmin").await.status, 404);
+        assert_eq!(browser.get("/login/social/caf%C3%A9").await.status, 404);
+        let broken = SocialNetwork {
+            network: "broken".into(),
+            userinfo_url: Some(format!("{network}/me")),
+            client_id: Some(CLIENT_ID.into()),
+            client_secret: Some(CLIENT_SECRET.into()),
+            authorize_url: Some("not a URL".into()),
+            token_url: Some(format!("{network}/token")),
+            ..SocialNetwork::default()
+        };
+        server
+            .set_settings(|s| s.social_networks.push(broken))
+            .await;
+        let start = browser.get("/login/social/broken").await;
+        assert_eq!(start.status, 502, "{}", start.body);
+        assert!(start.body.contains("Could not sign in with Broken."));
+        // A return with a cookie that is not ours.
+        let garbage = Browser::new(&server)
+            .send(
+                reqwest::Client::new()
+                    .get(format!(
+                        "{}/login/social/google/callback?code=x&state=y",
+                        server.base
+                    ))
+                    .header("cookie", "portcullis_social=%FF%00garbage"),
+            )
+            .await;
+        assert_eq!(garbage.status, 400, "{}", garbage.body);
 
         // A banned account does not get in this way either.
         let request = continue_with_google(&mut browser, &network, "/login/social/google").await;
