@@ -162,17 +162,8 @@ impl Services {
             email_verified_at: None,
             created_at: now,
         };
-        let verification = requires_email_confirmation.then(|| {
-            let (secret, secret_hash) = mailed_secret();
-            let token = NewOneTimeToken {
-                tenant_id: tenant.id.clone(),
-                purpose: TokenPurpose::VerifyEmail,
-                secret_hash,
-                created_at: now,
-                expires_at: now + VERIFY_EMAIL_LIFETIME,
-            };
-            (token, self.verification_mail(settings, &email, &secret))
-        });
+        let verification =
+            requires_email_confirmation.then(|| self.verification(tenant, &email, now));
         let user = self
             .store
             .register_user(&new, &hash, verification.as_ref().map(|(t, m)| (t, m)))
@@ -396,6 +387,27 @@ impl Services {
             )),
         }
         Ok(())
+    }
+
+    /// A new email-confirmation token for `email`, and the mail that carries its secret.
+    pub(crate) fn verification(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        now: time::OffsetDateTime,
+    ) -> (NewOneTimeToken, Mail) {
+        let (secret, secret_hash) = mailed_secret();
+        let token = NewOneTimeToken {
+            tenant_id: tenant.id.clone(),
+            purpose: TokenPurpose::VerifyEmail,
+            secret_hash,
+            created_at: now,
+            expires_at: now + VERIFY_EMAIL_LIFETIME,
+        };
+        (
+            token,
+            self.verification_mail(&tenant.settings, email, &secret),
+        )
     }
 
     pub(crate) fn verification_mail(

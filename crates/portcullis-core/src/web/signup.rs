@@ -3,9 +3,9 @@
 use super::WEB_CLIENT;
 use crate::auth::IssuedToken;
 use crate::error::{Error, Result};
-use crate::lifecycle::{mailed_secret, Registration, VERIFY_EMAIL_LIFETIME};
+use crate::lifecycle::Registration;
 use crate::mail::with_link;
-use crate::model::{NewOneTimeToken, Tenant, TokenPurpose, UserStatus};
+use crate::model::{Tenant, UserStatus};
 use crate::Services;
 
 /// The account API's message for a registered address; the page never shows it.
@@ -80,15 +80,7 @@ impl Services {
         let settings = &tenant.settings;
         let now = self.now();
         if user.status(settings) == UserStatus::Unconfirmed {
-            let (secret, secret_hash) = mailed_secret();
-            let token = NewOneTimeToken {
-                tenant_id: tenant.id.clone(),
-                purpose: TokenPurpose::VerifyEmail,
-                secret_hash,
-                created_at: now,
-                expires_at: now + VERIFY_EMAIL_LIFETIME,
-            };
-            let mail = self.verification_mail(settings, &user.email, &secret);
+            let (token, mail) = self.verification(tenant, &user.email, now);
             self.store
                 .issue_one_time_token(user.id, &token, &mail)
                 .await?;

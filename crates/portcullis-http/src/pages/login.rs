@@ -130,6 +130,14 @@ pub fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
     serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default()
 }
 
+/// The first value of `name` among `pairs`, or "".
+pub fn pair_value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map_or("", |(_, value)| value.as_str())
+}
+
 pub async fn show(
     State(state): State<AppState>,
     page: Page,

@@ -4,7 +4,7 @@
 use super::context::Page;
 use super::error::PageError;
 use super::form::PageForm;
-use super::login::query_pairs;
+use super::login::{pair_value, query_pairs};
 use super::view::{ok, render, wait_message, with_retry_after, Chrome, Errors, MessagePage};
 use crate::AppState;
 use askama::Template;
@@ -124,17 +124,10 @@ pub async fn reset_form(page: Page, uri: Uri) -> Response {
         return closed(&page);
     }
     let pairs = query_pairs(&uri);
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
     reset_page(
         &page,
-        &get("token"),
-        &get("email"),
+        pair_value(&pairs, "token"),
+        pair_value(&pairs, "email"),
         &Errors::none(),
         StatusCode::OK,
     )

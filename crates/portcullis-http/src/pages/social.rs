@@ -4,7 +4,7 @@
 
 use super::context::Page;
 use super::error::PageError;
-use super::login::{answer_outcome, form_again, query_pairs, Next};
+use super::login::{answer_outcome, form_again, pair_value, query_pairs, Next};
 use super::second_factor::{login_cookie, DEVICE_COOKIE};
 use super::view::{redirect, with_cookie, Errors};
 use crate::web_session::cookie_value;
@@ -95,13 +95,7 @@ pub async fn callback(
     uri: Uri,
 ) -> Result<Response, PageError> {
     let pairs = query_pairs(&uri);
-    let get = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
+    let get = |name: &str| pair_value(&pairs, name);
     let waiting = waiting_sign_in(&headers);
     let next = waiting
         .as_ref()

@@ -2,49 +2,14 @@
 //! share the login throttles' windows: `throttle_attempts` per client address, and three reset
 //! mails per account from all addresses together.
 
-use crate::harness::{backends, json, Backend, TestServer};
-use reqwest::Method;
+use crate::harness::{backends, TestServer};
+use crate::throttle::{attempt, behind_proxy};
 use serde_json::{json, Value};
 use time::Duration;
 
-/// A server that believes `X-Forwarded-For` from 127.0.0.1, where the tests connect from.
-async fn behind_proxy(backend: &Backend) -> TestServer {
-    TestServer::start_with(backend, |config| {
-        config.trusted_proxies = vec!["127.0.0.1".to_owned()];
-    })
-    .await
-}
-
-/// `POST` through a proxy that says the caller is `from`: status, body and `Retry-After`.
-async fn post_from(
-    server: &TestServer,
-    path: &str,
-    body: Value,
-    from: &str,
-) -> (u16, Value, Option<u64>) {
-    let response = server
-        .request(Method::POST, path)
-        .header("x-forwarded-for", from)
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().parse::<u64>().expect("whole seconds"));
-    let (status, body) = json(response).await;
-    (status, body, retry_after)
-}
-
 async fn remind(server: &TestServer, email: &str, from: &str) -> (u16, Value, Option<u64>) {
-    post_from(
-        server,
-        "/api/password/remind",
-        json!({ "email": email }),
-        from,
-    )
-    .await
+    let body = json!({ "email": email });
+    attempt(server, "/api/password/remind", body, Some(from)).await
 }
 
 async fn register(server: &TestServer, name: &str, from: &str) -> (u16, Value, Option<u64>) {
@@ -54,7 +19,7 @@ async fn register(server: &TestServer, name: &str, from: &str) -> (u16, Value, O
         "password": "s3cret-password",
         "password_confirmation": "s3cret-password",
     });
-    post_from(server, "/api/register", body, from).await
+    attempt(server, "/api/register", body, Some(from)).await
 }
 
 fn too_many(seconds: u64) -> (u16, Value, Option<u64>) {

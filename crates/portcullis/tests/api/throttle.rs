@@ -14,7 +14,7 @@ fn throttled(seconds: u64) -> (u16, Value, Option<u64>) {
 
 /// `POST` to a password endpoint, through a proxy that says the caller is `from` (when
 /// given): the status, body and `Retry-After`.
-async fn attempt(
+pub(crate) async fn attempt(
     server: &TestServer,
     path: &str,
     body: Value,
@@ -49,7 +49,7 @@ fn invalid() -> (u16, Value, Option<u64>) {
 }
 
 /// A server that believes `X-Forwarded-For` from 127.0.0.1, where the tests connect from.
-async fn behind_proxy(backend: &crate::harness::Backend) -> TestServer {
+pub(crate) async fn behind_proxy(backend: &crate::harness::Backend) -> TestServer {
     TestServer::start_with(backend, |config| {
         config.trusted_proxies = vec!["127.0.0.1".to_owned()];
     })
