@@ -72,6 +72,9 @@ impl Drop for Operation {
     }
 }
 
+/// How long SQLite waits for its write lock (`busy_timeout`), and a write its turn.
+const WRITE_TURN_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Pool {
     pub async fn connect(options: &ConnectOptions) -> Result<Self, StoreError> {
         let acquire_timeout = Duration::from_secs(10);
@@ -83,7 +86,7 @@ impl Pool {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(WRITE_TURN_TIMEOUT);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(options.max_connections)
                     .acquire_timeout(acquire_timeout)
@@ -152,27 +155,136 @@ impl Pool {
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
-/// IMMEDIATE`), waiting for it as long as `busy_timeout` allows: a deferred transaction that
-/// first reads (foreign-key and unique checks count) and then writes fails at once with
-/// "database is locked" when another connection wrote in between. PostgreSQL needs no such
-/// care.
+/// IMMEDIATE`): a deferred transaction that first reads (foreign-key and unique checks count)
+/// and then writes fails at once with "database is locked" when another connection wrote in
+/// between. And it waits its turn in this process first (see [`WriteTurns`]). PostgreSQL needs
+/// no such care.
 pub(crate) trait BeginWrite {
     type Db: sqlx::Database;
     fn begin_write(
         &self,
-    ) -> impl std::future::Future<Output = sqlx::Result<sqlx::Transaction<'static, Self::Db>>> + Send;
+    ) -> impl std::future::Future<Output = sqlx::Result<WriteTx<Self::Db>>> + Send;
+}
+
+/// A write transaction, holding its turn (on SQLite) until it commits or rolls back. Used like
+/// the transaction it wraps: `&mut *tx` is the connection.
+pub(crate) struct WriteTx<DB: sqlx::Database> {
+    tx: sqlx::Transaction<'static, DB>,
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl<DB: sqlx::Database> WriteTx<DB> {
+    pub(crate) async fn commit(self) -> sqlx::Result<()> {
+        self.tx.commit().await
+    }
+
+    pub(crate) async fn rollback(self) -> sqlx::Result<()> {
+        self.tx.rollback().await
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for WriteTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
+
+/// SQLite lets one connection write at a time; the others wait in its busy handler, which
+/// polls with sleeps of up to 100 ms, so under load the lock sits free while every waiter
+/// sleeps. Write transactions therefore queue here, per database file, and are handed the lock
+/// in turn the moment the previous one ends. (Other processes on the same file, such as the
+/// CLI, still meet the busy handler.)
+struct WriteTurns;
+
+impl WriteTurns {
+    fn of(pool: &SqlitePool) -> Arc<tokio::sync::Semaphore> {
+        use std::collections::HashMap;
+        use std::sync::{Mutex, OnceLock};
+        static TURNS: OnceLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Semaphore>>>> =
+            OnceLock::new();
+        let file = pool.connect_options().get_filename().to_owned();
+        let mut turns = TURNS
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(
+            turns
+                .entry(file)
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(1))),
+        )
+    }
 }
 
 impl BeginWrite for SqlitePool {
     type Db = sqlx::Sqlite;
-    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.begin_with("BEGIN IMMEDIATE").await
+    async fn begin_write(&self) -> sqlx::Result<WriteTx<sqlx::Sqlite>> {
+        // As long as the busy handler would have waited, so a turn never waits forever.
+        let turn = tokio::time::timeout(WRITE_TURN_TIMEOUT, WriteTurns::of(self).acquire_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let tx = self.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx {
+            tx,
+            _turn: Some(turn),
+        })
     }
 }
 
 impl BeginWrite for PgPool {
     type Db = sqlx::Postgres;
-    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.begin().await
+    async fn begin_write(&self) -> sqlx::Result<WriteTx<sqlx::Postgres>> {
+        let tx = self.begin().await?;
+        Ok(WriteTx { tx, _turn: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn open(file: &std::path::Path) -> SqlitePool {
+        let options = ConnectOptions {
+            url: format!("sqlite://{}?mode=rwc", file.display()),
+            max_connections: 4,
+        };
+        match Pool::connect(&options).await.unwrap().backends {
+            Backends::Sqlite(pool) => pool,
+            Backends::Postgres(_) => unreachable!(),
+        }
+    }
+
+    #[tokio::test]
+    async fn write_transactions_on_one_file_take_turns_and_other_files_do_not_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let (one, same) = (
+            open(&dir.path().join("a.db")).await,
+            open(&dir.path().join("a.db")).await,
+        );
+        let other = open(&dir.path().join("b.db")).await;
+        let first = one.begin_write().await.unwrap();
+        // Another file's writer goes ahead; this file's waits for the first to end.
+        other.begin_write().await.unwrap().commit().await.unwrap();
+        let queued = same.clone();
+        let second = tokio::spawn(async move { queued.begin_write().await.map(drop) });
+        tokio::task::yield_now().await;
+        let waiting = tokio::time::timeout(Duration::from_millis(200), async {
+            while !second.is_finished() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await;
+        assert!(waiting.is_err(), "the second writer did not wait its turn");
+        // In this process's queue, not inside SQLite's busy handler holding a connection.
+        assert_eq!(same.num_idle(), same.size() as usize);
+        first.commit().await.unwrap();
+        second.await.unwrap().unwrap();
     }
 }
