@@ -27,6 +27,8 @@ pub struct AuthorizeParams {
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<String>,
+    /// Carried to the login page, which fills its login field with it.
+    pub login_hint: Option<String>,
     /// Ours, not the protocol's: set when the person was sent to sign in because the request
     /// wanted a fresh sign-in (`prompt=login`, `max_age`). Unix seconds; a session that began
     /// at or after it is fresh enough. It replaces those parameters on the way back, so that
@@ -368,6 +370,7 @@ fn return_to(params: &AuthorizeParams, checked: &Checked, now: OffsetDateTime) -
             "max_age",
             params.max_age.as_deref().filter(|_| !wants_fresh),
         ),
+        ("login_hint", params.login_hint.as_deref()),
         ("login_after", login_after.as_deref()),
     ];
     for (name, value) in fields {

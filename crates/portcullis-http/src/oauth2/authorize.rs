@@ -37,6 +37,9 @@ pub struct AuthorizeQuery {
     prompt: Option<String>,
     /// Seconds since the last sign-in beyond which the person must sign in again.
     max_age: Option<String>,
+    /// Who the application thinks is signing in (an email or username): fills in the login
+    /// page's field.
+    login_hint: Option<String>,
     /// Set by Portcullis itself on the way back from the login page.
     login_after: Option<String>,
 }
@@ -54,6 +57,7 @@ impl From<AuthorizeQuery> for AuthorizeParams {
             code_challenge_method: q.code_challenge_method,
             prompt: q.prompt,
             max_age: q.max_age,
+            login_hint: q.login_hint,
             login_after: q.login_after,
         }
     }

@@ -94,16 +94,23 @@ impl Next {
         if !self.client_id.is_empty() {
             return self.client_id.clone();
         }
+        self.returning_to("client_id")
+    }
+
+    /// Who the authorization request this login returns to says is signing in (its
+    /// `login_hint`), to fill the login field with.
+    fn login_hint(&self) -> String {
+        self.returning_to("login_hint")
+    }
+
+    /// A parameter of the local path this login returns to.
+    fn returning_to(&self, name: &str) -> String {
         let Some(path) = portcullis_core::web::return_path(&self.return_to) else {
             return String::new();
         };
         let query = path.split_once('?').map(|(_, q)| q).unwrap_or("");
-        serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-            .unwrap_or_default()
-            .into_iter()
-            .find(|(k, _)| k == "client_id")
-            .map(|(_, v)| v)
-            .unwrap_or_default()
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+        pair_value(&pairs, name).to_owned()
     }
 
     /// Where to go once signed in (the rule is the core's).
@@ -148,7 +155,8 @@ pub async fn show(
     if session.is_some_and(|principal| state.services.signed_in_for(&principal, &next.return_to)) {
         return Ok(redirect(&next.destination(&state, &page.tenant).await?));
     }
-    Ok(form(&state, &page, &next, "", &Errors::none(), StatusCode::OK).await)
+    let hint = next.login_hint();
+    Ok(form(&state, &page, &next, &hint, &Errors::none(), StatusCode::OK).await)
 }
 
 /// The login form, with what was typed (never the password) and what went wrong.

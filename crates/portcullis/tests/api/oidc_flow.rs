@@ -492,6 +492,19 @@ async fn signing_in_prompt_none_prompt_login_and_max_age() {
         // A cookie that is not a live session counts as none.
         let to = location(&browse(&server, &path, Some("1|nonsense")).await);
         assert!(to.starts_with("/login?"), "{to}");
+        // A login_hint rides along and fills the login page's field.
+        let path = authorize_path(&app.id, &[("login_hint", "alice@example.com")]);
+        let to = location(&browse(&server, &path, None).await);
+        let back = param(&to, "return_to").unwrap();
+        assert_eq!(
+            param(&back, "login_hint").as_deref(),
+            Some("alice@example.com")
+        );
+        let page = browse(&server, &to, None).await.text().await.unwrap();
+        assert!(
+            page.contains("name=\"login\" type=\"text\" value=\"alice@example.com\""),
+            "{page}"
+        );
 
         // prompt=login: to the login page even with a session; coming back with the same old
         // session asks again, and a new sign-in ends the loop.
