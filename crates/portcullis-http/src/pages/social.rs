@@ -9,6 +9,7 @@ use super::second_factor::{login_cookie, DEVICE_COOKIE};
 use super::view::{redirect, with_cookie, Errors};
 use crate::web_session::cookie_value;
 use crate::AppState;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::Response;
@@ -63,12 +64,19 @@ fn waiting_sign_in(headers: &HeaderMap) -> Option<(PendingSocial, Next)> {
     Some((pending, next))
 }
 
+/// The network named in the path; a path that cannot be read (not UTF-8) names none.
+fn network_of(path: Result<Path<String>, PathRejection>) -> Result<String, PageError> {
+    path.map(|Path(network)| network)
+        .map_err(|_| PageError::NotFound)
+}
+
 pub async fn start(
     State(state): State<AppState>,
     page: Page,
-    Path(network): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     uri: Uri,
 ) -> Result<Response, PageError> {
+    let network = network_of(path)?;
     let next = Next::from_uri(&uri);
     match state.services.start_web_social(&page.tenant, &network) {
         Ok(started) => Ok(with_cookie(
@@ -90,10 +98,11 @@ pub async fn start(
 pub async fn callback(
     State(state): State<AppState>,
     page: Page,
-    Path(network): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, PageError> {
+    let network = network_of(path)?;
     let pairs = query_pairs(&uri);
     let get = |name: &str| pair_value(&pairs, name);
     let waiting = waiting_sign_in(&headers);

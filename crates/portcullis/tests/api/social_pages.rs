@@ -264,6 +264,14 @@ async fn the_tenants_settings_and_the_accounts_state_still_decide() {
         assert_eq!(browser.get("/login/social/nowhere").await.status, 404);
         assert_eq!(browser.get("/login/social/..%2Fadmin").await.status, 404);
         assert_eq!(browser.get("/login/social/caf%C3%A9").await.status, 404);
+        for not_utf8 in [
+            "/login/social/%FF",
+            "/login/social/%FF/callback?code=x&state=y",
+        ] {
+            let answer = browser.get(not_utf8).await;
+            assert_eq!(answer.status, 404, "{not_utf8}");
+            assert!(answer.body.contains("Not available"), "{}", answer.body);
+        }
         let broken = SocialNetwork {
             network: "broken".into(),
             userinfo_url: Some(format!("{network}/me")),
