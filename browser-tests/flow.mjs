@@ -13,12 +13,30 @@
 import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const { BASE, OUTBOX, AUTHORIZE_URL, REDIRECT_URI, SHOTS } = process.env;
 const EMAIL = 'ada@example.com';
 const USERNAME = 'ada';
 const PASSWORD = 'a long and careful passphrase';
+
+// axe-core checks each of our pages for accessibility problems (WCAG 2.x A and AA, and best
+// practices); any problem fails the run. It is evaluated through the DevTools
+// protocol, which the pages' script-free CSP does not govern.
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const accessibilityProblems = [];
+let pagesAudited = 0;
+async function audit(page, name) {
+  if (!page.url().startsWith(BASE)) return;
+  await page.evaluate(axeSource);
+  const { violations } = await page.evaluate(() => window.axe.run(document));
+  pagesAudited += 1;
+  for (const v of violations) {
+    const where = v.nodes.map((n) => n.target.join(' ')).join(', ');
+    accessibilityProblems.push(`${name}: ${v.id} (${v.impact}): ${v.help} at ${where}`);
+  }
+}
 
 mkdirSync(SHOTS, { recursive: true });
 let shotNumber = 0;
@@ -27,6 +45,7 @@ async function shot(page, name) {
   const path = join(SHOTS, `${String(shotNumber).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path, fullPage: true });
   console.error(`screenshot: ${path}`);
+  await audit(page, name);
 }
 
 /** The newest mail to `to` in the outbox, with quoted-printable soft breaks undone. */
@@ -179,6 +198,17 @@ try {
   await shot(other, 'social-account');
   if (!(await other.content()).includes(EMAIL)) throw new Error('the account page is not Ada\'s');
   result.social_session = (await fresh.cookies()).some((c) => c.name === 'portcullis_session');
+  // The password pages, for the accessibility check.
+  const stranger = await (await browser.newContext()).newPage();
+  await stranger.goto(`${BASE}/forgot-password`);
+  await shot(stranger, 'forgot-password');
+  await stranger.goto(`${BASE}/reset-password?token=unused&email=ada%40example.com`);
+  await shot(stranger, 'reset-password');
+
+  if (accessibilityProblems.length > 0) {
+    throw new Error(`accessibility problems:\n${accessibilityProblems.join('\n')}`);
+  }
+  result.pages_audited = pagesAudited;
 } finally {
   await browser.close();
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the browser tests need: Debian's Chromium and the npm packages of browser-tests/
-# (playwright-core, pinned by its lockfile). Installs only what is missing, so it is cheap to
+# (playwright-core and axe-core, pinned by its lockfile). Installs only what is missing, so it is cheap to
 # run before every test run; the browser test runs it itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,7 @@ if ! command -v npm >/dev/null; then
     echo "browser tests need Node.js and npm" >&2
     exit 1
 fi
-if [ ! -f browser-tests/node_modules/playwright-core/package.json ]; then
+if [ ! -f browser-tests/node_modules/playwright-core/package.json ] \
+    || [ ! -f browser-tests/node_modules/axe-core/axe.min.js ]; then
     npm ci --prefix browser-tests --no-audit --no-fund --loglevel=error >/dev/null
 fi

@@ -6,8 +6,9 @@
 //! exchanged and its ID token verified with the `openidconnect` crate, and the token made on
 //! the account page works with the scope chosen there. Last, a fresh browser continues with a
 //! social network: a stand-in served here, on another site (127.0.0.1 against the server's
-//! localhost), whose page sends it back as a real network's would. Screenshots of every page
-//! are written to `target/browser-screenshots/`.
+//! localhost), whose page sends it back as a real network's would. Every page of ours on the
+//! way is checked with axe-core (any accessibility rule it breaks fails the test), and
+//! screenshots of every page are written to `target/browser-screenshots/`.
 
 use super::{portcullis, stdout, Serving};
 use openidconnect::core::{
@@ -291,4 +292,6 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
 
     // Back from the network, past the second factor, with a browser session of its own.
     assert_eq!(seen["social_session"], true, "{seen}");
+    // Every page of ours on the way passed axe-core's accessibility rules.
+    assert!(seen["pages_audited"].as_u64() >= Some(16), "{seen}");
 }
