@@ -51,7 +51,7 @@ pub enum CaptchaAnswer {
     /// Document 001's `g-recaptcha-response`, checked with the configured siteverify service.
     Token(String),
     /// The built-in image captcha (document 002's), which needs no script: its key and what
-    /// the person read in the picture. Used up by the sign-up it allowed.
+    /// the person read in the picture. Used up by the sign-up that sends it.
     Image { key: String, answer: String },
 }
 
@@ -176,9 +176,6 @@ impl Services {
             "Created an account.",
         );
         self.store.record_activity(&activity).await?;
-        if let Some(CaptchaAnswer::Image { key, .. }) = &input.captcha {
-            self.consume_captcha(key).await?;
-        }
         if settings.notifications_signup_email {
             for admin in self.store.admin_emails(&tenant.id).await? {
                 let mail = signup_notice(&admin, tenant, &user.email, user.username.as_deref());
@@ -352,7 +349,7 @@ impl Services {
     }
 
     /// Adds a problem unless `captcha` passes: a token with the siteverify service, an image
-    /// captcha with its stored answer (a wrong answer burns it).
+    /// captcha with its stored answer (used up either way).
     async fn check_registration_captcha(
         &self,
         tenant: &Tenant,
@@ -367,8 +364,9 @@ impl Services {
                     problems.push(("captcha".to_owned(), message.to_owned()));
                     return Ok(());
                 }
+                // Passed or not, it is spent: a form shown again brings a new picture.
                 match self.check_captcha(tenant, key, answer).await {
-                    Ok(()) => {}
+                    Ok(()) => self.consume_captcha(key).await?,
                     Err(Error::Invalid(refusal)) => problems.extend(refusal),
                     Err(other) => return Err(other),
                 }

@@ -886,6 +886,28 @@ async fn a_tenant_asking_for_a_captcha_gets_a_picture_to_read_on_the_sign_up_pag
         );
 
         // Only a test can read a picture's answer: one made in-process, answered in any case.
+        // Read right on a form with other problems, it is spent all the same.
+        let spent = server
+            .app
+            .services
+            .new_captcha(&server.tenant)
+            .await
+            .unwrap();
+        let (key, answer) = (spent.key.expose(), spent.answer.expose());
+        let nameless = sign_up_reading(&mut browser, "", key, answer).await;
+        assert_eq!(nameless.status, 422);
+        assert!(
+            !nameless.body.contains("captcha-error"),
+            "{}",
+            nameless.body
+        );
+        let again = sign_up_reading(&mut browser, "reader", key, answer).await;
+        assert_eq!(again.status, 422);
+        assert!(
+            again.body.contains("The captcha has expired"),
+            "{}",
+            again.body
+        );
         let made = server
             .app
             .services
