@@ -195,6 +195,33 @@ impl Services {
         .map(drop)
     }
 
+    /// Counts one return from a social network to the hosted pages from `ip`: each costs
+    /// requests to the network, so failing ones are limited like password attempts
+    /// (`throttle_attempts` per window); report a success with [`Services::attempt_succeeded`]
+    /// to give the hit back.
+    pub(crate) async fn reserve_social_return(
+        &self,
+        tenant: &Tenant,
+        ip: Option<&str>,
+    ) -> Result<Attempt> {
+        let mut attempt = Attempt::unthrottled(tenant);
+        let (true, Some(ip)) = (tenant.settings.throttle_enabled, ip) else {
+            return Ok(attempt);
+        };
+        let now = self.now();
+        self.sweep_now_and_then(now).await;
+        let limit = tenant.settings.throttle_attempts.max(1);
+        let bucket = format!("social:{ip}");
+        let window_ends = self
+            .hit(tenant, &bucket, limit, now, Limited::Logins)
+            .await?;
+        attempt.address = Some(Hit {
+            bucket,
+            window_ends,
+        });
+        Ok(attempt)
+    }
+
     /// Counts one request from `ip` that would mail an address the caller chose (a sign-up,
     /// a password reset): `throttle_attempts` per window, whether or not a mail goes out, so
     /// the answers cannot be used to test many addresses either.

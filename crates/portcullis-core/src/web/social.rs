@@ -115,7 +115,8 @@ impl Services {
 
     /// Finishes the sign-in `pending` started, with what the network sent the browser back
     /// with: [`Error::InvalidToken`] unless it is the same network and state (another
-    /// browser's, or a forged, return); then the code is exchanged, and the account rules of
+    /// browser's, or a forged, return); [`Error::Throttled`] when the address failed too often
+    /// lately; then the code is exchanged, and the account rules of
     /// [`Services::social_login`] and the page's second factor apply.
     #[allow(clippy::too_many_arguments)]
     pub async fn finish_web_social(
@@ -134,6 +135,9 @@ impl Services {
         }
         let resolved = self.social_network(tenant, network).map_err(not_found)?;
         let browser = resolved.browser.as_ref().ok_or(Error::NotFound)?;
+        let attempt = self
+            .reserve_social_return(tenant, client.ip.as_deref())
+            .await?;
         let redirect_uri = self.social_redirect_uri(tenant, network);
         let answer = self
             .network_client()?
@@ -157,6 +161,7 @@ impl Services {
         let user = self
             .social_account(tenant, network, &resolved, access_token)
             .await?;
+        self.attempt_succeeded(&attempt).await?;
         self.web_sign_in(tenant, user, client, remembered_device)
             .await
     }

@@ -330,6 +330,26 @@ async fn the_tenants_settings_and_the_accounts_state_still_decide() {
             .body
             .contains("Only people who already have an account"));
 
+        // Failing returns from one address are limited like password attempts: the banned and
+        // the turned-away ones above were two, two more make four.
+        server
+            .set_settings(|s| {
+                s.allow_signups = true;
+                s.throttle_attempts = 4;
+            })
+            .await;
+        for _ in 0..2 {
+            let request = continue_with_google(&mut later, &network, "/login/social/google").await;
+            let refused = come_back(&mut later, "never-issued", &request["state"]).await;
+            assert_eq!(refused.status, 502);
+        }
+        let request = continue_with_google(&mut later, &network, "/login/social/google").await;
+        network_agrees(&codes, &request, "code-4", "token-ada");
+        let throttled = come_back(&mut later, "code-4", &request["state"]).await;
+        assert_eq!(throttled.status, 429, "{}", throttled.body);
+        assert!(throttled.body.contains("Too many sign-in attempts"));
+        assert!(throttled.headers.contains_key("retry-after"));
+
         // Social logins off: no buttons, and the way in is closed.
         server.set_settings(|s| s.allow_social = false).await;
         let login = later.get("/login").await;
