@@ -141,19 +141,12 @@ impl Services {
         if !tenant.settings.throttle_enabled {
             return Ok(attempt);
         }
+        attempt.address = self
+            .hit_address(tenant, ip, "ip", 1, Limited::Logins)
+            .await?;
         let now = self.now();
         self.sweep_now_and_then(now).await;
         let limit = tenant.settings.throttle_attempts.max(1);
-        if let Some(ip) = ip {
-            let bucket = format!("ip:{ip}");
-            let window_ends = self
-                .hit(tenant, &bucket, limit, now, Limited::Logins)
-                .await?;
-            attempt.address = Some(Hit {
-                bucket,
-                window_ends,
-            });
-        }
         let window_ends = match self
             .hit(tenant, &login_bucket, limit, now, Limited::Logins)
             .await
@@ -178,21 +171,8 @@ impl Services {
     /// Counts one new captcha for the address: drawing one costs CPU and a row, so an address
     /// gets [`CAPTCHAS_PER_ATTEMPT`] per allowed login attempt in each throttle window.
     pub async fn reserve_captcha(&self, tenant: &Tenant, ip: Option<&str>) -> Result<()> {
-        let (true, Some(ip)) = (tenant.settings.throttle_enabled, ip) else {
-            return Ok(());
-        };
-        let now = self.now();
-        self.sweep_now_and_then(now).await;
-        let limit = tenant.settings.throttle_attempts.max(1) * CAPTCHAS_PER_ATTEMPT;
-        self.hit(
-            tenant,
-            &format!("captcha:{ip}"),
-            limit,
-            now,
-            Limited::Logins,
-        )
-        .await
-        .map(drop)
+        let hit = self.hit_address(tenant, ip, "captcha", CAPTCHAS_PER_ATTEMPT, Limited::Logins);
+        hit.await.map(drop)
     }
 
     /// Counts one return from a social network to the hosted pages from `ip`: each costs
@@ -205,20 +185,9 @@ impl Services {
         ip: Option<&str>,
     ) -> Result<Attempt> {
         let mut attempt = Attempt::unthrottled(tenant);
-        let (true, Some(ip)) = (tenant.settings.throttle_enabled, ip) else {
-            return Ok(attempt);
-        };
-        let now = self.now();
-        self.sweep_now_and_then(now).await;
-        let limit = tenant.settings.throttle_attempts.max(1);
-        let bucket = format!("social:{ip}");
-        let window_ends = self
-            .hit(tenant, &bucket, limit, now, Limited::Logins)
+        attempt.address = self
+            .hit_address(tenant, ip, "social", 1, Limited::Logins)
             .await?;
-        attempt.address = Some(Hit {
-            bucket,
-            window_ends,
-        });
         Ok(attempt)
     }
 
@@ -230,15 +199,32 @@ impl Services {
         tenant: &Tenant,
         ip: Option<&str>,
     ) -> Result<()> {
+        let hit = self.hit_address(tenant, ip, "mail", 1, Limited::Mails);
+        hit.await.map(drop)
+    }
+
+    /// One hit on the address's `kind` bucket, allowed `times` the tenant's
+    /// `throttle_attempts` per window; `None` when throttles are off or there is no address.
+    async fn hit_address(
+        &self,
+        tenant: &Tenant,
+        ip: Option<&str>,
+        kind: &str,
+        times: i64,
+        of: Limited,
+    ) -> Result<Option<Hit>> {
         let (true, Some(ip)) = (tenant.settings.throttle_enabled, ip) else {
-            return Ok(());
+            return Ok(None);
         };
         let now = self.now();
         self.sweep_now_and_then(now).await;
-        let limit = tenant.settings.throttle_attempts.max(1);
-        self.hit(tenant, &format!("mail:{ip}"), limit, now, Limited::Mails)
-            .await
-            .map(drop)
+        let limit = tenant.settings.throttle_attempts.max(1) * times;
+        let bucket = format!("{kind}:{ip}");
+        let window_ends = self.hit(tenant, &bucket, limit, now, of).await?;
+        Ok(Some(Hit {
+            bucket,
+            window_ends,
+        }))
     }
 
     /// Counts one mail to `user` sent on someone else's request: [`MAILS_PER_RECIPIENT`] per
