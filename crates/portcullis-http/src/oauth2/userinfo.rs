@@ -2,8 +2,9 @@
 
 use crate::api::bearer_token;
 use crate::AppState;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -40,10 +41,11 @@ fn refused(status: StatusCode, challenge: &'static str, error: Option<&str>) -> 
     ),
 )]
 pub async fn userinfo(State(state): State<AppState>, parts: Parts) -> Response {
-    answer(&state, &parts).await
+    answer(&state, &parts, bearer_token(&parts)).await
 }
 
-/// The same, as a POST (OIDC Core §5.3.1).
+/// The same, as a POST (OIDC Core §5.3.1); the token may also come as the form field
+/// `access_token` (RFC 6750 §2.2), but not both ways at once.
 #[utoipa::path(
     post,
     path = "/oauth2/userinfo",
@@ -52,16 +54,43 @@ pub async fn userinfo(State(state): State<AppState>, parts: Parts) -> Response {
     security(("access_token" = [])),
     responses(
         (status = 200, description = "The claims", body = Object),
+        (status = 400, description = "The token sent both in the header and in the body"),
         (status = 401, description = "No access token, or one that is not live"),
         (status = 403, description = "The token lacks the openid scope"),
     ),
 )]
-pub async fn userinfo_post(State(state): State<AppState>, parts: Parts) -> Response {
-    answer(&state, &parts).await
+pub async fn userinfo_post(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
+    let in_body = form_token(&parts, &body);
+    match (bearer_token(&parts), in_body.as_deref()) {
+        (Some(_), Some(_)) => refused(
+            StatusCode::BAD_REQUEST,
+            "Bearer realm=\"portcullis\", error=\"invalid_request\"",
+            Some("invalid_request"),
+        ),
+        (header, body) => answer(&state, &parts, header.or(body)).await,
+    }
 }
 
-async fn answer(state: &AppState, parts: &Parts) -> Response {
-    let Some(bearer) = bearer_token(parts) else {
+/// The `access_token` field of a form body (RFC 6750 §2.2), if the body is a form that has one.
+fn form_token(parts: &Parts, body: &[u8]) -> Option<String> {
+    let is_form = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return None;
+    }
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    fields
+        .into_iter()
+        .find(|(name, _)| name == "access_token")
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+async fn answer(state: &AppState, parts: &Parts, bearer: Option<&str>) -> Response {
+    let Some(bearer) = bearer else {
         return refused(
             StatusCode::UNAUTHORIZED,
             "Bearer realm=\"portcullis\"",

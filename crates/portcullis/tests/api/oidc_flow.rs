@@ -964,6 +964,24 @@ async fn id_tokens_and_userinfo_carry_the_claims_of_their_scopes() {
             (403, json!({"error": "insufficient_scope"}))
         );
         assert!(challenge.contains("insufficient_scope"), "{challenge}");
+
+        // POST, with the token as a form field (RFC 6750 §2.2), but never both ways at once.
+        let access = str_of(&issued, "access_token");
+        let post = |bearer: Option<&str>, form: &[(&str, &str)]| {
+            let mut request = server.request(Method::POST, "/oauth2/userinfo").form(form);
+            if let Some(bearer) = bearer {
+                request = request.bearer_auth(bearer);
+            }
+            async move { json(request.send().await.unwrap()).await }
+        };
+        let (status, info) = post(None, &[("access_token", access)]).await;
+        assert_eq!((status, &info["sub"]), (200, &claims["sub"]), "{info}");
+        let (status, info) = post(Some(access), &[]).await;
+        assert_eq!((status, &info["sub"]), (200, &claims["sub"]), "{info}");
+        let (status, body) = post(Some(access), &[("access_token", access)]).await;
+        assert_eq!((status, body), (400, json!({"error": "invalid_request"})));
+        let (status, body) = post(None, &[("access_token", "1|nope")]).await;
+        assert_eq!((status, body), (401, json!({"error": "invalid_token"})));
     });
 }
 
