@@ -301,7 +301,7 @@ fn check(
     };
     Ok(Checked {
         redirect_uri: redirect_uri.to_owned(),
-        prompt_login: prompts.contains(&"login"),
+        prompt_login: prompts.iter().copied().any(asks_for_sign_in),
         login_after: params.login_after.as_deref().and_then(|t| t.parse().ok()),
         application,
         scopes,
@@ -335,6 +335,12 @@ pub fn login_after(path: &str) -> Option<i64> {
         .and_then(|(_, value)| value.parse().ok())
 }
 
+/// Prompts answered with the login form: `login`, and `select_account`, since a browser holds
+/// one session and choosing another account means signing in as it.
+fn asks_for_sign_in(prompt: &str) -> bool {
+    matches!(prompt, "login" | "select_account")
+}
+
 /// Where the login page sends the person back to: this request again, with a wish for a fresh
 /// sign-in (`prompt=login`, `max_age`) turned into `login_after=<now>`, which the sign-in
 /// about to happen satisfies.
@@ -343,7 +349,7 @@ fn return_to(params: &AuthorizeParams, checked: &Checked, now: OffsetDateTime) -
     let prompt = params.prompt.as_deref().map(|prompt| {
         prompt
             .split_ascii_whitespace()
-            .filter(|value| *value != "login")
+            .filter(|value| !asks_for_sign_in(value))
             .collect::<Vec<_>>()
             .join(" ")
     });

@@ -525,6 +525,13 @@ async fn signing_in_prompt_none_prompt_login_and_max_age() {
         let fresh = server.login("alice").await;
         code_for(&server, &fresh, &back).await;
 
+        // prompt=select_account: one session per browser, so choosing means signing in.
+        let path = authorize_path(&app.id, &[("prompt", "select_account")]);
+        let to = location(&browse(&server, &path, Some(&fresh)).await);
+        let back = param(&to, "return_to").unwrap();
+        assert_eq!(param(&back, "prompt"), None, "{back}");
+        assert!(param(&back, "login_after").is_some(), "{back}");
+
         // max_age: an old sign-in goes to the login page, a recent enough one gets a code.
         server.clock.advance(time::Duration::seconds(120));
         let path = authorize_path(&app.id, &[("max_age", "60")]);
