@@ -14,7 +14,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::header::CONTENT_SECURITY_POLICY;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use portcullis_core::auth::{IssuedToken, LoginOutcome};
 use portcullis_core::model::Tenant;
@@ -121,14 +121,25 @@ impl Next {
             .await
     }
 
-    /// The page's policy, allowing its form to be redirected on to the application.
-    pub async fn policy(&self, state: &AppState, tenant: &Tenant) -> Option<HeaderValue> {
+    /// A page of this login, with the policy that lets its form be redirected on to the
+    /// application.
+    pub async fn with_policy(
+        &self,
+        state: &AppState,
+        tenant: &Tenant,
+        mut response: Response,
+    ) -> Response {
         let origins = state
             .services
             .application_origins(tenant, &self.application())
             .await
             .unwrap_or_default();
-        policy_with_form_targets(&origins)
+        if let Some(policy) = policy_with_form_targets(&origins) {
+            response
+                .headers_mut()
+                .insert(CONTENT_SECURITY_POLICY, policy);
+        }
+        response
     }
 }
 
@@ -180,13 +191,8 @@ pub async fn form(
         forgot: settings.forgot_password,
         social: state.services.social_buttons(&page.tenant),
     };
-    let mut response = render(status, &view, &page.chrome);
-    if let Some(policy) = next.policy(state, &page.tenant).await {
-        response
-            .headers_mut()
-            .insert(CONTENT_SECURITY_POLICY, policy);
-    }
-    response
+    let response = render(status, &view, &page.chrome);
+    next.with_policy(state, &page.tenant, response).await
 }
 
 pub async fn submit(

@@ -11,7 +11,6 @@ use crate::web_session::cookie_value;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use cookie::{Cookie, SameSite};
@@ -97,13 +96,8 @@ async fn code_form(
         remember: settings.remember_device,
         remember_days: (settings.remember_device_seconds / 86_400).max(1),
     };
-    let mut response = render(status, &view, &page.chrome);
-    if let Some(policy) = next.policy(state, &page.tenant).await {
-        response
-            .headers_mut()
-            .insert(CONTENT_SECURITY_POLICY, policy);
-    }
-    response
+    let response = render(status, &view, &page.chrome);
+    next.with_policy(state, &page.tenant, response).await
 }
 
 fn start_again(page: &Page, status: StatusCode) -> Response {
