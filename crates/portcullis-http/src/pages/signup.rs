@@ -59,10 +59,6 @@ async fn form(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let tenant = &page.tenant;
-    let mut status = status;
-    let mut errors = errors;
-    let waiting;
-    let mut retry_after = None;
     let mut captcha = None;
     if tenant.settings.captcha_enabled {
         let services = &state.services;
@@ -82,28 +78,35 @@ async fn form(
                 of,
                 retry_after_seconds,
             }) => {
-                waiting = Errors::general(wait_message(of, retry_after_seconds));
-                errors = &waiting;
-                status = StatusCode::TOO_MANY_REQUESTS;
-                retry_after = Some(retry_after_seconds);
+                let waiting = Errors::general(wait_message(of, retry_after_seconds));
+                let status = StatusCode::TOO_MANY_REQUESTS;
+                let response = render_form(page, username, email, None, &waiting, status);
+                return Ok(with_retry_after(response, retry_after_seconds));
             }
             Err(other) => return Err(other.into()),
         }
     }
+    Ok(render_form(page, username, email, captcha, errors, status))
+}
+
+fn render_form(
+    page: &Page,
+    username: &str,
+    email: &str,
+    captcha: Option<CaptchaView>,
+    errors: &Errors,
+    status: StatusCode,
+) -> Response {
     let view = SignupPage {
         chrome: &page.chrome,
         title: "Create an account",
         username,
         email,
-        tos: tenant.settings.tos,
+        tos: page.tenant.settings.tos,
         captcha,
         errors,
     };
-    let response = render(status, &view, &page.chrome);
-    Ok(match retry_after {
-        Some(seconds) => with_retry_after(response, seconds),
-        None => response,
-    })
+    render(status, &view, &page.chrome)
 }
 
 pub async fn show(
