@@ -160,15 +160,11 @@ impl Services {
             }
             return Ok(());
         }
+        let by_the_service = format!("revoked by the service {:?}.", key.name());
         if crate::tokens::parse(bearer).is_none() {
             let found = self.store.refresh_token(&hash_secret(bearer)).await?;
             if let Some((_, grant)) = found.filter(|(_, grant)| key.reaches(&grant.tenant_id)) {
-                self.revoke_family(
-                    &grant,
-                    client,
-                    &format!("revoked by the service {:?}.", key.name()),
-                )
-                .await?;
+                self.revoke_family(&grant, client, &by_the_service).await?;
             }
             return Ok(());
         }
@@ -183,12 +179,7 @@ impl Services {
         }
         // An OIDC access token takes its grant's family with it, not the person's session.
         if let Some(grant) = self.store.grant_of_token(token.id).await? {
-            self.revoke_family(
-                &grant,
-                client,
-                &format!("revoked by the service {:?}.", key.name()),
-            )
-            .await?;
+            self.revoke_family(&grant, client, &by_the_service).await?;
             return Ok(());
         }
         let now = self.now();
