@@ -209,16 +209,19 @@ impl WriteTurns {
         use std::sync::{Mutex, OnceLock};
         static TURNS: OnceLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Semaphore>>>> =
             OnceLock::new();
-        let file = pool.connect_options().get_filename().to_owned();
+        let options = pool.connect_options();
+        let file = options.get_filename();
         let mut turns = TURNS
             .get_or_init(Mutex::default)
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        Arc::clone(
-            turns
-                .entry(file)
-                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(1))),
-        )
+        // Every write transaction passes here: look the file up without copying its path.
+        if let Some(turn) = turns.get(file) {
+            return Arc::clone(turn);
+        }
+        let turn = Arc::new(tokio::sync::Semaphore::new(1));
+        turns.insert(file.to_owned(), Arc::clone(&turn));
+        turn
     }
 }
 
