@@ -1,7 +1,9 @@
-//! Logging in with a social network's access token: Portcullis asks the network's userinfo
-//! endpoint who the token belongs to, links that account to a user (by the network's id, or
-//! else by a verified email address), creates the user when the tenant takes sign-ups, and
-//! opens a session as a password login would.
+//! Logging in with a social network's access token: Portcullis first asks the network whether
+//! the token was issued to this tenant's own client (a token any other site obtained from the
+//! person must not log its holder in), then asks the network's userinfo endpoint who the token
+//! belongs to, links that account to a user (by the network's id, or else by the email address
+//! when both the network and the local account have verified it), creates the user when the
+//! tenant takes sign-ups, and opens a session as a password login would.
 
 use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
@@ -37,6 +39,63 @@ pub struct SocialNetwork {
     pub token_url: Option<String>,
     /// The scopes asked for (the preset's, else none).
     pub scope: Option<String>,
+    /// How the network tells which client an access token was issued to (the preset's, for
+    /// the networks that have one). Without it, and without `client_id`, the network takes
+    /// no raw access tokens on `POST /api/login/social`.
+    pub audience_check: Option<AudienceCheck>,
+    /// Where that check is asked (the preset's); `{client_id}` is replaced by the client id.
+    pub audience_url: Option<String>,
+}
+
+/// The ways networks answer "which application is this access token for?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudienceCheck {
+    /// `GET <url>?access_token=<token>` answers the token's `aud` or `azp` (Google's
+    /// tokeninfo endpoint, and many OAuth servers').
+    TokenInfo,
+    /// `GET <url>?input_token=<token>&access_token=<client id>|<client secret>` answers
+    /// `data.app_id` and `data.is_valid` (Facebook's `debug_token`).
+    DebugToken,
+    /// `POST <url>` with the client's id and secret as HTTP Basic and `{"access_token":
+    /// <token>}` answers 200 with `app.client_id` only for the client's own tokens (GitHub's
+    /// "check a token").
+    ClientTokenCheck,
+}
+
+/// A network's audience check with everything it needs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenAudience {
+    pub check: AudienceCheck,
+    pub url: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for TokenAudience {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenAudience")
+            .field("check", &self.check)
+            .field("url", &self.url)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request to a network, described without HTTP types (the domain has none).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NetworkRequest {
+    /// `POST` with `json` as its body when there is one, else `GET`.
+    pub url: String,
+    pub basic_auth: Option<(String, String)>,
+    pub json: Option<Value>,
+}
+
+impl std::fmt::Debug for NetworkRequest {
+    // The URL and body carry the token being checked, the credentials the client secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetworkRequest").finish_non_exhaustive()
+    }
 }
 
 /// How a browser signs in with a network: the OAuth 2.0 code flow's endpoints and client.
@@ -70,6 +129,28 @@ pub struct ResolvedNetwork {
     pub emails_verified: bool,
     /// Set when the tenant registered a client with the network and its endpoints are known.
     pub browser: Option<BrowserSignIn>,
+    /// Set when the tenant registered a client with the network and the network can say
+    /// which client a token was issued to.
+    pub audience: Option<TokenAudience>,
+}
+
+/// The presets' audience checks.
+fn audience_preset(network: &str) -> Option<(AudienceCheck, &'static str)> {
+    Some(match network {
+        "google" => (
+            AudienceCheck::TokenInfo,
+            "https://oauth2.googleapis.com/tokeninfo",
+        ),
+        "facebook" => (
+            AudienceCheck::DebugToken,
+            "https://graph.facebook.com/debug_token",
+        ),
+        "github" => (
+            AudienceCheck::ClientTokenCheck,
+            "https://api.github.com/applications/{client_id}/token",
+        ),
+        _ => return None,
+    })
 }
 
 /// The presets' browser sign-in endpoints and scopes: (authorize URL, token URL, scope).
@@ -146,6 +227,7 @@ fn preset(network: &str) -> Option<ResolvedNetwork> {
         email_verified_field: verified_field.map(str::to_owned),
         emails_verified: verified,
         browser: None,
+        audience: None,
     })
 }
 
@@ -183,6 +265,27 @@ impl SocialNetwork {
                 .or(base.as_ref().map(|b| b.emails_verified))
                 .unwrap_or(false),
             browser: self.browser_sign_in(),
+            audience: self.token_audience(),
+        })
+    }
+
+    fn token_audience(&self) -> Option<TokenAudience> {
+        let preset = audience_preset(&self.network);
+        let client_id = self.client_id.clone().filter(|v| !v.trim().is_empty())?;
+        let check = self.audience_check.or(preset.map(|p| p.0))?;
+        let url = self
+            .audience_url
+            .clone()
+            .or_else(|| preset.map(|p| p.1.to_owned()))?;
+        let client_secret = self.client_secret.clone().filter(|v| !v.is_empty());
+        if check != AudienceCheck::TokenInfo && client_secret.is_none() {
+            return None;
+        }
+        Some(TokenAudience {
+            url: url.replace("{client_id}", &encode_path(&client_id)),
+            check,
+            client_id,
+            client_secret,
         })
     }
 
@@ -210,6 +313,67 @@ impl SocialNetwork {
     }
 }
 
+/// A client id as one URL path segment.
+fn encode_path(segment: &str) -> String {
+    url::form_urlencoded::byte_serialize(segment.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+impl TokenAudience {
+    /// The request that asks the network about `token`.
+    pub fn request(&self, token: &str) -> Result<NetworkRequest> {
+        let with_query = |pairs: &[(&str, &str)]| -> Result<String> {
+            let mut url = url::Url::parse(&self.url)
+                .map_err(|e| Error::SocialNetwork(format!("audience URL: {e}")))?;
+            url.query_pairs_mut().extend_pairs(pairs);
+            Ok(url.into())
+        };
+        let secret = self.client_secret.as_deref().unwrap_or_default();
+        Ok(match self.check {
+            AudienceCheck::TokenInfo => NetworkRequest {
+                url: with_query(&[("access_token", token)])?,
+                basic_auth: None,
+                json: None,
+            },
+            AudienceCheck::DebugToken => NetworkRequest {
+                url: with_query(&[
+                    ("input_token", token),
+                    ("access_token", &format!("{}|{secret}", self.client_id)),
+                ])?,
+                basic_auth: None,
+                json: None,
+            },
+            AudienceCheck::ClientTokenCheck => NetworkRequest {
+                url: self.url.clone(),
+                basic_auth: Some((self.client_id.clone(), secret.to_owned())),
+                json: Some(serde_json::json!({ "access_token": token })),
+            },
+        })
+    }
+
+    /// Whether the network's answer says the token is this client's. `None` is a network
+    /// that refused to talk about the token (a 4xx: unknown, expired, someone else's).
+    pub fn confirms(&self, answer: Option<&Value>) -> bool {
+        let Some(answer) = answer else { return false };
+        let ours = |value: &Value| match value {
+            Value::String(s) => s == &self.client_id,
+            Value::Array(items) => items.iter().any(|v| v.as_str() == Some(&self.client_id)),
+            _ => false,
+        };
+        match self.check {
+            AudienceCheck::TokenInfo => ["aud", "azp"]
+                .iter()
+                .any(|k| answer.get(k).is_some_and(ours)),
+            AudienceCheck::DebugToken => {
+                let data = &answer["data"];
+                data["is_valid"].as_bool() == Some(true) && ours(&data["app_id"])
+            }
+            AudienceCheck::ClientTokenCheck => ours(&answer["app"]["client_id"]),
+        }
+    }
+}
+
 /// Who a network says a token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SocialProfile {
@@ -228,6 +392,9 @@ pub trait NetworkClient: Send + Sync + 'static {
     /// Posts an OAuth 2.0 token request (`application/x-www-form-urlencoded`) and returns
     /// the JSON answer of a success.
     async fn token(&self, url: &str, form: &[(&str, &str)]) -> std::result::Result<Value, String>;
+    /// Sends an audience check: the JSON answer of a success, `None` when the network
+    /// refuses (any 4xx), else why it could not be asked.
+    async fn check(&self, request: &NetworkRequest) -> std::result::Result<Option<Value>, String>;
 }
 
 /// The value at a dotted path, as text (numbers too, since some networks number their ids).
@@ -263,6 +430,17 @@ impl ResolvedNetwork {
 /// The refusal of every social login while the tenant's `allow_social` is off.
 pub const SOCIAL_OFF: &str = "Social logins are turned off for this tenant.";
 
+/// The refusal of an access token a network does not confirm as issued to the tenant's client.
+pub const FOREIGN_TOKEN: &str = "The social token was not issued to this site's application.";
+
+/// The refusal of raw access tokens for a network that cannot say whose they are.
+pub const NO_AUDIENCE_CHECK: &str =
+    "This network cannot confirm which application its tokens were issued to; sign in on the login page instead.";
+
+/// The refusal to link a network's account to a local account whose address nobody proved.
+pub const UNVERIFIED_LOCAL_EMAIL: &str =
+    "An account with this email address exists but its address is not verified; sign in with its password first.";
+
 impl Services {
     /// Logs in with a social network's token (see the module documentation).
     pub async fn social_login(
@@ -273,6 +451,7 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<LoginOutcome> {
         let resolved = self.social_network(tenant, network)?;
+        self.confirm_audience(&resolved, token).await?;
         let user = self
             .social_account(tenant, network, &resolved, token)
             .await?;
@@ -309,6 +488,25 @@ impl Services {
             .ok_or_else(|| Error::SocialNetwork("no social network client configured".into()))
     }
 
+    /// Refuses a token the network does not confirm as issued to the tenant's own client.
+    /// (The pages' code flow needs no check: it exchanges the code with that client itself.)
+    async fn confirm_audience(&self, resolved: &ResolvedNetwork, token: &str) -> Result<()> {
+        let audience = resolved
+            .audience
+            .as_ref()
+            .ok_or(Error::Refused(NO_AUDIENCE_CHECK))?;
+        let answer = self
+            .network_client()?
+            .check(&audience.request(token)?)
+            .await
+            .map_err(Error::SocialNetwork)?;
+        if audience.confirms(answer.as_ref()) {
+            Ok(())
+        } else {
+            Err(Error::Refused(FOREIGN_TOKEN))
+        }
+    }
+
     /// The user a network's access token belongs to here (linked, or created when the
     /// tenant takes sign-ups), refused when banned or still unconfirmed.
     pub(crate) async fn social_account(
@@ -343,8 +541,10 @@ impl Services {
         Ok(user)
     }
 
-    /// Links the network's account to the user with its verified email, or creates a user
-    /// for it when the tenant takes sign-ups.
+    /// Links the network's account to the user with its email when both sides verified the
+    /// address (an unverified local address may have been registered by anyone first, to
+    /// catch the real owner's social sign-in), or creates a user for it when the tenant takes
+    /// sign-ups.
     async fn link_or_create(
         &self,
         tenant: &Tenant,
@@ -355,6 +555,9 @@ impl Services {
         let verified_email = profile.email.as_deref().filter(|_| profile.email_verified);
         if let Some(email) = verified_email {
             if let Some(user) = self.store.user_by_email(&tenant.id, email).await? {
+                if user.email_verified_at.is_none() {
+                    return Err(Error::Refused(UNVERIFIED_LOCAL_EMAIL));
+                }
                 self.store
                     .link_social_identity(&tenant.id, network, &profile.subject, user.id, now)
                     .await?;

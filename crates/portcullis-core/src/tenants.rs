@@ -199,6 +199,20 @@ impl TenantInput {
     }
 }
 
+/// Which host picks a tenant decides whose users, tokens, login pages and discovery that host
+/// serves, and developer mode lets its applications use plain HTTP: only the operator (an
+/// all-tenants key, the command line) sets them.
+pub const OPERATOR_DOMAIN: &str = "Only the operator may change settings.domain.";
+pub const OPERATOR_DEVELOPER_MODE: &str = "Only the operator may change settings.developer_mode.";
+
+/// The host of a URL, lowercased.
+fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .host_str()
+        .map(|host| host.trim_end_matches('.').to_ascii_lowercase())
+}
+
 fn name_taken(error: crate::StoreError) -> Error {
     match error {
         crate::StoreError::Conflict(what) if what.contains("domain") => {
@@ -216,6 +230,7 @@ impl Services {
     /// view does not have take their defaults.
     pub async fn create_tenant(&self, input: TenantInput) -> Result<Tenant> {
         let input = input.checked()?;
+        self.check_host_is_free(&input.name, &input.settings.domain)?;
         let now = self.now();
         let mut settings = TenantSettings::default();
         input.settings.apply(&mut settings);
@@ -245,6 +260,21 @@ impl Services {
         Ok(tenant)
     }
 
+    /// The host of `public_url` is the default tenant's: another tenant claiming it would
+    /// take over the server's own login pages, discovery and API.
+    fn check_host_is_free(&self, tenant_name: &str, domain: &str) -> Result<()> {
+        if tenant_name != DEFAULT_TENANT
+            && !domain.is_empty()
+            && host_of(&self.public_url).as_deref() == Some(domain)
+        {
+            return Err(Error::invalid(
+                "settings.domain",
+                "This host is the server's own (public_url); it belongs to the default tenant.",
+            ));
+        }
+        Ok(())
+    }
+
     /// `POST /v1/tenants`: only a key that reaches every tenant may create one.
     pub async fn create_tenant_for_key(&self, key: &ApiKey, input: TenantInput) -> Result<Tenant> {
         if key.tenant_id.is_some() {
@@ -271,6 +301,16 @@ impl Services {
                 format!("The default tenant keeps its name, {DEFAULT_TENANT:?}."),
             ));
         }
+        if key.tenant_id.is_some() {
+            // Full-object POST: sending back the value it has is fine.
+            if input.settings.domain != tenant.settings.domain.clone().unwrap_or_default() {
+                return Err(Error::Refused(OPERATOR_DOMAIN));
+            }
+            if input.settings.developer_mode != tenant.settings.developer_mode {
+                return Err(Error::Refused(OPERATOR_DEVELOPER_MODE));
+            }
+        }
+        self.check_host_is_free(&tenant.name, &input.settings.domain)?;
         input.settings.apply(&mut tenant.settings);
         tenant.name = input.name;
         tenant.metadata = input.metadata;

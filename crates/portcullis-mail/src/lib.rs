@@ -201,6 +201,33 @@ impl portcullis_core::social::NetworkClient for HttpNetworks {
             .map_err(|e| format!("{url}: {e}"))?;
         json_object(url, response).await
     }
+
+    async fn check(
+        &self,
+        request: &portcullis_core::social::NetworkRequest,
+    ) -> Result<Option<serde_json::Value>, String> {
+        // The URL may carry the token being checked: errors name the host alone.
+        let host = reqwest::Url::parse(&request.url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut builder = match &request.json {
+            Some(body) => self.client.post(&request.url).json(body),
+            None => self.client.get(&request.url),
+        };
+        if let Some((user, password)) = &request.basic_auth {
+            builder = builder.basic_auth(user, Some(password));
+        }
+        let response = builder
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("{host}: {}", e.without_url()))?;
+        if response.status().is_client_error() {
+            return Ok(None);
+        }
+        json_object(&host, response).await.map(Some)
+    }
 }
 
 /// Checks captcha answers with a reCAPTCHA-compatible `siteverify` endpoint (Google

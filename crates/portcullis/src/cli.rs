@@ -166,6 +166,14 @@ pub struct SocialArgs {
     /// The scopes asked for, space-separated (default: the preset's).
     #[arg(long)]
     pub scope: Option<String>,
+    /// How the network says which client an access token was issued to, for API logins
+    /// with a raw token (default: the preset's): `token_info`, `debug_token` or
+    /// `client_token_check`. A network without one takes sign-ins on the login page only.
+    #[arg(long, value_parser = parse_audience_check)]
+    pub audience_check: Option<portcullis_core::social::AudienceCheck>,
+    /// Where that check is asked (default: the preset's); `{client_id}` is replaced.
+    #[arg(long)]
+    pub audience_url: Option<String>,
     #[arg(long, default_value = portcullis_core::model::DEFAULT_TENANT)]
     pub tenant: String,
 }
@@ -230,7 +238,11 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
             command: UserCommand::Create(args),
         } => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;
-            let tenant = app.services.ensure_tenant(&args.tenant).await?;
+            let tenant = app
+                .services
+                .tenant_named(&args.tenant)
+                .await
+                .map_err(describe)?;
             let user = app
                 .services
                 .create_user(
@@ -298,7 +310,12 @@ async fn social(app: &App, command: SocialCommand) -> Result<(), Box<dyn std::er
         SocialCommand::Set(args) => &args.tenant,
         SocialCommand::Remove { tenant, .. } | SocialCommand::List { tenant } => tenant,
     };
-    let tenant = app.services.ensure_tenant(tenant_name).await?;
+    // A mistyped name must not create a tenant (`tenant create` does that).
+    let tenant = app
+        .services
+        .tenant_named(tenant_name)
+        .await
+        .map_err(describe)?;
     let mut networks = tenant.settings.social_networks.clone();
     match command {
         SocialCommand::List { .. } => {
@@ -334,6 +351,8 @@ async fn social(app: &App, command: SocialCommand) -> Result<(), Box<dyn std::er
                 authorize_url: args.authorize_url,
                 token_url: args.token_url,
                 scope: args.scope,
+                audience_check: args.audience_check,
+                audience_url: args.audience_url,
             };
             let Some(resolved) = network.resolve() else {
                 return Err(format!(
@@ -365,6 +384,17 @@ async fn social(app: &App, command: SocialCommand) -> Result<(), Box<dyn std::er
                     println!("register this callback with {}: {callback}", args.network);
                 }
                 (None, None) => {}
+            }
+            if resolved.audience.is_none() {
+                println!(
+                    "{} takes no access tokens on POST /api/login/social: give --client-id \
+                     (and --audience-check and --audience-url where there is no preset)",
+                    args.network
+                );
+            } else if let Some(audience) = &resolved.audience {
+                if !web(&audience.url) {
+                    return Err("--audience-url must be an http:// or https:// URL".into());
+                }
             }
             networks.retain(|n| n.network != args.network);
             networks.push(network);
@@ -477,6 +507,11 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
 }
 
 /// Spells out validation problems for a terminal.
+fn parse_audience_check(text: &str) -> Result<portcullis_core::social::AudienceCheck, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| "expected token_info, debug_token or client_token_check".to_owned())
+}
+
 fn describe(error: portcullis_core::Error) -> Box<dyn std::error::Error> {
     match error {
         portcullis_core::Error::Invalid(problems) => problems

@@ -14,6 +14,9 @@ use crate::model::Tenant;
 use crate::Services;
 use time::OffsetDateTime;
 
+/// Why a signed-in person gets no code: the application's `allowed_roles` leaves them out.
+pub const NO_ACCESS: &str = "This account has no access to this application.";
+
 /// The request's parameters, as sent (query or form).
 #[derive(Debug, Clone, Default)]
 pub struct AuthorizeParams {
@@ -174,6 +177,17 @@ impl Services {
                 return_to: return_to(params, &checked, now),
             });
         };
+        if !self
+            .may_use_application(&checked.application, &principal.user)
+            .await?
+        {
+            return Ok(error_redirect(
+                redirect_uri,
+                ErrorCode::AccessDenied,
+                NO_ACCESS,
+                state,
+            ));
+        }
         let code = self
             .issue_code(tenant, &checked, params, principal, auth_time, now)
             .await?;

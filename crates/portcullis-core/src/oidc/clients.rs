@@ -4,8 +4,9 @@
 use super::error::{refused, ErrorCode, OAuthResult};
 use super::keys::Algorithm;
 use crate::applications::Application;
+use crate::error::Result;
 use crate::ids::Secret;
-use crate::model::Tenant;
+use crate::model::{Tenant, User};
 use crate::Services;
 use subtle::ConstantTimeEq;
 
@@ -14,6 +15,22 @@ use subtle::ConstantTimeEq;
 pub const AUTH_METHOD_KEY: &str = "token_endpoint_auth_method";
 /// The metadata key choosing the ID-token algorithm: `EdDSA`, or `RS256` (the default).
 pub const ID_TOKEN_ALG_KEY: &str = "id_token_signed_response_alg";
+
+/// The metadata key bounding the scopes the application may ask for with `client_credentials`
+/// (space-separated, as OAuth writes scopes). Without it, it gets none of the tenant's.
+pub const ALLOWED_SCOPES_KEY: &str = "allowed_scopes";
+/// The metadata key naming the roles (space-separated) whose users may sign in to the
+/// application. Without it, every user of the tenant may.
+pub const ALLOWED_ROLES_KEY: &str = "allowed_roles";
+
+/// The scopes the application may hold for itself.
+pub fn allowed_scopes(application: &Application) -> Vec<&str> {
+    application
+        .metadata
+        .get(ALLOWED_SCOPES_KEY)
+        .map(|scopes| scopes.split_ascii_whitespace().collect())
+        .unwrap_or_default()
+}
 
 /// Whether the application is a public client (a browser or native app without a secret).
 pub fn is_public(application: &Application) -> bool {
@@ -42,6 +59,23 @@ pub struct ClientCredentials {
 }
 
 impl Services {
+    /// Whether `user` may sign in to `application` (its `allowed_roles`, when it has one).
+    pub async fn may_use_application(
+        &self,
+        application: &Application,
+        user: &User,
+    ) -> Result<bool> {
+        let Some(allowed) = application.metadata.get(ALLOWED_ROLES_KEY) else {
+            return Ok(true);
+        };
+        let role = self.store.role(&user.tenant_id, user.role_id).await?;
+        Ok(role.is_some_and(|role| {
+            allowed
+                .split_ascii_whitespace()
+                .any(|name| name == role.name)
+        }))
+    }
+
     /// The tenant's application the credentials name: a confidential client with its right
     /// secret (`client_secret_basic` or `client_secret_post`), or a public client by its id
     /// alone. Anything else is `invalid_client`.

@@ -14,6 +14,7 @@ pub enum ErrorCode {
     UnsupportedResponseType,
     InvalidScope,
     LoginRequired,
+    AccessDenied,
 }
 
 impl ErrorCode {
@@ -27,6 +28,7 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::LoginRequired => "login_required",
+            Self::AccessDenied => "access_denied",
         }
     }
 }

@@ -159,7 +159,7 @@ impl Services {
             }
             (None, None) => {}
         }
-        let signer = self.signer(&grant).await?;
+        let signer = self.signer(application, &grant).await?;
         let (access, access_secret) = self.access_token(application, &grant, &signer.session);
         let (refresh_secret, refresh) = refresh_token(&grant, now);
         let Some(token_id) = self
@@ -229,7 +229,7 @@ impl Services {
                 asked
             }
         };
-        let signer = self.signer(&grant).await?;
+        let signer = self.signer(application, &grant).await?;
         let now = self.now();
         let narrowed = Grant {
             scopes,
@@ -273,8 +273,10 @@ impl Services {
             );
         }
         // An application acting for itself may hold the tenant's registered scopes (which
-        // resource servers enforce), never Portcullis's own, which act on users.
+        // resource servers enforce) that its own `allowed_scopes` names, never Portcullis's
+        // own, which act on users.
         let registered = self.store.custom_scopes(&tenant.id).await?;
+        let allowed = super::clients::allowed_scopes(application);
         let scopes: Vec<String> = request
             .scope
             .as_deref()
@@ -282,13 +284,12 @@ impl Services {
             .split_ascii_whitespace()
             .map(str::to_owned)
             .collect();
-        if scopes
-            .iter()
-            .any(|scope| !registered.iter().any(|r| &r.name == scope))
-        {
+        if scopes.iter().any(|scope| {
+            !registered.iter().any(|r| &r.name == scope) || !allowed.contains(&scope.as_str())
+        }) {
             return refused(
                 ErrorCode::InvalidScope,
-                "client_credentials may only ask for the tenant's registered scopes.",
+                "client_credentials may only ask for the tenant's registered scopes that the application's allowed_scopes names.",
             );
         }
         let now = self.now();
@@ -317,8 +318,9 @@ impl Services {
         })
     }
 
-    /// The grant's session and user, when the session still lives and the user may sign in.
-    async fn signer(&self, grant: &Grant) -> OAuthResult<Signer> {
+    /// The grant's session and user, while the session lives, the user may sign in, and the
+    /// application still takes the user's role (a role changed since loses the grant).
+    async fn signer(&self, application: &Application, grant: &Grant) -> OAuthResult<Signer> {
         let now = self.now();
         let session = self
             .store
@@ -330,6 +332,10 @@ impl Services {
             .user(&grant.tenant_id, grant.user_id)
             .await?
             .filter(|user| !user.disabled);
+        let user = match user {
+            Some(user) if self.may_use_application(application, &user).await? => Some(user),
+            _ => None,
+        };
         match (session, user) {
             (Some(session), Some(user)) => Ok(Signer { session, user }),
             _ => refused(

@@ -124,11 +124,12 @@ impl From<portcullis_core::Error> for MgmtError {
         match error {
             Error::Unauthenticated => Self::authentication_failure(),
             Error::NotFound => Self::not_found(),
-            Error::Forbidden | Error::Refused(_) => Self::new(
+            Error::Forbidden => Self::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "This key may not do that.",
             ),
+            Error::Refused(message) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
             Error::Invalid(problems) => {
                 let code = if problems.iter().any(|(field, _)| field == "metadata") {
                     "invalid_metadata"

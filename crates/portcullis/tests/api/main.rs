@@ -26,6 +26,7 @@ mod pages;
 mod profile;
 mod roles;
 mod route_scopes;
+mod security;
 mod serving;
 mod social;
 mod social_pages;

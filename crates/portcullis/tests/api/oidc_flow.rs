@@ -11,16 +11,16 @@ use reqwest::{Method, Response};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-const CALLBACK: &str = "https://rp.example.test/callback";
+pub(crate) const CALLBACK: &str = "https://rp.example.test/callback";
 const SIGNED_OUT: &str = "https://rp.example.test/signed-out";
 
 /// An application of the default tenant, created through `/v1`.
-struct App {
-    id: String,
-    secret: String,
+pub(crate) struct App {
+    pub(crate) id: String,
+    pub(crate) secret: String,
 }
 
-async fn create_app(server: &TestServer, metadata: Value) -> App {
+pub(crate) async fn create_app(server: &TestServer, metadata: Value) -> App {
     let key = api_key(server, None).await;
     let path = format!("/v1/tenants/{}/applications", server.tenant.id.0);
     let body = json!({
@@ -47,7 +47,7 @@ async fn browser(server: &TestServer, username: &str) -> String {
 }
 
 /// An HTTP client that does not follow redirects, as a test of a redirect must.
-fn no_redirects() -> reqwest::Client {
+pub(crate) fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -55,7 +55,11 @@ fn no_redirects() -> reqwest::Client {
 }
 
 /// `GET <path_and_query>` with the session cookie (if any).
-async fn browse(server: &TestServer, path_and_query: &str, cookie: Option<&str>) -> Response {
+pub(crate) async fn browse(
+    server: &TestServer,
+    path_and_query: &str,
+    cookie: Option<&str>,
+) -> Response {
     let mut request = no_redirects().get(format!("{}{path_and_query}", server.base));
     if let Some(cookie) = cookie {
         request = request.header("cookie", format!("portcullis_session={cookie}"));
@@ -63,13 +67,13 @@ async fn browse(server: &TestServer, path_and_query: &str, cookie: Option<&str>)
     request.send().await.unwrap()
 }
 
-fn location(response: &Response) -> String {
+pub(crate) fn location(response: &Response) -> String {
     assert_eq!(response.status(), 302, "a redirect");
     response.headers()[LOCATION].to_str().unwrap().to_owned()
 }
 
 /// The query parameter `name` of an absolute URL or a path.
-fn param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn param(url: &str, name: &str) -> Option<String> {
     let url = url::Url::parse(url)
         .or_else(|_| url::Url::parse(&format!("http://x{url}")))
         .unwrap();
@@ -79,14 +83,14 @@ fn param(url: &str, name: &str) -> Option<String> {
 }
 
 /// A PKCE verifier and its S256 challenge.
-fn pkce() -> (String, String) {
+pub(crate) fn pkce() -> (String, String) {
     let verifier = portcullis_core::random::base62(64);
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
 
 /// The authorization request's query, for `client_id` with these extra parameters.
-fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
     let mut pairs = vec![
         ("response_type", "code"),
         ("client_id", client_id),
@@ -108,7 +112,7 @@ fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
 }
 
 /// Runs the authorization request with the cookie and returns the code it redirected with.
-async fn code_for(server: &TestServer, cookie: &str, path: &str) -> String {
+pub(crate) async fn code_for(server: &TestServer, cookie: &str, path: &str) -> String {
     let to = location(&browse(server, path, Some(cookie)).await);
     assert!(to.starts_with(CALLBACK), "{to}");
     assert_eq!(param(&to, "state").as_deref(), Some("st-1"), "{to}");
@@ -116,7 +120,11 @@ async fn code_for(server: &TestServer, cookie: &str, path: &str) -> String {
 }
 
 /// `POST /oauth2/token` with this form, authenticating with HTTP Basic when asked.
-async fn token(server: &TestServer, form: &[(&str, &str)], basic: Option<&App>) -> (u16, Value) {
+pub(crate) async fn token(
+    server: &TestServer,
+    form: &[(&str, &str)],
+    basic: Option<&App>,
+) -> (u16, Value) {
     let mut request = server.request(Method::POST, "/oauth2/token").form(form);
     if let Some(app) = basic {
         request = request.basic_auth(&app.id, Some(&app.secret));
@@ -127,7 +135,12 @@ async fn token(server: &TestServer, form: &[(&str, &str)], basic: Option<&App>) 
 }
 
 /// Redeems a code issued for `CALLBACK` with PKCE `verifier`.
-async fn redeem(server: &TestServer, app: &App, code: &str, verifier: &str) -> (u16, Value) {
+pub(crate) async fn redeem(
+    server: &TestServer,
+    app: &App,
+    code: &str,
+    verifier: &str,
+) -> (u16, Value) {
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -138,7 +151,7 @@ async fn redeem(server: &TestServer, app: &App, code: &str, verifier: &str) -> (
 }
 
 /// The code flow by hand up to the tokens.
-async fn tokens(server: &TestServer, app: &App, cookie: &str) -> Value {
+pub(crate) async fn tokens(server: &TestServer, app: &App, cookie: &str) -> Value {
     let (verifier, challenge) = pkce();
     let path = authorize_path(
         &app.id,
@@ -154,7 +167,7 @@ async fn tokens(server: &TestServer, app: &App, cookie: &str) -> Value {
 }
 
 /// `/oauth2/introspect` as the application.
-async fn introspect(server: &TestServer, app: &App, token: &str) -> Value {
+pub(crate) async fn introspect(server: &TestServer, app: &App, token: &str) -> Value {
     let response = server
         .request(Method::POST, "/oauth2/introspect")
         .basic_auth(&app.id, Some(&app.secret))
@@ -183,7 +196,7 @@ async fn userinfo(server: &TestServer, access_token: &str) -> (u16, Value, Strin
     (status, body, challenge)
 }
 
-fn str_of<'a>(body: &'a Value, field: &str) -> &'a str {
+pub(crate) fn str_of<'a>(body: &'a Value, field: &str) -> &'a str {
     body[field]
         .as_str()
         .unwrap_or_else(|| panic!("{field} in {body}"))

@@ -5,9 +5,13 @@ use axum::http::HeaderMap;
 use portcullis_core::social::SocialNetwork;
 use serde_json::{json, Value};
 
+/// The client id the tests' tenant registered with the stand-in networks.
+pub const OUR_CLIENT: &str = "our-client";
+
 /// Answers `GET /me` like Google's userinfo endpoint and `GET /acme` with a nested id, by
-/// the bearer token.
-async fn start_provider() -> String {
+/// the bearer token, and `GET /tokeninfo?access_token=…` like Google's tokeninfo: every token
+/// was issued to [`OUR_CLIENT`] except `token-foreign`, which another site obtained from Alice.
+pub async fn start_provider() -> String {
     fn answer(headers: &HeaderMap) -> Result<axum::Json<Value>, axum::http::StatusCode> {
         let token = headers
             .get("authorization")
@@ -19,7 +23,7 @@ async fn start_provider() -> String {
                     "data": { "id": sub } })
         };
         match token {
-            "token-alice" => Ok(axum::Json(person(
+            "token-alice" | "token-foreign" => Ok(axum::Json(person(
                 "g-1",
                 "alice@example.com",
                 true,
@@ -41,7 +45,20 @@ async fn start_provider() -> String {
             _ => Err(axum::http::StatusCode::UNAUTHORIZED),
         }
     }
+    async fn tokeninfo(
+        query: axum::extract::Query<std::collections::HashMap<String, String>>,
+    ) -> Result<axum::Json<Value>, axum::http::StatusCode> {
+        let audience = match query.get("access_token").map(String::as_str) {
+            Some("token-foreign") => "another-client",
+            Some("token-alice" | "token-bob" | "token-impostor" | "token-carol") => OUR_CLIENT,
+            _ => return Err(axum::http::StatusCode::BAD_REQUEST),
+        };
+        Ok(axum::Json(
+            json!({ "aud": audience, "azp": audience, "expires_in": 3000 }),
+        ))
+    }
     let app = axum::Router::new()
+        .route("/tokeninfo", axum::routing::get(tokeninfo))
         .route(
             "/me",
             axum::routing::get(|h: HeaderMap| async move { answer(&h) }),
@@ -56,7 +73,7 @@ async fn start_provider() -> String {
     base
 }
 
-async fn social(server: &TestServer, network: &str, token: &str) -> (u16, Value) {
+pub async fn social(server: &TestServer, network: &str, token: &str) -> (u16, Value) {
     server
         .post(
             "/api/login/social",
@@ -65,16 +82,22 @@ async fn social(server: &TestServer, network: &str, token: &str) -> (u16, Value)
         .await
 }
 
-async fn configure(server: &mut TestServer, provider: &str) {
+/// Google (a preset: its audience check is known) and a custom network told how to check.
+pub async fn configure(server: &mut TestServer, provider: &str) {
     let google = SocialNetwork {
         network: "google".into(),
         userinfo_url: Some(format!("{provider}/me")),
+        client_id: Some(OUR_CLIENT.into()),
+        audience_url: Some(format!("{provider}/tokeninfo")),
         ..SocialNetwork::default()
     };
     let acme = SocialNetwork {
         network: "acme".into(),
         userinfo_url: Some(format!("{provider}/acme")),
         id_field: Some("data.id".into()),
+        client_id: Some(OUR_CLIENT.into()),
+        audience_check: Some(portcullis_core::social::AudienceCheck::TokenInfo),
+        audience_url: Some(format!("{provider}/tokeninfo")),
         ..SocialNetwork::default()
     };
     server
@@ -147,9 +170,10 @@ async fn refusals_use_document_001_answers() {
         assert_eq!(
             social(&server, "google", "revoked").await,
             (
-                500,
-                json!({ "error": "Could not connect to specified social network." })
-            )
+                403,
+                json!({ "error": "The social token was not issued to this site's application." })
+            ),
+            "the network does not know the token"
         );
         assert_eq!(
             server.post("/api/login/social", json!({})).await,

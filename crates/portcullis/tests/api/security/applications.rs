@@ -1,0 +1,121 @@
+//! What an application may get: only the scopes its registration allows for itself, and
+//! codes only for the users its registration lets in.
+
+use crate::harness::each_backend;
+use crate::oidc_flow::{
+    authorize_path, browse, create_app, location, param, pkce, redeem, token, CALLBACK,
+};
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn client_credentials_get_only_the_scopes_the_application_is_allowed() {
+    each_backend!(|server| {
+        server.create_user("boss", "Admin").await;
+        let admin = server.login("boss").await;
+        for name in ["backups-read", "backups-delete"] {
+            let (status, body) = server
+                .send(Method::POST, "/api/scopes", &admin, json!({ "name": name }))
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let unbounded = create_app(&server, json!({})).await;
+        let reader = create_app(&server, json!({ "allowed_scopes": "backups-read" })).await;
+        let ask = |scope: &'static str| [("grant_type", "client_credentials"), ("scope", scope)];
+        // Any confidential application used to mint every registered scope.
+        for scope in ["backups-read", "backups-delete"] {
+            let (status, body) = token(&server, &ask(scope), Some(&unbounded)).await;
+            assert_eq!(
+                (status, &body["error"]),
+                (400, &json!("invalid_scope")),
+                "{body}"
+            );
+        }
+        let (status, body) = token(&server, &ask("backups-read"), Some(&reader)).await;
+        assert_eq!(
+            (status, &body["scope"]),
+            (200, &json!("backups-read")),
+            "{body}"
+        );
+        for scope in ["backups-delete", "backups-read backups-delete"] {
+            let (status, body) = token(&server, &ask(scope), Some(&reader)).await;
+            assert_eq!(
+                (status, &body["error"]),
+                (400, &json!("invalid_scope")),
+                "{body}"
+            );
+        }
+        // Allowed, but not registered by the tenant: still refused.
+        let stray = create_app(&server, json!({ "allowed_scopes": "view-users" })).await;
+        let (status, body) = token(&server, &ask("view-users"), Some(&stray)).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_scope")),
+            "{body}"
+        );
+    });
+}
+
+#[tokio::test]
+async fn a_user_outside_the_applications_roles_gets_access_denied_never_a_code() {
+    each_backend!(|server| {
+        let staff_only = create_app(&server, json!({ "allowed_roles": "Admin Staff" })).await;
+        server.create_user("pat", "User").await;
+        server.create_user("boss", "Admin").await;
+        let (verifier, challenge) = pkce();
+        let path = authorize_path(
+            &staff_only.id,
+            &[
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        let pat = server.login("pat").await;
+        let to = location(&browse(&server, &path, Some(&pat)).await);
+        assert!(to.starts_with(CALLBACK), "{to}");
+        assert_eq!(
+            param(&to, "error").as_deref(),
+            Some("access_denied"),
+            "{to}"
+        );
+        assert_eq!(param(&to, "state").as_deref(), Some("st-1"));
+        assert_eq!(param(&to, "code"), None);
+
+        // An administrator gets a code; demoted afterwards, the grant's refresh stops working.
+        let boss = server.login("boss").await;
+        let to = location(&browse(&server, &path, Some(&boss)).await);
+        let code = param(&to, "code").unwrap_or_else(|| panic!("a code: {to}"));
+        let (status, issued) = redeem(&server, &staff_only, &code, &verifier).await;
+        assert_eq!(status, 200, "{issued}");
+        server.create_user("root", "Admin").await;
+        let root = server.login("root").await;
+        let boss_id = crate::harness::user_id(&server, "boss").await;
+        let (_, roles) = server.get("/api/roles", &root).await;
+        let user_role = roles
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "User")
+            .unwrap()["id"]
+            .clone();
+        let (status, body) = server
+            .send(
+                Method::PUT,
+                &format!("/api/users/{}", boss_id.0),
+                &root,
+                json!({ "role_id": user_role }),
+            )
+            .await;
+        assert_eq!(status, 201, "document 001 answers an update so: {body}");
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", issued["refresh_token"].as_str().unwrap()),
+        ];
+        let (status, body) = token(&server, &form, Some(&staff_only)).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_grant")),
+            "{body}"
+        );
+    });
+}

@@ -1,0 +1,6 @@
+//! The threat model as code: each test plays an account-takeover attack against the real
+//! server, on both backends, and shows it fails. One file per area.
+
+mod applications;
+mod social;
+mod tenant_hosts;
