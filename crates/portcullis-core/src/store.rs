@@ -507,8 +507,15 @@ pub trait TwoFactorStore: Send + Sync {
         mail: Option<&Mail>,
     ) -> StoreResult<()>;
     async fn challenge(&self, id_hash: &str) -> StoreResult<Option<Challenge>>;
-    /// Counts a wrong code against the challenge.
-    async fn challenge_failed(&self, id_hash: &str) -> StoreResult<()>;
+    /// Claims one attempt on the challenge before its code is looked at: false when it is
+    /// used, expired or out of attempts. One conditional update, so of any number of
+    /// concurrent guesses at most `max_attempts` are ever evaluated.
+    async fn claim_challenge_attempt(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+        max_attempts: i64,
+    ) -> StoreResult<bool>;
     /// Uses the challenge up; false when it was used or expired meanwhile.
     async fn use_challenge(&self, id_hash: &str, now: OffsetDateTime) -> StoreResult<bool>;
 }

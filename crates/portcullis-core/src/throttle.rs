@@ -44,6 +44,8 @@ pub enum Limited {
     /// Requests that make the server send mail to an address the caller names: sign-ups and
     /// password resets.
     Mails,
+    /// Second-factor codes for one account.
+    SecondFactor,
 }
 
 /// How a password check counts towards the login throttles.
@@ -65,6 +67,22 @@ pub struct Attempt {
     /// `None` when throttling is off, or (for the address) when there is no address.
     address: Option<Hit>,
     login: Option<Hit>,
+}
+
+/// A second-factor code counted against its account.
+#[derive(Debug)]
+#[must_use = "a guess holds a throttle hit; give it back when the code was right"]
+pub(crate) struct SecondFactorGuess {
+    tenant: TenantId,
+    hit: Hit,
+    locks_now: bool,
+}
+
+impl SecondFactorGuess {
+    /// Whether this code, if wrong, is the last one the window allows.
+    pub(crate) fn locks_now(&self) -> bool {
+        self.locks_now
+    }
 }
 
 #[derive(Debug)]
@@ -250,6 +268,20 @@ impl Services {
         now: OffsetDateTime,
         of: Limited,
     ) -> Result<OffsetDateTime> {
+        self.counted_hit(tenant, bucket, limit, now, of)
+            .await
+            .map(|count| count.window_ends)
+    }
+
+    /// [`hit`](Self::hit), answering the bucket's count with its window.
+    async fn counted_hit(
+        &self,
+        tenant: &Tenant,
+        bucket: &str,
+        limit: i64,
+        now: OffsetDateTime,
+        of: Limited,
+    ) -> Result<ThrottleCount> {
         let window_ends = now + Duration::minutes(tenant.settings.throttle_lockout_time.max(1));
         let count = self
             .store
@@ -258,8 +290,42 @@ impl Services {
         if count.hits > limit {
             Err(throttled(of, count, now))
         } else {
-            Ok(count.window_ends)
+            Ok(count)
         }
+    }
+
+    /// Counts one second-factor code for `user` before it is checked: `throttle_attempts`
+    /// wrong codes per window lock the second step (not the password step), whether or not
+    /// the tenant throttles logins, since a right password leads here without limit. Give a
+    /// right code's hit back with [`second_factor_unchecked`](Self::second_factor_unchecked).
+    pub(crate) async fn reserve_second_factor(
+        &self,
+        tenant: &Tenant,
+        user: UserId,
+    ) -> Result<SecondFactorGuess> {
+        let now = self.now();
+        self.sweep_now_and_then(now).await;
+        let limit = tenant.settings.throttle_attempts.max(1);
+        let bucket = format!("second-factor:{}", user_bucket(user.0));
+        let count = self
+            .counted_hit(tenant, &bucket, limit, now, Limited::SecondFactor)
+            .await?;
+        Ok(SecondFactorGuess {
+            tenant: tenant.id.clone(),
+            locks_now: count.hits == limit,
+            hit: Hit {
+                bucket,
+                window_ends: count.window_ends,
+            },
+        })
+    }
+
+    /// Gives back a second-factor hit whose code was right, or never looked at.
+    pub(crate) async fn second_factor_unchecked(&self, guess: &SecondFactorGuess) -> Result<()> {
+        self.store
+            .refund_throttle(&guess.tenant, &guess.hit.bucket, guess.hit.window_ends)
+            .await?;
+        Ok(())
     }
 
     /// Deletes ended windows, at most once a minute per node. Best effort: a failure only

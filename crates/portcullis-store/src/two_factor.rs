@@ -281,15 +281,27 @@ impl TwoFactorStore for SqlStore {
         }))
     }
 
-    async fn challenge_failed(&self, id_hash: &str) -> Result<()> {
-        on_pool!(&self.pool, pool => {
-            sqlx::query("UPDATE login_challenges SET attempts = attempts + 1 WHERE id_hash = $1")
-                .bind(id_hash)
-                .execute(pool)
-                .await
-                .map(drop)
+    async fn claim_challenge_attempt(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+        max_attempts: i64,
+    ) -> Result<bool> {
+        let now = to_db(now);
+        let claimed = on_pool!(&self.pool, pool => {
+            sqlx::query(
+                "UPDATE login_challenges SET attempts = attempts + 1 \
+                 WHERE id_hash = $1 AND used_at IS NULL AND expires_at > $2 AND attempts < $3",
+            )
+            .bind(id_hash)
+            .bind(now)
+            .bind(max_attempts)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
         })
-        .map_err(store_error)
+        .map_err(store_error)?;
+        Ok(claimed == 1)
     }
 
     async fn use_challenge(&self, id_hash: &str, now: OffsetDateTime) -> Result<bool> {

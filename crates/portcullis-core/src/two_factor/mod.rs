@@ -148,6 +148,10 @@ impl Services {
     }
 
     /// Trades a challenge and a code (or a recovery code) for a session.
+    ///
+    /// Guessing is bounded twice: each challenge allows [`MAX_ATTEMPTS`] codes, claimed one
+    /// by one before a code is looked at; and each account allows `throttle_attempts` wrong
+    /// codes per `throttle_lockout_time`, however many challenges a right password mints.
     pub async fn complete_login(
         &self,
         tenant: &Tenant,
@@ -163,12 +167,7 @@ impl Services {
             .store
             .challenge(&id_hash)
             .await?
-            .filter(|c| {
-                c.tenant_id == tenant.id
-                    && !c.used
-                    && c.expires_at > now
-                    && c.attempts < MAX_ATTEMPTS
-            })
+            .filter(|c| c.tenant_id == tenant.id)
             .ok_or_else(invalid_challenge)?;
         let user = self
             .store
@@ -182,15 +181,53 @@ impl Services {
             .active_two_factor(tenant, &user)
             .await?
             .ok_or_else(invalid_challenge)?;
+        let guess = self.reserve_second_factor(tenant, user.id).await?;
+        if !self
+            .store
+            .claim_challenge_attempt(&id_hash, now, MAX_ATTEMPTS)
+            .await?
+        {
+            self.second_factor_unchecked(&guess).await?;
+            return Err(invalid_challenge());
+        }
+        if !self
+            .code_is_right(tenant, &user, &two_factor, &found, code)
+            .await?
+        {
+            if guess.locks_now() {
+                self.mail_second_factor_locked(tenant, &user).await?;
+            }
+            return Err(Error::invalid("code", "The two-factor code is invalid."));
+        }
+        self.second_factor_unchecked(&guess).await?;
+        if !self.store.use_challenge(&id_hash, now).await? {
+            return Err(invalid_challenge());
+        }
+        self.open_session(tenant, user, client, found.client).await
+    }
+
+    /// Whether `code` answers the challenge: a recovery code (used up), the authenticator
+    /// app's current code (each step accepted once), or the code that was sent.
+    async fn code_is_right(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        two_factor: &TwoFactor,
+        challenge: &Challenge,
+        code: &str,
+    ) -> Result<bool> {
         let code = code.trim();
-        let accepted = if code.contains('-') {
-            self.store
+        let now = self.now();
+        if code.contains('-') {
+            return Ok(self
+                .store
                 .use_recovery_code(user.id, &hash(&code.to_ascii_lowercase()), now)
-                .await?
-        } else {
+                .await?);
+        }
+        Ok(
             match (
                 &two_factor.method,
-                &found.code_hash,
+                &challenge.code_hash,
                 &two_factor.totp_secret,
             ) {
                 (Method::Totp, _, Some(secret)) => {
@@ -204,16 +241,33 @@ impl Services {
                     bool::from(hash(code).as_bytes().ct_eq(expected.as_bytes()))
                 }
                 _ => false,
-            }
-        };
-        if !accepted {
-            self.store.challenge_failed(&id_hash).await?;
-            return Err(Error::invalid("code", "The two-factor code is invalid."));
-        }
-        if !self.store.use_challenge(&id_hash, now).await? {
-            return Err(invalid_challenge());
-        }
-        self.open_session(tenant, user, client, found.client).await
+            },
+        )
+    }
+
+    /// Tells the account's owner that its second step is locked: someone who knows the
+    /// password has been guessing codes.
+    async fn mail_second_factor_locked(&self, tenant: &Tenant, user: &User) -> Result<()> {
+        let settings = &tenant.settings;
+        let origin = self.public_origin(settings);
+        let mail = with_link(
+            &user.email,
+            &settings.app_name,
+            "Sign-ins to your account are paused",
+            &format!(
+                "Wrong two-factor codes were entered {} times after your password, so signing \
+                 in is paused for {} minutes. If this was not you, someone knows your \
+                 password: change it now.",
+                settings.throttle_attempts.max(1),
+                settings.throttle_lockout_time.max(1),
+            ),
+            &format!("{origin}/forgot-password"),
+        );
+        self.store
+            .enqueue_mail(&tenant.id, &mail, self.now())
+            .await?;
+        self.mail_queued();
+        Ok(())
     }
 
     /// Turns on a second factor for the caller: 403 when the tenant does not use 2FA, a

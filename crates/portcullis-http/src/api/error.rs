@@ -220,6 +220,7 @@ fn throttled(of: Limited, retry_after_seconds: u64) -> Response {
     let what = match of {
         Limited::Logins => "login attempts",
         Limited::Mails => "requests for emails",
+        Limited::SecondFactor => "two-factor codes",
     };
     let error = format!("Too many {what}. Please try again in {retry_after_seconds} seconds.");
     let mut response = (

@@ -6,7 +6,9 @@ use super::context::Page;
 use super::error::PageError;
 use super::form::PageForm;
 use super::login::{signed_in, Next};
-use super::view::{render, with_cookie, Chrome, Errors, MessagePage};
+use super::view::{
+    render, wait_message, with_cookie, with_retry_after, Chrome, Errors, MessagePage,
+};
 use crate::web_session::cookie_value;
 use crate::AppState;
 use askama::Template;
@@ -183,6 +185,15 @@ pub async fn submit(
             )]);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(code_form(&state, &page, method, &next, &errors, status).await)
+        }
+        Err(Error::Throttled {
+            of,
+            retry_after_seconds,
+        }) => {
+            let errors = Errors::general(wait_message(of, retry_after_seconds));
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            let response = code_form(&state, &page, method, &next, &errors, status).await;
+            Ok(with_retry_after(response, retry_after_seconds))
         }
         Err(Error::Invalid(_) | Error::Banned) => Ok(start_again(&page, StatusCode::FORBIDDEN)),
         Err(other) => Err(other.into()),

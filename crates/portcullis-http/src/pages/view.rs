@@ -147,6 +147,7 @@ pub fn wait_message(of: Limited, retry_after_seconds: u64) -> String {
     let what = match of {
         Limited::Logins => "sign-in attempts",
         Limited::Mails => "requests from here",
+        Limited::SecondFactor => "wrong codes",
     };
     let plural = if minutes == 1 { "" } else { "s" };
     format!("Too many {what}. Please wait {minutes} minute{plural} and try again.")

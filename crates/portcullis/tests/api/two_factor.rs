@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 /// The current code of an authenticator app holding `secret`, at the server's clock.
-fn app_code(server: &TestServer, secret: &str, offset_seconds: i64) -> String {
+pub(crate) fn app_code(server: &TestServer, secret: &str, offset_seconds: i64) -> String {
     let totp = totp_rs::Builder::new()
         .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
         .build()
@@ -15,7 +15,11 @@ fn app_code(server: &TestServer, secret: &str, offset_seconds: i64) -> String {
     totp.generate(now as u64).to_string()
 }
 
-async fn second_factor(server: &TestServer, challenge: &str, code: &str) -> (u16, Value) {
+pub(crate) async fn second_factor(
+    server: &TestServer,
+    challenge: &str,
+    code: &str,
+) -> (u16, Value) {
     server
         .post(
             "/api/login/2fa",
@@ -25,7 +29,7 @@ async fn second_factor(server: &TestServer, challenge: &str, code: &str) -> (u16
 }
 
 /// Logs in with the password and returns the challenge.
-async fn challenge(server: &TestServer, username: &str, method: &str) -> String {
+pub(crate) async fn challenge(server: &TestServer, username: &str, method: &str) -> String {
     let (status, body) = server.try_login(username, PASSWORD).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["requires_2fa"], true, "{body}");

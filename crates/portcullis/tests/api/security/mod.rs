@@ -2,5 +2,6 @@
 //! server, on both backends, and shows it fails. One file per area.
 
 mod applications;
+mod second_factor;
 mod social;
 mod tenant_hosts;
