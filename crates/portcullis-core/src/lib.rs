@@ -3,6 +3,7 @@
 //! Surfaces (crate `portcullis-http`) translate a dialect into calls on [`Services`]; the store
 //! (crate `portcullis-store`) implements [`store::Store`]. Every rule lives here once.
 
+pub mod account_changes;
 pub mod accounts;
 pub mod api_keys;
 pub mod applications;

@@ -269,6 +269,7 @@ impl Services {
         let (secret, secret_hash) = mailed_secret();
         let lifetime = Duration::minutes(tenant.settings.login_reset_token_lifetime.max(1));
         let token = NewOneTimeToken {
+            email: None,
             tenant_id: tenant.id.clone(),
             purpose: TokenPurpose::PasswordReset,
             secret_hash,
@@ -396,6 +397,7 @@ impl Services {
     ) -> (NewOneTimeToken, Mail) {
         let (secret, secret_hash) = mailed_secret();
         let token = NewOneTimeToken {
+            email: None,
             tenant_id: tenant.id.clone(),
             purpose: TokenPurpose::VerifyEmail,
             secret_hash,

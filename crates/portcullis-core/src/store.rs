@@ -415,7 +415,7 @@ pub trait ProfileStore: Send + Sync {
     /// token and mail, the activity row), all or nothing; returns the user.
     async fn update_credentials(
         &self,
-        write: &crate::profile::CredentialsWrite,
+        write: &crate::account_changes::CredentialsWrite,
         now: OffsetDateTime,
     ) -> StoreResult<User>;
     /// Sets the user's avatar URL (or clears it), stores `image` when it is an upload, deletes

@@ -3,7 +3,7 @@ use crate::error::{store_error, Result};
 use crate::mail::insert_mail;
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::to_db;
-use crate::users::{end_all_sessions, insert_user, PASSWORD};
+use crate::users::{end_all_sessions, insert_user, set_password};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
@@ -32,8 +32,8 @@ macro_rules! insert_one_time_token {
             .execute(&mut **$tx)
             .await?;
             sqlx::query(
-                "INSERT INTO one_time_tokens (tenant_id, user_id, purpose, secret_hash, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO one_time_tokens (tenant_id, user_id, purpose, secret_hash, created_at, expires_at, email) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(token.tenant_id.as_str())
             .bind(user)
@@ -41,6 +41,7 @@ macro_rules! insert_one_time_token {
             .bind(&token.secret_hash)
             .bind(now)
             .bind($crate::rows::to_db(token.expires_at))
+            .bind(token.email.as_deref())
             .execute(&mut **$tx)
             .await
             .map(|_| ())
@@ -104,22 +105,30 @@ impl LifecycleStore for SqlStore {
         let now = to_db(now);
         on_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
-            let user: Option<i64> = sqlx::query_scalar(USE_TOKEN)
-                .bind(now)
-                .bind(secret_hash)
-                .bind(TokenPurpose::VerifyEmail.as_str())
-                .bind(tenant.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if let Some(user) = user {
+            let used: Option<(i64, Option<String>)> = sqlx::query_as(
+                "UPDATE one_time_tokens SET used_at = $1 \
+                 WHERE secret_hash = $2 AND purpose = $3 AND tenant_id = $4 AND used_at IS NULL \
+                 AND expires_at > $1 RETURNING user_id, email",
+            )
+            .bind(now)
+            .bind(secret_hash)
+            .bind(TokenPurpose::VerifyEmail.as_str())
+            .bind(tenant.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((user, email)) = &used {
+                // A pending address takes the old one's place only now, proven.
                 sqlx::query(
-                    "UPDATE users SET email_verified_at = $1, updated_at = $1 WHERE id = $2",
+                    "UPDATE users SET email = COALESCE($1, email), email_verified_at = $2, \
+                     updated_at = $2 WHERE id = $3",
                 )
+                .bind(email.as_deref())
                 .bind(now)
                 .bind(user)
                 .execute(&mut *tx)
                 .await?;
             }
+            let user = used.map(|(user, _)| user);
             tx.commit().await.map(|_| user.map(UserId))
         })
         .map_err(store_error)
@@ -161,17 +170,7 @@ impl LifecycleStore for SqlStore {
                 tx.rollback().await?;
                 return Ok(None);
             };
-            sqlx::query(
-                "UPDATE credentials SET alg = $1, hash = $2, disabled = FALSE, updated_at = $3 \
-                 WHERE user_id = $4 AND kind = $5",
-            )
-            .bind(&password.alg)
-            .bind(&password.hash)
-            .bind(now)
-            .bind(user)
-            .bind(PASSWORD)
-            .execute(&mut *tx)
-            .await?;
+            set_password!(&mut tx, user, password, now)?;
             end_all_sessions!(&mut tx, user, None, now)?;
             let activity = NewActivity {
                 user_id: Some(UserId(user)),

@@ -90,6 +90,11 @@ const SQLITE: Embedded = &[
         "oauth lookups for deletes and purges",
         include_str!("../migrations/sqlite/0016_oauth_lookups.sql"),
     ),
+    (
+        17,
+        "pending email addresses",
+        include_str!("../migrations/sqlite/0017_pending_email.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -171,6 +176,11 @@ const POSTGRES: Embedded = &[
         16,
         "oauth lookups for deletes and purges",
         include_str!("../migrations/postgres/0016_oauth_lookups.sql"),
+    ),
+    (
+        17,
+        "pending email addresses",
+        include_str!("../migrations/postgres/0017_pending_email.sql"),
     ),
 ];
 

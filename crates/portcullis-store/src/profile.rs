@@ -11,7 +11,8 @@ use portcullis_core::avatars::AvatarImage;
 use portcullis_core::ids::UserId;
 use portcullis_core::model::NewActivity;
 use portcullis_core::model::User;
-use portcullis_core::profile::{Change, CredentialsWrite, DetailsChange};
+use portcullis_core::account_changes::CredentialsWrite;
+use portcullis_core::profile::{Change, DetailsChange};
 use portcullis_core::store::ProfileStore;
 use portcullis_core::StoreError;
 use sqlx::FromRow;
@@ -116,7 +117,7 @@ impl ProfileStore for SqlStore {
             .bind(&write.email)
             .bind(username_given)
             .bind(&username)
-            .bind(write.reverify.is_some())
+            .bind(write.unverify)
             .bind(now)
             .bind(user)
             .execute(&mut *tx)
@@ -129,6 +130,9 @@ impl ProfileStore for SqlStore {
             if let Some((token, mail)) = &write.reverify {
                 insert_one_time_token!(&mut tx, user, token)?;
                 insert_mail!(&mut tx, &token.tenant_id, mail, token.created_at)?;
+            }
+            for notice in &write.notices {
+                insert_mail!(&mut tx, &write.activity.tenant_id, notice, write.activity.created_at)?;
             }
             insert_activity!(&mut *tx, &write.activity)?;
             tx.commit().await

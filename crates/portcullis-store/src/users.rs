@@ -97,18 +97,22 @@ pub(crate) use end_all_sessions;
 
 /// Replaces a user's password hash inside the transaction `$tx`.
 macro_rules! set_password {
+    // Creates the password credential of an account that has none (social sign-ups, users
+    // made without one); keeps `disabled` as an administrator left it.
     ($tx:expr, $user:expr, $password:expr, $now:expr) => {{
         let (user, password, now): (i64, &portcullis_core::model::PasswordHash, i64) =
             ($user, $password, $now);
         sqlx::query(
-            "UPDATE credentials SET alg = $1, hash = $2, updated_at = $3 \
-             WHERE user_id = $4 AND kind = $5",
+            "INSERT INTO credentials (user_id, kind, alg, hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) \
+             ON CONFLICT (user_id, kind) DO UPDATE \
+             SET alg = excluded.alg, hash = excluded.hash, updated_at = excluded.updated_at",
         )
+        .bind(user)
+        .bind($crate::users::PASSWORD)
         .bind(&password.alg)
         .bind(&password.hash)
         .bind(now)
-        .bind(user)
-        .bind($crate::users::PASSWORD)
         .execute(&mut **$tx)
         .await
         .map(|_| ())

@@ -412,17 +412,33 @@ impl Services {
             .confirm_totp(user.id, step as i64, &activity, now)
             .await?;
         self.principals.forget_user(user.id);
-        self.new_recovery_codes(principal, client).await
+        self.issue_recovery_codes(principal, client).await
     }
 
     /// Issues a fresh set of recovery codes (the old ones stop working); shown this once.
+    /// A sensitive change: the presence rule applies, and the account's address is told.
     pub async fn new_recovery_codes(
         &self,
         principal: &Principal,
+        current_password: Option<&Secret>,
         client: &ClientInfo,
     ) -> Result<Vec<Secret>> {
         self.authorize(principal, crate::authz::Action::UpdateProfile)
             .await?;
+        self.require_presence(principal, current_password, client)
+            .await?;
+        let codes = self.issue_recovery_codes(principal, client).await?;
+        let what = "New two-factor recovery codes were made for your account; the old ones no longer work.";
+        self.send_change_notice(&principal.settings, &principal.user, what)
+            .await?;
+        Ok(codes)
+    }
+
+    async fn issue_recovery_codes(
+        &self,
+        principal: &Principal,
+        client: &ClientInfo,
+    ) -> Result<Vec<Secret>> {
         let user = &principal.user;
         let active = self.store.two_factor(user.id).await?;
         if active.is_none_or(|t| t.confirmed_at.is_none()) {
@@ -442,13 +458,17 @@ impl Services {
         Ok(codes.into_iter().map(Secret::new).collect())
     }
 
-    /// Turns the caller's second factor off.
+    /// Turns the caller's second factor off: a sensitive change, so the presence rule
+    /// applies and the account's address is told.
     pub async fn disable_two_factor(
         &self,
         principal: &Principal,
+        current_password: Option<&Secret>,
         client: &ClientInfo,
     ) -> Result<User> {
         self.authorize(principal, crate::authz::Action::UpdateProfile)
+            .await?;
+        self.require_presence(principal, current_password, client)
             .await?;
         self.disable_two_factor_for(principal, &principal.user, client)
             .await
@@ -488,6 +508,9 @@ impl Services {
             .clear_two_factor(user.id, &activity, self.now())
             .await?;
         self.principals.forget_user(user.id);
+        let what = "Two-factor authentication was turned off for your account.";
+        self.send_change_notice(&principal.settings, user, what)
+            .await?;
         Ok(updated)
     }
 }

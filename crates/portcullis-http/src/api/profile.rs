@@ -8,7 +8,8 @@ use super::schema::ErrorJson;
 use crate::{AppState, ClientAddr};
 use axum::extract::State;
 use axum::Json;
-use portcullis_core::profile::{CredentialsChange, DetailsChange};
+use portcullis_core::account_changes::CredentialsChange;
+use portcullis_core::profile::DetailsChange;
 use portcullis_core::Secret;
 use utoipa::ToSchema;
 
@@ -106,6 +107,7 @@ pub async fn update_credentials(
     let username = input.nullable_string("username", 255, &mut errors);
     let password = input.optional_secret("password", &mut errors);
     let confirmation = input.optional_secret("password_confirmation", &mut errors);
+    let current_password = input.optional_secret("current_password", &mut errors);
     let (Some(email), true) = (email, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
@@ -118,6 +120,7 @@ pub async fn update_credentials(
                 Secret::new(confirmation.unwrap_or_default()),
             )
         }),
+        current_password: current_password.map(Secret::new),
         client,
     };
     let user = state

@@ -10,6 +10,7 @@ use crate::{AppState, ClientAddr};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portcullis_core::account_changes::CURRENT_PASSWORD;
 use portcullis_core::two_factor::{Enrolment, Method};
 use portcullis_core::Secret;
 use serde::Serialize;
@@ -166,10 +167,12 @@ pub async fn recovery_codes(
     State(state): State<AppState>,
     Auth(principal): Auth,
     ClientAddr(client): ClientAddr,
+    input: Input,
 ) -> ApiResult<Json<RecoveryCodesJson>> {
+    let current_password = current_password(&input)?;
     let recovery = state
         .services
-        .new_recovery_codes(&principal, &client)
+        .new_recovery_codes(&principal, current_password.as_ref(), &client)
         .await?;
     Ok(codes(recovery))
 }
@@ -190,10 +193,21 @@ pub async fn disable(
     State(state): State<AppState>,
     Auth(principal): Auth,
     ClientAddr(client): ClientAddr,
+    input: Input,
 ) -> ApiResult<Json<UserJson>> {
+    let current_password = current_password(&input)?;
     let user = state
         .services
-        .disable_two_factor(&principal, &client)
+        .disable_two_factor(&principal, current_password.as_ref(), &client)
         .await?;
     Ok(Json(UserJson::new(user, &principal.settings)))
+}
+
+/// The step-up's `current_password`, where the tenant asks for one (see
+/// [`portcullis_core::account_changes`]).
+fn current_password(input: &Input) -> ApiResult<Option<Secret>> {
+    let mut errors = FieldErrors::default();
+    let password = input.optional_secret(CURRENT_PASSWORD, &mut errors);
+    errors.into_result()?;
+    Ok(password.map(Secret::new))
 }

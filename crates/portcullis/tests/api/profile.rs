@@ -215,11 +215,19 @@ async fn a_new_email_must_be_confirmed_where_the_tenant_requires_it() {
         )
         .await;
         assert_eq!(status, 200, "{user}");
-        assert_eq!(user["status"], "Unconfirmed");
+        // The old address stays in force (and verified) until the new one is confirmed.
+        assert_eq!(
+            (&user["email"], &user["status"]),
+            (&json!("verified@example.com"), &json!("Active"))
+        );
         let mail = server.wait_for_mail("fresh@example.com", 1).await;
         let secret = token_after(&mail, "/api/registration/verify-email/");
         let path = format!("/api/registration/verify-email/{secret}");
         assert_eq!(server.post(&path, json!({})).await.0, 200);
-        assert_eq!(server.get("/api/me", &token).await.1["status"], "Active");
+        let (_, me) = server.get("/api/me", &token).await;
+        assert_eq!(
+            (&me["email"], &me["status"]),
+            (&json!("fresh@example.com"), &json!("Active"))
+        );
     });
 }
