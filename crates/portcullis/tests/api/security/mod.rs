@@ -1,6 +1,7 @@
 //! The threat model as code: each test plays an account-takeover attack against the real
 //! server, on both backends, and shows it fails. One file per area.
 
+mod account_changes;
 mod applications;
 mod second_factor;
 mod social;
