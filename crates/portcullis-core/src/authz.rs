@@ -80,6 +80,22 @@ impl Services {
         }
     }
 
+    /// Whether the principal's role holds every one of `wanted`: what a caller may hand out,
+    /// or reach. The built-in Admin role holds every permission, those made after it too.
+    pub(crate) async fn holds_all(
+        &self,
+        principal: &Principal,
+        wanted: &[crate::ids::PermissionId],
+    ) -> Result<bool> {
+        let role = principal.user.role_id;
+        let admin = self.store.role(&principal.tenant_id, role).await?;
+        if admin.is_some_and(|r| r.name == crate::rbac::ADMIN_ROLE && !r.removable) {
+            return Ok(true);
+        }
+        let mine = self.store.role_permissions(role).await?;
+        Ok(wanted.iter().all(|id| mine.iter().any(|p| p.id == *id)))
+    }
+
     /// Whether the principal's role holds `permission` (ignoring token scopes).
     pub async fn holds(&self, principal: &Principal, permission: &str) -> Result<bool> {
         let permissions = self.store.role_permissions(principal.user.role_id).await?;

@@ -141,6 +141,7 @@ impl Services {
         else {
             return Err(Error::Invalid(problems));
         };
+        self.check_may_grant(principal, role_id).await?;
         let hash = self.hasher.hash(password).await?;
         let now = self.now();
         let status = input.status.unwrap_or(UserStatus::Active);
@@ -195,6 +196,16 @@ impl Services {
             .await?;
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
+        }
+        let changes_sign_in = new_email.is_some()
+            || input.password.is_some()
+            || input.username.is_some()
+            || input.role_id.is_some_and(|role| role != user.role_id);
+        if changes_sign_in {
+            self.check_outranks(principal, &user).await?;
+        }
+        if let Some(role) = input.role_id.filter(|role| *role != user.role_id) {
+            self.check_may_grant(principal, role).await?;
         }
         let password = match &input.password {
             Some((password, _)) => Some(self.hasher.hash(password).await?),
@@ -260,9 +271,39 @@ impl Services {
     }
 
     /// A user the caller may change (`users.manage`), for the per-user avatar and 2FA paths.
+    /// Refused for a user whose role holds a permission the caller's lacks (their second
+    /// factor is a credential too).
     pub async fn user_to_update(&self, principal: &Principal, id: UserId) -> Result<User> {
         self.authorize(principal, Action::UpdateUsers).await?;
-        self.tenant_user(principal, id).await
+        let user = self.tenant_user(principal, id).await?;
+        self.check_outranks(principal, &user).await?;
+        Ok(user)
+    }
+
+    /// [`Error::Forbidden`] unless the caller's role holds every permission of `role`: nobody
+    /// hands out rights they do not have (`users.manage` must not be a way to Admin).
+    pub(crate) async fn check_may_grant(&self, principal: &Principal, role: RoleId) -> Result<()> {
+        if role == principal.user.role_id {
+            return Ok(());
+        }
+        let theirs: Vec<_> = self
+            .store
+            .role_permissions(role)
+            .await?
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        if self.holds_all(principal, &theirs).await? {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
+    /// [`Error::Forbidden`] when `user`'s role holds a permission the caller's lacks: their
+    /// credentials, email and role are out of the caller's reach.
+    async fn check_outranks(&self, principal: &Principal, user: &User) -> Result<()> {
+        self.check_may_grant(principal, user.role_id).await
     }
 
     /// Role and country ids must name existing rows.

@@ -133,7 +133,11 @@ impl Services {
     ) -> Result<RoleSummary> {
         self.authorize(principal, Action::ManageRoles).await?;
         let found = self.find_role(principal, id).await?;
-        let target = (found.role.id.0, found.role.name.as_str());
+        let target = (
+            found.role.id.0,
+            found.role.name.as_str(),
+            !found.role.removable,
+        );
         self.update_rbac(principal, RbacKind::Role, target, input, client)
             .await?;
         self.find_role(principal, id).await
@@ -186,6 +190,17 @@ impl Services {
                 "The selected permissions is invalid.",
             ));
         }
+        // A caller hands out only what it holds, and changes no role beyond its own rights
+        // (taking permissions from a role above it would be as much a takeover).
+        let theirs = self.store.role_permissions(found.role.id).await?;
+        let reached: Vec<PermissionId> = theirs
+            .iter()
+            .map(|p| p.id)
+            .chain(wanted.iter().copied())
+            .collect();
+        if !self.holds_all(principal, &reached).await? {
+            return Err(Error::Forbidden);
+        }
         let description = format!("Updated the permissions of the role {}.", found.role.name);
         let activity = self.activity_of(principal, client, &description);
         self.store
@@ -237,7 +252,7 @@ impl Services {
     ) -> Result<Permission> {
         self.authorize(principal, Action::ManagePermissions).await?;
         let found = self.find_permission(principal, id).await?;
-        let target = (found.id.0, found.name.as_str());
+        let target = (found.id.0, found.name.as_str(), !found.removable);
         self.update_rbac(principal, RbacKind::Permission, target, input, client)
             .await?;
         // A renamed permission may grant or stop granting what the code checks by name.
@@ -294,7 +309,7 @@ impl Services {
         &self,
         principal: &Principal,
         kind: RbacKind,
-        (id, current_name): (i64, &str),
+        (id, current_name, builtin): (i64, &str, bool),
         input: RbacInput,
         client: &ClientInfo,
     ) -> Result<()> {
@@ -302,6 +317,9 @@ impl Services {
             Some(name) if !valid_name(name) => {
                 return Err(Error::invalid("name", "The name format is invalid."))
             }
+            // Authorization and sign-up look built-ins up by name: renaming one would take
+            // its rights away from everyone, or hand them to whoever takes the name next.
+            Some(name) if builtin && name != current_name => return Err(Error::Forbidden),
             name => name.map(str::to_owned),
         };
         let description = format!("Updated the {} {current_name}.", kind.noun());

@@ -5,7 +5,7 @@ use crate::harness::{each_backend, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-async fn find(server: &TestServer, token: &str, path: &str, name: &str) -> Value {
+pub(crate) async fn find(server: &TestServer, token: &str, path: &str, name: &str) -> Value {
     let (status, list) = server.get(path, token).await;
     assert_eq!(status, 200, "{list}");
     list.as_array()

@@ -2,6 +2,7 @@
 //! server, on both backends, and shows it fails. One file per area.
 
 mod account_changes;
+mod administration;
 mod applications;
 mod second_factor;
 mod social;

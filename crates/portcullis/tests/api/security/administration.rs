@@ -1,0 +1,132 @@
+//! What a tenant administrator may do is bounded by what their own role holds: `users.manage`
+//! is not a way to Admin, and built-in roles and permissions keep their names.
+
+use crate::harness::{each_backend, TestServer};
+use crate::roles::find;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+/// A `manager` role holding `users.manage` alone, and mallory who holds it; the admin's token.
+async fn manager(server: &TestServer) -> (String, String) {
+    server.create_user("boss", "Admin").await;
+    let admin = server.login("boss").await;
+    let (status, created) = server
+        .send(
+            Method::POST,
+            "/api/roles",
+            &admin,
+            json!({ "name": "manager" }),
+        )
+        .await;
+    assert!(status < 300, "{created}");
+    let role = find(server, &admin, "/api/roles", "manager").await["id"].clone();
+    let manage = find(server, &admin, "/api/permissions", "users.manage").await["id"].clone();
+    let (status, held) = server
+        .send(
+            Method::PUT,
+            &format!("/api/roles/{role}/permissions"),
+            &admin,
+            json!({ "permissions": [manage] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{held}");
+    server.create_user("mallory", "manager").await;
+    (server.login("mallory").await, admin)
+}
+
+async fn put_user(server: &TestServer, token: &str, id: i64, body: Value) -> (u16, Value) {
+    server
+        .send(Method::PUT, &format!("/api/users/{id}"), token, body)
+        .await
+}
+
+#[tokio::test]
+async fn users_manage_cannot_make_anyone_admin_or_take_an_admins_account() {
+    each_backend!(|server| {
+        let (mallory, admin) = manager(&server).await;
+        let forbidden = (403, json!({ "error": "Forbidden." }));
+        let admin_role = find(&server, &admin, "/api/roles", "Admin").await["id"].clone();
+        let me = crate::harness::user_id(&server, "mallory").await.0;
+        let boss = crate::harness::user_id(&server, "boss").await.0;
+        // Herself to Admin.
+        assert_eq!(
+            put_user(&server, &mallory, me, json!({ "role_id": admin_role })).await,
+            forbidden
+        );
+        // A new accomplice as Admin.
+        let accomplice = json!({ "email": "eve@example.com", "username": "eve",
+            "password": "long-enough-1", "password_confirmation": "long-enough-1",
+            "role_id": admin_role });
+        assert_eq!(
+            server
+                .send(Method::POST, "/api/users", &mallory, accomplice)
+                .await,
+            forbidden
+        );
+        // The admin's address or password, then a reset to it.
+        for change in [
+            json!({ "email": "mallory-owns@example.com" }),
+            json!({ "password": "taken-over-1", "password_confirmation": "taken-over-1" }),
+            json!({ "username": "renamed" }),
+        ] {
+            assert_eq!(put_user(&server, &mallory, boss, change).await, forbidden);
+        }
+        // The admin's second factor is a credential too.
+        let path = format!("/api/users/{boss}/2fa");
+        assert_eq!(
+            server
+                .send(Method::DELETE, &path, &mallory, json!({}))
+                .await
+                .0,
+            403
+        );
+        assert_eq!(
+            server.try_login("boss", crate::harness::PASSWORD).await.0,
+            200
+        );
+        // Users within her reach she still manages.
+        let pat = server.create_user("pat", "User").await;
+        let (status, body) = put_user(
+            &server,
+            &mallory,
+            pat.id.0,
+            json!({ "email": "pat.new@example.com" }),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    });
+}
+
+#[tokio::test]
+async fn built_in_roles_and_permissions_keep_their_names() {
+    each_backend!(|server| {
+        server.create_user("boss", "Admin").await;
+        let admin = server.login("boss").await;
+        let forbidden = (403, json!({ "error": "Forbidden." }));
+        for (list, name) in [
+            ("/api/roles", "Admin"),
+            ("/api/roles", "User"),
+            ("/api/permissions", "users.manage"),
+        ] {
+            let id = find(&server, &admin, list, name).await["id"].clone();
+            let path = format!("{list}/{id}");
+            assert_eq!(
+                server
+                    .send(Method::PATCH, &path, &admin, json!({ "name": "renamed" }))
+                    .await,
+                forbidden,
+                "{name}"
+            );
+            // Its other fields, and its own name, may still be sent.
+            let (status, body) = server
+                .send(
+                    Method::PATCH,
+                    &path,
+                    &admin,
+                    json!({ "name": name, "display_name": "Shown" }),
+                )
+                .await;
+            assert_eq!(status, 200, "{name}: {body}");
+        }
+    });
+}
