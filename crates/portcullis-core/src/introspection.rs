@@ -31,6 +31,19 @@ impl TokenClient {
         }
     }
 
+    /// Whether a token of `tenant` issued to the application `issued_to` (`None`: a login's
+    /// or a personal token, issued to no application) is this client's business: a key's
+    /// when it reaches the tenant; an application's only when the token is its own (RFC 7009
+    /// §2.1), so one application learns nothing of another's tokens and ends none of them.
+    pub fn owns(&self, tenant: &TenantId, issued_to: Option<&str>) -> bool {
+        match self {
+            Self::ApiKey(key) => key.reaches(tenant),
+            Self::Application(application) => {
+                application.tenant_id == *tenant && issued_to == Some(application.id.as_str())
+            }
+        }
+    }
+
     pub fn name(&self) -> &str {
         match self {
             Self::ApiKey(key) => &key.name,
@@ -107,7 +120,7 @@ impl Services {
             Err(other) => return Err(other),
         };
         let token = &found.token;
-        if !key.reaches(&token.tenant_id) {
+        if !self.owns_token(key, &token.tenant_id, token.id).await? {
             return Ok(None);
         }
         let mut scopes = self
@@ -154,7 +167,7 @@ impl Services {
     ) -> Result<()> {
         if let Some(rest) = bearer.strip_prefix(CLIENT_TOKEN_PREFIX) {
             if let Some(token) = self.live_client_token(rest).await? {
-                if key.reaches(&token.tenant_id) {
+                if key.owns(&token.tenant_id, Some(&token.application_id)) {
                     self.store.revoke_client_token(token.id, self.now()).await?;
                 }
             }
@@ -163,7 +176,9 @@ impl Services {
         let by_the_service = format!("revoked by the service {:?}.", key.name());
         if crate::tokens::parse(bearer).is_none() {
             let found = self.store.refresh_token(&hash_secret(bearer)).await?;
-            if let Some((_, grant)) = found.filter(|(_, grant)| key.reaches(&grant.tenant_id)) {
+            let found =
+                found.filter(|(_, grant)| key.owns(&grant.tenant_id, Some(&grant.application_id)));
+            if let Some((_, grant)) = found {
                 self.revoke_family(&grant, client, &by_the_service).await?;
             }
             return Ok(());
@@ -174,7 +189,7 @@ impl Services {
             Err(other) => return Err(other),
         };
         let token = &found.token;
-        if !key.reaches(&token.tenant_id) {
+        if !self.owns_token(key, &token.tenant_id, token.id).await? {
             return Ok(());
         }
         // An OIDC access token takes its grant's family with it, not the person's session.
@@ -191,6 +206,23 @@ impl Services {
         }
         self.principals.forget_user(found.user.id);
         Ok(())
+    }
+
+    /// Whether a login, personal or access token is `key`'s business; an application's only
+    /// when the token is an access token of one of its own grants.
+    async fn owns_token(
+        &self,
+        key: &TokenClient,
+        tenant: &TenantId,
+        token: crate::ids::TokenId,
+    ) -> Result<bool> {
+        Ok(match key {
+            TokenClient::ApiKey(_) => key.owns(tenant, None),
+            TokenClient::Application(_) => {
+                let grant = self.store.grant_of_token(token).await?;
+                key.owns(tenant, grant.as_ref().map(|g| g.application_id.as_str()))
+            }
+        })
     }
 
     /// A client token (`cc_` already stripped) that is live.
@@ -213,7 +245,7 @@ impl Services {
         let Some(token) = self.live_client_token(rest).await? else {
             return Ok(None);
         };
-        if !key.reaches(&token.tenant_id) {
+        if !key.owns(&token.tenant_id, Some(&token.application_id)) {
             return Ok(None);
         }
         Ok(Some(Introspection {
@@ -240,7 +272,7 @@ impl Services {
             return Ok(None);
         };
         let now = self.now();
-        if !key.reaches(&grant.tenant_id)
+        if !key.owns(&grant.tenant_id, Some(&grant.application_id))
             || stored.used_at.is_some()
             || stored.revoked_at.is_some()
             || grant.revoked_at.is_some()

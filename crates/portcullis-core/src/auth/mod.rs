@@ -314,8 +314,14 @@ impl Services {
     }
 
     /// Ends the session behind the principal's token (a login token), or revokes the token
-    /// alone when it belongs to no session.
+    /// alone when it belongs to no session. An application's access token ends only its own
+    /// grant: what an application holds never signs the person out of everything.
     pub async fn logout(&self, principal: &Principal, client: &ClientInfo) -> Result<()> {
+        if let Some(grant) = self.store.grant_of_token(principal.token_id).await? {
+            return self
+                .revoke_family(&grant, client, "its access token logged out.")
+                .await;
+        }
         let now = self.now();
         let activity = self.activity_of(principal, client, "Logged out.");
         match &principal.session_id {

@@ -41,7 +41,7 @@ pub(crate) async fn create_app(server: &TestServer, metadata: Value) -> App {
 
 /// A person signed in in a browser: the session cookie's value (a login token from
 /// `POST /api/login`, as the hosted login page sets it).
-async fn browser(server: &TestServer, username: &str) -> String {
+pub(crate) async fn browser(server: &TestServer, username: &str) -> String {
     server.create_user(username, "User").await;
     server.login(username).await
 }

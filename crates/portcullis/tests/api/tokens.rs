@@ -743,24 +743,41 @@ async fn an_application_introspects_with_its_client_credentials() {
         let (status, app) = server.send(Method::POST, &path, &key, body).await;
         assert!(status == 200 || status == 201, "{app}");
         let (id, secret) = (app["id"].as_str().unwrap(), app["secret"].as_str().unwrap());
-        let introspect = |user: String, password: String| {
+        let response = server
+            .request(Method::POST, "/oauth2/token")
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        let (_, own) = crate::harness::json(response).await;
+        let own = own["access_token"].as_str().unwrap().to_owned();
+        let introspect = |user: String, password: String, token: String| {
             let server = &server;
-            let pat = pat.clone();
             async move {
                 let response = server
                     .request(Method::POST, "/oauth2/introspect")
                     .basic_auth(user, Some(password))
-                    .form(&[("token", pat.as_str())])
+                    .form(&[("token", token.as_str())])
                     .send()
                     .await
                     .unwrap();
                 crate::harness::json(response).await
             }
         };
-        let (status, answer) = introspect(id.to_owned(), secret.to_owned()).await;
+        let (status, answer) = introspect(id.to_owned(), secret.to_owned(), own.clone()).await;
         assert_eq!((status, &answer["active"]), (200, &json!(true)), "{answer}");
+        // A person's login token is no application's business (RFC 7009 §2.1's rule, applied
+        // to introspection too).
+        let (status, answer) = introspect(id.to_owned(), secret.to_owned(), pat.clone()).await;
+        assert_eq!(
+            (status, &answer["active"]),
+            (200, &json!(false)),
+            "{answer}"
+        );
         for (user, password) in [(id, "wrong"), ("nosuchapp", secret), ("", "")] {
-            let (status, answer) = introspect(user.to_owned(), password.to_owned()).await;
+            let (status, answer) =
+                introspect(user.to_owned(), password.to_owned(), own.clone()).await;
             assert_eq!(
                 (status, &answer["error"]),
                 (401, &json!("invalid_client")),

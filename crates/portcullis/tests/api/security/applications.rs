@@ -3,7 +3,8 @@
 
 use crate::harness::each_backend;
 use crate::oidc_flow::{
-    authorize_path, browse, create_app, location, param, pkce, redeem, token, CALLBACK,
+    authorize_path, browse, browser, create_app, introspect, location, param, pkce, redeem, token,
+    tokens, CALLBACK,
 };
 use reqwest::Method;
 use serde_json::json;
@@ -116,6 +117,54 @@ async fn a_user_outside_the_applications_roles_gets_access_denied_never_a_code()
             (status, &body["error"]),
             (400, &json!("invalid_grant")),
             "{body}"
+        );
+    });
+}
+
+#[tokio::test]
+async fn an_application_reaches_only_its_own_tokens_and_never_the_persons_session() {
+    each_backend!(|server| {
+        let first = create_app(&server, json!({})).await;
+        let second = create_app(&server, json!({})).await;
+        let session = browser(&server, "pat").await;
+        let issued = tokens(&server, &first, &session).await;
+        let access = issued["access_token"].as_str().unwrap();
+        let refresh = issued["refresh_token"].as_str().unwrap();
+        let inactive = json!({ "active": false });
+        // Another application learns nothing of the first one's tokens, or of the session.
+        for token in [access, refresh, session.as_str()] {
+            assert_eq!(introspect(&server, &second, token).await, inactive);
+        }
+        assert_eq!(
+            introspect(&server, &first, session.as_str()).await,
+            inactive
+        );
+        // ... and ends none of them.
+        for token in [access, refresh, session.as_str()] {
+            let response = server
+                .request(Method::POST, "/oauth2/revoke")
+                .basic_auth(&second.id, Some(&second.secret))
+                .form(&[("token", token)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "RFC 7009 answers 200 regardless");
+        }
+        assert_eq!(introspect(&server, &first, access).await["active"], true);
+        assert_eq!(introspect(&server, &first, refresh).await["active"], true);
+        assert_eq!(server.get("/api/me", &session).await.0, 200);
+
+        // The application's access token at /api/logout ends its own grant, not the session.
+        let (status, _) = server
+            .send(Method::POST, "/api/logout", access, json!({}))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(introspect(&server, &first, access).await, inactive);
+        assert_eq!(introspect(&server, &first, refresh).await, inactive);
+        assert_eq!(
+            server.get("/api/me", &session).await.0,
+            200,
+            "still signed in"
         );
     });
 }
