@@ -7,6 +7,7 @@ use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::model::{ClientInfo, TenantSettings};
 use crate::Services;
+use serde_json::{Map, Value};
 
 /// Settings to change; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -83,38 +84,44 @@ impl SettingsChange {
         problems
     }
 
-    fn apply(self, settings: &mut TenantSettings) {
-        fn set<T>(target: &mut T, value: Option<T>) {
+    /// The settings fields this change sets, by their names in the settings record.
+    fn fields(&self) -> Map<String, Value> {
+        let mut fields = Map::new();
+        let mut set = |name: &str, value: Option<Value>| {
             if let Some(value) = value {
-                *target = value;
+                fields.insert(name.to_owned(), value);
             }
-        }
+        };
         set(
-            &mut settings.app_name,
-            self.app_name.map(|n| n.trim().to_owned()),
+            "app_name",
+            self.app_name.as_deref().map(|n| n.trim().into()),
         );
-        set(&mut settings.remember_device, self.remember_device);
+        set("remember_device", self.remember_device.map(Value::from));
         set(
-            &mut settings.notifications_signup_email,
-            self.notifications_signup_email,
+            "notifications_signup_email",
+            self.notifications_signup_email.map(Value::from),
         );
-        set(&mut settings.forgot_password, self.forgot_password);
+        set("forgot_password", self.forgot_password.map(Value::from));
         set(
-            &mut settings.login_reset_token_lifetime,
-            self.login_reset_token_lifetime,
+            "login_reset_token_lifetime",
+            self.login_reset_token_lifetime.map(Value::from),
         );
-        set(&mut settings.throttle_enabled, self.throttle_enabled);
-        set(&mut settings.throttle_attempts, self.throttle_attempts);
+        set("throttle_enabled", self.throttle_enabled.map(Value::from));
+        set("throttle_attempts", self.throttle_attempts.map(Value::from));
         set(
-            &mut settings.throttle_lockout_time,
-            self.throttle_lockout_time,
+            "throttle_lockout_time",
+            self.throttle_lockout_time.map(Value::from),
         );
-        set(&mut settings.allow_signups, self.allow_signups);
-        set(&mut settings.allow_unverified, self.allow_unverified);
-        set(&mut settings.two_factor_enabled, self.two_factor_enabled);
-        set(&mut settings.captcha_enabled, self.captcha_enabled);
-        set(&mut settings.tos, self.tos);
-        set(&mut settings.max_sessions, self.max_sessions);
+        set("allow_signups", self.allow_signups.map(Value::from));
+        set("allow_unverified", self.allow_unverified.map(Value::from));
+        set(
+            "two_factor_enabled",
+            self.two_factor_enabled.map(Value::from),
+        );
+        set("captcha_enabled", self.captcha_enabled.map(Value::from));
+        set("tos", self.tos.map(Value::from));
+        set("max_sessions", self.max_sessions.map(Value::from));
+        fields
     }
 }
 
@@ -142,11 +149,12 @@ impl Services {
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
-        let mut settings = principal.settings.clone();
-        change.apply(&mut settings);
+        // Only the fields this change names are written, over what the database holds now
+        // (the principal's copy may be stale, and another node may be changing other fields).
         let now = self.now();
-        self.store
-            .update_tenant_settings(&principal.tenant_id, &settings, now)
+        let settings = self
+            .store
+            .merge_tenant_settings(&principal.tenant_id, &change.fields(), now)
             .await?;
         // Every remembered lookup carries its tenant's settings.
         self.principals.forget_all();
@@ -169,13 +177,42 @@ mod tests {
         };
         let fields: Vec<String> = change.problems().into_iter().map(|(f, _)| f).collect();
         assert_eq!(fields, ["app_name", "throttle_attempts"]);
-        let mut settings = TenantSettings::default();
-        SettingsChange {
+        let only_tos = SettingsChange {
             tos: Some(true),
             ..Default::default()
+        };
+        assert_eq!(
+            Value::Object(only_tos.fields()),
+            serde_json::json!({ "tos": true })
+        );
+    }
+
+    #[test]
+    fn every_field_names_a_field_of_the_settings_record() {
+        let every = SettingsChange {
+            app_name: Some(" App ".into()),
+            remember_device: Some(true),
+            notifications_signup_email: Some(true),
+            forgot_password: Some(true),
+            login_reset_token_lifetime: Some(5),
+            throttle_enabled: Some(true),
+            throttle_attempts: Some(5),
+            throttle_lockout_time: Some(5),
+            allow_signups: Some(true),
+            allow_unverified: Some(true),
+            two_factor_enabled: Some(true),
+            captcha_enabled: Some(true),
+            tos: Some(true),
+            max_sessions: Some(5),
+        };
+        let fields = every.fields();
+        assert_eq!(fields.len(), 14);
+        let mut record = serde_json::to_value(TenantSettings::default()).unwrap();
+        for (name, value) in fields {
+            let slot = record.get_mut(&name).unwrap_or_else(|| panic!("{name}"));
+            *slot = value;
         }
-        .apply(&mut settings);
-        assert!(settings.tos);
-        assert_eq!(settings.app_name, TenantSettings::default().app_name);
+        let merged: TenantSettings = serde_json::from_value(record).unwrap();
+        assert_eq!((merged.app_name.as_str(), merged.max_sessions), ("App", 5));
     }
 }

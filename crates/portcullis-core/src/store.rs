@@ -89,6 +89,15 @@ pub trait TenantStore: Send + Sync {
     /// Writes the tenant's name, settings (with the domain) and metadata; `false` when there
     /// is no such tenant.
     async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<bool>;
+    /// Sets these top-level fields of the tenant's settings (field name → JSON value) and
+    /// leaves every other field as it is in the database at that moment: one statement, so a
+    /// concurrent change of other fields is never undone. The settings afterwards.
+    async fn merge_tenant_settings(
+        &self,
+        tenant: &TenantId,
+        fields: &serde_json::Map<String, serde_json::Value>,
+        now: OffsetDateTime,
+    ) -> StoreResult<TenantSettings>;
     async fn update_tenant_settings(
         &self,
         tenant: &TenantId,

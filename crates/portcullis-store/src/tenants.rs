@@ -1,5 +1,6 @@
 use crate::error::{store_error, Result};
 use crate::pool::on_pool;
+use crate::pool::Backends;
 use crate::rows::{to_db, TenantRow, TENANT_COLUMNS};
 use crate::SqlStore;
 use async_trait::async_trait;
@@ -119,6 +120,36 @@ impl TenantStore for SqlStore {
             .map(|done| done.rows_affected() > 0)
         })
         .map_err(store_error)
+    }
+
+    async fn merge_tenant_settings(
+        &self,
+        tenant: &TenantId,
+        fields: &serde_json::Map<String, serde_json::Value>,
+        now: OffsetDateTime,
+    ) -> Result<TenantSettings> {
+        let patch = serde_json::to_string(fields).map_err(|e| StoreError::Other(e.to_string()))?;
+        let sql = match &self.pool.backends {
+            Backends::Sqlite(_) => {
+                "UPDATE tenants SET settings = json_patch(settings, $1), updated_at = $2 \
+                 WHERE id = $3 RETURNING settings"
+            }
+            Backends::Postgres(_) => {
+                "UPDATE tenants SET settings = (settings::jsonb || $1::jsonb)::text, updated_at = $2 \
+                 WHERE id = $3 RETURNING settings"
+            }
+        };
+        let stored: Option<String> = on_pool!(&self.pool, pool => {
+            sqlx::query_scalar(sql)
+                .bind(&patch)
+                .bind(to_db(now))
+                .bind(tenant.as_str())
+                .fetch_optional(pool)
+                .await
+        })
+        .map_err(store_error)?;
+        let stored = stored.ok_or_else(|| StoreError::Other("no such tenant".to_owned()))?;
+        serde_json::from_str(&stored).map_err(|e| StoreError::Other(e.to_string()))
     }
 
     async fn update_tenant_settings(

@@ -5,5 +5,6 @@ mod account_changes;
 mod administration;
 mod applications;
 mod second_factor;
+mod settings;
 mod social;
 mod tenant_hosts;
