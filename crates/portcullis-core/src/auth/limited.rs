@@ -126,7 +126,9 @@ impl Services {
                 user,
                 &request.client,
                 request.client_name,
-                request.end_session,
+                request
+                    .end_session
+                    .map(|id| (id, "Ended a session to make room for a new login.")),
             )
             .await?;
         // A refusal leaves a solved captcha valid for the retry (see `CAPTCHA_GRACE`).
@@ -142,21 +144,21 @@ impl Services {
     }
 
     /// Opens a session for `user`, who has proven who they are, within the tenant's session
-    /// limit, first ending `end` (one of the user's live sessions) when given.
+    /// limit, first ending `end` (one of the user's live sessions, and the activity entry's
+    /// words for it) when given.
     pub(crate) async fn open_limited_session(
         &self,
         tenant: &Tenant,
         user: User,
         client: &ClientInfo,
         client_name: String,
-        end: Option<SessionId>,
+        end: Option<(SessionId, &str)>,
     ) -> Result<LimitedOutcome> {
         let max = tenant.settings.max_sessions;
         let login = self.new_login(tenant, &user, client, client_name);
         let limit = SessionLimit {
             max: (max > 0).then_some(max),
-            end_first: end.map(|id| {
-                let description = "Ended a session to make room for a new login.";
+            end_first: end.map(|(id, description)| {
                 (
                     id,
                     self.activity(&tenant.id, Some(&user), client, description),

@@ -20,6 +20,12 @@ use time::Duration;
 
 pub const SESSION_ID_LEN: usize = 40;
 
+/// What the activity log says when a login ends the least recently active session.
+const MADE_ROOM: &str = "Ended the least recently active session to make room for a new login.";
+/// At most this many sessions are ended to make room for one login (a limit lowered far
+/// below what a user holds is caught up over several logins).
+const MAX_ROOM_ROUNDS: usize = 16;
+
 /// The refusal of every password login while the tenant's `allow_passwords` is off.
 pub const PASSWORDS_OFF: &str = "Password logins are turned off for this tenant.";
 
@@ -145,7 +151,9 @@ impl Services {
     }
 
     /// Opens a session for a user who has proven who they are, with a token carrying every
-    /// scope of the user.
+    /// scope of the user, within the tenant's session limit: where the surface has no way to
+    /// ask which session to end (every one but document 002's), the least recently active
+    /// one ends to make room, and the activity log says so.
     pub(crate) async fn open_session(
         &self,
         tenant: &Tenant,
@@ -153,12 +161,31 @@ impl Services {
         client: &ClientInfo,
         client_name: String,
     ) -> Result<IssuedToken> {
-        let login = self.new_login(tenant, &user, client, client_name);
-        let token_id = self
-            .store
-            .create_login(&login.session, &login.token, &login.activity)
-            .await?;
-        Ok(self.issued(login, token_id, user))
+        let mut end = None;
+        // Each round ends one session; a limit lowered below what a user holds takes several.
+        for _ in 0..=MAX_ROOM_ROUNDS {
+            let outcome = self
+                .open_limited_session(
+                    tenant,
+                    user.clone(),
+                    client,
+                    client_name.clone(),
+                    end.take().map(|id| (id, MADE_ROOM)),
+                )
+                .await?;
+            match outcome {
+                LimitedOutcome::Issued(issued) => return Ok(*issued),
+                LimitedOutcome::LimitReached { sessions, .. } => {
+                    end = sessions
+                        .into_iter()
+                        .min_by_key(|live| live.session.last_activity)
+                        .map(|live| live.session.id);
+                }
+            }
+        }
+        Err(Error::Internal(
+            "could not make room for a session within the limit".to_owned(),
+        ))
     }
 
     /// The rows a login writes: a session, its full-access token and the activity entry.

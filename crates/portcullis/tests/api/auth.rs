@@ -170,7 +170,13 @@ async fn concurrent_logins_and_reads_all_succeed() {
             server.create_user(&format!("crowd{i}"), "User").await;
         }
         // More logins in flight from one address than the throttle lets through at once.
-        server.set_settings(|s| s.throttle_attempts = 100).await;
+        // (and no session limit: six logins of each user must all stay live).
+        server
+            .set_settings(|s| {
+                s.throttle_attempts = 100;
+                s.max_sessions = 0;
+            })
+            .await;
         let server = &server;
         let clients = (0..24).map(|i| async move {
             let token = server.login(&format!("crowd{}", i % 4)).await;

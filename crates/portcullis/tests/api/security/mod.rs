@@ -5,6 +5,7 @@ mod account_changes;
 mod administration;
 mod applications;
 mod second_factor;
+mod sessions;
 mod settings;
 mod social;
 mod tenant_hosts;
