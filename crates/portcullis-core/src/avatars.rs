@@ -10,10 +10,11 @@ use std::io::Cursor;
 
 /// Width and height of a stored avatar, in pixels.
 pub const AVATAR_SIZE: u32 = 160;
-/// Larger images are refused before decoding.
-const MAX_SIDE: u32 = 8192;
-/// The decoder may allocate at most this much.
-const MAX_DECODE_BYTES: u64 = 128 * 1024 * 1024;
+/// Larger images are refused from their header, before anything is allocated: an avatar
+/// needs 160 pixels, and a 4096-pixel square is already a 64 MiB picture.
+const MAX_SIDE: u32 = 4096;
+/// The decoder may allocate at most this much (one 4096-pixel RGBA square).
+const MAX_DECODE_BYTES: u64 = 64 * 1024 * 1024;
 /// Length of an avatar's unguessable name.
 const NAME_LEN: usize = 32;
 
@@ -138,9 +139,20 @@ impl Services {
         if bytes.is_empty() {
             return Err(Error::invalid("file", "The file is required."));
         }
-        let png = tokio::task::spawn_blocking(move || process(&bytes))
-            .await
-            .map_err(|e| Error::Internal(format!("avatar job failed: {e}")))??;
+        // As many decodes at once as the password pool has workers, each holding up to
+        // MAX_DECODE_BYTES; one more is refused at once rather than queued, since a queue of
+        // bombs is what an attacker would build.
+        let Ok(permit) = std::sync::Arc::clone(&self.decoders).try_acquire_owned() else {
+            return Err(Error::Overloaded {
+                retry_after_seconds: 1,
+            });
+        };
+        let png = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            process(&bytes)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("avatar job failed: {e}")))??;
         let image = AvatarImage {
             name: crate::random::base62(NAME_LEN),
             content_type: "image/png".to_owned(),

@@ -35,11 +35,15 @@ pub struct Services {
     pub(crate) default_tenant_id: Arc<std::sync::OnceLock<crate::ids::TenantId>>,
     /// Seals ID-token signing keys; `None` until configured (see `with_signing_key_secret`).
     pub(crate) signing_secret: Option<Arc<crate::oidc::keys::SigningKeySecret>>,
+    /// Image decodes running at once (avatars): as many as the password pool has workers.
+    pub(crate) decoders: Arc<tokio::sync::Semaphore>,
 }
 
 impl Services {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, hasher: PasswordHasher) -> Self {
+        let decoders = Arc::new(tokio::sync::Semaphore::new(hasher.workers()));
         Self {
+            decoders,
             store,
             clock,
             hasher,

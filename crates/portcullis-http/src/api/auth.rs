@@ -27,7 +27,7 @@ use portcullis_core::Secret;
         (status = 403, description = "The account is banned", body = ErrorJson),
         (status = 422, description = "Missing or mistyped fields", body = FieldErrors),
         (status = 429, description = "Too many failed attempts from this address or for this login (`throttle_attempts` per `throttle_lockout_time` minutes): `Too many login attempts. Please try again in N seconds.`, with `Retry-After: N`", body = ErrorJson),
-        (status = 503, description = "Too many logins at once, or the database is unavailable; see `Retry-After`", body = ErrorJson),
+        (status = 503, description = "Too many logins at once (the password pool is full), or the database is unavailable; see `Retry-After`", body = ErrorJson),
     ),
 )]
 pub async fn login(

@@ -36,6 +36,7 @@ pub struct ExternalAvatarBody {
         (status = 403, description = "The token lacks the `update-profile` scope", body = ErrorJson),
         (status = 413, description = "Larger than `max_upload_bytes`", body = ErrorJson),
         (status = 422, description = "`The file is required.` / `The file must be an image.`", body = FieldErrors),
+        (status = 503, description = "Too many images being decoded at once; see `Retry-After`", body = ErrorJson),
     ),
 )]
 pub async fn upload(

@@ -202,7 +202,7 @@ impl IntoResponse for ApiError {
             Self::Overloaded {
                 retry_after_seconds,
             } => unavailable(
-                "Too many logins at once; try again shortly.",
+                "Too many requests at once; try again shortly.",
                 retry_after_seconds,
             ),
             Self::Throttled {

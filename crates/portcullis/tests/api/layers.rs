@@ -284,7 +284,7 @@ async fn logins_beyond_the_hash_queue_are_refused_at_once_with_retry_after() {
         for (_, body, retry_after) in &refused {
             assert_eq!(
                 body,
-                &json!({ "error": "Too many logins at once; try again shortly." })
+                &json!({ "error": "Too many requests at once; try again shortly." })
             );
             assert!(retry_after.is_some_and(|s| s >= 1), "{retry_after:?}");
         }

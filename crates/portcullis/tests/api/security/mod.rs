@@ -9,3 +9,4 @@ mod sessions;
 mod settings;
 mod social;
 mod tenant_hosts;
+mod uploads;
