@@ -95,7 +95,10 @@ pub fn with_layers(router: Router, state: AppState) -> Router {
             |_panic: Box<dyn std::any::Any + Send>| -> Response {
                 // The payload may hold request data; it is not logged.
                 tracing::error!("a handler panicked");
-                api::error::internal_error()
+                // Rendered in the path's dialect by `request_timeout`, which knows the path.
+                let mut response = api::error::internal_error();
+                response.extensions_mut().insert(Panicked);
+                response
             },
         ))
         .layer(middleware::from_fn_with_state(
@@ -105,29 +108,25 @@ pub fn with_layers(router: Router, state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state, observe::observe))
 }
 
+/// Marks the answer to a request whose handler panicked.
+#[derive(Clone, Copy)]
+struct Panicked;
+
 /// Answers 503 in the error shape when the rest of the stack takes longer than allowed; the
-/// handler's work is dropped with it.
+/// handler's work is dropped with it. A panic caught below is answered in the path's dialect
+/// here too.
 async fn request_timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let limit = state.http.request_timeout;
     let path = request.uri().path().to_owned();
     let request_id = request.extensions().get::<RequestId>().cloned();
     match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) if response.extensions().get::<Panicked>().is_some() => {
+            Dialect::of(&path).internal_error(request_id.as_ref())
+        }
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(?limit, "request timed out");
-            match Dialect::of(&path) {
-                Dialect::Vms => vms::VmsError::Unavailable {
-                    retry_after_seconds: 5,
-                }
-                .into_response(),
-                Dialect::Mgmt => mgmt::MgmtError::new(
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    "timeout",
-                    "The request took too long.",
-                )
-                .render(request_id.as_ref()),
-                Dialect::Account => api::error::ApiError::TimedOut.into_response(),
-            }
+            Dialect::of(&path).timed_out(request_id.as_ref())
         }
     }
 }
@@ -148,18 +147,63 @@ enum Dialect {
     Vms,
     /// Document 003's `/v1`: the `Error` envelope.
     Mgmt,
+    /// The provider's `/oauth2`: RFC 6749's `{"error", "error_description"}`.
+    OAuth,
+    /// The hosted pages: an HTML page.
+    Pages,
     /// Everything else: the account API's `{"error": ...}`.
     Account,
 }
 
 impl Dialect {
     fn of(path: &str) -> Self {
-        if path == "/api/v1" || path.starts_with("/api/v1/") {
+        let under = |prefix: &str| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        if under("/api/v1") {
             Self::Vms
-        } else if path == "/v1" || path.starts_with("/v1/") {
+        } else if under("/v1") {
             Self::Mgmt
+        } else if under("/oauth2") {
+            Self::OAuth
+        } else if pages::SECTIONS.iter().any(|section| under(section)) {
+            Self::Pages
         } else {
             Self::Account
+        }
+    }
+
+    fn timed_out(self, id: Option<&RequestId>) -> Response {
+        match self {
+            Self::Vms => vms::VmsError::Unavailable {
+                retry_after_seconds: 5,
+            }
+            .into_response(),
+            Self::Mgmt => mgmt::MgmtError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "The request took too long.",
+            )
+            .render(id),
+            Self::OAuth => oauth2::error::OAuthError::Unavailable.into_response(),
+            Self::Pages => pages::error::PageError::Unavailable.into_response(),
+            Self::Account => api::error::ApiError::TimedOut.into_response(),
+        }
+    }
+
+    fn internal_error(self, id: Option<&RequestId>) -> Response {
+        match self {
+            Self::Vms => vms::VmsError::Internal.into_response(),
+            Self::Mgmt => mgmt::MgmtError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Internal server error.",
+            )
+            .render(id),
+            Self::OAuth => oauth2::error::OAuthError::Internal.into_response(),
+            Self::Pages => pages::error::PageError::Internal.into_response(),
+            Self::Account => api::error::internal_error(),
         }
     }
 }
@@ -168,6 +212,8 @@ async fn not_found(uri: axum::http::Uri, id: Option<Extension<RequestId>>) -> Re
     match Dialect::of(uri.path()) {
         Dialect::Vms => vms::VmsError::NotFound.into_response(),
         Dialect::Mgmt => mgmt::MgmtError::not_found().render(id.as_deref()),
+        Dialect::OAuth => oauth2::error::OAuthError::NotFound.into_response(),
+        Dialect::Pages => pages::error::PageError::NotFound.into_response(),
         Dialect::Account => api::error::not_found().await.into_response(),
     }
 }
@@ -176,6 +222,8 @@ async fn method_not_allowed(uri: axum::http::Uri, id: Option<Extension<RequestId
     match Dialect::of(uri.path()) {
         Dialect::Vms => vms::VmsError::MethodNotAllowed.into_response(),
         Dialect::Mgmt => mgmt::MgmtError::method_not_allowed().render(id.as_deref()),
+        Dialect::OAuth => oauth2::error::OAuthError::MethodNotAllowed.into_response(),
+        Dialect::Pages => pages::error::PageError::MethodNotAllowed.into_response(),
         Dialect::Account => api::error::method_not_allowed().await,
     }
 }

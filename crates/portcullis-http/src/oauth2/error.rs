@@ -15,6 +15,9 @@ pub enum OAuthError {
     /// A protocol refusal (RFC 6749 §5.2): 401 for `invalid_client`, 400 otherwise.
     Refused(ErrorCode, &'static str),
     PayloadTooLarge,
+    /// No endpoint at this path, or not with this method.
+    NotFound,
+    MethodNotAllowed,
     Unavailable,
     Internal,
 }
@@ -70,6 +73,16 @@ impl IntoResponse for OAuthError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "invalid_request",
                 "The request body is too large.",
+            ),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "invalid_request",
+                "There is no such endpoint.",
+            ),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request",
+                "This endpoint does not take that method.",
             ),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,

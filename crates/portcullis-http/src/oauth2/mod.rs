@@ -6,7 +6,7 @@
 
 mod authorize;
 mod discovery;
-mod error;
+pub(crate) mod error;
 mod introspect;
 mod logout;
 mod page;

@@ -15,6 +15,8 @@ pub enum PageError {
     TooLarge,
     /// Closed on this tenant (e.g. sign-ups), or not there.
     NotFound,
+    /// There, but not for this method.
+    MethodNotAllowed,
     /// The database or another service is unavailable.
     Unavailable,
     /// A bug or a broken store; the detail was logged.
@@ -61,6 +63,11 @@ impl IntoResponse for PageError {
                 StatusCode::NOT_FOUND,
                 "Not available",
                 "This page is not available here.",
+            ),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Not available",
+                "This page cannot be reached that way.",
             ),
             Self::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,

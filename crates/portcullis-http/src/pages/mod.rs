@@ -29,6 +29,19 @@ use axum::Router;
 pub use csrf::{CSRF_COOKIE, CSRF_FIELD};
 pub use second_factor::{CHALLENGE_COOKIE, DEVICE_COOKIE};
 
+/// The first segments of the pages' paths: what the router answers under them (an unknown
+/// path, a timeout, a panic) is an HTML page too.
+pub(crate) const SECTIONS: &[&str] = &[
+    "/login",
+    "/signup",
+    "/verify-email",
+    "/forgot-password",
+    "/reset-password",
+    "/account",
+    "/logout",
+    "/assets",
+];
+
 /// Every path the pages serve: HTML, so in no OpenAPI document (the OpenAPI test leaves
 /// exactly these out, and checks that they are served).
 pub const PATHS: &[&str] = &[

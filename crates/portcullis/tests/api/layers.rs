@@ -42,6 +42,8 @@ fn with_test_routes(server: &TestServer) -> Router {
     portcullis_http::with_layers(
         portcullis_http::routes(state.clone())
             .route("/boom", get(boom))
+            .route("/account/boom", get(boom))
+            .route("/oauth2/boom", get(boom))
             .route("/fine", get(|| async { "fine" })),
         state,
     )
@@ -62,6 +64,65 @@ async fn a_panicking_handler_gets_a_json_500_and_others_keep_working() {
     assert_eq!(
         (status, body.as_str()),
         (StatusCode::NOT_FOUND, r#"{"error":"Resource not found."}"#)
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_pages_and_the_provider_answer_what_the_router_answers_in_their_own_shape() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+    let app = with_test_routes(&server);
+    // The pages: HTML.
+    for (path, status) in [
+        ("/account/boom", StatusCode::INTERNAL_SERVER_ERROR),
+        ("/account/nowhere", StatusCode::NOT_FOUND),
+        ("/login/nowhere/at/all", StatusCode::NOT_FOUND),
+    ] {
+        let (got, body) = call(&app, path, None).await;
+        assert_eq!(got, status, "{path}");
+        assert!(body.starts_with("<!doctype html>"), "{path}: {body}");
+    }
+    // The provider: RFC 6749's shape.
+    let (status, body) = call(&app, "/oauth2/boom", None).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        json!({ "error": "server_error", "error_description": "Internal server error." })
+    );
+    let (status, body) = call(&app, "/oauth2/nowhere", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"],
+        "invalid_request"
+    );
+    // Over HTTP, with methods the routes do not take.
+    let response = server
+        .request(Method::DELETE, "/login")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .starts_with("<!doctype html>"));
+    let response = server
+        .request(Method::PUT, "/oauth2/token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    // The account API keeps its own.
+    let (status, body) = call(&app, "/boom", None).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"error":"Internal server error."}"#
+        )
     );
     server.stop().await;
 }
