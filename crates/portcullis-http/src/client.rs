@@ -107,6 +107,92 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .map(|ip| ip.to_canonical())
 }
 
+/// How the request reached us, decided once per request by [`crate::with_layers`]: Portcullis
+/// terminates no TLS, so a request came over HTTPS only when a trusted proxy says so with
+/// `X-Forwarded-Proto` (anyone else may write that header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transport {
+    pub https: bool,
+}
+
+impl Transport {
+    pub(crate) fn of(request: &axum::extract::Request, trusted: &TrustedProxies) -> Self {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_canonical());
+        let forwarded_https = request
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next_back())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+        Self {
+            https: forwarded_https && peer.is_some_and(|ip| trusted.trusts(ip)),
+        }
+    }
+
+    /// The request's transport; plain HTTP when no layer decided it.
+    pub(crate) fn of_parts(parts: &Parts) -> Self {
+        parts
+            .extensions
+            .get::<Self>()
+            .copied()
+            .unwrap_or(Self { https: false })
+    }
+}
+
+/// The prefix browsers keep for cookies that are Secure, for the whole host and path `/`, so
+/// that no other host (a subdomain) and no plain-HTTP page can set or shadow them.
+const HOST_PREFIX: &str = "__Host-";
+/// Our cookies' names start so.
+const OUR_COOKIES: &str = "portcullis_";
+
+/// Over HTTPS our cookies travel as `__Host-portcullis_…`: a request's are renamed back for
+/// the handlers, and unprefixed ones (which anyone on a sibling host could have planted) are
+/// dropped.
+pub(crate) fn unprefix_cookies(headers: &mut HeaderMap) {
+    let kept: Vec<String> = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|header| header.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| match pair.strip_prefix(HOST_PREFIX) {
+            Some(ours) if ours.starts_with(OUR_COOKIES) => Some(ours.to_owned()),
+            Some(_) => Some(pair.to_owned()),
+            None if pair.starts_with(OUR_COOKIES) => None,
+            None => Some(pair.to_owned()),
+        })
+        .collect();
+    headers.remove(axum::http::header::COOKIE);
+    if let Ok(value) = axum::http::HeaderValue::from_str(&kept.join("; ")) {
+        if !kept.is_empty() {
+            headers.insert(axum::http::header::COOKIE, value);
+        }
+    }
+}
+
+/// The other half of [`unprefix_cookies`]: a response's cookies of ours get the prefix.
+pub(crate) fn prefix_cookies(headers: &mut HeaderMap) {
+    let cookies: Vec<axum::http::HeaderValue> = headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .map(|value| match value.to_str() {
+            Ok(text) if text.starts_with(OUR_COOKIES) => {
+                axum::http::HeaderValue::from_str(&format!("{HOST_PREFIX}{text}"))
+                    .unwrap_or_else(|_| value.clone())
+            }
+            _ => value.clone(),
+        })
+        .collect();
+    headers.remove(axum::http::header::SET_COOKIE);
+    for cookie in cookies {
+        headers.append(axum::http::header::SET_COOKIE, cookie);
+    }
+}
+
 /// The host a request names (`Host`, or the URI's authority), which picks its tenant.
 pub(crate) fn host(parts: &Parts) -> Option<&str> {
     parts

@@ -17,7 +17,7 @@ pub mod pages;
 pub mod vms;
 pub mod web_session;
 
-pub use client::{ClientAddr, TrustedProxies};
+pub use client::{ClientAddr, Transport, TrustedProxies};
 
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -105,7 +105,31 @@ pub fn with_layers(router: Router, state: AppState) -> Router {
             state.clone(),
             request_timeout,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), transport))
         .layer(middleware::from_fn_with_state(state, observe::observe))
+}
+
+/// Decides once whether the request came over HTTPS (see [`Transport`]); over HTTPS our
+/// cookies carry the `__Host-` prefix. Where the public URL is HTTPS, every answer tells
+/// browsers to use nothing else (HSTS).
+async fn transport(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let transport = Transport::of(&request, &state.http.trusted_proxies);
+    if transport.https {
+        client::unprefix_cookies(request.headers_mut());
+    }
+    request.extensions_mut().insert(transport);
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if transport.https {
+        client::prefix_cookies(headers);
+    }
+    if state.http.public_url.starts_with("https://") {
+        headers.insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
 }
 
 /// Marks the answer to a request whose handler panicked.

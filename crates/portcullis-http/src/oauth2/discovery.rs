@@ -80,14 +80,10 @@ fn briefly_cacheable(response: impl IntoResponse) -> Response {
     response
 }
 
-/// Whether the client reached us over plain HTTP: we terminate no TLS, so yes unless a proxy
-/// in front says it was HTTPS.
+/// Whether the client reached us over plain HTTP: we terminate no TLS, so yes unless a
+/// trusted proxy in front says it was HTTPS (see [`crate::Transport`]).
 pub(super) fn plain_http(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|proto| !proto.trim().eq_ignore_ascii_case("https"))
+    !crate::Transport::of_parts(parts).https
 }
 
 /// The provider metadata of the tenant the `Host` header names (the default tenant's issuer

@@ -9,4 +9,5 @@ mod sessions;
 mod settings;
 mod social;
 mod tenant_hosts;
+mod transport;
 mod uploads;
