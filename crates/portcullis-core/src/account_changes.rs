@@ -25,10 +25,6 @@ use crate::profile::Change;
 use crate::throttle::Throttling;
 use crate::Services;
 
-/// How old a sign-in may be before the hosted pages ask for the password again, where the
-/// tenant sets no `reauth_seconds` (the account API asks only where it does).
-pub const PAGE_REAUTH_SECONDS: i64 = 300;
-
 /// The field a step-up asks for.
 pub const CURRENT_PASSWORD: &str = "current_password";
 const CONFIRM_PASSWORD: &str = "Confirm your current password to make this change.";
@@ -180,14 +176,16 @@ impl Services {
         let new_username = username.as_ref().and_then(|u| u.as_deref());
         let (new_email, new_username) = new_logins(user, Some(&email), new_username);
         let email_changed = new_email.is_some();
+        // Before looking addresses up, so that no token but a present session's learns
+        // which are taken.
+        if email_changed || change.password.is_some() {
+            self.require_presence(principal, change.current_password.as_ref(), &change.client)
+                .await?;
+        }
         self.check_taken(tenant, new_email, new_username, &mut problems)
             .await?;
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
-        }
-        if email_changed || change.password.is_some() {
-            self.require_presence(principal, change.current_password.as_ref(), &change.client)
-                .await?;
         }
         let password = match &change.password {
             Some((password, _)) => Some(self.hasher.hash(password).await?),

@@ -80,20 +80,32 @@ impl Services {
         }
     }
 
-    /// Whether the principal's role holds every one of `wanted`: what a caller may hand out,
-    /// or reach. The built-in Admin role holds every permission, those made after it too.
+    /// Whether the principal may hand out, or reach, every one of `wanted`: its role holds
+    /// them (the built-in Admin role holds every permission, those made after it too), and a
+    /// token limited to some scopes carries, for each, a scope that needs it: a token scoped
+    /// to `update-users` reaches `users.manage` and nothing more, whoever its user.
     pub(crate) async fn holds_all(
         &self,
         principal: &Principal,
-        wanted: &[crate::ids::PermissionId],
+        wanted: &[crate::model::Permission],
     ) -> Result<bool> {
+        if !principal.scopes.allows_all() {
+            let covered = |permission: &str| {
+                principal.scopes.as_slice().iter().any(|scope| {
+                    crate::scopes::builtin(scope).and_then(|s| s.permission) == Some(permission)
+                })
+            };
+            if !wanted.iter().all(|p| covered(&p.name)) {
+                return Ok(false);
+            }
+        }
         let role = principal.user.role_id;
         let admin = self.store.role(&principal.tenant_id, role).await?;
         if admin.is_some_and(|r| r.name == crate::rbac::ADMIN_ROLE && !r.removable) {
             return Ok(true);
         }
         let mine = self.store.role_permissions(role).await?;
-        Ok(wanted.iter().all(|id| mine.iter().any(|p| p.id == *id)))
+        Ok(wanted.iter().all(|w| mine.iter().any(|p| p.id == w.id)))
     }
 
     /// Whether the principal's role holds `permission` (ignoring token scopes).

@@ -197,12 +197,18 @@ impl Services {
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
-        let changes_sign_in = new_email.is_some()
-            || input.password.is_some()
+        let changes_sign_in = new_email.is_some() || input.password.is_some();
+        let reaches_above = changes_sign_in
             || input.username.is_some()
+            || input.status.is_some()
             || input.role_id.is_some_and(|role| role != user.role_id);
-        if changes_sign_in {
+        if reaches_above {
             self.check_outranks(principal, &user).await?;
+        }
+        // One's own sign-in changes through the account-change service's presence rule
+        // whichever path asks (a personal token with `update-users` is no login session).
+        if changes_sign_in && user.id == principal.user.id {
+            self.require_presence(principal, None, client).await?;
         }
         if let Some(role) = input.role_id.filter(|role| *role != user.role_id) {
             self.check_may_grant(principal, role).await?;
@@ -263,6 +269,7 @@ impl Services {
         if user.id == principal.user.id {
             return Err(Error::Refused("You cannot delete yourself."));
         }
+        self.check_outranks(principal, &user).await?;
         let description = format!("Deleted the account of {}.", user.email);
         let activity = self.activity_of(principal, client, &description);
         self.store.delete_user(user.id, &activity).await?;
@@ -283,16 +290,7 @@ impl Services {
     /// [`Error::Forbidden`] unless the caller's role holds every permission of `role`: nobody
     /// hands out rights they do not have (`users.manage` must not be a way to Admin).
     pub(crate) async fn check_may_grant(&self, principal: &Principal, role: RoleId) -> Result<()> {
-        if role == principal.user.role_id {
-            return Ok(());
-        }
-        let theirs: Vec<_> = self
-            .store
-            .role_permissions(role)
-            .await?
-            .iter()
-            .map(|p| p.id)
-            .collect();
+        let theirs = self.store.role_permissions(role).await?;
         if self.holds_all(principal, &theirs).await? {
             Ok(())
         } else {
@@ -302,7 +300,7 @@ impl Services {
 
     /// [`Error::Forbidden`] when `user`'s role holds a permission the caller's lacks: their
     /// credentials, email and role are out of the caller's reach.
-    async fn check_outranks(&self, principal: &Principal, user: &User) -> Result<()> {
+    pub(crate) async fn check_outranks(&self, principal: &Principal, user: &User) -> Result<()> {
         self.check_may_grant(principal, user.role_id).await
     }
 

@@ -201,12 +201,21 @@ impl Services {
             return Err(Error::NotFound);
         }
         let hash = crate::tokens::hash_secret(token);
-        let user = self
+        let (user, replaced) = self
             .store
             .verify_email(&tenant.id, &hash, self.now())
-            .await?
+            .await
+            .map_err(crate::accounts::taken)?
             .ok_or(Error::InvalidToken)?;
         self.principals.forget_user(user);
+        if let Some(old) = replaced {
+            let what = "Your account's email address was changed: the new one was confirmed.";
+            let notice = self.change_notice(&tenant.settings, &old, what);
+            self.store
+                .enqueue_mail(&tenant.id, &notice, self.now())
+                .await?;
+            self.mail_queued();
+        }
         let mut activity = self.activity(&tenant.id, None, client, "Confirmed the email address.");
         activity.user_id = Some(user);
         self.store.record_activity(&activity).await?;

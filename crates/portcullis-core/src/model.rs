@@ -64,9 +64,8 @@ pub struct TenantSettings {
     /// Mail administrators when someone registers.
     pub notifications_signup_email: bool,
     /// How old a sign-in may be (seconds) before a sensitive change (email, password, second
-    /// factor) needs the current password again. `None`: the hosted pages ask after
-    /// [`crate::account_changes::PAGE_REAUTH_SECONDS`], the account API never (document 001's
-    /// contract); set, both ask after it.
+    /// factor) needs the current password again. `None`: never asked (document 001's
+    /// contract); only login sessions make such changes either way.
     pub reauth_seconds: Option<i64>,
     /// Social networks users may log in with (`POST /api/login/social`).
     pub social_networks: Vec<crate::social::SocialNetwork>,

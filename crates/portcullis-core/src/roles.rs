@@ -192,12 +192,8 @@ impl Services {
         }
         // A caller hands out only what it holds, and changes no role beyond its own rights
         // (taking permissions from a role above it would be as much a takeover).
-        let theirs = self.store.role_permissions(found.role.id).await?;
-        let reached: Vec<PermissionId> = theirs
-            .iter()
-            .map(|p| p.id)
-            .chain(wanted.iter().copied())
-            .collect();
+        let mut reached = self.store.role_permissions(found.role.id).await?;
+        reached.extend(known.into_iter().filter(|p| wanted.contains(&p.id)));
         if !self.holds_all(principal, &reached).await? {
             return Err(Error::Forbidden);
         }

@@ -108,6 +108,10 @@ impl Services {
             Action::EndUserSession
         };
         self.authorize(principal, action).await?;
+        if action == Action::EndUserSession {
+            let owner = self.tenant_user(principal, session.user_id).await?;
+            self.check_outranks(principal, &owner).await?;
+        }
         let activity = self.activity_of(principal, client, "Ended a session.");
         self.store
             .end_session(&session.id, &activity, self.now())

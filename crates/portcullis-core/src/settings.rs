@@ -9,6 +9,19 @@ use crate::model::{ClientInfo, TenantSettings};
 use crate::Services;
 use serde_json::{Map, Value};
 
+/// `settings` with these top-level fields replaced (by their names in the settings record), as
+/// the store merges them; a field that does not fit its type leaves the record as it was.
+pub(crate) fn merged(settings: &TenantSettings, fields: &Map<String, Value>) -> TenantSettings {
+    let Ok(Value::Object(mut record)) = serde_json::to_value(settings) else {
+        return settings.clone();
+    };
+    record.extend(fields.clone());
+    serde_json::from_value(Value::Object(record)).unwrap_or_else(|_| settings.clone())
+}
+
+/// The longest `reauth_seconds`: thirty days.
+const MAX_REAUTH_SECONDS: i64 = 30 * 24 * 60 * 60;
+
 /// Settings to change; absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SettingsChange {
@@ -27,6 +40,9 @@ pub struct SettingsChange {
     pub tos: Option<bool>,
     /// Live sessions per user at `POST /api/v1/token`; 0 means unlimited.
     pub max_sessions: Option<i64>,
+    /// How old a sign-in may be before a sensitive change asks for the password again;
+    /// `Some(None)` turns the step-up off on the account API (document 001's contract).
+    pub reauth_seconds: crate::profile::Change<i64>,
 }
 
 impl SettingsChange {
@@ -43,6 +59,7 @@ impl SettingsChange {
             || self.captcha_enabled.is_some()
             || self.tos.is_some()
             || self.max_sessions.is_some()
+            || self.reauth_seconds.is_some()
     }
 
     fn problems(&self) -> Vec<(String, String)> {
@@ -79,6 +96,16 @@ impl SettingsChange {
             problems.push((
                 "sessions_limit".to_owned(),
                 "The sessions limit must be between 0 and 10000.".to_owned(),
+            ));
+        }
+        if self
+            .reauth_seconds
+            .flatten()
+            .is_some_and(|v| !(0..=MAX_REAUTH_SECONDS).contains(&v))
+        {
+            problems.push((
+                "reauth_seconds".to_owned(),
+                format!("The reauth seconds must be between 0 and {MAX_REAUTH_SECONDS}."),
             ));
         }
         problems
@@ -121,6 +148,7 @@ impl SettingsChange {
         set("captcha_enabled", self.captcha_enabled.map(Value::from));
         set("tos", self.tos.map(Value::from));
         set("max_sessions", self.max_sessions.map(Value::from));
+        set("reauth_seconds", self.reauth_seconds.map(Value::from));
         fields
     }
 }
@@ -204,9 +232,10 @@ mod tests {
             captcha_enabled: Some(true),
             tos: Some(true),
             max_sessions: Some(5),
+            reauth_seconds: Some(Some(300)),
         };
         let fields = every.fields();
-        assert_eq!(fields.len(), 14);
+        assert_eq!(fields.len(), 15);
         let mut record = serde_json::to_value(TenantSettings::default()).unwrap();
         for (name, value) in fields {
             let slot = record.get_mut(&name).unwrap_or_else(|| panic!("{name}"));

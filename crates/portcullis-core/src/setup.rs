@@ -57,6 +57,26 @@ impl Services {
         })
     }
 
+    /// Sets these top-level fields of the tenant's settings (by their names in the record),
+    /// over what the database holds now; every remembered token lookup is dropped.
+    pub async fn merge_settings(
+        &self,
+        tenant: &Tenant,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Tenant> {
+        let now = self.now();
+        let settings = self
+            .store
+            .merge_tenant_settings(&tenant.id, &fields, now)
+            .await?;
+        self.principals.forget_all();
+        Ok(Tenant {
+            settings,
+            updated_at: now,
+            ..tenant.clone()
+        })
+    }
+
     /// Replaces the tenant's settings; every remembered token lookup is dropped, since each
     /// carries its tenant's settings.
     pub async fn update_settings(

@@ -51,8 +51,8 @@ pub struct SocialNetwork {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AudienceCheck {
-    /// `GET <url>?access_token=<token>` answers the token's `aud` or `azp` (Google's
-    /// tokeninfo endpoint, and many OAuth servers').
+    /// `GET <url>?access_token=<token>` answers the token's `azp` (or, without one, its
+    /// `aud`): Google's tokeninfo endpoint, and many OAuth servers'.
     TokenInfo,
     /// `GET <url>?input_token=<token>&access_token=<client id>|<client secret>` answers
     /// `data.app_id` and `data.is_valid` (Facebook's `debug_token`).
@@ -362,9 +362,12 @@ impl TokenAudience {
             _ => false,
         };
         match self.check {
-            AudienceCheck::TokenInfo => ["aud", "azp"]
-                .iter()
-                .any(|k| answer.get(k).is_some_and(ours)),
+            // `azp` names the client a token was issued to; `aud` may name a resource
+            // instead, so it counts only where the server gives no `azp` (RFC 9068, OIDC Core).
+            AudienceCheck::TokenInfo => match answer.get("azp") {
+                Some(azp) => ours(azp),
+                None => answer.get("aud").is_some_and(ours),
+            },
             AudienceCheck::DebugToken => {
                 let data = &answer["data"];
                 data["is_valid"].as_bool() == Some(true) && ours(&data["app_id"])
@@ -637,6 +640,38 @@ mod tests {
             None,
             "no id"
         );
+    }
+
+    #[test]
+    fn a_token_is_ours_by_its_authorized_party_first() {
+        let audience = TokenAudience {
+            check: AudienceCheck::TokenInfo,
+            url: "https://idp.test/tokeninfo".into(),
+            client_id: "ours".into(),
+            client_secret: None,
+        };
+        assert!(audience.confirms(Some(&json!({ "aud": "ours", "azp": "ours" }))));
+        assert!(audience.confirms(Some(&json!({ "aud": ["api", "ours"] }))));
+        // Issued to another client, for a resource that names us: not ours.
+        assert!(!audience.confirms(Some(&json!({ "aud": "ours", "azp": "theirs" }))));
+        assert!(!audience.confirms(Some(&json!({ "aud": "theirs" }))));
+        assert!(!audience.confirms(None));
+        let github = TokenAudience {
+            check: AudienceCheck::ClientTokenCheck,
+            ..audience.clone()
+        };
+        assert!(github.confirms(Some(&json!({ "app": { "client_id": "ours" } }))));
+        assert!(!github.confirms(Some(&json!({ "app": { "client_id": "x" } }))));
+        let facebook = TokenAudience {
+            check: AudienceCheck::DebugToken,
+            ..audience
+        };
+        assert!(facebook.confirms(Some(
+            &json!({ "data": { "app_id": "ours", "is_valid": true } })
+        )));
+        assert!(!facebook.confirms(Some(
+            &json!({ "data": { "app_id": "ours", "is_valid": false } })
+        )));
     }
 
     #[test]

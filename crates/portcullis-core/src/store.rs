@@ -86,9 +86,17 @@ pub trait TenantStore: Send + Sync {
     async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>>;
     /// Inserts a new tenant; [`StoreError::Conflict`] when its name or domain is taken.
     async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
-    /// Writes the tenant's name, settings (with the domain) and metadata; `false` when there
-    /// is no such tenant.
-    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<bool>;
+    /// Writes the tenant's name and metadata, and these top-level settings fields over what
+    /// the database holds (as [`merge_tenant_settings`](Self::merge_tenant_settings) does),
+    /// keeping the domain column in step; `false` when there is no such tenant.
+    async fn update_tenant(
+        &self,
+        id: &TenantId,
+        name: &str,
+        metadata: &crate::metadata::Metadata,
+        settings: &serde_json::Map<String, serde_json::Value>,
+        now: OffsetDateTime,
+    ) -> StoreResult<bool>;
     /// Sets these top-level fields of the tenant's settings (field name → JSON value) and
     /// leaves every other field as it is in the database at that moment: one statement, so a
     /// concurrent change of other fields is never undone. The settings afterwards.
@@ -387,14 +395,15 @@ pub trait LifecycleStore: Send + Sync {
         token: &NewOneTimeToken,
         mail: &Mail,
     ) -> StoreResult<()>;
-    /// Uses up a live email-verification token and marks its user's email verified; `None`
-    /// when the token is unknown, used or expired.
+    /// Uses up a live email-verification token and marks its user's email verified, first
+    /// making the address it carries the user's; `None` when the token is unknown, used or
+    /// expired. With the user, the address the token's replaced (when it carried one).
     async fn verify_email(
         &self,
         tenant: &TenantId,
         secret_hash: &str,
         now: OffsetDateTime,
-    ) -> StoreResult<Option<UserId>>;
+    ) -> StoreResult<Option<(UserId, Option<String>)>>;
     /// Uses up a live password-reset token of the user with this email, replaces the password,
     /// ends every session and revokes every token of the user, and records `activity` for the
     /// user; all or nothing. `None` when there is no such token.

@@ -136,23 +136,35 @@ impl ManagedSettings {
         self
     }
 
+    /// The record's fields this view writes, by their names in the settings record; the
+    /// record's other fields are not this view's to write.
+    fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        let domain = Some(self.domain.as_str()).filter(|d| !d.is_empty());
+        let serde_json::Value::Object(fields) = serde_json::json!({
+            "domain": domain,
+            "company_name": self.company_name,
+            "logo_image_text": self.logo_image_text,
+            "support_email": self.support_email,
+            "allow_social": self.allow_social,
+            "allow_hardware": self.allow_hardware,
+            "allow_passwords": self.allow_passwords,
+            "allow_totp_app": self.allow_totp_app,
+            "allow_totp_email": self.allow_totp_email,
+            "allow_unverified": self.allow_unverified,
+            "remember_device": self.remember_device,
+            "remember_device_seconds": self.remember_device_seconds,
+            "remember_login_seconds": self.remember_login_seconds,
+            "allow_signups": self.allow_signups,
+            "developer_mode": self.developer_mode,
+        }) else {
+            unreachable!("a JSON object literal")
+        };
+        fields
+    }
+
     /// Writes this view into the record; fields the view does not have stay.
-    fn apply(self, settings: &mut TenantSettings) {
-        settings.domain = Some(self.domain).filter(|d| !d.is_empty());
-        settings.company_name = self.company_name;
-        settings.logo_image_text = self.logo_image_text;
-        settings.support_email = self.support_email;
-        settings.allow_social = self.allow_social;
-        settings.allow_hardware = self.allow_hardware;
-        settings.allow_passwords = self.allow_passwords;
-        settings.allow_totp_app = self.allow_totp_app;
-        settings.allow_totp_email = self.allow_totp_email;
-        settings.allow_unverified = self.allow_unverified;
-        settings.remember_device = self.remember_device;
-        settings.remember_device_seconds = self.remember_device_seconds;
-        settings.remember_login_seconds = self.remember_login_seconds;
-        settings.allow_signups = self.allow_signups;
-        settings.developer_mode = self.developer_mode;
+    fn apply(&self, settings: &mut TenantSettings) {
+        *settings = crate::settings::merged(settings, &self.fields());
     }
 }
 
@@ -292,7 +304,7 @@ impl Services {
         id: &str,
         input: TenantInput,
     ) -> Result<Tenant> {
-        let mut tenant = self.tenant_for_key(key, id).await?;
+        let tenant = self.tenant_for_key(key, id).await?;
         let input = input.checked()?;
         // Surfaces find the default tenant by its name.
         if tenant.name == DEFAULT_TENANT && input.name != DEFAULT_TENANT {
@@ -311,20 +323,27 @@ impl Services {
             }
         }
         self.check_host_is_free(&tenant.name, &input.settings.domain)?;
-        input.settings.apply(&mut tenant.settings);
-        tenant.name = input.name;
-        tenant.metadata = input.metadata;
-        tenant.updated_at = self.now();
-        if !self
+        // Only the view's fields are written, over what the database holds now: a change of
+        // the record's other fields made meanwhile (PATCH /api/settings) stays.
+        let updated = self
             .store
-            .update_tenant(&tenant)
+            .update_tenant(
+                &tenant.id,
+                &input.name,
+                &input.metadata,
+                &input.settings.fields(),
+                self.now(),
+            )
             .await
-            .map_err(name_taken)?
-        {
+            .map_err(name_taken)?;
+        self.principals.forget_all();
+        if !updated {
             return Err(Error::NotFound);
         }
-        self.principals.forget_all();
-        Ok(tenant)
+        self.store
+            .tenant_by_id(&tenant.id)
+            .await?
+            .ok_or(Error::NotFound)
     }
 }
 

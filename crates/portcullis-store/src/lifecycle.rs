@@ -101,7 +101,7 @@ impl LifecycleStore for SqlStore {
         tenant: &TenantId,
         secret_hash: &str,
         now: OffsetDateTime,
-    ) -> Result<Option<UserId>> {
+    ) -> Result<Option<(UserId, Option<String>)>> {
         let now = to_db(now);
         on_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
@@ -116,7 +116,14 @@ impl LifecycleStore for SqlStore {
             .bind(tenant.as_str())
             .fetch_optional(&mut *tx)
             .await?;
+            let mut replaced = None;
             if let Some((user, email)) = &used {
+                if email.is_some() {
+                    replaced = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+                        .bind(user)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                }
                 // A pending address takes the old one's place only now, proven.
                 sqlx::query(
                     "UPDATE users SET email = COALESCE($1, email), email_verified_at = $2, \
@@ -128,8 +135,8 @@ impl LifecycleStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            let user = used.map(|(user, _)| user);
-            tx.commit().await.map(|_| user.map(UserId))
+            let user = used.map(|(user, _)| (UserId(user), replaced));
+            tx.commit().await.map(|_| user)
         })
         .map_err(store_error)
     }

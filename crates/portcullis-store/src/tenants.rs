@@ -102,22 +102,43 @@ impl TenantStore for SqlStore {
         .map_err(store_error)
     }
 
-    async fn update_tenant(&self, tenant: &Tenant) -> Result<bool> {
-        let (settings, metadata) = tenant_json(tenant)?;
+    async fn update_tenant(
+        &self,
+        id: &TenantId,
+        name: &str,
+        metadata: &portcullis_core::metadata::Metadata,
+        settings: &serde_json::Map<String, serde_json::Value>,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let metadata =
+            serde_json::to_string(metadata).map_err(|e| StoreError::Other(e.to_string()))?;
+        let patch =
+            serde_json::to_string(settings).map_err(|e| StoreError::Other(e.to_string()))?;
+        // Both SET expressions read the row as it was, so the domain column follows the
+        // merged settings in the same statement.
+        let sql = match &self.pool.backends {
+            Backends::Sqlite(_) => {
+                "UPDATE tenants SET name = $1, metadata = $2, settings = json_patch(settings, $3), \
+                 domain = json_extract(json_patch(settings, $3), '$.domain'), updated_at = $4 \
+                 WHERE id = $5"
+            }
+            Backends::Postgres(_) => {
+                "UPDATE tenants SET name = $1, metadata = $2, \
+                 settings = (settings::jsonb || $3::jsonb)::text, \
+                 domain = (settings::jsonb || $3::jsonb) ->> 'domain', updated_at = $4 \
+                 WHERE id = $5"
+            }
+        };
         on_pool!(&self.pool, pool => {
-            sqlx::query(
-                "UPDATE tenants SET name = $1, domain = $2, settings = $3, metadata = $4, \
-                 updated_at = $5 WHERE id = $6",
-            )
-            .bind(&tenant.name)
-            .bind(tenant.settings.domain.as_deref())
-            .bind(&settings)
-            .bind(&metadata)
-            .bind(to_db(tenant.updated_at))
-            .bind(tenant.id.as_str())
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected() > 0)
+            sqlx::query(sql)
+                .bind(name)
+                .bind(&metadata)
+                .bind(&patch)
+                .bind(to_db(now))
+                .bind(id.as_str())
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected() > 0)
         })
         .map_err(store_error)
     }

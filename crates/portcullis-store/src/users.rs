@@ -87,6 +87,17 @@ macro_rules! end_all_sessions {
             .bind(user)
             .bind(keep)
             .execute(&mut **$tx)
+            .await?;
+            // A change of address still waiting for its confirmation may be an intruder's:
+            // whatever ends everyone's sessions (a new password, a reset, a ban) voids it.
+            sqlx::query(
+                "UPDATE one_time_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = $3 \
+                 AND email IS NOT NULL AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(user)
+            .bind(portcullis_core::model::TokenPurpose::VerifyEmail.as_str())
+            .execute(&mut **$tx)
             .await
             .map(|_| ())
         }

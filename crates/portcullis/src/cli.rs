@@ -400,9 +400,13 @@ async fn social(app: &App, command: SocialCommand) -> Result<(), Box<dyn std::er
             networks.push(network);
         }
     }
-    let mut settings = tenant.settings.clone();
-    settings.social_networks = networks;
-    app.services.update_settings(&tenant, settings).await?;
+    // Only the networks are written: settings changed meanwhile elsewhere stay.
+    let mut fields = serde_json::Map::new();
+    fields.insert(
+        "social_networks".to_owned(),
+        serde_json::to_value(&networks)?,
+    );
+    app.services.merge_settings(&tenant, fields).await?;
     println!("saved");
     Ok(())
 }

@@ -22,9 +22,9 @@ pub const SESSION_ID_LEN: usize = 40;
 
 /// What the activity log says when a login ends the least recently active session.
 const MADE_ROOM: &str = "Ended the least recently active session to make room for a new login.";
-/// At most this many sessions are ended to make room for one login (a limit lowered far
-/// below what a user holds is caught up over several logins).
-const MAX_ROOM_ROUNDS: usize = 16;
+/// Rounds a login may take to make room before giving up, at the least; a user holding more
+/// live sessions gets as many rounds as they hold.
+const MIN_ROOM_ROUNDS: usize = 4;
 
 /// The refusal of every password login while the tenant's `allow_passwords` is off.
 pub const PASSWORDS_OFF: &str = "Password logins are turned off for this tenant.";
@@ -162,8 +162,11 @@ impl Services {
         client_name: String,
     ) -> Result<IssuedToken> {
         let mut end = None;
-        // Each round ends one session; a limit lowered below what a user holds takes several.
-        for _ in 0..=MAX_ROOM_ROUNDS {
+        // Each round ends one session (a limit lowered below what a user holds takes several);
+        // a round whose chosen session another login ended first simply chooses again.
+        let mut rounds_left = MIN_ROOM_ROUNDS;
+        while rounds_left > 0 {
+            rounds_left -= 1;
             let outcome = self
                 .open_limited_session(
                     tenant,
@@ -172,15 +175,19 @@ impl Services {
                     client_name.clone(),
                     end.take().map(|id| (id, MADE_ROOM)),
                 )
-                .await?;
+                .await;
             match outcome {
-                LimitedOutcome::Issued(issued) => return Ok(*issued),
-                LimitedOutcome::LimitReached { sessions, .. } => {
+                Ok(LimitedOutcome::Issued(issued)) => return Ok(*issued),
+                Ok(LimitedOutcome::LimitReached { sessions, .. }) => {
+                    rounds_left = rounds_left.max(sessions.len());
                     end = sessions
                         .into_iter()
                         .min_by_key(|live| live.session.last_activity)
                         .map(|live| live.session.id);
                 }
+                Err(Error::Invalid(problems))
+                    if problems.iter().any(|(f, _)| f == "session_id") => {}
+                Err(other) => return Err(other),
             }
         }
         Err(Error::Internal(

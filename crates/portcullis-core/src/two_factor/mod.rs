@@ -271,15 +271,19 @@ impl Services {
     }
 
     /// Turns on a second factor for the caller: 403 when the tenant does not use 2FA, a
-    /// conflict when one is already on.
+    /// conflict when one is already on. A sensitive change (where the codes go decides who
+    /// can sign in): the presence rule applies, and the account's address is told.
     pub async fn enable_two_factor(
         &self,
         principal: &Principal,
         method: Method,
         phone: Option<(i64, String)>,
+        current_password: Option<&Secret>,
         client: &ClientInfo,
     ) -> Result<Enrolment> {
         self.authorize(principal, crate::authz::Action::UpdateProfile)
+            .await?;
+        self.require_presence(principal, current_password, client)
             .await?;
         self.enable_two_factor_for(principal, &principal.user, method, phone, client)
             .await
@@ -296,6 +300,9 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<User> {
         let user = self.user_to_update(principal, id).await?;
+        if user.id == principal.user.id {
+            self.require_presence(principal, None, client).await?;
+        }
         if method == Method::Totp {
             return Err(Error::invalid("method", "The selected method is invalid."));
         }
@@ -359,6 +366,11 @@ impl Services {
             .set_two_factor(user.id, &setup, &activity, now)
             .await?;
         self.principals.forget_user(user.id);
+        if setup.confirmed {
+            let what = "Two-factor authentication was turned on for your account: sign-ins now need a code sent to the new place.";
+            self.send_change_notice(&principal.settings, user, what)
+                .await?;
+        }
         match (method, setup.totp_secret) {
             (Method::Totp, Some(secret)) => {
                 let totp = totp(&secret, &user.email, &principal.settings.app_name)?;
@@ -412,6 +424,9 @@ impl Services {
             .confirm_totp(user.id, step as i64, &activity, now)
             .await?;
         self.principals.forget_user(user.id);
+        let what = "An authenticator app now guards sign-ins to your account.";
+        self.send_change_notice(&principal.settings, user, what)
+            .await?;
         self.issue_recovery_codes(principal, client).await
     }
 
@@ -482,6 +497,9 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<User> {
         let user = self.user_to_update(principal, id).await?;
+        if user.id == principal.user.id {
+            self.require_presence(principal, None, client).await?;
+        }
         self.disable_two_factor_for(principal, &user, client).await
     }
 

@@ -160,6 +160,10 @@ pub struct SettingsJson {
     /// Live sessions a user may hold when logging in at `POST /api/v1/token` (document 002);
     /// 0 means unlimited. Not in document 001.
     sessions_limit: i64,
+    /// How old a sign-in may be (seconds) before changing the email, the password or the
+    /// second factor needs `current_password` too; `null`: never (document 001's contract).
+    /// Not in document 001.
+    reauth_seconds: Option<i64>,
 }
 
 impl From<TenantSettings> for SettingsJson {
@@ -185,6 +189,7 @@ impl From<TenantSettings> for SettingsJson {
             },
             tos: s.tos,
             sessions_limit: s.max_sessions,
+            reauth_seconds: s.reauth_seconds,
         }
     }
 }
@@ -253,6 +258,7 @@ pub async fn update_settings(
         captcha_enabled: input.optional_bool(&["registration", "captcha", "enabled"], errors),
         tos: input.optional_bool(&["tos"], errors),
         max_sessions: input.optional_integer("sessions_limit", errors),
+        reauth_seconds: input.nullable_integer("reauth_seconds", errors),
     };
     std::mem::take(errors).into_result()?;
     let settings = state

@@ -78,10 +78,18 @@ pub async fn enable(
 ) -> ApiResult<Response> {
     let mut errors = FieldErrors::default();
     let (method, phone) = enable_request(&input, &mut errors);
+    let current_password = input.optional_secret(CURRENT_PASSWORD, &mut errors);
     errors.into_result()?;
+    let current_password = current_password.map(Secret::new);
     let enrolment = state
         .services
-        .enable_two_factor(&principal, method, phone, &client)
+        .enable_two_factor(
+            &principal,
+            method,
+            phone,
+            current_password.as_ref(),
+            &client,
+        )
         .await?;
     Ok(match enrolment {
         Enrolment::Enabled(user) => Json(UserJson::new(*user, &principal.settings)).into_response(),

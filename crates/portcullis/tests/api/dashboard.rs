@@ -73,7 +73,8 @@ async fn settings_are_shown_and_changed_as_document_001_shapes_them() {
                 "login_reset_token_lifetime": 60, "throttle_enabled": true, "throttle_attempts": 10,
                 "throttle_lockout_time": 10, "reg_enabled": true, "reg_email_confirmation": false,
                 "2fa": { "enabled": false }, "app_name": "Portcullis", "sessions_limit": 5,
-                "registration": { "captcha": { "enabled": false } }, "tos": false
+                "registration": { "captcha": { "enabled": false } }, "tos": false,
+                "reauth_seconds": null
             })
         );
 
@@ -115,6 +116,14 @@ async fn settings_are_shown_and_changed_as_document_001_shapes_them() {
         assert_eq!(
             errors,
             json!({ "throttle_attempts": ["The throttle attempts must be between 1 and 1000000."] })
+        );
+        let (status, errors) = patch(&server, &admin, json!({ "reauth_seconds": -1 })).await;
+        assert_eq!(
+            (status, errors),
+            (
+                422,
+                json!({ "reauth_seconds": ["The reauth seconds must be between 0 and 2592000."] })
+            )
         );
         let (status, errors) = patch(&server, &admin, json!({ "tos": "maybe" })).await;
         assert_eq!(

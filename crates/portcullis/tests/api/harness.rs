@@ -284,6 +284,28 @@ impl TestServer {
         }
     }
 
+    /// Waits (up to 10 s) for the `n`th mail to `to` that contains `marker`, counting from 1
+    /// and skipping other mails (notices of account changes, say).
+    pub async fn wait_for_mail_with(&self, to: &str, marker: &str, n: usize) -> String {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let found = self
+                .mails_to(to)
+                .into_iter()
+                .filter(|mail| mail.contains(marker))
+                .nth(n - 1);
+            if let Some(mail) = found {
+                return mail;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "[{}] no mail #{n} to {to} with {marker:?} within 10 s",
+                self.backend_name
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// `POST` a JSON body without credentials; the status and JSON body.
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         json(

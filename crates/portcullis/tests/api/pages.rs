@@ -1071,7 +1071,9 @@ async fn a_mailed_code_completes_the_login() {
         assert!(location.starts_with("/login/second-factor"), "{location}");
         let page = browser.get(&location).await;
         assert!(page.body.contains("sent a 6-digit code to your email"));
-        let mail = server.wait_for_mail("mailed@example.com", 1).await;
+        let mail = server
+            .wait_for_mail_with("mailed@example.com", "Your login code is ", 1)
+            .await;
         let code = token_after(&mail, "Your login code is ");
         let done = browser
             .post("/login/second-factor", &[("code", &code)])

@@ -112,7 +112,13 @@ async fn a_method_the_tenant_does_not_offer_cannot_be_set_up() {
 #[tokio::test]
 async fn an_authenticator_app_guards_the_login() {
     each_backend!(|server| {
-        server.set_settings(|s| s.two_factor_enabled = true).await;
+        // Many logins below; the first session must outlive them (no session limit).
+        server
+            .set_settings(|s| {
+                s.two_factor_enabled = true;
+                s.max_sessions = 0;
+            })
+            .await;
         server.create_user("apped", "User").await;
         let token = server.login("apped").await;
         let (status, setup) = server
@@ -245,7 +251,9 @@ async fn a_challenge_allows_five_wrong_codes_and_expires() {
             .await;
         assert_eq!(status, 200);
         let first = challenge(&server, "guessed", "email").await;
-        let mail = server.wait_for_mail("guessed@example.com", 1).await;
+        let mail = server
+            .wait_for_mail_with("guessed@example.com", "Your login code is ", 1)
+            .await;
         let code = token_after(&mail, "Your login code is ");
         assert_eq!(code.len(), 6);
         for _ in 0..5 {
@@ -262,7 +270,9 @@ async fn a_challenge_allows_five_wrong_codes_and_expires() {
 
         let second = challenge(&server, "guessed", "email").await;
         let code = token_after(
-            &server.wait_for_mail("guessed@example.com", 2).await,
+            &server
+                .wait_for_mail_with("guessed@example.com", "Your login code is ", 2)
+                .await,
             "Your login code is ",
         );
         server.clock.advance(time::Duration::minutes(11));
@@ -274,7 +284,9 @@ async fn a_challenge_allows_five_wrong_codes_and_expires() {
 
         let third = challenge(&server, "guessed", "email").await;
         let code = token_after(
-            &server.wait_for_mail("guessed@example.com", 3).await,
+            &server
+                .wait_for_mail_with("guessed@example.com", "Your login code is ", 3)
+                .await,
             "Your login code is ",
         );
         let (status, body) = second_factor(&server, &third, &code).await;

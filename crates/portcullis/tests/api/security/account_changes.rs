@@ -131,12 +131,12 @@ async fn tokens_that_are_not_a_login_session_make_no_sensitive_change() {
             .send(Method::DELETE, "/api/me/2fa", &session, json!({}))
             .await;
         assert_eq!(status, 200, "{body}");
-        let told = server.wait_for_mail("owner@example.com", 1).await;
-        assert!(
-            told.contains("Two-factor authentication was turned off"),
-            "{told}"
-        );
-        assert_eq!(notices(&server, "owner@example.com").len(), 1);
+        let told = server
+            .wait_for_mail_with("owner@example.com", "turned off", 1)
+            .await;
+        assert!(told.contains("Your account was changed"), "{told}");
+        // Turned on, then off: two notices, nothing else of the leaked token's.
+        assert_eq!(notices(&server, "owner@example.com").len(), 2);
     });
 }
 
@@ -155,7 +155,17 @@ async fn a_stale_sign_in_proves_presence_where_the_tenant_asks() {
                 .0,
             200
         );
-        server.set_settings(|s| s.reauth_seconds = Some(300)).await;
+        // An administrator turns the step-up on for the account API.
+        server.create_user("boss", "Admin").await;
+        let admin = server.login("boss").await;
+        let (status, body) = patch(
+            &server,
+            "/api/settings",
+            &admin,
+            json!({ "reauth_seconds": 300 }),
+        )
+        .await;
+        assert_eq!((status, &body["reauth_seconds"]), (200, &json!(300)));
         let fresh = server.try_login("owner", "new-password-1").await.1["token"]
             .as_str()
             .unwrap()
@@ -218,13 +228,14 @@ async fn a_password_reset_keeps_a_disabled_credential_disabled_and_creates_a_mis
     });
 }
 
-/// Asks for a reset mail to `email` and resets the password to `after-reset-1` with it.
+/// Asks for a reset mail to `email` (its `nth_mail` reset mail) and resets the password to
+/// `after-reset-1` with it.
 async fn reset(server: &TestServer, email: &str, nth_mail: usize) {
     let (status, body) = server
         .post("/api/password/remind", json!({ "email": email }))
         .await;
     assert_eq!(status, 200, "{body}");
-    let mail = server.wait_for_mail(email, nth_mail).await;
+    let mail = server.wait_for_mail_with(email, "minutes: ", nth_mail).await;
     let token = crate::harness::token_after(&mail, "minutes: ");
     let (status, body) = server
         .post(
@@ -234,4 +245,95 @@ async fn reset(server: &TestServer, email: &str, nth_mail: usize) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_pending_address_dies_with_a_password_reset_and_its_confirmation_is_told() {
+    each_backend!(|server| {
+        server.set_settings(|s| s.allow_unverified = false).await;
+        server.create_user("owner", "User").await;
+        let hijacked = server.login("owner").await;
+        // The intruder asks for their own address; it waits for its confirmation.
+        let (status, _) = patch(
+            &server,
+            "/api/me/details/auth",
+            &hijacked,
+            json!({ "email": "intruder@example.net" }),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let link = server.wait_for_mail("intruder@example.net", 1).await;
+        let secret = crate::harness::token_after(&link, "/api/registration/verify-email/");
+        // The owner, told, resets the password: every session ends, and so does the wait.
+        reset(&server, "owner@example.com", 1).await;
+        let path = format!("/api/registration/verify-email/{secret}");
+        assert_eq!(server.post(&path, json!({})).await.0, 400);
+        assert_eq!(
+            server
+                .try_login("owner@example.com", "after-reset-1")
+                .await
+                .0,
+            200
+        );
+
+        // A change the owner makes and confirms is told to the old address too.
+        let token = server.try_login("owner", "after-reset-1").await.1["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, _) = patch(
+            &server,
+            "/api/me/details/auth",
+            &token,
+            json!({ "email": "owner.new@example.com" }),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let link = server.wait_for_mail("owner.new@example.com", 1).await;
+        let secret = crate::harness::token_after(&link, "/api/registration/verify-email/");
+        let path = format!("/api/registration/verify-email/{secret}");
+        assert_eq!(server.post(&path, json!({})).await.0, 200);
+        server
+            .wait_for_mail_with("owner@example.com", "the new one was confirmed", 1)
+            .await;
+    });
+}
+
+#[tokio::test]
+async fn a_leaked_token_cannot_send_the_second_factor_elsewhere() {
+    each_backend!(|server| {
+        server.set_settings(|s| s.two_factor_enabled = true).await;
+        server.create_user("owner", "User").await;
+        let session = server.login("owner").await;
+        let leaked = make_token(&server, &session, &["*"]).await;
+        for method in [
+            json!({ "method": "email" }),
+            json!({ "country_code": 1, "phone_number": 5550100 }),
+        ] {
+            assert_eq!(
+                server
+                    .send(Method::PUT, "/api/me/2fa", &leaked, method)
+                    .await,
+                (403, json!({ "error": "Forbidden." }))
+            );
+        }
+        // The administrators' path on one's own account is no way around it.
+        server.create_user("boss", "Admin").await;
+        let boss = server.login("boss").await;
+        let admin_leak = make_token(&server, &boss, &["*"]).await;
+        let me = crate::harness::user_id(&server, "boss").await.0;
+        let change = json!({ "password": "taken-over-1", "password_confirmation": "taken-over-1" });
+        assert_eq!(
+            server
+                .send(
+                    Method::PUT,
+                    &format!("/api/users/{me}"),
+                    &admin_leak,
+                    change
+                )
+                .await,
+            (403, json!({ "error": "Forbidden." }))
+        );
+        assert_eq!(server.try_login("boss", PASSWORD).await.0, 200);
+    });
 }

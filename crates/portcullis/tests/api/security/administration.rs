@@ -130,3 +130,65 @@ async fn built_in_roles_and_permissions_keep_their_names() {
         }
     });
 }
+
+#[tokio::test]
+async fn users_manage_cannot_ban_delete_or_sign_out_those_above() {
+    each_backend!(|server| {
+        let (mallory, admin) = manager(&server).await;
+        let boss = crate::harness::user_id(&server, "boss").await.0;
+        let forbidden = (403, json!({ "error": "Forbidden." }));
+        for status in ["Banned", "Unconfirmed"] {
+            assert_eq!(
+                put_user(&server, &mallory, boss, json!({ "status": status })).await,
+                forbidden
+            );
+        }
+        assert_eq!(
+            server
+                .send(
+                    Method::DELETE,
+                    &format!("/api/users/{boss}"),
+                    &mallory,
+                    json!({})
+                )
+                .await,
+            forbidden
+        );
+        let (_, sessions) = server
+            .get(&format!("/api/users/{boss}/sessions"), &admin)
+            .await;
+        let session = sessions[0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            server
+                .send(
+                    Method::DELETE,
+                    &format!("/api/sessions/{session}"),
+                    &mallory,
+                    json!({})
+                )
+                .await,
+            forbidden
+        );
+        assert_eq!(server.get("/api/me", &admin).await.0, 200);
+    });
+}
+
+#[tokio::test]
+async fn an_admins_token_scoped_to_users_cannot_hand_out_admin() {
+    each_backend!(|server| {
+        server.create_user("boss", "Admin").await;
+        let admin = server.login("boss").await;
+        let scoped =
+            crate::tokens::make_token(&server, &admin, &["update-users", "view-users"]).await;
+        let pat = server.create_user("pat", "User").await;
+        let admin_role = find(&server, &admin, "/api/roles", "Admin").await["id"].clone();
+        assert_eq!(
+            put_user(&server, &scoped, pat.id.0, json!({ "role_id": admin_role })).await,
+            (403, json!({ "error": "Forbidden." }))
+        );
+        // Within its scopes it still works.
+        let (status, body) =
+            put_user(&server, &scoped, pat.id.0, json!({ "first_name": "Pat" })).await;
+        assert_eq!(status, 201, "{body}");
+    });
+}

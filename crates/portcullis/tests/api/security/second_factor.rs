@@ -31,7 +31,9 @@ async fn parallel_guesses_on_one_challenge_are_evaluated_five_times_at_most() {
         with_mailed_codes(&mut server, "victim").await;
         let guessed = challenge(&server, "victim", "email").await;
         let code = token_after(
-            &server.wait_for_mail("victim@example.com", 1).await,
+            &server
+                .wait_for_mail_with("victim@example.com", "Your login code is ", 1)
+                .await,
             "Your login code is ",
         );
         // Forty wrong codes at once, none of them the right one.

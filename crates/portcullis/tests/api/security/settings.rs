@@ -45,3 +45,33 @@ async fn a_settings_change_does_not_undo_one_made_meanwhile_elsewhere() {
         );
     });
 }
+
+#[tokio::test]
+async fn the_management_api_writes_only_its_own_view_of_the_settings() {
+    each_backend!(|server| {
+        server.create_user("boss", "Admin").await;
+        let admin = server.login("boss").await;
+        let key = crate::mgmt::api_key(&server, None).await;
+        let path = format!("/v1/tenants/{}", server.tenant.id.0);
+        let (status, _, tenant) = crate::mgmt::v1(&server, Method::GET, &path, &key, None).await;
+        assert_eq!(status, 200);
+        // Meanwhile an administrator turns two-factor authentication on.
+        let (status, _) = server
+            .send(
+                Method::PATCH,
+                "/api/settings",
+                &admin,
+                json!({ "2fa": { "enabled": true } }),
+            )
+            .await;
+        assert_eq!(status, 200);
+        // The operator's full-object POST of what it read does not turn it off again.
+        let mut renamed = tenant.clone();
+        renamed["settings"]["company_name"] = json!("Acme");
+        let (status, _, answer) =
+            crate::mgmt::v1(&server, Method::POST, &path, &key, Some(renamed)).await;
+        assert_eq!(status, 200, "{answer}");
+        let (_, settings) = server.get("/api/settings", &admin).await;
+        assert_eq!(settings["2fa"]["enabled"], true);
+    });
+}
