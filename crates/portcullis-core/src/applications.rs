@@ -130,7 +130,36 @@ impl Services {
         limit: i64,
     ) -> Result<(Vec<Application>, i64)> {
         let tenant = self.tenant_for_key(key, tenant_id).await?;
-        Ok(self.store.applications(&tenant.id, offset, limit).await?)
+        let (page, total) = self.store.applications(&tenant.id, offset, limit).await?;
+        let page = page
+            .into_iter()
+            .map(|app| self.opened(app))
+            .collect::<Result<_>>()?;
+        Ok((page, total))
+    }
+
+    /// The application with its secret opened (it is stored sealed, see [`crate::sealing`]).
+    pub(crate) fn opened(&self, mut application: Application) -> Result<Application> {
+        let owner = crate::sealing::SealedFor::Application {
+            tenant: application.tenant_id.as_str(),
+            id: &application.id,
+        };
+        let secret = self.unseal(owner, application.secret.expose())?;
+        application.secret = Secret::new(secret);
+        Ok(application)
+    }
+
+    /// The application as it is stored: its secret sealed.
+    fn sealed(&self, application: &Application) -> Result<Application> {
+        let owner = crate::sealing::SealedFor::Application {
+            tenant: application.tenant_id.as_str(),
+            id: &application.id,
+        };
+        let sealed = self.seal(owner, application.secret.expose())?;
+        Ok(Application {
+            secret: Secret::new(sealed),
+            ..application.clone()
+        })
     }
 
     /// One application of a tenant the key reaches; [`Error::NotFound`] otherwise.
@@ -141,10 +170,8 @@ impl Services {
         id: &str,
     ) -> Result<Application> {
         let tenant = self.tenant_for_key(key, tenant_id).await?;
-        self.store
-            .application(&tenant.id, id)
-            .await?
-            .ok_or(Error::NotFound)
+        let application = self.store.application(&tenant.id, id).await?;
+        self.opened(application.ok_or(Error::NotFound)?)
     }
 
     /// Creates an application with a new id and secret.
@@ -169,7 +196,9 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_application(&application).await?;
+        self.store
+            .create_application(&self.sealed(&application)?)
+            .await?;
         Ok(application)
     }
 
@@ -187,6 +216,7 @@ impl Services {
             .application(&tenant.id, id)
             .await?
             .ok_or(Error::NotFound)?;
+        let current = self.opened(current)?;
         let input = input.checked(tenant.settings.developer_mode)?;
         let application = Application {
             name: input.name,
@@ -197,7 +227,12 @@ impl Services {
             updated_at: self.now(),
             ..current
         };
-        if !self.store.update_application(&application).await? {
+        // A secret kept in clear from before sealing is sealed now.
+        if !self
+            .store
+            .update_application(&self.sealed(&application)?)
+            .await?
+        {
             return Err(Error::NotFound);
         }
         Ok(application)
@@ -220,7 +255,7 @@ impl Services {
         // Its grants, and the access tokens they issued, went with it (whose users are not
         // known here): no token lookup may outlive them.
         self.principals.forget_all();
-        Ok(deleted)
+        self.opened(deleted)
     }
 }
 

@@ -88,6 +88,7 @@ impl Services {
             .application(&tenant.id, client_id)
             .await?
             .ok_or(Error::Unauthenticated)?;
+        let application = self.opened(application)?;
         let matches: bool = application
             .secret
             .expose()

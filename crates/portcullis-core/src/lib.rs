@@ -30,6 +30,7 @@ pub mod random;
 pub mod rbac;
 pub mod roles;
 pub mod scopes;
+pub mod sealing;
 pub mod services;
 pub mod sessions;
 pub mod settings;

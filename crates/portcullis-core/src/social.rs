@@ -454,7 +454,8 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<LoginOutcome> {
         let resolved = self.social_network(tenant, network)?;
-        self.confirm_audience(&resolved, token).await?;
+        self.confirm_audience(tenant, network, &resolved, token)
+            .await?;
         let user = self
             .social_account(tenant, network, &resolved, token)
             .await?;
@@ -485,6 +486,35 @@ impl Services {
             .ok_or_else(|| Error::invalid("network", "The selected network is invalid."))
     }
 
+    /// A network's client secret, sealed for keeping in the tenant's settings (see
+    /// [`crate::sealing`]).
+    pub fn seal_social_secret(
+        &self,
+        tenant: &Tenant,
+        network: &str,
+        plain: &str,
+    ) -> Result<String> {
+        let owner = crate::sealing::SealedFor::SocialClient {
+            tenant: tenant.id.as_str(),
+            network,
+        };
+        self.seal(owner, plain)
+    }
+
+    /// The client secret a network's settings keep (sealed, or in clear from before).
+    pub(crate) fn unseal_social_secret(
+        &self,
+        tenant: &Tenant,
+        network: &str,
+        stored: &str,
+    ) -> Result<String> {
+        let owner = crate::sealing::SealedFor::SocialClient {
+            tenant: tenant.id.as_str(),
+            network,
+        };
+        self.unseal(owner, stored)
+    }
+
     pub(crate) fn network_client(&self) -> Result<&dyn NetworkClient> {
         self.networks
             .as_deref()
@@ -493,11 +523,20 @@ impl Services {
 
     /// Refuses a token the network does not confirm as issued to the tenant's own client.
     /// (The pages' code flow needs no check: it exchanges the code with that client itself.)
-    async fn confirm_audience(&self, resolved: &ResolvedNetwork, token: &str) -> Result<()> {
-        let audience = resolved
+    async fn confirm_audience(
+        &self,
+        tenant: &Tenant,
+        network: &str,
+        resolved: &ResolvedNetwork,
+        token: &str,
+    ) -> Result<()> {
+        let mut audience = resolved
             .audience
-            .as_ref()
+            .clone()
             .ok_or(Error::Refused(NO_AUDIENCE_CHECK))?;
+        if let Some(sealed) = &audience.client_secret {
+            audience.client_secret = Some(self.unseal_social_secret(tenant, network, sealed)?);
+        }
         let answer = self
             .network_client()?
             .check(&audience.request(token)?)

@@ -347,7 +347,15 @@ async fn social(app: &App, command: SocialCommand) -> Result<(), Box<dyn std::er
                 email_verified_field: args.email_verified_field,
                 emails_verified: args.emails_verified.then_some(true),
                 client_id: args.client_id,
-                client_secret: args.client_secret,
+                // Kept sealed (see portcullis_core::sealing); only its use opens it.
+                client_secret: args
+                    .client_secret
+                    .map(|plain| {
+                        app.services
+                            .seal_social_secret(&tenant, &args.network, &plain)
+                    })
+                    .transpose()
+                    .map_err(describe)?,
                 authorize_url: args.authorize_url,
                 token_url: args.token_url,
                 scope: args.scope,

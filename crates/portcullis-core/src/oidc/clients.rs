@@ -104,6 +104,7 @@ impl Services {
         let Some(application) = self.store.application(&tenant.id, id).await? else {
             return refused(ErrorCode::InvalidClient, CLIENT_AUTH_FAILED);
         };
+        let application = self.opened(application)?;
         let authenticated = match secret {
             Some(secret) => application
                 .secret

@@ -75,7 +75,7 @@ impl SigningKeySecret {
         &self.0
     }
 
-    fn cipher(&self) -> ChaCha20Poly1305 {
+    pub(crate) fn cipher(&self) -> ChaCha20Poly1305 {
         ChaCha20Poly1305::new(Key::from_slice(&self.0))
     }
 }

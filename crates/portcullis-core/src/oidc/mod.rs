@@ -26,7 +26,7 @@ impl Services {
         self
     }
 
-    fn signing_secret(&self) -> Result<Arc<SigningKeySecret>> {
+    pub(crate) fn signing_secret(&self) -> Result<Arc<SigningKeySecret>> {
         self.signing_secret
             .clone()
             .ok_or_else(|| Error::Internal("no signing key secret configured".into()))

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::ids::Secret;
 use crate::mail::with_link;
 use crate::model::{ClientInfo, Tenant, User};
+use crate::sealing::SealedFor;
 use crate::Services;
 use subtle::ConstantTimeEq;
 use time::Duration;
@@ -230,8 +231,9 @@ impl Services {
                 &challenge.code_hash,
                 &two_factor.totp_secret,
             ) {
-                (Method::Totp, _, Some(secret)) => {
-                    let totp = totp(secret, &user.email, &tenant.settings.app_name)?;
+                (Method::Totp, _, Some(sealed)) => {
+                    let secret = self.unseal(SealedFor::TotpSeed { user: user.id.0 }, sealed)?;
+                    let totp = totp(&secret, &user.email, &tenant.settings.app_name)?;
                     match totp.check(code, now.unix_timestamp().max(0) as u64) {
                         Some(step) => self.store.record_totp_step(user.id, step as i64).await?,
                         None => false,
@@ -337,13 +339,16 @@ impl Services {
             return Err(already_enabled());
         }
         let now = self.now();
+        let seed = (method == Method::Totp)
+            .then(|| TotpSecret::from(crate::random::bytes::<20>().to_vec()).to_base32());
         let (setup, description) = match method {
             Method::Totp => {
-                let secret = TotpSecret::from(crate::random::bytes::<20>().to_vec()).to_base32();
+                let plain = seed.as_deref().unwrap_or_default();
+                let sealed = self.seal(SealedFor::TotpSeed { user: user.id.0 }, plain)?;
                 (
                     NewTwoFactor {
                         method,
-                        totp_secret: Some(secret),
+                        totp_secret: Some(sealed),
                         phone: None,
                         confirmed: false,
                     },
@@ -371,7 +376,7 @@ impl Services {
             self.send_change_notice(&principal.settings, user, what)
                 .await?;
         }
-        match (method, setup.totp_secret) {
+        match (method, seed) {
             (Method::Totp, Some(secret)) => {
                 let totp = totp(&secret, &user.email, &principal.settings.app_name)?;
                 let otpauth_url = totp
@@ -408,8 +413,9 @@ impl Services {
         if pending.confirmed_at.is_some() {
             return Err(already_enabled());
         }
-        let secret = pending.totp_secret.as_deref().unwrap_or_default();
-        let totp = totp(secret, &user.email, &principal.settings.app_name)?;
+        let sealed = pending.totp_secret.as_deref().unwrap_or_default();
+        let secret = self.unseal(SealedFor::TotpSeed { user: user.id.0 }, sealed)?;
+        let totp = totp(&secret, &user.email, &principal.settings.app_name)?;
         let now = self.now();
         let Some(step) = totp.check(code.trim(), now.unix_timestamp().max(0) as u64) else {
             return Err(Error::invalid("code", "The two-factor code is invalid."));

@@ -139,6 +139,7 @@ impl Services {
             .reserve_social_return(tenant, client.ip.as_deref())
             .await?;
         let redirect_uri = self.social_redirect_uri(tenant, network);
+        let client_secret = self.unseal_social_secret(tenant, network, &browser.client_secret)?;
         let answer = self
             .network_client()?
             .token(
@@ -148,7 +149,7 @@ impl Services {
                     ("code", code),
                     ("redirect_uri", &redirect_uri),
                     ("client_id", &browser.client_id),
-                    ("client_secret", &browser.client_secret),
+                    ("client_secret", &client_secret),
                     ("code_verifier", &pending.verifier),
                 ],
             )

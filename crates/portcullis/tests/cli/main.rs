@@ -276,6 +276,28 @@ fn social_networks_are_configured_from_the_command_line() {
         "{}",
         stdout(&set)
     );
+    // The secret is kept sealed: no file under the data directory holds it in clear.
+    let mut files = vec![dir.path().to_owned()];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(13).any(|w| w == b"google-secret"),
+                "{} holds the client secret in clear",
+                path.display()
+            );
+        }
+    }
+    // A mistyped tenant is refused, not created.
+    let mistyped = run(&["set", "--network", "google", "--tenant", "defualt"]);
+    assert!(!mistyped.status.success());
+    assert!(
+        String::from_utf8_lossy(&mistyped.stderr).contains("No tenant has the id or name"),
+        "{}",
+        String::from_utf8_lossy(&mistyped.stderr)
+    );
     let no_endpoints = run(&[
         "set",
         "--network",

@@ -235,7 +235,9 @@ async fn reset(server: &TestServer, email: &str, nth_mail: usize) {
         .post("/api/password/remind", json!({ "email": email }))
         .await;
     assert_eq!(status, 200, "{body}");
-    let mail = server.wait_for_mail_with(email, "minutes: ", nth_mail).await;
+    let mail = server
+        .wait_for_mail_with(email, "minutes: ", nth_mail)
+        .await;
     let token = crate::harness::token_after(&mail, "minutes: ");
     let (status, body) = server
         .post(

@@ -5,6 +5,7 @@ mod account_changes;
 mod administration;
 mod applications;
 mod second_factor;
+mod secrets_at_rest;
 mod sessions;
 mod settings;
 mod social;

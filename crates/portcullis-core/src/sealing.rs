@@ -1,0 +1,130 @@
+//! Secrets Portcullis must read back (application secrets, social networks' client secrets,
+//! authenticator-app seeds) are stored sealed with the key that seals the signing keys:
+//! ChaCha20-Poly1305 with a random nonce, bound to what the secret belongs to (a sealed value
+//! copied to another row does not open), written `sealed:v1:<base64 of nonce and ciphertext>`.
+//! A value without the prefix was stored before sealing: it is read as it is, and sealed when
+//! next written.
+
+use crate::error::{Error, Result};
+use crate::oidc::keys::SigningKeySecret;
+use crate::Services;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use base64::Engine;
+use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::Nonce;
+
+const PREFIX: &str = "sealed:v1:";
+const NONCE_LEN: usize = 12;
+
+/// What a sealed secret belongs to; part of the sealing, so it opens only there.
+pub(crate) enum SealedFor<'a> {
+    Application { tenant: &'a str, id: &'a str },
+    SocialClient { tenant: &'a str, network: &'a str },
+    TotpSeed { user: i64 },
+}
+
+impl SealedFor<'_> {
+    fn associated_data(&self) -> Vec<u8> {
+        match self {
+            Self::Application { tenant, id } => format!("application secret {tenant} {id}"),
+            Self::SocialClient { tenant, network } => {
+                format!("social client secret {tenant} {network}")
+            }
+            Self::TotpSeed { user } => format!("totp seed {user}"),
+        }
+        .into_bytes()
+    }
+}
+
+impl SigningKeySecret {
+    fn seal_text(&self, owner: &SealedFor<'_>, plain: &str) -> Result<String> {
+        let nonce: [u8; NONCE_LEN] = crate::random::bytes();
+        let sealed = self
+            .cipher()
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plain.as_bytes(),
+                    aad: &owner.associated_data(),
+                },
+            )
+            .map_err(|_| Error::Internal("sealing a secret failed".to_owned()))?;
+        Ok(format!(
+            "{PREFIX}{}",
+            STANDARD_NO_PAD.encode([nonce.as_slice(), &sealed].concat())
+        ))
+    }
+
+    fn open_text(&self, owner: &SealedFor<'_>, stored: &str) -> Result<String> {
+        let Some(encoded) = stored.strip_prefix(PREFIX) else {
+            return Ok(stored.to_owned());
+        };
+        let wrong = || {
+            Error::Internal(
+                "a sealed secret does not open with this signing_key_secret; every node \
+                 sharing a database needs the same one"
+                    .to_owned(),
+            )
+        };
+        let bytes = STANDARD_NO_PAD.decode(encoded).map_err(|_| wrong())?;
+        if bytes.len() < NONCE_LEN {
+            return Err(wrong());
+        }
+        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+        let plain = self
+            .cipher()
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: &owner.associated_data(),
+                },
+            )
+            .map_err(|_| wrong())?;
+        String::from_utf8(plain).map_err(|_| wrong())
+    }
+}
+
+/// Whether a stored value is sealed (not one kept from before sealing).
+pub fn is_sealed(stored: &str) -> bool {
+    stored.starts_with(PREFIX)
+}
+
+impl Services {
+    /// `plain`, sealed for `owner`.
+    pub(crate) fn seal(&self, owner: SealedFor<'_>, plain: &str) -> Result<String> {
+        self.signing_secret()?.seal_text(&owner, plain)
+    }
+
+    /// The secret a stored value holds (sealed for `owner`, or kept in clear from before).
+    pub(crate) fn unseal(&self, owner: SealedFor<'_>, stored: &str) -> Result<String> {
+        if !is_sealed(stored) {
+            return Ok(stored.to_owned());
+        }
+        self.signing_secret()?.open_text(&owner, stored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_secret_opens_only_with_its_key_and_owner() {
+        let key = SigningKeySecret::generate();
+        let owner = SealedFor::TotpSeed { user: 7 };
+        let sealed = key.seal_text(&owner, "JBSWY3DPEHPK3PXP").unwrap();
+        assert!(is_sealed(&sealed) && !sealed.contains("JBSWY3DPEHPK3PXP"));
+        assert_ne!(sealed, key.seal_text(&owner, "JBSWY3DPEHPK3PXP").unwrap());
+        assert_eq!(key.open_text(&owner, &sealed).unwrap(), "JBSWY3DPEHPK3PXP");
+        assert!(key
+            .open_text(&SealedFor::TotpSeed { user: 8 }, &sealed)
+            .is_err());
+        assert!(SigningKeySecret::generate()
+            .open_text(&owner, &sealed)
+            .is_err());
+        assert!(key.open_text(&owner, "sealed:v1:AAAA").is_err());
+        // What was stored before sealing reads as it is.
+        assert_eq!(key.open_text(&owner, "plain").unwrap(), "plain");
+    }
+}

@@ -1,0 +1,65 @@
+//! Secrets Portcullis must read back are stored sealed: an application's secret and an
+//! authenticator app's seed are not in the database in clear, and still work.
+
+use crate::harness::each_backend;
+use crate::oidc_flow::{create_app, token};
+use crate::two_factor::app_code;
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn application_secrets_and_totp_seeds_are_sealed_at_rest() {
+    each_backend!(|server| {
+        let app = create_app(&server, json!({})).await;
+        let inspect = server.inspect().await;
+        let (stored,): (String,) = sqlx::query_as("SELECT secret FROM applications WHERE id = $1")
+            .bind(&app.id)
+            .fetch_one(&inspect)
+            .await
+            .unwrap();
+        assert!(stored.starts_with("sealed:v1:"), "{stored}");
+        assert!(!stored.contains(&app.secret));
+        // The client still authenticates with it, and document 003 still shows it.
+        let (status, body) =
+            token(&server, &[("grant_type", "client_credentials")], Some(&app)).await;
+        assert_eq!(status, 200, "{body}");
+        let key = crate::mgmt::api_key(&server, None).await;
+        let path = format!("/v1/tenants/{}/applications/{}", server.tenant.id.0, app.id);
+        let (_, _, shown) = crate::mgmt::v1(&server, Method::GET, &path, &key, None).await;
+        assert_eq!(shown["secret"], app.secret.as_str());
+
+        server.set_settings(|s| s.two_factor_enabled = true).await;
+        let user = server.create_user("apped", "User").await;
+        let session = server.login("apped").await;
+        let (status, setup) = server
+            .send(
+                Method::PUT,
+                "/api/me/2fa",
+                &session,
+                json!({ "method": "totp" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{setup}");
+        let seed = setup["secret"].as_str().unwrap();
+        let (stored,): (String,) =
+            sqlx::query_as("SELECT totp_secret FROM two_factor WHERE user_id = $1")
+                .bind(user.id.0)
+                .fetch_one(&inspect)
+                .await
+                .unwrap();
+        assert!(
+            stored.starts_with("sealed:v1:") && !stored.contains(seed),
+            "{stored}"
+        );
+        let code = app_code(&server, seed, 0);
+        let (status, body) = server
+            .send(
+                Method::POST,
+                "/api/me/2fa/verify",
+                &session,
+                json!({ "code": code }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    });
+}
