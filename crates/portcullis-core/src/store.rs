@@ -621,6 +621,13 @@ pub trait ThrottleStore: Send + Sync {
         now: OffsetDateTime,
         new_window_ends: OffsetDateTime,
     ) -> StoreResult<ThrottleCount>;
+    /// The bucket's live window at `now` (`None` without one); counts nothing.
+    async fn throttle_count(
+        &self,
+        tenant: &TenantId,
+        bucket: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<ThrottleCount>>;
     /// Takes back one hit of the window that ends at `window_ends` (never below zero); does
     /// nothing once that window has been replaced.
     async fn refund_throttle(

@@ -186,6 +186,26 @@ impl Services {
         Ok(attempt)
     }
 
+    /// Whether a sign-in on the hosted pages from `ip` must solve the image captcha first:
+    /// the address has used half its password attempts in the current window (failed ones;
+    /// a right password gives its hit back). [`Error::Throttled`] once it used them all, so
+    /// that the page says so rather than asking for a picture nobody may use.
+    pub async fn login_needs_captcha(&self, tenant: &Tenant, ip: Option<&str>) -> Result<bool> {
+        let (true, Some(ip)) = (tenant.settings.throttle_enabled, ip) else {
+            return Ok(false);
+        };
+        let now = self.now();
+        let bucket = format!("ip:{ip}");
+        let Some(count) = self.store.throttle_count(&tenant.id, &bucket, now).await? else {
+            return Ok(false);
+        };
+        let limit = tenant.settings.throttle_attempts.max(1);
+        if count.hits >= limit {
+            return Err(throttled(Limited::Logins, count, now));
+        }
+        Ok(count.hits >= (limit / 2).max(1))
+    }
+
     /// Counts one new captcha for the address: drawing one costs CPU and a row, so an address
     /// gets [`CAPTCHAS_PER_ATTEMPT`] per allowed login attempt in each throttle window.
     pub async fn reserve_captcha(&self, tenant: &Tenant, ip: Option<&str>) -> Result<()> {

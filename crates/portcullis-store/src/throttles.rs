@@ -44,6 +44,30 @@ impl ThrottleStore for SqlStore {
         })
     }
 
+    async fn throttle_count(
+        &self,
+        tenant: &TenantId,
+        bucket: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<ThrottleCount>> {
+        let count: Option<(i64, i64)> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT hits, window_ends FROM throttles WHERE tenant_id = $1 AND bucket = $2 \
+                 AND window_ends > $3",
+            )
+            .bind(tenant.as_str())
+            .bind(bucket)
+            .bind(to_db(now))
+            .fetch_optional(pool)
+            .await
+        })
+        .map_err(store_error)?;
+        Ok(count.map(|(hits, window_ends)| ThrottleCount {
+            hits,
+            window_ends: from_db(window_ends),
+        }))
+    }
+
     async fn refund_throttle(
         &self,
         tenant: &TenantId,

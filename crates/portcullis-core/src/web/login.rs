@@ -3,7 +3,7 @@
 
 use super::WEB_CLIENT;
 use crate::auth::LoginOutcome;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::Secret;
 use crate::model::{ClientInfo, Tenant};
 use crate::throttle::Throttling;
@@ -28,7 +28,9 @@ impl Services {
     /// A password login from the hosted pages: every rule of [`Services::login`] (throttles,
     /// bans, `allow_passwords`, unconfirmed addresses), a session for [`WEB_CLIENT`] lasting
     /// `remember_login_seconds`, and the second factor unless `remembered_device` is a browser
-    /// secret this user remembered (see [`Services::remember_device`]).
+    /// secret this user remembered (see [`Services::remember_device`]). Once the address has
+    /// failed often (see [`Services::login_needs_captcha`]), the image captcha `(key,
+    /// answer)` must be solved first (a 422 on `captcha` otherwise); it is spent either way.
     pub async fn web_login(
         &self,
         tenant: &Tenant,
@@ -36,7 +38,22 @@ impl Services {
         password: &Secret,
         client: &ClientInfo,
         remembered_device: Option<&str>,
+        captcha: Option<(&str, &str)>,
     ) -> Result<LoginOutcome> {
+        if self
+            .login_needs_captcha(tenant, client.ip.as_deref())
+            .await?
+        {
+            let Some((key, answer)) = captcha else {
+                return Err(Error::invalid(
+                    "captcha",
+                    "Type the characters in the picture.",
+                ));
+            };
+            let solved = self.check_captcha(tenant, key, answer).await;
+            self.consume_captcha(key).await?;
+            solved?;
+        }
         let checked = self
             .check_password(tenant, login, password, client, Throttling::CountFailures)
             .await;

@@ -37,6 +37,8 @@ struct LoginPage<'a> {
     forgot: bool,
     /// "Continue with …" links, each carrying `next` along.
     social: Vec<SocialButton>,
+    /// The picture to read, once the address has failed half its attempts.
+    captcha: Option<super::view::CaptchaView>,
 }
 
 /// Where a login goes once it is done, carried through the forms as hidden fields.
@@ -190,6 +192,7 @@ pub async fn form(
         signups: settings.allow_signups,
         forgot: settings.forgot_password,
         social: state.services.social_buttons(&page.tenant),
+        captcha: login_captcha(state, page).await,
     };
     let response = render(status, &view, &page.chrome);
     next.with_policy(state, &page.tenant, response).await
@@ -211,6 +214,8 @@ pub async fn submit(
         return Ok(form_again(&state, &page, &next, &login, errors, 422).await);
     }
     let device = cookie_value(&headers, DEVICE_COOKIE);
+    let (captcha_key, captcha) = (form.text("captcha_key"), form.text("captcha"));
+    let solved = (!captcha_key.is_empty()).then_some((captcha_key.as_str(), captcha.as_str()));
     let outcome = state
         .services
         .web_login(
@@ -219,6 +224,7 @@ pub async fn submit(
             &password,
             &page.client,
             device.as_deref(),
+            solved,
         )
         .await;
     answer_outcome(&state, &page, &next, &login, outcome).await
@@ -272,6 +278,22 @@ pub(super) async fn answer_outcome(
     let (status, message) = problem;
     let errors = Errors::general(message);
     Ok(form_again(state, page, next, login, errors, status).await)
+}
+
+/// A fresh picture while the address must solve one to sign in (counted against its captcha
+/// allowance, as document 002's captcha endpoint is); none when drawing one is refused, since
+/// the sign-in itself will then say why.
+async fn login_captcha(state: &AppState, page: &Page) -> Option<super::view::CaptchaView> {
+    let services = &state.services;
+    let ip = page.client.ip.as_deref();
+    if !page.tenant.settings.allow_passwords
+        || !services.login_needs_captcha(&page.tenant, ip).await.ok()?
+    {
+        return None;
+    }
+    services.reserve_captcha(&page.tenant, ip).await.ok()?;
+    let made = services.new_captcha(&page.tenant).await.ok()?;
+    Some(super::view::CaptchaView::new(&made))
 }
 
 pub(super) async fn form_again(

@@ -5,7 +5,7 @@ use super::error::PageError;
 use super::form::PageForm;
 use super::login::{signed_in, Next};
 use super::view::{
-    ok, redirect, render, wait_message, with_retry_after, Chrome, Errors, MessagePage,
+    ok, redirect, render, wait_message, with_retry_after, CaptchaView, Chrome, Errors, MessagePage,
 };
 use crate::web_session::WebSession;
 use crate::AppState;
@@ -13,7 +13,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use base64::Engine;
 use portcullis_core::lifecycle::{CaptchaAnswer, Registration};
 use portcullis_core::web::signup::SignupOutcome;
 use portcullis_core::{Error, Secret};
@@ -28,13 +27,6 @@ struct SignupPage<'a> {
     tos: bool,
     captcha: Option<CaptchaView>,
     errors: &'a Errors,
-}
-
-/// A picture to read, while the tenant asks sign-ups for a captcha.
-struct CaptchaView {
-    /// The PNG as a `data:` URL (the pages' policy allows those images and nothing remote).
-    image: String,
-    key: String,
 }
 
 fn closed(page: &Page) -> Response {
@@ -68,11 +60,7 @@ async fn form(
         {
             Ok(()) => {
                 let made = services.new_captcha(tenant).await?;
-                let png = base64::engine::general_purpose::STANDARD.encode(&made.png);
-                captcha = Some(CaptchaView {
-                    image: format!("data:image/png;base64,{png}"),
-                    key: made.key.expose().to_owned(),
-                });
+                captcha = Some(CaptchaView::new(&made));
             }
             Err(Error::Throttled {
                 of,

@@ -141,6 +141,24 @@ pub fn redirect(location: &str) -> Response {
     response
 }
 
+/// A captcha picture on a form (sign-up; sign-in once an address failed often).
+pub struct CaptchaView {
+    /// The PNG as a `data:` URL (the pages' policy allows those images and nothing remote).
+    pub image: String,
+    pub key: String,
+}
+
+impl CaptchaView {
+    pub fn new(made: &portcullis_core::captcha::NewCaptcha) -> Self {
+        use base64::Engine;
+        let png = base64::engine::general_purpose::STANDARD.encode(&made.png);
+        Self {
+            image: format!("data:image/png;base64,{png}"),
+            key: made.key.expose().to_owned(),
+        }
+    }
+}
+
 /// What a form says to a visitor who ran out of attempts, with the wait in whole minutes.
 pub fn wait_message(of: Limited, retry_after_seconds: u64) -> String {
     let minutes = retry_after_seconds.div_ceil(60).max(1);

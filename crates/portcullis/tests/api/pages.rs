@@ -762,19 +762,49 @@ async fn developer_mode_shows_a_banner_and_the_brand_is_the_tenants() {
 }
 
 #[tokio::test]
-async fn too_many_attempts_get_a_friendly_429() {
+async fn too_many_attempts_get_a_captcha_then_a_friendly_429() {
     each_backend!(|server| {
         server.create_user("hammered", "User").await;
         let mut browser = Browser::new(&server);
         browser.get("/login").await;
         let fields = [("login", "hammered"), ("password", "wrong-password")];
-        let mut last = browser.post("/login", &fields).await;
-        for _ in 0..15 {
-            if last.status == 429 {
+        // Half the address's attempts (10 by default) are plain failures ...
+        for n in 0..5 {
+            let answer = browser.post("/login", &fields).await;
+            assert_eq!(answer.status, 401, "attempt {n}");
+            assert_eq!(
+                answer.body.contains("class=\"captcha\""),
+                n == 4,
+                "attempt {n}"
+            );
+        }
+        // ... then the form asks for the picture, and a post without it checks nothing.
+        let asked = browser.post("/login", &fields).await;
+        assert_eq!(asked.status, 422);
+        assert!(asked.body.contains("Type the characters in the picture"));
+        assert!(asked.body.contains("class=\"captcha\""));
+        assert!(asked.body.contains("name=\"captcha_key\""));
+        let wrong = [
+            ("login", "hammered"),
+            ("password", "wrong-password"),
+            ("captcha_key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            ("captcha", "zzzzz"),
+        ];
+        let refused = browser.post("/login", &wrong).await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.body.contains("The captcha has expired"),
+            "{}",
+            refused.body
+        );
+        // The address spends the rest elsewhere (the API keeps its documented fields): the
+        // page then says to wait.
+        for _ in 0..10 {
+            if server.try_login("hammered", "wrong-password").await.0 == 429 {
                 break;
             }
-            last = browser.post("/login", &fields).await;
         }
+        let last = browser.post("/login", &fields).await;
         assert_eq!(last.status, 429);
         assert!(
             last.body.contains("Too many sign-in attempts"),
