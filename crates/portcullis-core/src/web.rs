@@ -8,7 +8,7 @@ mod login;
 pub mod signup;
 pub mod social;
 
-pub use login::return_path;
+pub use login::{return_path, AfterLogin};
 
 use crate::auth::Principal;
 use crate::error::{Error, Result};

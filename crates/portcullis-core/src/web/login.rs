@@ -9,6 +9,16 @@ use crate::model::{ClientInfo, Tenant};
 use crate::throttle::Throttling;
 use crate::Services;
 
+/// Where a signed-in browser goes next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterLogin {
+    GoTo(String),
+    /// The application the login was for does not let this user in (`allowed_roles`).
+    NoAccess {
+        application: String,
+    },
+}
+
 /// Where a login with nowhere else to go ends.
 pub const ACCOUNT_PAGE: &str = "/account";
 
@@ -88,20 +98,39 @@ impl Services {
             .map(|issued| LoginOutcome::Issued(Box::new(issued)))
     }
 
-    /// Where a browser goes once signed in: `return_to` when it is a local path (see
-    /// [`return_path`]), else the `login_url` of the tenant's application `client_id`, else
-    /// the account page.
+    /// Where a browser signed in as `user` goes: `return_to` when it is a local path (see
+    /// [`return_path`]; an authorization request there applies the application's rules
+    /// itself), else the `login_url` of the tenant's application `client_id` when its
+    /// `allowed_roles` let the user in ([`AfterLogin::NoAccess`] when they do not), else the
+    /// account page.
     pub async fn after_login(
         &self,
         tenant: &Tenant,
+        user: &crate::model::User,
         return_to: &str,
         client_id: &str,
-    ) -> Result<String> {
+    ) -> Result<AfterLogin> {
         if let Some(path) = return_path(return_to) {
-            return Ok(path.to_owned());
+            return Ok(AfterLogin::GoTo(path.to_owned()));
         }
-        let app = self.application_login_url(tenant, client_id).await?;
-        Ok(app.unwrap_or_else(|| ACCOUNT_PAGE.to_owned()))
+        let client_id = client_id.trim();
+        let application = match client_id.is_empty() {
+            true => None,
+            false => self.store.application(&tenant.id, client_id).await?,
+        };
+        let Some(application) = application else {
+            return Ok(AfterLogin::GoTo(ACCOUNT_PAGE.to_owned()));
+        };
+        if !self.may_use_application(&application, user).await? {
+            return Ok(AfterLogin::NoAccess {
+                application: application.name,
+            });
+        }
+        Ok(AfterLogin::GoTo(
+            Some(application.login_url)
+                .filter(|url| !url.is_empty())
+                .unwrap_or_else(|| ACCOUNT_PAGE.to_owned()),
+        ))
     }
 
     /// Whether a browser already signed in as `principal` may skip the login form on its way
@@ -116,25 +145,6 @@ impl Services {
             .authenticated_at
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         signed_in_after(at, wish, self.now())
-    }
-
-    /// Where a login that did not start at an application goes back to: the `login_url` of
-    /// the tenant's application `client_id`, if it has one.
-    pub async fn application_login_url(
-        &self,
-        tenant: &Tenant,
-        client_id: &str,
-    ) -> Result<Option<String>> {
-        let client_id = client_id.trim();
-        if client_id.is_empty() {
-            return Ok(None);
-        }
-        Ok(self
-            .store
-            .application(&tenant.id, client_id)
-            .await?
-            .map(|app| app.login_url)
-            .filter(|url| !url.is_empty()))
     }
 
     /// The origins a login form for application `client_id` may end up at after its

@@ -6,7 +6,7 @@ use super::form::PageForm;
 use super::second_factor::{challenge_cookie, DEVICE_COOKIE};
 use super::view::{
     policy_with_form_targets, redirect, render, wait_message, with_cookie, with_retry_after,
-    Chrome, Errors,
+    Chrome, Errors, MessagePage,
 };
 use crate::web_session::cookie_value;
 use crate::web_session::{session_cookie, WebSession};
@@ -17,8 +17,9 @@ use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use portcullis_core::auth::{IssuedToken, LoginOutcome};
-use portcullis_core::model::Tenant;
+use portcullis_core::model::{Tenant, User};
 use portcullis_core::web::social::SocialButton;
+use portcullis_core::web::AfterLogin;
 use portcullis_core::{Error, Secret};
 
 /// The one answer to a wrong password and to an unknown login alike.
@@ -115,12 +116,36 @@ impl Next {
         pair_value(&pairs, name).to_owned()
     }
 
-    /// Where to go once signed in (the rule is the core's).
-    pub async fn destination(&self, state: &AppState, tenant: &Tenant) -> Result<String, Error> {
-        state
+    /// Where `user` goes once signed in (the rule is the core's): a redirect, or the page
+    /// saying the application this login was for does not let them in.
+    pub async fn destination(
+        &self,
+        state: &AppState,
+        page: &Chrome,
+        tenant: &Tenant,
+        user: &User,
+    ) -> Result<Response, Error> {
+        let after = state
             .services
-            .after_login(tenant, &self.return_to, &self.client_id)
-            .await
+            .after_login(tenant, user, &self.return_to, &self.client_id)
+            .await?;
+        Ok(match after {
+            AfterLogin::GoTo(to) => redirect(&to),
+            AfterLogin::NoAccess { application } => {
+                let text = format!(
+                    "You are signed in, but your account has no access to {application}. Ask \
+                     an administrator of {application} for access."
+                );
+                let view = MessagePage {
+                    chrome: page,
+                    title: "No access",
+                    heading: "No access to this application",
+                    text: &text,
+                    link: Some(("/account", "Go to your account")),
+                };
+                render(StatusCode::FORBIDDEN, &view, page)
+            }
+        })
     }
 
     /// A page of this login, with the policy that lets its form be redirected on to the
@@ -165,8 +190,11 @@ pub async fn show(
     uri: Uri,
 ) -> Result<Response, PageError> {
     let next = Next::from_uri(&uri);
-    if session.is_some_and(|principal| state.services.signed_in_for(&principal, &next.return_to)) {
-        return Ok(redirect(&next.destination(&state, &page.tenant).await?));
+    if let Some(principal) =
+        session.filter(|principal| state.services.signed_in_for(principal, &next.return_to))
+    {
+        let to = next.destination(&state, &page.chrome, &page.tenant, &principal.user);
+        return Ok(to.await?);
     }
     let hint = next.login_hint();
     Ok(form(&state, &page, &next, &hint, &Errors::none(), StatusCode::OK).await)
@@ -241,7 +269,7 @@ pub(super) async fn answer_outcome(
 ) -> Result<Response, PageError> {
     let problem = match outcome {
         Ok(LoginOutcome::Issued(issued)) => {
-            return signed_in(state, &page.tenant, issued.as_ref(), next).await
+            return signed_in(state, page, issued.as_ref(), next).await
         }
         Ok(LoginOutcome::SecondFactor { challenge, method }) => {
             let to = format!("/login/second-factor{}", next.query());
@@ -312,16 +340,16 @@ pub(super) async fn form_again(
 /// where the login was headed.
 pub async fn signed_in(
     state: &AppState,
-    tenant: &Tenant,
+    page: &Page,
     issued: &IssuedToken,
     next: &Next,
 ) -> Result<Response, PageError> {
-    let to = next.destination(state, tenant).await?;
+    let tenant = &page.tenant;
+    let answer = next
+        .destination(state, &page.chrome, tenant, &issued.user)
+        .await?;
     let max_age = portcullis_core::web::session_lifetime(&tenant.settings).whole_seconds();
-    Ok(with_cookie(
-        redirect(&to),
-        session_cookie(&issued.bearer, max_age),
-    ))
+    Ok(with_cookie(answer, session_cookie(&issued.bearer, max_age)))
 }
 
 #[cfg(test)]

@@ -158,7 +158,7 @@ pub async fn submit(
         .await;
     match completed {
         Ok(issued) => {
-            let mut response = signed_in(&state, &page.tenant, &issued, &next).await?;
+            let mut response = signed_in(&state, &page, &issued, &next).await?;
             response
                 .headers_mut()
                 .append(axum::http::header::SET_COOKIE, clear_challenge());

@@ -139,7 +139,7 @@ pub async fn submit(
     };
     match state.services.web_signup(&page.tenant, registration).await {
         Ok(SignupOutcome::SignedIn(issued)) => {
-            signed_in(&state, &page.tenant, &issued, &Next::default()).await
+            signed_in(&state, &page, &issued, &Next::default()).await
         }
         Ok(SignupOutcome::CheckEmail) => {
             let view = MessagePage {

@@ -22,7 +22,7 @@ mod oidc_flow;
 mod oidc_keys;
 mod openapi;
 mod ops;
-mod pages;
+pub(crate) mod pages;
 mod profile;
 mod roles;
 mod route_scopes;

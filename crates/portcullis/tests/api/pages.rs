@@ -108,11 +108,11 @@ impl Browser {
     }
 
     /// Opens the login page and signs in; the answer to the form.
-    async fn sign_in(&mut self, login: &str, password: &str) -> Answer {
+    pub(crate) async fn sign_in(&mut self, login: &str, password: &str) -> Answer {
         self.sign_in_to("/login", login, password, "").await
     }
 
-    async fn sign_in_to(
+    pub(crate) async fn sign_in_to(
         &mut self,
         page: &str,
         login: &str,

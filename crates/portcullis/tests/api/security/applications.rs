@@ -168,3 +168,33 @@ async fn an_application_reaches_only_its_own_tokens_and_never_the_persons_sessio
         );
     });
 }
+
+#[tokio::test]
+async fn a_sign_in_for_an_application_outside_its_roles_gets_a_no_access_page() {
+    each_backend!(|server| {
+        let staff_only = create_app(&server, json!({ "allowed_roles": "Admin" })).await;
+        server.create_user("pat", "User").await;
+        server.create_user("boss", "Admin").await;
+        let page = format!("/login?client_id={}", staff_only.id);
+        let sign_in = |login: &'static str| {
+            let (server, page, client_id) = (&server, page.clone(), staff_only.id.clone());
+            async move {
+                let mut browser = crate::pages::Browser::new(server);
+                assert_eq!(browser.get(&page).await.status, 200);
+                let fields = [
+                    ("login", login),
+                    ("password", crate::harness::PASSWORD),
+                    ("client_id", client_id.as_str()),
+                ];
+                browser.post("/login", &fields).await
+            }
+        };
+        let refused = sign_in("pat").await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(refused.body.contains("No access to this application"));
+        assert!(refused.location().is_empty(), "never on to the application");
+        let let_in = sign_in("boss").await;
+        assert_eq!(let_in.status, 303);
+        assert_eq!(let_in.location(), "https://rp.example.test/login");
+    });
+}
