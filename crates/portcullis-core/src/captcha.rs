@@ -161,6 +161,21 @@ impl Services {
         }
     }
 
+    /// [`check_captcha`](Self::check_captcha), then uses the captcha up in one conditional
+    /// update, so of any number of requests carrying one solved picture at once, one passes.
+    pub async fn spend_captcha(&self, tenant: &Tenant, key: &str, answer: &str) -> Result<()> {
+        self.check_captcha(tenant, key, answer).await?;
+        if self
+            .store
+            .burn_captcha(&hash_secret(key.trim()), self.now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(refused(EXPIRED))
+        }
+    }
+
     /// Uses a captcha up, after the login it allowed; it passes no more. Unknown keys are
     /// ignored.
     pub async fn consume_captcha(&self, key: &str) -> Result<()> {

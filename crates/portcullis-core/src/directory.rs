@@ -290,6 +290,22 @@ impl Services {
     /// [`Error::Forbidden`] unless the caller's role holds every permission of `role`: nobody
     /// hands out rights they do not have (`users.manage` must not be a way to Admin).
     pub(crate) async fn check_may_grant(&self, principal: &Principal, role: RoleId) -> Result<()> {
+        // The built-in Admin role holds every permission, whatever its rows say (custom
+        // permissions are never linked to it): only an Admin's full-scope token reaches it.
+        let target = self.store.role(&principal.tenant_id, role).await?;
+        if target.is_some_and(|r| r.name == crate::rbac::ADMIN_ROLE && !r.removable) {
+            let caller = self
+                .store
+                .role(&principal.tenant_id, principal.user.role_id)
+                .await?;
+            let is_admin =
+                caller.is_some_and(|r| r.name == crate::rbac::ADMIN_ROLE && !r.removable);
+            return if is_admin && principal.scopes.allows_all() {
+                Ok(())
+            } else {
+                Err(Error::Forbidden)
+            };
+        }
         let theirs = self.store.role_permissions(role).await?;
         if self.holds_all(principal, &theirs).await? {
             Ok(())

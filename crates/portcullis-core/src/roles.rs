@@ -180,6 +180,11 @@ impl Services {
     ) -> Result<Vec<Permission>> {
         self.authorize(principal, Action::ManageRoles).await?;
         let found = self.find_role(principal, id).await?;
+        // Admin holds every permission by definition; emptying its rows would only make it
+        // look like a role anyone may hand out.
+        if found.role.name == crate::rbac::ADMIN_ROLE && !found.role.removable {
+            return Err(Error::Forbidden);
+        }
         let known = self.store.permissions(&principal.tenant_id, None).await?;
         let mut wanted: Vec<PermissionId> = permissions.to_vec();
         wanted.sort_unstable();

@@ -661,8 +661,9 @@ pub trait CaptchaStore: Send + Sync {
         now: OffsetDateTime,
         grace_until: OffsetDateTime,
     ) -> StoreResult<bool>;
-    /// Marks the captcha used (a wrong answer, or a login): it passes no more.
-    async fn burn_captcha(&self, key_hash: &str, now: OffsetDateTime) -> StoreResult<()>;
+    /// Marks the captcha used (a wrong answer, or a login): it passes no more. `false` when
+    /// it was used already (or is unknown).
+    async fn burn_captcha(&self, key_hash: &str, now: OffsetDateTime) -> StoreResult<bool>;
 }
 
 /// The connection pool right now, for metrics.

@@ -121,11 +121,14 @@ impl Transport {
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip().to_canonical());
+        // Several lines are one list; the trusted proxy's own word is the last.
         let forwarded_https = request
             .headers()
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next_back())
+            .get_all("x-forwarded-proto")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
             .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
         Self {
             https: forwarded_https && peer.is_some_and(|ip| trusted.trusts(ip)),
@@ -145,12 +148,16 @@ impl Transport {
 /// The prefix browsers keep for cookies that are Secure, for the whole host and path `/`, so
 /// that no other host (a subdomain) and no plain-HTTP page can set or shadow them.
 const HOST_PREFIX: &str = "__Host-";
+/// The prefix for Secure cookies of a narrower path (the login's, under `/login`), which
+/// `__Host-` does not allow: no plain-HTTP page can set them.
+const SECURE_PREFIX: &str = "__Secure-";
 /// Our cookies' names start so.
 const OUR_COOKIES: &str = "portcullis_";
 
-/// Over HTTPS our cookies travel as `__Host-portcullis_…`: a request's are renamed back for
-/// the handlers, and unprefixed ones (which anyone on a sibling host could have planted) are
-/// dropped.
+/// Over HTTPS our cookies travel as `__Host-portcullis_…` (those for the whole site) or
+/// `__Secure-portcullis_…` (the login's, under `/login`): a request's are renamed back for
+/// the handlers, and unprefixed ones (which a sibling host or a plain-HTTP page could have
+/// planted) are dropped.
 pub(crate) fn unprefix_cookies(headers: &mut HeaderMap) {
     let kept: Vec<String> = headers
         .get_all(axum::http::header::COOKIE)
@@ -159,11 +166,16 @@ pub(crate) fn unprefix_cookies(headers: &mut HeaderMap) {
         .flat_map(|header| header.split(';'))
         .map(str::trim)
         .filter(|pair| !pair.is_empty())
-        .filter_map(|pair| match pair.strip_prefix(HOST_PREFIX) {
-            Some(ours) if ours.starts_with(OUR_COOKIES) => Some(ours.to_owned()),
-            Some(_) => Some(pair.to_owned()),
-            None if pair.starts_with(OUR_COOKIES) => None,
-            None => Some(pair.to_owned()),
+        .filter_map(|pair| {
+            let prefixed = pair
+                .strip_prefix(HOST_PREFIX)
+                .or_else(|| pair.strip_prefix(SECURE_PREFIX));
+            match prefixed {
+                Some(ours) if ours.starts_with(OUR_COOKIES) => Some(ours.to_owned()),
+                Some(_) => Some(pair.to_owned()),
+                None if pair.starts_with(OUR_COOKIES) => None,
+                None => Some(pair.to_owned()),
+            }
         })
         .collect();
     headers.remove(axum::http::header::COOKIE);
@@ -181,7 +193,17 @@ pub(crate) fn prefix_cookies(headers: &mut HeaderMap) {
         .iter()
         .map(|value| match value.to_str() {
             Ok(text) if text.starts_with(OUR_COOKIES) => {
-                axum::http::HeaderValue::from_str(&format!("{HOST_PREFIX}{text}"))
+                // Browsers refuse a `__Host-` cookie whose path is not `/`.
+                let whole_site = text
+                    .split(';')
+                    .skip(1)
+                    .any(|attribute| attribute.trim().eq_ignore_ascii_case("path=/"));
+                let prefix = if whole_site {
+                    HOST_PREFIX
+                } else {
+                    SECURE_PREFIX
+                };
+                axum::http::HeaderValue::from_str(&format!("{prefix}{text}"))
                     .unwrap_or_else(|_| value.clone())
             }
             _ => value.clone(),
@@ -221,6 +243,46 @@ mod tests {
 
     fn ip(text: &str) -> IpAddr {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn our_cookies_get_the_prefix_their_path_allows_and_only_prefixed_ones_are_read() {
+        let mut response = HeaderMap::new();
+        for line in [
+            "portcullis_session=a; Path=/; Secure; HttpOnly",
+            "portcullis_challenge=b; Path=/login; Secure; HttpOnly",
+            "other=c; Path=/",
+        ] {
+            response.append("set-cookie", HeaderValue::from_static(line));
+        }
+        prefix_cookies(&mut response);
+        let lines: Vec<_> = response
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "__Host-portcullis_session=a; Path=/; Secure; HttpOnly",
+                "__Secure-portcullis_challenge=b; Path=/login; Secure; HttpOnly",
+                "other=c; Path=/",
+            ]
+        );
+        let mut request = HeaderMap::new();
+        request.append(
+            "cookie",
+            HeaderValue::from_static("portcullis_session=planted; __Host-portcullis_session=a"),
+        );
+        request.append(
+            "cookie",
+            HeaderValue::from_static("__Secure-portcullis_challenge=b; other=c"),
+        );
+        unprefix_cookies(&mut request);
+        assert_eq!(
+            request["cookie"],
+            "portcullis_session=a; portcullis_challenge=b; other=c"
+        );
     }
 
     #[test]

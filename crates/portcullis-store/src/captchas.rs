@@ -113,16 +113,16 @@ impl CaptchaStore for SqlStore {
         Ok(solved == 1)
     }
 
-    async fn burn_captcha(&self, key_hash: &str, now: OffsetDateTime) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+    async fn burn_captcha(&self, key_hash: &str, now: OffsetDateTime) -> Result<bool> {
+        let burned = on_pool!(&self.pool, pool => {
             sqlx::query("UPDATE captchas SET used_at = $2 WHERE key_hash = $1 AND used_at IS NULL")
                 .bind(key_hash)
                 .bind(to_db(now))
                 .execute(pool)
                 .await
-                .map(|_| ())
+                .map(|done| done.rows_affected())
         })
         .map_err(store_error)?;
-        Ok(())
+        Ok(burned == 1)
     }
 }

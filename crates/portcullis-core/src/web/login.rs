@@ -40,7 +40,8 @@ impl Services {
     /// `remember_login_seconds`, and the second factor unless `remembered_device` is a browser
     /// secret this user remembered (see [`Services::remember_device`]). Once the address has
     /// failed often (see [`Services::login_needs_captcha`]), the image captcha `(key,
-    /// answer)` must be solved first (a 422 on `captcha` otherwise); it is spent either way.
+    /// answer)` must be solved first (a 422 on `captcha` otherwise), and is spent: one picture,
+    /// one password checked.
     pub async fn web_login(
         &self,
         tenant: &Tenant,
@@ -60,9 +61,7 @@ impl Services {
                     "Type the characters in the picture.",
                 ));
             };
-            let solved = self.check_captcha(tenant, key, answer).await;
-            self.consume_captcha(key).await?;
-            solved?;
+            self.spend_captcha(tenant, key, answer).await?;
         }
         let checked = self
             .check_password(tenant, login, password, client, Throttling::CountFailures)

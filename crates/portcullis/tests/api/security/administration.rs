@@ -192,3 +192,69 @@ async fn an_admins_token_scoped_to_users_cannot_hand_out_admin() {
         assert_eq!(status, 201, "{body}");
     });
 }
+
+#[tokio::test]
+async fn holding_every_built_in_permission_is_not_being_admin() {
+    each_backend!(|server| {
+        server.create_user("boss", "Admin").await;
+        let admin = server.login("boss").await;
+        // A custom permission, which the Admin role holds by definition, linked or not.
+        let (status, _) = server
+            .send(
+                Method::POST,
+                "/api/permissions",
+                &admin,
+                json!({ "name": "billing.admin" }),
+            )
+            .await;
+        assert!(status < 300);
+        let (status, _) = server
+            .send(
+                Method::POST,
+                "/api/roles",
+                &admin,
+                json!({ "name": "deputy" }),
+            )
+            .await;
+        assert!(status < 300);
+        let deputy_role = find(&server, &admin, "/api/roles", "deputy").await["id"].clone();
+        let (_, all) = server.get("/api/permissions", &admin).await;
+        let built_in: Vec<Value> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["removable"] == false)
+            .map(|p| p["id"].clone())
+            .collect();
+        let (status, body) = server
+            .send(
+                Method::PUT,
+                &format!("/api/roles/{deputy_role}/permissions"),
+                &admin,
+                json!({ "permissions": built_in }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        server.create_user("deputy1", "deputy").await;
+        let deputy = server.login("deputy1").await;
+        let me = crate::harness::user_id(&server, "deputy1").await.0;
+        let admin_role = find(&server, &admin, "/api/roles", "Admin").await["id"].clone();
+        let forbidden = (403, json!({ "error": "Forbidden." }));
+        assert_eq!(
+            put_user(&server, &deputy, me, json!({ "role_id": admin_role })).await,
+            forbidden
+        );
+        // Nor can the Admin role be emptied into something anyone may hand out.
+        assert_eq!(
+            server
+                .send(
+                    Method::PUT,
+                    &format!("/api/roles/{admin_role}/permissions"),
+                    &admin,
+                    json!({ "permissions": [] }),
+                )
+                .await,
+            forbidden
+        );
+    });
+}

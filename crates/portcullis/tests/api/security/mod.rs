@@ -4,6 +4,7 @@
 mod account_changes;
 mod administration;
 mod applications;
+mod login_captcha;
 mod second_factor;
 mod secrets_at_rest;
 mod sessions;
