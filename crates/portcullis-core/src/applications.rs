@@ -227,12 +227,8 @@ impl Services {
             updated_at: self.now(),
             ..current
         };
-        // A secret kept in clear from before sealing is sealed now.
-        if !self
-            .store
-            .update_application(&self.sealed(&application)?)
-            .await?
-        {
+        // The store leaves the (sealed) secret as it is.
+        if !self.store.update_application(&application).await? {
             return Err(Error::NotFound);
         }
         Ok(application)

@@ -91,6 +91,54 @@ pub fn is_sealed(stored: &str) -> bool {
 }
 
 impl Services {
+    /// Seals what an older version stored in clear (application secrets, authenticator seeds,
+    /// social client secrets); run at start. Each value is replaced only if it is still the
+    /// one read, so nodes starting together do not seal twice. Returns how many it sealed.
+    pub async fn seal_stored_secrets(&self) -> Result<usize> {
+        let mut sealed = 0;
+        for app in self.store.applications_with_secrets_not(PREFIX).await? {
+            let clear = app.secret.expose();
+            let owner = SealedFor::Application {
+                tenant: app.tenant_id.as_str(),
+                id: &app.id,
+            };
+            let new = self.seal(owner, clear)?;
+            self.store
+                .replace_application_secret(&app.tenant_id, &app.id, clear, &new)
+                .await?;
+            sealed += 1;
+        }
+        for (user, clear) in self.store.totp_seeds_not(PREFIX).await? {
+            let new = self.seal(SealedFor::TotpSeed { user: user.0 }, &clear)?;
+            self.store.replace_totp_seed(user, &clear, &new).await?;
+            sealed += 1;
+        }
+        let (tenants, _) = self.store.tenants(0, i64::MAX).await?;
+        for tenant in tenants {
+            let mut networks = tenant.settings.social_networks.clone();
+            let mut changed = false;
+            for network in &mut networks {
+                if let Some(clear) = network.client_secret.as_deref().filter(|s| !is_sealed(s)) {
+                    let owner = SealedFor::SocialClient {
+                        tenant: tenant.id.as_str(),
+                        network: &network.network,
+                    };
+                    network.client_secret = Some(self.seal(owner, clear)?);
+                    changed = true;
+                    sealed += 1;
+                }
+            }
+            if changed {
+                let mut fields = serde_json::Map::new();
+                let value = serde_json::to_value(&networks)
+                    .map_err(|e| Error::Internal(format!("social networks: {e}")))?;
+                fields.insert("social_networks".to_owned(), value);
+                self.merge_settings(&tenant, fields).await?;
+            }
+        }
+        Ok(sealed)
+    }
+
     /// `plain`, sealed for `owner`.
     pub(crate) fn seal(&self, owner: SealedFor<'_>, plain: &str) -> Result<String> {
         self.signing_secret()?.seal_text(&owner, plain)

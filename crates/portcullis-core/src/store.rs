@@ -478,6 +478,10 @@ pub trait SocialStore: Send + Sync {
 
 #[async_trait]
 pub trait TwoFactorStore: Send + Sync {
+    /// Users whose stored authenticator seed does not start with `sealed`, with that seed.
+    async fn totp_seeds_not(&self, sealed: &str) -> StoreResult<Vec<(UserId, String)>>;
+    /// Replaces a stored seed `old` with `new`; nothing when it changed meanwhile.
+    async fn replace_totp_seed(&self, user: UserId, old: &str, new: &str) -> StoreResult<()>;
     async fn two_factor(&self, user: UserId) -> StoreResult<Option<TwoFactor>>;
     /// Replaces the user's second factor (and the 2FA fields of the user row) and records the
     /// activity; returns the user.
@@ -709,6 +713,17 @@ pub trait ApplicationStore: Send + Sync {
         tenant: &TenantId,
         id: &str,
     ) -> StoreResult<Option<Application>>;
+    /// Applications (of every tenant) whose stored secret does not start with `sealed`.
+    async fn applications_with_secrets_not(&self, sealed: &str) -> StoreResult<Vec<Application>>;
+    /// Replaces an application's stored secret `old` with `new`; nothing when it changed
+    /// meanwhile.
+    async fn replace_application_secret(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        old: &str,
+        new: &str,
+    ) -> StoreResult<()>;
 }
 
 /// ID-token signing keys (see [`crate::oidc::keys`]), shared by every node.

@@ -62,6 +62,41 @@ fn json_columns(application: &Application) -> Result<(String, String, String)> {
 
 #[async_trait]
 impl ApplicationStore for SqlStore {
+    async fn applications_with_secrets_not(&self, sealed: &str) -> Result<Vec<Application>> {
+        let sql =
+            format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE secret NOT LIKE $1");
+        let rows: Vec<ApplicationRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(&sql)
+                .bind(format!("{sealed}%"))
+                .fetch_all(pool)
+                .await
+        })
+        .map_err(store_error)?;
+        rows.into_iter().map(Application::try_from).collect()
+    }
+
+    async fn replace_application_secret(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<()> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query(
+                "UPDATE applications SET secret = $1 WHERE tenant_id = $2 AND id = $3 AND secret = $4",
+            )
+            .bind(new)
+            .bind(tenant.as_str())
+            .bind(id)
+            .bind(old)
+            .execute(pool)
+            .await
+            .map(drop)
+        })
+        .map_err(store_error)
+    }
+
     async fn create_application(&self, application: &Application) -> Result<()> {
         let (logout_urls, redirect_urls, metadata) = json_columns(application)?;
         on_pool!(&self.pool, pool => {

@@ -44,6 +44,36 @@ impl SqlStore {
 
 #[async_trait]
 impl TwoFactorStore for SqlStore {
+    async fn totp_seeds_not(&self, sealed: &str) -> Result<Vec<(UserId, String)>> {
+        let rows: Vec<(i64, String)> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT user_id, totp_secret FROM two_factor \
+                 WHERE totp_secret IS NOT NULL AND totp_secret NOT LIKE $1",
+            )
+            .bind(format!("{sealed}%"))
+            .fetch_all(pool)
+            .await
+        })
+        .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(user, seed)| (UserId(user), seed))
+            .collect())
+    }
+
+    async fn replace_totp_seed(&self, user: UserId, old: &str, new: &str) -> Result<()> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query("UPDATE two_factor SET totp_secret = $1 WHERE user_id = $2 AND totp_secret = $3")
+                .bind(new)
+                .bind(user.0)
+                .bind(old)
+                .execute(pool)
+                .await
+                .map(drop)
+        })
+        .map_err(store_error)
+    }
+
     async fn two_factor(&self, user: UserId) -> Result<Option<TwoFactor>> {
         let row: Option<TwoFactorRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(

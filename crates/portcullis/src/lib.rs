@@ -167,6 +167,10 @@ impl App {
         services = services.with_signing_key_secret(signing_key_secret(config)?);
         services.ensure_defaults().await?;
         services.ensure_signing_keys().await?;
+        let sealed = services.seal_stored_secrets().await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "sealed secrets an older version stored in clear");
+        }
         let http = HttpSettings {
             max_body_bytes: config.max_body_bytes,
             max_upload_bytes: config.max_upload_bytes,

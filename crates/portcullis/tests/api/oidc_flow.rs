@@ -15,6 +15,7 @@ pub(crate) const CALLBACK: &str = "https://rp.example.test/callback";
 const SIGNED_OUT: &str = "https://rp.example.test/signed-out";
 
 /// An application of the default tenant, created through `/v1`.
+#[derive(Clone)]
 pub(crate) struct App {
     pub(crate) id: String,
     pub(crate) secret: String,

@@ -63,3 +63,47 @@ async fn application_secrets_and_totp_seeds_are_sealed_at_rest() {
         assert_eq!(status, 200, "{body}");
     });
 }
+
+#[tokio::test]
+async fn secrets_an_older_version_kept_in_clear_are_sealed_at_start() {
+    each_backend!(|server| {
+        let mut app = create_app(&server, json!({})).await;
+        let inspect = server.inspect().await;
+        // As a version before sealing left them: an application secret and a social
+        // network's client secret in clear.
+        sqlx::query("UPDATE applications SET secret = 'kept-in-clear-000' WHERE id = $1")
+            .bind(&app.id)
+            .execute(&inspect)
+            .await
+            .unwrap();
+        let google = portcullis_core::social::SocialNetwork {
+            network: "google".into(),
+            client_id: Some("ours".into()),
+            client_secret: Some("social-in-clear-000".into()),
+            ..Default::default()
+        };
+        server
+            .set_settings(|s| s.social_networks = vec![google])
+            .await;
+        let sealed = server.app.services.seal_stored_secrets().await.unwrap();
+        assert_eq!(sealed, 2);
+        assert_eq!(server.app.services.seal_stored_secrets().await.unwrap(), 0);
+        let (secret,): (String,) = sqlx::query_as("SELECT secret FROM applications WHERE id = $1")
+            .bind(&app.id)
+            .fetch_one(&inspect)
+            .await
+            .unwrap();
+        assert!(secret.starts_with("sealed:v1:"), "{secret}");
+        let (settings,): (String,) = sqlx::query_as("SELECT settings FROM tenants WHERE id = $1")
+            .bind(server.tenant.id.0.clone())
+            .fetch_one(&inspect)
+            .await
+            .unwrap();
+        assert!(!settings.contains("social-in-clear-000"), "{settings}");
+        // The application still authenticates with the secret it was given.
+        app.secret = "kept-in-clear-000".to_owned();
+        let (status, body) =
+            token(&server, &[("grant_type", "client_credentials")], Some(&app)).await;
+        assert_eq!(status, 200, "{body}");
+    });
+}
