@@ -2,8 +2,8 @@
 //! authenticator-app seeds) are stored sealed with the key that seals the signing keys:
 //! ChaCha20-Poly1305 with a random nonce, bound to what the secret belongs to (a sealed value
 //! copied to another row does not open), written `sealed:v1:<base64 of nonce and ciphertext>`.
-//! A value without the prefix was stored before sealing: it is read as it is, and sealed when
-//! next written.
+//! A value without the prefix was stored before sealing: it is read as it is, and sealed at
+//! the next start ([`Services::seal_stored_secrets`]).
 
 use crate::error::{Error, Result};
 use crate::oidc::keys::SigningKeySecret;
