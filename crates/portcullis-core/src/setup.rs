@@ -77,23 +77,20 @@ impl Services {
         })
     }
 
-    /// Replaces the tenant's settings; every remembered token lookup is dropped, since each
-    /// carries its tenant's settings.
+    /// Replaces the tenant's settings (every field this version knows; fields of a newer
+    /// version stay); every remembered token lookup is dropped, since each carries its
+    /// tenant's settings.
     pub async fn update_settings(
         &self,
         tenant: &Tenant,
         settings: TenantSettings,
     ) -> Result<Tenant> {
-        let now = self.now();
-        self.store
-            .update_tenant_settings(&tenant.id, &settings, now)
-            .await?;
-        self.principals.forget_all();
-        Ok(Tenant {
-            settings,
-            updated_at: now,
-            ..tenant.clone()
-        })
+        let serde_json::Value::Object(fields) = serde_json::to_value(&settings)
+            .map_err(|e| Error::Internal(format!("settings: {e}")))?
+        else {
+            return Err(Error::Internal("settings are not a JSON object".into()));
+        };
+        self.merge_settings(tenant, fields).await
     }
 
     /// The tenant a request's `Host` names, falling back to the default tenant.

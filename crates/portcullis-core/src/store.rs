@@ -99,7 +99,8 @@ pub trait TenantStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Sets these top-level fields of the tenant's settings (field name → JSON value) and
     /// leaves every other field as it is in the database at that moment: one statement, so a
-    /// concurrent change of other fields is never undone. The settings afterwards.
+    /// concurrent change of other fields is never undone. The domain column follows the
+    /// merged settings. The settings afterwards.
     async fn merge_tenant_settings(
         &self,
         tenant: &TenantId,

@@ -151,12 +151,15 @@ impl TenantStore for SqlStore {
     ) -> Result<TenantSettings> {
         let patch = serde_json::to_string(fields).map_err(|e| StoreError::Other(e.to_string()))?;
         let sql = match &self.pool.backends {
+            // The domain column follows the merged settings (see `update_tenant`).
             Backends::Sqlite(_) => {
-                "UPDATE tenants SET settings = json_patch(settings, $1), updated_at = $2 \
+                "UPDATE tenants SET settings = json_patch(settings, $1), \
+                 domain = json_extract(json_patch(settings, $1), '$.domain'), updated_at = $2 \
                  WHERE id = $3 RETURNING settings"
             }
             Backends::Postgres(_) => {
-                "UPDATE tenants SET settings = (settings::jsonb || $1::jsonb)::text, updated_at = $2 \
+                "UPDATE tenants SET settings = (settings::jsonb || $1::jsonb)::text, \
+                 domain = (settings::jsonb || $1::jsonb) ->> 'domain', updated_at = $2 \
                  WHERE id = $3 RETURNING settings"
             }
         };
