@@ -23,14 +23,6 @@ pub enum TokenClient {
 }
 
 impl TokenClient {
-    /// Whether tokens of `tenant` are this client's business.
-    pub fn reaches(&self, tenant: &TenantId) -> bool {
-        match self {
-            Self::ApiKey(key) => key.reaches(tenant),
-            Self::Application(application) => application.tenant_id == *tenant,
-        }
-    }
-
     /// Whether a token of `tenant` issued to the application `issued_to` (`None`: a login's
     /// or a personal token, issued to no application) is this client's business: a key's
     /// when it reaches the tenant; an application's only when the token is its own (RFC 7009

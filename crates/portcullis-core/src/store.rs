@@ -319,15 +319,8 @@ pub trait DirectoryStore: Send + Sync {
 
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Records a login: the session, its token, the user's `last_login` and the activity row,
-    /// all or nothing. Returns the token's id.
-    async fn create_login(
-        &self,
-        session: &Session,
-        token: &NewToken,
-        activity: &NewActivity,
-    ) -> StoreResult<TokenId>;
-    /// Records a login unless the user already has `limit.max` live sessions, first ending the
+    /// Records a login (the session, its token, the user's `last_login` and the activity
+    /// row, all or nothing) unless the user already has `limit.max` live sessions, first ending the
     /// session `limit.end_first` names (with its activity row). The check and the insert are
     /// one step: concurrent logins of one user cannot overshoot the limit.
     async fn create_limited_login(

@@ -53,21 +53,6 @@ macro_rules! insert_login {
 
 #[async_trait]
 impl SessionStore for SqlStore {
-    async fn create_login(
-        &self,
-        session: &Session,
-        token: &NewToken,
-        activity: &NewActivity,
-    ) -> Result<TokenId> {
-        let id: i64 = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
-            let id = insert_login!(&mut tx, session, token, activity)?;
-            tx.commit().await.map(|_| id)
-        })
-        .map_err(store_error)?;
-        Ok(TokenId(id))
-    }
-
     async fn create_limited_login(
         &self,
         session: &Session,
