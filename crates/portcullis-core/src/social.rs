@@ -352,10 +352,8 @@ impl TokenAudience {
         })
     }
 
-    /// Whether the network's answer says the token is this client's. `None` is a network
-    /// that refused to talk about the token (a 4xx: unknown, expired, someone else's).
-    pub fn confirms(&self, answer: Option<&Value>) -> bool {
-        let Some(answer) = answer else { return false };
+    /// Whether the network's answer about a token says it is this client's.
+    pub fn confirms(&self, answer: &Value) -> bool {
         let ours = |value: &Value| match value {
             Value::String(s) => s == &self.client_id,
             Value::Array(items) => items.iter().any(|v| v.as_str() == Some(&self.client_id)),
@@ -542,7 +540,14 @@ impl Services {
             .check(&audience.request(token)?)
             .await
             .map_err(Error::SocialNetwork)?;
-        if audience.confirms(answer.as_ref()) {
+        // A token the network does not know answers as a failed userinfo request always did
+        // (document 001's 500); one it knows, issued to another client, is refused as such.
+        let Some(answer) = answer else {
+            return Err(Error::SocialNetwork(format!(
+                "{network}: the network refused the token"
+            )));
+        };
+        if audience.confirms(&answer) {
             Ok(())
         } else {
             Err(Error::Refused(FOREIGN_TOKEN))
@@ -689,28 +694,23 @@ mod tests {
             client_id: "ours".into(),
             client_secret: None,
         };
-        assert!(audience.confirms(Some(&json!({ "aud": "ours", "azp": "ours" }))));
-        assert!(audience.confirms(Some(&json!({ "aud": ["api", "ours"] }))));
+        assert!(audience.confirms(&json!({ "aud": "ours", "azp": "ours" })));
+        assert!(audience.confirms(&json!({ "aud": ["api", "ours"] })));
         // Issued to another client, for a resource that names us: not ours.
-        assert!(!audience.confirms(Some(&json!({ "aud": "ours", "azp": "theirs" }))));
-        assert!(!audience.confirms(Some(&json!({ "aud": "theirs" }))));
-        assert!(!audience.confirms(None));
+        assert!(!audience.confirms(&json!({ "aud": "ours", "azp": "theirs" })));
+        assert!(!audience.confirms(&json!({ "aud": "theirs" })));
         let github = TokenAudience {
             check: AudienceCheck::ClientTokenCheck,
             ..audience.clone()
         };
-        assert!(github.confirms(Some(&json!({ "app": { "client_id": "ours" } }))));
-        assert!(!github.confirms(Some(&json!({ "app": { "client_id": "x" } }))));
+        assert!(github.confirms(&json!({ "app": { "client_id": "ours" } })));
+        assert!(!github.confirms(&json!({ "app": { "client_id": "x" } })));
         let facebook = TokenAudience {
             check: AudienceCheck::DebugToken,
             ..audience
         };
-        assert!(facebook.confirms(Some(
-            &json!({ "data": { "app_id": "ours", "is_valid": true } })
-        )));
-        assert!(!facebook.confirms(Some(
-            &json!({ "data": { "app_id": "ours", "is_valid": false } })
-        )));
+        assert!(facebook.confirms(&json!({ "data": { "app_id": "ours", "is_valid": true } })));
+        assert!(!facebook.confirms(&json!({ "data": { "app_id": "ours", "is_valid": false } })));
     }
 
     #[test]

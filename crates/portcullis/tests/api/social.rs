@@ -170,8 +170,8 @@ async fn refusals_use_document_001_answers() {
         assert_eq!(
             social(&server, "google", "revoked").await,
             (
-                403,
-                json!({ "error": "The social token was not issued to this site's application." })
+                500,
+                json!({ "error": "Could not connect to specified social network." })
             ),
             "the network does not know the token"
         );
