@@ -457,16 +457,9 @@ impl Services {
         let user = self
             .social_account(tenant, network, &resolved, token)
             .await?;
-        if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
-            let (challenge, method) = self
-                .start_challenge(tenant, &user, &two_factor, network)
-                .await?;
-            return Ok(LoginOutcome::SecondFactor { challenge, method });
-        }
-        let issued = self
-            .open_session(tenant, user, client, network.to_owned())
-            .await?;
-        Ok(LoginOutcome::Issued(Box::new(issued)))
+        let second = crate::auth::SecondStep::Challenge;
+        self.sign_in(tenant, user, client, network.to_owned(), second)
+            .await
     }
 
     /// The tenant's settings for `network`, while it takes social logins at all.

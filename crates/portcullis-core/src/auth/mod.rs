@@ -69,6 +69,16 @@ pub(crate) struct NewLogin {
     pub activity: NewActivity,
 }
 
+/// How a surface takes a second factor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SecondStep<'a> {
+    /// It hands out a challenge for the client to answer.
+    Challenge,
+    /// The hosted pages: a challenge, unless the browser carries this user's remembered-device
+    /// secret.
+    UnlessRemembered(Option<&'a str>),
+}
+
 /// What a right password leads to.
 #[derive(Debug)]
 pub enum LoginOutcome {
@@ -97,13 +107,42 @@ impl Services {
             )
             .await;
         let user = self.counters.count_failed_check(checked)?;
+        self.sign_in(
+            tenant,
+            user,
+            &request.client,
+            request.client_name,
+            SecondStep::Challenge,
+        )
+        .await
+    }
+
+    /// The second half of every sign-in, once the person proved who they are (a password, a
+    /// social network): the second factor as the surface can ask for it, then a session
+    /// within the tenant's limit (see [`Services::open_session`]).
+    pub(crate) async fn sign_in(
+        &self,
+        tenant: &Tenant,
+        user: User,
+        client: &ClientInfo,
+        client_name: String,
+        second: SecondStep<'_>,
+    ) -> Result<LoginOutcome> {
         if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
-            let (challenge, method) = self
-                .start_challenge(tenant, &user, &two_factor, &request.client_name)
-                .await?;
-            return Ok(LoginOutcome::SecondFactor { challenge, method });
+            let remembered = match second {
+                SecondStep::Challenge => false,
+                SecondStep::UnlessRemembered(device) => {
+                    self.device_remembered(tenant, &user, device).await?
+                }
+            };
+            if !remembered {
+                let (challenge, method) = self
+                    .start_challenge(tenant, &user, &two_factor, &client_name)
+                    .await?;
+                return Ok(LoginOutcome::SecondFactor { challenge, method });
+            }
         }
-        self.open_session(tenant, user, &request.client, request.client_name)
+        self.open_session(tenant, user, client, client_name)
             .await
             .map(|issued| LoginOutcome::Issued(Box::new(issued)))
     }

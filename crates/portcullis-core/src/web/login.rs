@@ -81,20 +81,9 @@ impl Services {
         client: &ClientInfo,
         remembered_device: Option<&str>,
     ) -> Result<LoginOutcome> {
-        if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
-            if !self
-                .device_remembered(tenant, &user, remembered_device)
-                .await?
-            {
-                let (challenge, method) = self
-                    .start_challenge(tenant, &user, &two_factor, WEB_CLIENT)
-                    .await?;
-                return Ok(LoginOutcome::SecondFactor { challenge, method });
-            }
-        }
-        self.open_session(tenant, user, client, WEB_CLIENT.to_owned())
+        let second = crate::auth::SecondStep::UnlessRemembered(remembered_device);
+        self.sign_in(tenant, user, client, WEB_CLIENT.to_owned(), second)
             .await
-            .map(|issued| LoginOutcome::Issued(Box::new(issued)))
     }
 
     /// Where a browser signed in as `user` goes: `return_to` when it is a local path (see
