@@ -1,4 +1,21 @@
-//! Who may log in, and what a login creates. Every surface that accepts a password comes here.
+//! The login pipeline: who may sign in, and what a sign-in creates. Every way in takes the
+//! same steps, each written once:
+//! 1. proof of who it is: the one password check ([`Services::check_password`]: the tenant's
+//!    `allow_passwords`, the throttles, the one verifier with its hash upgrade, then bans and
+//!    unconfirmed addresses), or a social network's token ([`crate::social`]: the audience
+//!    check, linking only verified addresses, the same bans); the hosted page adds its captcha
+//!    once an address failed often ([`Services::web_login`]);
+//! 2. the second factor ([`Services::sign_in`], answered by [`Services::complete_login`] with
+//!    its per-challenge and per-account limits), skipped only for a remembered browser;
+//! 3. a session within the tenant's limit ([`Services::open_session`]; document 002's 419 in
+//!    [`Services::session_limited_login`]), with its activity row.
+//!
+//! The entry points are the surfaces' doors into it: [`Services::login`] (`/api/login`),
+//! [`Services::complete_login`] (`/api/login/2fa`, `/login/second-factor`),
+//! [`Services::social_login`] (`/api/login/social`), [`Services::device_login`]
+//! (`/api/sanctum/token`), [`Services::session_limited_login`] (`/api/v1/token`),
+//! [`Services::web_login`] (`/login`) and [`Services::finish_web_social`] (the social
+//! return). A surface translates its input and its answer, nothing more.
 
 mod bearer;
 mod cache;
