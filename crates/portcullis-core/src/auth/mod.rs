@@ -5,9 +5,9 @@
 //!    unconfirmed addresses), or a social network's token ([`crate::social`]: the audience
 //!    check, linking only verified addresses, the same bans); the hosted page adds its captcha
 //!    once an address failed often ([`Services::web_login`]);
-//! 2. the second factor ([`Services::sign_in`], answered by [`Services::complete_login`] with
+//! 2. the second factor (`Services::sign_in`, answered by [`Services::complete_login`] with
 //!    its per-challenge and per-account limits), skipped only for a remembered browser;
-//! 3. a session within the tenant's limit ([`Services::open_session`]; document 002's 419 in
+//! 3. a session within the tenant's limit (`Services::open_session`; document 002's 419 in
 //!    [`Services::session_limited_login`]), with its activity row.
 //!
 //! The entry points are the surfaces' doors into it: [`Services::login`] (`/api/login`),
