@@ -57,6 +57,9 @@ pub enum Throttling<'a> {
     /// The caller counted this request already, with [`Services::reserve_attempt`]; the check
     /// counts nothing more and a right password clears nothing.
     AlreadyCounted(&'a Attempt),
+    /// The caller reserved this attempt with [`Services::reserve_attempt`] (to decide on a
+    /// captcha by its count); from there as [`Throttling::CountFailures`].
+    FailuresReserved(&'a Attempt),
 }
 
 /// An attempt that got past the throttles: the hits it took, so they can be given back.
@@ -89,6 +92,8 @@ impl SecondFactorGuess {
 struct Hit {
     bucket: String,
     window_ends: OffsetDateTime,
+    /// The bucket's hits in its window, this one included.
+    hits: i64,
 }
 
 /// When the next sweep of ended windows is due (Unix seconds), per node.
@@ -165,11 +170,11 @@ impl Services {
         let now = self.now();
         self.sweep_now_and_then(now).await;
         let limit = tenant.settings.throttle_attempts.max(1);
-        let window_ends = match self
-            .hit(tenant, &login_bucket, limit, now, Limited::Logins)
+        let count = match self
+            .counted_hit(tenant, &login_bucket, limit, now, Limited::Logins)
             .await
         {
-            Ok(window_ends) => window_ends,
+            Ok(count) => count,
             Err(refusal) => {
                 if let Some(address) = &attempt.address {
                     self.store
@@ -181,7 +186,8 @@ impl Services {
         };
         attempt.login = Some(Hit {
             bucket: login_bucket,
-            window_ends,
+            window_ends: count.window_ends,
+            hits: count.hits,
         });
         Ok(attempt)
     }
@@ -258,10 +264,11 @@ impl Services {
         self.sweep_now_and_then(now).await;
         let limit = tenant.settings.throttle_attempts.max(1) * times;
         let bucket = format!("{kind}:{ip}");
-        let window_ends = self.hit(tenant, &bucket, limit, now, of).await?;
+        let count = self.counted_hit(tenant, &bucket, limit, now, of).await?;
         Ok(Some(Hit {
             bucket,
-            window_ends,
+            window_ends: count.window_ends,
+            hits: count.hits,
         }))
     }
 
@@ -336,6 +343,7 @@ impl Services {
             hit: Hit {
                 bucket,
                 window_ends: count.window_ends,
+                hits: count.hits,
             },
         })
     }
@@ -372,6 +380,17 @@ impl Services {
 }
 
 impl Attempt {
+    /// Whether the hosted login page must see a solved captcha before checking this attempt's
+    /// password: its address had failed half its attempts before it (decided by the count
+    /// this attempt's own hit saw, so concurrent attempts cannot all slip under it).
+    pub(crate) fn captcha_due(&self, settings: &crate::model::TenantSettings) -> bool {
+        // Failures before this attempt (`hits - 1`) reached half the limit.
+        let half = (settings.throttle_attempts.max(1) / 2).max(1);
+        self.address
+            .as_ref()
+            .is_some_and(|address| address.hits > half)
+    }
+
     fn unthrottled(tenant: &Tenant) -> Self {
         Self {
             tenant: tenant.id.clone(),

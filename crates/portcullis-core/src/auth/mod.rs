@@ -338,14 +338,17 @@ impl Services {
             return Err(Error::Refused(PASSWORDS_OFF));
         }
         let user = self.store.user_by_login(&tenant.id, login.trim()).await?;
+        let reserved;
         let counted = match throttling {
             Throttling::AlreadyCounted(_) => None,
+            Throttling::FailuresReserved(attempt) => Some(attempt),
             Throttling::CountFailures => {
                 let bucket = match &user {
                     Some(user) => throttle::user_bucket(user.id.0),
                     None => throttle::unknown_login_bucket(login),
                 };
-                Some(self.reserve(tenant, client.ip.as_deref(), bucket).await?)
+                reserved = self.reserve(tenant, client.ip.as_deref(), bucket).await?;
+                Some(&reserved)
             }
         };
         let verified = self.verify_password(tenant, user, password, client).await;
@@ -353,9 +356,9 @@ impl Services {
             match &verified {
                 // A right password is no guess, even when the account may not log in.
                 Ok(_) | Err(Error::Banned | Error::EmailNotConfirmed) => {
-                    self.attempt_succeeded(&attempt).await?
+                    self.attempt_succeeded(attempt).await?
                 }
-                Err(Error::Overloaded { .. }) => self.attempt_unchecked(&attempt).await?,
+                Err(Error::Overloaded { .. }) => self.attempt_unchecked(attempt).await?,
                 Err(_) => {}
             }
         }

@@ -51,20 +51,36 @@ impl Services {
         remembered_device: Option<&str>,
         captcha: Option<(&str, &str)>,
     ) -> Result<LoginOutcome> {
-        if self
-            .login_needs_captcha(tenant, client.ip.as_deref())
-            .await?
-        {
-            let Some((key, answer)) = captcha else {
-                return Err(Error::invalid(
-                    "captcha",
-                    "Type the characters in the picture.",
-                ));
-            };
-            self.spend_captcha(tenant, key, answer).await?;
-        }
+        // Passwords off: refused by the check at once, with nothing counted.
+        let reserved = match tenant.settings.allow_passwords {
+            true => Some(
+                self.reserve_attempt(tenant, client.ip.as_deref(), login)
+                    .await?,
+            ),
+            false => None,
+        };
+        let throttling = match &reserved {
+            Some(attempt) => {
+                if attempt.captcha_due(&tenant.settings) {
+                    let solved = match captcha {
+                        Some((key, answer)) => self.spend_captcha(tenant, key, answer).await,
+                        None => Err(Error::invalid(
+                            "captcha",
+                            "Type the characters in the picture.",
+                        )),
+                    };
+                    if let Err(refusal) = solved {
+                        // No password was looked at: nothing was guessed.
+                        self.attempt_unchecked(attempt).await?;
+                        return Err(refusal);
+                    }
+                }
+                Throttling::FailuresReserved(attempt)
+            }
+            None => Throttling::CountFailures,
+        };
         let checked = self
-            .check_password(tenant, login, password, client, Throttling::CountFailures)
+            .check_password(tenant, login, password, client, throttling)
             .await;
         let user = self.counters.count_failed_check(checked)?;
         self.web_sign_in(tenant, user, client, remembered_device)
