@@ -103,20 +103,30 @@ impl Services {
                 id: &app.id,
             };
             let new = self.seal(owner, clear)?;
-            self.store
+            if self
+                .store
                 .replace_application_secret(&app.tenant_id, &app.id, clear, &new)
-                .await?;
-            sealed += 1;
+                .await?
+            {
+                sealed += 1;
+            }
         }
         for (user, clear) in self.store.totp_seeds_not(PREFIX).await? {
             let new = self.seal(SealedFor::TotpSeed { user: user.0 }, &clear)?;
-            self.store.replace_totp_seed(user, &clear, &new).await?;
-            sealed += 1;
+            if self.store.replace_totp_seed(user, &clear, &new).await? {
+                sealed += 1;
+            }
         }
         let (tenants, _) = self.store.tenants(0, i64::MAX).await?;
         for tenant in tenants {
-            let mut networks = tenant.settings.social_networks.clone();
-            let mut changed = false;
+            // Read as stored, and written back only while it still is: a `social set` made
+            // meanwhile (another node's CLI) is never undone.
+            let Some(stored) = self.store.stored_social_networks(&tenant.id).await? else {
+                continue;
+            };
+            let mut networks: Vec<crate::social::SocialNetwork> = serde_json::from_str(&stored)
+                .map_err(|e| Error::Internal(format!("social networks: {e}")))?;
+            let mut found = 0;
             for network in &mut networks {
                 if let Some(clear) = network.client_secret.as_deref().filter(|s| !is_sealed(s)) {
                     let owner = SealedFor::SocialClient {
@@ -124,16 +134,21 @@ impl Services {
                         network: &network.network,
                     };
                     network.client_secret = Some(self.seal(owner, clear)?);
-                    changed = true;
-                    sealed += 1;
+                    found += 1;
                 }
             }
-            if changed {
-                let mut fields = serde_json::Map::new();
-                let value = serde_json::to_value(&networks)
-                    .map_err(|e| Error::Internal(format!("social networks: {e}")))?;
-                fields.insert("social_networks".to_owned(), value);
-                self.merge_settings(&tenant, fields).await?;
+            if found == 0 {
+                continue;
+            }
+            let new = serde_json::to_string(&networks)
+                .map_err(|e| Error::Internal(format!("social networks: {e}")))?;
+            if self
+                .store
+                .replace_social_networks(&tenant.id, &stored, &new)
+                .await?
+            {
+                sealed += found;
+                self.principals.forget_all();
             }
         }
         Ok(sealed)

@@ -86,6 +86,17 @@ pub trait TenantStore: Send + Sync {
     async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>>;
     /// Inserts a new tenant; [`StoreError::Conflict`] when its name or domain is taken.
     async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    /// The tenant's social networks as the database holds them (JSON text of the list, as
+    /// stored); `None` for no such tenant or no list.
+    async fn stored_social_networks(&self, tenant: &TenantId) -> StoreResult<Option<String>>;
+    /// Replaces the tenant's social networks with `new` (JSON) only while they are still
+    /// `old` (as [`stored_social_networks`](Self::stored_social_networks) gave them).
+    async fn replace_social_networks(
+        &self,
+        tenant: &TenantId,
+        old: &str,
+        new: &str,
+    ) -> StoreResult<bool>;
     /// Writes the tenant's name and metadata, and these top-level settings fields over what
     /// the database holds (as [`merge_tenant_settings`](Self::merge_tenant_settings) does),
     /// keeping the domain column in step; `false` when there is no such tenant.
@@ -474,8 +485,9 @@ pub trait SocialStore: Send + Sync {
 pub trait TwoFactorStore: Send + Sync {
     /// Users whose stored authenticator seed does not start with `sealed`, with that seed.
     async fn totp_seeds_not(&self, sealed: &str) -> StoreResult<Vec<(UserId, String)>>;
-    /// Replaces a stored seed `old` with `new`; nothing when it changed meanwhile.
-    async fn replace_totp_seed(&self, user: UserId, old: &str, new: &str) -> StoreResult<()>;
+    /// Replaces a stored seed `old` with `new`; `false` (and nothing) when it changed
+    /// meanwhile.
+    async fn replace_totp_seed(&self, user: UserId, old: &str, new: &str) -> StoreResult<bool>;
     async fn two_factor(&self, user: UserId) -> StoreResult<Option<TwoFactor>>;
     /// Replaces the user's second factor (and the 2FA fields of the user row) and records the
     /// activity; returns the user.
@@ -709,15 +721,15 @@ pub trait ApplicationStore: Send + Sync {
     ) -> StoreResult<Option<Application>>;
     /// Applications (of every tenant) whose stored secret does not start with `sealed`.
     async fn applications_with_secrets_not(&self, sealed: &str) -> StoreResult<Vec<Application>>;
-    /// Replaces an application's stored secret `old` with `new`; nothing when it changed
-    /// meanwhile.
+    /// Replaces an application's stored secret `old` with `new`; `false` (and nothing) when it
+    /// changed meanwhile.
     async fn replace_application_secret(
         &self,
         tenant: &TenantId,
         id: &str,
         old: &str,
         new: &str,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
 }
 
 /// ID-token signing keys (see [`crate::oidc::keys`]), shared by every node.

@@ -81,7 +81,7 @@ impl ApplicationStore for SqlStore {
         id: &str,
         old: &str,
         new: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         on_pool!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE applications SET secret = $1 WHERE tenant_id = $2 AND id = $3 AND secret = $4",
@@ -92,7 +92,7 @@ impl ApplicationStore for SqlStore {
             .bind(old)
             .execute(pool)
             .await
-            .map(drop)
+            .map(|done| done.rows_affected() == 1)
         })
         .map_err(store_error)
     }

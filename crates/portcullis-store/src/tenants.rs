@@ -143,6 +143,53 @@ impl TenantStore for SqlStore {
         .map_err(store_error)
     }
 
+    async fn stored_social_networks(&self, tenant: &TenantId) -> Result<Option<String>> {
+        let sql = match &self.pool.backends {
+            Backends::Sqlite(_) => {
+                "SELECT json_extract(settings, '$.social_networks') FROM tenants WHERE id = $1"
+            }
+            Backends::Postgres(_) => {
+                "SELECT (settings::jsonb -> 'social_networks')::text FROM tenants WHERE id = $1"
+            }
+        };
+        let stored: Option<Option<String>> = on_pool!(&self.pool, pool => {
+            sqlx::query_scalar(sql).bind(tenant.as_str()).fetch_optional(pool).await
+        })
+        .map_err(store_error)?;
+        Ok(stored.flatten())
+    }
+
+    async fn replace_social_networks(
+        &self,
+        tenant: &TenantId,
+        old: &str,
+        new: &str,
+    ) -> Result<bool> {
+        // Compared as JSON values, so the database's own spelling of the list matches.
+        let sql = match &self.pool.backends {
+            Backends::Sqlite(_) => {
+                "UPDATE tenants SET settings = json_set(settings, '$.social_networks', json($1)) \
+                 WHERE id = $2 AND json(json_extract(settings, '$.social_networks')) = json($3)"
+            }
+            Backends::Postgres(_) => {
+                "UPDATE tenants \
+                 SET settings = jsonb_set(settings::jsonb, '{social_networks}', $1::jsonb)::text \
+                 WHERE id = $2 AND settings::jsonb -> 'social_networks' = $3::jsonb"
+            }
+        };
+        let done = on_pool!(&self.pool, pool => {
+            sqlx::query(sql)
+                .bind(new)
+                .bind(tenant.as_str())
+                .bind(old)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })
+        .map_err(store_error)?;
+        Ok(done == 1)
+    }
+
     async fn merge_tenant_settings(
         &self,
         tenant: &TenantId,

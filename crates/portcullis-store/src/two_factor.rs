@@ -61,7 +61,7 @@ impl TwoFactorStore for SqlStore {
             .collect())
     }
 
-    async fn replace_totp_seed(&self, user: UserId, old: &str, new: &str) -> Result<()> {
+    async fn replace_totp_seed(&self, user: UserId, old: &str, new: &str) -> Result<bool> {
         on_pool!(&self.pool, pool => {
             sqlx::query("UPDATE two_factor SET totp_secret = $1 WHERE user_id = $2 AND totp_secret = $3")
                 .bind(new)
@@ -69,7 +69,7 @@ impl TwoFactorStore for SqlStore {
                 .bind(old)
                 .execute(pool)
                 .await
-                .map(drop)
+                .map(|done| done.rows_affected() == 1)
         })
         .map_err(store_error)
     }

@@ -51,12 +51,20 @@ impl Services {
         remembered_device: Option<&str>,
         captcha: Option<(&str, &str)>,
     ) -> Result<LoginOutcome> {
+        let ip = client.ip.as_deref();
         // Passwords off: refused by the check at once, with nothing counted.
         let reserved = match tenant.settings.allow_passwords {
-            true => Some(
-                self.reserve_attempt(tenant, client.ip.as_deref(), login)
-                    .await?,
-            ),
+            true => {
+                // Without a picture where one is due already, nothing is counted at all.
+                if captcha.is_none() && self.login_needs_captcha(tenant, ip).await? {
+                    return Err(Error::invalid(
+                        "captcha",
+                        "Type the characters in the picture.",
+                    ));
+                }
+                let reserved = self.reserve_attempt(tenant, ip, login).await;
+                Some(self.counters.count_failed_check(reserved)?)
+            }
             false => None,
         };
         let throttling = match &reserved {

@@ -100,6 +100,26 @@ async fn secrets_an_older_version_kept_in_clear_are_sealed_at_start() {
             .await
             .unwrap();
         assert!(!settings.contains("social-in-clear-000"), "{settings}");
+        // A list changed after it was read is not written over (another node's `social set`).
+        use portcullis_core::store::TenantStore;
+        let store = server.app.store.clone();
+        let read = store
+            .stored_social_networks(&server.tenant.id)
+            .await
+            .unwrap()
+            .unwrap();
+        server.set_settings(|s| s.social_networks.clear()).await;
+        assert!(!store
+            .replace_social_networks(&server.tenant.id, &read, &read)
+            .await
+            .unwrap());
+        let (settings,): (String,) = sqlx::query_as("SELECT settings FROM tenants WHERE id = $1")
+            .bind(server.tenant.id.0.clone())
+            .fetch_one(&inspect)
+            .await
+            .unwrap();
+        let settings: serde_json::Value = serde_json::from_str(&settings).unwrap();
+        assert_eq!(settings["social_networks"], json!([]));
         // The application still authenticates with the secret it was given.
         app.secret = "kept-in-clear-000".to_owned();
         let (status, body) =
