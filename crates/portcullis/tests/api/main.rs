@@ -10,6 +10,7 @@ mod captcha;
 mod changes;
 mod dashboard;
 mod errors;
+mod introspection;
 mod layers;
 mod lifecycle;
 mod mail;
