@@ -95,13 +95,23 @@ impl Services {
             .ok_or(Error::NotFound)
     }
 
-    /// Creates an account; it is confirmed unless `status` says `Unconfirmed`.
-    pub async fn create_account(
+    /// What is wrong with a new account's fields (every field at once, as document 001's
+    /// validation reports them), for a surface that found problems of its own in the request
+    /// and reports them together.
+    pub async fn new_account_problems(
         &self,
         principal: &Principal,
-        input: AccountInput,
-        client: &ClientInfo,
-    ) -> Result<User> {
+        input: &AccountInput,
+    ) -> Result<Vec<(String, String)>> {
+        Ok(self.new_account_checks(principal, input).await?.0)
+    }
+
+    /// The checks of a new account: its problems, and the email and username as stored.
+    async fn new_account_checks(
+        &self,
+        principal: &Principal,
+        input: &AccountInput,
+    ) -> Result<(Vec<(String, String)>, Option<String>, Option<String>)> {
         self.authorize(principal, Action::CreateUsers).await?;
         let mut problems = Vec::new();
         let email = match &input.email {
@@ -125,7 +135,7 @@ impl Services {
                 "The role id field is required.".to_owned(),
             ));
         }
-        self.check_references(principal, &input, &mut problems)
+        self.check_references(principal, input, &mut problems)
             .await?;
         if let Some(email) = &email {
             self.check_taken(
@@ -136,6 +146,17 @@ impl Services {
             )
             .await?;
         }
+        Ok((problems, email, username))
+    }
+
+    /// Creates an account; it is confirmed unless `status` says `Unconfirmed`.
+    pub async fn create_account(
+        &self,
+        principal: &Principal,
+        input: AccountInput,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        let (problems, email, username) = self.new_account_checks(principal, &input).await?;
         let (Some(email), Some((password, _)), Some(role_id), true) =
             (email, &input.password, input.role_id, problems.is_empty())
         else {

@@ -80,6 +80,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// The fields with a message.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(field, _)| field.as_str())
+    }
+
     pub fn into_result(self) -> ApiResult<()> {
         if self.is_empty() {
             Ok(())
