@@ -310,6 +310,50 @@ async fn a_request_past_the_timeout_gets_a_503_in_the_error_shape() {
 }
 
 #[tokio::test]
+async fn every_surface_answers_a_timeout_in_its_own_shape() {
+    let server = TestServer::start_with(&Backend::Sqlite, |config| {
+        config.request_timeout_seconds = 1;
+    })
+    .await;
+    let key = crate::mgmt::api_key(&server, None).await;
+    // Half a body and then nothing, on a route of each surface.
+    for (path, content_type, shape) in [
+        (
+            "/api/login",
+            "application/json",
+            r#"{"error":"The request took too long."}"#,
+        ),
+        (
+            "/api/v1/token",
+            "application/json",
+            r#"{"message":"Service temporarily unavailable."}"#,
+        ),
+        (
+            "/oauth2/token",
+            "application/x-www-form-urlencoded",
+            r#""error":"temporarily_unavailable""#,
+        ),
+        (
+            "/login",
+            "application/x-www-form-urlencoded",
+            "<!doctype html>",
+        ),
+        ("/v1/tenants", "application/json", r#""code":"timeout""#),
+    ] {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\n\
+             Authorization: Bearer {key}\r\nContent-Length: 100\r\n\r\nabc"
+        );
+        let mut connection = RawConnection::open(server.addr).await.unwrap();
+        connection.send(head.as_bytes()).await;
+        let response = connection.response().await.expect("an answer");
+        assert!(response.starts_with("HTTP/1.1 503"), "{path}: {response}");
+        assert!(response.contains(shape), "{path}: {response}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn logins_beyond_the_hash_queue_are_refused_at_once_with_retry_after() {
     for backend in backends() {
         let mut server = TestServer::start_with(&backend, |config| {
