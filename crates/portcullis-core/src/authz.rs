@@ -101,7 +101,7 @@ impl Services {
         }
         let role = principal.user.role_id;
         let admin = self.store.role(&principal.tenant_id, role).await?;
-        if admin.is_some_and(|r| r.name == crate::rbac::ADMIN_ROLE && !r.removable) {
+        if admin.is_some_and(|r| crate::rbac::is_builtin_admin(&r)) {
             return Ok(true);
         }
         let mine = self.store.role_permissions(role).await?;

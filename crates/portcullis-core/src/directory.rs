@@ -314,13 +314,12 @@ impl Services {
         // The built-in Admin role holds every permission, whatever its rows say (custom
         // permissions are never linked to it): only an Admin's full-scope token reaches it.
         let target = self.store.role(&principal.tenant_id, role).await?;
-        if target.is_some_and(|r| r.name == crate::rbac::ADMIN_ROLE && !r.removable) {
+        if target.is_some_and(|r| crate::rbac::is_builtin_admin(&r)) {
             let caller = self
                 .store
                 .role(&principal.tenant_id, principal.user.role_id)
                 .await?;
-            let is_admin =
-                caller.is_some_and(|r| r.name == crate::rbac::ADMIN_ROLE && !r.removable);
+            let is_admin = caller.is_some_and(|r| crate::rbac::is_builtin_admin(&r));
             return if is_admin && principal.scopes.allows_all() {
                 Ok(())
             } else {

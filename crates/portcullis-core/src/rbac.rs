@@ -3,6 +3,12 @@
 use crate::store::Seed;
 
 pub const ADMIN_ROLE: &str = "Admin";
+
+/// Whether `role` is the built-in Admin role, which holds every permission by definition
+/// (those made after it too), whatever its rows say.
+pub(crate) fn is_builtin_admin(role: &crate::model::Role) -> bool {
+    role.name == ADMIN_ROLE && !role.removable
+}
 pub const USER_ROLE: &str = "User";
 
 pub const BUILTIN_ROLES: &[Seed] = &[

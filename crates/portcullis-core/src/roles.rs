@@ -182,7 +182,7 @@ impl Services {
         let found = self.find_role(principal, id).await?;
         // Admin holds every permission by definition; emptying its rows would only make it
         // look like a role anyone may hand out.
-        if found.role.name == crate::rbac::ADMIN_ROLE && !found.role.removable {
+        if crate::rbac::is_builtin_admin(&found.role) {
             return Err(Error::Forbidden);
         }
         let known = self.store.permissions(&principal.tenant_id, None).await?;

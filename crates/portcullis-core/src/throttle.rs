@@ -205,11 +205,10 @@ impl Services {
         let Some(count) = self.store.throttle_count(&tenant.id, &bucket, now).await? else {
             return Ok(false);
         };
-        let limit = tenant.settings.throttle_attempts.max(1);
-        if count.hits >= limit {
+        if count.hits >= tenant.settings.throttle_attempts.max(1) {
             return Err(throttled(Limited::Logins, count, now));
         }
-        Ok(count.hits >= (limit / 2).max(1))
+        Ok(count.hits >= captcha_threshold(&tenant.settings))
     }
 
     /// Counts one new captcha for the address: drawing one costs CPU and a row, so an address
@@ -384,11 +383,11 @@ impl Attempt {
     /// password: its address had failed half its attempts before it (decided by the count
     /// this attempt's own hit saw, so concurrent attempts cannot all slip under it).
     pub(crate) fn captcha_due(&self, settings: &crate::model::TenantSettings) -> bool {
-        // Failures before this attempt (`hits - 1`) reached half the limit.
-        let half = (settings.throttle_attempts.max(1) / 2).max(1);
+        // Failures before this attempt (`hits - 1`) reached the threshold.
+        let threshold = captcha_threshold(settings);
         self.address
             .as_ref()
-            .is_some_and(|address| address.hits > half)
+            .is_some_and(|address| address.hits > threshold)
     }
 
     fn unthrottled(tenant: &Tenant) -> Self {
@@ -398,6 +397,12 @@ impl Attempt {
             login: None,
         }
     }
+}
+
+/// The failures from one address after which the hosted login page asks for a captcha: half
+/// its attempts.
+fn captcha_threshold(settings: &crate::model::TenantSettings) -> i64 {
+    (settings.throttle_attempts.max(1) / 2).max(1)
 }
 
 pub(crate) fn user_bucket(user: i64) -> String {

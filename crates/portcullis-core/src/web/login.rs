@@ -19,6 +19,11 @@ pub enum AfterLogin {
     },
 }
 
+/// A page sign-in that owed a captcha and sent none.
+fn picture_missing() -> Error {
+    Error::invalid("captcha", "Type the characters in the picture.")
+}
+
 /// Where a login with nowhere else to go ends.
 pub const ACCOUNT_PAGE: &str = "/account";
 
@@ -57,10 +62,7 @@ impl Services {
             true => {
                 // Without a picture where one is due already, nothing is counted at all.
                 if captcha.is_none() && self.login_needs_captcha(tenant, ip).await? {
-                    return Err(Error::invalid(
-                        "captcha",
-                        "Type the characters in the picture.",
-                    ));
+                    return Err(picture_missing());
                 }
                 let reserved = self.reserve_attempt(tenant, ip, login).await;
                 Some(self.counters.count_failed_check(reserved)?)
@@ -72,10 +74,7 @@ impl Services {
                 if attempt.captcha_due(&tenant.settings) {
                     let solved = match captcha {
                         Some((key, answer)) => self.spend_captcha(tenant, key, answer).await,
-                        None => Err(Error::invalid(
-                            "captcha",
-                            "Type the characters in the picture.",
-                        )),
+                        None => Err(picture_missing()),
                     };
                     if let Err(refusal) = solved {
                         // No password was looked at: nothing was guessed.
