@@ -143,11 +143,7 @@ impl Services {
         what: &str,
     ) -> Result<()> {
         let mail = self.change_notice(settings, &user.email, what);
-        self.store
-            .enqueue_mail(&user.tenant_id, &mail, self.now())
-            .await?;
-        self.mail_queued();
-        Ok(())
+        self.queue_mail(&user.tenant_id, &mail).await
     }
 
     /// Changes the caller's email, username and (optionally) password, under the presence

@@ -211,10 +211,7 @@ impl Services {
         if let Some(old) = replaced {
             let what = "Your account's email address was changed: the new one was confirmed.";
             let notice = self.change_notice(&tenant.settings, &old, what);
-            self.store
-                .enqueue_mail(&tenant.id, &notice, self.now())
-                .await?;
-            self.mail_queued();
+            self.queue_mail(&tenant.id, &notice).await?;
         }
         let mut activity = self.activity(&tenant.id, None, client, "Confirmed the email address.");
         activity.user_id = Some(user);

@@ -113,6 +113,17 @@ impl Services {
         self.mail.clone()
     }
 
+    /// Queues one mail of the tenant's, outside any other write, and wakes the worker.
+    pub(crate) async fn queue_mail(
+        &self,
+        tenant: &crate::ids::TenantId,
+        mail: &crate::mail::Mail,
+    ) -> crate::Result<()> {
+        self.store.enqueue_mail(tenant, mail, self.now()).await?;
+        self.mail_queued();
+        Ok(())
+    }
+
     /// Tells the worker that mail was queued.
     pub(crate) fn mail_queued(&self) {
         if let Some(worker) = &self.mail {

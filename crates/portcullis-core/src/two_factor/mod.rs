@@ -265,11 +265,7 @@ impl Services {
             ),
             &format!("{origin}/forgot-password"),
         );
-        self.store
-            .enqueue_mail(&tenant.id, &mail, self.now())
-            .await?;
-        self.mail_queued();
-        Ok(())
+        self.queue_mail(&tenant.id, &mail).await
     }
 
     /// Turns on a second factor for the caller: 403 when the tenant does not use 2FA, a
