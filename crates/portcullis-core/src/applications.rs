@@ -120,6 +120,14 @@ impl ApplicationInput {
     }
 }
 
+/// What an application's sealed secret belongs to.
+fn sealed_for(application: &Application) -> crate::sealing::SealedFor<'_> {
+    crate::sealing::SealedFor::Application {
+        tenant: application.tenant_id.as_str(),
+        id: &application.id,
+    }
+}
+
 impl Services {
     /// A page of the tenant's applications, oldest first, with how many there are.
     pub async fn applications_for_key(
@@ -140,22 +148,14 @@ impl Services {
 
     /// The application with its secret opened (it is stored sealed, see [`crate::sealing`]).
     pub(crate) fn opened(&self, mut application: Application) -> Result<Application> {
-        let owner = crate::sealing::SealedFor::Application {
-            tenant: application.tenant_id.as_str(),
-            id: &application.id,
-        };
-        let secret = self.unseal(owner, application.secret.expose())?;
+        let secret = self.unseal(sealed_for(&application), application.secret.expose())?;
         application.secret = Secret::new(secret);
         Ok(application)
     }
 
     /// The application as it is stored: its secret sealed.
-    fn sealed(&self, application: &Application) -> Result<Application> {
-        let owner = crate::sealing::SealedFor::Application {
-            tenant: application.tenant_id.as_str(),
-            id: &application.id,
-        };
-        let sealed = self.seal(owner, application.secret.expose())?;
+    pub(crate) fn sealed(&self, application: &Application) -> Result<Application> {
+        let sealed = self.seal(sealed_for(application), application.secret.expose())?;
         Ok(Application {
             secret: Secret::new(sealed),
             ..application.clone()

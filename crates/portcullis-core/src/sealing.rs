@@ -98,14 +98,10 @@ impl Services {
         let mut sealed = 0;
         for app in self.store.applications_with_secrets_not(PREFIX).await? {
             let clear = app.secret.expose();
-            let owner = SealedFor::Application {
-                tenant: app.tenant_id.as_str(),
-                id: &app.id,
-            };
-            let new = self.seal(owner, clear)?;
+            let new = self.sealed(&app)?.secret;
             if self
                 .store
-                .replace_application_secret(&app.tenant_id, &app.id, clear, &new)
+                .replace_application_secret(&app.tenant_id, &app.id, clear, new.expose())
                 .await?
             {
                 sealed += 1;
@@ -129,11 +125,8 @@ impl Services {
             let mut found = 0;
             for network in &mut networks {
                 if let Some(clear) = network.client_secret.as_deref().filter(|s| !is_sealed(s)) {
-                    let owner = SealedFor::SocialClient {
-                        tenant: tenant.id.as_str(),
-                        network: &network.network,
-                    };
-                    network.client_secret = Some(self.seal(owner, clear)?);
+                    let sealed = self.seal_social_secret(&tenant, &network.network, clear)?;
+                    network.client_secret = Some(sealed);
                     found += 1;
                 }
             }

@@ -428,6 +428,14 @@ impl ResolvedNetwork {
     }
 }
 
+/// What a network's sealed client secret belongs to.
+fn sealed_for<'a>(tenant: &'a Tenant, network: &'a str) -> crate::sealing::SealedFor<'a> {
+    crate::sealing::SealedFor::SocialClient {
+        tenant: tenant.id.as_str(),
+        network,
+    }
+}
+
 /// The refusal of every social login while the tenant's `allow_social` is off.
 pub const SOCIAL_OFF: &str = "Social logins are turned off for this tenant.";
 
@@ -485,11 +493,7 @@ impl Services {
         network: &str,
         plain: &str,
     ) -> Result<String> {
-        let owner = crate::sealing::SealedFor::SocialClient {
-            tenant: tenant.id.as_str(),
-            network,
-        };
-        self.seal(owner, plain)
+        self.seal(sealed_for(tenant, network), plain)
     }
 
     /// The client secret a network's settings keep (sealed, or in clear from before).
@@ -499,11 +503,7 @@ impl Services {
         network: &str,
         stored: &str,
     ) -> Result<String> {
-        let owner = crate::sealing::SealedFor::SocialClient {
-            tenant: tenant.id.as_str(),
-            network,
-        };
-        self.unseal(owner, stored)
+        self.unseal(sealed_for(tenant, network), stored)
     }
 
     pub(crate) fn network_client(&self) -> Result<&dyn NetworkClient> {
