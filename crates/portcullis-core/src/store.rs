@@ -118,12 +118,6 @@ pub trait TenantStore: Send + Sync {
         fields: &serde_json::Map<String, serde_json::Value>,
         now: OffsetDateTime,
     ) -> StoreResult<TenantSettings>;
-    async fn update_tenant_settings(
-        &self,
-        tenant: &TenantId,
-        settings: &TenantSettings,
-        now: OffsetDateTime,
-    ) -> StoreResult<()>;
 }
 
 #[async_trait]

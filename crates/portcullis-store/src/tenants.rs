@@ -114,23 +114,12 @@ impl TenantStore for SqlStore {
             serde_json::to_string(metadata).map_err(|e| StoreError::Other(e.to_string()))?;
         let patch =
             serde_json::to_string(settings).map_err(|e| StoreError::Other(e.to_string()))?;
-        // Both SET expressions read the row as it was, so the domain column follows the
-        // merged settings in the same statement.
-        let sql = match &self.pool.backends {
-            Backends::Sqlite(_) => {
-                "UPDATE tenants SET name = $1, metadata = $2, settings = json_patch(settings, $3), \
-                 domain = json_extract(json_patch(settings, $3), '$.domain'), updated_at = $4 \
-                 WHERE id = $5"
-            }
-            Backends::Postgres(_) => {
-                "UPDATE tenants SET name = $1, metadata = $2, \
-                 settings = (settings::jsonb || $3::jsonb)::text, \
-                 domain = (settings::jsonb || $3::jsonb) ->> 'domain', updated_at = $4 \
-                 WHERE id = $5"
-            }
-        };
+        let sql = format!(
+            "UPDATE tenants SET name = $1, metadata = $2, {}, updated_at = $4 WHERE id = $5",
+            merged_settings(&self.pool.backends, "$3")
+        );
         on_pool!(&self.pool, pool => {
-            sqlx::query(sql)
+            sqlx::query(&sql)
                 .bind(name)
                 .bind(&metadata)
                 .bind(&patch)
@@ -197,21 +186,12 @@ impl TenantStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<TenantSettings> {
         let patch = serde_json::to_string(fields).map_err(|e| StoreError::Other(e.to_string()))?;
-        let sql = match &self.pool.backends {
-            // The domain column follows the merged settings (see `update_tenant`).
-            Backends::Sqlite(_) => {
-                "UPDATE tenants SET settings = json_patch(settings, $1), \
-                 domain = json_extract(json_patch(settings, $1), '$.domain'), updated_at = $2 \
-                 WHERE id = $3 RETURNING settings"
-            }
-            Backends::Postgres(_) => {
-                "UPDATE tenants SET settings = (settings::jsonb || $1::jsonb)::text, \
-                 domain = (settings::jsonb || $1::jsonb) ->> 'domain', updated_at = $2 \
-                 WHERE id = $3 RETURNING settings"
-            }
-        };
+        let sql = format!(
+            "UPDATE tenants SET {}, updated_at = $2 WHERE id = $3 RETURNING settings",
+            merged_settings(&self.pool.backends, "$1")
+        );
         let stored: Option<String> = on_pool!(&self.pool, pool => {
-            sqlx::query_scalar(sql)
+            sqlx::query_scalar(&sql)
                 .bind(&patch)
                 .bind(to_db(now))
                 .bind(tenant.as_str())
@@ -222,26 +202,22 @@ impl TenantStore for SqlStore {
         let stored = stored.ok_or_else(|| StoreError::Other("no such tenant".to_owned()))?;
         serde_json::from_str(&stored).map_err(|e| StoreError::Other(e.to_string()))
     }
+}
 
-    async fn update_tenant_settings(
-        &self,
-        tenant: &TenantId,
-        settings: &TenantSettings,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        let settings_json =
-            serde_json::to_string(settings).map_err(|e| StoreError::Other(e.to_string()))?;
-        on_pool!(&self.pool, pool => {
-            sqlx::query("UPDATE tenants SET settings = $1, domain = $2, updated_at = $3 WHERE id = $4")
-                .bind(&settings_json)
-                .bind(settings.domain.as_deref())
-                .bind(to_db(now))
-                .bind(tenant.as_str())
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
-        .map_err(store_error)
+/// The `SET` of a settings merge: the top-level fields of the JSON object bound as `patch`
+/// replace the stored ones, and the domain column follows the merged settings (both
+/// expressions read the row as it was). SQLite's `json_patch` drops a field set to null,
+/// PostgreSQL's `||` keeps it as null: the settings read back the same (absent = default).
+fn merged_settings(backends: &Backends, patch: &str) -> String {
+    match backends {
+        Backends::Sqlite(_) => format!(
+            "settings = json_patch(settings, {patch}), \
+             domain = json_extract(json_patch(settings, {patch}), '$.domain')"
+        ),
+        Backends::Postgres(_) => format!(
+            "settings = (settings::jsonb || {patch}::jsonb)::text, \
+             domain = (settings::jsonb || {patch}::jsonb) ->> 'domain'"
+        ),
     }
 }
 

@@ -75,10 +75,13 @@ async fn changes_to_principals_are_reported_and_activity_is_not() {
     store.set_user_disabled(user.id, true, now).await.unwrap();
     assert_eq!(next(&mut changes).await, PrincipalChange::User(user.id));
 
-    let mut settings = server.tenant.settings.clone();
-    settings.allow_signups = !settings.allow_signups;
+    let mut flipped = serde_json::Map::new();
+    flipped.insert(
+        "allow_signups".to_owned(),
+        (!server.tenant.settings.allow_signups).into(),
+    );
     store
-        .update_tenant_settings(&server.tenant.id, &settings, now)
+        .merge_tenant_settings(&server.tenant.id, &flipped, now)
         .await
         .unwrap();
     assert_eq!(next(&mut changes).await, PrincipalChange::All);
