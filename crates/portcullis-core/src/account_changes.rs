@@ -11,17 +11,16 @@
 use crate::accounts::{
     check_email, check_password_rules, check_username, confirmation_matches, new_logins, taken,
 };
-use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{Error, Result};
-use crate::ids::{Secret, SessionId, UserId};
+use crate::ids::Secret;
 use crate::lifecycle::{mailed_secret, VERIFY_EMAIL_LIFETIME};
-use crate::mail::{with_link, Mail};
-use crate::model::{
-    ClientInfo, NewActivity, NewOneTimeToken, PasswordHash, TenantSettings, TokenKind,
-    TokenPurpose, User,
-};
-use crate::profile::Change;
+use crate::mail::with_link;
+use crate::model::Change;
+use crate::model::CredentialsWrite;
+use crate::model::Mail;
+use crate::model::Principal;
+use crate::model::{ClientInfo, NewOneTimeToken, TenantSettings, TokenKind, TokenPurpose, User};
 use crate::throttle::Throttling;
 use crate::Services;
 
@@ -40,26 +39,6 @@ pub struct CredentialsChange {
     /// The step-up's proof, when the sign-in is older than the tenant allows.
     pub current_password: Option<Secret>,
     pub client: ClientInfo,
-}
-
-/// What the store writes for a credentials change, in one transaction.
-#[derive(Debug, Clone)]
-pub struct CredentialsWrite {
-    pub user: UserId,
-    /// The address the account has from now on: the new one, or (while a new one waits for
-    /// its confirmation) the old one.
-    pub email: String,
-    /// The address changed now, so it is no longer verified.
-    pub unverify: bool,
-    pub username: Change<String>,
-    pub password: Option<PasswordHash>,
-    /// A confirmation token for the new address (carrying it, when it waits) and its mail.
-    pub reverify: Option<(NewOneTimeToken, Mail)>,
-    /// Mails to the account's previous address.
-    pub notices: Vec<Mail>,
-    /// When the password changes, every session but this one ends.
-    pub keep_session: Option<SessionId>,
-    pub activity: NewActivity,
 }
 
 /// Whether the principal's token is a login session's own (not a personal token, not an

@@ -89,7 +89,10 @@ impl crate::Services {
     }
 
     /// Every country, for a caller.
-    pub async fn list_countries(&self, principal: &crate::auth::Principal) -> Result<Vec<Country>> {
+    pub async fn list_countries(
+        &self,
+        principal: &crate::model::Principal,
+    ) -> Result<Vec<Country>> {
         self.authorize(principal, crate::authz::Action::ViewCountries)
             .await?;
         self.countries().await

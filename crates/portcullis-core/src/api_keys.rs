@@ -3,34 +3,17 @@
 //! leaked key, the id finds the row, and only a SHA-256 of the secret is stored.
 
 use crate::error::{Error, Result};
-use crate::ids::{Secret, TenantId};
+use crate::ids::Secret;
+use crate::model::ApiKey;
 use crate::tokens::{hash_secret, secret_matches};
 use crate::Services;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 pub const PREFIX: &str = "pcsk_";
 const ID_LEN: usize = 16;
 const SECRET_LEN: usize = 40;
 /// `last_used_at` moves at most this often per key.
 const USE_GRANULARITY: Duration = Duration::minutes(1);
-
-#[derive(Debug, Clone)]
-pub struct ApiKey {
-    pub id: String,
-    /// `None`: the key reaches every tenant.
-    pub tenant_id: Option<TenantId>,
-    pub name: String,
-    pub secret_hash: String,
-    pub created_at: OffsetDateTime,
-    pub last_used_at: Option<OffsetDateTime>,
-    pub revoked_at: Option<OffsetDateTime>,
-}
-
-impl ApiKey {
-    pub fn reaches(&self, tenant: &TenantId) -> bool {
-        self.tenant_id.as_ref().is_none_or(|t| t == tenant)
-    }
-}
 
 /// A new key with its full value, which is shown this once.
 #[derive(Debug)]

@@ -1,12 +1,12 @@
 //! Applications: a tenant's OIDC clients (document 003). The id is the client id; the secret is
 //! generated here and kept so that the management API can show it, as the document does.
 
-use crate::api_keys::ApiKey;
 use crate::error::{Error, Result};
-use crate::ids::{Secret, TenantId};
-use crate::metadata::Metadata;
+use crate::ids::Secret;
+use crate::model::ApiKey;
+use crate::model::Application;
+use crate::model::Metadata;
 use crate::Services;
-use time::OffsetDateTime;
 
 pub const ID_LEN: usize = 12;
 pub const SECRET_LEN: usize = 24;
@@ -14,21 +14,6 @@ pub const SECRET_LEN: usize = 24;
 pub const MAX_URLS: usize = 50;
 pub const MAX_URL_CHARS: usize = 2000;
 const MAX_NAME_CHARS: usize = 255;
-
-#[derive(Debug, Clone)]
-pub struct Application {
-    /// 12 base62 characters; the OIDC client id.
-    pub id: String,
-    pub tenant_id: TenantId,
-    pub name: String,
-    pub secret: Secret,
-    pub login_url: String,
-    pub logout_urls: Vec<String>,
-    pub redirect_urls: Vec<String>,
-    pub metadata: Metadata,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-}
 
 /// An application as a management request writes it: the whole object. The id, secret and
 /// timestamps are the server's.

@@ -4,8 +4,8 @@
 //! checked before any of this, against the scope each route declares next to itself (see the
 //! HTTP crate's route table), so a route's scope is written in one place.
 
-use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::model::Principal;
 use crate::rbac::permissions;
 use crate::Services;
 
@@ -92,7 +92,7 @@ impl Services {
         if !principal.scopes.allows_all() {
             let covered = |permission: &str| {
                 principal.scopes.as_slice().iter().any(|scope| {
-                    crate::scopes::builtin(scope).and_then(|s| s.permission) == Some(permission)
+                    crate::rbac::builtin_scope(scope).and_then(|s| s.permission) == Some(permission)
                 })
             };
             if !wanted.iter().all(|p| covered(&p.name)) {

@@ -3,6 +3,7 @@
 //! re-encoded as PNG, which also drops any metadata it carried. Or an external `http(s)` URL.
 
 use crate::error::{Error, Result};
+use crate::model::AvatarImage;
 use crate::model::{ClientInfo, User};
 use crate::Services;
 use image::{ImageFormat, ImageReader, Limits};
@@ -17,20 +18,6 @@ const MAX_SIDE: u32 = 4096;
 const MAX_DECODE_BYTES: u64 = 64 * 1024 * 1024;
 /// Length of an avatar's unguessable name.
 const NAME_LEN: usize = 32;
-
-/// A re-encoded avatar ready to store.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AvatarImage {
-    pub name: String,
-    pub content_type: String,
-    pub bytes: Vec<u8>,
-}
-
-impl std::fmt::Debug for AvatarImage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AvatarImage({}, {} bytes)", self.name, self.bytes.len())
-    }
-}
 
 /// What to set as a user's avatar.
 #[derive(Debug, Clone)]
@@ -107,7 +94,7 @@ impl Services {
     /// The caller's own avatar from an uploaded image.
     pub async fn upload_own_avatar(
         &self,
-        principal: &crate::auth::Principal,
+        principal: &crate::model::Principal,
         bytes: Vec<u8>,
         client: &ClientInfo,
     ) -> Result<User> {
@@ -119,7 +106,7 @@ impl Services {
     /// The caller's own avatar from an external image.
     pub async fn set_own_external_avatar(
         &self,
-        principal: &crate::auth::Principal,
+        principal: &crate::model::Principal,
         url: &str,
         client: &ClientInfo,
     ) -> Result<User> {

@@ -8,12 +8,13 @@
 //! retry after a 419 without a new image) until [`Services::consume_captcha`] after a login.
 
 use crate::error::{Error, Result};
-use crate::ids::{Secret, TenantId};
+use crate::ids::Secret;
+use crate::model::StoredCaptcha;
 use crate::model::Tenant;
 use crate::tokens::hash_secret;
 use crate::Services;
 use subtle::ConstantTimeEq;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 /// How long a correctly answered captcha keeps passing: document 002's
 /// `captcha_will_required_in`.
@@ -42,23 +43,6 @@ pub struct NewCaptcha {
     /// What the image shows. For callers that check captchas without looking (tests); never
     /// sent to the client.
     pub answer: Secret,
-}
-
-/// A stored captcha, as [`crate::store::CaptchaStore`] keeps it.
-#[derive(Debug, Clone)]
-pub struct StoredCaptcha {
-    /// SHA-256 of the key (hex).
-    pub key_hash: String,
-    pub tenant_id: TenantId,
-    /// See [`answer_hash`].
-    pub answer_hash: String,
-    pub created_at: OffsetDateTime,
-    /// Until when it can be answered for the first time.
-    pub expires_at: OffsetDateTime,
-    /// Set by the first right answer: until when the same answer passes again.
-    pub solved_until: Option<OffsetDateTime>,
-    /// Set by a wrong answer or a login: it passes no more.
-    pub used_at: Option<OffsetDateTime>,
 }
 
 /// What is stored of an answer: a SHA-256 of the key and the normalized answer together. With

@@ -4,25 +4,15 @@
 use crate::accounts::{
     check_email, check_password_rules, check_username, confirmation_matches, new_logins, taken,
 };
-use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{Error, Result};
-use crate::ids::{RoleId, Secret, SessionId, UserId};
-use crate::model::{ClientInfo, NewActivity, NewUser, PasswordHash, User, UserStatus};
-use crate::profile::{Change, DetailsChange};
-use crate::sessions::{Page, Paging};
+use crate::ids::{RoleId, Secret, UserId};
+use crate::model::Principal;
+use crate::model::{AccountWrite, UserFilter};
+use crate::model::{Change, DetailsChange};
+use crate::model::{ClientInfo, NewUser, User, UserStatus};
+use crate::model::{Page, Paging};
 use crate::Services;
-use time::OffsetDateTime;
-
-/// Which users a list shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserFilter {
-    /// Lowercased; matched as a substring of username, email, first and last name.
-    pub search: Option<String>,
-    pub status: Option<UserStatus>,
-    /// Whether unverified emails make a user Unconfirmed in this tenant.
-    pub unverified_is_unconfirmed: bool,
-}
 
 /// An administrator's account fields. On update, absent fields stay as they are.
 #[derive(Debug, Clone, Default)]
@@ -34,24 +24,6 @@ pub struct AccountInput {
     pub role_id: Option<RoleId>,
     pub status: Option<UserStatus>,
     pub details: DetailsChange,
-}
-
-/// What the store writes for an administrator's change to an account, in one transaction.
-#[derive(Debug, Clone)]
-pub struct AccountWrite {
-    pub user: UserId,
-    pub details: DetailsChange,
-    pub email: Option<String>,
-    pub username: Change<String>,
-    pub role: Option<RoleId>,
-    pub password: Option<PasswordHash>,
-    pub disabled: Option<bool>,
-    pub email_verified_at: Change<OffsetDateTime>,
-    /// Whether every session and token of the user ends (a ban, or a new password)…
-    pub end_sessions: bool,
-    /// …except this one (an administrator changing their own password stays logged in).
-    pub keep_session: Option<SessionId>,
-    pub activity: NewActivity,
 }
 
 impl Services {

@@ -42,7 +42,7 @@ pub enum Error {
     /// try again when the window ends.
     #[error("throttled; retry in {retry_after_seconds} s")]
     Throttled {
-        of: crate::throttle::Limited,
+        of: crate::model::Limited,
         retry_after_seconds: u64,
     },
     /// A social network could not be asked about a token, or refused it; the detail is for

@@ -1,14 +1,15 @@
 //! What resource servers ask about tokens: introspection (RFC 7662) and revocation (RFC 7009),
 //! answered to callers holding an API key.
 
-use crate::api_keys::ApiKey;
-use crate::applications::Application;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
+use crate::model::ApiKey;
+use crate::model::Application;
 use crate::model::ClientInfo;
+use crate::model::ClientToken;
+use crate::model::Scopes;
 use crate::model::Tenant;
-use crate::oidc::grants::{ClientToken, CLIENT_TOKEN_PREFIX, OIDC_SCOPES};
-use crate::rbac::Scopes;
+use crate::oidc::grants::{CLIENT_TOKEN_PREFIX, OIDC_SCOPES};
 use crate::tokens::hash_secret;
 use crate::Services;
 use subtle::ConstantTimeEq;

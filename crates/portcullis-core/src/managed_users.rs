@@ -6,8 +6,10 @@
 use crate::accounts::{check_email, taken};
 use crate::error::{Error, Result};
 use crate::ids::Secret;
-use crate::metadata::{self, Metadata};
-use crate::model::{ClientInfo, NewUser, PasswordCredential, PasswordHash, Tenant, User};
+use crate::metadata;
+use crate::model::Metadata;
+use crate::model::{ClientInfo, NewUser, PasswordCredential, Tenant, User};
+use crate::model::{CredentialWrite, ManagedFields};
 use crate::Services;
 use time::OffsetDateTime;
 
@@ -30,18 +32,6 @@ pub struct ManagedUser {
     pub metadata: Metadata,
 }
 
-/// What the store writes for a managed user, checked.
-#[derive(Debug, Clone)]
-pub struct ManagedFields {
-    pub email: String,
-    pub display_name: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub email_verified_at: Option<OffsetDateTime>,
-    pub disabled: bool,
-    pub metadata: Metadata,
-}
-
 /// An imported password: `alg` is one of [`crate::password::IMPORT_ALGORITHMS`].
 #[derive(Debug, Clone)]
 pub struct ImportedPassword {
@@ -55,16 +45,6 @@ pub struct CredentialInput {
     pub password: ImportedPassword,
     pub disabled: bool,
     pub metadata: Metadata,
-}
-
-/// What the store writes for a password credential.
-#[derive(Debug, Clone)]
-pub struct CredentialWrite {
-    pub hash: PasswordHash,
-    pub disabled: bool,
-    pub metadata: Metadata,
-    /// A new credential (created now) rather than a change to the existing one.
-    pub replace: bool,
 }
 
 fn blank_to_none(value: Option<String>) -> Option<String> {

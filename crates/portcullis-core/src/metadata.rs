@@ -2,9 +2,7 @@
 //! and users. At most 20 keys, keys up to 100 characters, values up to 1000.
 
 use crate::error::{Error, Result};
-use std::collections::BTreeMap;
-
-pub type Metadata = BTreeMap<String, String>;
+use crate::model::Metadata;
 
 pub const MAX_KEYS: usize = 20;
 pub const MAX_KEY_CHARS: usize = 100;

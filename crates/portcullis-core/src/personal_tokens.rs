@@ -1,10 +1,10 @@
 //! Personal tokens (document 000): named, scoped, optionally expiring tokens a user makes for
 //! scripts and apps, shown once and stored as a hash.
 
-use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::ids::{Secret, TokenId};
+use crate::model::Principal;
 use crate::model::{ClientInfo, NewToken, Token, TokenKind};
 use crate::tokens::TokenSecret;
 use crate::Services;

@@ -1,26 +1,12 @@
 //! A user changing their own profile details. Login credentials (email, username, password)
 //! change through the account-change service ([`crate::account_changes`]).
 
-use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{Error, Result};
+use crate::model::DetailsChange;
+use crate::model::Principal;
 use crate::model::{ClientInfo, User};
 use crate::Services;
-use time::Date;
-
-/// A field of a partial update: `None` leaves it alone, `Some(None)` clears it.
-pub type Change<T> = Option<Option<T>>;
-
-/// Profile fields to change; absent fields stay as they are.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DetailsChange {
-    pub first_name: Change<String>,
-    pub last_name: Change<String>,
-    pub birthday: Change<Date>,
-    pub phone: Change<String>,
-    pub address: Change<String>,
-    pub country_id: Change<i64>,
-}
 
 impl Services {
     /// The caller's own account.

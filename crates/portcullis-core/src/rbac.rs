@@ -1,6 +1,6 @@
 //! Roles, permissions and scopes. Every permission and scope is named once here.
 
-use crate::store::Seed;
+use crate::model::Seed;
 
 pub const ADMIN_ROLE: &str = "Admin";
 
@@ -82,7 +82,7 @@ pub mod permissions {
     pub const SETTINGS_NOTIFICATIONS: &str = "settings.notifications";
 }
 
-/// Scope names the built-in endpoints require (described in [`crate::scopes::BUILTIN`]). A
+/// Scope names the built-in endpoints require (described in [`BUILTIN_SCOPES`]). A
 /// token's authority is its user's permissions narrowed by its scopes.
 pub mod scopes {
     pub const VIEW_PROFILE: &str = "view-profile";
@@ -102,45 +102,87 @@ pub mod scopes {
     pub const UPDATE_SETTINGS: &str = "update-settings";
 }
 
-/// The scopes a token carries. `*` grants everything its user may do.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Scopes(Vec<String>);
+/// A scope Portcullis's own routes require.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuiltinScope {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// The permission a user must hold to grant it to a token; `None` when it only reaches
+    /// the user's own account (or, for sessions and activity, when the routes decide per
+    /// request whose data is asked for).
+    pub permission: Option<&'static str>,
+}
 
-impl Scopes {
-    pub const ALL: &'static str = "*";
-
-    pub fn new(scopes: Vec<String>) -> Self {
-        Self(scopes)
-    }
-
-    pub fn all() -> Self {
-        Self(vec![Self::ALL.to_owned()])
-    }
-
-    pub fn allows(&self, scope: &str) -> bool {
-        self.0.iter().any(|s| s == Self::ALL || s == scope)
-    }
-
-    /// Whether the token carries `*`.
-    pub fn allows_all(&self) -> bool {
-        self.0.iter().any(|s| s == Self::ALL)
-    }
-
-    pub fn as_slice(&self) -> &[String] {
-        &self.0
+const fn scope(
+    name: &'static str,
+    description: &'static str,
+    permission: Option<&'static str>,
+) -> BuiltinScope {
+    BuiltinScope {
+        name,
+        description,
+        permission,
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Scopes;
+pub const BUILTIN_SCOPES: &[BuiltinScope] = &[
+    scope(scopes::VIEW_PROFILE, "View your profile", None),
+    scope(
+        scopes::UPDATE_PROFILE,
+        "Update your profile, password, avatar and two-factor settings",
+        None,
+    ),
+    scope(scopes::MANAGE_TOKENS, "Manage your API tokens", None),
+    scope(scopes::VIEW_SESSIONS, "View sessions", None),
+    scope(scopes::REVOKE_SESSIONS, "End sessions", None),
+    scope(scopes::VIEW_ACTIVITY, "View the activity log", None),
+    scope(
+        scopes::VIEW_USERS,
+        "View users",
+        Some(permissions::USERS_MANAGE),
+    ),
+    scope(
+        scopes::CREATE_USERS,
+        "Create users",
+        Some(permissions::USERS_MANAGE),
+    ),
+    scope(
+        scopes::UPDATE_USERS,
+        "Update users",
+        Some(permissions::USERS_MANAGE),
+    ),
+    scope(
+        scopes::DELETE_USERS,
+        "Delete users",
+        Some(permissions::USERS_MANAGE),
+    ),
+    scope(
+        scopes::MANAGE_ROLES,
+        "Manage roles",
+        Some(permissions::ROLES_MANAGE),
+    ),
+    scope(
+        scopes::MANAGE_PERMISSIONS,
+        "Manage permissions",
+        Some(permissions::PERMISSIONS_MANAGE),
+    ),
+    scope(
+        scopes::MANAGE_SCOPES,
+        "Manage the scopes applications define",
+        Some(permissions::PERMISSIONS_MANAGE),
+    ),
+    scope(
+        scopes::VIEW_SETTINGS,
+        "View system settings",
+        Some(permissions::SETTINGS_GENERAL),
+    ),
+    scope(
+        scopes::UPDATE_SETTINGS,
+        "Update system settings",
+        Some(permissions::SETTINGS_GENERAL),
+    ),
+];
 
-    #[test]
-    fn wildcard_allows_everything_and_lists_allow_only_members() {
-        assert!(Scopes::all().allows("view-users"));
-        let some = Scopes::new(vec!["view-profile".into()]);
-        assert!(some.allows("view-profile"));
-        assert!(!some.allows("view-users"));
-        assert!(!Scopes::default().allows("view-profile"));
-    }
+pub fn builtin_scope(name: &str) -> Option<&'static BuiltinScope> {
+    BUILTIN_SCOPES.iter().find(|s| s.name == name)
 }

@@ -3,45 +3,14 @@
 //! Roles and permissions have one shape: a unique name of letters, digits, `_`, `-` and `.`,
 //! a display name, a description, and whether it may be deleted. The built-in ones may not.
 
-use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{Error, Result, StoreError};
 use crate::ids::{PermissionId, RoleId};
+use crate::model::Principal;
 use crate::model::{ClientInfo, Permission, Role};
-use crate::profile::Change;
+use crate::model::{RbacInput, RbacKind, RoleSummary};
 use crate::rbac::USER_ROLE;
 use crate::Services;
-
-/// Which of the two tables an operation is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RbacKind {
-    Role,
-    Permission,
-}
-
-impl RbacKind {
-    fn noun(self) -> &'static str {
-        match self {
-            Self::Role => "role",
-            Self::Permission => "permission",
-        }
-    }
-}
-
-/// The fields of a role or permission; on update, absent fields stay as they are.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RbacInput {
-    pub name: Option<String>,
-    pub display_name: Change<String>,
-    pub description: Change<String>,
-}
-
-/// A role with how many users hold it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoleSummary {
-    pub role: Role,
-    pub users_count: i64,
-}
 
 const NAME_MAX: usize = 255;
 

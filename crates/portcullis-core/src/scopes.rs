@@ -2,99 +2,16 @@
 //! registers for its own applications (document 000's backup app, say), which Portcullis grants
 //! and reports through introspection but does not enforce itself.
 
-use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::model::ClientInfo;
-use crate::rbac::{permissions, scopes, Scopes};
+use crate::model::CustomScope;
+use crate::model::Principal;
+use crate::model::Scopes;
+use crate::rbac::{builtin_scope, BuiltinScope, BUILTIN_SCOPES};
 use crate::Services;
 use time::OffsetDateTime;
-
-/// A scope Portcullis's own routes require.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BuiltinScope {
-    pub name: &'static str,
-    pub description: &'static str,
-    /// The permission a user must hold to grant it to a token; `None` when it only reaches
-    /// the user's own account (or, for sessions and activity, when the routes decide per
-    /// request whose data is asked for).
-    pub permission: Option<&'static str>,
-}
-
-const fn scope(
-    name: &'static str,
-    description: &'static str,
-    permission: Option<&'static str>,
-) -> BuiltinScope {
-    BuiltinScope {
-        name,
-        description,
-        permission,
-    }
-}
-
-pub const BUILTIN: &[BuiltinScope] = &[
-    scope(scopes::VIEW_PROFILE, "View your profile", None),
-    scope(
-        scopes::UPDATE_PROFILE,
-        "Update your profile, password, avatar and two-factor settings",
-        None,
-    ),
-    scope(scopes::MANAGE_TOKENS, "Manage your API tokens", None),
-    scope(scopes::VIEW_SESSIONS, "View sessions", None),
-    scope(scopes::REVOKE_SESSIONS, "End sessions", None),
-    scope(scopes::VIEW_ACTIVITY, "View the activity log", None),
-    scope(
-        scopes::VIEW_USERS,
-        "View users",
-        Some(permissions::USERS_MANAGE),
-    ),
-    scope(
-        scopes::CREATE_USERS,
-        "Create users",
-        Some(permissions::USERS_MANAGE),
-    ),
-    scope(
-        scopes::UPDATE_USERS,
-        "Update users",
-        Some(permissions::USERS_MANAGE),
-    ),
-    scope(
-        scopes::DELETE_USERS,
-        "Delete users",
-        Some(permissions::USERS_MANAGE),
-    ),
-    scope(
-        scopes::MANAGE_ROLES,
-        "Manage roles",
-        Some(permissions::ROLES_MANAGE),
-    ),
-    scope(
-        scopes::MANAGE_PERMISSIONS,
-        "Manage permissions",
-        Some(permissions::PERMISSIONS_MANAGE),
-    ),
-    scope(
-        scopes::MANAGE_SCOPES,
-        "Manage the scopes applications define",
-        Some(permissions::PERMISSIONS_MANAGE),
-    ),
-    scope(
-        scopes::VIEW_SETTINGS,
-        "View system settings",
-        Some(permissions::SETTINGS_GENERAL),
-    ),
-    scope(
-        scopes::UPDATE_SETTINGS,
-        "Update system settings",
-        Some(permissions::SETTINGS_GENERAL),
-    ),
-];
-
-pub fn builtin(name: &str) -> Option<&'static BuiltinScope> {
-    BUILTIN.iter().find(|s| s.name == name)
-}
 
 /// Longest scope name accepted.
 pub const NAME_MAX: usize = 64;
@@ -110,16 +27,6 @@ pub fn valid_name(name: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
-}
-
-/// A scope a tenant registered.
-#[derive(Debug, Clone)]
-pub struct CustomScope {
-    pub id: i64,
-    pub tenant_id: TenantId,
-    pub name: String,
-    pub description: String,
-    pub created_at: OffsetDateTime,
 }
 
 /// One entry of the registry as listed.
@@ -164,7 +71,7 @@ impl Services {
 
     async fn registry(&self, tenant: &TenantId) -> Result<Vec<ScopeEntry>> {
         let custom = self.store.custom_scopes(tenant).await?;
-        Ok(BUILTIN
+        Ok(BUILTIN_SCOPES
             .iter()
             .map(ScopeEntry::from)
             .chain(custom.into_iter().map(ScopeEntry::from))
@@ -188,7 +95,7 @@ impl Services {
                 "name".to_owned(),
                 format!("The name must be kebab-case (like run-backup-tasks), at most {NAME_MAX} characters."),
             ));
-        } else if builtin(name).is_some() {
+        } else if builtin_scope(name).is_some() {
             problems.push((
                 "name".to_owned(),
                 "The name has already been taken.".to_owned(),
@@ -230,7 +137,7 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<()> {
         self.authorize(principal, Action::ManageScopes).await?;
-        if builtin(name).is_some() {
+        if builtin_scope(name).is_some() {
             return Err(Error::Refused("Built-in scopes cannot be removed."));
         }
         let activity = self.activity_of(principal, client, &format!("Removed the {name} scope."));
@@ -264,7 +171,7 @@ impl Services {
         for name in requested {
             let name = name.trim();
             let known = name == Scopes::ALL
-                || builtin(name).is_some()
+                || builtin_scope(name).is_some()
                 || custom.iter().any(|c| c.name == name);
             let problem = if !known {
                 Some(format!("The scope {name:?} does not exist."))
@@ -272,7 +179,7 @@ impl Services {
                 || (name == Scopes::ALL && !principal.scopes.allows_all())
             {
                 Some(format!("This token may not grant the {name} scope."))
-            } else if builtin(name)
+            } else if builtin_scope(name)
                 .and_then(|s| s.permission)
                 .is_some_and(|p| !holds(p))
             {
@@ -306,7 +213,7 @@ impl Services {
             tokio::join!(self.registry(tenant), self.store.role_permissions(role));
         let (registry, held) = (registry?, held?);
         let usable = |entry: &ScopeEntry| {
-            builtin(&entry.name)
+            builtin_scope(&entry.name)
                 .and_then(|s| s.permission)
                 .is_none_or(|p| held.iter().any(|h| h.name == p))
         };
@@ -345,9 +252,9 @@ mod tests {
 
     #[test]
     fn builtin_names_are_unique_and_valid() {
-        for (i, scope) in BUILTIN.iter().enumerate() {
+        for (i, scope) in BUILTIN_SCOPES.iter().enumerate() {
             assert!(valid_name(scope.name), "{}", scope.name);
-            assert!(BUILTIN[i + 1..].iter().all(|s| s.name != scope.name));
+            assert!(BUILTIN_SCOPES[i + 1..].iter().all(|s| s.name != scope.name));
         }
     }
 }

@@ -120,7 +120,7 @@ impl Services {
             let Some(stored) = self.store.stored_social_networks(&tenant.id).await? else {
                 continue;
             };
-            let mut networks: Vec<crate::social::SocialNetwork> = serde_json::from_str(&stored)
+            let mut networks: Vec<crate::model::SocialNetwork> = serde_json::from_str(&stored)
                 .map_err(|e| Error::Internal(format!("social networks: {e}")))?;
             let mut found = 0;
             for network in &mut networks {

@@ -117,7 +117,7 @@ impl Services {
     pub(crate) async fn queue_mail(
         &self,
         tenant: &crate::ids::TenantId,
-        mail: &crate::mail::Mail,
+        mail: &crate::model::Mail,
     ) -> crate::Result<()> {
         self.store.enqueue_mail(tenant, mail, self.now()).await?;
         self.mail_queued();

@@ -1,73 +1,13 @@
 //! Seeing and ending login sessions, and reading the activity log: the caller's own, or (with
 //! the permission) anyone's in the tenant.
 
-use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, UserId};
+use crate::model::Principal;
+use crate::model::{Activity, Page, Paging};
 use crate::model::{ClientInfo, Session};
 use crate::Services;
-use time::OffsetDateTime;
-
-/// One page of a list, and the total it is a page of.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub page: Paging,
-}
-
-/// Which page of a list: 1-based, `per_page` capped at [`Paging::MAX_PER_PAGE`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Paging {
-    pub page: i64,
-    pub per_page: i64,
-}
-
-impl Paging {
-    pub const DEFAULT_PER_PAGE: i64 = 20;
-    pub const MAX_PER_PAGE: i64 = 100;
-
-    /// From the query's values: a missing or non-positive page is 1; `per_page` defaults to
-    /// 20 and is kept within 1 to 100.
-    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Self {
-        Self {
-            page: page.filter(|p| *p >= 1).unwrap_or(1),
-            per_page: per_page
-                .unwrap_or(Self::DEFAULT_PER_PAGE)
-                .clamp(1, Self::MAX_PER_PAGE),
-        }
-    }
-
-    pub fn offset(self) -> i64 {
-        (self.page - 1).saturating_mul(self.per_page)
-    }
-
-    /// The last page of `total` items (1 for an empty list).
-    pub fn last_page(self, total: i64) -> i64 {
-        (total.saturating_add(self.per_page - 1) / self.per_page).max(1)
-    }
-
-    /// 1-based positions of the first and last item on this page, if it has any.
-    pub fn range(self, total: i64) -> Option<(i64, i64)> {
-        let from = self.offset().saturating_add(1);
-        (from <= total).then(|| (from, self.offset().saturating_add(self.per_page).min(total)))
-    }
-}
-
-/// An activity-log entry, with its user agent read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Activity {
-    pub id: i64,
-    pub user_id: Option<UserId>,
-    pub ip_address: Option<String>,
-    pub user_agent: Option<String>,
-    pub browser: Option<String>,
-    pub platform: Option<String>,
-    pub device: Option<String>,
-    pub description: String,
-    pub created_at: OffsetDateTime,
-}
 
 impl Services {
     /// The live sessions of a user: the caller's own, or, with `users.manage`, anyone's in the

@@ -2,9 +2,9 @@
 //! `settings.general` (the app's name, and reading them at all), `settings.auth` (logins,
 //! registration, throttling, two-factor) and `settings.notifications`.
 
-use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::{Error, Result};
+use crate::model::Principal;
 use crate::model::{ClientInfo, TenantSettings};
 use crate::Services;
 use serde_json::{Map, Value};
@@ -42,7 +42,7 @@ pub struct SettingsChange {
     pub max_sessions: Option<i64>,
     /// How old a sign-in may be before a sensitive change asks for the password again;
     /// `Some(None)` turns the step-up off on the account API (document 001's contract).
-    pub reauth_seconds: crate::profile::Change<i64>,
+    pub reauth_seconds: crate::model::Change<i64>,
 }
 
 impl SettingsChange {

@@ -7,61 +7,11 @@
 
 use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
+use crate::model::{AudienceCheck, SocialNetwork};
 use crate::model::{ClientInfo, NewUser, Tenant};
 use crate::Services;
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// A social network a tenant accepts. Fields left out are taken from the preset of the same
-/// name (`facebook`, `google`, `github`), if there is one.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SocialNetwork {
-    pub network: String,
-    /// Called with `Authorization: Bearer <social_token>`; answers a JSON object.
-    pub userinfo_url: Option<String>,
-    /// Dotted paths into the userinfo object.
-    pub id_field: Option<String>,
-    pub email_field: Option<String>,
-    pub name_field: Option<String>,
-    /// A boolean field saying the email is verified; `None` with `emails_verified` below.
-    pub email_verified_field: Option<String>,
-    /// The network only hands out verified email addresses.
-    pub emails_verified: Option<bool>,
-    /// For "Continue with …" on the hosted login page: the OAuth 2.0 application this tenant
-    /// registered with the network. Without both, the network takes API logins only.
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
-    /// Where the browser is sent to sign in, and where its code is exchanged for a token
-    /// (the preset's, for the networks that have one).
-    pub authorize_url: Option<String>,
-    pub token_url: Option<String>,
-    /// The scopes asked for (the preset's, else none).
-    pub scope: Option<String>,
-    /// How the network tells which client an access token was issued to (the preset's, for
-    /// the networks that have one). Without it, and without `client_id`, the network takes
-    /// no raw access tokens on `POST /api/login/social`.
-    pub audience_check: Option<AudienceCheck>,
-    /// Where that check is asked (the preset's); `{client_id}` is replaced by the client id.
-    pub audience_url: Option<String>,
-}
-
-/// The ways networks answer "which application is this access token for?".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AudienceCheck {
-    /// `GET <url>?access_token=<token>` answers the token's `azp` (or, without one, its
-    /// `aud`): Google's tokeninfo endpoint, and many OAuth servers'.
-    TokenInfo,
-    /// `GET <url>?input_token=<token>&access_token=<client id>|<client secret>` answers
-    /// `data.app_id` and `data.is_valid` (Facebook's `debug_token`).
-    DebugToken,
-    /// `POST <url>` with the client's id and secret as HTTP Basic and `{"access_token":
-    /// <token>}` answers 200 with `app.client_id` only for the client's own tokens (GitHub's
-    /// "check a token").
-    ClientTokenCheck,
-}
 
 /// A network's audience check with everything it needs.
 #[derive(Clone, PartialEq, Eq)]
@@ -115,6 +65,88 @@ impl std::fmt::Debug for BrowserSignIn {
             .field("token_url", &self.token_url)
             .field("client_id", &self.client_id)
             .finish_non_exhaustive()
+    }
+}
+
+impl SocialNetwork {
+    /// Fills what is left out from the preset; `None` when neither says where to ask.
+    pub fn resolve(&self) -> Option<ResolvedNetwork> {
+        let base = preset(&self.network);
+        let pick = |own: &Option<String>, preset: Option<&String>, default: &str| {
+            own.clone()
+                .or_else(|| preset.cloned())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        Some(ResolvedNetwork {
+            userinfo_url: self
+                .userinfo_url
+                .clone()
+                .or_else(|| base.as_ref().map(|b| b.userinfo_url.clone()))?,
+            id_field: pick(&self.id_field, base.as_ref().map(|b| &b.id_field), "id"),
+            email_field: pick(
+                &self.email_field,
+                base.as_ref().map(|b| &b.email_field),
+                "email",
+            ),
+            name_field: pick(
+                &self.name_field,
+                base.as_ref().map(|b| &b.name_field),
+                "name",
+            ),
+            email_verified_field: self
+                .email_verified_field
+                .clone()
+                .or_else(|| base.as_ref().and_then(|b| b.email_verified_field.clone())),
+            emails_verified: self
+                .emails_verified
+                .or(base.as_ref().map(|b| b.emails_verified))
+                .unwrap_or(false),
+            browser: self.browser_sign_in(),
+            audience: self.token_audience(),
+        })
+    }
+
+    fn token_audience(&self) -> Option<TokenAudience> {
+        let preset = audience_preset(&self.network);
+        let client_id = self.client_id.clone().filter(|v| !v.trim().is_empty())?;
+        let check = self.audience_check.or(preset.map(|p| p.0))?;
+        let url = self
+            .audience_url
+            .clone()
+            .or_else(|| preset.map(|p| p.1.to_owned()))?;
+        let client_secret = self.client_secret.clone().filter(|v| !v.is_empty());
+        if check != AudienceCheck::TokenInfo && client_secret.is_none() {
+            return None;
+        }
+        Some(TokenAudience {
+            url: url.replace("{client_id}", &encode_path(&client_id)),
+            check,
+            client_id,
+            client_secret,
+        })
+    }
+
+    fn browser_sign_in(&self) -> Option<BrowserSignIn> {
+        let preset = browser_preset(&self.network);
+        let client_id = self.client_id.clone().filter(|v| !v.trim().is_empty())?;
+        let client_secret = self.client_secret.clone().filter(|v| !v.is_empty())?;
+        Some(BrowserSignIn {
+            authorize_url: self
+                .authorize_url
+                .clone()
+                .or_else(|| preset.map(|p| p.0.to_owned()))?,
+            token_url: self
+                .token_url
+                .clone()
+                .or_else(|| preset.map(|p| p.1.to_owned()))?,
+            client_id,
+            client_secret,
+            scope: self
+                .scope
+                .clone()
+                .or_else(|| preset.map(|p| p.2.to_owned()))
+                .unwrap_or_default(),
+        })
     }
 }
 
@@ -229,88 +261,6 @@ fn preset(network: &str) -> Option<ResolvedNetwork> {
         browser: None,
         audience: None,
     })
-}
-
-impl SocialNetwork {
-    /// Fills what is left out from the preset; `None` when neither says where to ask.
-    pub fn resolve(&self) -> Option<ResolvedNetwork> {
-        let base = preset(&self.network);
-        let pick = |own: &Option<String>, preset: Option<&String>, default: &str| {
-            own.clone()
-                .or_else(|| preset.cloned())
-                .unwrap_or_else(|| default.to_owned())
-        };
-        Some(ResolvedNetwork {
-            userinfo_url: self
-                .userinfo_url
-                .clone()
-                .or_else(|| base.as_ref().map(|b| b.userinfo_url.clone()))?,
-            id_field: pick(&self.id_field, base.as_ref().map(|b| &b.id_field), "id"),
-            email_field: pick(
-                &self.email_field,
-                base.as_ref().map(|b| &b.email_field),
-                "email",
-            ),
-            name_field: pick(
-                &self.name_field,
-                base.as_ref().map(|b| &b.name_field),
-                "name",
-            ),
-            email_verified_field: self
-                .email_verified_field
-                .clone()
-                .or_else(|| base.as_ref().and_then(|b| b.email_verified_field.clone())),
-            emails_verified: self
-                .emails_verified
-                .or(base.as_ref().map(|b| b.emails_verified))
-                .unwrap_or(false),
-            browser: self.browser_sign_in(),
-            audience: self.token_audience(),
-        })
-    }
-
-    fn token_audience(&self) -> Option<TokenAudience> {
-        let preset = audience_preset(&self.network);
-        let client_id = self.client_id.clone().filter(|v| !v.trim().is_empty())?;
-        let check = self.audience_check.or(preset.map(|p| p.0))?;
-        let url = self
-            .audience_url
-            .clone()
-            .or_else(|| preset.map(|p| p.1.to_owned()))?;
-        let client_secret = self.client_secret.clone().filter(|v| !v.is_empty());
-        if check != AudienceCheck::TokenInfo && client_secret.is_none() {
-            return None;
-        }
-        Some(TokenAudience {
-            url: url.replace("{client_id}", &encode_path(&client_id)),
-            check,
-            client_id,
-            client_secret,
-        })
-    }
-
-    fn browser_sign_in(&self) -> Option<BrowserSignIn> {
-        let preset = browser_preset(&self.network);
-        let client_id = self.client_id.clone().filter(|v| !v.trim().is_empty())?;
-        let client_secret = self.client_secret.clone().filter(|v| !v.is_empty())?;
-        Some(BrowserSignIn {
-            authorize_url: self
-                .authorize_url
-                .clone()
-                .or_else(|| preset.map(|p| p.0.to_owned()))?,
-            token_url: self
-                .token_url
-                .clone()
-                .or_else(|| preset.map(|p| p.1.to_owned()))?,
-            client_id,
-            client_secret,
-            scope: self
-                .scope
-                .clone()
-                .or_else(|| preset.map(|p| p.2.to_owned()))
-                .unwrap_or_default(),
-        })
-    }
 }
 
 /// A client id as one URL path segment.

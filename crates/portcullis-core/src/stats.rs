@@ -1,12 +1,12 @@
 //! The dashboard's figures: for whoever holds `users.manage`, registrations and account states;
 //! for anyone else, their own activity over the last two weeks.
 
-use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::Result;
+use crate::model::Paging;
+use crate::model::Principal;
 use crate::model::User;
 use crate::rbac::permissions::USERS_MANAGE;
-use crate::sessions::Paging;
 use crate::store::Counted;
 use crate::Services;
 use time::{Date, Duration, Month, OffsetDateTime, Time};

@@ -1,10 +1,10 @@
 //! Tenants as the management API (document 003) sees them: reached through an API key bound
 //! to one tenant or to all.
 
-use crate::api_keys::ApiKey;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
-use crate::metadata::Metadata;
+use crate::model::ApiKey;
+use crate::model::Metadata;
 use crate::model::{Tenant, TenantSettings, DEFAULT_TENANT};
 use crate::Services;
 

@@ -18,6 +18,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{TenantId, UserId};
+use crate::model::Limited;
 use crate::model::Tenant;
 use crate::store::ThrottleCount;
 use crate::Services;
@@ -35,18 +36,6 @@ pub const MAILS_PER_RECIPIENT: i64 = 3;
 
 /// Ended windows are deleted at most this often by each node.
 const SWEEP_EVERY_SECONDS: i64 = 60;
-
-/// What ran out of attempts, so each surface can say so in its own words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Limited {
-    /// Login attempts (and the captchas that go with them).
-    Logins,
-    /// Requests that make the server send mail to an address the caller names: sign-ups and
-    /// password resets.
-    Mails,
-    /// Second-factor codes for one account.
-    SecondFactor,
-}
 
 /// How a password check counts towards the login throttles.
 #[derive(Debug, Clone, Copy)]

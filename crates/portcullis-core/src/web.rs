@@ -10,8 +10,8 @@ pub mod social;
 
 pub use login::{return_path, AfterLogin};
 
-use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::model::Principal;
 use crate::model::TokenKind;
 use crate::Services;
 

@@ -8,7 +8,7 @@ use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use cookie::{Cookie, SameSite};
-use portcullis_core::auth::Principal;
+use portcullis_core::model::Principal;
 use portcullis_core::Secret;
 use std::convert::Infallible;
 

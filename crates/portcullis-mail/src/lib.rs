@@ -6,7 +6,8 @@
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use portcullis_core::mail::{Mail, Mailer, Texter};
+use portcullis_core::mail::{Mailer, Texter};
+use portcullis_core::model::Mail;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

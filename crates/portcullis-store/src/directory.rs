@@ -6,11 +6,11 @@ use crate::rows::{opt_to_db, to_db, UserRow, USER_COLUMNS};
 use crate::users::{end_all_sessions, insert_user, set_password};
 use crate::SqlStore;
 use async_trait::async_trait;
-use portcullis_core::directory::{AccountWrite, UserFilter};
 use portcullis_core::ids::{TenantId, UserId};
+use portcullis_core::model::DetailsChange;
+use portcullis_core::model::Paging;
+use portcullis_core::model::{AccountWrite, UserFilter};
 use portcullis_core::model::{NewActivity, NewUser, PasswordHash, User, UserStatus};
-use portcullis_core::profile::DetailsChange;
-use portcullis_core::sessions::Paging;
 use portcullis_core::store::{Counted, DirectoryStore, StatusCounts};
 use time::OffsetDateTime;
 

@@ -7,7 +7,7 @@ use crate::users::{end_all_sessions, insert_user, set_password};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
-use portcullis_core::mail::Mail;
+use portcullis_core::model::Mail;
 use portcullis_core::model::{
     NewActivity, NewOneTimeToken, NewUser, PasswordHash, TokenPurpose, User,
 };

@@ -4,7 +4,7 @@ use crate::rows::{from_db, to_db};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::TenantId;
-use portcullis_core::mail::{Mail, QueuedMail};
+use portcullis_core::model::{Mail, QueuedMail};
 use portcullis_core::store::MailStore;
 use sqlx::FromRow;
 use time::OffsetDateTime;
@@ -15,7 +15,7 @@ macro_rules! insert_mail {
         async {
             let (tenant, mail, now): (
                 &portcullis_core::ids::TenantId,
-                &portcullis_core::mail::Mail,
+                &portcullis_core::model::Mail,
                 time::OffsetDateTime,
             ) = ($tenant, $mail, $now);
             let now = $crate::rows::to_db(now);

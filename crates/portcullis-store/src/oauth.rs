@@ -8,7 +8,7 @@ use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{SessionId, TenantId, TokenId, UserId};
 use portcullis_core::model::NewToken;
-use portcullis_core::oidc::grants::{ClientToken, Grant, StoredCode, StoredRefreshToken};
+use portcullis_core::model::{ClientToken, Grant, StoredCode, StoredRefreshToken};
 use portcullis_core::store::OAuthStore;
 use portcullis_core::StoreError;
 use sqlx::FromRow;

@@ -6,8 +6,8 @@ use crate::rows::{from_db, to_db};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
+use portcullis_core::model::RememberedDevice;
 use portcullis_core::store::RememberedDeviceStore;
-use portcullis_core::web::devices::RememberedDevice;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 

@@ -5,7 +5,7 @@ use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{corrupt, from_db, opt_from_db, to_db};
 use crate::SqlStore;
 use async_trait::async_trait;
-use portcullis_core::oidc::keys::{Algorithm, StoredSigningKey};
+use portcullis_core::model::{Algorithm, StoredSigningKey};
 use portcullis_core::store::SigningKeyStore;
 use portcullis_core::StoreError;
 use sqlx::FromRow;

@@ -106,7 +106,7 @@ impl TenantStore for SqlStore {
         &self,
         id: &TenantId,
         name: &str,
-        metadata: &portcullis_core::metadata::Metadata,
+        metadata: &portcullis_core::model::Metadata,
         settings: &serde_json::Map<String, serde_json::Value>,
         now: OffsetDateTime,
     ) -> Result<bool> {

@@ -4,7 +4,7 @@
 use crate::{App, Config, StartError};
 use clap::{Args, Parser, Subcommand};
 use portcullis_core::accounts::CreateUser;
-use portcullis_core::social::SocialNetwork;
+use portcullis_core::model::SocialNetwork;
 use portcullis_core::{Secret, SystemClock};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -170,7 +170,7 @@ pub struct SocialArgs {
     /// with a raw token (default: the preset's): `token_info`, `debug_token` or
     /// `client_token_check`. A network without one takes sign-ins on the login page only.
     #[arg(long, value_parser = parse_audience_check)]
-    pub audience_check: Option<portcullis_core::social::AudienceCheck>,
+    pub audience_check: Option<portcullis_core::model::AudienceCheck>,
     /// Where that check is asked (default: the preset's); `{client_id}` is replaced.
     #[arg(long)]
     pub audience_url: Option<String>,
@@ -519,7 +519,7 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
 }
 
 /// Spells out validation problems for a terminal.
-fn parse_audience_check(text: &str) -> Result<portcullis_core::social::AudienceCheck, String> {
+fn parse_audience_check(text: &str) -> Result<portcullis_core::model::AudienceCheck, String> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|_| "expected token_info, debug_token or client_token_check".to_owned())
 }

@@ -2,32 +2,15 @@
 
 use crate::auth::Epoch;
 use crate::error::{Error, Result};
-use crate::ids::{SessionId, TenantId, TokenId};
-use crate::model::{TenantSettings, TokenKind, TokenLookup, User};
-use crate::rbac::Scopes;
+use crate::model::Principal;
+use crate::model::Scopes;
+use crate::model::TokenLookup;
 use crate::Services;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 /// Activity timestamps are written at most this often per session, so that reads stay reads.
 pub const ACTIVITY_GRANULARITY: Duration = Duration::minutes(1);
-
-/// Who is calling, as proven by a bearer token.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub tenant_id: TenantId,
-    pub user: User,
-    pub settings: TenantSettings,
-    pub token_id: TokenId,
-    pub token_kind: TokenKind,
-    pub session_id: Option<SessionId>,
-    pub scopes: Scopes,
-    /// When the token itself stops working (a login token: when its session would end).
-    pub token_expires_at: Option<OffsetDateTime>,
-    /// When the person proved who they are: the start of the token's session (OpenID
-    /// Connect's `auth_time`); `None` for a token that belongs to no session.
-    pub authenticated_at: Option<OffsetDateTime>,
-}
 
 impl Services {
     /// Resolves a bearer value (without the `Bearer ` prefix). Any failure is

@@ -17,20 +17,21 @@
 //! [`Services::web_login`] (`/login`) and [`Services::finish_web_social`] (the social
 //! return). A surface translates its input and its answer, nothing more.
 
+use crate::model::Principal;
+
 mod bearer;
 mod cache;
 mod limited;
 
 pub use cache::{CacheStats, Epoch, PrincipalCache};
 
-pub use bearer::Principal;
 pub use limited::{client_kind, LimitedLoginRequest, LimitedOutcome, LiveSession, ONLINE_WINDOW};
 
 use crate::error::{Error, Result};
 use crate::ids::{Secret, SessionId, TenantId, TokenId};
+use crate::model::Scopes;
 use crate::model::{ClientInfo, NewActivity, NewToken, Session, Tenant, TokenKind, User};
 use crate::password::Verification;
-use crate::rbac::Scopes;
 use crate::throttle::{self, Throttling};
 use crate::Services;
 use time::Duration;
@@ -105,7 +106,7 @@ pub enum LoginOutcome {
     /// and a code (see [`Services::complete_login`]).
     SecondFactor {
         challenge: Secret,
-        method: crate::two_factor::Method,
+        method: crate::model::Method,
     },
 }
 

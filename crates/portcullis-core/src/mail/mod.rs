@@ -7,30 +7,13 @@
 //! on one database never send the same message twice, because each claims a message before
 //! sending it.
 
+use crate::model::Mail;
+
 mod worker;
 
 pub use worker::{MailWorker, RETRY_DELAYS};
 
 use async_trait::async_trait;
-use time::OffsetDateTime;
-
-/// A message ready to send: plain text and HTML of the same content.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mail {
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
-
-/// A queued message as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueuedMail {
-    pub id: i64,
-    pub mail: Mail,
-    pub attempts: i64,
-    pub next_attempt_at: OffsetDateTime,
-}
 
 /// A way out for mail: SMTP, or `.eml` files in an outbox directory (the development default).
 #[async_trait]

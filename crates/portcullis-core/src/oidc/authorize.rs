@@ -6,11 +6,12 @@
 
 use super::clients::is_public;
 use super::error::ErrorCode;
-use super::grants::{new_secret, Grant, StoredCode, CODE_LIFETIME, OIDC_SCOPES};
-use crate::applications::Application;
-use crate::auth::Principal;
+use super::grants::{new_secret, CODE_LIFETIME, OIDC_SCOPES};
 use crate::error::Result;
+use crate::model::Application;
+use crate::model::Principal;
 use crate::model::Tenant;
+use crate::model::{Grant, StoredCode};
 use crate::Services;
 use time::OffsetDateTime;
 

@@ -2,10 +2,10 @@
 //! how a client proves who it is at the token endpoint.
 
 use super::error::{refused, ErrorCode, OAuthResult};
-use super::keys::Algorithm;
-use crate::applications::Application;
 use crate::error::Result;
 use crate::ids::Secret;
+use crate::model::Algorithm;
+use crate::model::Application;
 use crate::model::{Tenant, User};
 use crate::Services;
 use subtle::ConstantTimeEq;

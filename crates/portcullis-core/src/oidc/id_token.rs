@@ -1,9 +1,9 @@
 //! ID tokens (OIDC Core §2) and the claims about a person that ID tokens and the userinfo
 //! endpoint share; and checking that an `id_token_hint` is one of ours.
 
-use super::keys::Algorithm;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
+use crate::model::Algorithm;
 use crate::model::User;
 use crate::Services;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

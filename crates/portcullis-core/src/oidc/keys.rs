@@ -4,6 +4,7 @@
 //! Keys are server-wide for now: every tenant publishes the same key set.
 
 use crate::error::{Error, Result};
+use crate::model::{Algorithm, StoredSigningKey};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -14,31 +15,6 @@ use time::OffsetDateTime;
 /// The longest any token signed with a key may live: a retired key stays published this long
 /// after it stops signing, so every token it signed still verifies.
 pub const MAX_TOKEN_LIFETIME: time::Duration = time::Duration::days(1);
-
-/// A JWS algorithm Portcullis signs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Algorithm {
-    /// RSASSA-PKCS1-v1_5 with SHA-256, over a 2048-bit key.
-    Rs256,
-    /// Ed25519.
-    EdDsa,
-}
-
-impl Algorithm {
-    pub const ALL: [Algorithm; 2] = [Algorithm::Rs256, Algorithm::EdDsa];
-
-    /// The JOSE name (`alg`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Rs256 => "RS256",
-            Self::EdDsa => "EdDSA",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|alg| alg.as_str() == name)
-    }
-}
 
 /// The 32-byte key that seals signing keys at rest. Every node sharing a database must have
 /// the same one.
@@ -77,104 +53,6 @@ impl SigningKeySecret {
 
     pub(crate) fn cipher(&self) -> ChaCha20Poly1305 {
         ChaCha20Poly1305::new(Key::from_slice(&self.0))
-    }
-}
-
-/// A signing key as stored: the public half in clear, the private half (PKCS#8 DER) sealed.
-#[derive(Debug, Clone)]
-pub struct StoredSigningKey {
-    /// The `kid`: 16 random base62 characters.
-    pub id: String,
-    pub algorithm: Algorithm,
-    /// The public JWK's key parameters: `n` and `e` for RSA, `x` for Ed25519.
-    pub public_jwk: Map<String, Value>,
-    /// The 12-byte nonce the private key was sealed with (random per key).
-    pub nonce: Vec<u8>,
-    /// ChaCha20-Poly1305 ciphertext of the PKCS#8 DER private key, bound to `id` and
-    /// `algorithm` as associated data.
-    pub sealed_private_key: Vec<u8>,
-    pub created_at: OffsetDateTime,
-    /// When it stopped signing (a rotation); `None` while active.
-    pub retired_at: Option<OffsetDateTime>,
-    /// When it leaves the published key set; `None` while active.
-    pub expires_at: Option<OffsetDateTime>,
-}
-
-impl StoredSigningKey {
-    pub fn is_active(&self) -> bool {
-        self.retired_at.is_none()
-    }
-
-    /// Whether the key belongs in the JWKS at `now`.
-    pub fn is_published(&self, now: OffsetDateTime) -> bool {
-        self.expires_at.is_none_or(|until| until > now)
-    }
-
-    /// The public key as a JWK (RFC 7517; RFC 8037 for Ed25519).
-    pub fn jwk(&self) -> Value {
-        let mut jwk = Map::new();
-        let mut put = |name: &str, value: &str| {
-            jwk.insert(name.to_owned(), Value::String(value.to_owned()));
-        };
-        match self.algorithm {
-            Algorithm::Rs256 => put("kty", "RSA"),
-            Algorithm::EdDsa => {
-                put("kty", "OKP");
-                put("crv", "Ed25519");
-            }
-        }
-        put("kid", &self.id);
-        put("use", "sig");
-        put("alg", self.algorithm.as_str());
-        jwk.extend(self.public_jwk.clone());
-        Value::Object(jwk)
-    }
-
-    /// The associated data the private key is sealed with: a sealed key moved to another row
-    /// does not open.
-    fn associated_data(id: &str, algorithm: Algorithm) -> Vec<u8> {
-        format!("portcullis signing key {id} {}", algorithm.as_str()).into_bytes()
-    }
-
-    /// Opens the private half; fails when `secret` is not the one it was sealed with.
-    pub(crate) fn open(&self, secret: &SigningKeySecret) -> Result<PrivateKey> {
-        let wrong = || {
-            Error::Internal(format!(
-                "signing key {} does not open with this signing_key_secret; every node sharing \
-                 a database needs the same one",
-                self.id
-            ))
-        };
-        if self.nonce.len() != 12 {
-            return Err(wrong());
-        }
-        let der = zeroize::Zeroizing::new(
-            secret
-                .cipher()
-                .decrypt(
-                    Nonce::from_slice(&self.nonce),
-                    Payload {
-                        msg: &self.sealed_private_key,
-                        aad: &Self::associated_data(&self.id, self.algorithm),
-                    },
-                )
-                .map_err(|_| wrong())?,
-        );
-        let corrupt = |e: String| Error::Internal(format!("signing key {}: {e}", self.id));
-        match self.algorithm {
-            Algorithm::Rs256 => {
-                use rsa::pkcs8::DecodePrivateKey;
-                rsa::RsaPrivateKey::from_pkcs8_der(&der)
-                    .map(|key| PrivateKey::Rsa(Box::new(key)))
-                    .map_err(|e| corrupt(e.to_string()))
-            }
-            Algorithm::EdDsa => {
-                use ed25519_dalek::pkcs8::DecodePrivateKey;
-                ed25519_dalek::SigningKey::from_pkcs8_der(&der)
-                    .map(|key| PrivateKey::Ed25519(Box::new(key)))
-                    .map_err(|e| corrupt(e.to_string()))
-            }
-        }
     }
 }
 
@@ -282,6 +160,84 @@ pub fn generate(
         retired_at: None,
         expires_at: None,
     })
+}
+
+impl StoredSigningKey {
+    pub fn is_active(&self) -> bool {
+        self.retired_at.is_none()
+    }
+
+    /// Whether the key belongs in the JWKS at `now`.
+    pub fn is_published(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_none_or(|until| until > now)
+    }
+
+    /// The public key as a JWK (RFC 7517; RFC 8037 for Ed25519).
+    pub fn jwk(&self) -> Value {
+        let mut jwk = Map::new();
+        let mut put = |name: &str, value: &str| {
+            jwk.insert(name.to_owned(), Value::String(value.to_owned()));
+        };
+        match self.algorithm {
+            Algorithm::Rs256 => put("kty", "RSA"),
+            Algorithm::EdDsa => {
+                put("kty", "OKP");
+                put("crv", "Ed25519");
+            }
+        }
+        put("kid", &self.id);
+        put("use", "sig");
+        put("alg", self.algorithm.as_str());
+        jwk.extend(self.public_jwk.clone());
+        Value::Object(jwk)
+    }
+
+    /// The associated data the private key is sealed with: a sealed key moved to another row
+    /// does not open.
+    fn associated_data(id: &str, algorithm: Algorithm) -> Vec<u8> {
+        format!("portcullis signing key {id} {}", algorithm.as_str()).into_bytes()
+    }
+
+    /// Opens the private half; fails when `secret` is not the one it was sealed with.
+    pub(crate) fn open(&self, secret: &SigningKeySecret) -> Result<PrivateKey> {
+        let wrong = || {
+            Error::Internal(format!(
+                "signing key {} does not open with this signing_key_secret; every node sharing \
+                 a database needs the same one",
+                self.id
+            ))
+        };
+        if self.nonce.len() != 12 {
+            return Err(wrong());
+        }
+        let der = zeroize::Zeroizing::new(
+            secret
+                .cipher()
+                .decrypt(
+                    Nonce::from_slice(&self.nonce),
+                    Payload {
+                        msg: &self.sealed_private_key,
+                        aad: &Self::associated_data(&self.id, self.algorithm),
+                    },
+                )
+                .map_err(|_| wrong())?,
+        );
+        let corrupt = |e: String| Error::Internal(format!("signing key {}: {e}", self.id));
+        match self.algorithm {
+            Algorithm::Rs256 => {
+                use rsa::pkcs8::DecodePrivateKey;
+                rsa::RsaPrivateKey::from_pkcs8_der(&der)
+                    .map(|key| PrivateKey::Rsa(Box::new(key)))
+                    .map_err(|e| corrupt(e.to_string()))
+            }
+            Algorithm::EdDsa => {
+                use ed25519_dalek::pkcs8::DecodePrivateKey;
+                ed25519_dalek::SigningKey::from_pkcs8_der(&der)
+                    .map(|key| PrivateKey::Ed25519(Box::new(key)))
+                    .map_err(|e| corrupt(e.to_string()))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 //! OP SHOULD ask the End-User).
 
 use super::authorize::with_query;
-use crate::auth::Principal;
 use crate::error::Result;
+use crate::model::Principal;
 use crate::model::{ClientInfo, Tenant};
 use crate::Services;
 use serde_json::Value;

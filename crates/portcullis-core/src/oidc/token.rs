@@ -8,13 +8,12 @@
 
 use super::clients::{id_token_algorithm, is_public, ClientCredentials};
 use super::error::{refused, ErrorCode, OAuthResult};
-use super::grants::{
-    new_secret, ClientToken, Grant, StoredRefreshToken, ACCESS_TOKEN_LIFETIME, CLIENT_TOKEN_PREFIX,
-};
+use super::grants::{new_secret, ACCESS_TOKEN_LIFETIME, CLIENT_TOKEN_PREFIX};
 use super::id_token::IdTokenContext;
-use crate::applications::Application;
 use crate::ids::Secret;
+use crate::model::Application;
 use crate::model::{ClientInfo, NewActivity, NewToken, Session, Tenant, TokenKind, User};
+use crate::model::{ClientToken, Grant, StoredRefreshToken};
 use crate::tokens::{hash_secret, TokenSecret};
 use crate::Services;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -6,14 +6,12 @@
 //! session. Challenges expire, allow a few attempts, and are used once; TOTP codes are accepted
 //! once each, within one 30-second step of clock skew.
 
-mod model;
-
-pub use model::{Challenge, Method, NewChallenge, NewTwoFactor, TwoFactor};
-
-use crate::auth::{IssuedToken, Principal};
+use crate::auth::IssuedToken;
 use crate::error::{Error, Result};
 use crate::ids::Secret;
 use crate::mail::with_link;
+use crate::model::Principal;
+use crate::model::{Challenge, Method, NewChallenge, NewTwoFactor, TwoFactor};
 use crate::model::{ClientInfo, Tenant, User};
 use crate::sealing::SealedFor;
 use crate::Services;

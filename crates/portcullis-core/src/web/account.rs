@@ -1,9 +1,10 @@
 //! What the hosted account page needs beyond the account API's services.
 
-use crate::auth::Principal;
 use crate::authz::Action;
 use crate::error::Result;
-use crate::scopes::{builtin, ScopeEntry};
+use crate::model::Principal;
+use crate::rbac::builtin_scope;
+use crate::scopes::ScopeEntry;
 use crate::Services;
 
 impl Services {
@@ -23,7 +24,7 @@ impl Services {
         let custom = custom?;
         Ok(names?
             .into_iter()
-            .filter_map(|name| match builtin(&name) {
+            .filter_map(|name| match builtin_scope(&name) {
                 Some(scope) => Some(ScopeEntry::from(scope)),
                 None => custom
                     .iter()

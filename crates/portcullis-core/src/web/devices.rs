@@ -4,25 +4,16 @@
 //! forgets their remembered browsers. The password, the ban and every other login rule still
 //! apply: only the second step is skipped.
 
-use crate::auth::Principal;
 use crate::error::Result;
-use crate::ids::{Secret, TenantId, UserId};
+use crate::ids::{Secret, UserId};
+use crate::model::Principal;
+use crate::model::RememberedDevice;
 use crate::model::{ClientInfo, Tenant, User};
 use crate::Services;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 /// Length of a device secret (base62).
 pub const DEVICE_SECRET_LEN: usize = 40;
-
-/// A remembered browser.
-#[derive(Debug, Clone)]
-pub struct RememberedDevice {
-    pub secret_hash: String,
-    pub tenant_id: TenantId,
-    pub user_id: UserId,
-    pub created_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
-}
 
 /// A new device secret for the browser's cookie, and how long the cookie should last.
 #[derive(Debug)]

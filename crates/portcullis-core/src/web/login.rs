@@ -148,7 +148,7 @@ impl Services {
     /// to `return_to`. Not when it goes back to an authorization request that asks for a
     /// sign-in newer than this session (`prompt=login`, `max_age`): sending it straight back
     /// would bounce between the two forever.
-    pub fn signed_in_for(&self, principal: &crate::auth::Principal, return_to: &str) -> bool {
+    pub fn signed_in_for(&self, principal: &crate::model::Principal, return_to: &str) -> bool {
         use crate::oidc::authorize::{login_after, signed_in_after};
         let wish = return_path(return_to).and_then(login_after);
         // A session-less principal never signed in at all: as long ago as can be.

@@ -5,8 +5,9 @@
 
 use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
+use crate::model::SocialNetwork;
 use crate::model::{ClientInfo, Tenant};
-use crate::social::{network_label, SocialNetwork};
+use crate::social::network_label;
 use crate::Services;
 use base64::Engine;
 use sha2::{Digest, Sha256};

@@ -4,7 +4,7 @@ use super::schema::ErrorJson;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use portcullis_core::throttle::Limited;
+use portcullis_core::model::Limited;
 use portcullis_core::Error;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 

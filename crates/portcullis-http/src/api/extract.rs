@@ -6,7 +6,7 @@ use crate::AppState;
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use portcullis_core::auth::Principal;
+use portcullis_core::model::Principal;
 use portcullis_core::model::Tenant;
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! last_page, next_page_url, prev_page_url, from, to}}`, with page links that keep the
 //! request's other query parameters.
 
-use portcullis_core::sessions::{Page, Paging};
+use portcullis_core::model::{Page, Paging};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

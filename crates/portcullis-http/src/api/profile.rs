@@ -9,7 +9,7 @@ use crate::{AppState, ClientAddr};
 use axum::extract::State;
 use axum::Json;
 use portcullis_core::account_changes::CredentialsChange;
-use portcullis_core::profile::DetailsChange;
+use portcullis_core::model::DetailsChange;
 use portcullis_core::Secret;
 use utoipa::ToSchema;
 

@@ -12,7 +12,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use portcullis_core::model::Permission;
-use portcullis_core::roles::{RbacInput, RoleSummary};
+use portcullis_core::model::{RbacInput, RoleSummary};
 use portcullis_core::{PermissionId, RoleId};
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -91,7 +91,7 @@ mod tests {
         for ((method, route), required) in table.iter() {
             if let Required::Scope(scope) = required {
                 assert!(
-                    portcullis_core::scopes::builtin(scope).is_some(),
+                    portcullis_core::rbac::builtin_scope(scope).is_some(),
                     "{method} {route} declares the unknown scope {scope}"
                 );
             }

@@ -12,8 +12,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::Uri;
 use axum::Json;
 use portcullis_core::ids::UserId;
+use portcullis_core::model::Activity;
 use portcullis_core::model::Session;
-use portcullis_core::sessions::Activity;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -214,7 +214,7 @@ pub async fn user_log(
 
 async fn activity(
     state: AppState,
-    principal: portcullis_core::auth::Principal,
+    principal: portcullis_core::model::Principal,
     user: Option<UserId>,
     uri: Uri,
     query: Result<Query<ListQuery>, QueryRejection>,

@@ -12,8 +12,8 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::Json;
-use portcullis_core::auth::Principal;
 use portcullis_core::directory::AccountInput;
+use portcullis_core::model::Principal;
 use portcullis_core::model::{User, UserStatus};
 use portcullis_core::{RoleId, Secret};
 use serde::Deserialize;
@@ -102,7 +102,7 @@ pub async fn list(
 }
 
 fn empty_page(query: &ListQuery, uri: &Uri) -> PageJson<UserJson> {
-    let page = portcullis_core::sessions::Page::<User> {
+    let page = portcullis_core::model::Page::<User> {
         items: Vec::new(),
         total: 0,
         page: query.paging(),

@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use portcullis_core::managed_users::{CredentialInput, ImportedPassword, PASSWORD_CREDENTIAL_ID};
-use portcullis_core::metadata::Metadata;
+use portcullis_core::model::Metadata;
 use portcullis_core::model::PasswordCredential;
 use portcullis_core::Secret;
 use serde::{Deserialize, Serialize};
@@ -246,7 +246,7 @@ pub async fn update(
 
 async fn put(
     state: AppState,
-    key: portcullis_core::api_keys::ApiKey,
+    key: portcullis_core::model::ApiKey,
     tenant_id: String,
     user_id: String,
     credential_id: &str,

@@ -4,7 +4,7 @@ use super::error::MgmtError;
 use crate::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use portcullis_core::api_keys::ApiKey;
+use portcullis_core::model::ApiKey;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 

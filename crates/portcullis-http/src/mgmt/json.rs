@@ -3,7 +3,7 @@
 
 use super::error::MgmtError;
 use axum::http::StatusCode;
-use portcullis_core::metadata::Metadata;
+use portcullis_core::model::Metadata;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 

@@ -7,7 +7,7 @@ use super::list::{rfc3339, ListJson};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use portcullis_core::metadata::Metadata;
+use portcullis_core::model::Metadata;
 use portcullis_core::model::Tenant;
 use portcullis_core::tenants::{ManagedSettings, TenantInput};
 use serde::{Deserialize, Serialize};

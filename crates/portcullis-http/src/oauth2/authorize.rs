@@ -110,7 +110,7 @@ pub async fn authorize_post(
 async fn answer(
     state: &AppState,
     parts: &Parts,
-    session: Option<portcullis_core::auth::Principal>,
+    session: Option<portcullis_core::model::Principal>,
     encoded: &[u8],
 ) -> Response {
     let Ok(query) = serde_urlencoded::from_bytes::<AuthorizeQuery>(encoded) else {

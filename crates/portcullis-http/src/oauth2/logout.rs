@@ -14,7 +14,7 @@ use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use portcullis_core::auth::Principal;
+use portcullis_core::model::Principal;
 use portcullis_core::model::{ClientInfo, Tenant};
 use portcullis_core::oidc::logout::{ConfirmLogout, LogoutOutcome, LogoutParams};
 use serde::Deserialize;

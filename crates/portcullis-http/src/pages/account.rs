@@ -12,7 +12,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use portcullis_core::auth::Principal;
+use portcullis_core::model::Principal;
 use portcullis_core::personal_tokens::TokenRequest;
 use portcullis_core::{Error, TokenId};
 use time::{Date, OffsetDateTime, Time};

@@ -16,7 +16,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use cookie::{Cookie, SameSite};
-use portcullis_core::two_factor::{Method, CHALLENGE_LIFETIME};
+use portcullis_core::model::Method;
+use portcullis_core::two_factor::CHALLENGE_LIFETIME;
 use portcullis_core::{Error, Secret};
 
 /// The cookie holding `<method>.<challenge>` between the password and the code.

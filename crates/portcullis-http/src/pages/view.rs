@@ -8,8 +8,8 @@ use axum::http::header::{
 };
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use portcullis_core::model::Limited;
 use portcullis_core::model::TenantSettings;
-use portcullis_core::throttle::Limited;
 
 use super::csrf::CsrfToken;
 

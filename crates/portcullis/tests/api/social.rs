@@ -2,7 +2,7 @@
 
 use crate::harness::{each_backend, TestServer};
 use axum::http::HeaderMap;
-use portcullis_core::social::SocialNetwork;
+use portcullis_core::model::SocialNetwork;
 use serde_json::{json, Value};
 
 /// The client id the tests' tenant registered with the stand-in networks.
@@ -96,7 +96,7 @@ pub async fn configure(server: &mut TestServer, provider: &str) {
         userinfo_url: Some(format!("{provider}/acme")),
         id_field: Some("data.id".into()),
         client_id: Some(OUR_CLIENT.into()),
-        audience_check: Some(portcullis_core::social::AudienceCheck::TokenInfo),
+        audience_check: Some(portcullis_core::model::AudienceCheck::TokenInfo),
         audience_url: Some(format!("{provider}/tokeninfo")),
         ..SocialNetwork::default()
     };

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use base64::Engine;
-use portcullis_core::social::SocialNetwork;
+use portcullis_core::model::SocialNetwork;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

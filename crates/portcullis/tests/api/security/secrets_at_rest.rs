@@ -76,7 +76,7 @@ async fn secrets_an_older_version_kept_in_clear_are_sealed_at_start() {
             .execute(&inspect)
             .await
             .unwrap();
-        let google = portcullis_core::social::SocialNetwork {
+        let google = portcullis_core::model::SocialNetwork {
             network: "google".into(),
             client_id: Some("ours".into()),
             client_secret: Some("social-in-clear-000".into()),

@@ -3,7 +3,7 @@
 
 use crate::harness::{each_backend, user_id_by_email};
 use crate::social::{configure, social, start_provider, OUR_CLIENT};
-use portcullis_core::social::SocialNetwork;
+use portcullis_core::model::SocialNetwork;
 use serde_json::json;
 
 #[tokio::test]

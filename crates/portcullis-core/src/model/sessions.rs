@@ -1,0 +1,171 @@
+//! Sessions, the tokens that stand for them, and the activity log they write.
+
+use crate::ids::{SessionId, TenantId, TokenId, UserId};
+use crate::model::{TenantSettings, User};
+use time::OffsetDateTime;
+
+/// Where a request came from, for sessions and the audit trail.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: SessionId,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub browser: Option<String>,
+    pub platform: Option<String>,
+    pub device: Option<String>,
+    /// The surface or client that created it (`api`, `device`, an OIDC client id...).
+    pub client: String,
+    pub created_at: OffsetDateTime,
+    pub last_activity: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub ended_at: Option<OffsetDateTime>,
+}
+
+impl Session {
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        self.ended_at.is_none() && self.expires_at > now
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Issued by a login; lives and dies with its session.
+    Session,
+    /// Named, scoped, created by its owner (document 000).
+    Personal,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Session => "session",
+            Self::Personal => "personal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "session" => Some(Self::Session),
+            "personal" => Some(Self::Personal),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub id: TokenId,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub session_id: Option<SessionId>,
+    pub kind: TokenKind,
+    pub name: String,
+    /// Hex SHA-256 of the secret part; the secret itself is never stored.
+    pub secret_hash: String,
+    pub scopes: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A token to be stored; the store assigns `id`.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
+    pub session_id: Option<SessionId>,
+    pub kind: TokenKind,
+    pub name: String,
+    pub secret_hash: String,
+    pub scopes: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// Everything needed to decide whether a bearer token is good, fetched in one read.
+#[derive(Debug, Clone)]
+pub struct TokenLookup {
+    pub token: Token,
+    pub session: Option<Session>,
+    pub user: User,
+    pub settings: TenantSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewActivity {
+    pub tenant_id: TenantId,
+    pub user_id: Option<UserId>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub description: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// One page of a list, and the total it is a page of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: Paging,
+}
+
+/// Which page of a list: 1-based, `per_page` capped at [`Paging::MAX_PER_PAGE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Paging {
+    pub const DEFAULT_PER_PAGE: i64 = 20;
+    pub const MAX_PER_PAGE: i64 = 100;
+
+    /// From the query's values: a missing or non-positive page is 1; `per_page` defaults to
+    /// 20 and is kept within 1 to 100.
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Self {
+        Self {
+            page: page.filter(|p| *p >= 1).unwrap_or(1),
+            per_page: per_page
+                .unwrap_or(Self::DEFAULT_PER_PAGE)
+                .clamp(1, Self::MAX_PER_PAGE),
+        }
+    }
+
+    pub fn offset(self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+
+    /// The last page of `total` items (1 for an empty list).
+    pub fn last_page(self, total: i64) -> i64 {
+        (total.saturating_add(self.per_page - 1) / self.per_page).max(1)
+    }
+
+    /// 1-based positions of the first and last item on this page, if it has any.
+    pub fn range(self, total: i64) -> Option<(i64, i64)> {
+        let from = self.offset().saturating_add(1);
+        (from <= total).then(|| (from, self.offset().saturating_add(self.per_page).min(total)))
+    }
+}
+
+/// An activity-log entry, with its user agent read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub id: i64,
+    pub user_id: Option<UserId>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub browser: Option<String>,
+    pub platform: Option<String>,
+    pub device: Option<String>,
+    pub description: String,
+    pub created_at: OffsetDateTime,
+}

@@ -1,0 +1,49 @@
+//! Sign-up, confirmation and password resets: the mailed single-use tokens.
+
+use super::StoreResult;
+use crate::ids::{TenantId, UserId};
+use crate::model::{Mail, NewActivity, NewOneTimeToken, NewUser, PasswordHash, User};
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+#[async_trait]
+pub trait LifecycleStore: Send + Sync {
+    /// Creates the user with its password credential and, when given, its email-verification
+    /// token and the mail that carries it; all or nothing.
+    async fn register_user(
+        &self,
+        user: &NewUser,
+        password: &PasswordHash,
+        verification: Option<(&NewOneTimeToken, &Mail)>,
+    ) -> StoreResult<User>;
+    /// Stores a token for the user, voiding their unused ones of the same purpose, and queues
+    /// the mail that carries it; all or nothing.
+    async fn issue_one_time_token(
+        &self,
+        user: UserId,
+        token: &NewOneTimeToken,
+        mail: &Mail,
+    ) -> StoreResult<()>;
+    /// Uses up a live email-verification token and marks its user's email verified, first
+    /// making the address it carries the user's; `None` when the token is unknown, used or
+    /// expired. With the user, the address the token's replaced (when it carried one).
+    async fn verify_email(
+        &self,
+        tenant: &TenantId,
+        secret_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(UserId, Option<String>)>>;
+    /// Uses up a live password-reset token of the user with this email, replaces the password,
+    /// ends every session and revokes every token of the user, and records `activity` for the
+    /// user; all or nothing. `None` when there is no such token.
+    async fn reset_password(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        secret_hash: &str,
+        password: &PasswordHash,
+        activity: &NewActivity,
+    ) -> StoreResult<Option<UserId>>;
+    /// Emails of the tenant's active administrators.
+    async fn admin_emails(&self, tenant: &TenantId) -> StoreResult<Vec<String>>;
+}

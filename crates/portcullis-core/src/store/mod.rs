@@ -1,0 +1,90 @@
+//! What the domain needs from persistence. `portcullis-store` implements it for SQLite and
+//! PostgreSQL; every method is one round trip or one transaction.
+
+use crate::error::StoreError;
+
+mod access;
+mod applications;
+mod directory;
+mod health;
+mod lifecycle;
+mod mail;
+mod oauth;
+mod rbac;
+mod sessions;
+mod social;
+mod tenants;
+mod throttles;
+mod two_factor;
+mod users;
+
+pub use access::*;
+pub use applications::*;
+pub use directory::*;
+pub use health::*;
+pub use lifecycle::*;
+pub use mail::*;
+pub use oauth::*;
+pub use rbac::*;
+pub use sessions::*;
+pub use social::*;
+pub use tenants::*;
+pub use throttles::*;
+pub use two_factor::*;
+pub use users::*;
+
+pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+/// Everything the domain persists.
+pub trait Store:
+    TenantStore
+    + ApplicationStore
+    + RbacStore
+    + CountryStore
+    + UserStore
+    + ManagedUserStore
+    + DirectoryStore
+    + SessionStore
+    + ActivityStore
+    + HealthStore
+    + LifecycleStore
+    + MailStore
+    + TwoFactorStore
+    + ProfileStore
+    + SocialStore
+    + AccessStore
+    + ThrottleStore
+    + CaptchaStore
+    + SigningKeyStore
+    + OAuthStore
+    + RememberedDeviceStore
+    + 'static
+{
+}
+
+impl<
+        T: TenantStore
+            + ApplicationStore
+            + RbacStore
+            + CountryStore
+            + UserStore
+            + ManagedUserStore
+            + DirectoryStore
+            + SessionStore
+            + ActivityStore
+            + HealthStore
+            + LifecycleStore
+            + MailStore
+            + TwoFactorStore
+            + ProfileStore
+            + SocialStore
+            + AccessStore
+            + ThrottleStore
+            + CaptchaStore
+            + SigningKeyStore
+            + OAuthStore
+            + RememberedDeviceStore
+            + 'static,
+    > Store for T
+{
+}

@@ -1,0 +1,83 @@
+//! Signing keys, authorization codes, grants and their tokens.
+
+use super::StoreResult;
+use crate::ids::TokenId;
+use crate::model::NewToken;
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+/// ID-token signing keys (see `oidc::keys`), shared by every node.
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
+    /// Every key not expired by `now` (active ones, and retired ones still published), oldest
+    /// first.
+    async fn signing_keys(
+        &self,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<crate::model::StoredSigningKey>>;
+    /// Inserts an active key unless one of its algorithm is active already (checked by the
+    /// database, so concurrent callers store one); `false` when it was not inserted.
+    async fn insert_signing_key_unless_active(
+        &self,
+        key: &crate::model::StoredSigningKey,
+    ) -> StoreResult<bool>;
+    /// Retires every active key (stopping at `now`, published until `published_until`) and
+    /// inserts `new`, in one transaction.
+    async fn rotate_signing_keys(
+        &self,
+        new: &[crate::model::StoredSigningKey],
+        now: OffsetDateTime,
+        published_until: OffsetDateTime,
+    ) -> StoreResult<()>;
+}
+
+/// The OpenID Connect code flow's grants, codes and refresh tokens, and applications' own
+/// tokens (the code flow's grants). Single use is decided by the database: of concurrent
+/// redemptions of one code or one refresh token, one wins.
+#[async_trait]
+pub trait OAuthStore: Send + Sync {
+    /// Stores a grant and its authorization code together.
+    async fn create_grant(
+        &self,
+        grant: &crate::model::Grant,
+        code: &crate::model::StoredCode,
+    ) -> StoreResult<()>;
+    /// The code with this hash and its grant.
+    async fn code(
+        &self,
+        code_hash: &str,
+    ) -> StoreResult<Option<(crate::model::StoredCode, crate::model::Grant)>>;
+    /// Marks the code used and stores the grant's first access token and refresh token, all
+    /// or nothing; `None` (nothing stored) when the code was used already or its grant was
+    /// revoked. A concurrent [`OAuthStore::revoke_grant`] must revoke whatever this stores.
+    async fn redeem_code(
+        &self,
+        code_hash: &str,
+        now: OffsetDateTime,
+        access: &NewToken,
+        refresh: &crate::model::StoredRefreshToken,
+    ) -> StoreResult<Option<TokenId>>;
+    /// The refresh token with this hash and its grant.
+    async fn refresh_token(
+        &self,
+        secret_hash: &str,
+    ) -> StoreResult<Option<(crate::model::StoredRefreshToken, crate::model::Grant)>>;
+    /// Marks the refresh token used and stores its successor and a new access token, all or
+    /// nothing; `None` (nothing stored) when it or its grant was used or revoked already. A
+    /// concurrent [`OAuthStore::revoke_grant`] must revoke whatever this stores.
+    async fn rotate_refresh_token(
+        &self,
+        secret_hash: &str,
+        now: OffsetDateTime,
+        access: &NewToken,
+        next: &crate::model::StoredRefreshToken,
+    ) -> StoreResult<Option<TokenId>>;
+    /// Revokes the grant, every access token it issued and every refresh token of its family.
+    async fn revoke_grant(&self, grant_id: &str, now: OffsetDateTime) -> StoreResult<()>;
+    /// The grant an access token was issued through, if any.
+    async fn grant_of_token(&self, token: TokenId) -> StoreResult<Option<crate::model::Grant>>;
+    /// Stores a client token; returns its id.
+    async fn create_client_token(&self, token: &crate::model::ClientToken) -> StoreResult<i64>;
+    async fn client_token(&self, id: i64) -> StoreResult<Option<crate::model::ClientToken>>;
+    async fn revoke_client_token(&self, id: i64, now: OffsetDateTime) -> StoreResult<()>;
+}
