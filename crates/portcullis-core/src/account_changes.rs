@@ -16,11 +16,10 @@ use crate::error::{Error, Result};
 use crate::ids::Secret;
 use crate::lifecycle::{mailed_secret, VERIFY_EMAIL_LIFETIME};
 use crate::mail::with_link;
-use crate::model::Change;
-use crate::model::CredentialsWrite;
-use crate::model::Mail;
-use crate::model::Principal;
-use crate::model::{ClientInfo, NewOneTimeToken, TenantSettings, TokenKind, TokenPurpose, User};
+use crate::model::{
+    Change, ClientInfo, CredentialsWrite, Mail, NewOneTimeToken, Principal, TenantSettings,
+    TokenKind, TokenPurpose, User,
+};
 use crate::throttle::Throttling;
 use crate::Services;
 

@@ -3,9 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::Secret;
-use crate::model::ApiKey;
-use crate::model::Application;
-use crate::model::Metadata;
+use crate::model::{ApiKey, Application, Metadata};
 use crate::Services;
 
 pub const ID_LEN: usize = 12;

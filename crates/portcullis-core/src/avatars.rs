@@ -3,8 +3,7 @@
 //! re-encoded as PNG, which also drops any metadata it carried. Or an external `http(s)` URL.
 
 use crate::error::{Error, Result};
-use crate::model::AvatarImage;
-use crate::model::{ClientInfo, User};
+use crate::model::{AvatarImage, ClientInfo, User};
 use crate::Services;
 use image::{ImageFormat, ImageReader, Limits};
 use std::io::Cursor;

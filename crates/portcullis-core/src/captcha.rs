@@ -9,8 +9,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::Secret;
-use crate::model::StoredCaptcha;
-use crate::model::Tenant;
+use crate::model::{StoredCaptcha, Tenant};
 use crate::tokens::hash_secret;
 use crate::Services;
 use subtle::ConstantTimeEq;

@@ -7,11 +7,10 @@ use crate::accounts::{
 use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::ids::{RoleId, Secret, UserId};
-use crate::model::Principal;
-use crate::model::{AccountWrite, UserFilter};
-use crate::model::{Change, DetailsChange};
-use crate::model::{ClientInfo, NewUser, User, UserStatus};
-use crate::model::{Page, Paging};
+use crate::model::{
+    AccountWrite, Change, ClientInfo, DetailsChange, NewUser, Page, Paging, Principal, User,
+    UserFilter, UserStatus,
+};
 use crate::Services;
 
 /// An administrator's account fields. On update, absent fields stay as they are.

@@ -3,12 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
-use crate::model::ApiKey;
-use crate::model::Application;
-use crate::model::ClientInfo;
-use crate::model::ClientToken;
-use crate::model::Scopes;
-use crate::model::Tenant;
+use crate::model::{ApiKey, Application, ClientInfo, ClientToken, Scopes, Tenant};
 use crate::oidc::grants::{CLIENT_TOKEN_PREFIX, OIDC_SCOPES};
 use crate::tokens::hash_secret;
 use crate::Services;

@@ -8,8 +8,9 @@ use crate::accounts::{
 use crate::error::{Error, Result};
 use crate::ids::Secret;
 use crate::mail::with_link;
-use crate::model::Mail;
-use crate::model::{ClientInfo, NewOneTimeToken, NewUser, Tenant, TenantSettings, TokenPurpose};
+use crate::model::{
+    ClientInfo, Mail, NewOneTimeToken, NewUser, Tenant, TenantSettings, TokenPurpose,
+};
 use crate::Services;
 use time::Duration;
 

@@ -7,9 +7,9 @@ use crate::accounts::{check_email, taken};
 use crate::error::{Error, Result};
 use crate::ids::Secret;
 use crate::metadata;
-use crate::model::Metadata;
-use crate::model::{ClientInfo, NewUser, PasswordCredential, Tenant, User};
-use crate::model::{CredentialWrite, ManagedFields};
+use crate::model::{
+    ClientInfo, CredentialWrite, ManagedFields, Metadata, NewUser, PasswordCredential, Tenant, User,
+};
 use crate::Services;
 use time::OffsetDateTime;
 

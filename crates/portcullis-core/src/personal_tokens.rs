@@ -4,8 +4,7 @@
 use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::ids::{Secret, TokenId};
-use crate::model::Principal;
-use crate::model::{ClientInfo, NewToken, Token, TokenKind};
+use crate::model::{ClientInfo, NewToken, Principal, Token, TokenKind};
 use crate::tokens::TokenSecret;
 use crate::Services;
 use time::OffsetDateTime;

@@ -3,9 +3,7 @@
 
 use crate::authz::Action;
 use crate::error::{Error, Result};
-use crate::model::DetailsChange;
-use crate::model::Principal;
-use crate::model::{ClientInfo, User};
+use crate::model::{ClientInfo, DetailsChange, Principal, User};
 use crate::Services;
 
 impl Services {

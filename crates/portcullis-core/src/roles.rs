@@ -6,9 +6,7 @@
 use crate::authz::Action;
 use crate::error::{Error, Result, StoreError};
 use crate::ids::{PermissionId, RoleId};
-use crate::model::Principal;
-use crate::model::{ClientInfo, Permission, Role};
-use crate::model::{RbacInput, RbacKind, RoleSummary};
+use crate::model::{ClientInfo, Permission, Principal, RbacInput, RbacKind, Role, RoleSummary};
 use crate::rbac::USER_ROLE;
 use crate::Services;
 

@@ -5,10 +5,7 @@
 use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
-use crate::model::ClientInfo;
-use crate::model::CustomScope;
-use crate::model::Principal;
-use crate::model::Scopes;
+use crate::model::{ClientInfo, CustomScope, Principal, Scopes};
 use crate::rbac::{builtin_scope, BuiltinScope, BUILTIN_SCOPES};
 use crate::Services;
 use time::OffsetDateTime;

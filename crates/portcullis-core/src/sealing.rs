@@ -6,12 +6,12 @@
 //! the next start ([`Services::seal_stored_secrets`]).
 
 use crate::error::{Error, Result};
-use crate::oidc::keys::SigningKeySecret;
 use crate::Services;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
+use chacha20poly1305::aead::KeyInit;
 use chacha20poly1305::aead::{Aead, Payload};
-use chacha20poly1305::Nonce;
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 
 const PREFIX: &str = "sealed:v1:";
 const NONCE_LEN: usize = 12;
@@ -33,6 +33,46 @@ impl SealedFor<'_> {
             Self::TotpSeed { user } => format!("totp seed {user}"),
         }
         .into_bytes()
+    }
+}
+
+/// The 32-byte key that seals signing keys at rest. Every node sharing a database must have
+/// the same one.
+#[derive(Clone)]
+pub struct SigningKeySecret([u8; 32]);
+
+impl std::fmt::Debug for SigningKeySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKeySecret(***)")
+    }
+}
+
+impl SigningKeySecret {
+    pub fn new(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn generate() -> Self {
+        Self(crate::random::bytes())
+    }
+
+    /// Reads standard base64 (padded or not) of exactly 32 bytes.
+    pub fn from_base64(text: &str) -> Option<Self> {
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+        let text = text.trim();
+        let bytes = STANDARD
+            .decode(text)
+            .or_else(|_| STANDARD_NO_PAD.decode(text))
+            .ok()?;
+        Some(Self(bytes.try_into().ok()?))
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    pub(crate) fn cipher(&self) -> ChaCha20Poly1305 {
+        ChaCha20Poly1305::new(Key::from_slice(&self.0))
     }
 }
 

@@ -34,7 +34,7 @@ pub struct Services {
     /// Read once, on the first request that needs it (see `host_is_for`).
     pub(crate) default_tenant_id: Arc<std::sync::OnceLock<crate::ids::TenantId>>,
     /// Seals ID-token signing keys; `None` until configured (see `with_signing_key_secret`).
-    pub(crate) signing_secret: Option<Arc<crate::oidc::keys::SigningKeySecret>>,
+    pub(crate) signing_secret: Option<Arc<crate::sealing::SigningKeySecret>>,
     /// Image decodes running at once (avatars): as many as the password pool has workers.
     pub(crate) decoders: Arc<tokio::sync::Semaphore>,
 }

@@ -4,9 +4,7 @@
 use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, UserId};
-use crate::model::Principal;
-use crate::model::{Activity, Page, Paging};
-use crate::model::{ClientInfo, Session};
+use crate::model::{Activity, ClientInfo, Page, Paging, Principal, Session};
 use crate::Services;
 
 impl Services {

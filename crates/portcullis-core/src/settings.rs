@@ -4,8 +4,7 @@
 
 use crate::authz::Action;
 use crate::error::{Error, Result};
-use crate::model::Principal;
-use crate::model::{ClientInfo, TenantSettings};
+use crate::model::{ClientInfo, Principal, TenantSettings};
 use crate::Services;
 use serde_json::{Map, Value};
 

@@ -7,8 +7,7 @@
 
 use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
-use crate::model::{AudienceCheck, SocialNetwork};
-use crate::model::{ClientInfo, NewUser, Tenant};
+use crate::model::{AudienceCheck, ClientInfo, NewUser, SessionClient, SocialNetwork, Tenant};
 use crate::Services;
 use async_trait::async_trait;
 use serde_json::Value;
@@ -416,8 +415,14 @@ impl Services {
             .social_account(tenant, network, &resolved, token)
             .await?;
         let second = crate::auth::SecondStep::Challenge;
-        self.sign_in(tenant, user, client, network.to_owned(), second)
-            .await
+        self.sign_in(
+            tenant,
+            user,
+            client,
+            SessionClient::Named(network.to_owned()),
+            second,
+        )
+        .await
     }
 
     /// The tenant's settings for `network`, while it takes social logins at all.

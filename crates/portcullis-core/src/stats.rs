@@ -3,9 +3,7 @@
 
 use crate::authz::Action;
 use crate::error::Result;
-use crate::model::Paging;
-use crate::model::Principal;
-use crate::model::User;
+use crate::model::{Paging, Principal, User};
 use crate::rbac::permissions::USERS_MANAGE;
 use crate::store::Counted;
 use crate::Services;

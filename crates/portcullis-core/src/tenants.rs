@@ -3,9 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
-use crate::model::ApiKey;
-use crate::model::Metadata;
-use crate::model::{Tenant, TenantSettings, DEFAULT_TENANT};
+use crate::model::{ApiKey, Metadata, Tenant, TenantSettings, DEFAULT_TENANT};
 use crate::Services;
 
 impl Services {

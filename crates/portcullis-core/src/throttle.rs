@@ -18,8 +18,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{TenantId, UserId};
-use crate::model::Limited;
-use crate::model::Tenant;
+use crate::model::{Limited, Tenant};
 use crate::store::ThrottleCount;
 use crate::Services;
 use sha2::{Digest, Sha256};

@@ -11,18 +11,8 @@ pub mod social;
 pub use login::{return_path, AfterLogin};
 
 use crate::error::{Error, Result};
-use crate::model::Principal;
-use crate::model::TokenKind;
+use crate::model::{Principal, TokenKind};
 use crate::Services;
-
-/// The session `client` of logins made on the hosted pages.
-pub const WEB_CLIENT: &str = "web";
-
-/// How long a session opened on the hosted pages lasts: the tenant's `remember_login_seconds`
-/// (the cookie's lifetime too), at least a minute.
-pub fn session_lifetime(settings: &crate::model::TenantSettings) -> time::Duration {
-    time::Duration::seconds(settings.remember_login_seconds.max(60))
-}
 
 impl Services {
     /// The person a browser's session cookie names, on the tenant `host` picks. Only a login

@@ -6,7 +6,7 @@
 //! request id and metrics, timeout, panic catching.
 
 pub mod api;
-mod client;
+pub mod common;
 pub mod metrics;
 pub mod mgmt;
 pub mod oauth2;
@@ -15,9 +15,8 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod vms;
-pub mod web_session;
 
-pub use client::{ClientAddr, Transport, TrustedProxies};
+pub use common::client::{ClientAddr, Transport, TrustedProxies};
 
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -115,13 +114,13 @@ pub fn with_layers(router: Router, state: AppState) -> Router {
 async fn transport(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let transport = Transport::of(&request, &state.http.trusted_proxies);
     if transport.https {
-        client::unprefix_cookies(request.headers_mut());
+        common::client::unprefix_cookies(request.headers_mut());
     }
     request.extensions_mut().insert(transport);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if transport.https {
-        client::prefix_cookies(headers);
+        common::client::prefix_cookies(headers);
     }
     if state.http.public_url.starts_with("https://") {
         headers.insert(
@@ -211,7 +210,7 @@ impl Dialect {
             )
             .render(id),
             Self::OAuth => oauth2::error::OAuthError::Unavailable.into_response(),
-            Self::Pages => pages::error::PageError::Unavailable.into_response(),
+            Self::Pages => common::page_error::PageError::Unavailable.into_response(),
             Self::Account => api::error::ApiError::TimedOut.into_response(),
         }
     }
@@ -226,7 +225,7 @@ impl Dialect {
             )
             .render(id),
             Self::OAuth => oauth2::error::OAuthError::Internal.into_response(),
-            Self::Pages => pages::error::PageError::Internal.into_response(),
+            Self::Pages => common::page_error::PageError::Internal.into_response(),
             Self::Account => api::error::internal_error(),
         }
     }
@@ -237,7 +236,7 @@ async fn not_found(uri: axum::http::Uri, id: Option<Extension<RequestId>>) -> Re
         Dialect::Vms => vms::VmsError::NotFound.into_response(),
         Dialect::Mgmt => mgmt::MgmtError::not_found().render(id.as_deref()),
         Dialect::OAuth => oauth2::error::OAuthError::NotFound.into_response(),
-        Dialect::Pages => pages::error::PageError::NotFound.into_response(),
+        Dialect::Pages => common::page_error::PageError::NotFound.into_response(),
         Dialect::Account => api::error::not_found().await.into_response(),
     }
 }
@@ -247,7 +246,7 @@ async fn method_not_allowed(uri: axum::http::Uri, id: Option<Extension<RequestId
         Dialect::Vms => vms::VmsError::MethodNotAllowed.into_response(),
         Dialect::Mgmt => mgmt::MgmtError::method_not_allowed().render(id.as_deref()),
         Dialect::OAuth => oauth2::error::OAuthError::MethodNotAllowed.into_response(),
-        Dialect::Pages => pages::error::PageError::MethodNotAllowed.into_response(),
+        Dialect::Pages => common::page_error::PageError::MethodNotAllowed.into_response(),
         Dialect::Account => api::error::method_not_allowed().await,
     }
 }

@@ -4,8 +4,7 @@ use crate::rows::from_db;
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
-use portcullis_core::model::NewActivity;
-use portcullis_core::model::{Activity, Paging};
+use portcullis_core::model::{Activity, NewActivity, Paging};
 use portcullis_core::store::ActivityStore;
 use sqlx::FromRow;
 

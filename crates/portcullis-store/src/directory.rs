@@ -7,10 +7,10 @@ use crate::users::{end_all_sessions, insert_user, set_password};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
-use portcullis_core::model::DetailsChange;
-use portcullis_core::model::Paging;
-use portcullis_core::model::{AccountWrite, UserFilter};
-use portcullis_core::model::{NewActivity, NewUser, PasswordHash, User, UserStatus};
+use portcullis_core::model::{
+    AccountWrite, DetailsChange, NewActivity, NewUser, Paging, PasswordHash, User, UserFilter,
+    UserStatus,
+};
 use portcullis_core::store::{Counted, DirectoryStore, StatusCounts};
 use time::OffsetDateTime;
 

@@ -7,9 +7,8 @@ use crate::users::{end_all_sessions, insert_user, set_password};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
-use portcullis_core::model::Mail;
 use portcullis_core::model::{
-    NewActivity, NewOneTimeToken, NewUser, PasswordHash, TokenPurpose, User,
+    Mail, NewActivity, NewOneTimeToken, NewUser, PasswordHash, TokenPurpose, User,
 };
 use portcullis_core::store::{LifecycleStore, UserStore};
 use portcullis_core::StoreError;

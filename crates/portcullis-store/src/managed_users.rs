@@ -9,8 +9,9 @@ use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
 use portcullis_core::metadata;
-use portcullis_core::model::{CredentialWrite, ManagedFields};
-use portcullis_core::model::{NewActivity, NewUser, PasswordCredential, PasswordHash, User};
+use portcullis_core::model::{
+    CredentialWrite, ManagedFields, NewActivity, NewUser, PasswordCredential, PasswordHash, User,
+};
 use portcullis_core::store::ManagedUserStore;
 use portcullis_core::StoreError;
 use sqlx::FromRow;

@@ -8,11 +8,9 @@ use crate::users::{end_all_sessions, set_password};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::UserId;
-use portcullis_core::model::AvatarImage;
-use portcullis_core::model::CredentialsWrite;
-use portcullis_core::model::NewActivity;
-use portcullis_core::model::User;
-use portcullis_core::model::{Change, DetailsChange};
+use portcullis_core::model::{
+    AvatarImage, Change, CredentialsWrite, DetailsChange, NewActivity, User,
+};
 use portcullis_core::store::ProfileStore;
 use portcullis_core::StoreError;
 use sqlx::FromRow;

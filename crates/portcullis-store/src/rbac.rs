@@ -6,9 +6,9 @@ use crate::rows::{to_db, RoleRow, RBAC_COLUMNS};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{PermissionId, RoleId, TenantId};
-use portcullis_core::model::Seed;
-use portcullis_core::model::{NewActivity, Permission, Role};
-use portcullis_core::model::{RbacInput, RbacKind, RoleSummary};
+use portcullis_core::model::{
+    NewActivity, Permission, RbacInput, RbacKind, Role, RoleSummary, Seed,
+};
 use portcullis_core::store::RbacStore;
 use sqlx::FromRow;
 use time::OffsetDateTime;

@@ -6,9 +6,9 @@ use crate::rows::{from_db, opt_from_db, to_db};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
-use portcullis_core::model::Mail;
-use portcullis_core::model::{Challenge, Method, NewChallenge, NewTwoFactor, TwoFactor};
-use portcullis_core::model::{NewActivity, User};
+use portcullis_core::model::{
+    Challenge, Mail, Method, NewActivity, NewChallenge, NewTwoFactor, TwoFactor, User,
+};
 use portcullis_core::store::TwoFactorStore;
 use portcullis_core::StoreError;
 use sqlx::FromRow;

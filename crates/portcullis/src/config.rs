@@ -2,7 +2,7 @@
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-use portcullis_core::oidc::keys::SigningKeySecret;
+use portcullis_core::sealing::SigningKeySecret;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -8,8 +8,7 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use portcullis_core::managed_users::{ImportedPassword, ManagedUser};
-use portcullis_core::model::Metadata;
-use portcullis_core::model::Tenant;
+use portcullis_core::model::{Metadata, Tenant};
 use portcullis_core::{Error, Secret, Services};
 use serde::Deserialize;
 use std::io::IsTerminal;

@@ -2,9 +2,7 @@
 
 use crate::auth::Epoch;
 use crate::error::{Error, Result};
-use crate::model::Principal;
-use crate::model::Scopes;
-use crate::model::TokenLookup;
+use crate::model::{Principal, Scopes, TokenLookup};
 use crate::Services;
 use std::sync::Arc;
 use time::{Duration, OffsetDateTime};

@@ -5,7 +5,7 @@
 use super::IssuedToken;
 use crate::error::{Error, Result};
 use crate::ids::{Secret, SessionId};
-use crate::model::{ClientInfo, Session, Tenant, User};
+use crate::model::{ClientInfo, Session, SessionClient, Tenant, User};
 use crate::store::{LimitedLogin, SessionLimit};
 use crate::throttle::Throttling;
 use crate::Services;
@@ -125,7 +125,7 @@ impl Services {
                 tenant,
                 user,
                 &request.client,
-                request.client_name,
+                SessionClient::Named(request.client_name),
                 request
                     .end_session
                     .map(|id| (id, "Ended a session to make room for a new login.")),
@@ -151,11 +151,11 @@ impl Services {
         tenant: &Tenant,
         user: User,
         client: &ClientInfo,
-        client_name: String,
+        opener: SessionClient,
         end: Option<(SessionId, &str)>,
     ) -> Result<LimitedOutcome> {
         let max = tenant.settings.max_sessions;
-        let login = self.new_login(tenant, &user, client, client_name);
+        let login = self.new_login(tenant, &user, client, opener);
         let limit = SessionLimit {
             max: (max > 0).then_some(max),
             end_first: end.map(|(id, description)| {

@@ -17,7 +17,10 @@
 //! [`Services::web_login`] (`/login`) and [`Services::finish_web_social`] (the social
 //! return). A surface translates its input and its answer, nothing more.
 
-use crate::model::Principal;
+use crate::model::{
+    ClientInfo, NewActivity, NewToken, Principal, Scopes, Session, SessionClient, Tenant,
+    TokenKind, User,
+};
 
 mod bearer;
 mod cache;
@@ -29,12 +32,9 @@ pub use limited::{client_kind, LimitedLoginRequest, LimitedOutcome, LiveSession,
 
 use crate::error::{Error, Result};
 use crate::ids::{Secret, SessionId, TenantId, TokenId};
-use crate::model::Scopes;
-use crate::model::{ClientInfo, NewActivity, NewToken, Session, Tenant, TokenKind, User};
 use crate::password::Verification;
 use crate::throttle::{self, Throttling};
 use crate::Services;
-use time::Duration;
 
 pub const SESSION_ID_LEN: usize = 40;
 
@@ -129,7 +129,7 @@ impl Services {
             tenant,
             user,
             &request.client,
-            request.client_name,
+            SessionClient::Named(request.client_name),
             SecondStep::Challenge,
         )
         .await
@@ -143,7 +143,7 @@ impl Services {
         tenant: &Tenant,
         user: User,
         client: &ClientInfo,
-        client_name: String,
+        opener: SessionClient,
         second: SecondStep<'_>,
     ) -> Result<LoginOutcome> {
         if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
@@ -155,12 +155,12 @@ impl Services {
             };
             if !remembered {
                 let (challenge, method) = self
-                    .start_challenge(tenant, &user, &two_factor, &client_name)
+                    .start_challenge(tenant, &user, &two_factor, &opener)
                     .await?;
                 return Ok(LoginOutcome::SecondFactor { challenge, method });
             }
         }
-        self.open_session(tenant, user, client, client_name)
+        self.open_session(tenant, user, client, opener)
             .await
             .map(|issued| LoginOutcome::Issued(Box::new(issued)))
     }
@@ -180,8 +180,13 @@ impl Services {
             .single_step_login(tenant, email, password, client, Throttling::CountFailures)
             .await
             .map_err(|error| on_field(error, "email"))?;
-        self.open_session(tenant, user, client, device_name.to_owned())
-            .await
+        self.open_session(
+            tenant,
+            user,
+            client,
+            SessionClient::Named(device_name.to_owned()),
+        )
+        .await
     }
 
     /// The password check of an endpoint that has no second step: accounts with a second
@@ -216,7 +221,7 @@ impl Services {
         tenant: &Tenant,
         user: User,
         client: &ClientInfo,
-        client_name: String,
+        opener: SessionClient,
     ) -> Result<IssuedToken> {
         let mut end = None;
         // Each round ends one session (a limit lowered below what a user holds takes several);
@@ -229,7 +234,7 @@ impl Services {
                     tenant,
                     user.clone(),
                     client,
-                    client_name.clone(),
+                    opener.clone(),
                     end.take().map(|id| (id, MADE_ROOM)),
                 )
                 .await;
@@ -258,15 +263,10 @@ impl Services {
         tenant: &Tenant,
         user: &User,
         client: &ClientInfo,
-        client_name: String,
+        opener: SessionClient,
     ) -> NewLogin {
         let now = self.now();
-        // A browser's session lasts as long as its cookie (`remember_login_seconds`).
-        let lifetime = if client_name == crate::web::WEB_CLIENT {
-            crate::web::session_lifetime(&tenant.settings)
-        } else {
-            Duration::minutes(tenant.settings.session_lifetime_minutes.max(1))
-        };
+        let lifetime = opener.lifetime(&tenant.settings);
         let agent = client
             .user_agent
             .as_deref()
@@ -281,7 +281,7 @@ impl Services {
             browser: agent.browser,
             platform: agent.platform,
             device: agent.device,
-            client: client_name,
+            client: opener.name().to_owned(),
             created_at: now,
             last_activity: now,
             expires_at: now + lifetime,

@@ -2,7 +2,7 @@
 
 use crate::ids::{SessionId, TenantId, TokenId, UserId};
 use crate::model::{TenantSettings, User};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 /// Where a request came from, for sessions and the audit trail.
 #[derive(Debug, Clone, Default)]
@@ -168,4 +168,64 @@ pub struct Activity {
     pub device: Option<String>,
     pub description: String,
     pub created_at: OffsetDateTime,
+}
+
+/// Whom a session is opened for, which decides its name and how long it lasts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionClient {
+    /// The hosted pages: the session lasts as long as the browser's cookie.
+    Browser,
+    /// Anything else, by the name it gave (a device, `api`, a social network, document 002's
+    /// client kind).
+    Named(String),
+}
+
+impl SessionClient {
+    /// The name browser sessions are listed under.
+    pub const BROWSER: &'static str = "web";
+
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Browser => Self::BROWSER,
+            Self::Named(name) => name,
+        }
+    }
+
+    /// A browser's session: the tenant's `remember_login_seconds` (at least a minute);
+    /// any other: its `session_lifetime_minutes` (at least one).
+    pub fn lifetime(&self, settings: &TenantSettings) -> Duration {
+        match self {
+            Self::Browser => Duration::seconds(settings.remember_login_seconds.max(60)),
+            Self::Named(_) => Duration::minutes(settings.session_lifetime_minutes.max(1)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_browser_session_lasts_as_long_as_its_cookie_whatever_an_api_client_calls_itself() {
+        let settings = TenantSettings {
+            remember_login_seconds: 7 * 24 * 3600,
+            session_lifetime_minutes: 30,
+            ..TenantSettings::default()
+        };
+        let browser = SessionClient::Browser;
+        assert_eq!(browser.name(), "web");
+        assert_eq!(browser.lifetime(&settings), Duration::days(7));
+        let named_like_a_browser = SessionClient::Named("web".into());
+        assert_eq!(
+            named_like_a_browser.lifetime(&settings),
+            Duration::minutes(30)
+        );
+        let floors = TenantSettings {
+            remember_login_seconds: 1,
+            session_lifetime_minutes: 0,
+            ..TenantSettings::default()
+        };
+        assert_eq!(browser.lifetime(&floors), Duration::minutes(1));
+        assert_eq!(named_like_a_browser.lifetime(&floors), Duration::minutes(1));
+    }
 }

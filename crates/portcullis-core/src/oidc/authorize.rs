@@ -8,10 +8,7 @@ use super::clients::is_public;
 use super::error::ErrorCode;
 use super::grants::{new_secret, CODE_LIFETIME, OIDC_SCOPES};
 use crate::error::Result;
-use crate::model::Application;
-use crate::model::Principal;
-use crate::model::Tenant;
-use crate::model::{Grant, StoredCode};
+use crate::model::{Application, Grant, Principal, StoredCode, Tenant};
 use crate::Services;
 use time::OffsetDateTime;
 

@@ -4,9 +4,7 @@
 use super::error::{refused, ErrorCode, OAuthResult};
 use crate::error::Result;
 use crate::ids::Secret;
-use crate::model::Algorithm;
-use crate::model::Application;
-use crate::model::{Tenant, User};
+use crate::model::{Algorithm, Application, Tenant, User};
 use crate::Services;
 use subtle::ConstantTimeEq;
 

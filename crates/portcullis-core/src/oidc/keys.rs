@@ -5,56 +5,17 @@
 
 use crate::error::{Error, Result};
 use crate::model::{Algorithm, StoredSigningKey};
+use crate::sealing::SigningKeySecret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::Nonce;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 /// The longest any token signed with a key may live: a retired key stays published this long
 /// after it stops signing, so every token it signed still verifies.
 pub const MAX_TOKEN_LIFETIME: time::Duration = time::Duration::days(1);
-
-/// The 32-byte key that seals signing keys at rest. Every node sharing a database must have
-/// the same one.
-#[derive(Clone)]
-pub struct SigningKeySecret([u8; 32]);
-
-impl std::fmt::Debug for SigningKeySecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SigningKeySecret(***)")
-    }
-}
-
-impl SigningKeySecret {
-    pub fn new(bytes: [u8; 32]) -> Self {
-        Self(bytes)
-    }
-
-    pub fn generate() -> Self {
-        Self(crate::random::bytes())
-    }
-
-    /// Reads standard base64 (padded or not) of exactly 32 bytes.
-    pub fn from_base64(text: &str) -> Option<Self> {
-        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-        let text = text.trim();
-        let bytes = STANDARD
-            .decode(text)
-            .or_else(|_| STANDARD_NO_PAD.decode(text))
-            .ok()?;
-        Some(Self(bytes.try_into().ok()?))
-    }
-
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    pub(crate) fn cipher(&self) -> ChaCha20Poly1305 {
-        ChaCha20Poly1305::new(Key::from_slice(&self.0))
-    }
-}
 
 /// An opened private key, ready to sign.
 pub(crate) enum PrivateKey {
@@ -258,7 +219,10 @@ mod tests {
     #[test]
     fn secrets_read_from_base64_of_32_bytes() {
         let text = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
-        assert_eq!(SigningKeySecret::from_base64(&text).unwrap().0, [7u8; 32]);
+        assert_eq!(
+            SigningKeySecret::from_base64(&text).unwrap().as_bytes(),
+            &[7u8; 32]
+        );
         assert!(SigningKeySecret::from_base64("c2hvcnQ=").is_none());
         assert_eq!(
             format!("{:?}", SigningKeySecret::generate()),

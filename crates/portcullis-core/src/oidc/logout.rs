@@ -7,8 +7,7 @@
 
 use super::authorize::with_query;
 use crate::error::Result;
-use crate::model::Principal;
-use crate::model::{ClientInfo, Tenant};
+use crate::model::{ClientInfo, Principal, Tenant};
 use crate::Services;
 use serde_json::Value;
 

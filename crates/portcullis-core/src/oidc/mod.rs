@@ -14,10 +14,11 @@ pub mod userinfo;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::model::{Algorithm, StoredSigningKey};
+use crate::sealing::SigningKeySecret;
 use crate::services::Services;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use keys::{SigningKeySecret, MAX_TOKEN_LIFETIME};
+use keys::MAX_TOKEN_LIFETIME;
 use std::sync::Arc;
 
 impl Services {

@@ -11,9 +11,10 @@ use super::error::{refused, ErrorCode, OAuthResult};
 use super::grants::{new_secret, ACCESS_TOKEN_LIFETIME, CLIENT_TOKEN_PREFIX};
 use super::id_token::IdTokenContext;
 use crate::ids::Secret;
-use crate::model::Application;
-use crate::model::{ClientInfo, NewActivity, NewToken, Session, Tenant, TokenKind, User};
-use crate::model::{ClientToken, Grant, StoredRefreshToken};
+use crate::model::{
+    Application, ClientInfo, ClientToken, Grant, NewActivity, NewToken, Session,
+    StoredRefreshToken, Tenant, TokenKind, User,
+};
 use crate::tokens::{hash_secret, TokenSecret};
 use crate::Services;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

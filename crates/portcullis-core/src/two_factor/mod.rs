@@ -10,9 +10,10 @@ use crate::auth::IssuedToken;
 use crate::error::{Error, Result};
 use crate::ids::Secret;
 use crate::mail::with_link;
-use crate::model::Principal;
-use crate::model::{Challenge, Method, NewChallenge, NewTwoFactor, TwoFactor};
-use crate::model::{ClientInfo, Tenant, User};
+use crate::model::{
+    Challenge, ClientInfo, Method, NewChallenge, NewTwoFactor, Principal, SessionClient, Tenant,
+    TwoFactor, User,
+};
 use crate::sealing::SealedFor;
 use crate::Services;
 use subtle::ConstantTimeEq;
@@ -97,7 +98,7 @@ impl Services {
         tenant: &Tenant,
         user: &User,
         two_factor: &TwoFactor,
-        client_name: &str,
+        opener: &SessionClient,
     ) -> Result<(Secret, Method)> {
         let now = self.now();
         let challenge = crate::random::base62(CHALLENGE_LEN);
@@ -108,7 +109,7 @@ impl Services {
                 tenant_id: tenant.id.clone(),
                 user_id: user.id,
                 code_hash: code.as_deref().map(hash),
-                client: client_name.to_owned(),
+                client: opener.name().to_owned(),
                 attempts: 0,
                 expires_at: now + CHALLENGE_LIFETIME,
                 used: false,
@@ -146,17 +147,42 @@ impl Services {
         Ok((Secret::new(challenge), two_factor.method))
     }
 
-    /// Trades a challenge and a code (or a recovery code) for a session.
-    ///
-    /// Guessing is bounded twice: each challenge allows [`MAX_ATTEMPTS`] codes, claimed one
-    /// by one before a code is looked at; and each account allows `throttle_attempts` wrong
-    /// codes per `throttle_lockout_time`, however many challenges a right password mints.
+    /// Trades a challenge and a code (or a recovery code) for a session named as the login
+    /// that started it asked (`/api/login/2fa`).
     pub async fn complete_login(
         &self,
         tenant: &Tenant,
         challenge: &str,
         code: &str,
         client: &ClientInfo,
+    ) -> Result<IssuedToken> {
+        self.complete_challenge(tenant, challenge, code, client, SessionClient::Named)
+            .await
+    }
+
+    /// [`complete_login`](Self::complete_login) on the hosted pages: the session is a
+    /// browser's, whatever surface the login started on.
+    pub async fn complete_browser_login(
+        &self,
+        tenant: &Tenant,
+        challenge: &str,
+        code: &str,
+        client: &ClientInfo,
+    ) -> Result<IssuedToken> {
+        self.complete_challenge(tenant, challenge, code, client, |_| SessionClient::Browser)
+            .await
+    }
+
+    /// Guessing is bounded twice: each challenge allows [`MAX_ATTEMPTS`] codes, claimed one
+    /// by one before a code is looked at; and each account allows `throttle_attempts` wrong
+    /// codes per `throttle_lockout_time`, however many challenges a right password mints.
+    async fn complete_challenge(
+        &self,
+        tenant: &Tenant,
+        challenge: &str,
+        code: &str,
+        client: &ClientInfo,
+        opener: impl FnOnce(String) -> SessionClient,
     ) -> Result<IssuedToken> {
         let invalid_challenge =
             || Error::invalid("challenge", "The challenge is invalid or has expired.");
@@ -202,7 +228,8 @@ impl Services {
         if !self.store.use_challenge(&id_hash, now).await? {
             return Err(invalid_challenge());
         }
-        self.open_session(tenant, user, client, found.client).await
+        self.open_session(tenant, user, client, opener(found.client))
+            .await
     }
 
     /// Whether `code` answers the challenge: a recovery code (used up), the authenticator

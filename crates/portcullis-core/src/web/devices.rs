@@ -6,9 +6,7 @@
 
 use crate::error::Result;
 use crate::ids::{Secret, UserId};
-use crate::model::Principal;
-use crate::model::RememberedDevice;
-use crate::model::{ClientInfo, Tenant, User};
+use crate::model::{ClientInfo, Principal, RememberedDevice, Tenant, User};
 use crate::Services;
 use time::Duration;
 

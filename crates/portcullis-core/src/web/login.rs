@@ -1,11 +1,10 @@
 //! Logging in on the hosted pages: the one password check, a second factor unless the browser
 //! is remembered, and where to go afterwards.
 
-use super::WEB_CLIENT;
 use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
 use crate::ids::Secret;
-use crate::model::{ClientInfo, Tenant};
+use crate::model::{ClientInfo, SessionClient, Tenant};
 use crate::throttle::Throttling;
 use crate::Services;
 
@@ -41,7 +40,7 @@ pub fn return_path(return_to: &str) -> Option<&str> {
 
 impl Services {
     /// A password login from the hosted pages: every rule of [`Services::login`] (throttles,
-    /// bans, `allow_passwords`, unconfirmed addresses), a session for [`WEB_CLIENT`] lasting
+    /// bans, `allow_passwords`, unconfirmed addresses), a browser's session lasting
     /// `remember_login_seconds`, and the second factor unless `remembered_device` is a browser
     /// secret this user remembered (see [`Services::remember_device`]). Once the address has
     /// failed often (see [`Services::login_needs_captcha`]), the image captcha `(key,
@@ -95,7 +94,7 @@ impl Services {
     }
 
     /// Signs `user` in on the pages once they proved who they are (a password, a social
-    /// network): the second factor unless the browser is remembered, then a [`WEB_CLIENT`]
+    /// network): the second factor unless the browser is remembered, then a browser's
     /// session.
     pub(crate) async fn web_sign_in(
         &self,
@@ -105,7 +104,7 @@ impl Services {
         remembered_device: Option<&str>,
     ) -> Result<LoginOutcome> {
         let second = crate::auth::SecondStep::UnlessRemembered(remembered_device);
-        self.sign_in(tenant, user, client, WEB_CLIENT.to_owned(), second)
+        self.sign_in(tenant, user, client, SessionClient::Browser, second)
             .await
     }
 

@@ -1,11 +1,10 @@
 //! Signing up on the hosted pages, without telling anyone which email addresses have accounts.
 
-use super::WEB_CLIENT;
 use crate::auth::IssuedToken;
 use crate::error::{Error, Result};
 use crate::lifecycle::Registration;
 use crate::mail::with_link;
-use crate::model::{Tenant, UserStatus};
+use crate::model::{SessionClient, Tenant, UserStatus};
 use crate::Services;
 
 /// The account API's message for a registered address; the page never shows it.
@@ -41,7 +40,7 @@ impl Services {
                     .await?
                     .ok_or_else(|| Error::Internal("a new user is missing".to_owned()))?;
                 let issued = self
-                    .open_session(tenant, user, &client, WEB_CLIENT.to_owned())
+                    .open_session(tenant, user, &client, SessionClient::Browser)
                     .await?;
                 Ok(SignupOutcome::SignedIn(Box::new(issued)))
             }

@@ -5,8 +5,7 @@
 
 use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
-use crate::model::SocialNetwork;
-use crate::model::{ClientInfo, Tenant};
+use crate::model::{ClientInfo, SocialNetwork, Tenant};
 use crate::social::network_label;
 use crate::Services;
 use base64::Engine;

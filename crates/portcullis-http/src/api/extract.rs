@@ -2,12 +2,11 @@
 
 use super::error::ApiError;
 use super::route_scopes::{Required, RouteScopes};
+use crate::common::client::bearer_token;
 use crate::AppState;
 use axum::extract::{FromRequestParts, MatchedPath};
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use portcullis_core::model::Principal;
-use portcullis_core::model::Tenant;
+use portcullis_core::model::{Principal, Tenant};
 use std::sync::Arc;
 
 /// The caller, proven by `Authorization: Bearer <token>` (401 otherwise), whose token carries
@@ -23,7 +22,7 @@ impl FromRequestParts<AppState> for Auth {
     ) -> Result<Self, Self::Rejection> {
         let bearer = bearer_token(parts).ok_or(ApiError::Unauthorized)?;
         // A token works only on its own tenant's host.
-        let host = crate::client::host(parts);
+        let host = crate::common::client::host(parts);
         let principal = state.services.authenticate_on_host(bearer, host).await?;
         let route = parts
             .extensions
@@ -48,16 +47,6 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// The value of an `Authorization: Bearer` header; the scheme is matched case-insensitively.
-pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
 /// The tenant named by the `Host` header, or the default tenant.
 pub struct HostTenant(pub Tenant);
 
@@ -68,7 +57,7 @@ impl FromRequestParts<AppState> for HostTenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let host = crate::client::host(parts);
+        let host = crate::common::client::host(parts);
         Ok(Self(state.services.tenant_for_host(host).await?))
     }
 }

@@ -6,7 +6,6 @@ mod avatar;
 mod device;
 pub mod error;
 mod extract;
-pub use extract::bearer_token;
 pub(crate) mod input;
 pub(crate) use input::Input;
 mod json;

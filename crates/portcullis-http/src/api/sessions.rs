@@ -12,8 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::Uri;
 use axum::Json;
 use portcullis_core::ids::UserId;
-use portcullis_core::model::Activity;
-use portcullis_core::model::Session;
+use portcullis_core::model::{Activity, Session};
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -18,8 +18,8 @@ impl FromRequestParts<AppState> for Key {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let presented =
-            crate::api::bearer_token(parts).ok_or_else(MgmtError::authentication_failure)?;
+        let presented = crate::common::client::bearer_token(parts)
+            .ok_or_else(MgmtError::authentication_failure)?;
         Ok(Self(state.services.authenticate_api_key(presented).await?))
     }
 }

@@ -2,7 +2,7 @@
 //! and goes back to the application with a code.
 
 use super::page::{bad_request, failed, redirect};
-use crate::web_session::WebSession;
+use crate::common::web_session::WebSession;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -121,7 +121,10 @@ async fn answer(
         return bad_request("The request's parameters hold a NUL character.");
     }
     let services = &state.services;
-    let tenant = match services.tenant_for_host(crate::client::host(parts)).await {
+    let tenant = match services
+        .tenant_for_host(crate::common::client::host(parts))
+        .await
+    {
         Ok(tenant) => tenant,
         Err(error) => return failed(error),
     };

@@ -103,7 +103,7 @@ pub async fn openid_configuration(
 ) -> Result<Response, OAuthError> {
     let services = &state.services;
     let tenant = services
-        .tenant_for_host(crate::client::host(&parts))
+        .tenant_for_host(crate::common::client::host(&parts))
         .await?;
     let discovery = services.discovery(&tenant, plain_http(&parts));
     Ok(briefly_cacheable(Json(DiscoveryJson::from(discovery))))

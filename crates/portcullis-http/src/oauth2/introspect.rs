@@ -1,7 +1,7 @@
 //! `POST /oauth2/introspect` and `POST /oauth2/revoke`.
 
 use super::error::{OAuthError, OAuthErrorJson};
-use crate::api::bearer_token;
+use crate::common::client::bearer_token;
 use crate::{AppState, ClientAddr};
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -43,7 +43,9 @@ impl FromRequestParts<AppState> for Service {
                 services.authenticate_api_key(&key).await?,
             )));
         }
-        let tenant = services.tenant_for_host(crate::client::host(parts)).await?;
+        let tenant = services
+            .tenant_for_host(crate::common::client::host(parts))
+            .await?;
         let application = services
             .authenticate_application(&tenant, &id, &secret)
             .await?;

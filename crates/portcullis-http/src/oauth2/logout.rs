@@ -2,10 +2,11 @@
 
 use super::discovery::plain_http;
 use super::page::{bad_request, failed, page, redirect, with_cookie};
-use crate::pages::csrf::{self, CsrfToken};
-use crate::pages::error::PageError;
-use crate::pages::view::{ok, policy_with_form_targets, security_headers, Chrome};
-use crate::web_session::{clear_session_cookie, WebSession};
+use crate::common::csrf;
+use crate::common::csrf::CsrfToken;
+use crate::common::html::{ok, policy_with_form_targets, security_headers, Chrome};
+use crate::common::page_error::PageError;
+use crate::common::web_session::{clear_session_cookie, WebSession};
 use crate::{AppState, ClientAddr};
 use askama::Template;
 use axum::body::Bytes;
@@ -14,8 +15,7 @@ use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use portcullis_core::model::Principal;
-use portcullis_core::model::{ClientInfo, Tenant};
+use portcullis_core::model::{ClientInfo, Principal, Tenant};
 use portcullis_core::oidc::logout::{ConfirmLogout, LogoutOutcome, LogoutParams};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -138,7 +138,10 @@ async fn answer(
         confirmed,
     };
     let services = &state.services;
-    let tenant = match services.tenant_for_host(crate::client::host(parts)).await {
+    let tenant = match services
+        .tenant_for_host(crate::common::client::host(parts))
+        .await
+    {
         Ok(tenant) => tenant,
         Err(error) => return failed(error),
     };

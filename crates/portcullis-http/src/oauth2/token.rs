@@ -124,7 +124,7 @@ pub async fn token(
     };
     let services = &state.services;
     let tenant = services
-        .tenant_for_host(crate::client::host(&parts))
+        .tenant_for_host(crate::common::client::host(&parts))
         .await?;
     let issuer = services.discovery(&tenant, plain_http(&parts)).issuer;
     let issued = services

@@ -1,6 +1,6 @@
 //! `GET`/`POST /oauth2/userinfo`: the claims an access token releases.
 
-use crate::api::bearer_token;
+use crate::common::client::bearer_token;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -97,7 +97,7 @@ async fn answer(state: &AppState, parts: &Parts, bearer: Option<&str>) -> Respon
             None,
         );
     };
-    let host = crate::client::host(parts);
+    let host = crate::common::client::host(parts);
     match state.services.userinfo(bearer, host).await {
         Ok(claims) => crate::no_store(Json(claims)),
         Err(portcullis_core::Error::Unauthenticated) => refused(

@@ -3,10 +3,11 @@
 //! services with the browser's principal, so the same permissions apply.
 
 use super::context::Page;
-use super::error::PageError;
 use super::form::PageForm;
-use super::view::{redirect, render, with_cookie, Chrome, Errors};
-use crate::web_session::{clear_session_cookie, WebSession};
+use super::view::Errors;
+use crate::common::html::{redirect, render, with_cookie, Chrome};
+use crate::common::page_error::PageError;
+use crate::common::web_session::{clear_session_cookie, WebSession};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;

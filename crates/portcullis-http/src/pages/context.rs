@@ -1,9 +1,9 @@
 //! What every page handler starts from: the tenant the host names, the frame of the page
 //! (with the browser's CSRF token), and where the request comes from.
 
-use super::csrf::CsrfToken;
-use super::error::PageError;
-use super::view::Chrome;
+use crate::common::csrf::CsrfToken;
+use crate::common::html::Chrome;
+use crate::common::page_error::PageError;
 use crate::{AppState, ClientAddr};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -22,7 +22,7 @@ impl FromRequestParts<AppState> for Page {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let host = crate::client::host(parts);
+        let host = crate::common::client::host(parts);
         let tenant = state.services.tenant_for_host(host).await?;
         let ClientAddr(client) = match ClientAddr::from_request_parts(parts, state).await {
             Ok(client) => client,

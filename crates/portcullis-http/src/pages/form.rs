@@ -1,8 +1,9 @@
 //! A posted form: size-limited, url-encoded, and refused (403) unless it passes the CSRF check.
 
-use super::csrf::{self, CSRF_FIELD};
-use super::error::PageError;
 use crate::api::error::ApiError;
+use crate::common::csrf;
+use crate::common::csrf::CSRF_FIELD;
+use crate::common::page_error::PageError;
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
 

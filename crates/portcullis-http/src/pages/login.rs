@@ -1,15 +1,15 @@
 //! `GET/POST /login`: username or email and password, through the one login service.
 
 use super::context::Page;
-use super::error::PageError;
 use super::form::PageForm;
 use super::second_factor::{challenge_cookie, DEVICE_COOKIE};
-use super::view::{
-    policy_with_form_targets, redirect, render, wait_message, with_cookie, with_retry_after,
-    Chrome, Errors, MessagePage,
+use super::view::{wait_message, Errors};
+use crate::common::html::{
+    policy_with_form_targets, redirect, render, with_cookie, with_retry_after, Chrome, MessagePage,
 };
-use crate::web_session::cookie_value;
-use crate::web_session::{session_cookie, WebSession};
+use crate::common::page_error::PageError;
+use crate::common::web_session::cookie_value;
+use crate::common::web_session::{session_cookie, WebSession};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -17,7 +17,7 @@ use axum::http::header::CONTENT_SECURITY_POLICY;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use portcullis_core::auth::{IssuedToken, LoginOutcome};
-use portcullis_core::model::{Tenant, User};
+use portcullis_core::model::{SessionClient, Tenant, User};
 use portcullis_core::web::social::SocialButton;
 use portcullis_core::web::AfterLogin;
 use portcullis_core::{Error, Secret};
@@ -348,7 +348,9 @@ pub async fn signed_in(
     let answer = next
         .destination(state, &page.chrome, tenant, &issued.user)
         .await?;
-    let max_age = portcullis_core::web::session_lifetime(&tenant.settings).whole_seconds();
+    let max_age = SessionClient::Browser
+        .lifetime(&tenant.settings)
+        .whole_seconds();
     Ok(with_cookie(answer, session_cookie(&issued.bearer, max_age)))
 }
 

@@ -2,16 +2,14 @@
 //! forgotten and reset passwords, and the account page (sessions and API tokens).
 //!
 //! Server-rendered HTML that works without JavaScript, one small stylesheet of our own, and
-//! every form protected against cross-site requests ([`csrf`]). Each page is a thin handler:
+//! every form protected against cross-site requests ([`crate::common::csrf`]). Each page is a thin handler:
 //! it reads the form, calls one service on [`portcullis_core::Services`], and renders a
 //! template; the rules (throttles, bans, what a token may carry) are the services'.
 //!
-//! Every response of these routes carries the security headers of [`view::security_headers`].
+//! Every response of these routes carries the security headers of [`crate::common::html::security_headers`].
 
 mod account;
 mod context;
-pub(crate) mod csrf;
-pub(crate) mod error;
 mod form;
 mod login;
 mod password;
@@ -26,7 +24,7 @@ use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 
-pub use csrf::{CSRF_COOKIE, CSRF_FIELD};
+pub use crate::common::csrf::{CSRF_COOKIE, CSRF_FIELD};
 pub use second_factor::{CHALLENGE_COOKIE, DEVICE_COOKIE};
 
 /// The first segments of the pages' paths: what the router answers under them (an unknown
@@ -89,5 +87,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/devices/forget", post(account::forget_devices))
         .route("/logout", post(account::logout))
         .route("/assets/pages.css", get(view::stylesheet))
-        .layer(middleware::map_response(view::security_headers))
+        .layer(middleware::map_response(
+            crate::common::html::security_headers,
+        ))
 }

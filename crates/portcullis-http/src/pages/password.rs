@@ -2,10 +2,11 @@
 //! always gives the same answer, so it tells nobody which addresses have accounts.
 
 use super::context::Page;
-use super::error::PageError;
 use super::form::PageForm;
 use super::login::{pair_value, query_pairs};
-use super::view::{ok, render, wait_message, with_retry_after, Chrome, Errors, MessagePage};
+use super::view::{wait_message, Errors};
+use crate::common::html::{ok, render, with_retry_after, Chrome, MessagePage};
+use crate::common::page_error::PageError;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;

@@ -3,13 +3,12 @@
 //! the URL; "remember this browser" stores a device secret in another cookie.
 
 use super::context::Page;
-use super::error::PageError;
 use super::form::PageForm;
 use super::login::{signed_in, Next};
-use super::view::{
-    render, wait_message, with_cookie, with_retry_after, Chrome, Errors, MessagePage,
-};
-use crate::web_session::cookie_value;
+use super::view::{wait_message, Errors};
+use crate::common::html::{render, with_cookie, with_retry_after, Chrome, MessagePage};
+use crate::common::page_error::PageError;
+use crate::common::web_session::cookie_value;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -133,7 +132,7 @@ pub async fn show(
             )
             .await
         }
-        None => super::view::redirect(&format!("/login{}", next.query())),
+        None => crate::common::html::redirect(&format!("/login{}", next.query())),
     }
 }
 
@@ -155,7 +154,7 @@ pub async fn submit(
     }
     let completed = state
         .services
-        .complete_login(&page.tenant, &challenge, &code, &page.client)
+        .complete_browser_login(&page.tenant, &challenge, &code, &page.client)
         .await;
     match completed {
         Ok(issued) => {

@@ -1,13 +1,12 @@
 //! `GET/POST /signup`, open only while the tenant takes sign-ups.
 
 use super::context::Page;
-use super::error::PageError;
 use super::form::PageForm;
 use super::login::{signed_in, Next};
-use super::view::{
-    ok, redirect, render, wait_message, with_retry_after, CaptchaView, Chrome, Errors, MessagePage,
-};
-use crate::web_session::WebSession;
+use super::view::{wait_message, CaptchaView, Errors};
+use crate::common::html::{ok, redirect, render, with_retry_after, Chrome, MessagePage};
+use crate::common::page_error::PageError;
+use crate::common::web_session::WebSession;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;

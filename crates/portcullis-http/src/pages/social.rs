@@ -3,11 +3,12 @@
 //! must survive the trip (network, state, PKCE verifier, where to go next) waits in a cookie.
 
 use super::context::Page;
-use super::error::PageError;
 use super::login::{answer_outcome, form_again, pair_value, query_pairs, Next};
 use super::second_factor::{login_cookie, DEVICE_COOKIE};
-use super::view::{redirect, with_cookie, Errors};
-use crate::web_session::cookie_value;
+use super::view::Errors;
+use crate::common::html::{redirect, with_cookie};
+use crate::common::page_error::PageError;
+use crate::common::web_session::cookie_value;
 use crate::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};

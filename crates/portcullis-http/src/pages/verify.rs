@@ -2,10 +2,10 @@
 //! button confirms, so a mail scanner that follows links uses up nothing.
 
 use super::context::Page;
-use super::error::PageError;
 use super::form::PageForm;
 use super::login::query_pairs;
-use super::view::{ok, render, Chrome, MessagePage};
+use crate::common::html::{ok, render, Chrome, MessagePage};
+use crate::common::page_error::PageError;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;

@@ -16,7 +16,7 @@ impl FromRequestParts<AppState> for HostTenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let host = crate::client::host(parts);
+        let host = crate::common::client::host(parts);
         Ok(Self(state.services.tenant_for_host(host).await?))
     }
 }

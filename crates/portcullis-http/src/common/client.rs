@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
 use axum::http::header::USER_AGENT;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
@@ -222,6 +223,16 @@ pub(crate) fn host(parts: &Parts) -> Option<&str> {
         .get(axum::http::header::HOST)
         .and_then(|v| v.to_str().ok())
         .or_else(|| parts.uri.host())
+}
+
+/// The value of an `Authorization: Bearer` header; the scheme is matched case-insensitively.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! What a page answers when it cannot do its work: an HTML page in the same style, never a
 //! stack trace, and never a 500 for anything the visitor typed.
 
-use super::view::{render, Chrome, MessagePage};
+use super::html::{render, Chrome, MessagePage};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 

@@ -6,7 +6,7 @@
 //! Our pages send `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` on
 //! form posts; `null` therefore counts as "not named", and the token is what decides.
 
-use crate::web_session::cookie_value;
+use crate::common::web_session::cookie_value;
 use axum::http::header::{HOST, ORIGIN, REFERER};
 use axum::http::{HeaderMap, HeaderValue, Uri};
 use cookie::{Cookie, SameSite};

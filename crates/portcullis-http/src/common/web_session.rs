@@ -29,7 +29,7 @@ impl FromRequestParts<AppState> for WebSession {
         let Some(value) = cookie_value(&parts.headers, SESSION_COOKIE) else {
             return Ok(Self(None));
         };
-        let host = crate::client::host(parts);
+        let host = crate::common::client::host(parts);
         let principal = state.services.web_principal(&value, host).await.ok();
         Ok(Self(principal))
     }
