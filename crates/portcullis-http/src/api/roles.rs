@@ -83,7 +83,6 @@ fn role_json(summary: RoleSummary) -> RoleJson {
     path = "/api/roles",
     operation_id = "list_roles",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(IncludeQuery),
     responses(
         (status = 200, description = "All roles", body = Vec<RoleJson>),
@@ -127,7 +126,6 @@ pub async fn list_roles(
     path = "/api/roles",
     operation_id = "create_role",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     request_body(content(
         (RbacBody = "application/json"),
         (RbacBody = "application/x-www-form-urlencoded"),
@@ -160,7 +158,6 @@ pub async fn create_role(
     path = "/api/roles/{id}",
     operation_id = "show_role",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(("id" = i64, Path, description = "Role id"), IncludeQuery),
     responses(
         (status = 200, description = "The role", body = RoleJson),
@@ -191,7 +188,6 @@ pub async fn show_role(
     path = "/api/roles/{id}",
     operation_id = "update_role",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(("id" = i64, Path, description = "Role id")),
     request_body(content(
         (RbacBody = "application/json"),
@@ -228,7 +224,6 @@ pub async fn update_role(
     path = "/api/roles/{id}",
     operation_id = "delete_role",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(("id" = i64, Path, description = "Role id")),
     responses(
         (status = 200, description = "Deleted", body = SuccessJson),
@@ -253,7 +248,6 @@ pub async fn delete_role(
     path = "/api/roles/{id}/permissions",
     operation_id = "role_permissions",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(("id" = i64, Path, description = "Role id")),
     responses(
         (status = 200, description = "Its permissions", body = Vec<PermissionJson>),
@@ -277,7 +271,6 @@ pub async fn role_permissions(
     path = "/api/roles/{id}/permissions",
     operation_id = "sync_role_permissions",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(("id" = i64, Path, description = "Role id")),
     request_body(content((SyncBody = "application/json"))),
     responses(
@@ -316,7 +309,6 @@ pub async fn sync_role_permissions(
     path = "/api/permissions",
     operation_id = "list_permissions",
     tag = "permissions",
-    security(("bearer" = ["manage-permissions"])),
     responses(
         (status = 200, description = "All permissions", body = Vec<PermissionJson>),
         (status = 403, description = "Forbidden.", body = ErrorJson),
@@ -337,7 +329,6 @@ pub async fn list_permissions(
     path = "/api/permissions",
     operation_id = "create_permission",
     tag = "permissions",
-    security(("bearer" = ["manage-permissions"])),
     request_body(content(
         (RbacBody = "application/json"),
         (RbacBody = "application/x-www-form-urlencoded"),
@@ -370,7 +361,6 @@ pub async fn create_permission(
     path = "/api/permissions/{id}",
     operation_id = "show_permission",
     tag = "permissions",
-    security(("bearer" = ["manage-permissions"])),
     params(("id" = i64, Path, description = "Permission id")),
     responses(
         (status = 200, description = "The permission", body = PermissionJson),
@@ -394,7 +384,6 @@ pub async fn show_permission(
     path = "/api/permissions/{id}",
     operation_id = "update_permission",
     tag = "permissions",
-    security(("bearer" = ["manage-permissions"])),
     params(("id" = i64, Path, description = "Permission id")),
     request_body(content(
         (RbacBody = "application/json"),
@@ -431,7 +420,6 @@ pub async fn update_permission(
     path = "/api/permissions/{id}",
     operation_id = "delete_permission",
     tag = "permissions",
-    security(("bearer" = ["manage-permissions"])),
     params(("id" = i64, Path, description = "Permission id")),
     responses(
         (status = 200, description = "Deleted", body = SuccessJson),
