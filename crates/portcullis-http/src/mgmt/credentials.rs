@@ -114,7 +114,6 @@ impl CredentialBody {
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials",
     operation_id = "mgmt_list_credentials",
     tag = "credentials",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),
@@ -155,7 +154,6 @@ pub async fn list(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials",
     operation_id = "mgmt_create_credential",
     tag = "credentials",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),
@@ -191,7 +189,6 @@ pub async fn create(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
     operation_id = "mgmt_show_credential",
     tag = "credentials",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),
@@ -222,7 +219,6 @@ pub async fn show(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
     operation_id = "mgmt_update_credential",
     tag = "credentials",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),
@@ -274,7 +270,6 @@ async fn put(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
     operation_id = "mgmt_delete_credential",
     tag = "credentials",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),
