@@ -14,6 +14,7 @@ pub mod observe;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+mod route_table;
 pub mod vms;
 
 pub use common::client::{ClientAddr, Transport, TrustedProxies};

@@ -44,7 +44,6 @@ impl Document {
 /// served by the operational routes (which is why they are built here, before any state).
 pub fn surfaces(state: &AppState) -> (Router<AppState>, Arc<Documents>) {
     let (api_routes, mut api) = crate::api::routes().split_for_parts();
-    let route_scopes = Arc::new(crate::api::RouteScopes::from_openapi(&api));
     add_common_errors(&mut api, crate::api::schema::ERROR_SCHEMA, true);
     let (oauth2_routes, mut oauth2) = crate::oauth2::routes().split_for_parts();
     add_common_errors(&mut oauth2, "OAuthError", false);
@@ -63,7 +62,6 @@ pub fn surfaces(state: &AppState) -> (Router<AppState>, Arc<Documents>) {
         vms: Document::new(vms, public_url),
     });
     let router = api_routes
-        .layer(Extension(route_scopes))
         .merge(oauth2_routes)
         .merge(mgmt_routes)
         .merge(vms_routes)

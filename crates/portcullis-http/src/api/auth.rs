@@ -135,7 +135,6 @@ pub async fn second_factor(
     post,
     path = "/api/logout",
     tag = "auth",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "Logged out", body = SuccessJson),
     ),

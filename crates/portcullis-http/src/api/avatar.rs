@@ -27,7 +27,6 @@ pub struct ExternalAvatarBody {
     put,
     path = "/api/me/avatar",
     tag = "profile",
-    security(("bearer" = ["update-profile"])),
     request_body(content(
         ("image/png"), ("image/jpeg"), ("image/gif"), ("image/webp"),
     )),
@@ -58,7 +57,6 @@ pub async fn upload(
     put,
     path = "/api/me/avatar/external",
     tag = "profile",
-    security(("bearer" = ["update-profile"])),
     request_body(content(
         (ExternalAvatarBody = "application/json"),
         (ExternalAvatarBody = "application/x-www-form-urlencoded"),

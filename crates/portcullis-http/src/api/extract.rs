@@ -1,16 +1,16 @@
 //! Extractors for the account API: who is calling (`Auth`) and which tenant a host names.
 
 use super::error::ApiError;
-use super::route_scopes::{Required, RouteScopes};
 use crate::common::client::bearer_token;
+use crate::route_table::{Needs, Permission, Route};
 use crate::AppState;
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use portcullis_core::model::{Principal, Tenant};
-use std::sync::Arc;
 
-/// The caller, proven by `Authorization: Bearer <token>` (401 otherwise), whose token carries
-/// the scope the route declares (403 with `missing_scope` otherwise).
+/// The caller, proven by `Authorization: Bearer <token>` (401 otherwise), and allowed what the
+/// route's row in the table (`routes.rs`) asks: its token carries the row's scope (403 with
+/// `missing_scope` otherwise), and its role holds the row's permission (403 otherwise).
 pub struct Auth(pub Principal);
 
 impl FromRequestParts<AppState> for Auth {
@@ -24,24 +24,34 @@ impl FromRequestParts<AppState> for Auth {
         // A token works only on its own tenant's host.
         let host = crate::common::client::host(parts);
         let principal = state.services.authenticate_on_host(bearer, host).await?;
-        let route = parts
-            .extensions
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str);
-        let required = parts
-            .extensions
-            .get::<Arc<RouteScopes>>()
-            .zip(route)
-            .and_then(|(table, route)| table.required(&parts.method, route));
-        match required {
-            Some(Required::AnyToken) => {}
-            Some(Required::Scope(scope)) if principal.scopes.allows(scope) => {}
-            Some(Required::Scope(scope)) => return Err(ApiError::MissingScope(scope.clone())),
-            None => {
-                // Fails closed: a route that takes a token must say which scope it needs.
-                tracing::error!(route, "a route takes a bearer token but declares no scope");
+        // Fails closed: a route that takes a token must have a row that asks for one.
+        let Some(route) = Route::of(parts) else {
+            let route = parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str);
+            tracing::error!(
+                route,
+                "a route without a row in its table takes a bearer token"
+            );
+            return Err(ApiError::Forbidden);
+        };
+        match route.needs {
+            Needs::Nothing => {
+                let (method, path) = (route.method.as_str(), route.path);
+                tracing::error!(
+                    method,
+                    path,
+                    "a public route's handler takes a bearer token"
+                );
                 return Err(ApiError::Forbidden);
             }
+            Needs::Credential(_) => {}
+            Needs::Scope(_, scope) if principal.scopes.allows(scope) => {}
+            Needs::Scope(_, scope) => return Err(ApiError::MissingScope(scope.to_owned())),
+        }
+        if let Permission::Of(action) = route.permission {
+            state.services.authorize(&principal, action).await?;
         }
         Ok(Self(principal))
     }

@@ -21,7 +21,6 @@ pub struct IncludeQuery {
     get,
     path = "/api/me",
     tag = "profile",
-    security(("bearer" = ["view-profile"])),
     params(IncludeQuery),
     responses(
         (status = 200, description = "The current user", body = UserJson),
@@ -63,7 +62,6 @@ pub async fn show(
     get,
     path = "/api/countries",
     tag = "reference",
-    security(("bearer" = ["view-profile"])),
     responses(
         (status = 200, description = "All countries", body = Vec<CountryJson>),
     ),

@@ -16,7 +16,7 @@ mod password;
 mod profile;
 mod registration;
 mod roles;
-mod route_scopes;
+mod routes;
 pub mod schema;
 mod scopes;
 mod sessions;
@@ -26,13 +26,11 @@ mod user_account;
 mod users;
 
 use crate::AppState;
-pub use route_scopes::RouteScopes;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-/// The security scheme name the operations' `security(("bearer" = []))` refer to.
+/// The security scheme of the account API's tokens.
 pub const BEARER: &str = "bearer";
 
 #[derive(OpenApi)]
@@ -57,66 +55,7 @@ impl Modify for BearerScheme {
     }
 }
 
-/// The surface's routes with their OpenAPI document.
+/// The surface's routes with their OpenAPI document, as its table ([`routes::ROUTES`]) lists them.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(auth::login))
-        .routes(routes!(auth::second_factor))
-        .routes(routes!(auth::social))
-        .routes(routes!(auth::logout))
-        .routes(routes!(device::token))
-        .routes(routes!(tokens::list, tokens::create))
-        .routes(routes!(tokens::revoke))
-        .routes(routes!(tokens::rotate))
-        .routes(routes!(tokens::current))
-        .routes(routes!(scopes::list, scopes::create))
-        .routes(routes!(scopes::delete))
-        .routes(routes!(me::show))
-        .routes(routes!(profile::update_details))
-        .routes(routes!(profile::update_credentials))
-        .routes(routes!(avatar::upload))
-        .routes(routes!(avatar::external))
-        .routes(routes!(avatar::serve))
-        .routes(routes!(two_factor::enable, two_factor::disable))
-        .routes(routes!(two_factor::verify))
-        .routes(routes!(two_factor::recovery_codes))
-        .routes(routes!(users::list, users::create))
-        .routes(routes!(users::show, users::update, users::delete))
-        .routes(routes!(
-            user_account::upload_avatar,
-            user_account::remove_avatar
-        ))
-        .routes(routes!(user_account::external_avatar))
-        .routes(routes!(
-            user_account::enable_two_factor,
-            user_account::disable_two_factor
-        ))
-        .routes(routes!(sessions::mine))
-        .routes(routes!(sessions::of_user))
-        .routes(routes!(sessions::show, sessions::end))
-        .routes(routes!(sessions::log))
-        .routes(routes!(sessions::user_log))
-        .routes(routes!(me::countries))
-        .routes(routes!(admin::stats))
-        .routes(routes!(admin::show_settings, admin::update_settings))
-        .routes(routes!(roles::list_roles, roles::create_role))
-        .routes(routes!(
-            roles::show_role,
-            roles::update_role,
-            roles::delete_role
-        ))
-        .routes(routes!(
-            roles::role_permissions,
-            roles::sync_role_permissions
-        ))
-        .routes(routes!(roles::list_permissions, roles::create_permission))
-        .routes(routes!(
-            roles::show_permission,
-            roles::update_permission,
-            roles::delete_permission
-        ))
-        .routes(routes!(registration::register))
-        .routes(routes!(registration::verify_email))
-        .routes(routes!(password::remind))
-        .routes(routes!(password::reset))
+    crate::route_table::router(ApiDoc::openapi(), routes::ROUTES, routes::handlers())
 }

@@ -41,7 +41,6 @@ pub struct CredentialsBody {
     patch,
     path = "/api/me/details",
     tag = "profile",
-    security(("bearer" = ["update-profile"])),
     request_body(content(
         (DetailsBody = "application/json"),
         (DetailsBody = "application/x-www-form-urlencoded"),
@@ -85,7 +84,6 @@ pub fn details_change(input: &Input, errors: &mut FieldErrors) -> DetailsChange 
     patch,
     path = "/api/me/details/auth",
     tag = "profile",
-    security(("bearer" = ["update-profile"])),
     request_body(content(
         (CredentialsBody = "application/json"),
         (CredentialsBody = "application/x-www-form-urlencoded"),

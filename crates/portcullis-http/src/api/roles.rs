@@ -82,7 +82,6 @@ fn role_json(summary: RoleSummary) -> RoleJson {
     path = "/api/roles",
     operation_id = "list_roles",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(IncludeQuery),
     responses(
         (status = 200, description = "All roles", body = Vec<RoleJson>),
@@ -126,7 +125,6 @@ pub async fn list_roles(
     path = "/api/roles",
     operation_id = "create_role",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     request_body(content(
         (RbacBody = "application/json"),
         (RbacBody = "application/x-www-form-urlencoded"),
@@ -159,7 +157,6 @@ pub async fn create_role(
     path = "/api/roles/{id}",
     operation_id = "show_role",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(("id" = i64, Path, description = "Role id"), IncludeQuery),
     responses(
         (status = 200, description = "The role", body = RoleJson),
@@ -190,7 +187,6 @@ pub async fn show_role(
     path = "/api/roles/{id}",
     operation_id = "update_role",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(("id" = i64, Path, description = "Role id")),
     request_body(content(
         (RbacBody = "application/json"),
@@ -227,7 +223,6 @@ pub async fn update_role(
     path = "/api/roles/{id}",
     operation_id = "delete_role",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(("id" = i64, Path, description = "Role id")),
     responses(
         (status = 200, description = "Deleted", body = SuccessJson),
@@ -252,7 +247,6 @@ pub async fn delete_role(
     path = "/api/roles/{id}/permissions",
     operation_id = "role_permissions",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(("id" = i64, Path, description = "Role id")),
     responses(
         (status = 200, description = "Its permissions", body = Vec<PermissionJson>),
@@ -276,7 +270,6 @@ pub async fn role_permissions(
     path = "/api/roles/{id}/permissions",
     operation_id = "sync_role_permissions",
     tag = "roles",
-    security(("bearer" = ["manage-roles"])),
     params(("id" = i64, Path, description = "Role id")),
     request_body(content((SyncBody = "application/json"))),
     responses(
@@ -315,7 +308,6 @@ pub async fn sync_role_permissions(
     path = "/api/permissions",
     operation_id = "list_permissions",
     tag = "permissions",
-    security(("bearer" = ["manage-permissions"])),
     responses(
         (status = 200, description = "All permissions", body = Vec<PermissionJson>),
         (status = 403, description = "Forbidden.", body = ErrorJson),
@@ -336,7 +328,6 @@ pub async fn list_permissions(
     path = "/api/permissions",
     operation_id = "create_permission",
     tag = "permissions",
-    security(("bearer" = ["manage-permissions"])),
     request_body(content(
         (RbacBody = "application/json"),
         (RbacBody = "application/x-www-form-urlencoded"),
@@ -369,7 +360,6 @@ pub async fn create_permission(
     path = "/api/permissions/{id}",
     operation_id = "show_permission",
     tag = "permissions",
-    security(("bearer" = ["manage-permissions"])),
     params(("id" = i64, Path, description = "Permission id")),
     responses(
         (status = 200, description = "The permission", body = PermissionJson),
@@ -393,7 +383,6 @@ pub async fn show_permission(
     path = "/api/permissions/{id}",
     operation_id = "update_permission",
     tag = "permissions",
-    security(("bearer" = ["manage-permissions"])),
     params(("id" = i64, Path, description = "Permission id")),
     request_body(content(
         (RbacBody = "application/json"),
@@ -430,7 +419,6 @@ pub async fn update_permission(
     path = "/api/permissions/{id}",
     operation_id = "delete_permission",
     tag = "permissions",
-    security(("bearer" = ["manage-permissions"])),
     params(("id" = i64, Path, description = "Permission id")),
     responses(
         (status = 200, description = "Deleted", body = SuccessJson),

@@ -51,7 +51,6 @@ pub struct NewScopeBody {
     path = "/api/scopes",
     operation_id = "list_scopes",
     tag = "scopes",
-    security(("bearer" = ["manage-scopes"])),
     responses(
         (status = 200, description = "Built-in scopes, then the tenant's by name", body = Vec<ScopeJson>),
     ),
@@ -70,7 +69,6 @@ pub async fn list(
     path = "/api/scopes",
     operation_id = "create_scope",
     tag = "scopes",
-    security(("bearer" = ["manage-scopes"])),
     request_body(content(
         (NewScopeBody = "application/json"),
         (NewScopeBody = "application/x-www-form-urlencoded"),
@@ -110,7 +108,6 @@ pub async fn create(
     path = "/api/scopes/{name}",
     operation_id = "delete_scope",
     tag = "scopes",
-    security(("bearer" = ["manage-scopes"])),
     params(("name" = String, Path, description = "Scope name")),
     responses(
         (status = 200, description = "Removed", body = SuccessJson),

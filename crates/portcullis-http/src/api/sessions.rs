@@ -76,7 +76,6 @@ pub struct ActivityPage {
     path = "/api/me/sessions",
     operation_id = "my_sessions",
     tag = "sessions",
-    security(("bearer" = ["view-sessions"])),
     responses(
         (status = 200, description = "Live sessions, most recently active first", body = Vec<SessionJson>),
         (status = 403, description = "The token lacks `view-sessions`", body = ErrorJson),
@@ -99,7 +98,6 @@ pub async fn mine(
     path = "/api/users/{id}/sessions",
     operation_id = "user_sessions",
     tag = "sessions",
-    security(("bearer" = ["view-sessions"])),
     params(("id" = i64, Path, description = "User id")),
     responses(
         (status = 200, description = "Live sessions", body = Vec<SessionJson>),
@@ -123,7 +121,6 @@ pub async fn of_user(
     path = "/api/sessions/{id}",
     operation_id = "show_session",
     tag = "sessions",
-    security(("bearer" = ["view-sessions"])),
     params(("id" = String, Path, description = "Session id")),
     responses(
         (status = 200, description = "The session", body = SessionJson),
@@ -146,7 +143,6 @@ pub async fn show(
     path = "/api/sessions/{id}",
     operation_id = "end_session",
     tag = "sessions",
-    security(("bearer" = ["revoke-sessions"])),
     params(("id" = String, Path, description = "Session id")),
     responses(
         (status = 200, description = "Ended", body = SuccessJson),
@@ -170,7 +166,6 @@ pub async fn end(
     path = "/api/activity",
     operation_id = "activity_log",
     tag = "activity",
-    security(("bearer" = ["view-activity"])),
     params(ListQuery),
     responses(
         (status = 200, description = "A page of activity, newest first", body = ActivityPage),
@@ -192,7 +187,6 @@ pub async fn log(
     path = "/api/users/{id}/activity",
     operation_id = "user_activity_log",
     tag = "activity",
-    security(("bearer" = ["view-activity"])),
     params(("id" = i64, Path, description = "User id"), ListQuery),
     responses(
         (status = 200, description = "A page of activity, newest first", body = ActivityPage),

@@ -84,7 +84,6 @@ pub struct NewTokenBody {
     path = "/api/me/tokens",
     operation_id = "list_tokens",
     tag = "tokens",
-    security(("bearer" = ["manage-tokens"])),
     responses(
         (status = 200, description = "The tokens, without secrets", body = Vec<ApiTokenJson>),
     ),
@@ -103,7 +102,6 @@ pub async fn list(
     path = "/api/me/tokens",
     operation_id = "create_token",
     tag = "tokens",
-    security(("bearer" = ["manage-tokens"])),
     request_body(content(
         (NewTokenBody = "application/json"),
         (NewTokenBody = "application/x-www-form-urlencoded"),
@@ -144,7 +142,6 @@ pub async fn create(
     path = "/api/me/tokens/{id}",
     operation_id = "revoke_token",
     tag = "tokens",
-    security(("bearer" = ["manage-tokens"])),
     params(("id" = i64, Path, description = "Token id")),
     responses(
         (status = 200, description = "Revoked", body = SuccessJson),
@@ -171,7 +168,6 @@ pub async fn revoke(
     path = "/api/me/tokens/{id}/rotate",
     operation_id = "rotate_token",
     tag = "tokens",
-    security(("bearer" = ["manage-tokens"])),
     params(("id" = i64, Path, description = "Token id")),
     responses(
         (status = 200, description = "The token with its new bearer value, shown this once", body = NewApiTokenJson),
@@ -198,7 +194,6 @@ pub async fn rotate(
     path = "/api/me/token",
     operation_id = "current_token",
     tag = "tokens",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The calling token, without its secret", body = ApiTokenJson),
     ),

@@ -60,7 +60,6 @@ fn codes(codes: Vec<Secret>) -> Json<RecoveryCodesJson> {
     put,
     path = "/api/me/2fa",
     tag = "two-factor",
-    security(("bearer" = ["update-profile"])),
     request_body(content(
         (EnableBody = "application/json"),
         (EnableBody = "application/x-www-form-urlencoded"),
@@ -134,7 +133,6 @@ pub fn enable_request(input: &Input, errors: &mut FieldErrors) -> (Method, Optio
     post,
     path = "/api/me/2fa/verify",
     tag = "two-factor",
-    security(("bearer" = ["update-profile"])),
     request_body(content(
         (CodeBody = "application/json"),
         (CodeBody = "application/x-www-form-urlencoded"),
@@ -166,7 +164,6 @@ pub async fn verify(
     post,
     path = "/api/me/2fa/recovery-codes",
     tag = "two-factor",
-    security(("bearer" = ["update-profile"])),
     responses(
         (status = 200, description = "New codes, shown once", body = RecoveryCodesJson),
         (status = 422, description = "`2FA is not enabled for this user.`", body = ErrorJson),
@@ -191,7 +188,6 @@ pub async fn recovery_codes(
     delete,
     path = "/api/me/2fa",
     tag = "two-factor",
-    security(("bearer" = ["update-profile"])),
     responses(
         (status = 200, description = "The user", body = UserJson),
         (status = 403, description = "The tenant does not use 2FA, or the token lacks `update-profile`", body = ErrorJson),

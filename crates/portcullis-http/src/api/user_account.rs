@@ -20,7 +20,6 @@ use axum::Json;
     path = "/api/users/{id}/avatar",
     operation_id = "upload_user_avatar",
     tag = "users",
-    security(("bearer" = ["update-users"])),
     params(("id" = i64, Path, description = "User id")),
     request_body(content(
         ("image/png"), ("image/jpeg"), ("image/gif"), ("image/webp"),
@@ -55,7 +54,6 @@ pub async fn upload_avatar(
     path = "/api/users/{id}/avatar/external",
     operation_id = "external_user_avatar",
     tag = "users",
-    security(("bearer" = ["update-users"])),
     params(("id" = i64, Path, description = "User id")),
     request_body(content(
         (ExternalAvatarBody = "application/json"),
@@ -96,7 +94,6 @@ pub async fn external_avatar(
     path = "/api/users/{id}/avatar",
     operation_id = "remove_user_avatar",
     tag = "users",
-    security(("bearer" = ["update-users"])),
     params(("id" = i64, Path, description = "User id")),
     responses(
         (status = 200, description = "The updated user", body = UserJson),
@@ -125,7 +122,6 @@ pub async fn remove_avatar(
     path = "/api/users/{id}/2fa",
     operation_id = "enable_user_2fa",
     tag = "users",
-    security(("bearer" = ["update-users"])),
     params(("id" = i64, Path, description = "User id")),
     request_body(content(
         (EnableBody = "application/json"),
@@ -162,7 +158,6 @@ pub async fn enable_two_factor(
     path = "/api/users/{id}/2fa",
     operation_id = "disable_user_2fa",
     tag = "users",
-    security(("bearer" = ["update-users"])),
     params(("id" = i64, Path, description = "User id")),
     responses(
         (status = 200, description = "The updated user", body = UserJson),

@@ -66,7 +66,6 @@ pub struct AccountBody {
     path = "/api/users",
     operation_id = "list_users",
     tag = "users",
-    security(("bearer" = ["view-users"])),
     params(ListQuery, UsersQuery),
     responses(
         (status = 200, description = "A page of users", body = UserPage),
@@ -189,7 +188,6 @@ fn account_input(input: &Input, errors: &mut FieldErrors) -> AccountInput {
     path = "/api/users",
     operation_id = "create_user",
     tag = "users",
-    security(("bearer" = ["create-users"])),
     request_body(content(
         (AccountBody = "application/json"),
         (AccountBody = "application/x-www-form-urlencoded"),
@@ -239,7 +237,6 @@ pub async fn create(
     path = "/api/users/{id}",
     operation_id = "show_user",
     tag = "users",
-    security(("bearer" = ["view-users"])),
     params(("id" = i64, Path, description = "User id"), UserIncludeQuery),
     responses(
         (status = 200, description = "The user", body = UserJson),
@@ -269,7 +266,6 @@ pub async fn show(
     path = "/api/users/{id}",
     operation_id = "update_user",
     tag = "users",
-    security(("bearer" = ["update-users"])),
     params(("id" = i64, Path, description = "User id")),
     request_body(content(
         (AccountBody = "application/json"),
@@ -309,7 +305,6 @@ pub async fn update(
     path = "/api/users/{id}",
     operation_id = "delete_user",
     tag = "users",
-    security(("bearer" = ["delete-users"])),
     params(("id" = i64, Path, description = "User id")),
     responses(
         (status = 200, description = "Deleted", body = SuccessJson),

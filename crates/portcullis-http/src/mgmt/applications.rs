@@ -97,7 +97,6 @@ impl ApplicationBody {
     path = "/v1/tenants/{tenant_id}/applications",
     operation_id = "mgmt_list_applications",
     tag = "applications",
-    security(("api_key" = [])),
     params(("tenant_id" = String, Path, description = "Tenant id"), Paging),
     responses(
         (status = 200, description = "A `List` of applications", body = inline(Object)),
@@ -125,7 +124,6 @@ pub async fn list(
     path = "/v1/tenants/{tenant_id}/applications",
     operation_id = "mgmt_create_application",
     tag = "applications",
-    security(("api_key" = [])),
     params(("tenant_id" = String, Path, description = "Tenant id")),
     request_body = ApplicationBody,
     responses(
@@ -153,7 +151,6 @@ pub async fn create(
     path = "/v1/tenants/{tenant_id}/applications/{application_id}",
     operation_id = "mgmt_show_application",
     tag = "applications",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("application_id" = String, Path, description = "Application id"),
@@ -181,7 +178,6 @@ pub async fn show(
     path = "/v1/tenants/{tenant_id}/applications/{application_id}",
     operation_id = "mgmt_update_application",
     tag = "applications",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("application_id" = String, Path, description = "Application id"),
@@ -212,7 +208,6 @@ pub async fn update(
     path = "/v1/tenants/{tenant_id}/applications/{application_id}",
     operation_id = "mgmt_delete_application",
     tag = "applications",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("application_id" = String, Path, description = "Application id"),

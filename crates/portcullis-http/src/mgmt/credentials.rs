@@ -113,7 +113,6 @@ impl CredentialBody {
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials",
     operation_id = "mgmt_list_credentials",
     tag = "credentials",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),
@@ -154,7 +153,6 @@ pub async fn list(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials",
     operation_id = "mgmt_create_credential",
     tag = "credentials",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),
@@ -190,7 +188,6 @@ pub async fn create(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
     operation_id = "mgmt_show_credential",
     tag = "credentials",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),
@@ -221,7 +218,6 @@ pub async fn show(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
     operation_id = "mgmt_update_credential",
     tag = "credentials",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),
@@ -273,7 +269,6 @@ async fn put(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
     operation_id = "mgmt_delete_credential",
     tag = "credentials",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),

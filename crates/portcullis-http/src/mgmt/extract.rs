@@ -1,14 +1,16 @@
 //! What management handlers take from a request: the API key, the body, paging.
 
 use super::error::MgmtError;
+use crate::route_table::{Needs, Route};
 use crate::AppState;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
 use portcullis_core::model::ApiKey;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-/// The calling service, proven by `Authorization: Bearer <API key>`.
+/// The calling service, proven by `Authorization: Bearer <API key>` on a route whose row in the
+/// table (`routes.rs`) asks for one.
 pub struct Key(pub ApiKey);
 
 impl FromRequestParts<AppState> for Key {
@@ -20,7 +22,17 @@ impl FromRequestParts<AppState> for Key {
     ) -> Result<Self, Self::Rejection> {
         let presented = crate::common::client::bearer_token(parts)
             .ok_or_else(MgmtError::authentication_failure)?;
-        Ok(Self(state.services.authenticate_api_key(presented).await?))
+        let key = state.services.authenticate_api_key(presented).await?;
+        // Fails closed: a route that takes a key must have a row that asks for one.
+        if Route::of(parts).map(|r| r.needs) != Some(Needs::Credential(super::API_KEY)) {
+            let route = parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str);
+            tracing::error!(route, "a route takes an API key but its row asks for none");
+            return Err(portcullis_core::Error::Forbidden.into());
+        }
+        Ok(Self(key))
     }
 }
 

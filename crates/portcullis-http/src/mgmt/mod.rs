@@ -9,6 +9,7 @@ mod error;
 mod extract;
 mod json;
 mod list;
+mod routes;
 mod tenants;
 mod users;
 
@@ -19,7 +20,9 @@ use axum::middleware;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+
+/// The security scheme of API keys.
+pub const API_KEY: &str = "api_key";
 
 /// The schema name of the `Error` envelope.
 pub const ERROR_SCHEMA: &str = "Error";
@@ -40,29 +43,14 @@ impl Modify for ApiKeyScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "api_key",
+            API_KEY,
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
     }
 }
 
+/// The surface's routes with their OpenAPI document, as its table ([`routes::ROUTES`]) lists them.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(MgmtDoc::openapi())
-        .routes(routes!(tenants::list, tenants::create))
-        .routes(routes!(tenants::show, tenants::update))
-        .routes(routes!(applications::list, applications::create))
-        .routes(routes!(
-            applications::show,
-            applications::update,
-            applications::delete
-        ))
-        .routes(routes!(users::list, users::create))
-        .routes(routes!(users::show, users::update, users::delete))
-        .routes(routes!(credentials::list, credentials::create))
-        .routes(routes!(
-            credentials::show,
-            credentials::update,
-            credentials::delete
-        ))
+    crate::route_table::router(MgmtDoc::openapi(), routes::ROUTES, routes::handlers())
         .layer(middleware::from_fn(error::with_uuid))
 }

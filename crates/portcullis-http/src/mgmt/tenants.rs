@@ -217,7 +217,6 @@ impl TenantBody {
     path = "/v1/tenants",
     operation_id = "mgmt_list_tenants",
     tag = "tenants",
-    security(("api_key" = [])),
     params(Paging),
     responses(
         (status = 200, description = "A `List` of tenants", body = inline(Object)),
@@ -243,7 +242,6 @@ pub async fn list(
     path = "/v1/tenants",
     operation_id = "mgmt_create_tenant",
     tag = "tenants",
-    security(("api_key" = [])),
     request_body = TenantBody,
     responses(
         (status = 200, description = "The new tenant", body = TenantJson),
@@ -269,7 +267,6 @@ pub async fn create(
     path = "/v1/tenants/{tenant_id}",
     operation_id = "mgmt_show_tenant",
     tag = "tenants",
-    security(("api_key" = [])),
     params(("tenant_id" = String, Path, description = "Tenant id")),
     responses(
         (status = 200, description = "The tenant", body = TenantJson),
@@ -293,7 +290,6 @@ pub async fn show(
     path = "/v1/tenants/{tenant_id}",
     operation_id = "mgmt_update_tenant",
     tag = "tenants",
-    security(("api_key" = [])),
     params(("tenant_id" = String, Path, description = "Tenant id")),
     request_body = TenantBody,
     responses(

@@ -116,7 +116,6 @@ pub(super) fn actor(key: &ApiKey) -> String {
     path = "/v1/tenants/{tenant_id}/users",
     operation_id = "mgmt_list_users",
     tag = "users",
-    security(("api_key" = [])),
     params(("tenant_id" = String, Path, description = "Tenant id"), Paging),
     responses(
         (status = 200, description = "A `List` of users", body = inline(Object)),
@@ -143,7 +142,6 @@ pub async fn list(
     path = "/v1/tenants/{tenant_id}/users",
     operation_id = "mgmt_create_user",
     tag = "users",
-    security(("api_key" = [])),
     params(("tenant_id" = String, Path, description = "Tenant id")),
     request_body = UserBody,
     responses(
@@ -172,7 +170,6 @@ pub async fn create(
     path = "/v1/tenants/{tenant_id}/users/{user_id}",
     operation_id = "mgmt_show_user",
     tag = "users",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),
@@ -198,7 +195,6 @@ pub async fn show(
     path = "/v1/tenants/{tenant_id}/users/{user_id}",
     operation_id = "mgmt_update_user",
     tag = "users",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),
@@ -231,7 +227,6 @@ pub async fn update(
     path = "/v1/tenants/{tenant_id}/users/{user_id}",
     operation_id = "mgmt_delete_user",
     tag = "users",
-    security(("api_key" = [])),
     params(
         ("tenant_id" = String, Path, description = "Tenant id"),
         ("user_id" = String, Path, description = "User id"),

@@ -181,7 +181,6 @@ impl From<portcullis_core::introspection::Introspection> for IntrospectionJson {
     path = "/oauth2/introspect",
     operation_id = "introspect_token",
     tag = "oauth2",
-    security(("api_key" = [])),
     request_body(content((TokenForm = "application/x-www-form-urlencoded"))),
     responses(
         (status = 200, description = "The token's state", body = IntrospectionJson),
@@ -206,7 +205,6 @@ pub async fn introspect(
     path = "/oauth2/revoke",
     operation_id = "revoke_token_oauth",
     tag = "oauth2",
-    security(("api_key" = [])),
     request_body(content((TokenForm = "application/x-www-form-urlencoded"))),
     responses(
         (status = 200, description = "The token is dead (or never lived)"),

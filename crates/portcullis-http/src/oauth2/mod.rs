@@ -10,6 +10,7 @@ pub(crate) mod error;
 mod introspect;
 mod logout;
 mod page;
+mod routes;
 mod token;
 mod userinfo;
 
@@ -19,10 +20,11 @@ use crate::AppState;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
-/// The security scheme the operations' `security(("api_key" = []))` refer to.
+/// The security scheme of API keys.
 pub const API_KEY: &str = "api_key";
+/// The security scheme of access tokens.
+pub const ACCESS_TOKEN: &str = "access_token";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,18 +46,11 @@ impl Modify for ApiKeyScheme {
         components.add_security_scheme(API_KEY, SecurityScheme::Http(scheme));
         let mut access = Http::new(HttpAuthScheme::Bearer);
         access.description = Some("An access token from /oauth2/token".to_owned());
-        components.add_security_scheme("access_token", SecurityScheme::Http(access));
+        components.add_security_scheme(ACCESS_TOKEN, SecurityScheme::Http(access));
     }
 }
 
+/// The surface's routes with their OpenAPI document, as its table ([`routes::ROUTES`]) lists them.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(OAuthDoc::openapi())
-        .routes(routes!(introspect::introspect))
-        .routes(routes!(introspect::revoke))
-        .routes(routes!(discovery::openid_configuration))
-        .routes(routes!(discovery::jwks))
-        .routes(routes!(authorize::authorize, authorize::authorize_post))
-        .routes(routes!(token::token))
-        .routes(routes!(userinfo::userinfo, userinfo::userinfo_post))
-        .routes(routes!(logout::logout, logout::logout_post))
+    crate::route_table::router(OAuthDoc::openapi(), routes::ROUTES, routes::handlers())
 }

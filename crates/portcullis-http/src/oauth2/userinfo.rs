@@ -33,7 +33,6 @@ fn refused(status: StatusCode, challenge: &'static str, error: Option<&str>) -> 
     path = "/oauth2/userinfo",
     operation_id = "userinfo",
     tag = "oidc",
-    security(("access_token" = [])),
     responses(
         (status = 200, description = "The claims", body = Object),
         (status = 401, description = "No access token, or one that is not live"),
@@ -51,7 +50,6 @@ pub async fn userinfo(State(state): State<AppState>, parts: Parts) -> Response {
     path = "/oauth2/userinfo",
     operation_id = "userinfo_post",
     tag = "oidc",
-    security(("access_token" = [])),
     responses(
         (status = 200, description = "The claims", body = Object),
         (status = 400, description = "The token sent both in the header and in the body"),

@@ -4,6 +4,7 @@
 mod captcha;
 mod error;
 mod extract;
+mod routes;
 mod token;
 
 pub use error::VmsError;
@@ -12,7 +13,6 @@ pub use extract::HostTenant;
 use crate::AppState;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// The schema name of `{"message": "..."}`, for the errors every operation may answer.
 pub const ERROR_SCHEMA: &str = "VmsError";
@@ -27,9 +27,7 @@ pub const ERROR_SCHEMA: &str = "VmsError";
 )]
 struct VmsDoc;
 
-/// The surface's routes with their OpenAPI document.
+/// The surface's routes with their OpenAPI document, as its table ([`routes::ROUTES`]) lists them.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(VmsDoc::openapi())
-        .routes(routes!(captcha::captcha))
-        .routes(routes!(token::token))
+    crate::route_table::router(VmsDoc::openapi(), routes::ROUTES, routes::handlers())
 }

@@ -1,5 +1,6 @@
 //! Every `/api` route that takes a token refuses one without the scope the route declares in
-//! its OpenAPI `security`, and lets one with that scope past the scope check.
+//! its OpenAPI `security`, and lets one with that scope past the scope check; a user whose role
+//! lacks the route's permission is refused before the request is read.
 
 use crate::harness::each_backend;
 use crate::tokens::make_token;
@@ -87,6 +88,43 @@ async fn any_token_may_log_out_and_ask_about_itself() {
             server.get("/api/me", &pat).await.0,
             200,
             "the login lives on"
+        );
+    });
+}
+
+/// The route's permission is checked with its scope, before the request is read: a user whose
+/// role lacks it learns nothing from how its path, body or query would have been answered.
+#[tokio::test]
+async fn a_user_without_the_permission_is_refused_before_the_request_is_read() {
+    each_backend!(|server| {
+        server.create_user("pat", "User").await;
+        let pat = server.login("pat").await;
+        let forbidden = json!({ "error": "Forbidden." });
+        let requests = [
+            (Method::GET, "/api/roles/not-a-number", json!({})),
+            (Method::POST, "/api/roles", json!({ "name": 5 })),
+            (
+                Method::PATCH,
+                "/api/settings",
+                json!({ "throttle_attempts": "many" }),
+            ),
+            (Method::PUT, "/api/users/0", json!({ "email": 5 })),
+        ];
+        for (method, path, body) in requests {
+            let (status, answer) = server.send(method.clone(), path, &pat, body).await;
+            assert_eq!(
+                (status, &answer),
+                (403, &forbidden),
+                "[{}] {method} {path}",
+                server.backend_name
+            );
+        }
+        let (status, answer) = server.get("/api/users?status=Nobody", &pat).await;
+        assert_eq!(
+            (status, &answer),
+            (403, &forbidden),
+            "[{}]",
+            server.backend_name
         );
     });
 }
