@@ -97,7 +97,8 @@ pub(crate) use route_table;
 
 /// A surface's router: each handler registered with its row of `table` (which extractors read
 /// with [`Route::of`]), and its OpenAPI operation given the `security` the row's [`Needs`]
-/// says.
+/// says. Rows register in order: where two handlers describe schemas of the same name, the
+/// document keeps the later row's.
 pub fn router<S>(
     openapi: OpenApi,
     table: &'static [Route],

@@ -103,16 +103,19 @@ mod tests {
     }
 
     #[test]
-    fn every_scope_is_a_builtin_one() {
+    fn every_credential_is_a_bearer_token_and_every_scope_a_builtin_one() {
         for route in ROUTES {
-            if let Needs::Scope(scheme, scope) = route.needs {
-                assert_eq!(scheme, BEARER);
-                assert!(
-                    portcullis_core::rbac::builtin_scope(scope).is_some(),
-                    "{} {} needs the unknown scope {scope}",
-                    route.method,
-                    route.path
-                );
+            let (method, path) = (&route.method, route.path);
+            match route.needs {
+                Needs::Nothing => {}
+                Needs::Credential(scheme) => assert_eq!(scheme, BEARER, "{method} {path}"),
+                Needs::Scope(scheme, scope) => {
+                    assert_eq!(scheme, BEARER, "{method} {path}");
+                    assert!(
+                        portcullis_core::rbac::builtin_scope(scope).is_some(),
+                        "{method} {path} needs the unknown scope {scope}"
+                    );
+                }
             }
         }
     }
