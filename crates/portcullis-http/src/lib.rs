@@ -23,6 +23,7 @@ use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
+use common::page_error::PageError;
 use metrics::Metrics;
 use observe::RequestId;
 use portcullis_core::Services;
@@ -145,12 +146,12 @@ async fn request_timeout(State(state): State<AppState>, request: Request, next: 
     let request_id = request.extensions().get::<RequestId>().cloned();
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) if response.extensions().get::<Panicked>().is_some() => {
-            Dialect::of(&path).internal_error(request_id.as_ref())
+            Dialect::of(&path).answer(Refusal::Panicked, request_id.as_ref())
         }
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(?limit, "request timed out");
-            Dialect::of(&path).timed_out(request_id.as_ref())
+            Dialect::of(&path).answer(Refusal::TimedOut, request_id.as_ref())
         }
     }
 }
@@ -165,7 +166,23 @@ pub(crate) fn no_store(response: impl IntoResponse) -> Response {
     response
 }
 
-/// Whose error shape a path answers in, for what the router itself answers.
+/// What the router and its layers answer on their own, whichever route was meant.
+#[derive(Debug, Clone, Copy)]
+enum Refusal {
+    /// No route at this path.
+    NotFound,
+    /// A route, but not for this method.
+    MethodNotAllowed,
+    /// Unanswered after `request_timeout` (503, `Retry-After`).
+    TimedOut,
+    /// The handler panicked (500; nothing of the panic is shown).
+    Panicked,
+}
+
+/// Whose error shape a path answers in, for what the router itself answers. Each surface
+/// answers its own handlers' failures (bad bodies, bodies over the limit, a full hash queue)
+/// through its error type; this is the one place that picks the shape where no handler ran.
+#[derive(Debug, Clone, Copy)]
 enum Dialect {
     /// Document 002's `/api/v1`: `{"message": ...}`.
     Vms,
@@ -198,56 +215,62 @@ impl Dialect {
         }
     }
 
-    fn timed_out(self, id: Option<&RequestId>) -> Response {
+    /// `refusal` in this dialect's words; `id` is the request's, for document 003's envelope.
+    fn answer(self, refusal: Refusal, id: Option<&RequestId>) -> Response {
+        use axum::http::StatusCode;
         match self {
-            Self::Vms => vms::VmsError::Unavailable {
-                retry_after_seconds: 5,
+            Self::Vms => match refusal {
+                Refusal::NotFound => vms::VmsError::NotFound,
+                Refusal::MethodNotAllowed => vms::VmsError::MethodNotAllowed,
+                Refusal::TimedOut => vms::VmsError::Unavailable {
+                    retry_after_seconds: 5,
+                },
+                Refusal::Panicked => vms::VmsError::Internal,
             }
             .into_response(),
-            Self::Mgmt => mgmt::MgmtError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "timeout",
-                "The request took too long.",
-            )
+            Self::Mgmt => match refusal {
+                Refusal::NotFound => mgmt::MgmtError::not_found(),
+                Refusal::MethodNotAllowed => mgmt::MgmtError::method_not_allowed(),
+                Refusal::TimedOut => mgmt::MgmtError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    "The request took too long.",
+                ),
+                Refusal::Panicked => mgmt::MgmtError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "Internal server error.",
+                ),
+            }
             .render(id),
-            Self::OAuth => oauth2::error::OAuthError::Unavailable.into_response(),
-            Self::Pages => common::page_error::PageError::Unavailable.into_response(),
-            Self::Account => api::error::ApiError::TimedOut.into_response(),
-        }
-    }
-
-    fn internal_error(self, id: Option<&RequestId>) -> Response {
-        match self {
-            Self::Vms => vms::VmsError::Internal.into_response(),
-            Self::Mgmt => mgmt::MgmtError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "Internal server error.",
-            )
-            .render(id),
-            Self::OAuth => oauth2::error::OAuthError::Internal.into_response(),
-            Self::Pages => common::page_error::PageError::Internal.into_response(),
-            Self::Account => api::error::internal_error(),
+            Self::OAuth => match refusal {
+                Refusal::NotFound => oauth2::error::OAuthError::NotFound,
+                Refusal::MethodNotAllowed => oauth2::error::OAuthError::MethodNotAllowed,
+                Refusal::TimedOut => oauth2::error::OAuthError::Unavailable,
+                Refusal::Panicked => oauth2::error::OAuthError::Internal,
+            }
+            .into_response(),
+            Self::Pages => match refusal {
+                Refusal::NotFound => PageError::NotFound,
+                Refusal::MethodNotAllowed => PageError::MethodNotAllowed,
+                Refusal::TimedOut => PageError::Unavailable,
+                Refusal::Panicked => PageError::Internal,
+            }
+            .into_response(),
+            Self::Account => match refusal {
+                Refusal::NotFound => api::error::ApiError::NotFound.into_response(),
+                Refusal::MethodNotAllowed => api::error::method_not_allowed(),
+                Refusal::TimedOut => api::error::ApiError::TimedOut.into_response(),
+                Refusal::Panicked => api::error::internal_error(),
+            },
         }
     }
 }
 
 async fn not_found(uri: axum::http::Uri, id: Option<Extension<RequestId>>) -> Response {
-    match Dialect::of(uri.path()) {
-        Dialect::Vms => vms::VmsError::NotFound.into_response(),
-        Dialect::Mgmt => mgmt::MgmtError::not_found().render(id.as_deref()),
-        Dialect::OAuth => oauth2::error::OAuthError::NotFound.into_response(),
-        Dialect::Pages => common::page_error::PageError::NotFound.into_response(),
-        Dialect::Account => api::error::not_found().await.into_response(),
-    }
+    Dialect::of(uri.path()).answer(Refusal::NotFound, id.as_deref())
 }
 
 async fn method_not_allowed(uri: axum::http::Uri, id: Option<Extension<RequestId>>) -> Response {
-    match Dialect::of(uri.path()) {
-        Dialect::Vms => vms::VmsError::MethodNotAllowed.into_response(),
-        Dialect::Mgmt => mgmt::MgmtError::method_not_allowed().render(id.as_deref()),
-        Dialect::OAuth => oauth2::error::OAuthError::MethodNotAllowed.into_response(),
-        Dialect::Pages => common::page_error::PageError::MethodNotAllowed.into_response(),
-        Dialect::Account => api::error::method_not_allowed().await,
-    }
+    Dialect::of(uri.path()).answer(Refusal::MethodNotAllowed, id.as_deref())
 }

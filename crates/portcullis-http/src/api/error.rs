@@ -248,11 +248,7 @@ fn unavailable(text: &'static str, retry_after_seconds: u64) -> Response {
     response
 }
 
-pub async fn not_found() -> ApiError {
-    ApiError::NotFound
-}
-
-pub async fn method_not_allowed() -> Response {
+pub fn method_not_allowed() -> Response {
     message(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed.")
 }
 

@@ -28,6 +28,7 @@ impl From<portcullis_core::Error> for PageError {
         use portcullis_core::Error;
         match error {
             Error::NotFound => Self::NotFound,
+            Error::Overloaded { .. } => Self::Unavailable,
             Error::Store(portcullis_core::StoreError::Unavailable(_)) | Error::Unavailable(_) => {
                 tracing::warn!(%error, "a page could not be served");
                 Self::Unavailable
@@ -88,6 +89,12 @@ impl IntoResponse for PageError {
             text,
             link: Some(("/login", "Go to the sign-in page")),
         };
-        render(status, &page, &chrome)
+        let mut response = render(status, &page, &chrome);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, 5.into());
+        }
+        response
     }
 }

@@ -144,6 +144,12 @@ impl From<portcullis_core::Error> for MgmtError {
                 Self::new(StatusCode::BAD_REQUEST, code, message)
             }
             Error::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            // The password-hash queue is full: no 500 for that, and `Retry-After` says when.
+            Error::Overloaded { .. } => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "Too many requests at once; try again shortly.",
+            ),
             Error::Store(StoreError::Unavailable(detail)) => {
                 tracing::error!(%detail, "database unavailable");
                 Self::new(

@@ -48,6 +48,7 @@ impl From<portcullis_core::Error> for OAuthError {
                 tracing::error!(%detail, "database unavailable");
                 Self::Unavailable
             }
+            Error::Overloaded { .. } => Self::Unavailable,
             other => {
                 tracing::error!(error = %other, "request failed");
                 Self::Internal

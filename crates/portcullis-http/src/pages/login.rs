@@ -293,10 +293,13 @@ pub(super) async fn answer_outcome(
             "Confirm your email address first: follow the link in the mail we sent you.".to_owned(),
         ),
         Err(Error::Refused(message)) => (403, message.to_owned()),
-        Err(Error::Overloaded { .. }) => (
-            503,
-            "The service is busy. Please try again in a moment.".to_owned(),
-        ),
+        Err(Error::Overloaded {
+            retry_after_seconds,
+        }) => {
+            let errors = Errors::general("The service is busy. Please try again in a moment.");
+            let response = form_again(state, page, next, login, errors, 503).await;
+            return Ok(with_retry_after(response, retry_after_seconds));
+        }
         Err(Error::Invalid(problems)) => {
             let errors = Errors::from_problems(problems);
             return Ok(form_again(state, page, next, login, errors, 422).await);

@@ -25,6 +25,7 @@ mod openapi;
 mod ops;
 pub(crate) mod pages;
 mod profile;
+mod refusals;
 mod roles;
 mod route_scopes;
 mod security;
