@@ -77,16 +77,13 @@ async fn measure_one(
 /// An application of the default tenant whose ID tokens are signed with `alg`.
 async fn create_client(server: &Server, alg: &str, session: &str) -> Result<Client, BoxError> {
     let services = &server.app.services;
-    let key = services.create_api_key("bench-oidc", None).await?.key;
     let input = ApplicationInput {
         name: format!("bench {alg}"),
         redirect_urls: vec![REDIRECT_URI.to_owned()],
         metadata: [(ID_TOKEN_ALG_KEY.to_owned(), alg.to_owned())].into(),
         ..ApplicationInput::default()
     };
-    let app = services
-        .create_application_for_key(&key, &server.tenant.id.0, input)
-        .await?;
+    let app = services.create_application(&server.tenant, input).await?;
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::Secret;
-use crate::model::{ApiKey, Application, Metadata};
+use crate::model::{Application, Metadata, Tenant};
 use crate::Services;
 
 pub const ID_LEN: usize = 12;
@@ -113,14 +113,12 @@ fn sealed_for(application: &Application) -> crate::sealing::SealedFor<'_> {
 
 impl Services {
     /// A page of the tenant's applications, oldest first, with how many there are.
-    pub async fn applications_for_key(
+    pub async fn applications(
         &self,
-        key: &ApiKey,
-        tenant_id: &str,
+        tenant: &Tenant,
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<Application>, i64)> {
-        let tenant = self.tenant_for_key(key, tenant_id).await?;
         let (page, total) = self.store.applications(&tenant.id, offset, limit).await?;
         let page = page
             .into_iter()
@@ -145,31 +143,23 @@ impl Services {
         })
     }
 
-    /// One application of a tenant the key reaches; [`Error::NotFound`] otherwise.
-    pub async fn application_for_key(
-        &self,
-        key: &ApiKey,
-        tenant_id: &str,
-        id: &str,
-    ) -> Result<Application> {
-        let tenant = self.tenant_for_key(key, tenant_id).await?;
+    /// One application of the tenant; [`Error::NotFound`] otherwise.
+    pub async fn application(&self, tenant: &Tenant, id: &str) -> Result<Application> {
         let application = self.store.application(&tenant.id, id).await?;
         self.opened(application.ok_or(Error::NotFound)?)
     }
 
     /// Creates an application with a new id and secret.
-    pub async fn create_application_for_key(
+    pub async fn create_application(
         &self,
-        key: &ApiKey,
-        tenant_id: &str,
+        tenant: &Tenant,
         input: ApplicationInput,
     ) -> Result<Application> {
-        let tenant = self.tenant_for_key(key, tenant_id).await?;
         let input = input.checked(tenant.settings.developer_mode)?;
         let now = self.now();
         let application = Application {
             id: crate::random::base62(ID_LEN),
-            tenant_id: tenant.id,
+            tenant_id: tenant.id.clone(),
             name: input.name,
             secret: Secret::new(crate::random::base62(SECRET_LEN)),
             login_url: input.login_url,
@@ -186,14 +176,12 @@ impl Services {
     }
 
     /// Replaces everything of the application but its id, secret and creation time.
-    pub async fn update_application_for_key(
+    pub async fn update_application(
         &self,
-        key: &ApiKey,
-        tenant_id: &str,
+        tenant: &Tenant,
         id: &str,
         input: ApplicationInput,
     ) -> Result<Application> {
-        let tenant = self.tenant_for_key(key, tenant_id).await?;
         let current = self
             .store
             .application(&tenant.id, id)
@@ -219,13 +207,7 @@ impl Services {
 
     /// Deletes the application, and with it every grant and OIDC token it was given, and
     /// returns its last version.
-    pub async fn delete_application_for_key(
-        &self,
-        key: &ApiKey,
-        tenant_id: &str,
-        id: &str,
-    ) -> Result<Application> {
-        let tenant = self.tenant_for_key(key, tenant_id).await?;
+    pub async fn delete_application(&self, tenant: &Tenant, id: &str) -> Result<Application> {
         let deleted = self
             .store
             .delete_application(&tenant.id, id)

@@ -1,8 +1,8 @@
 //! Who may do what: every action a caller can attempt is named once here, with the permission
-//! its role must hold (as crates.io names its actions in one enum). Surfaces call
-//! [`Services::authorize`] and never check permissions themselves. The token's scopes are
-//! checked before any of this, against the scope each route declares next to itself (see the
-//! HTTP crate's route table), so a route's scope is written in one place.
+//! its role must hold (as crates.io names its actions in one enum). Each HTTP surface's route
+//! table names, per route, the scope a token must carry and the action it attempts, and its
+//! extractor checks both before the handler runs; the services check their actions again with
+//! [`Services::authorize`], for every caller that reaches them another way.
 
 use crate::error::{Error, Result};
 use crate::model::Principal;

@@ -31,10 +31,18 @@ impl Services {
         &self,
         principal: &Principal,
         search: Option<&str>,
-        status: Option<UserStatus>,
+        status: Option<&str>,
         paging: Paging,
     ) -> Result<Page<User>> {
         self.authorize(principal, Action::ViewUsers).await?;
+        // An unknown status matches nobody rather than everybody.
+        let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(text) => match UserStatus::parse(text) {
+                Some(status) => Some(status),
+                None => return Ok(Page::empty(paging)),
+            },
+        };
         let filter = UserFilter {
             search: search
                 .map(|s| s.trim().to_lowercase())

@@ -125,6 +125,17 @@ pub struct Paging {
     pub per_page: i64,
 }
 
+impl<T> Page<T> {
+    /// A page that finds nothing.
+    pub fn empty(page: Paging) -> Self {
+        Self {
+            items: Vec::new(),
+            total: 0,
+            page,
+        }
+    }
+}
+
 impl Paging {
     pub const DEFAULT_PER_PAGE: i64 = 20;
     pub const MAX_PER_PAGE: i64 = 100;

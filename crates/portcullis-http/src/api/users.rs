@@ -82,30 +82,18 @@ pub async fn list(
     // A malformed query string reads as no parameters, as the original's does.
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let status = status.map(|Query(q)| q).unwrap_or_default().status;
-    // An unknown status matches nobody rather than everybody.
-    let status = match status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(text) => match UserStatus::parse(text) {
-            Some(status) => Some(status),
-            None => return Ok(Json(empty_page(&query, &uri))),
-        },
-    };
     let mut page = state
         .services
-        .list_users(&principal, query.search.as_deref(), status, query.paging())
+        .list_users(
+            &principal,
+            query.search.as_deref(),
+            status.as_deref(),
+            query.paging(),
+        )
         .await?;
     let users = std::mem::take(&mut page.items);
     let data = render(&state, &principal, users, query.include.as_deref()).await?;
     Ok(Json(PageJson::new(page, data, uri.path(), uri.query())))
-}
-
-fn empty_page(query: &ListQuery, uri: &Uri) -> PageJson<UserJson> {
-    let page = portcullis_core::model::Page::<User> {
-        items: Vec::new(),
-        total: 0,
-        page: query.paging(),
-    };
-    PageJson::new(page, Vec::new(), uri.path(), uri.query())
 }
 
 /// Users as JSON with the relations `include` names, read in one query each.

@@ -1,7 +1,7 @@
 //! `/v1/tenants/{tenant_id}/applications`: a tenant's OIDC clients.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Body, Key, Paging};
+use super::extract::{Body, KeyTenant, Paging};
 use super::json::{metadata, or_zero};
 use super::list::{rfc3339, ListJson};
 use crate::AppState;
@@ -105,15 +105,11 @@ impl ApplicationBody {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path(tenant_id): Path<String>,
+    KeyTenant { tenant, .. }: KeyTenant,
     Query(paging): Query<Paging>,
 ) -> Result<Json<ListJson<ApplicationJson>>, MgmtError> {
     let (limit, offset) = paging.window();
-    let (apps, total) = state
-        .services
-        .applications_for_key(&key, &tenant_id, offset, limit)
-        .await?;
+    let (apps, total) = state.services.applications(&tenant, offset, limit).await?;
     let data = apps.into_iter().map(ApplicationJson::from).collect();
     Ok(Json(ListJson::new(data, total, limit)))
 }
@@ -134,13 +130,12 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path(tenant_id): Path<String>,
+    KeyTenant { tenant, .. }: KeyTenant,
     Body(body): Body<ApplicationBody>,
 ) -> Result<Json<ApplicationJson>, MgmtError> {
     let app = state
         .services
-        .create_application_for_key(&key, &tenant_id, body.input()?)
+        .create_application(&tenant, body.input()?)
         .await?;
     Ok(Json(app.into()))
 }
@@ -162,13 +157,10 @@ pub async fn create(
 )]
 pub async fn show(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path((tenant_id, id)): Path<(String, String)>,
+    KeyTenant { tenant, .. }: KeyTenant,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Json<ApplicationJson>, MgmtError> {
-    let app = state
-        .services
-        .application_for_key(&key, &tenant_id, &id)
-        .await?;
+    let app = state.services.application(&tenant, &id).await?;
     Ok(Json(app.into()))
 }
 
@@ -191,13 +183,13 @@ pub async fn show(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path((tenant_id, id)): Path<(String, String)>,
+    KeyTenant { tenant, .. }: KeyTenant,
+    Path((_, id)): Path<(String, String)>,
     Body(body): Body<ApplicationBody>,
 ) -> Result<Json<ApplicationJson>, MgmtError> {
     let app = state
         .services
-        .update_application_for_key(&key, &tenant_id, &id, body.input()?)
+        .update_application(&tenant, &id, body.input()?)
         .await?;
     Ok(Json(app.into()))
 }
@@ -219,12 +211,9 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path((tenant_id, id)): Path<(String, String)>,
+    KeyTenant { tenant, .. }: KeyTenant,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Json<ApplicationJson>, MgmtError> {
-    let app = state
-        .services
-        .delete_application_for_key(&key, &tenant_id, &id)
-        .await?;
+    let app = state.services.delete_application(&tenant, &id).await?;
     Ok(Json(app.into()))
 }

@@ -2,7 +2,7 @@
 //! `password`, one at a time), with document 003's hash import.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Body, Key, Paging};
+use super::extract::{Body, KeyTenant, Paging};
 use super::list::{rfc3339, ListJson};
 use super::users::actor;
 use crate::AppState;
@@ -125,11 +125,10 @@ impl CredentialBody {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path((tenant_id, user_id)): Path<(String, String)>,
+    KeyTenant { tenant, .. }: KeyTenant,
+    Path((_, user_id)): Path<(String, String)>,
     Query(paging): Query<Paging>,
 ) -> Result<Json<ListJson<CredentialJson>>, MgmtError> {
-    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
     let (limit, offset) = paging.window();
     let all = state
         .services
@@ -166,20 +165,11 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path((tenant_id, user_id)): Path<(String, String)>,
+    owner: KeyTenant,
+    Path((_, user_id)): Path<(String, String)>,
     Body(body): Body<CredentialBody>,
 ) -> Result<Json<CredentialJson>, MgmtError> {
-    put(
-        state,
-        key,
-        tenant_id,
-        user_id,
-        PASSWORD_CREDENTIAL_ID,
-        body,
-        true,
-    )
-    .await
+    put(state, owner, user_id, PASSWORD_CREDENTIAL_ID, body, true).await
 }
 
 /// One credential; only `password` exists.
@@ -200,10 +190,9 @@ pub async fn create(
 )]
 pub async fn show(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path((tenant_id, user_id, credential_id)): Path<(String, String, String)>,
+    KeyTenant { tenant, .. }: KeyTenant,
+    Path((_, user_id, credential_id)): Path<(String, String, String)>,
 ) -> Result<Json<CredentialJson>, MgmtError> {
-    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
     let credential = state
         .services
         .managed_credential(&tenant, &user_id, &credential_id)
@@ -232,23 +221,21 @@ pub async fn show(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path((tenant_id, user_id, credential_id)): Path<(String, String, String)>,
+    owner: KeyTenant,
+    Path((_, user_id, credential_id)): Path<(String, String, String)>,
     Body(body): Body<CredentialBody>,
 ) -> Result<Json<CredentialJson>, MgmtError> {
-    put(state, key, tenant_id, user_id, &credential_id, body, false).await
+    put(state, owner, user_id, &credential_id, body, false).await
 }
 
 async fn put(
     state: AppState,
-    key: portcullis_core::model::ApiKey,
-    tenant_id: String,
+    KeyTenant { key, tenant }: KeyTenant,
     user_id: String,
     credential_id: &str,
     body: CredentialBody,
     replace: bool,
 ) -> Result<Json<CredentialJson>, MgmtError> {
-    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
     let credential = state
         .services
         .put_managed_credential(
@@ -281,10 +268,9 @@ async fn put(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path((tenant_id, user_id, credential_id)): Path<(String, String, String)>,
+    KeyTenant { key, tenant }: KeyTenant,
+    Path((_, user_id, credential_id)): Path<(String, String, String)>,
 ) -> Result<Json<CredentialJson>, MgmtError> {
-    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
     let credential = state
         .services
         .delete_managed_credential(&tenant, &user_id, &credential_id, &actor(&key))

@@ -3,11 +3,13 @@
 use super::error::MgmtError;
 use crate::route_table::{Needs, Route};
 use crate::AppState;
+use axum::extract::Path;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
-use portcullis_core::model::ApiKey;
+use portcullis_core::model::{ApiKey, Tenant};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 /// The calling service, proven by `Authorization: Bearer <API key>` on a route whose row in the
 /// table (`routes.rs`) asks for one.
@@ -33,6 +35,31 @@ impl FromRequestParts<AppState> for Key {
             return Err(portcullis_core::Error::Forbidden.into());
         }
         Ok(Self(key))
+    }
+}
+
+/// The tenant the path's `{tenant_id}` names, as the caller's key reaches it: 404 `not_found`
+/// otherwise, as for a tenant that does not exist (see `Services::tenant_for_key`). Every
+/// route under a tenant takes its tenant from here, so none can skip the check.
+pub struct KeyTenant {
+    pub key: ApiKey,
+    pub tenant: Tenant,
+}
+
+impl FromRequestParts<AppState> for KeyTenant {
+    type Rejection = MgmtError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Key(key) = Key::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| MgmtError::not_found())?;
+        let id = params.get("tenant_id").ok_or_else(MgmtError::not_found)?;
+        let tenant = state.services.tenant_for_key(&key, id).await?;
+        Ok(Self { key, tenant })
     }
 }
 

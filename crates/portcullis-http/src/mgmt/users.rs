@@ -1,7 +1,7 @@
 //! `/v1/tenants/{tenant_id}/users`: the tenant's users in document 003's shape.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Body, Key, Paging};
+use super::extract::{Body, KeyTenant, Paging};
 use super::list::{rfc3339, ListJson};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -124,11 +124,9 @@ pub(super) fn actor(key: &ApiKey) -> String {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path(tenant_id): Path<String>,
+    KeyTenant { tenant, .. }: KeyTenant,
     Query(paging): Query<Paging>,
 ) -> Result<Json<ListJson<UserJson>>, MgmtError> {
-    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
     let (limit, offset) = paging.window();
     let (users, total) = state.services.managed_users(&tenant, offset, limit).await?;
     let data = users.into_iter().map(UserJson::from).collect();
@@ -152,11 +150,9 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path(tenant_id): Path<String>,
+    KeyTenant { key, tenant }: KeyTenant,
     Body(body): Body<UserBody>,
 ) -> Result<Json<UserJson>, MgmtError> {
-    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
     let user = state
         .services
         .create_managed_user(&tenant, body.into_input()?, None, &actor(&key))
@@ -181,10 +177,9 @@ pub async fn create(
 )]
 pub async fn show(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path((tenant_id, user_id)): Path<(String, String)>,
+    KeyTenant { tenant, .. }: KeyTenant,
+    Path((_, user_id)): Path<(String, String)>,
 ) -> Result<Json<UserJson>, MgmtError> {
-    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
     let user = state.services.managed_user(&tenant, &user_id).await?;
     Ok(Json(user.into()))
 }
@@ -209,11 +204,10 @@ pub async fn show(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path((tenant_id, user_id)): Path<(String, String)>,
+    KeyTenant { key, tenant }: KeyTenant,
+    Path((_, user_id)): Path<(String, String)>,
     Body(body): Body<UserBody>,
 ) -> Result<Json<UserJson>, MgmtError> {
-    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
     let user = state
         .services
         .update_managed_user(&tenant, &user_id, body.into_input()?, &actor(&key))
@@ -238,10 +232,9 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path((tenant_id, user_id)): Path<(String, String)>,
+    KeyTenant { key, tenant }: KeyTenant,
+    Path((_, user_id)): Path<(String, String)>,
 ) -> Result<Json<UserJson>, MgmtError> {
-    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
     let user = state
         .services
         .delete_managed_user(&tenant, &user_id, &actor(&key))
