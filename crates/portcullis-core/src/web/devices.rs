@@ -6,7 +6,7 @@
 
 use crate::error::Result;
 use crate::ids::{Secret, UserId};
-use crate::model::{ClientInfo, Principal, RememberedDevice, Tenant, User};
+use crate::model::{ClientInfo, Principal, RememberedDevice, Tenant, TenantSettings, User};
 use crate::Services;
 use time::Duration;
 
@@ -20,6 +20,13 @@ pub struct DeviceSecret {
     pub max_age_seconds: i64,
 }
 
+/// How long a browser stays remembered on this tenant; `None` while it offers no remembering.
+pub fn remembered_for(settings: &TenantSettings) -> Option<Duration> {
+    settings
+        .remember_device
+        .then(|| Duration::seconds(settings.remember_device_seconds.max(60)))
+}
+
 impl Services {
     /// Remembers a browser for `user`, when the tenant offers it (`None` otherwise).
     pub async fn remember_device(
@@ -27,23 +34,22 @@ impl Services {
         tenant: &Tenant,
         user: UserId,
     ) -> Result<Option<DeviceSecret>> {
-        if !tenant.settings.remember_device {
+        let Some(lifetime) = remembered_for(&tenant.settings) else {
             return Ok(None);
-        }
+        };
         let now = self.now();
-        let lifetime = tenant.settings.remember_device_seconds.max(60);
         let secret = crate::random::base62(DEVICE_SECRET_LEN);
         let device = RememberedDevice {
             secret_hash: crate::tokens::hash_secret(&secret),
             tenant_id: tenant.id.clone(),
             user_id: user,
             created_at: now,
-            expires_at: now + Duration::seconds(lifetime),
+            expires_at: now + lifetime,
         };
         self.store.remember_device(&device).await?;
         Ok(Some(DeviceSecret {
             secret: Secret::new(secret),
-            max_age_seconds: lifetime,
+            max_age_seconds: lifetime.whole_seconds(),
         }))
     }
 

@@ -88,15 +88,15 @@ async fn code_form(
     errors: &Errors,
     status: StatusCode,
 ) -> Response {
-    let settings = &page.tenant.settings;
+    let remembered_for = portcullis_core::web::devices::remembered_for(&page.tenant.settings);
     let view = SecondFactorPage {
         chrome: &page.chrome,
         title: "Two-step verification",
         prompt: prompt(method),
         errors,
         next,
-        remember: settings.remember_device,
-        remember_days: (settings.remember_device_seconds / 86_400).max(1),
+        remember: remembered_for.is_some(),
+        remember_days: remembered_for.map_or(1, |lifetime| lifetime.whole_days().max(1)),
     };
     let response = render(status, &view, &page.chrome);
     next.with_policy(state, &page.tenant, response).await
