@@ -14,7 +14,6 @@ pub mod observe;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
-mod route_table;
 pub mod vms;
 
 pub use common::client::{ClientAddr, Transport, TrustedProxies};

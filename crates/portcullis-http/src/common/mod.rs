@@ -6,4 +6,5 @@ pub mod client;
 pub mod csrf;
 pub mod html;
 pub mod page_error;
+pub mod route_table;
 pub mod web_session;

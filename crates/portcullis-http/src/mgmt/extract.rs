@@ -1,7 +1,7 @@
 //! What management handlers take from a request: the API key, the body, paging.
 
 use super::error::MgmtError;
-use crate::route_table::{Needs, Route};
+use crate::common::route_table::{Needs, Route};
 use crate::AppState;
 use axum::extract::Path;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};

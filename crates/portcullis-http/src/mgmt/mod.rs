@@ -51,6 +51,6 @@ impl Modify for ApiKeyScheme {
 
 /// The surface's routes with their OpenAPI document, as its table ([`routes::ROUTES`]) lists them.
 pub fn routes() -> OpenApiRouter<AppState> {
-    crate::route_table::router(MgmtDoc::openapi(), routes::ROUTES, routes::handlers())
+    crate::common::route_table::router(MgmtDoc::openapi(), routes::ROUTES, routes::handlers())
         .layer(middleware::from_fn(error::with_uuid))
 }

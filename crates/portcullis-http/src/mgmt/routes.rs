@@ -3,7 +3,7 @@
 //! reaches, and whether it may create tenants, the services decide per request.
 
 use super::{applications, credentials, tenants, users, API_KEY};
-use crate::route_table::{route_table, Needs, Permission::Unneeded};
+use crate::common::route_table::{route_table, Needs, Permission::Unneeded};
 
 /// An API key, tenant-bound or all-tenants.
 const KEY: Needs = Needs::Credential(API_KEY);
@@ -28,16 +28,4 @@ route_table! {
     GET    "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}" credentials::show    => KEY, Unneeded;
     POST   "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}" credentials::update  => KEY, Unneeded;
     DELETE "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}" credentials::delete  => KEY, Unneeded;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::route_table::mismatches;
-
-    #[test]
-    fn every_route_has_one_row_and_every_row_a_route() {
-        let problems = mismatches(ROUTES, handlers(), super::super::routes());
-        assert!(problems.is_empty(), "{problems:#?}");
-    }
 }

@@ -52,5 +52,5 @@ impl Modify for ApiKeyScheme {
 
 /// The surface's routes with their OpenAPI document, as its table ([`routes::ROUTES`]) lists them.
 pub fn routes() -> OpenApiRouter<AppState> {
-    crate::route_table::router(OAuthDoc::openapi(), routes::ROUTES, routes::handlers())
+    crate::common::route_table::router(OAuthDoc::openapi(), routes::ROUTES, routes::handlers())
 }

@@ -4,7 +4,7 @@
 //! for a role permission.
 
 use super::{authorize, discovery, introspect, logout, token, userinfo, ACCESS_TOKEN, API_KEY};
-use crate::route_table::{route_table, Needs, Permission::Unneeded};
+use crate::common::route_table::{route_table, Needs, Permission::Unneeded};
 
 const PUBLIC: Needs = Needs::Nothing;
 /// An API key (or, as OAuth client libraries send it, an application's client credentials).
@@ -26,16 +26,4 @@ route_table! {
     POST "/oauth2/userinfo"                  userinfo::userinfo_post         => ACCESS, Unneeded;
     GET  "/oauth2/logout"                    logout::logout                  => PUBLIC, Unneeded;
     POST "/oauth2/logout"                    logout::logout_post             => PUBLIC, Unneeded;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::route_table::mismatches;
-
-    #[test]
-    fn every_route_has_one_row_and_every_row_a_route() {
-        let problems = mismatches(ROUTES, handlers(), super::super::routes());
-        assert!(problems.is_empty(), "{problems:#?}");
-    }
 }

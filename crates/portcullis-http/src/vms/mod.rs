@@ -29,5 +29,5 @@ struct VmsDoc;
 
 /// The surface's routes with their OpenAPI document, as its table ([`routes::ROUTES`]) lists them.
 pub fn routes() -> OpenApiRouter<AppState> {
-    crate::route_table::router(VmsDoc::openapi(), routes::ROUTES, routes::handlers())
+    crate::common::route_table::router(VmsDoc::openapi(), routes::ROUTES, routes::handlers())
 }

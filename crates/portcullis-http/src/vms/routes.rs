@@ -2,21 +2,9 @@
 //! login and password are exchanged for a token).
 
 use super::{captcha, token};
-use crate::route_table::{route_table, Needs::Nothing, Permission::Unneeded};
+use crate::common::route_table::{route_table, Needs::Nothing, Permission::Unneeded};
 
 route_table! {
     GET  "/api/v1/captcha" captcha::captcha => Nothing, Unneeded;
     POST "/api/v1/token"   token::token     => Nothing, Unneeded;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::route_table::mismatches;
-
-    #[test]
-    fn every_route_has_one_row_and_every_row_a_route() {
-        let problems = mismatches(ROUTES, handlers(), super::super::routes());
-        assert!(problems.is_empty(), "{problems:#?}");
-    }
 }

@@ -78,8 +78,8 @@ impl Route {
 macro_rules! route_table {
     ( $( $method:ident $path:literal $($handler:ident)::+ => $needs:expr, $permission:expr; )* ) => {
         /// This surface's routes and their rules.
-        pub static ROUTES: &[$crate::route_table::Route] = &[ $(
-            $crate::route_table::Route {
+        pub static ROUTES: &[$crate::common::route_table::Route] = &[ $(
+            $crate::common::route_table::Route {
                 method: ::axum::http::Method::$method,
                 path: $path,
                 needs: $needs,
@@ -90,6 +90,14 @@ macro_rules! route_table {
         /// Each row's handler with its OpenAPI entry, in the order of [`ROUTES`].
         pub fn handlers() -> Vec<::utoipa_axum::router::UtoipaMethodRouter<$crate::AppState>> {
             vec![ $( ::utoipa_axum::routes!($($handler)::+), )* ]
+        }
+
+        /// The surface serves what its table lists, nothing more or less.
+        #[cfg(test)]
+        #[test]
+        fn every_route_has_one_row_and_every_row_a_route() {
+            let problems = $crate::common::route_table::mismatches(ROUTES, handlers(), super::routes());
+            assert!(problems.is_empty(), "{problems:#?}");
         }
     };
 }
