@@ -5,7 +5,7 @@ use portcullis_core::accounts::CreateUser;
 use portcullis_core::model::{Tenant, TenantSettings, User};
 use portcullis_core::{ManualClock, Secret};
 use reqwest::{Method, RequestBuilder, Response};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::sync::Arc;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -358,6 +358,26 @@ pub async fn text(response: Response) -> (u16, String, String) {
         .unwrap_or("")
         .to_owned();
     (status, content_type, response.text().await.expect("body"))
+}
+
+/// [`json`] with the whole seconds of `Retry-After`, when the answer has one.
+pub async fn json_and_retry_after(response: Response) -> (u16, Value, Option<u64>) {
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse::<u64>().expect("whole seconds"));
+    let (status, body) = json(response).await;
+    (status, body, retry_after)
+}
+
+/// A sign-up body for `username` (`username@example.com`, [`PASSWORD`] twice).
+pub fn registration(username: &str) -> Value {
+    json!({
+        "username": username,
+        "email": format!("{username}@example.com"),
+        "password": PASSWORD,
+        "password_confirmation": PASSWORD,
+    })
 }
 
 pub async fn json(response: Response) -> (u16, Value) {

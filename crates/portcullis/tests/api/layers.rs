@@ -1,7 +1,7 @@
 //! What every route runs under: request ids in headers and logs, panics caught, the request
 //! timeout, and refusal when the password-hash queue is full.
 
-use crate::harness::{backends, json, partial_login, Backend, RawConnection, TestServer, PASSWORD};
+use crate::harness::{backends, partial_login, Backend, RawConnection, TestServer, PASSWORD};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
@@ -373,12 +373,7 @@ async fn logins_beyond_the_hash_queue_are_refused_at_once_with_retry_after() {
                 .send()
                 .await
                 .unwrap();
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .map(|v| v.to_str().unwrap().parse::<u64>().expect("whole seconds"));
-            let (status, body) = json(response).await;
-            (status, body, retry_after)
+            crate::harness::json_and_retry_after(response).await
         });
         let results = futures_util::future::join_all(attempts).await;
         let refused: Vec<_> = results.iter().filter(|(s, ..)| *s == 503).collect();

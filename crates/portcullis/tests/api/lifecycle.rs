@@ -1,18 +1,9 @@
 //! Registration, email confirmation and password reset over HTTP, with mail read from the
 //! outbox, on both backends.
 
-use crate::harness::{each_backend, token_after, PASSWORD};
-use serde_json::{json, Value};
+use crate::harness::{each_backend, registration, token_after, PASSWORD};
+use serde_json::json;
 use time::Duration;
-
-fn registration(username: &str) -> Value {
-    json!({
-        "username": username,
-        "email": format!("{username}@example.com"),
-        "password": PASSWORD,
-        "password_confirmation": PASSWORD,
-    })
-}
 
 #[tokio::test]
 async fn registering_creates_an_account_that_can_log_in() {

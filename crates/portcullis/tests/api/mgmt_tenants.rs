@@ -1,7 +1,7 @@
 //! Document 003's tenants and applications, and what a tenant's settings and domain change on
 //! the other surfaces, on both backends.
 
-use crate::harness::{each_backend, json as read_json, TestServer, PASSWORD};
+use crate::harness::{each_backend, json as read_json, registration, TestServer, PASSWORD};
 use crate::mgmt::{api_key, v1};
 use reqwest::{header::HOST, Method};
 use serde_json::{json, Value};
@@ -65,15 +65,6 @@ async fn on_host(
         request = request.json(&body);
     }
     read_json(request.send().await.unwrap()).await
-}
-
-fn registration(username: &str) -> Value {
-    json!({
-        "username": username,
-        "email": format!("{username}@example.com"),
-        "password": PASSWORD,
-        "password_confirmation": PASSWORD,
-    })
 }
 
 fn login(username: &str) -> Value {

@@ -1,7 +1,7 @@
 //! Login throttles: per address and per login, shared by every password endpoint, counted in
 //! the database; and trusted proxies, whose `X-Forwarded-For` names the address.
 
-use crate::harness::{backends, each_backend, json, TestServer, PASSWORD};
+use crate::harness::{backends, each_backend, json_and_retry_after, TestServer, PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
 use time::Duration;
@@ -24,13 +24,7 @@ pub(crate) async fn attempt(
     if let Some(from) = from {
         request = request.header("x-forwarded-for", from);
     }
-    let response = request.send().await.expect("request");
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().parse::<u64>().expect("whole seconds"));
-    let (status, body) = json(response).await;
-    (status, body, retry_after)
+    json_and_retry_after(request.send().await.expect("request")).await
 }
 
 /// `POST /api/login`, optionally forwarded for `from`.
