@@ -5,7 +5,8 @@
 
 use crate::auth::Principal;
 use crate::authz::Action;
-use crate::error::{Error, Result, StoreError};
+use crate::error::{Constraint, Error, Result, StoreError};
+use crate::field::Rule;
 use crate::ids::{PermissionId, RoleId};
 use crate::model::{ClientInfo, Permission, Role};
 use crate::profile::Change;
@@ -54,7 +55,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 fn name_taken() -> Error {
-    Error::invalid("name", "The name has already been taken.")
+    Error::invalid("name", Rule::Taken)
 }
 
 impl Services {
@@ -190,10 +191,7 @@ impl Services {
         wanted.sort_unstable();
         wanted.dedup();
         if wanted.iter().any(|id| !known.iter().any(|p| p.id == *id)) {
-            return Err(Error::invalid(
-                "permissions",
-                "The selected permissions is invalid.",
-            ));
+            return Err(Error::invalid("permissions", Rule::Unknown));
         }
         // A caller hands out only what it holds, and changes no role beyond its own rights
         // (taking permissions from a role above it would be as much a takeover).
@@ -288,10 +286,8 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<i64> {
         let name = match input.name.as_deref().map(str::trim) {
-            None | Some("") => return Err(Error::invalid("name", "The name field is required.")),
-            Some(name) if !valid_name(name) => {
-                return Err(Error::invalid("name", "The name format is invalid."))
-            }
+            None | Some("") => return Err(Error::invalid("name", Rule::Required)),
+            Some(name) if !valid_name(name) => return Err(Error::invalid("name", Rule::Format)),
             Some(name) => name.to_owned(),
         };
         let description = format!("Created the {} {name}.", kind.noun());
@@ -315,9 +311,7 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<()> {
         let name = match input.name.as_deref().map(str::trim) {
-            Some(name) if !valid_name(name) => {
-                return Err(Error::invalid("name", "The name format is invalid."))
-            }
+            Some(name) if !valid_name(name) => return Err(Error::invalid("name", Rule::Format)),
             // Authorization and sign-up look built-ins up by name: renaming one would take
             // its rights away from everyone, or hand them to whoever takes the name next.
             Some(name) if builtin && name != current_name => return Err(Error::Forbidden),
@@ -335,7 +329,7 @@ impl Services {
 
 fn conflict_is_taken(error: StoreError) -> Error {
     match error {
-        StoreError::Conflict(_) => name_taken(),
+        StoreError::Conflict(Constraint::RoleName | Constraint::PermissionName) => name_taken(),
         other => other.into(),
     }
 }

@@ -4,8 +4,9 @@
 use crate::{App, Config, StartError};
 use clap::{Args, Parser, Subcommand};
 use portcullis_core::accounts::CreateUser;
+use portcullis_core::field::label;
 use portcullis_core::social::SocialNetwork;
-use portcullis_core::{Secret, SystemClock};
+use portcullis_core::{FieldError, Rule, Secret, SystemClock};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -257,7 +258,7 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
                     },
                 )
                 .await
-                .map_err(describe)?;
+                .map_err(describe_account)?;
             app.store.close().await;
             println!("{}", user.id);
         }
@@ -525,14 +526,35 @@ fn parse_audience_check(text: &str) -> Result<portcullis_core::social::AudienceC
 }
 
 fn describe(error: portcullis_core::Error) -> Box<dyn std::error::Error> {
+    describe_in(error, operator_words)
+}
+
+/// [`describe`] for a user's fields, which the account API's rules check: in its words.
+fn describe_account(error: portcullis_core::Error) -> Box<dyn std::error::Error> {
+    describe_in(error, portcullis_http::api::error::field_message)
+}
+
+fn describe_in(
+    error: portcullis_core::Error,
+    words: fn(&FieldError) -> String,
+) -> Box<dyn std::error::Error> {
     match error {
         portcullis_core::Error::Invalid(problems) => problems
-            .into_iter()
-            .map(|(field, message)| format!("{field}: {message}"))
+            .iter()
+            .map(|problem| format!("{}: {}", problem.field, words(problem)))
             .collect::<Vec<_>>()
             .join("\n")
             .into(),
         other => Box::new(other),
+    }
+}
+
+/// A field error about the operator's objects (tenants, API keys) in the management API's
+/// words; an API key's name is the one field a command leaves blank.
+fn operator_words(error: &FieldError) -> String {
+    match error.rule {
+        Rule::Required => format!("The {} must not be empty.", label(&error.field)),
+        _ => portcullis_http::mgmt::field_message(error),
     }
 }
 

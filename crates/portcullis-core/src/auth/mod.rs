@@ -27,6 +27,7 @@ pub use bearer::Principal;
 pub use limited::{client_kind, LimitedLoginRequest, LimitedOutcome, LiveSession, ONLINE_WINDOW};
 
 use crate::error::{Error, Result};
+use crate::field::{FieldError, Rule};
 use crate::ids::{Secret, SessionId, TenantId, TokenId};
 use crate::model::{ClientInfo, NewActivity, NewToken, Session, Tenant, TokenKind, User};
 use crate::password::Verification;
@@ -71,7 +72,7 @@ fn on_field(error: Error, field: &str) -> Error {
         Error::Invalid(problems) => Error::Invalid(
             problems
                 .into_iter()
-                .map(|(_, message)| (field.to_owned(), message))
+                .map(|problem| FieldError::new(field, problem.rule))
                 .collect(),
         ),
         other => other,
@@ -200,7 +201,10 @@ impl Services {
         if self.active_two_factor(tenant, &user).await?.is_some() {
             return Err(Error::invalid(
                 "login",
-                "This account uses two-factor authentication; log in through /api/login.",
+                Rule::Other(
+                    "This account uses two-factor authentication; log in through /api/login."
+                        .into(),
+                ),
             ));
         }
         Ok(user)
@@ -242,7 +246,7 @@ impl Services {
                         .map(|live| live.session.id);
                 }
                 Err(Error::Invalid(problems))
-                    if problems.iter().any(|(f, _)| f == "session_id") => {}
+                    if problems.iter().any(|p| p.is("session_id", &Rule::Unknown)) => {}
                 Err(other) => return Err(other),
             }
         }

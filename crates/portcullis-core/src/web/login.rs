@@ -4,6 +4,7 @@
 use super::WEB_CLIENT;
 use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::ids::Secret;
 use crate::model::{ClientInfo, Tenant};
 use crate::throttle::Throttling;
@@ -21,7 +22,10 @@ pub enum AfterLogin {
 
 /// A page sign-in that owed a captcha and sent none.
 fn picture_missing() -> Error {
-    Error::invalid("captcha", "Type the characters in the picture.")
+    Error::invalid(
+        "captcha",
+        Rule::Other("Type the characters in the picture.".into()),
+    )
 }
 
 /// Where a login with nowhere else to go ends.

@@ -4,8 +4,9 @@ use super::schema::ErrorJson;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portcullis_core::field::{label, ANY_FIELD};
 use portcullis_core::throttle::Limited;
-use portcullis_core::Error;
+use portcullis_core::{Error, FieldError, Rule};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 #[derive(Debug)]
@@ -76,6 +77,16 @@ impl FieldErrors {
         }
     }
 
+    /// A field error of the domain's, in document 001's words.
+    pub fn add_error(&mut self, error: &FieldError) {
+        self.add(&error.field, field_message(error));
+    }
+
+    /// `rule` broken by `field`, in document 001's words.
+    pub fn add_rule(&mut self, field: &str, rule: Rule) {
+        self.add_error(&FieldError::new(field, rule));
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -104,6 +115,40 @@ impl Serialize for FieldErrors {
     }
 }
 
+impl From<&[FieldError]> for FieldErrors {
+    fn from(problems: &[FieldError]) -> Self {
+        let mut fields = Self::default();
+        for problem in problems {
+            fields.add_error(problem);
+        }
+        fields
+    }
+}
+
+/// A field error in document 001's words: Laravel's validation messages, which its clients
+/// know (`The email has already been taken.`).
+pub fn field_message(error: &FieldError) -> String {
+    let name = label(&error.field);
+    match &error.rule {
+        Rule::Required => format!("The {name} field is required."),
+        Rule::Taken => format!("The {name} has already been taken."),
+        Rule::TooShort { min } => format!("The {name} must be at least {min} characters."),
+        Rule::TooLong { max } => format!("The {name} may not be greater than {max} characters."),
+        Rule::Length { max } => format!("The {name} must be between 1 and {max} characters."),
+        Rule::Between { min, max } => format!("The {name} must be between {min} and {max}."),
+        Rule::TooMany { max } => format!("The {name} may not have more than {max} items."),
+        Rule::Email => format!("The {name} must be a valid email address."),
+        Rule::Format => format!("The {name} format is invalid."),
+        Rule::Unknown => format!("The selected {name} is invalid."),
+        Rule::Mismatch => format!("The {name} confirmation does not match."),
+        Rule::Nul if error.field == ANY_FIELD => {
+            "Text may not contain NUL (\\u0000) characters.".to_owned()
+        }
+        Rule::Nul => format!("The {name} may not contain NUL characters."),
+        Rule::Other(words) => words.to_string(),
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         match error {
@@ -116,13 +161,7 @@ impl From<Error> for ApiError {
             Error::Refused(message) => Self::Refused(message),
             Error::NotFound => Self::NotFound,
             Error::Conflict(message) => Self::Conflict(message),
-            Error::Invalid(problems) => {
-                let mut fields = FieldErrors::default();
-                for (field, message) in problems {
-                    fields.add(&field, message);
-                }
-                Self::Validation(fields)
-            }
+            Error::Invalid(problems) => Self::Validation(FieldErrors::from(&problems[..])),
             Error::Overloaded {
                 retry_after_seconds,
             } => Self::Overloaded {

@@ -15,7 +15,7 @@ use axum::Json;
 use portcullis_core::auth::Principal;
 use portcullis_core::directory::AccountInput;
 use portcullis_core::model::{User, UserStatus};
-use portcullis_core::{RoleId, Secret};
+use portcullis_core::{RoleId, Rule, Secret};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -165,7 +165,7 @@ fn account_input(input: &Input, errors: &mut FieldErrors) -> AccountInput {
     let status = status.and_then(|text| {
         let parsed = UserStatus::parse(&text);
         if parsed.is_none() {
-            errors.add("status", "The selected status is invalid.");
+            errors.add_rule("status", Rule::Unknown);
         }
         parsed
     });
@@ -217,9 +217,9 @@ pub async fn create(
             .services
             .new_account_problems(&principal, &account)
             .await?;
-        for (field, message) in problems {
-            if !unreadable.contains(&field) {
-                errors.add(&field, message);
+        for problem in &problems {
+            if !unreadable.contains(&problem.field) {
+                errors.add_error(problem);
             }
         }
         return Err(ApiError::Validation(errors));

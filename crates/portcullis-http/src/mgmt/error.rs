@@ -7,6 +7,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portcullis_core::field::label;
+use portcullis_core::{FieldError, Rule};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -131,14 +133,14 @@ impl From<portcullis_core::Error> for MgmtError {
             ),
             Error::Refused(message) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
             Error::Invalid(problems) => {
-                let code = if problems.iter().any(|(field, _)| field == "metadata") {
+                let code = if problems.iter().any(|p| p.field == "metadata") {
                     "invalid_metadata"
                 } else {
                     "invalid_request"
                 };
                 let message = problems
-                    .into_iter()
-                    .map(|(field, message)| format!("{field}: {message}"))
+                    .iter()
+                    .map(|problem| format!("{}: {}", problem.field, field_message(problem)))
                     .collect::<Vec<_>>()
                     .join("; ");
                 Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -166,5 +168,36 @@ impl From<portcullis_core::Error> for MgmtError {
                 )
             }
         }
+    }
+}
+
+/// A field error in document 003's words: short sentences about its own objects (a tenant and
+/// its settings, an application). A user's fields are checked by the account API's rules, and
+/// keep that API's words (see [`crate::api::error::field_message`]).
+pub fn field_message(error: &FieldError) -> String {
+    let field = error.field.as_str();
+    match &error.rule {
+        // The only required field this API's services check: a user's email, in `profile`.
+        Rule::Required => format!("profile.{field} is required."),
+        // Tenants are unique across the server; a user's taken email is a 409 instead.
+        Rule::Taken => {
+            let what = field.rsplit('.').next().unwrap_or(field);
+            format!("Another tenant already has this {what}.")
+        }
+        Rule::TooLong { max } => format!("At most {max} characters."),
+        Rule::Length { max } => {
+            format!(
+                "The {} is required, at most {max} characters.",
+                label(field)
+            )
+        }
+        Rule::Between { min, max } if field.ends_with("_seconds") => {
+            format!("Between {min} and {max} seconds.")
+        }
+        Rule::Between { min, max } => format!("Between {min} and {max}."),
+        Rule::TooMany { max } if field.ends_with("_urls") => format!("At most {max} URLs."),
+        Rule::TooMany { max } => format!("At most {max} items."),
+        Rule::Email if field.starts_with("settings.") => "Not an email address.".to_owned(),
+        _ => crate::api::error::field_message(error),
     }
 }

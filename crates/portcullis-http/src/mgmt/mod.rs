@@ -12,7 +12,7 @@ mod list;
 mod tenants;
 mod users;
 
-pub use error::MgmtError;
+pub use error::{field_message, MgmtError};
 
 use crate::AppState;
 use axum::middleware;

@@ -5,7 +5,7 @@
 use super::context::Page;
 use super::error::PageError;
 use super::form::PageForm;
-use super::view::{redirect, render, with_cookie, Chrome, Errors};
+use super::view::{field_message, redirect, render, with_cookie, Chrome, Errors};
 use crate::web_session::{clear_session_cookie, WebSession};
 use crate::AppState;
 use askama::Template;
@@ -241,10 +241,18 @@ pub async fn create_token(
             Extra {
                 token_name: &token_name,
                 chosen,
+                // Worded as the domain's field, shown under the form's (`token_name`).
                 errors: Errors::from_problems(
                     problems
-                        .into_iter()
-                        .map(|(f, m)| (if f == "name" { "token_name".into() } else { f }, m))
+                        .iter()
+                        .map(|p| {
+                            let field = if p.field == "name" {
+                                "token_name"
+                            } else {
+                                &p.field
+                            };
+                            (field.to_owned(), field_message(p))
+                        })
                         .collect(),
                 ),
                 ..Extra::default()

@@ -298,7 +298,7 @@ pub(super) async fn answer_outcome(
             "The service is busy. Please try again in a moment.".to_owned(),
         ),
         Err(Error::Invalid(problems)) => {
-            let errors = Errors::from_problems(problems);
+            let errors = Errors::from_field_errors(&problems);
             return Ok(form_again(state, page, next, login, errors, 422).await);
         }
         Err(other) => return Err(other.into()),
