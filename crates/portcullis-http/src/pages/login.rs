@@ -56,7 +56,7 @@ impl Next {
             pairs
                 .iter()
                 .find(|(k, _)| k == name)
-                .map(|(_, v)| v.replace('\0', ""))
+                .map(|(_, v)| portcullis_core::field::without_nul(v))
                 .unwrap_or_default()
         };
         Self {
