@@ -298,3 +298,100 @@ pub async fn method_not_allowed() -> Response {
 pub fn internal_error() -> Response {
     message(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(field: &str, rule: Rule) -> String {
+        field_message(&FieldError::new(field, rule))
+    }
+
+    #[test]
+    fn rules_read_as_document_001s_messages() {
+        let cases = [
+            (
+                words("role_id", Rule::Required),
+                "The role id field is required.",
+            ),
+            (
+                words("email", Rule::Taken),
+                "The email has already been taken.",
+            ),
+            (
+                words("password", Rule::TooShort { min: 8 }),
+                "The password must be at least 8 characters.",
+            ),
+            (
+                words("first_name", Rule::TooLong { max: 191 }),
+                "The first name may not be greater than 191 characters.",
+            ),
+            (
+                words("app_name", Rule::Length { max: 255 }),
+                "The app name must be between 1 and 255 characters.",
+            ),
+            (
+                words(
+                    "sessions_limit",
+                    Rule::Between {
+                        min: 0,
+                        max: 10_000,
+                    },
+                ),
+                "The sessions limit must be between 0 and 10000.",
+            ),
+            (
+                words("email", Rule::Email),
+                "The email must be a valid email address.",
+            ),
+            (words("url", Rule::Format), "The url format is invalid."),
+            (
+                words("country_id", Rule::Unknown),
+                "The selected country id is invalid.",
+            ),
+            (
+                words("password", Rule::Mismatch),
+                "The password confirmation does not match.",
+            ),
+            (
+                words("last_name", Rule::Nul),
+                "The last name may not contain NUL characters.",
+            ),
+            (
+                words(ANY_FIELD, Rule::Nul),
+                "Text may not contain NUL (\\u0000) characters.",
+            ),
+            (
+                words(
+                    "tos",
+                    Rule::Other("You have to accept Terms of Service.".into()),
+                ),
+                "You have to accept Terms of Service.",
+            ),
+        ];
+        for (said, expected) in cases {
+            assert_eq!(said, expected);
+        }
+    }
+
+    #[test]
+    fn every_failing_field_is_reported_in_order_with_its_messages() {
+        let problems = [
+            FieldError::new("email", Rule::Email),
+            FieldError::new("password", Rule::Mismatch),
+            FieldError::new("password", Rule::TooShort { min: 8 }),
+        ];
+        let json = serde_json::to_value(FieldErrors::from(&problems[..])).unwrap();
+        assert_eq!(
+            json.to_string(),
+            serde_json::json!({
+                "email": ["The email must be a valid email address."],
+                "password": [
+                    "The password confirmation does not match.",
+                    "The password must be at least 8 characters."
+                ],
+            })
+            .to_string()
+        );
+    }
+}

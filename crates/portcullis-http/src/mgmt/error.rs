@@ -201,3 +201,81 @@ pub fn field_message(error: &FieldError) -> String {
         _ => crate::api::error::field_message(error),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(field: &str, rule: Rule) -> String {
+        field_message(&FieldError::new(field, rule))
+    }
+
+    #[test]
+    fn a_tenants_fields_read_in_document_003s_words() {
+        let cases = [
+            (
+                words("name", Rule::Length { max: 255 }),
+                "The name is required, at most 255 characters.",
+            ),
+            (
+                words("settings.domain", Rule::Taken),
+                "Another tenant already has this domain.",
+            ),
+            (
+                words("name", Rule::Taken),
+                "Another tenant already has this name.",
+            ),
+            (
+                words("settings.company_name", Rule::TooLong { max: 255 }),
+                "At most 255 characters.",
+            ),
+            (
+                words("settings.support_email", Rule::Email),
+                "Not an email address.",
+            ),
+            (
+                words(
+                    "settings.remember_login_seconds",
+                    Rule::Between { min: 0, max: 10 },
+                ),
+                "Between 0 and 10 seconds.",
+            ),
+            (
+                words("redirect_urls", Rule::TooMany { max: 20 }),
+                "At most 20 URLs.",
+            ),
+        ];
+        for (said, expected) in cases {
+            assert_eq!(said, expected);
+        }
+    }
+
+    #[test]
+    fn a_users_fields_keep_the_account_apis_words() {
+        assert_eq!(words("email", Rule::Required), "profile.email is required.");
+        assert_eq!(
+            words("email", Rule::Email),
+            "The email must be a valid email address."
+        );
+        assert_eq!(
+            words(portcullis_core::field::ANY_FIELD, Rule::Nul),
+            "Text may not contain NUL (\\u0000) characters."
+        );
+    }
+
+    #[test]
+    fn every_problem_is_in_one_message_and_metadata_has_its_code() {
+        let error = MgmtError::from(portcullis_core::Error::Invalid(vec![
+            FieldError::new("name", Rule::Length { max: 255 }),
+            FieldError::other("metadata", "At most 20 keys are allowed."),
+        ]));
+        assert_eq!(
+            (error.status, error.code, error.message.as_str()),
+            (
+                StatusCode::BAD_REQUEST,
+                "invalid_metadata",
+                "name: The name is required, at most 255 characters.; metadata: At most 20 keys are allowed."
+            )
+        );
+    }
+}
