@@ -519,12 +519,12 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
         .map_err(|source| StartError::Listen { addr, source })
 }
 
-/// Spells out validation problems for a terminal.
 fn parse_audience_check(text: &str) -> Result<portcullis_core::social::AudienceCheck, String> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|_| "expected token_info, debug_token or client_token_check".to_owned())
 }
 
+/// Spells out validation problems for a terminal, one field a line.
 fn describe(error: portcullis_core::Error) -> Box<dyn std::error::Error> {
     describe_in(error, operator_words)
 }
@@ -578,4 +578,35 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: no new connections; finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminal_says_each_problem_in_its_objects_words() {
+        let invalid = |field: &str, rule| portcullis_core::Error::invalid(field, rule);
+        assert_eq!(
+            describe(invalid("name", Rule::Required)).to_string(),
+            "name: The name must not be empty."
+        );
+        assert_eq!(
+            describe(invalid("name", Rule::Taken)).to_string(),
+            "name: Another tenant already has this name."
+        );
+        assert_eq!(
+            describe_account(invalid("email", Rule::Taken)).to_string(),
+            "email: The email has already been taken."
+        );
+        let both = portcullis_core::Error::Invalid(vec![
+            FieldError::new("email", Rule::Email),
+            FieldError::new("password", Rule::TooShort { min: 8 }),
+        ]);
+        assert_eq!(
+            describe_account(both).to_string(),
+            "email: The email must be a valid email address.\n\
+             password: The password must be at least 8 characters."
+        );
+    }
 }
