@@ -13,6 +13,7 @@ use crate::accounts::{
 };
 use crate::authz::Action;
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::ids::Secret;
 use crate::lifecycle::{mailed_secret, VERIFY_EMAIL_LIFETIME};
 use crate::mail::with_link;
@@ -73,7 +74,10 @@ impl Services {
             return Ok(());
         }
         let Some(password) = current_password.filter(|p| !p.expose().is_empty()) else {
-            return Err(Error::invalid(CURRENT_PASSWORD, CONFIRM_PASSWORD));
+            return Err(Error::invalid(
+                CURRENT_PASSWORD,
+                Rule::Other(CONFIRM_PASSWORD.into()),
+            ));
         };
         let tenant = self
             .store
@@ -91,9 +95,10 @@ impl Services {
             .await;
         match checked {
             Ok(user) if user.id == principal.user.id => Ok(()),
-            Ok(_) | Err(Error::InvalidCredentials) => {
-                Err(Error::invalid(CURRENT_PASSWORD, WRONG_PASSWORD))
-            }
+            Ok(_) | Err(Error::InvalidCredentials) => Err(Error::invalid(
+                CURRENT_PASSWORD,
+                Rule::Other(WRONG_PASSWORD.into()),
+            )),
             Err(other) => Err(other),
         }
     }

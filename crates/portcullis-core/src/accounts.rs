@@ -1,6 +1,7 @@
 //! Creating and reading accounts.
 
-use crate::error::{Error, Result, StoreError};
+use crate::error::{Constraint, Error, Result, StoreError};
+use crate::field::{FieldError, Rule};
 use crate::ids::Secret;
 use crate::model::{Country, NewUser, Role, Tenant, User};
 
@@ -27,10 +28,7 @@ impl crate::Services {
             .await?;
         let role = self.store.role_by_name(&tenant.id, &input.role).await?;
         if role.is_none() {
-            problems.push((
-                "role".to_owned(),
-                "The selected role is invalid.".to_owned(),
-            ));
+            problems.push(FieldError::new("role", Rule::Unknown));
         }
         let Some(role) = role.filter(|_| problems.is_empty()) else {
             return Err(Error::Invalid(problems));
@@ -104,13 +102,10 @@ impl crate::Services {
 }
 
 /// The trimmed email, or a problem when it does not look like one.
-pub(crate) fn check_email(email: &str, problems: &mut Vec<(String, String)>) -> String {
+pub(crate) fn check_email(email: &str, problems: &mut Vec<FieldError>) -> String {
     let email = email.trim().to_owned();
     if !looks_like_email(&email) {
-        problems.push((
-            "email".to_owned(),
-            "The email must be a valid email address.".to_owned(),
-        ));
+        problems.push(FieldError::new("email", Rule::Email));
     }
     email
 }
@@ -119,13 +114,13 @@ pub(crate) fn check_email(email: &str, problems: &mut Vec<(String, String)>) -> 
 /// would make logins by username or email ambiguous).
 pub(crate) fn check_username(
     username: Option<&str>,
-    problems: &mut Vec<(String, String)>,
+    problems: &mut Vec<FieldError>,
 ) -> Option<String> {
     let username = username.map(str::trim).filter(|u| !u.is_empty())?;
     if username.contains('@') || username.chars().any(char::is_whitespace) || username.len() > 255 {
-        problems.push((
-            "username".to_owned(),
-            "The username may not contain spaces or '@'.".to_owned(),
+        problems.push(FieldError::other(
+            "username",
+            "The username may not contain spaces or '@'.",
         ));
     }
     Some(username.to_owned())
@@ -134,13 +129,10 @@ pub(crate) fn check_username(
 pub(crate) fn confirmation_matches(
     password: &Secret,
     confirmation: &Secret,
-    problems: &mut Vec<(String, String)>,
+    problems: &mut Vec<FieldError>,
 ) {
     if password.expose() != confirmation.expose() {
-        problems.push((
-            "password".to_owned(),
-            "The password confirmation does not match.".to_owned(),
-        ));
+        problems.push(FieldError::new("password", Rule::Mismatch));
     }
 }
 
@@ -161,11 +153,13 @@ pub(crate) fn new_logins<'a>(
     (email, username)
 }
 
-pub(crate) fn check_password_rules(password: &Secret, problems: &mut Vec<(String, String)>) {
+pub(crate) fn check_password_rules(password: &Secret, problems: &mut Vec<FieldError>) {
     if password.expose().chars().count() < MIN_PASSWORD_LEN {
-        problems.push((
-            "password".to_owned(),
-            format!("The password must be at least {MIN_PASSWORD_LEN} characters."),
+        problems.push(FieldError::new(
+            "password",
+            Rule::TooShort {
+                min: MIN_PASSWORD_LEN,
+            },
         ));
     }
 }
@@ -179,7 +173,7 @@ impl crate::Services {
         tenant: &crate::ids::TenantId,
         email: Option<&str>,
         username: Option<&str>,
-        problems: &mut Vec<(String, String)>,
+        problems: &mut Vec<FieldError>,
     ) -> Result<()> {
         if email.is_none() && username.is_none() {
             return Ok(());
@@ -189,30 +183,21 @@ impl crate::Services {
             .logins_taken(tenant, email.unwrap_or(""), username)
             .await?;
         if email.is_some() && email_taken {
-            problems.push((
-                "email".to_owned(),
-                "The email has already been taken.".to_owned(),
-            ));
+            problems.push(FieldError::new("email", Rule::Taken));
         }
         if username_taken {
-            problems.push((
-                "username".to_owned(),
-                "The username has already been taken.".to_owned(),
-            ));
+            problems.push(FieldError::new("username", Rule::Taken));
         }
         Ok(())
     }
 }
 
-/// A uniqueness conflict as the field message the account API shows.
+/// A lost race on an account's unique email or username, as the field error the check before
+/// the write reports.
 pub(crate) fn taken(error: StoreError) -> Error {
     match error {
-        StoreError::Conflict(what) if what.contains("email") => {
-            Error::invalid("email", "The email has already been taken.")
-        }
-        StoreError::Conflict(what) if what.contains("username") => {
-            Error::invalid("username", "The username has already been taken.")
-        }
+        StoreError::Conflict(Constraint::UserEmail) => Error::invalid("email", Rule::Taken),
+        StoreError::Conflict(Constraint::UserUsername) => Error::invalid("username", Rule::Taken),
         other => other.into(),
     }
 }

@@ -3,6 +3,7 @@
 //! leaked key, the id finds the row, and only a SHA-256 of the secret is stored.
 
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::ids::Secret;
 use crate::model::ApiKey;
 use crate::tokens::{hash_secret, secret_matches};
@@ -34,7 +35,7 @@ impl Services {
     pub async fn create_api_key(&self, name: &str, tenant: Option<&str>) -> Result<CreatedApiKey> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(Error::invalid("name", "The name must not be empty."));
+            return Err(Error::invalid("name", Rule::Required));
         }
         let tenant_id = match tenant {
             None => None,

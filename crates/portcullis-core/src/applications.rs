@@ -2,6 +2,7 @@
 //! generated here and kept so that the management API can show it, as the document does.
 
 use crate::error::{Error, Result};
+use crate::field::{FieldError, Rule};
 use crate::ids::Secret;
 use crate::model::{Application, Metadata, Tenant};
 use crate::Services;
@@ -63,15 +64,17 @@ impl ApplicationInput {
         let mut problems = Vec::new();
         let name = self.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-            problems.push((
-                "name".to_owned(),
-                format!("The name is required, at most {MAX_NAME_CHARS} characters."),
+            problems.push(FieldError::new(
+                "name",
+                Rule::Length {
+                    max: MAX_NAME_CHARS,
+                },
             ));
         }
         let login_url = self.login_url.trim().to_owned();
         if !login_url.is_empty() {
             if let Some(problem) = url_problem(&login_url, developer_mode) {
-                problems.push(("login_url".to_owned(), problem.to_owned()));
+                problems.push(FieldError::other("login_url", problem));
             }
         }
         let mut lists = [
@@ -80,12 +83,12 @@ impl ApplicationInput {
         ];
         for (field, urls) in &mut lists {
             if urls.len() > MAX_URLS {
-                problems.push((field.to_string(), format!("At most {MAX_URLS} URLs.")));
+                problems.push(FieldError::new(*field, Rule::TooMany { max: MAX_URLS }));
             }
             for (i, url) in urls.iter_mut().enumerate() {
                 *url = url.trim().to_owned();
                 if let Some(problem) = url_problem(url, developer_mode) {
-                    problems.push((format!("{field}[{i}]"), problem.to_owned()));
+                    problems.push(FieldError::other(format!("{field}[{i}]"), problem));
                 }
             }
         }
@@ -263,13 +266,13 @@ mod tests {
         let Err(Error::Invalid(problems)) = input.clone().checked(false) else {
             panic!("invalid");
         };
-        let fields: Vec<_> = problems.iter().map(|(f, _)| f.as_str()).collect();
+        let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, ["login_url", "redirect_urls[1]"]);
         let Err(Error::Invalid(problems)) = input.checked(true) else {
             panic!("still invalid");
         };
         assert_eq!(problems.len(), 1);
         let empty = ApplicationInput::default().checked(false);
-        assert!(matches!(empty, Err(Error::Invalid(p)) if p[0].0 == "name"));
+        assert!(matches!(empty, Err(Error::Invalid(p)) if p[0].field == "name"));
     }
 }

@@ -3,6 +3,7 @@
 //! re-encoded as PNG, which also drops any metadata it carried. Or an external `http(s)` URL.
 
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::model::{AvatarImage, ClientInfo, User};
 use crate::Services;
 use image::{ImageFormat, ImageReader, Limits};
@@ -26,7 +27,7 @@ pub enum NewAvatar {
 }
 
 fn not_an_image() -> Error {
-    Error::invalid("file", "The file must be an image.")
+    Error::invalid("file", Rule::Other("The file must be an image.".into()))
 }
 
 /// Decodes, crops, scales and re-encodes; CPU-bound, so callers run it off the async workers.
@@ -123,7 +124,10 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<User> {
         if bytes.is_empty() {
-            return Err(Error::invalid("file", "The file is required."));
+            return Err(Error::invalid(
+                "file",
+                Rule::Other("The file is required.".into()),
+            ));
         }
         // As many decodes at once as the password pool has workers, each holding up to
         // MAX_DECODE_BYTES; one more is refused at once rather than queued, since a queue of
@@ -157,7 +161,7 @@ impl Services {
     ) -> Result<User> {
         let url = url.trim();
         if !valid_external_url(url) {
-            return Err(Error::invalid("url", "The url format is invalid."));
+            return Err(Error::invalid("url", Rule::Format));
         }
         self.set_avatar(user, NewAvatar::External(url.to_owned()), client)
             .await

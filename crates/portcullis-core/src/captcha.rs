@@ -8,6 +8,7 @@
 //! retry after a 419 without a new image) until [`Services::consume_captcha`] after a login.
 
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::ids::Secret;
 use crate::model::{StoredCaptcha, Tenant};
 use crate::tokens::hash_secret;
@@ -73,8 +74,8 @@ fn draw() -> Result<(String, Vec<u8>)> {
     Ok((image.chars_as_string(), png))
 }
 
-fn refused(message: &str) -> Error {
-    Error::invalid("captcha", message)
+fn refused(message: &'static str) -> Error {
+    Error::invalid("captcha", Rule::Other(message.into()))
 }
 
 const EXPIRED: &str = "The captcha has expired; request a new one.";

@@ -6,6 +6,7 @@ use crate::accounts::{
 };
 use crate::authz::Action;
 use crate::error::{Error, Result};
+use crate::field::{FieldError, Rule};
 use crate::ids::{RoleId, Secret, UserId};
 use crate::model::{
     AccountWrite, Change, ClientInfo, DetailsChange, NewUser, Page, Paging, Principal, User,
@@ -81,7 +82,7 @@ impl Services {
         &self,
         principal: &Principal,
         input: &AccountInput,
-    ) -> Result<Vec<(String, String)>> {
+    ) -> Result<Vec<FieldError>> {
         Ok(self.new_account_checks(principal, input).await?.0)
     }
 
@@ -90,7 +91,7 @@ impl Services {
         &self,
         principal: &Principal,
         input: &AccountInput,
-    ) -> Result<(Vec<(String, String)>, Option<String>, Option<String>)> {
+    ) -> Result<(Vec<FieldError>, Option<String>, Option<String>)> {
         self.authorize(principal, Action::CreateUsers).await?;
         let mut problems = Vec::new();
         let email = match &input.email {
@@ -109,10 +110,7 @@ impl Services {
             None => problems.push(required("password")),
         }
         if input.role_id.is_none() {
-            problems.push((
-                "role_id".to_owned(),
-                "The role id field is required.".to_owned(),
-            ));
+            problems.push(required("role_id"));
         }
         self.check_references(principal, input, &mut problems)
             .await?;
@@ -324,36 +322,27 @@ impl Services {
         &self,
         principal: &Principal,
         input: &AccountInput,
-        problems: &mut Vec<(String, String)>,
+        problems: &mut Vec<FieldError>,
     ) -> Result<()> {
         if let Some(role) = input.role_id {
             if self.store.role(&principal.tenant_id, role).await?.is_none() {
-                problems.push((
-                    "role_id".to_owned(),
-                    "The selected role id is invalid.".to_owned(),
-                ));
+                problems.push(FieldError::new("role_id", Rule::Unknown));
             }
         }
         if let Some(Some(country)) = input.details.country_id {
             if self.store.country(country).await?.is_none() {
-                problems.push((
-                    "country_id".to_owned(),
-                    "The selected country id is invalid.".to_owned(),
-                ));
+                problems.push(FieldError::new("country_id", Rule::Unknown));
             }
         }
         Ok(())
     }
 }
 
-fn required(field: &str) -> (String, String) {
-    (field.to_owned(), format!("The {field} field is required."))
+fn required(field: &str) -> FieldError {
+    FieldError::new(field, Rule::Required)
 }
 
-fn check_new_password(
-    (password, confirmation): &(Secret, Secret),
-    problems: &mut Vec<(String, String)>,
-) {
+fn check_new_password((password, confirmation): &(Secret, Secret), problems: &mut Vec<FieldError>) {
     confirmation_matches(password, confirmation, problems);
     check_password_rules(password, problems);
 }

@@ -1,5 +1,7 @@
 //! The domain's errors. Each surface maps them to its own dialect once, with `From`.
 
+use crate::field::{FieldError, Rule};
+use std::fmt;
 use thiserror::Error;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -32,9 +34,10 @@ pub enum Error {
     /// the message is shown to the caller.
     #[error("{0}")]
     Conflict(&'static str),
-    /// Input that breaks a domain rule, as (field, message) pairs.
+    /// Input that breaks domain rules: every failing field with its rule, in the order found.
+    /// Each surface words them (see [`crate::field`]).
     #[error("invalid input")]
-    Invalid(Vec<(String, String)>),
+    Invalid(Vec<FieldError>),
     /// Too much work is already waiting (the password-hash queue is full); try again later.
     #[error("overloaded; retry in {retry_after_seconds} s")]
     Overloaded { retry_after_seconds: u64 },
@@ -63,16 +66,17 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Self::Invalid(vec![(field.to_owned(), message.into())])
+    /// [`Error::Invalid`] about one field.
+    pub fn invalid(field: impl Into<String>, rule: Rule) -> Self {
+        Self::Invalid(vec![FieldError::new(field, rule)])
     }
 }
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    /// A uniqueness constraint was violated; carries the constraint's column list.
+    /// A uniqueness constraint was violated; names which one.
     #[error("conflict on {0}")]
-    Conflict(String),
+    Conflict(Constraint),
     #[error("database unavailable: {0}")]
     Unavailable(String),
     /// Text the database cannot store (PostgreSQL refuses NUL characters); the caller's
@@ -86,10 +90,45 @@ pub enum StoreError {
 impl From<StoreError> for Error {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::UnstorableText(_) => {
-                Self::invalid("input", "Text may not contain NUL (\\u0000) characters.")
-            }
+            StoreError::UnstorableText(_) => Self::invalid(crate::field::ANY_FIELD, Rule::Nul),
             other => Self::Store(other),
         }
+    }
+}
+
+/// The unique constraints services tell apart (the store recognises each backend's report of
+/// one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Constraint {
+    /// A tenant's name, unique across tenants.
+    TenantName,
+    /// A tenant's domain, unique across tenants.
+    TenantDomain,
+    /// A user's email, once per tenant, ignoring case.
+    UserEmail,
+    /// A user's username, once per tenant, ignoring case.
+    UserUsername,
+    /// A role's name, once per tenant.
+    RoleName,
+    /// A permission's name, once per tenant.
+    PermissionName,
+    /// A registered scope's name, once per tenant.
+    ScopeName,
+    /// Any other: what the database said, for the log.
+    Other(String),
+}
+
+impl fmt::Display for Constraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::TenantName => "tenants.name",
+            Self::TenantDomain => "tenants.domain",
+            Self::UserEmail => "users.email",
+            Self::UserUsername => "users.username",
+            Self::RoleName => "roles.name",
+            Self::PermissionName => "permissions.name",
+            Self::ScopeName => "scopes.name",
+            Self::Other(reported) => reported,
+        })
     }
 }

@@ -14,6 +14,7 @@ pub mod captcha;
 pub mod clock;
 pub mod directory;
 pub mod error;
+pub mod field;
 pub mod health;
 pub mod ids;
 pub mod introspection;
@@ -46,6 +47,7 @@ pub mod useragent;
 pub mod web;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{Error, Result, StoreError};
+pub use error::{Constraint, Error, Result, StoreError};
+pub use field::{FieldError, Rule};
 pub use ids::{PermissionId, RoleId, Secret, SessionId, TenantId, TokenId, UserId};
 pub use services::Services;

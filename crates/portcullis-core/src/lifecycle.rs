@@ -6,6 +6,7 @@ use crate::accounts::{
     check_email, check_password_rules, check_username, confirmation_matches, taken,
 };
 use crate::error::{Error, Result};
+use crate::field::{FieldError, Rule};
 use crate::ids::Secret;
 use crate::mail::with_link;
 use crate::model::{
@@ -30,8 +31,6 @@ pub trait CaptchaVerifier: Send + Sync + 'static {
 pub const MAILED_SECRET_LEN: usize = 60;
 /// How long an email-confirmation link stays good.
 pub const VERIFY_EMAIL_LIFETIME: Duration = Duration::days(7);
-/// The refusal of a password-reset request for an address no user has (document 001).
-pub const UNKNOWN_EMAIL: &str = "The selected email is invalid.";
 /// The role a self-registered user gets.
 pub const REGISTERED_ROLE: &str = "User";
 
@@ -118,10 +117,7 @@ impl Services {
         let email = check_email(&input.email, &mut problems);
         let username = check_username(input.username.as_deref(), &mut problems);
         if username.is_none() {
-            problems.push((
-                "username".to_owned(),
-                "The username field is required.".to_owned(),
-            ));
+            problems.push(FieldError::new("username", Rule::Required));
         }
         check_password_rules(&input.password, &mut problems);
         confirmation_matches(&input.password, &input.password_confirmation, &mut problems);
@@ -137,9 +133,9 @@ impl Services {
             .await?;
         }
         if settings.tos && !input.tos_accepted {
-            problems.push((
-                "tos".to_owned(),
-                "You have to accept Terms of Service.".to_owned(),
+            problems.push(FieldError::other(
+                "tos",
+                "You have to accept Terms of Service.",
             ));
         }
         let role = self.store.role_by_name(&tenant.id, REGISTERED_ROLE).await?;
@@ -233,7 +229,7 @@ impl Services {
     ) -> Result<()> {
         match self.mail_reset_link(tenant, email, client).await? {
             ResetMail::Sent => Ok(()),
-            ResetMail::NoSuchAccount => Err(Error::invalid("email", UNKNOWN_EMAIL)),
+            ResetMail::NoSuchAccount => Err(Error::invalid("email", Rule::Unknown)),
             ResetMail::TooManyForAccount(refusal) => Err(refusal),
         }
     }
@@ -364,13 +360,13 @@ impl Services {
         tenant: &Tenant,
         captcha: Option<&CaptchaAnswer>,
         client: &ClientInfo,
-        problems: &mut Vec<(String, String)>,
+        problems: &mut Vec<FieldError>,
     ) -> Result<()> {
         match captcha {
             Some(CaptchaAnswer::Image { key, answer }) => {
                 if answer.trim().is_empty() {
                     let message = "Type the characters you see in the picture.";
-                    problems.push(("captcha".to_owned(), message.to_owned()));
+                    problems.push(FieldError::other("captcha", message));
                     return Ok(());
                 }
                 // Passed or not, it is spent: a form shown again brings a new picture.
@@ -382,16 +378,13 @@ impl Services {
             }
             Some(CaptchaAnswer::Token(token)) if !token.trim().is_empty() => {
                 if !self.captcha_passes(token.trim(), client).await? {
-                    problems.push((
-                        "g-recaptcha-response".to_owned(),
-                        "reCAPTCHA value is invalid.".to_owned(),
+                    problems.push(FieldError::other(
+                        "g-recaptcha-response",
+                        "reCAPTCHA value is invalid.",
                     ));
                 }
             }
-            _ => problems.push((
-                "g-recaptcha-response".to_owned(),
-                "The g-recaptcha-response field is required.".to_owned(),
-            )),
+            _ => problems.push(FieldError::new("g-recaptcha-response", Rule::Required)),
         }
         Ok(())
     }

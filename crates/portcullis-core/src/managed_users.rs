@@ -5,6 +5,7 @@
 
 use crate::accounts::{check_email, taken};
 use crate::error::{Error, Result};
+use crate::field::{FieldError, Rule};
 use crate::ids::Secret;
 use crate::metadata;
 use crate::model::{
@@ -305,7 +306,7 @@ impl Services {
     ) -> Result<ManagedFields> {
         let mut problems = Vec::new();
         let email = if input.email.trim().is_empty() {
-            problems.push(("email".to_owned(), "profile.email is required.".to_owned()));
+            problems.push(FieldError::new("email", Rule::Required));
             String::new()
         } else {
             check_email(&input.email, &mut problems)
@@ -334,7 +335,7 @@ impl Services {
 /// A race on the unique email index reads as the same conflict as the check before it.
 fn conflict(error: crate::StoreError) -> Error {
     match taken(error) {
-        Error::Invalid(problems) if problems.iter().any(|(f, _)| f == "email") => {
+        Error::Invalid(problems) if problems.iter().any(|p| p.is("email", &Rule::Taken)) => {
             Error::Conflict("A user of this tenant already has this email.")
         }
         other => other,

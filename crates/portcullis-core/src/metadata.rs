@@ -2,6 +2,7 @@
 //! and users. At most 20 keys, keys up to 100 characters, values up to 1000.
 
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::model::Metadata;
 
 pub const MAX_KEYS: usize = 20;
@@ -10,7 +11,7 @@ pub const MAX_VALUE_CHARS: usize = 1000;
 
 /// [`Error::Invalid`] on the field `metadata` when the limits are broken.
 pub fn check(metadata: &Metadata) -> Result<()> {
-    let invalid = |message: String| Err(Error::invalid("metadata", message));
+    let invalid = |message: String| Err(Error::invalid("metadata", Rule::Other(message.into())));
     if metadata.len() > MAX_KEYS {
         return invalid(format!("At most {MAX_KEYS} keys are allowed."));
     }

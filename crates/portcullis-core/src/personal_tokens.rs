@@ -3,6 +3,7 @@
 
 use crate::authz::Action;
 use crate::error::{Error, Result};
+use crate::field::{FieldError, Rule};
 use crate::ids::{Secret, TokenId};
 use crate::model::{ClientInfo, NewToken, Principal, Token, TokenKind};
 use crate::tokens::TokenSecret;
@@ -51,21 +52,18 @@ impl Services {
         let name = request.name.trim();
         let mut problems = Vec::new();
         if name.is_empty() {
-            problems.push(("name".to_owned(), "The name field is required.".to_owned()));
+            problems.push(FieldError::new("name", Rule::Required));
         } else if name.chars().count() > NAME_MAX {
-            problems.push((
-                "name".to_owned(),
-                format!("The name may not be greater than {NAME_MAX} characters."),
-            ));
+            problems.push(FieldError::new("name", Rule::TooLong { max: NAME_MAX }));
         }
         if request.expires_at.is_some_and(|at| at <= now) {
-            problems.push((
-                "expires_at".to_owned(),
-                "The expiry must be in the future.".to_owned(),
+            problems.push(FieldError::other(
+                "expires_at",
+                "The expiry must be in the future.",
             ));
         } else if let Some(limit) = outlived(principal, request.expires_at) {
-            problems.push((
-                "expires_at".to_owned(),
+            problems.push(FieldError::other(
+                "expires_at",
                 format!(
                     "A personal token cannot make one that outlives it: choose an expiry no later than {}.",
                     limit.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()

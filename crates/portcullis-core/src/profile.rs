@@ -3,6 +3,7 @@
 
 use crate::authz::Action;
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::model::{ClientInfo, DetailsChange, Principal, User};
 use crate::Services;
 
@@ -22,10 +23,7 @@ impl Services {
         self.authorize(principal, Action::UpdateProfile).await?;
         if let Some(Some(country)) = change.country_id {
             if self.store.country(country).await?.is_none() {
-                return Err(Error::invalid(
-                    "country_id",
-                    "The selected country id is invalid.",
-                ));
+                return Err(Error::invalid("country_id", Rule::Unknown));
             }
         }
         let now = self.now();

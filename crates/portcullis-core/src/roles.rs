@@ -4,7 +4,8 @@
 //! a display name, a description, and whether it may be deleted. The built-in ones may not.
 
 use crate::authz::Action;
-use crate::error::{Error, Result, StoreError};
+use crate::error::{Constraint, Error, Result, StoreError};
+use crate::field::Rule;
 use crate::ids::{PermissionId, RoleId};
 use crate::model::{ClientInfo, Permission, Principal, RbacInput, RbacKind, Role, RoleSummary};
 use crate::rbac::USER_ROLE;
@@ -21,7 +22,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 fn name_taken() -> Error {
-    Error::invalid("name", "The name has already been taken.")
+    Error::invalid("name", Rule::Taken)
 }
 
 impl Services {
@@ -157,10 +158,7 @@ impl Services {
         wanted.sort_unstable();
         wanted.dedup();
         if wanted.iter().any(|id| !known.iter().any(|p| p.id == *id)) {
-            return Err(Error::invalid(
-                "permissions",
-                "The selected permissions is invalid.",
-            ));
+            return Err(Error::invalid("permissions", Rule::Unknown));
         }
         // A caller hands out only what it holds, and changes no role beyond its own rights
         // (taking permissions from a role above it would be as much a takeover).
@@ -255,10 +253,8 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<i64> {
         let name = match input.name.as_deref().map(str::trim) {
-            None | Some("") => return Err(Error::invalid("name", "The name field is required.")),
-            Some(name) if !valid_name(name) => {
-                return Err(Error::invalid("name", "The name format is invalid."))
-            }
+            None | Some("") => return Err(Error::invalid("name", Rule::Required)),
+            Some(name) if !valid_name(name) => return Err(Error::invalid("name", Rule::Format)),
             Some(name) => name.to_owned(),
         };
         let description = format!("Created the {} {name}.", kind.noun());
@@ -282,9 +278,7 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<()> {
         let name = match input.name.as_deref().map(str::trim) {
-            Some(name) if !valid_name(name) => {
-                return Err(Error::invalid("name", "The name format is invalid."))
-            }
+            Some(name) if !valid_name(name) => return Err(Error::invalid("name", Rule::Format)),
             // Authorization and sign-up look built-ins up by name: renaming one would take
             // its rights away from everyone, or hand them to whoever takes the name next.
             Some(name) if builtin && name != current_name => return Err(Error::Forbidden),
@@ -302,7 +296,7 @@ impl Services {
 
 fn conflict_is_taken(error: StoreError) -> Error {
     match error {
-        StoreError::Conflict(_) => name_taken(),
+        StoreError::Conflict(Constraint::RoleName | Constraint::PermissionName) => name_taken(),
         other => other.into(),
     }
 }

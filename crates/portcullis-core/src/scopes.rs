@@ -4,6 +4,7 @@
 
 use crate::authz::Action;
 use crate::error::{Error, Result};
+use crate::field::{FieldError, Rule};
 use crate::ids::TenantId;
 use crate::model::{ClientInfo, CustomScope, Principal, Scopes};
 use crate::rbac::{builtin_scope, BuiltinScope, BUILTIN_SCOPES};
@@ -88,20 +89,19 @@ impl Services {
         let description = description.trim();
         let mut problems = Vec::new();
         if !valid_name(name) {
-            problems.push((
-                "name".to_owned(),
+            problems.push(FieldError::other(
+                "name",
                 format!("The name must be kebab-case (like run-backup-tasks), at most {NAME_MAX} characters."),
             ));
         } else if builtin_scope(name).is_some() {
-            problems.push((
-                "name".to_owned(),
-                "The name has already been taken.".to_owned(),
-            ));
+            problems.push(FieldError::new("name", Rule::Taken));
         }
         if description.chars().count() > DESCRIPTION_MAX {
-            problems.push((
-                "description".to_owned(),
-                format!("The description may not be greater than {DESCRIPTION_MAX} characters."),
+            problems.push(FieldError::new(
+                "description",
+                Rule::TooLong {
+                    max: DESCRIPTION_MAX,
+                },
             ));
         }
         if !problems.is_empty() {
@@ -118,8 +118,8 @@ impl Services {
             self.activity_of(principal, client, &format!("Registered the {name} scope."));
         match self.store.create_scope(&scope, &activity).await {
             Ok(created) => Ok(created.into()),
-            Err(crate::StoreError::Conflict(_)) => {
-                Err(Error::invalid("name", "The name has already been taken."))
+            Err(crate::StoreError::Conflict(crate::Constraint::ScopeName)) => {
+                Err(Error::invalid("name", Rule::Taken))
             }
             Err(other) => Err(other.into()),
         }
@@ -163,7 +163,7 @@ impl Services {
         let mut problems = Vec::new();
         let mut granted: Vec<String> = Vec::new();
         if requested.is_empty() {
-            problems.push(("scopes".to_owned(), "Choose at least one scope.".to_owned()));
+            problems.push(FieldError::other("scopes", "Choose at least one scope."));
         }
         for name in requested {
             let name = name.trim();
@@ -185,7 +185,7 @@ impl Services {
                 None
             };
             match problem {
-                Some(message) => problems.push(("scopes".to_owned(), message)),
+                Some(message) => problems.push(FieldError::other("scopes", message)),
                 None if !granted.iter().any(|g| g == name) => granted.push(name.to_owned()),
                 None => {}
             }

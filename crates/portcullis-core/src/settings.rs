@@ -4,6 +4,7 @@
 
 use crate::authz::Action;
 use crate::error::{Error, Result};
+use crate::field::{FieldError, Rule};
 use crate::model::{ClientInfo, Principal, TenantSettings};
 use crate::Services;
 use serde_json::{Map, Value};
@@ -61,14 +62,11 @@ impl SettingsChange {
             || self.reauth_seconds.is_some()
     }
 
-    fn problems(&self) -> Vec<(String, String)> {
+    fn problems(&self) -> Vec<FieldError> {
         let mut problems = Vec::new();
         if let Some(name) = &self.app_name {
             if name.trim().is_empty() || name.chars().count() > 255 {
-                problems.push((
-                    "app_name".to_owned(),
-                    "The app name must be between 1 and 255 characters.".to_owned(),
-                ));
+                problems.push(FieldError::new("app_name", Rule::Length { max: 255 }));
             }
         }
         let at_least_one = [
@@ -81,10 +79,12 @@ impl SettingsChange {
         ];
         for (field, value) in at_least_one {
             if value.is_some_and(|v| !(1..=1_000_000).contains(&v)) {
-                let label = field.replace('_', " ");
-                problems.push((
-                    field.to_owned(),
-                    format!("The {label} must be between 1 and 1000000."),
+                problems.push(FieldError::new(
+                    field,
+                    Rule::Between {
+                        min: 1,
+                        max: 1_000_000,
+                    },
                 ));
             }
         }
@@ -92,9 +92,12 @@ impl SettingsChange {
             .max_sessions
             .is_some_and(|v| !(0..=10_000).contains(&v))
         {
-            problems.push((
-                "sessions_limit".to_owned(),
-                "The sessions limit must be between 0 and 10000.".to_owned(),
+            problems.push(FieldError::new(
+                "sessions_limit",
+                Rule::Between {
+                    min: 0,
+                    max: 10_000,
+                },
             ));
         }
         if self
@@ -102,9 +105,12 @@ impl SettingsChange {
             .flatten()
             .is_some_and(|v| !(0..=MAX_REAUTH_SECONDS).contains(&v))
         {
-            problems.push((
-                "reauth_seconds".to_owned(),
-                format!("The reauth seconds must be between 0 and {MAX_REAUTH_SECONDS}."),
+            problems.push(FieldError::new(
+                "reauth_seconds",
+                Rule::Between {
+                    min: 0,
+                    max: MAX_REAUTH_SECONDS,
+                },
             ));
         }
         problems
@@ -202,7 +208,7 @@ mod tests {
             app_name: Some("  ".into()),
             ..Default::default()
         };
-        let fields: Vec<String> = change.problems().into_iter().map(|(f, _)| f).collect();
+        let fields: Vec<String> = change.problems().into_iter().map(|p| p.field).collect();
         assert_eq!(fields, ["app_name", "throttle_attempts"]);
         let only_tos = SettingsChange {
             tos: Some(true),

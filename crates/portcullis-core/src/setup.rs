@@ -2,6 +2,7 @@
 //! Safe to run on every start and on many nodes at once: it only creates what is missing.
 
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::ids::TenantId;
 use crate::model::{Tenant, TenantSettings, DEFAULT_TENANT};
 use crate::rbac::{ADMIN_ROLE, BUILTIN_PERMISSIONS, BUILTIN_ROLES};
@@ -52,7 +53,7 @@ impl Services {
         self.store.tenant_by_name(id_or_name).await?.ok_or_else(|| {
             Error::invalid(
                 "tenant",
-                format!("No tenant has the id or name {id_or_name:?}."),
+                Rule::Other(format!("No tenant has the id or name {id_or_name:?}.").into()),
             )
         })
     }

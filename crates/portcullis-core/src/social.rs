@@ -7,6 +7,7 @@
 
 use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::model::{AudienceCheck, ClientInfo, NewUser, SessionClient, SocialNetwork, Tenant};
 use crate::Services;
 use async_trait::async_trait;
@@ -437,7 +438,7 @@ impl Services {
             .iter()
             .find(|n| n.network == network)
             .and_then(SocialNetwork::resolve)
-            .ok_or_else(|| Error::invalid("network", "The selected network is invalid."))
+            .ok_or_else(|| Error::invalid("network", Rule::Unknown))
     }
 
     /// A network's client secret, sealed for keeping in the tenant's settings (see

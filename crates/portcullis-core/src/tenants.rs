@@ -1,7 +1,8 @@
 //! Tenants as the management API (document 003) sees them: reached through an API key bound
 //! to one tenant or to all.
 
-use crate::error::{Error, Result};
+use crate::error::{Constraint, Error, Result};
+use crate::field::{FieldError, Rule};
 use crate::ids::TenantId;
 use crate::model::{ApiKey, Metadata, Tenant, TenantSettings, DEFAULT_TENANT};
 use crate::Services;
@@ -96,38 +97,40 @@ impl ManagedSettings {
     }
 
     /// Checks the fields and normalizes the domain (lowercase, empty means none).
-    fn checked(mut self, problems: &mut Vec<(String, String)>) -> Self {
+    fn checked(mut self, problems: &mut Vec<FieldError>) -> Self {
         match normalize_domain(&self.domain) {
             Ok(domain) => self.domain = domain,
-            Err(message) => problems.push(("settings.domain".to_owned(), message.to_owned())),
+            Err(message) => problems.push(FieldError::other("settings.domain", message)),
         }
         for (field, text) in [
             ("company_name", &self.company_name),
             ("logo_image_text", &self.logo_image_text),
         ] {
             if text.chars().count() > MAX_TEXT_CHARS {
-                problems.push((
+                problems.push(FieldError::new(
                     format!("settings.{field}"),
-                    format!("At most {MAX_TEXT_CHARS} characters."),
+                    Rule::TooLong {
+                        max: MAX_TEXT_CHARS,
+                    },
                 ));
             }
         }
         self.support_email = self.support_email.trim().to_owned();
         if !self.support_email.is_empty() && !crate::accounts::looks_like_email(&self.support_email)
         {
-            problems.push((
-                "settings.support_email".to_owned(),
-                "Not an email address.".to_owned(),
-            ));
+            problems.push(FieldError::new("settings.support_email", Rule::Email));
         }
         for (field, seconds) in [
             ("remember_device_seconds", self.remember_device_seconds),
             ("remember_login_seconds", self.remember_login_seconds),
         ] {
             if !(0..=MAX_REMEMBER_SECONDS).contains(&seconds) {
-                problems.push((
+                problems.push(FieldError::new(
                     format!("settings.{field}"),
-                    format!("Between 0 and {MAX_REMEMBER_SECONDS} seconds."),
+                    Rule::Between {
+                        min: 0,
+                        max: MAX_REMEMBER_SECONDS,
+                    },
                 ));
             }
         }
@@ -191,9 +194,11 @@ impl TenantInput {
         let mut problems = Vec::new();
         let name = self.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > MAX_TEXT_CHARS {
-            problems.push((
-                "name".to_owned(),
-                format!("The name is required, at most {MAX_TEXT_CHARS} characters."),
+            problems.push(FieldError::new(
+                "name",
+                Rule::Length {
+                    max: MAX_TEXT_CHARS,
+                },
             ));
         }
         let settings = self.settings.checked(&mut problems);
@@ -225,12 +230,10 @@ fn host_of(url: &str) -> Option<String> {
 
 fn name_taken(error: crate::StoreError) -> Error {
     match error {
-        crate::StoreError::Conflict(what) if what.contains("domain") => {
-            Error::invalid("settings.domain", "Another tenant already has this domain.")
+        crate::StoreError::Conflict(Constraint::TenantDomain) => {
+            Error::invalid("settings.domain", Rule::Taken)
         }
-        crate::StoreError::Conflict(what) if what.contains("name") => {
-            Error::invalid("name", "Another tenant already has this name.")
-        }
+        crate::StoreError::Conflict(Constraint::TenantName) => Error::invalid("name", Rule::Taken),
         other => other.into(),
     }
 }
@@ -279,7 +282,10 @@ impl Services {
         {
             return Err(Error::invalid(
                 "settings.domain",
-                "This host is the server's own (public_url); it belongs to the default tenant.",
+                Rule::Other(
+                    "This host is the server's own (public_url); it belongs to the default tenant."
+                        .into(),
+                ),
             ));
         }
         Ok(())
@@ -308,7 +314,9 @@ impl Services {
         if tenant.name == DEFAULT_TENANT && input.name != DEFAULT_TENANT {
             return Err(Error::invalid(
                 "name",
-                format!("The default tenant keeps its name, {DEFAULT_TENANT:?}."),
+                Rule::Other(
+                    format!("The default tenant keeps its name, {DEFAULT_TENANT:?}.").into(),
+                ),
             ));
         }
         if key.tenant_id.is_some() {
@@ -399,7 +407,7 @@ mod tests {
         let Err(Error::Invalid(problems)) = input.checked() else {
             panic!("invalid");
         };
-        let fields: Vec<_> = problems.iter().map(|(f, _)| f.as_str()).collect();
+        let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(
             fields,
             [

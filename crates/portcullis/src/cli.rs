@@ -4,8 +4,9 @@
 use crate::{App, Config, StartError};
 use clap::{Args, Parser, Subcommand};
 use portcullis_core::accounts::CreateUser;
+use portcullis_core::field::label;
 use portcullis_core::model::SocialNetwork;
-use portcullis_core::{Secret, SystemClock};
+use portcullis_core::{FieldError, Rule, Secret, SystemClock};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -257,7 +258,7 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
                     },
                 )
                 .await
-                .map_err(describe)?;
+                .map_err(describe_account)?;
             app.store.close().await;
             println!("{}", user.id);
         }
@@ -518,21 +519,42 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
         .map_err(|source| StartError::Listen { addr, source })
 }
 
-/// Spells out validation problems for a terminal.
 fn parse_audience_check(text: &str) -> Result<portcullis_core::model::AudienceCheck, String> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|_| "expected token_info, debug_token or client_token_check".to_owned())
 }
 
+/// Spells out validation problems for a terminal, one field a line.
 fn describe(error: portcullis_core::Error) -> Box<dyn std::error::Error> {
+    describe_in(error, operator_words)
+}
+
+/// [`describe`] for a user's fields, which the account API's rules check: in its words.
+fn describe_account(error: portcullis_core::Error) -> Box<dyn std::error::Error> {
+    describe_in(error, portcullis_http::api::error::field_message)
+}
+
+fn describe_in(
+    error: portcullis_core::Error,
+    words: fn(&FieldError) -> String,
+) -> Box<dyn std::error::Error> {
     match error {
         portcullis_core::Error::Invalid(problems) => problems
-            .into_iter()
-            .map(|(field, message)| format!("{field}: {message}"))
+            .iter()
+            .map(|problem| format!("{}: {}", problem.field, words(problem)))
             .collect::<Vec<_>>()
             .join("\n")
             .into(),
         other => Box::new(other),
+    }
+}
+
+/// A field error about the operator's objects (tenants, API keys) in the management API's
+/// words; an API key's name is the one field a command leaves blank.
+fn operator_words(error: &FieldError) -> String {
+    match error.rule {
+        Rule::Required => format!("The {} must not be empty.", label(&error.field)),
+        _ => portcullis_http::mgmt::field_message(error),
     }
 }
 
@@ -556,4 +578,35 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: no new connections; finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminal_says_each_problem_in_its_objects_words() {
+        let invalid = |field: &str, rule| portcullis_core::Error::invalid(field, rule);
+        assert_eq!(
+            describe(invalid("name", Rule::Required)).to_string(),
+            "name: The name must not be empty."
+        );
+        assert_eq!(
+            describe(invalid("name", Rule::Taken)).to_string(),
+            "name: Another tenant already has this name."
+        );
+        assert_eq!(
+            describe_account(invalid("email", Rule::Taken)).to_string(),
+            "email: The email has already been taken."
+        );
+        let both = portcullis_core::Error::Invalid(vec![
+            FieldError::new("email", Rule::Email),
+            FieldError::new("password", Rule::TooShort { min: 8 }),
+        ]);
+        assert_eq!(
+            describe_account(both).to_string(),
+            "email: The email must be a valid email address.\n\
+             password: The password must be at least 8 characters."
+        );
+    }
 }

@@ -183,8 +183,11 @@ async fn import_line(services: &Services, tenant: &Tenant, line: &str) -> Outcom
         Err(Error::Conflict(_)) => Outcome::Skipped,
         Err(Error::Invalid(problems)) => Outcome::Failed(
             problems
-                .into_iter()
-                .map(|(field, message)| format!("{field}: {message}"))
+                .iter()
+                .map(|problem| {
+                    let message = portcullis_http::mgmt::field_message(problem);
+                    format!("{}: {message}", problem.field)
+                })
                 .collect::<Vec<_>>()
                 .join("; "),
         ),

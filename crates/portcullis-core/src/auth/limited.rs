@@ -4,6 +4,7 @@
 
 use super::IssuedToken;
 use crate::error::{Error, Result};
+use crate::field::{FieldError, Rule};
 use crate::ids::{Secret, SessionId};
 use crate::model::{ClientInfo, Session, SessionClient, Tenant, User};
 use crate::store::{LimitedLogin, SessionLimit};
@@ -99,8 +100,7 @@ impl Services {
                 Some(key.as_str())
             }
             (true, (key, answer)) => {
-                let required =
-                    |field: &str| (field.to_owned(), format!("The {field} field is required."));
+                let required = |field: &str| FieldError::new(field, Rule::Required);
                 let mut problems = Vec::new();
                 if answer.is_none() {
                     problems.push(required("captcha"));
@@ -186,10 +186,7 @@ impl Services {
                     limit: max,
                 })
             }
-            LimitedLogin::UnknownSession => Err(Error::invalid(
-                "session_id",
-                "The selected session id is invalid.",
-            )),
+            LimitedLogin::UnknownSession => Err(Error::invalid("session_id", Rule::Unknown)),
         }
     }
 }

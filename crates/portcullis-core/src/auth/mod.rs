@@ -31,6 +31,7 @@ pub use cache::{CacheStats, Epoch, PrincipalCache};
 pub use limited::{client_kind, LimitedLoginRequest, LimitedOutcome, LiveSession, ONLINE_WINDOW};
 
 use crate::error::{Error, Result};
+use crate::field::{FieldError, Rule};
 use crate::ids::{Secret, SessionId, TenantId, TokenId};
 use crate::password::Verification;
 use crate::throttle::{self, Throttling};
@@ -72,7 +73,7 @@ fn on_field(error: Error, field: &str) -> Error {
         Error::Invalid(problems) => Error::Invalid(
             problems
                 .into_iter()
-                .map(|(_, message)| (field.to_owned(), message))
+                .map(|problem| FieldError::new(field, problem.rule))
                 .collect(),
         ),
         other => other,
@@ -206,7 +207,10 @@ impl Services {
         if self.active_two_factor(tenant, &user).await?.is_some() {
             return Err(Error::invalid(
                 "login",
-                "This account uses two-factor authentication; log in through /api/login.",
+                Rule::Other(
+                    "This account uses two-factor authentication; log in through /api/login."
+                        .into(),
+                ),
             ));
         }
         Ok(user)
@@ -248,7 +252,7 @@ impl Services {
                         .map(|live| live.session.id);
                 }
                 Err(Error::Invalid(problems))
-                    if problems.iter().any(|(f, _)| f == "session_id") => {}
+                    if problems.iter().any(|p| p.is("session_id", &Rule::Unknown)) => {}
                 Err(other) => return Err(other),
             }
         }

@@ -6,6 +6,7 @@
 use super::algorithm::{bcrypt_cost, Digest, BCRYPT_IMPORT_TOLERANCE, STANDARD_BCRYPT_COST};
 use super::PasswordHasher;
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::ids::Secret;
 use crate::model::PasswordHash;
 
@@ -70,8 +71,8 @@ fn check_bcrypt(hash: &str) -> Result<()> {
     Ok(())
 }
 
-fn invalid(message: impl Into<String>) -> Error {
-    Error::invalid("password", message)
+fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+    Error::invalid("password", Rule::Other(message.into()))
 }
 
 impl PasswordHasher {

@@ -8,6 +8,7 @@
 
 use crate::auth::IssuedToken;
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::ids::Secret;
 use crate::mail::with_link;
 use crate::model::{
@@ -72,6 +73,11 @@ fn already_enabled() -> Error {
 
 fn not_enabled() -> Error {
     Error::Conflict("2FA is not enabled for this user.")
+}
+
+/// A second-factor code that is not the right one (the pages word it their own way).
+fn wrong_code() -> Rule {
+    Rule::Other("The two-factor code is invalid.".into())
 }
 
 impl Services {
@@ -184,8 +190,12 @@ impl Services {
         client: &ClientInfo,
         opener: impl FnOnce(String) -> SessionClient,
     ) -> Result<IssuedToken> {
-        let invalid_challenge =
-            || Error::invalid("challenge", "The challenge is invalid or has expired.");
+        let invalid_challenge = || {
+            Error::invalid(
+                "challenge",
+                Rule::Other("The challenge is invalid or has expired.".into()),
+            )
+        };
         let id_hash = hash(challenge.trim());
         let now = self.now();
         let found = self
@@ -222,7 +232,7 @@ impl Services {
             if guess.locks_now() {
                 self.mail_second_factor_locked(tenant, &user).await?;
             }
-            return Err(Error::invalid("code", "The two-factor code is invalid."));
+            return Err(Error::invalid("code", wrong_code()));
         }
         self.second_factor_unchecked(&guess).await?;
         if !self.store.use_challenge(&id_hash, now).await? {
@@ -327,7 +337,7 @@ impl Services {
             self.require_presence(principal, None, client).await?;
         }
         if method == Method::Totp {
-            return Err(Error::invalid("method", "The selected method is invalid."));
+            return Err(Error::invalid("method", Rule::Unknown));
         }
         match self
             .enable_two_factor_for(principal, &user, method, phone, client)
@@ -352,7 +362,7 @@ impl Services {
         if !offered(&principal.settings, method) {
             return Err(Error::invalid(
                 "method",
-                "This two-factor method is not offered here.",
+                Rule::Other("This two-factor method is not offered here.".into()),
             ));
         }
         let existing = self.store.two_factor(user.id).await?;
@@ -439,7 +449,7 @@ impl Services {
         let totp = totp(&secret, &user.email, &principal.settings.app_name)?;
         let now = self.now();
         let Some(step) = totp.check(code.trim(), now.unix_timestamp().max(0) as u64) else {
-            return Err(Error::invalid("code", "The two-factor code is invalid."));
+            return Err(Error::invalid("code", wrong_code()));
         };
         let activity = self.activity(
             &principal.tenant_id,

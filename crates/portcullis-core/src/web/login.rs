@@ -3,6 +3,7 @@
 
 use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::ids::Secret;
 use crate::model::{ClientInfo, SessionClient, Tenant};
 use crate::throttle::Throttling;
@@ -20,7 +21,10 @@ pub enum AfterLogin {
 
 /// A page sign-in that owed a captcha and sent none.
 fn picture_missing() -> Error {
-    Error::invalid("captcha", "Type the characters in the picture.")
+    Error::invalid(
+        "captcha",
+        Rule::Other("Type the characters in the picture.".into()),
+    )
 }
 
 /// Where a login with nowhere else to go ends.

@@ -2,13 +2,11 @@
 
 use crate::auth::IssuedToken;
 use crate::error::{Error, Result};
+use crate::field::Rule;
 use crate::lifecycle::Registration;
 use crate::mail::with_link;
 use crate::model::{SessionClient, Tenant, UserStatus};
 use crate::Services;
-
-/// The account API's message for a registered address; the page never shows it.
-const EMAIL_TAKEN: &str = "The email has already been taken.";
 
 /// What a sign-up on the page leads to.
 #[derive(Debug)]
@@ -47,7 +45,7 @@ impl Services {
             Err(Error::Invalid(problems)) => {
                 let rest: Vec<_> = problems
                     .into_iter()
-                    .filter(|(field, message)| !(field == "email" && message == EMAIL_TAKEN))
+                    .filter(|problem| !problem.is("email", &Rule::Taken))
                     .collect();
                 if rest.is_empty() {
                     self.mail_account_exists(tenant, &email).await?;

@@ -4,8 +4,9 @@ use super::schema::ErrorJson;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portcullis_core::field::{label, ANY_FIELD};
 use portcullis_core::model::Limited;
-use portcullis_core::Error;
+use portcullis_core::{Error, FieldError, Rule};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 #[derive(Debug)]
@@ -76,6 +77,16 @@ impl FieldErrors {
         }
     }
 
+    /// A field error of the domain's, in document 001's words.
+    pub fn add_error(&mut self, error: &FieldError) {
+        self.add(&error.field, field_message(error));
+    }
+
+    /// `rule` broken by `field`, in document 001's words.
+    pub fn add_rule(&mut self, field: &str, rule: Rule) {
+        self.add_error(&FieldError::new(field, rule));
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -104,6 +115,40 @@ impl Serialize for FieldErrors {
     }
 }
 
+impl From<&[FieldError]> for FieldErrors {
+    fn from(problems: &[FieldError]) -> Self {
+        let mut fields = Self::default();
+        for problem in problems {
+            fields.add_error(problem);
+        }
+        fields
+    }
+}
+
+/// A field error in document 001's words: Laravel's validation messages, which its clients
+/// know (`The email has already been taken.`).
+pub fn field_message(error: &FieldError) -> String {
+    let name = label(&error.field);
+    match &error.rule {
+        Rule::Required => format!("The {name} field is required."),
+        Rule::Taken => format!("The {name} has already been taken."),
+        Rule::TooShort { min } => format!("The {name} must be at least {min} characters."),
+        Rule::TooLong { max } => format!("The {name} may not be greater than {max} characters."),
+        Rule::Length { max } => format!("The {name} must be between 1 and {max} characters."),
+        Rule::Between { min, max } => format!("The {name} must be between {min} and {max}."),
+        Rule::TooMany { max } => format!("The {name} may not have more than {max} items."),
+        Rule::Email => format!("The {name} must be a valid email address."),
+        Rule::Format => format!("The {name} format is invalid."),
+        Rule::Unknown => format!("The selected {name} is invalid."),
+        Rule::Mismatch => format!("The {name} confirmation does not match."),
+        Rule::Nul if error.field == ANY_FIELD => {
+            "Text may not contain NUL (\\u0000) characters.".to_owned()
+        }
+        Rule::Nul => format!("The {name} may not contain NUL characters."),
+        Rule::Other(words) => words.to_string(),
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         match error {
@@ -116,13 +161,7 @@ impl From<Error> for ApiError {
             Error::Refused(message) => Self::Refused(message),
             Error::NotFound => Self::NotFound,
             Error::Conflict(message) => Self::Conflict(message),
-            Error::Invalid(problems) => {
-                let mut fields = FieldErrors::default();
-                for (field, message) in problems {
-                    fields.add(&field, message);
-                }
-                Self::Validation(fields)
-            }
+            Error::Invalid(problems) => Self::Validation(FieldErrors::from(&problems[..])),
             Error::Overloaded {
                 retry_after_seconds,
             } => Self::Overloaded {
@@ -254,4 +293,101 @@ pub fn method_not_allowed() -> Response {
 
 pub fn internal_error() -> Response {
     message(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(field: &str, rule: Rule) -> String {
+        field_message(&FieldError::new(field, rule))
+    }
+
+    #[test]
+    fn rules_read_as_document_001s_messages() {
+        let cases = [
+            (
+                words("role_id", Rule::Required),
+                "The role id field is required.",
+            ),
+            (
+                words("email", Rule::Taken),
+                "The email has already been taken.",
+            ),
+            (
+                words("password", Rule::TooShort { min: 8 }),
+                "The password must be at least 8 characters.",
+            ),
+            (
+                words("first_name", Rule::TooLong { max: 191 }),
+                "The first name may not be greater than 191 characters.",
+            ),
+            (
+                words("app_name", Rule::Length { max: 255 }),
+                "The app name must be between 1 and 255 characters.",
+            ),
+            (
+                words(
+                    "sessions_limit",
+                    Rule::Between {
+                        min: 0,
+                        max: 10_000,
+                    },
+                ),
+                "The sessions limit must be between 0 and 10000.",
+            ),
+            (
+                words("email", Rule::Email),
+                "The email must be a valid email address.",
+            ),
+            (words("url", Rule::Format), "The url format is invalid."),
+            (
+                words("country_id", Rule::Unknown),
+                "The selected country id is invalid.",
+            ),
+            (
+                words("password", Rule::Mismatch),
+                "The password confirmation does not match.",
+            ),
+            (
+                words("last_name", Rule::Nul),
+                "The last name may not contain NUL characters.",
+            ),
+            (
+                words(ANY_FIELD, Rule::Nul),
+                "Text may not contain NUL (\\u0000) characters.",
+            ),
+            (
+                words(
+                    "tos",
+                    Rule::Other("You have to accept Terms of Service.".into()),
+                ),
+                "You have to accept Terms of Service.",
+            ),
+        ];
+        for (said, expected) in cases {
+            assert_eq!(said, expected);
+        }
+    }
+
+    #[test]
+    fn every_failing_field_is_reported_in_order_with_its_messages() {
+        let problems = [
+            FieldError::new("email", Rule::Email),
+            FieldError::new("password", Rule::Mismatch),
+            FieldError::new("password", Rule::TooShort { min: 8 }),
+        ];
+        let json = serde_json::to_value(FieldErrors::from(&problems[..])).unwrap();
+        assert_eq!(
+            json.to_string(),
+            serde_json::json!({
+                "email": ["The email must be a valid email address."],
+                "password": [
+                    "The password confirmation does not match.",
+                    "The password must be at least 8 characters."
+                ],
+            })
+            .to_string()
+        );
+    }
 }

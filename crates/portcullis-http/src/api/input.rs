@@ -5,6 +5,8 @@ use super::error::{ApiError, FieldErrors};
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use portcullis_core::field::{has_nul, label};
+use portcullis_core::Rule;
 use serde_json::{Map, Value};
 
 pub struct Input(Map<String, Value>);
@@ -67,12 +69,6 @@ impl FromRequest<AppState> for Input {
     }
 }
 
-/// NUL characters are refused in every text field: PostgreSQL cannot store them, and no
-/// backend should accept what another refuses.
-fn nul_message(field: &str) -> String {
-    format!("The {} may not contain NUL characters.", label(field))
-}
-
 /// Reads the body of a request of at most `limit` bytes: 413 before reading anything when its
 /// `Content-Length` says more, or as soon as more arrives.
 pub async fn read_limited(req: Request, limit: usize) -> Result<bytes::Bytes, ApiError> {
@@ -100,28 +96,25 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::By
     })
 }
 
-/// Laravel shows `first_name` as "first name" in messages.
-fn label(field: &str) -> String {
-    field.replace('_', " ")
-}
-
 impl Input {
     /// A required string. Like the original, surrounding whitespace is trimmed unless `raw`
     /// (passwords are taken exactly as sent), and an empty value counts as missing.
     fn string(&self, field: &str, raw: bool, errors: &mut FieldErrors) -> Option<String> {
         match self.0.get(field) {
             None | Some(Value::Null) => {
-                errors.add(field, format!("The {} field is required.", label(field)));
+                errors.add_rule(field, Rule::Required);
                 None
             }
-            Some(Value::String(s)) if s.contains('\0') => {
-                errors.add(field, nul_message(field));
+            // Refused in every text field: PostgreSQL cannot store them, and no backend
+            // should accept what another refuses.
+            Some(Value::String(s)) if has_nul(s) => {
+                errors.add_rule(field, Rule::Nul);
                 None
             }
             Some(Value::String(s)) => {
                 let value = if raw { s.as_str() } else { s.trim() };
                 if value.is_empty() {
-                    errors.add(field, format!("The {} field is required.", label(field)));
+                    errors.add_rule(field, Rule::Required);
                     None
                 } else {
                     Some(value.to_owned())
@@ -170,13 +163,7 @@ impl Input {
             Value::Null => Some(None),
             Value::String(s) if s.trim().is_empty() => Some(None),
             Value::String(s) if s.trim().chars().count() > max => {
-                errors.add(
-                    field,
-                    format!(
-                        "The {} may not be greater than {max} characters.",
-                        label(field)
-                    ),
-                );
+                errors.add_rule(field, Rule::TooLong { max });
                 None
             }
             Value::String(s) => Some(Some(s.trim().to_owned())),
@@ -235,8 +222,8 @@ impl Input {
     fn optional(&self, field: &str, raw: bool, errors: &mut FieldErrors) -> Option<String> {
         match self.0.get(field) {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.contains('\0') => {
-                errors.add(field, nul_message(field));
+            Some(Value::String(s)) if has_nul(s) => {
+                errors.add_rule(field, Rule::Nul);
                 None
             }
             Some(Value::String(s)) => {
@@ -306,7 +293,7 @@ impl Input {
             })
             .collect();
         if ids.is_none() {
-            errors.add(field, format!("The selected {} is invalid.", label(field)));
+            errors.add_rule(field, Rule::Unknown);
         }
         ids
     }
@@ -316,7 +303,7 @@ impl Input {
     pub fn name_list(&self, field: &str, errors: &mut FieldErrors) -> Option<Vec<String>> {
         let names: Option<Vec<String>> = match self.0.get(field) {
             None | Some(Value::Null) => {
-                errors.add(field, format!("The {} field is required.", label(field)));
+                errors.add_rule(field, Rule::Required);
                 return None;
             }
             Some(Value::Array(items)) => items

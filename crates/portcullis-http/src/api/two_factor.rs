@@ -13,7 +13,7 @@ use axum::Json;
 use portcullis_core::account_changes::CURRENT_PASSWORD;
 use portcullis_core::model::Method;
 use portcullis_core::two_factor::Enrolment;
-use portcullis_core::Secret;
+use portcullis_core::{Rule, Secret};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -110,17 +110,17 @@ pub fn enable_request(input: &Input, errors: &mut FieldErrors) -> (Method, Optio
     let method = input.optional_string("method", errors);
     match method.as_deref().map(Method::parse) {
         Some(None) => {
-            errors.add("method", "The selected method is invalid.");
+            errors.add_rule("method", Rule::Unknown);
             (Method::Phone, None)
         }
         Some(Some(Method::Phone)) | None => {
             let country = input.optional_integer("country_code", errors);
             let number = input.optional_integer("phone_number", errors);
             if !country.is_some_and(|c| (1..=999).contains(&c)) {
-                errors.add("country_code", "The country code field is required.");
+                errors.add_rule("country_code", Rule::Required);
             }
             if !number.is_some_and(|n| (1..=999_999_999_999_999).contains(&n)) {
-                errors.add("phone_number", "The phone number field is required.");
+                errors.add_rule("phone_number", Rule::Required);
             }
             (Method::Phone, country.zip(number.map(|n| n.to_string())))
         }

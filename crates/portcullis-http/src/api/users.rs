@@ -14,7 +14,7 @@ use axum::http::{StatusCode, Uri};
 use axum::Json;
 use portcullis_core::directory::AccountInput;
 use portcullis_core::model::{Principal, User, UserStatus};
-use portcullis_core::{RoleId, Secret};
+use portcullis_core::{RoleId, Rule, Secret};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -151,7 +151,7 @@ fn account_input(input: &Input, errors: &mut FieldErrors) -> AccountInput {
     let status = status.and_then(|text| {
         let parsed = UserStatus::parse(&text);
         if parsed.is_none() {
-            errors.add("status", "The selected status is invalid.");
+            errors.add_rule("status", Rule::Unknown);
         }
         parsed
     });
@@ -202,9 +202,9 @@ pub async fn create(
             .services
             .new_account_problems(&principal, &account)
             .await?;
-        for (field, message) in problems {
-            if !unreadable.contains(&field) {
-                errors.add(&field, message);
+        for problem in &problems {
+            if !unreadable.contains(&problem.field) {
+                errors.add_error(problem);
             }
         }
         return Err(ApiError::Validation(errors));

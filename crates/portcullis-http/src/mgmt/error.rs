@@ -7,6 +7,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portcullis_core::field::label;
+use portcullis_core::{FieldError, Rule};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -131,14 +133,14 @@ impl From<portcullis_core::Error> for MgmtError {
             ),
             Error::Refused(message) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
             Error::Invalid(problems) => {
-                let code = if problems.iter().any(|(field, _)| field == "metadata") {
+                let code = if problems.iter().any(|p| p.field == "metadata") {
                     "invalid_metadata"
                 } else {
                     "invalid_request"
                 };
                 let message = problems
-                    .into_iter()
-                    .map(|(field, message)| format!("{field}: {message}"))
+                    .iter()
+                    .map(|problem| format!("{}: {}", problem.field, field_message(problem)))
                     .collect::<Vec<_>>()
                     .join("; ");
                 Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -172,5 +174,114 @@ impl From<portcullis_core::Error> for MgmtError {
                 )
             }
         }
+    }
+}
+
+/// A field error in document 003's words: short sentences about its own objects (a tenant and
+/// its settings, an application). A user's fields are checked by the account API's rules, and
+/// keep that API's words (see [`crate::api::error::field_message`]).
+pub fn field_message(error: &FieldError) -> String {
+    let field = error.field.as_str();
+    match &error.rule {
+        // The only required field this API's services check: a user's email, in `profile`.
+        Rule::Required => format!("profile.{field} is required."),
+        // Tenants are unique across the server; a user's taken email is a 409 instead.
+        Rule::Taken => {
+            let what = field.rsplit('.').next().unwrap_or(field);
+            format!("Another tenant already has this {what}.")
+        }
+        Rule::TooLong { max } => format!("At most {max} characters."),
+        Rule::Length { max } => {
+            format!(
+                "The {} is required, at most {max} characters.",
+                label(field)
+            )
+        }
+        Rule::Between { min, max } if field.ends_with("_seconds") => {
+            format!("Between {min} and {max} seconds.")
+        }
+        Rule::Between { min, max } => format!("Between {min} and {max}."),
+        Rule::TooMany { max } if field.ends_with("_urls") => format!("At most {max} URLs."),
+        Rule::TooMany { max } => format!("At most {max} items."),
+        Rule::Email if field.starts_with("settings.") => "Not an email address.".to_owned(),
+        _ => crate::api::error::field_message(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(field: &str, rule: Rule) -> String {
+        field_message(&FieldError::new(field, rule))
+    }
+
+    #[test]
+    fn a_tenants_fields_read_in_document_003s_words() {
+        let cases = [
+            (
+                words("name", Rule::Length { max: 255 }),
+                "The name is required, at most 255 characters.",
+            ),
+            (
+                words("settings.domain", Rule::Taken),
+                "Another tenant already has this domain.",
+            ),
+            (
+                words("name", Rule::Taken),
+                "Another tenant already has this name.",
+            ),
+            (
+                words("settings.company_name", Rule::TooLong { max: 255 }),
+                "At most 255 characters.",
+            ),
+            (
+                words("settings.support_email", Rule::Email),
+                "Not an email address.",
+            ),
+            (
+                words(
+                    "settings.remember_login_seconds",
+                    Rule::Between { min: 0, max: 10 },
+                ),
+                "Between 0 and 10 seconds.",
+            ),
+            (
+                words("redirect_urls", Rule::TooMany { max: 20 }),
+                "At most 20 URLs.",
+            ),
+        ];
+        for (said, expected) in cases {
+            assert_eq!(said, expected);
+        }
+    }
+
+    #[test]
+    fn a_users_fields_keep_the_account_apis_words() {
+        assert_eq!(words("email", Rule::Required), "profile.email is required.");
+        assert_eq!(
+            words("email", Rule::Email),
+            "The email must be a valid email address."
+        );
+        assert_eq!(
+            words(portcullis_core::field::ANY_FIELD, Rule::Nul),
+            "Text may not contain NUL (\\u0000) characters."
+        );
+    }
+
+    #[test]
+    fn every_problem_is_in_one_message_and_metadata_has_its_code() {
+        let error = MgmtError::from(portcullis_core::Error::Invalid(vec![
+            FieldError::new("name", Rule::Length { max: 255 }),
+            FieldError::other("metadata", "At most 20 keys are allowed."),
+        ]));
+        assert_eq!(
+            (error.status, error.code, error.message.as_str()),
+            (
+                StatusCode::BAD_REQUEST,
+                "invalid_metadata",
+                "name: The name is required, at most 255 characters.; metadata: At most 20 keys are allowed."
+            )
+        );
     }
 }

@@ -3,10 +3,11 @@
 use super::error::MgmtError;
 use crate::common::route_table::{Needs, Route};
 use crate::AppState;
-use axum::extract::Path;
-use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request};
 use axum::http::request::Parts;
+use portcullis_core::field::ANY_FIELD;
 use portcullis_core::model::{ApiKey, Tenant};
+use portcullis_core::{FieldError, Rule};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -80,11 +81,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
                     format!("The body may be at most {limit} bytes."),
                 )
             })?;
-        // PostgreSQL cannot store NUL characters; refused alike on every backend.
+        // PostgreSQL cannot store NUL characters; refused alike on every backend. (A NUL
+        // reaches JSON text only escaped, so the escape is looked for before parsing.)
         if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
-            return Err(MgmtError::bad_request(
-                "Text may not contain NUL (\\u0000) characters.",
-            ));
+            let nul = FieldError::new(ANY_FIELD, Rule::Nul);
+            return Err(MgmtError::bad_request(super::field_message(&nul)));
         }
         serde_json::from_slice(&bytes)
             .map(Self)

@@ -13,7 +13,7 @@ mod routes;
 mod tenants;
 mod users;
 
-pub use error::MgmtError;
+pub use error::{field_message, MgmtError};
 
 use crate::AppState;
 use axum::middleware;

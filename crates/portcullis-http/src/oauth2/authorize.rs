@@ -117,7 +117,7 @@ async fn answer(
         return bad_request("The request's parameters are malformed (each may appear once).");
     };
     let params = AuthorizeParams::from(query);
-    if has_nul(&params) {
+    if any_nul(&params) {
         return bad_request("The request's parameters hold a NUL character.");
     }
     let services = &state.services;
@@ -143,7 +143,7 @@ async fn answer(
 }
 
 /// Text with a NUL cannot be stored on PostgreSQL; such a request is malformed anyway.
-fn has_nul(params: &AuthorizeParams) -> bool {
+fn any_nul(params: &AuthorizeParams) -> bool {
     [
         &params.client_id,
         &params.redirect_uri,
@@ -154,5 +154,5 @@ fn has_nul(params: &AuthorizeParams) -> bool {
     ]
     .into_iter()
     .flatten()
-    .any(|value| value.contains('\0'))
+    .any(|value| portcullis_core::field::has_nul(value))
 }

@@ -126,7 +126,7 @@ async fn answer(
     if query
         .client_id
         .as_deref()
-        .is_some_and(|id| id.contains('\0'))
+        .is_some_and(portcullis_core::field::has_nul)
     {
         return bad_request("The request's parameters hold a NUL character.");
     }

@@ -103,7 +103,7 @@ pub async fn token(
         .into_iter()
         .flatten()
         .chain(basic_id)
-        .any(|value| value.contains('\0'))
+        .any(|value| portcullis_core::field::has_nul(value))
     {
         return Err(OAuthError::InvalidRequest(
             "The request's fields hold a NUL character.",

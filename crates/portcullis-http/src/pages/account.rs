@@ -4,7 +4,7 @@
 
 use super::context::Page;
 use super::form::PageForm;
-use super::view::Errors;
+use super::view::{field_message, Errors};
 use crate::common::html::{redirect, render, with_cookie, Chrome};
 use crate::common::page_error::PageError;
 use crate::common::web_session::{clear_session_cookie, WebSession};
@@ -242,10 +242,18 @@ pub async fn create_token(
             Extra {
                 token_name: &token_name,
                 chosen,
+                // Worded as the domain's field, shown under the form's (`token_name`).
                 errors: Errors::from_problems(
                     problems
-                        .into_iter()
-                        .map(|(f, m)| (if f == "name" { "token_name".into() } else { f }, m))
+                        .iter()
+                        .map(|p| {
+                            let field = if p.field == "name" {
+                                "token_name"
+                            } else {
+                                &p.field
+                            };
+                            (field.to_owned(), field_message(p))
+                        })
                         .collect(),
                 ),
                 ..Extra::default()

@@ -6,6 +6,7 @@ use crate::common::csrf::CSRF_FIELD;
 use crate::common::page_error::PageError;
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
+use portcullis_core::field::without_nul;
 
 /// The fields of a posted form, in order (a checkbox list repeats its name).
 pub struct PageForm(Vec<(String, String)>);
@@ -42,7 +43,7 @@ impl PageForm {
 
     /// The first value of `name`, or empty. NUL characters are dropped: no store keeps them.
     pub fn text(&self, name: &str) -> String {
-        self.value(name).unwrap_or("").replace('\0', "")
+        without_nul(self.value(name).unwrap_or(""))
     }
 
     /// Whether a checkbox `name` was ticked.
@@ -55,7 +56,7 @@ impl PageForm {
         self.0
             .iter()
             .filter(|(key, _)| key == name)
-            .map(|(_, value)| value.replace('\0', ""))
+            .map(|(_, value)| without_nul(value))
             .collect()
     }
 }

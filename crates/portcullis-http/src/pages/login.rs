@@ -56,7 +56,7 @@ impl Next {
             pairs
                 .iter()
                 .find(|(k, _)| k == name)
-                .map(|(_, v)| v.replace('\0', ""))
+                .map(|(_, v)| portcullis_core::field::without_nul(v))
                 .unwrap_or_default()
         };
         Self {
@@ -301,7 +301,7 @@ pub(super) async fn answer_outcome(
             return Ok(with_retry_after(response, retry_after_seconds));
         }
         Err(Error::Invalid(problems)) => {
-            let errors = Errors::from_problems(problems);
+            let errors = Errors::from_field_errors(&problems);
             return Ok(form_again(state, page, next, login, errors, 422).await);
         }
         Err(other) => return Err(other.into()),

@@ -85,7 +85,7 @@ pub async fn forgot(
             Ok(ok(&view, &page.chrome))
         }
         Err(Error::Invalid(problems)) => {
-            let errors = Errors::from_problems(problems);
+            let errors = Errors::from_field_errors(&problems);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(forgot_page(&page, &email, &errors, status))
         }
@@ -164,7 +164,7 @@ pub async fn reset(
             "This reset link is invalid or has expired. Ask for a new one on the \"Forgot your \
              password?\" page.",
         ),
-        Err(Error::Invalid(problems)) => Errors::from_problems(problems),
+        Err(Error::Invalid(problems)) => Errors::from_field_errors(&problems),
         Err(Error::NotFound) => return Ok(closed(&page)),
         Err(other) => return Err(other.into()),
     };

@@ -178,7 +178,7 @@ pub async fn submit(
             }
             Ok(response)
         }
-        Err(Error::Invalid(problems)) if problems.iter().any(|(f, _)| f == "code") => {
+        Err(Error::Invalid(problems)) if problems.iter().any(|p| p.field == "code") => {
             let errors = Errors::from_problems(vec![(
                 "code".to_owned(),
                 "That code is not right. Try again.".to_owned(),

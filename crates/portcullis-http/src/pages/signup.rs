@@ -152,7 +152,7 @@ pub async fn submit(
             Ok(ok(&view, &page.chrome))
         }
         Err(Error::Invalid(problems)) => {
-            let errors = Errors::from_problems(problems);
+            let errors = Errors::from_field_errors(&problems);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             form(&state, &page, &username, &email, &errors, status).await
         }

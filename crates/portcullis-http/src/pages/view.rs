@@ -4,6 +4,13 @@
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use portcullis_core::model::Limited;
+use portcullis_core::FieldError;
+
+/// A field error in the pages' words: the account API's, which the pages' forms share (a
+/// sign-up's fields are a registration's).
+pub fn field_message(error: &FieldError) -> String {
+    crate::api::error::field_message(error)
+}
 
 /// Problems to show, each under its field (or at the top of the form).
 #[derive(Debug, Default)]
@@ -19,8 +26,19 @@ impl Errors {
         Self(vec![(String::new(), message.into())])
     }
 
+    /// The page's own problems, each with its field.
     pub fn from_problems(problems: Vec<(String, String)>) -> Self {
         Self(problems)
+    }
+
+    /// The domain's field errors, in the pages' words.
+    pub fn from_field_errors(problems: &[FieldError]) -> Self {
+        Self(
+            problems
+                .iter()
+                .map(|problem| (problem.field.clone(), field_message(problem)))
+                .collect(),
+        )
     }
 
     /// The messages about `field`, joined, if any.

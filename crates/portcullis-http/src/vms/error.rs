@@ -77,13 +77,8 @@ impl From<portcullis_core::Error> for VmsError {
     fn from(error: portcullis_core::Error) -> Self {
         use portcullis_core::{Error, StoreError};
         match error {
-            Error::Invalid(problems) => {
-                let mut fields = FieldErrors::default();
-                for (field, message) in problems {
-                    fields.add(&field, message);
-                }
-                Self::Validation(fields)
-            }
+            // Document 002 is the same Laravel application as document 001: its words.
+            Error::Invalid(problems) => Self::Validation(FieldErrors::from(&problems[..])),
             // Laravel's own wording, which clients of document 002 know.
             Error::InvalidCredentials => {
                 Self::invalid("login", "These credentials do not match our records.")
@@ -187,6 +182,8 @@ impl IntoResponse for VmsError {
 mod tests {
     use super::*;
 
+    use portcullis_core::Rule::Other;
+
     async fn body(error: VmsError) -> (StatusCode, Option<HeaderValue>, serde_json::Value) {
         let response = error.into_response();
         let status = response.status();
@@ -200,7 +197,7 @@ mod tests {
     #[tokio::test]
     async fn renders_document_002s_shapes() {
         let (status, _, json) =
-            body(portcullis_core::Error::invalid("captcha", "Wrong.").into()).await;
+            body(portcullis_core::Error::invalid("captcha", Other("Wrong.".into())).into()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(
             json,

@@ -31,8 +31,8 @@ fn refusal(result: Result<()>) -> String {
     match result {
         Err(Error::Invalid(problems)) => {
             assert_eq!(problems.len(), 1, "{problems:?}");
-            assert_eq!(problems[0].0, "captcha");
-            problems[0].1.clone()
+            assert_eq!(problems[0].field, "captcha");
+            portcullis_http::api::error::field_message(&problems[0])
         }
         other => panic!("expected a captcha refusal, got {other:?}"),
     }

@@ -208,3 +208,82 @@ async fn seeding_is_complete_and_idempotent_across_restarts() {
         again.store.close().await;
     });
 }
+
+/// A lost race on a unique field reads as the same conflict on both backends: the store names
+/// the constraint, whether PostgreSQL gave its name or SQLite its columns.
+#[tokio::test]
+async fn unique_conflicts_name_their_constraint_on_every_backend() {
+    use portcullis_core::model::{NewUser, Tenant};
+    use portcullis_core::store::{RbacStore, TenantStore};
+    use portcullis_core::{Constraint, StoreError, TenantId};
+    fn conflict<T: std::fmt::Debug>(result: Result<T, StoreError>) -> Constraint {
+        match result {
+            Err(StoreError::Conflict(constraint)) => constraint,
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+    each_backend!(|server| {
+        let store = &server.app.store;
+
+        let mut first = Tenant {
+            id: TenantId("conflictsfirst01".into()),
+            name: "conflicts".into(),
+            ..server.tenant.clone()
+        };
+        first.settings.domain = Some("conflicts.example.test".into());
+        store.create_tenant(&first).await.unwrap();
+        let mut same_name = Tenant {
+            id: TenantId("conflictsnamed02".into()),
+            ..first.clone()
+        };
+        same_name.settings.domain = None;
+        let mut same_domain = Tenant {
+            id: TenantId("conflictshost003".into()),
+            name: "conflicts-too".into(),
+            ..first.clone()
+        };
+        same_domain.settings.domain = first.settings.domain.clone();
+        assert_eq!(
+            conflict(store.create_tenant(&same_name).await),
+            Constraint::TenantName
+        );
+        assert_eq!(
+            conflict(store.create_tenant(&same_domain).await),
+            Constraint::TenantDomain
+        );
+
+        let role = store
+            .role_by_name(&server.tenant.id, "User")
+            .await
+            .unwrap()
+            .unwrap();
+        let now = server.clock_now();
+        let user = |uid: &str, email: &str, username: &str| NewUser {
+            uid: uid.into(),
+            tenant_id: server.tenant.id.clone(),
+            username: Some(username.into()),
+            email: email.into(),
+            first_name: None,
+            last_name: None,
+            role_id: role.id,
+            email_verified_at: Some(now),
+            created_at: now,
+        };
+        let hash = bcrypt_hash_with_cost(4);
+        store
+            .create_user(&user("uidconflict1", "race@example.test", "racer"), &hash)
+            .await
+            .unwrap();
+        // Unique ignoring case, as logins are.
+        let email_again = user("uidconflict2", "RACE@example.test", "other");
+        let username_again = user("uidconflict3", "other@example.test", "RACER");
+        assert_eq!(
+            conflict(store.create_user(&email_again, &hash).await),
+            Constraint::UserEmail
+        );
+        assert_eq!(
+            conflict(store.create_user(&username_again, &hash).await),
+            Constraint::UserUsername
+        );
+    });
+}
