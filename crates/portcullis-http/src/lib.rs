@@ -17,56 +17,15 @@ pub mod pages;
 pub mod vms;
 
 pub use common::client::{ClientAddr, Transport, TrustedProxies};
+pub use common::state::{AppState, HttpSettings};
 
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
 use common::page_error::PageError;
-use metrics::Metrics;
 use observe::RequestId;
-use portcullis_core::Services;
-use std::sync::Arc;
-use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub services: Services,
-    pub http: Arc<HttpSettings>,
-    /// `None` when metrics are turned off.
-    pub metrics: Option<Arc<Metrics>>,
-}
-
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    /// Largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
-    /// Largest uploaded file (an avatar image) accepted, in bytes.
-    pub max_upload_bytes: usize,
-    /// The externally visible base URL, without a trailing slash; used to build links.
-    pub public_url: String,
-    /// A request still unanswered after this long gets a 503 in its dialect's shape.
-    pub request_timeout: Duration,
-    /// Whether `POST /api/sanctum/token` answers (document 000 keeps it off by default).
-    pub device_auth_endpoint: bool,
-    /// Whether the main router serves `/metrics` (it does not when metrics are off or are
-    /// served on their own listener).
-    pub metrics_route: bool,
-    /// Peers whose `X-Forwarded-For` names the client (see [`ClientAddr`]); empty: none.
-    pub trusted_proxies: TrustedProxies,
-}
-
-impl AppState {
-    pub fn new(services: Services, http: HttpSettings, metrics: bool) -> Self {
-        Self {
-            metrics: metrics.then(|| Arc::new(Metrics::new(services.clone()))),
-            services,
-            http: Arc::new(http),
-        }
-    }
-}
 
 /// The whole application: every surface's routes, wrapped in the common layers.
 pub fn router(state: AppState) -> Router {
@@ -153,16 +112,6 @@ async fn request_timeout(State(state): State<AppState>, request: Request, next: 
             Dialect::of(&path).answer(Refusal::TimedOut, request_id.as_ref())
         }
     }
-}
-
-/// `response`, marked never to be stored: it holds a secret, or a state that is only true now.
-pub(crate) fn no_store(response: impl IntoResponse) -> Response {
-    let mut response = response.into_response();
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    response
 }
 
 /// What the router and its layers answer on their own, whichever route was meant.

@@ -2,8 +2,8 @@
 //! or a new UUID) echoed in `X-Request-Id` and carried by every log line of the request, and a
 //! count and latency in the metrics under its route template.
 
+use crate::common::state::AppState;
 use crate::metrics::Route;
-use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::Next;

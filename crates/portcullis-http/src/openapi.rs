@@ -1,44 +1,11 @@
 //! One OpenAPI 3.1 document per surface, built from the same `OpenApiRouter`s that route the
 //! requests, so a route cannot be served without being documented.
 
-use crate::AppState;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use crate::common::state::AppState;
+use crate::ops::{Document, Documents};
 use axum::{Extension, Router};
-use bytes::Bytes;
 use std::sync::Arc;
 use utoipa::openapi::{OpenApi, Ref, RefOr};
-
-/// Every surface's document, serialized once.
-pub struct Documents {
-    pub api: Document,
-    pub mgmt: Document,
-    pub oauth2: Document,
-    pub ops: Document,
-    pub vms: Document,
-}
-
-pub struct Document {
-    pub openapi: OpenApi,
-    json: Bytes,
-}
-
-impl Document {
-    fn new(mut openapi: OpenApi, public_url: &str) -> Self {
-        openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
-        openapi.servers = Some(vec![utoipa::openapi::Server::new(public_url)]);
-        let json = openapi.to_json().unwrap_or_default().into();
-        Self { openapi, json }
-    }
-
-    pub fn response(&self) -> Response {
-        (
-            [(header::CONTENT_TYPE, "application/json")],
-            self.json.clone(),
-        )
-            .into_response()
-    }
-}
 
 /// Every surface's routes merged, with the documents they produced. The documents are also
 /// served by the operational routes (which is why they are built here, before any state).

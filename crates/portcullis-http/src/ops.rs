@@ -1,12 +1,12 @@
 //! The operational surface: health probes, Prometheus metrics, and the OpenAPI documents.
 //! None needs credentials; none touches a user.
 
-use crate::openapi::Documents;
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use bytes::Bytes;
 use portcullis_core::health::Check;
 use serde::Serialize;
 use std::sync::Arc;
@@ -14,6 +14,37 @@ use std::time::Duration;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+/// Every surface's document, serialized once.
+pub struct Documents {
+    pub api: Document,
+    pub mgmt: Document,
+    pub oauth2: Document,
+    pub ops: Document,
+    pub vms: Document,
+}
+
+pub struct Document {
+    pub openapi: utoipa::openapi::OpenApi,
+    json: Bytes,
+}
+
+impl Document {
+    pub(crate) fn new(mut openapi: utoipa::openapi::OpenApi, public_url: &str) -> Self {
+        openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
+        openapi.servers = Some(vec![utoipa::openapi::Server::new(public_url)]);
+        let json = openapi.to_json().unwrap_or_default().into();
+        Self { openapi, json }
+    }
+
+    pub fn response(&self) -> Response {
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            self.json.clone(),
+        )
+            .into_response()
+    }
+}
 
 /// How long the readiness probe waits for the database.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(2);

@@ -3,7 +3,8 @@
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
-use crate::rows::{from_db, opt_to_db, to_db, UserRow, USER_COLUMNS};
+use crate::rows::{opt_to_db, to_db, UserRow, USER_COLUMNS};
+use crate::rows::{CredentialRow, CREDENTIAL_COLUMNS};
 use crate::users::{end_all_sessions, PASSWORD};
 use crate::SqlStore;
 use async_trait::async_trait;
@@ -14,40 +15,7 @@ use portcullis_core::model::{
 };
 use portcullis_core::store::ManagedUserStore;
 use portcullis_core::StoreError;
-use sqlx::FromRow;
 use time::OffsetDateTime;
-
-pub(crate) const CREDENTIAL_COLUMNS: &str =
-    "user_id, alg, hash, disabled, metadata, created_at, updated_at";
-
-#[derive(FromRow)]
-pub(crate) struct CredentialRow {
-    user_id: i64,
-    alg: String,
-    hash: String,
-    disabled: bool,
-    metadata: String,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl TryFrom<CredentialRow> for PasswordCredential {
-    type Error = StoreError;
-    fn try_from(row: CredentialRow) -> Result<Self> {
-        Ok(Self {
-            user_id: UserId(row.user_id),
-            hash: PasswordHash {
-                alg: row.alg,
-                hash: row.hash,
-            },
-            disabled: row.disabled,
-            metadata: serde_json::from_str(&row.metadata)
-                .map_err(|e| crate::rows::corrupt("credential metadata", e))?,
-            created_at: from_db(row.created_at),
-            updated_at: from_db(row.updated_at),
-        })
-    }
-}
 
 #[async_trait]
 impl ManagedUserStore for SqlStore {

@@ -313,3 +313,35 @@ impl TryFrom<TokenLookupRow> for TokenLookup {
         })
     }
 }
+
+pub(crate) const CREDENTIAL_COLUMNS: &str =
+    "user_id, alg, hash, disabled, metadata, created_at, updated_at";
+
+#[derive(FromRow)]
+pub(crate) struct CredentialRow {
+    user_id: i64,
+    alg: String,
+    hash: String,
+    disabled: bool,
+    metadata: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<CredentialRow> for PasswordCredential {
+    type Error = StoreError;
+    fn try_from(row: CredentialRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            user_id: UserId(row.user_id),
+            hash: PasswordHash {
+                alg: row.alg,
+                hash: row.hash,
+            },
+            disabled: row.disabled,
+            metadata: serde_json::from_str(&row.metadata)
+                .map_err(|e| corrupt("credential metadata", e))?,
+            created_at: from_db(row.created_at),
+            updated_at: from_db(row.updated_at),
+        })
+    }
+}

@@ -1,7 +1,7 @@
 use crate::error::{store_error, Result};
-use crate::managed_users::{CredentialRow, CREDENTIAL_COLUMNS};
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{to_db, UserRow, USER_COLUMNS};
+use crate::rows::{CredentialRow, CREDENTIAL_COLUMNS};
 use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};

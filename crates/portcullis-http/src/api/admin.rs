@@ -1,12 +1,14 @@
 //! The dashboard's figures (`GET /api/stats`) and the tenant's settings (`GET`/`PATCH
 //! /api/settings`).
 
-use super::error::{ApiResult, FieldErrors};
+use super::error::ApiResult;
 use super::extract::Auth;
-use super::input::Input;
 use super::json::UserJson;
 use super::schema::ErrorJson;
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;

@@ -1,12 +1,14 @@
 //! `POST /api/login` and `POST /api/logout`.
 
-use super::error::{ApiError, ApiResult, FieldErrors};
+use super::error::{ApiError, ApiResult};
 use super::extract::{Auth, HostTenant};
-use super::input::Input;
 use super::schema::{
     ErrorJson, LoginBody, LoginJson, SecondFactorBody, SocialLoginBody, SuccessJson, TokenJson,
 };
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use portcullis_core::auth::LoginRequest;

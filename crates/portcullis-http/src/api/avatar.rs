@@ -1,12 +1,15 @@
 //! `PUT /api/me/avatar` (raw image bytes), `PUT /api/me/avatar/external`, and the public
 //! `GET /api/avatars/{name}` that serves uploads.
 
-use super::error::{ApiError, ApiResult, FieldErrors};
+use super::error::{ApiError, ApiResult};
 use super::extract::Auth;
-use super::input::{read_body, Input};
 use super::json::UserJson;
 use super::schema::ErrorJson;
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::body::read_body;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::header;

@@ -1,11 +1,13 @@
 //! Document 000's device endpoint, `POST /api/sanctum/token`: email and password in, a
 //! full-access token out. Off unless the operator turns it on.
 
-use super::error::{ApiError, ApiResult, FieldErrors};
+use super::error::{ApiError, ApiResult};
 use super::extract::HostTenant;
-use super::input::Input;
 use super::schema::{ErrorJson, TokenJson};
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use portcullis_core::{Error, Secret};

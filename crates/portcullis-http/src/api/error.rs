@@ -1,13 +1,13 @@
 //! The account API's error shape: `{"error": "..."}`, or `{field: [messages]}` for 422.
 
 use super::schema::ErrorJson;
+use crate::common::body::BodyError;
+use crate::common::laravel::FieldErrors;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use portcullis_core::field::{label, ANY_FIELD};
 use portcullis_core::model::Limited;
-use portcullis_core::{Error, FieldError, Rule};
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use portcullis_core::Error;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -47,55 +47,7 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// `{field: [messages]}` with fields in the order they were reported.
-#[derive(Debug, Default)]
-pub struct FieldErrors(Vec<(String, Vec<String>)>);
-
-impl utoipa::PartialSchema for FieldErrors {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
-        ObjectBuilder::new()
-            .description(Some("Each invalid field with its messages."))
-            .additional_properties(Some(
-                ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
-            ))
-            .into()
-    }
-}
-
-impl utoipa::ToSchema for FieldErrors {
-    fn name() -> std::borrow::Cow<'static, str> {
-        "ValidationErrors".into()
-    }
-}
-
 impl FieldErrors {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        match self.0.iter_mut().find(|(f, _)| f == field) {
-            Some((_, messages)) => messages.push(message.into()),
-            None => self.0.push((field.to_owned(), vec![message.into()])),
-        }
-    }
-
-    /// A field error of the domain's, in document 001's words.
-    pub fn add_error(&mut self, error: &FieldError) {
-        self.add(&error.field, field_message(error));
-    }
-
-    /// `rule` broken by `field`, in document 001's words.
-    pub fn add_rule(&mut self, field: &str, rule: Rule) {
-        self.add_error(&FieldError::new(field, rule));
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The fields with a message.
-    pub fn fields(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(field, _)| field.as_str())
-    }
-
     pub fn into_result(self) -> ApiResult<()> {
         if self.is_empty() {
             Ok(())
@@ -105,47 +57,13 @@ impl FieldErrors {
     }
 }
 
-impl Serialize for FieldErrors {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (field, messages) in &self.0 {
-            map.serialize_entry(field, messages)?;
+impl From<BodyError> for ApiError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge => Self::PayloadTooLarge,
+            BodyError::UnsupportedType => Self::UnsupportedMediaType,
+            BodyError::Malformed(text) => Self::BadRequest(text),
         }
-        map.end()
-    }
-}
-
-impl From<&[FieldError]> for FieldErrors {
-    fn from(problems: &[FieldError]) -> Self {
-        let mut fields = Self::default();
-        for problem in problems {
-            fields.add_error(problem);
-        }
-        fields
-    }
-}
-
-/// A field error in document 001's words: Laravel's validation messages, which its clients
-/// know (`The email has already been taken.`).
-pub fn field_message(error: &FieldError) -> String {
-    let name = label(&error.field);
-    match &error.rule {
-        Rule::Required => format!("The {name} field is required."),
-        Rule::Taken => format!("The {name} has already been taken."),
-        Rule::TooShort { min } => format!("The {name} must be at least {min} characters."),
-        Rule::TooLong { max } => format!("The {name} may not be greater than {max} characters."),
-        Rule::Length { max } => format!("The {name} must be between 1 and {max} characters."),
-        Rule::Between { min, max } => format!("The {name} must be between {min} and {max}."),
-        Rule::TooMany { max } => format!("The {name} may not have more than {max} items."),
-        Rule::Email => format!("The {name} must be a valid email address."),
-        Rule::Format => format!("The {name} format is invalid."),
-        Rule::Unknown => format!("The selected {name} is invalid."),
-        Rule::Mismatch => format!("The {name} confirmation does not match."),
-        Rule::Nul if error.field == ANY_FIELD => {
-            "Text may not contain NUL (\\u0000) characters.".to_owned()
-        }
-        Rule::Nul => format!("The {name} may not contain NUL characters."),
-        Rule::Other(words) => words.to_string(),
     }
 }
 
@@ -293,101 +211,4 @@ pub fn method_not_allowed() -> Response {
 
 pub fn internal_error() -> Response {
     message(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error.")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn words(field: &str, rule: Rule) -> String {
-        field_message(&FieldError::new(field, rule))
-    }
-
-    #[test]
-    fn rules_read_as_document_001s_messages() {
-        let cases = [
-            (
-                words("role_id", Rule::Required),
-                "The role id field is required.",
-            ),
-            (
-                words("email", Rule::Taken),
-                "The email has already been taken.",
-            ),
-            (
-                words("password", Rule::TooShort { min: 8 }),
-                "The password must be at least 8 characters.",
-            ),
-            (
-                words("first_name", Rule::TooLong { max: 191 }),
-                "The first name may not be greater than 191 characters.",
-            ),
-            (
-                words("app_name", Rule::Length { max: 255 }),
-                "The app name must be between 1 and 255 characters.",
-            ),
-            (
-                words(
-                    "sessions_limit",
-                    Rule::Between {
-                        min: 0,
-                        max: 10_000,
-                    },
-                ),
-                "The sessions limit must be between 0 and 10000.",
-            ),
-            (
-                words("email", Rule::Email),
-                "The email must be a valid email address.",
-            ),
-            (words("url", Rule::Format), "The url format is invalid."),
-            (
-                words("country_id", Rule::Unknown),
-                "The selected country id is invalid.",
-            ),
-            (
-                words("password", Rule::Mismatch),
-                "The password confirmation does not match.",
-            ),
-            (
-                words("last_name", Rule::Nul),
-                "The last name may not contain NUL characters.",
-            ),
-            (
-                words(ANY_FIELD, Rule::Nul),
-                "Text may not contain NUL (\\u0000) characters.",
-            ),
-            (
-                words(
-                    "tos",
-                    Rule::Other("You have to accept Terms of Service.".into()),
-                ),
-                "You have to accept Terms of Service.",
-            ),
-        ];
-        for (said, expected) in cases {
-            assert_eq!(said, expected);
-        }
-    }
-
-    #[test]
-    fn every_failing_field_is_reported_in_order_with_its_messages() {
-        let problems = [
-            FieldError::new("email", Rule::Email),
-            FieldError::new("password", Rule::Mismatch),
-            FieldError::new("password", Rule::TooShort { min: 8 }),
-        ];
-        let json = serde_json::to_value(FieldErrors::from(&problems[..])).unwrap();
-        assert_eq!(
-            json.to_string(),
-            serde_json::json!({
-                "email": ["The email must be a valid email address."],
-                "password": [
-                    "The password confirmation does not match.",
-                    "The password must be at least 8 characters."
-                ],
-            })
-            .to_string()
-        );
-    }
 }

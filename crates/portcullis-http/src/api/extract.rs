@@ -3,7 +3,7 @@
 use super::error::ApiError;
 use crate::common::client::bearer_token;
 use crate::common::route_table::{Needs, Permission, Route};
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use portcullis_core::model::{Principal, Tenant};

@@ -1,19 +1,13 @@
 //! Domain records rendered the way document 001 shows them: `YYYY-MM-DD HH:MM:SS` timestamps,
 //! `role` and `country` objects only when included.
 
-use portcullis_core::model::{Country, Role, TenantSettings, User};
-use serde::Serialize;
+use crate::common::laravel::timestamp;
+use portcullis_core::model::{Country, Permission, Role, TenantSettings, User};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::macros::format_description;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
-
-pub fn timestamp(at: OffsetDateTime) -> String {
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
-}
 
 fn opt_timestamp(at: Option<OffsetDateTime>) -> Option<String> {
     at.map(timestamp)
@@ -97,7 +91,7 @@ pub struct RoleJson {
     /// With `include=permissions`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(no_recursion, value_type = Option<Vec<Object>>)]
-    pub permissions: Option<Vec<super::roles::PermissionJson>>,
+    pub permissions: Option<Vec<PermissionJson>>,
 }
 
 impl From<Role> for RoleJson {
@@ -167,4 +161,37 @@ impl CountryJson {
 /// The `include` query parameter: a comma-separated list of relation names.
 pub fn includes(param: Option<&str>) -> impl Fn(&str) -> bool + '_ {
     move |name| param.is_some_and(|p| p.split(',').any(|part| part.trim() == name))
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = Permission)]
+pub struct PermissionJson {
+    name: String,
+    display_name: Option<String>,
+    description: Option<String>,
+    id: i64,
+    removable: bool,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Permission> for PermissionJson {
+    fn from(p: Permission) -> Self {
+        Self {
+            name: p.name,
+            display_name: p.display_name,
+            description: p.description,
+            id: p.id.0,
+            removable: p.removable,
+            created_at: timestamp(p.created_at),
+            updated_at: timestamp(p.updated_at),
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IncludeQuery {
+    /// Relations to embed, comma-separated.
+    pub include: Option<String>,
 }

@@ -2,19 +2,11 @@
 
 use super::error::ApiResult;
 use super::extract::Auth;
-use super::json::{includes, CountryJson, UserJson};
+use super::json::{includes, CountryJson, IncludeQuery, UserJson};
 use super::schema::ErrorJson;
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::extract::{Query, State};
 use axum::Json;
-use serde::Deserialize;
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct IncludeQuery {
-    /// Relations to embed, comma-separated.
-    pub include: Option<String>,
-}
 
 /// The user the token belongs to.
 #[utoipa::path(

@@ -6,10 +6,9 @@ mod avatar;
 mod device;
 pub mod error;
 mod extract;
-pub(crate) mod input;
-pub(crate) use input::Input;
 mod json;
-pub(crate) use json::timestamp;
+/// A body read field by field, refused in this surface's shape.
+pub(crate) type Input = crate::common::laravel::Input<error::ApiError>;
 mod me;
 mod page;
 mod password;
@@ -25,7 +24,7 @@ mod two_factor;
 mod user_account;
 mod users;
 
-use crate::AppState;
+use crate::common::state::AppState;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;

@@ -1,10 +1,12 @@
 //! `POST /api/password/remind` and `POST /api/password/reset`.
 
-use super::error::{ApiError, ApiResult, FieldErrors};
+use super::error::{ApiError, ApiResult};
 use super::extract::HostTenant;
-use super::input::Input;
 use super::schema::{ErrorJson, SuccessJson};
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use portcullis_core::lifecycle::{self, PasswordReset};

@@ -1,11 +1,13 @@
 //! `PATCH /api/me/details` and `PATCH /api/me/details/auth`.
 
-use super::error::{ApiError, ApiResult, FieldErrors};
+use super::error::{ApiError, ApiResult};
 use super::extract::Auth;
-use super::input::Input;
 use super::json::UserJson;
 use super::schema::ErrorJson;
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use portcullis_core::account_changes::CredentialsChange;

@@ -1,10 +1,12 @@
 //! `POST /api/register` and `POST /api/registration/verify-email/{token}`.
 
-use super::error::{ApiError, ApiResult, FieldErrors};
+use super::error::{ApiError, ApiResult};
 use super::extract::HostTenant;
-use super::input::Input;
 use super::schema::{ErrorJson, SuccessJson};
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -1,46 +1,20 @@
 //! Roles and permissions: `/api/roles`, `/api/roles/{id}`, `/api/roles/{id}/permissions`,
 //! `/api/permissions`, `/api/permissions/{id}`.
 
-use super::error::{ApiResult, FieldErrors};
+use super::error::ApiResult;
 use super::extract::{path_id, Auth};
-use super::input::Input;
-use super::json::{includes, timestamp, RoleJson};
-use super::me::IncludeQuery;
+use super::json::{includes, IncludeQuery, PermissionJson, RoleJson};
 use super::schema::{ErrorJson, SuccessJson};
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use portcullis_core::model::{Permission, RbacInput, RoleSummary};
 use portcullis_core::{PermissionId, RoleId};
-use serde::Serialize;
 use utoipa::ToSchema;
-
-#[derive(Serialize, ToSchema)]
-#[schema(as = Permission)]
-pub struct PermissionJson {
-    name: String,
-    display_name: Option<String>,
-    description: Option<String>,
-    id: i64,
-    removable: bool,
-    created_at: String,
-    updated_at: String,
-}
-
-impl From<Permission> for PermissionJson {
-    fn from(p: Permission) -> Self {
-        Self {
-            name: p.name,
-            display_name: p.display_name,
-            description: p.description,
-            id: p.id.0,
-            removable: p.removable,
-            created_at: timestamp(p.created_at),
-            updated_at: timestamp(p.updated_at),
-        }
-    }
-}
 
 fn permissions_json(permissions: Vec<Permission>) -> Json<Vec<PermissionJson>> {
     Json(permissions.into_iter().map(PermissionJson::from).collect())

@@ -3,10 +3,12 @@
 
 use super::error::ApiResult;
 use super::extract::{user_id, Auth};
-use super::json::{timestamp, UserJson};
+use super::json::UserJson;
 use super::page::{ListQuery, PageJson};
 use super::schema::{ErrorJson, SuccessJson};
-use crate::{AppState, ClientAddr};
+use crate::common::client::ClientAddr;
+use crate::common::laravel::timestamp;
+use crate::common::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;

@@ -1,12 +1,14 @@
 //! Personal API tokens (document 000): `/api/me/tokens`, and `/api/me/token` for the token in
 //! use.
 
-use super::error::{ApiError, ApiResult, FieldErrors};
+use super::error::{ApiError, ApiResult};
 use super::extract::{path_id, Auth};
-use super::input::Input;
-use super::json::timestamp;
 use super::schema::{ErrorJson, SuccessJson};
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::timestamp;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -1,12 +1,14 @@
 //! The caller's second factor: `PUT`/`DELETE /api/me/2fa`, confirming an authenticator app,
 //! and recovery codes.
 
-use super::error::{ApiError, ApiResult, FieldErrors};
+use super::error::{ApiError, ApiResult};
 use super::extract::Auth;
-use super::input::Input;
 use super::json::UserJson;
 use super::schema::ErrorJson;
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;

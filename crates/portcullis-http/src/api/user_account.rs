@@ -3,13 +3,16 @@
 //! `PUT`/`DELETE /api/users/{id}/2fa`. The same services as the caller's own paths do the work.
 
 use super::avatar::ExternalAvatarBody;
-use super::error::{ApiError, ApiResult, FieldErrors};
+use super::error::{ApiError, ApiResult};
 use super::extract::{user_id, Auth};
-use super::input::{read_body, Input};
 use super::json::UserJson;
 use super::schema::ErrorJson;
 use super::two_factor::{enable_request, EnableBody};
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::body::read_body;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::Json;

@@ -1,13 +1,15 @@
 //! Administering users: `GET`/`POST /api/users`, `GET`/`PUT`/`DELETE /api/users/{id}`.
 
-use super::error::{ApiError, ApiResult, FieldErrors};
+use super::error::{ApiError, ApiResult};
 use super::extract::{user_id, Auth};
-use super::input::Input;
 use super::json::{includes, CountryJson, RoleJson, UserJson};
 use super::page::{ListQuery, PageJson, PageMeta};
 use super::profile::details_change;
 use super::schema::{ErrorJson, SuccessJson};
-use crate::{AppState, ClientAddr};
+use super::Input;
+use crate::common::client::ClientAddr;
+use crate::common::laravel::FieldErrors;
+use crate::common::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};

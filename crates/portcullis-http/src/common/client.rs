@@ -1,7 +1,6 @@
 //! Where a request came from: its peer address (or, behind a trusted proxy, the address the
 //! proxy saw) and user agent.
 
-use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::header::USER_AGENT;
@@ -15,20 +14,21 @@ use std::net::{IpAddr, SocketAddr};
 /// The caller's address and agent, for sessions, throttles and the audit trail.
 pub struct ClientAddr(pub ClientInfo);
 
-impl FromRequestParts<AppState> for ClientAddr {
+/// A state that knows which proxies stand in front of us.
+pub trait BehindProxies {
+    fn trusted_proxies(&self) -> &TrustedProxies;
+}
+
+impl<S: BehindProxies + Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| {
                 state
-                    .http
-                    .trusted_proxies
+                    .trusted_proxies()
                     .client_ip(addr.ip(), &parts.headers)
                     .to_string()
             });

@@ -88,7 +88,7 @@ macro_rules! route_table {
         )* ];
 
         /// Each row's handler with its OpenAPI entry, in the order of [`ROUTES`].
-        pub fn handlers() -> Vec<::utoipa_axum::router::UtoipaMethodRouter<$crate::AppState>> {
+        pub fn handlers() -> Vec<::utoipa_axum::router::UtoipaMethodRouter<$crate::common::state::AppState>> {
             vec![ $( ::utoipa_axum::routes!($($handler)::+), )* ]
         }
 

@@ -2,7 +2,7 @@
 //! It holds the login token of a session (see `portcullis_core::web`); the token is checked by
 //! the same code as a bearer, so ending the session anywhere logs the browser out.
 
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;

@@ -4,7 +4,7 @@ use super::error::{ErrorJson, MgmtError};
 use super::extract::{Body, KeyTenant, Paging};
 use super::json::{metadata, or_zero};
 use super::list::{rfc3339, ListJson};
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use portcullis_core::applications::ApplicationInput;

@@ -5,7 +5,7 @@ use super::error::{ErrorJson, MgmtError};
 use super::extract::{Body, KeyTenant, Paging};
 use super::list::{rfc3339, ListJson};
 use super::users::actor;
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use portcullis_core::managed_users::{CredentialInput, ImportedPassword, PASSWORD_CREDENTIAL_ID};

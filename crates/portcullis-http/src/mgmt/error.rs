@@ -179,7 +179,7 @@ impl From<portcullis_core::Error> for MgmtError {
 
 /// A field error in document 003's words: short sentences about its own objects (a tenant and
 /// its settings, an application). A user's fields are checked by the account API's rules, and
-/// keep that API's words (see [`crate::api::error::field_message`]).
+/// keep that API's words (see [`crate::common::laravel::field_message`]).
 pub fn field_message(error: &FieldError) -> String {
     let field = error.field.as_str();
     match &error.rule {
@@ -204,7 +204,7 @@ pub fn field_message(error: &FieldError) -> String {
         Rule::TooMany { max } if field.ends_with("_urls") => format!("At most {max} URLs."),
         Rule::TooMany { max } => format!("At most {max} items."),
         Rule::Email if field.starts_with("settings.") => "Not an email address.".to_owned(),
-        _ => crate::api::error::field_message(error),
+        _ => crate::common::laravel::field_message(error),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::error::MgmtError;
 use crate::common::route_table::{Needs, Route};
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request};
 use axum::http::request::Parts;
 use portcullis_core::field::ANY_FIELD;

@@ -15,7 +15,7 @@ mod users;
 
 pub use error::{field_message, MgmtError};
 
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::middleware;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};

@@ -3,7 +3,7 @@
 use super::error::{ErrorJson, MgmtError};
 use super::extract::{Body, KeyTenant, Paging};
 use super::list::{rfc3339, ListJson};
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use portcullis_core::managed_users::ManagedUser;

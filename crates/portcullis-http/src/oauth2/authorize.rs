@@ -2,8 +2,8 @@
 //! and goes back to the application with a code.
 
 use super::page::{bad_request, failed, redirect};
+use crate::common::state::AppState;
 use crate::common::web_session::WebSession;
-use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::request::Parts;

@@ -2,7 +2,7 @@
 //! before it trusts an ID token.
 
 use super::error::OAuthError;
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
 use axum::http::request::Parts;
@@ -81,9 +81,9 @@ fn briefly_cacheable(response: impl IntoResponse) -> Response {
 }
 
 /// Whether the client reached us over plain HTTP: we terminate no TLS, so yes unless a
-/// trusted proxy in front says it was HTTPS (see [`crate::Transport`]).
+/// trusted proxy in front says it was HTTPS (see [`crate::common::client::Transport`]).
 pub(super) fn plain_http(parts: &Parts) -> bool {
-    !crate::Transport::of_parts(parts).https
+    !crate::common::client::Transport::of_parts(parts).https
 }
 
 /// The provider metadata of the tenant the `Host` header names (the default tenant's issuer

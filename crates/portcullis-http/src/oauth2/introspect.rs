@@ -2,7 +2,8 @@
 
 use super::error::{OAuthError, OAuthErrorJson};
 use crate::common::client::bearer_token;
-use crate::{AppState, ClientAddr};
+use crate::common::client::ClientAddr;
+use crate::common::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -195,7 +196,7 @@ pub async fn introspect(
 ) -> Result<Response, OAuthError> {
     let found = state.services.introspect(&key, form.token.trim()).await?;
     let json = found.map_or_else(IntrospectionJson::inactive, IntrospectionJson::from);
-    Ok(crate::no_store(Json(json)))
+    Ok(crate::common::response::no_store(Json(json)))
 }
 
 /// Revokes a token (RFC 7009): a login token ends its session. Answers 200 for unknown and
@@ -222,5 +223,5 @@ pub async fn revoke(
         .services
         .revoke_bearer(&key, form.token.trim(), &client)
         .await?;
-    Ok(crate::no_store(()))
+    Ok(crate::common::response::no_store(()))
 }

@@ -2,12 +2,13 @@
 
 use super::discovery::plain_http;
 use super::page::{bad_request, failed, page, redirect, with_cookie};
+use crate::common::client::ClientAddr;
 use crate::common::csrf;
 use crate::common::csrf::CsrfToken;
 use crate::common::html::{ok, policy_with_form_targets, security_headers, Chrome};
 use crate::common::page_error::PageError;
+use crate::common::state::AppState;
 use crate::common::web_session::{clear_session_cookie, WebSession};
-use crate::{AppState, ClientAddr};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};

@@ -16,7 +16,7 @@ mod userinfo;
 
 pub use error::OAuthError;
 
-use crate::AppState;
+use crate::common::state::AppState;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;

@@ -3,7 +3,8 @@
 use super::discovery::plain_http;
 use super::error::{OAuthError, OAuthErrorJson};
 use super::introspect::basic_credentials;
-use crate::{AppState, ClientAddr};
+use crate::common::client::ClientAddr;
+use crate::common::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, PRAGMA};
@@ -130,7 +131,7 @@ pub async fn token(
     let issued = services
         .token_exchange(&tenant, &credentials, &request, &issuer, &client)
         .await?;
-    let mut response = crate::no_store(Json(TokenJson::from(issued)));
+    let mut response = crate::common::response::no_store(Json(TokenJson::from(issued)));
     response
         .headers_mut()
         .insert(PRAGMA, HeaderValue::from_static("no-cache"));

@@ -1,7 +1,7 @@
 //! `GET`/`POST /oauth2/userinfo`: the claims an access token releases.
 
 use crate::common::client::bearer_token;
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -19,7 +19,7 @@ fn refused(status: StatusCode, challenge: &'static str, error: Option<&str>) -> 
             json!({ "error": "invalid_request", "error_description": "Send an access token: Authorization: Bearer <token>." })
         }
     };
-    let mut response = crate::no_store((status, Json(body)));
+    let mut response = crate::common::response::no_store((status, Json(body)));
     response
         .headers_mut()
         .insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
@@ -97,7 +97,7 @@ async fn answer(state: &AppState, parts: &Parts, bearer: Option<&str>) -> Respon
     };
     let host = crate::common::client::host(parts);
     match state.services.userinfo(bearer, host).await {
-        Ok(claims) => crate::no_store(Json(claims)),
+        Ok(claims) => crate::common::response::no_store(Json(claims)),
         Err(portcullis_core::Error::Unauthenticated) => refused(
             StatusCode::UNAUTHORIZED,
             "Bearer realm=\"portcullis\", error=\"invalid_token\"",

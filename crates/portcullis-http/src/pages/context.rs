@@ -1,10 +1,11 @@
 //! What every page handler starts from: the tenant the host names, the frame of the page
 //! (with the browser's CSRF token), and where the request comes from.
 
+use crate::common::client::ClientAddr;
 use crate::common::csrf::CsrfToken;
 use crate::common::html::Chrome;
 use crate::common::page_error::PageError;
-use crate::{AppState, ClientAddr};
+use crate::common::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use portcullis_core::model::{ClientInfo, Tenant};

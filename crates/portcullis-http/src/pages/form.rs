@@ -1,10 +1,10 @@
 //! A posted form: size-limited, url-encoded, and refused (403) unless it passes the CSRF check.
 
-use crate::api::error::ApiError;
+use crate::common::body::{read_limited, BodyError};
 use crate::common::csrf;
 use crate::common::csrf::CSRF_FIELD;
 use crate::common::page_error::PageError;
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::extract::{FromRequest, Request};
 use portcullis_core::field::without_nul;
 
@@ -16,12 +16,13 @@ impl FromRequest<AppState> for PageForm {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let headers = req.headers().clone();
-        let bytes = crate::api::input::read_limited(req, state.http.max_body_bytes)
-            .await
-            .map_err(|error| match error {
-                ApiError::PayloadTooLarge => PageError::TooLarge,
-                _ => PageError::BadForm,
-            })?;
+        let bytes =
+            read_limited(req, state.http.max_body_bytes)
+                .await
+                .map_err(|error| match error {
+                    BodyError::TooLarge => PageError::TooLarge,
+                    _ => PageError::BadForm,
+                })?;
         let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .map_err(|_| PageError::BadForm)?;
         let form = Self(pairs);

@@ -2,15 +2,15 @@
 
 use super::context::Page;
 use super::form::PageForm;
-use super::second_factor::{challenge_cookie, DEVICE_COOKIE};
 use super::view::{wait_message, Errors};
 use crate::common::html::{
     policy_with_form_targets, redirect, render, with_cookie, with_retry_after, Chrome, MessagePage,
 };
 use crate::common::page_error::PageError;
+use crate::common::state::AppState;
 use crate::common::web_session::cookie_value;
 use crate::common::web_session::{session_cookie, WebSession};
-use crate::AppState;
+use crate::pages::cookies::{challenge_cookie, DEVICE_COOKIE};
 use askama::Template;
 use axum::extract::State;
 use axum::http::header::CONTENT_SECURITY_POLICY;

@@ -10,6 +10,7 @@
 
 mod account;
 mod context;
+mod cookies;
 mod form;
 mod login;
 mod password;
@@ -19,13 +20,13 @@ mod social;
 mod verify;
 pub(crate) mod view;
 
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 
 pub use crate::common::csrf::{CSRF_COOKIE, CSRF_FIELD};
-pub use second_factor::{CHALLENGE_COOKIE, DEVICE_COOKIE};
+pub use cookies::{CHALLENGE_COOKIE, DEVICE_COOKIE};
 
 /// The first segments of the pages' paths: what the router answers under them (an unknown
 /// path, a timeout, a panic) is an HTML page too.

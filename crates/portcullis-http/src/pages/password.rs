@@ -7,7 +7,7 @@ use super::login::{pair_value, query_pairs};
 use super::view::{wait_message, Errors};
 use crate::common::html::{ok, render, with_retry_after, Chrome, MessagePage};
 use crate::common::page_error::PageError;
-use crate::AppState;
+use crate::common::state::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};

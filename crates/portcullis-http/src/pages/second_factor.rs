@@ -3,50 +3,20 @@
 //! the URL; "remember this browser" stores a device secret in another cookie.
 
 use super::context::Page;
+use super::cookies::{login_cookie, CHALLENGE_COOKIE, DEVICE_COOKIE};
 use super::form::PageForm;
 use super::login::{signed_in, Next};
 use super::view::{wait_message, Errors};
 use crate::common::html::{render, with_cookie, with_retry_after, Chrome, MessagePage};
 use crate::common::page_error::PageError;
+use crate::common::state::AppState;
 use crate::common::web_session::cookie_value;
-use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
-use cookie::{Cookie, SameSite};
 use portcullis_core::model::Method;
-use portcullis_core::two_factor::CHALLENGE_LIFETIME;
-use portcullis_core::{Error, Secret};
-
-/// The cookie holding `<method>.<challenge>` between the password and the code.
-pub const CHALLENGE_COOKIE: &str = "portcullis_challenge";
-/// The cookie holding a remembered browser's secret.
-pub const DEVICE_COOKIE: &str = "portcullis_device";
-
-/// A cookie of the login pages. `Lax`, not `Strict`: a sign-in that comes back from a social
-/// network arrives by a cross-site navigation, and must still find the remembered browser and,
-/// one redirect later, its second-factor challenge. Cross-site posts never carry them, and
-/// every form is CSRF-checked besides.
-pub(super) fn login_cookie(name: &str, value: String, max_age: i64) -> HeaderValue {
-    let cookie = Cookie::build((name, value))
-        .path("/login")
-        .http_only(true)
-        .secure(true)
-        .same_site(SameSite::Lax)
-        .max_age(time::Duration::seconds(max_age.max(0)))
-        .build();
-    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// `Set-Cookie` for a new challenge, kept as long as the challenge is good.
-pub fn challenge_cookie(method: Method, challenge: &Secret) -> HeaderValue {
-    login_cookie(
-        CHALLENGE_COOKIE,
-        format!("{}.{}", method.as_str(), challenge.expose()),
-        CHALLENGE_LIFETIME.whole_seconds(),
-    )
-}
+use portcullis_core::Error;
 
 fn clear_challenge() -> HeaderValue {
     login_cookie(CHALLENGE_COOKIE, String::new(), 0)

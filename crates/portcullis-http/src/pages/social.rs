@@ -4,12 +4,12 @@
 
 use super::context::Page;
 use super::login::{answer_outcome, form_again, pair_value, query_pairs, Next};
-use super::second_factor::{login_cookie, DEVICE_COOKIE};
 use super::view::Errors;
 use crate::common::html::{redirect, with_cookie};
 use crate::common::page_error::PageError;
+use crate::common::state::AppState;
 use crate::common::web_session::cookie_value;
-use crate::AppState;
+use crate::pages::cookies::{login_cookie, DEVICE_COOKIE};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Uri};

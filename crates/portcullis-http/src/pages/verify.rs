@@ -6,7 +6,7 @@ use super::form::PageForm;
 use super::login::query_pairs;
 use crate::common::html::{ok, render, Chrome, MessagePage};
 use crate::common::page_error::PageError;
-use crate::AppState;
+use crate::common::state::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};

@@ -9,7 +9,7 @@ use portcullis_core::FieldError;
 /// A field error in the pages' words: the account API's, which the pages' forms share (a
 /// sign-up's fields are a registration's).
 pub fn field_message(error: &FieldError) -> String {
-    crate::api::error::field_message(error)
+    crate::common::laravel::field_message(error)
 }
 
 /// Problems to show, each under its field (or at the top of the form).

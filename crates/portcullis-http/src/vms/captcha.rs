@@ -2,7 +2,8 @@
 
 use super::error::VmsError;
 use super::extract::HostTenant;
-use crate::{AppState, ClientAddr};
+use crate::common::client::ClientAddr;
+use crate::common::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
@@ -52,5 +53,5 @@ pub async fn captcha(
         img,
         key: made.key.expose().to_owned(),
     };
-    Ok(crate::no_store(Json(json)))
+    Ok(crate::common::response::no_store(Json(json)))
 }

@@ -1,7 +1,8 @@
 //! Document 002's error shapes: `{"message": "..."}`, and for 422
 //! `{"message": "The given data was invalid.", "errors": {"field": ["..."]}}`.
 
-use crate::api::error::FieldErrors;
+use crate::common::body::BodyError;
+use crate::common::laravel::FieldErrors;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -50,16 +51,13 @@ pub struct ValidationJson {
     pub errors: FieldErrors,
 }
 
-/// The body-reading failures the account API's `Input` reports, in this dialect.
-impl From<crate::api::error::ApiError> for VmsError {
-    fn from(error: crate::api::error::ApiError) -> Self {
-        use crate::api::error::ApiError;
+/// A body that could not be taken, in this dialect.
+impl From<BodyError> for VmsError {
+    fn from(error: BodyError) -> Self {
         match error {
-            ApiError::BadRequest(text) => Self::BadRequest(text),
-            ApiError::PayloadTooLarge => Self::PayloadTooLarge,
-            ApiError::UnsupportedMediaType => Self::UnsupportedMediaType,
-            ApiError::Validation(fields) => Self::Validation(fields),
-            _ => Self::Internal,
+            BodyError::TooLarge => Self::PayloadTooLarge,
+            BodyError::UnsupportedType => Self::UnsupportedMediaType,
+            BodyError::Malformed(text) => Self::BadRequest(text),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What document 002's handlers take from a request, rejected in its error shape.
 
 use super::error::VmsError;
-use crate::AppState;
+use crate::common::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use portcullis_core::model::Tenant;

@@ -10,7 +10,7 @@ mod token;
 pub use error::VmsError;
 pub use extract::HostTenant;
 
-use crate::AppState;
+use crate::common::state::AppState;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 

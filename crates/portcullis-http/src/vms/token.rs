@@ -3,9 +3,11 @@
 
 use super::error::{MessageJson, ValidationJson, VmsError};
 use super::extract::HostTenant;
-use crate::api::error::{ApiError, FieldErrors};
-use crate::api::{timestamp, Input};
-use crate::{AppState, ClientAddr};
+use crate::common::client::ClientAddr;
+use crate::common::laravel::timestamp;
+use crate::common::laravel::FieldErrors;
+use crate::common::laravel::Input;
+use crate::common::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -177,9 +179,8 @@ pub async fn token(
     State(state): State<AppState>,
     HostTenant(tenant): HostTenant,
     ClientAddr(client): ClientAddr,
-    input: Result<Input, ApiError>,
+    input: Input<VmsError>,
 ) -> Result<Response, VmsError> {
-    let input = input?;
     let mut errors = FieldErrors::default();
     let login = input.required_string("login", &mut errors);
     let password = input.required_secret("password", &mut errors);

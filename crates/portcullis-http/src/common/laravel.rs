@@ -1,26 +1,53 @@
-//! Request bodies for the account API: JSON (or a form, as the original accepts), size-limited,
-//! read into a field map and validated with the original's Laravel-style messages.
+//! What documents 001 and 002 share, being one Laravel application: bodies as JSON or a form
+//! read field by field ([`Fields`], taken as [`Input`]), the 422 map of field errors with
+//! Laravel's words for each rule ([`FieldErrors`], [`field_message`]), and its timestamps.
 
-use super::error::{ApiError, FieldErrors};
-use crate::AppState;
+use crate::common::body::{read_limited, BodyError};
+use crate::common::state::AppState;
 use axum::extract::{FromRequest, Request};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use portcullis_core::field::{has_nul, label};
-use portcullis_core::Rule;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use portcullis_core::field::{has_nul, label, ANY_FIELD};
+use portcullis_core::{FieldError, Rule};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
+use std::marker::PhantomData;
+use std::ops::Deref;
+use time::macros::format_description;
+use time::OffsetDateTime;
 
-pub struct Input(Map<String, Value>);
+/// A body's fields. JSON must be an object; a form's values are strings; an empty body has none.
+pub struct Fields(Map<String, Value>);
+
+/// [`Fields`] as an extractor whose refusals are the surface's error `E` (the account API's
+/// `ApiError`, document 002's `VmsError`).
+pub struct Input<E>(Fields, PhantomData<fn() -> E>);
+
+impl<E> Deref for Input<E> {
+    type Target = Fields;
+
+    fn deref(&self) -> &Fields {
+        &self.0
+    }
+}
+
+impl<E: From<BodyError> + IntoResponse> FromRequest<AppState> for Input<E> {
+    type Rejection = E;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let fields = Fields::read(req, state.http.max_body_bytes).await?;
+        Ok(Self(fields, PhantomData))
+    }
+}
 
 enum Format {
     Json,
     Form,
 }
 
-impl FromRequest<AppState> for Input {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let limit = state.http.max_body_bytes;
+impl Fields {
+    /// Reads JSON (also without a `Content-Type`) or a form of at most `limit` bytes.
+    pub async fn read(req: Request, limit: usize) -> Result<Self, BodyError> {
         let format = match req
             .headers()
             .get(CONTENT_TYPE)
@@ -39,7 +66,7 @@ impl FromRequest<AppState> for Input {
                 } else if mime == "application/x-www-form-urlencoded" {
                     Format::Form
                 } else {
-                    return Err(ApiError::UnsupportedMediaType);
+                    return Err(BodyError::UnsupportedType);
                 }
             }
         };
@@ -50,10 +77,10 @@ impl FromRequest<AppState> for Input {
         match format {
             Format::Json => match serde_json::from_slice::<Value>(&bytes) {
                 Ok(Value::Object(map)) => Ok(Self(map)),
-                Ok(_) => Err(ApiError::BadRequest(
+                Ok(_) => Err(BodyError::Malformed(
                     "The request body must be a JSON object.",
                 )),
-                Err(_) => Err(ApiError::BadRequest("The request body is not valid JSON.")),
+                Err(_) => Err(BodyError::Malformed("The request body is not valid JSON.")),
             },
             Format::Form => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
                 .map(|pairs| {
@@ -64,39 +91,12 @@ impl FromRequest<AppState> for Input {
                             .collect(),
                     )
                 })
-                .map_err(|_| ApiError::BadRequest("The request body is not a valid form.")),
+                .map_err(|_| BodyError::Malformed("The request body is not a valid form.")),
         }
     }
 }
 
-/// Reads the body of a request of at most `limit` bytes: 413 before reading anything when its
-/// `Content-Length` says more, or as soon as more arrives.
-pub async fn read_limited(req: Request, limit: usize) -> Result<bytes::Bytes, ApiError> {
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    read_body(req.into_body(), limit).await
-}
-
-/// Reads a whole request body of at most `limit` bytes: 413 beyond it.
-pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|inner| inner.is::<http_body_util::LengthLimitError>());
-        if too_large {
-            ApiError::PayloadTooLarge
-        } else {
-            ApiError::BadRequest("The request body could not be read.")
-        }
-    })
-}
-
-impl Input {
+impl Fields {
     /// A required string. Like the original, surrounding whitespace is trimmed unless `raw`
     /// (passwords are taken exactly as sent), and an empty value counts as missing.
     fn string(&self, field: &str, raw: bool, errors: &mut FieldErrors) -> Option<String> {
@@ -354,5 +354,204 @@ impl Input {
                 None
             }
         }
+    }
+}
+
+/// `{field: [messages]}` with fields in the order they were reported.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<(String, Vec<String>)>);
+
+impl utoipa::PartialSchema for FieldErrors {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .description(Some("Each invalid field with its messages."))
+            .additional_properties(Some(
+                ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)),
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FieldErrors {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ValidationErrors".into()
+    }
+}
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        match self.0.iter_mut().find(|(f, _)| f == field) {
+            Some((_, messages)) => messages.push(message.into()),
+            None => self.0.push((field.to_owned(), vec![message.into()])),
+        }
+    }
+
+    /// A field error of the domain's, in document 001's words.
+    pub fn add_error(&mut self, error: &FieldError) {
+        self.add(&error.field, field_message(error));
+    }
+
+    /// `rule` broken by `field`, in document 001's words.
+    pub fn add_rule(&mut self, field: &str, rule: Rule) {
+        self.add_error(&FieldError::new(field, rule));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The fields with a message.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(field, _)| field.as_str())
+    }
+}
+
+impl Serialize for FieldErrors {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (field, messages) in &self.0 {
+            map.serialize_entry(field, messages)?;
+        }
+        map.end()
+    }
+}
+
+impl From<&[FieldError]> for FieldErrors {
+    fn from(problems: &[FieldError]) -> Self {
+        let mut fields = Self::default();
+        for problem in problems {
+            fields.add_error(problem);
+        }
+        fields
+    }
+}
+
+/// A field error in document 001's words: Laravel's validation messages, which its clients
+/// know (`The email has already been taken.`).
+pub fn field_message(error: &FieldError) -> String {
+    let name = label(&error.field);
+    match &error.rule {
+        Rule::Required => format!("The {name} field is required."),
+        Rule::Taken => format!("The {name} has already been taken."),
+        Rule::TooShort { min } => format!("The {name} must be at least {min} characters."),
+        Rule::TooLong { max } => format!("The {name} may not be greater than {max} characters."),
+        Rule::Length { max } => format!("The {name} must be between 1 and {max} characters."),
+        Rule::Between { min, max } => format!("The {name} must be between {min} and {max}."),
+        Rule::TooMany { max } => format!("The {name} may not have more than {max} items."),
+        Rule::Email => format!("The {name} must be a valid email address."),
+        Rule::Format => format!("The {name} format is invalid."),
+        Rule::Unknown => format!("The selected {name} is invalid."),
+        Rule::Mismatch => format!("The {name} confirmation does not match."),
+        Rule::Nul if error.field == ANY_FIELD => {
+            "Text may not contain NUL (\\u0000) characters.".to_owned()
+        }
+        Rule::Nul => format!("The {name} may not contain NUL characters."),
+        Rule::Other(words) => words.to_string(),
+    }
+}
+
+/// Document 001's and 002's time format, in UTC: `2026-12-01 09:30:00`.
+pub fn timestamp(at: OffsetDateTime) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(field: &str, rule: Rule) -> String {
+        field_message(&FieldError::new(field, rule))
+    }
+
+    #[test]
+    fn rules_read_as_document_001s_messages() {
+        let cases = [
+            (
+                words("role_id", Rule::Required),
+                "The role id field is required.",
+            ),
+            (
+                words("email", Rule::Taken),
+                "The email has already been taken.",
+            ),
+            (
+                words("password", Rule::TooShort { min: 8 }),
+                "The password must be at least 8 characters.",
+            ),
+            (
+                words("first_name", Rule::TooLong { max: 191 }),
+                "The first name may not be greater than 191 characters.",
+            ),
+            (
+                words("app_name", Rule::Length { max: 255 }),
+                "The app name must be between 1 and 255 characters.",
+            ),
+            (
+                words(
+                    "sessions_limit",
+                    Rule::Between {
+                        min: 0,
+                        max: 10_000,
+                    },
+                ),
+                "The sessions limit must be between 0 and 10000.",
+            ),
+            (
+                words("email", Rule::Email),
+                "The email must be a valid email address.",
+            ),
+            (words("url", Rule::Format), "The url format is invalid."),
+            (
+                words("country_id", Rule::Unknown),
+                "The selected country id is invalid.",
+            ),
+            (
+                words("password", Rule::Mismatch),
+                "The password confirmation does not match.",
+            ),
+            (
+                words("last_name", Rule::Nul),
+                "The last name may not contain NUL characters.",
+            ),
+            (
+                words(ANY_FIELD, Rule::Nul),
+                "Text may not contain NUL (\\u0000) characters.",
+            ),
+            (
+                words(
+                    "tos",
+                    Rule::Other("You have to accept Terms of Service.".into()),
+                ),
+                "You have to accept Terms of Service.",
+            ),
+        ];
+        for (said, expected) in cases {
+            assert_eq!(said, expected);
+        }
+    }
+
+    #[test]
+    fn every_failing_field_is_reported_in_order_with_its_messages() {
+        let problems = [
+            FieldError::new("email", Rule::Email),
+            FieldError::new("password", Rule::Mismatch),
+            FieldError::new("password", Rule::TooShort { min: 8 }),
+        ];
+        let json = serde_json::to_value(FieldErrors::from(&problems[..])).unwrap();
+        assert_eq!(
+            json.to_string(),
+            serde_json::json!({
+                "email": ["The email must be a valid email address."],
+                "password": [
+                    "The password confirmation does not match.",
+                    "The password must be at least 8 characters."
+                ],
+            })
+            .to_string()
+        );
     }
 }

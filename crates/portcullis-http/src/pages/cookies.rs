@@ -1,0 +1,37 @@
+//! The cookies of the login pages: the second-factor challenge between the password and the code, and a remembered browser's secret.
+
+use axum::http::HeaderValue;
+use cookie::{Cookie, SameSite};
+use portcullis_core::model::Method;
+use portcullis_core::two_factor::CHALLENGE_LIFETIME;
+use portcullis_core::Secret;
+
+/// The cookie holding `<method>.<challenge>` between the password and the code.
+pub const CHALLENGE_COOKIE: &str = "portcullis_challenge";
+
+/// The cookie holding a remembered browser's secret.
+pub const DEVICE_COOKIE: &str = "portcullis_device";
+
+/// `Set-Cookie` for a new challenge, kept as long as the challenge is good.
+pub fn challenge_cookie(method: Method, challenge: &Secret) -> HeaderValue {
+    login_cookie(
+        CHALLENGE_COOKIE,
+        format!("{}.{}", method.as_str(), challenge.expose()),
+        CHALLENGE_LIFETIME.whole_seconds(),
+    )
+}
+
+/// A cookie of the login pages. `Lax`, not `Strict`: a sign-in that comes back from a social
+/// network arrives by a cross-site navigation, and must still find the remembered browser and,
+/// one redirect later, its second-factor challenge. Cross-site posts never carry them, and
+/// every form is CSRF-checked besides.
+pub fn login_cookie(name: &str, value: String, max_age: i64) -> HeaderValue {
+    let cookie = Cookie::build((name, value))
+        .path("/login")
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::seconds(max_age.max(0)))
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
