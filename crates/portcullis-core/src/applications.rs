@@ -114,6 +114,8 @@ fn sealed_for(application: &Application) -> crate::sealing::SealedFor<'_> {
     }
 }
 
+/// The services below take a tenant their caller may act on: the management API hands them
+/// only a tenant its key reaches (see [`Services::tenant_for_key`]).
 impl Services {
     /// A page of the tenant's applications, oldest first, with how many there are.
     pub async fn applications(

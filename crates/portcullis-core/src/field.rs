@@ -1,6 +1,7 @@
 //! Field errors: which field of a request broke which rule. Core decides the rule; each
 //! surface words it in its own dialect, in one function of its own (the account API's
-//! `api::error::field_message`, which document 002 and the pages share; the management API's
+//! Laravel words, `field_message` in the HTTP crate's `common::laravel`, which documents 001
+//! and 002 and the pages share; the management API's
 //! `mgmt::field_message`; the command line's), so no handler branches on a sentence.
 
 use std::borrow::Cow;

@@ -37,6 +37,8 @@ pub struct Services {
     pub(crate) signing_secret: Option<Arc<crate::sealing::SigningKeySecret>>,
     /// Image decodes running at once (avatars): as many as the password pool has workers.
     pub(crate) decoders: Arc<tokio::sync::Semaphore>,
+    /// Whether document 000's device endpoint answers (off unless the operator says so).
+    pub(crate) device_endpoint: bool,
 }
 
 impl Services {
@@ -57,6 +59,7 @@ impl Services {
             throttle_sweeper: Arc::default(),
             default_tenant_id: Arc::default(),
             signing_secret: None,
+            device_endpoint: false,
         }
     }
 
@@ -81,6 +84,12 @@ impl Services {
             from,
             timeout,
         ));
+        self
+    }
+
+    /// Opens document 000's device endpoint (`POST /api/sanctum/token`).
+    pub fn with_device_endpoint(mut self, open: bool) -> Self {
+        self.device_endpoint = open;
         self
     }
 

@@ -300,15 +300,15 @@ impl Services {
     }
 
     /// Replaces the tenant's name, management settings and metadata (document 003's
-    /// full-object update). Every remembered token lookup is dropped, since each carries its
-    /// tenant's settings.
+    /// full-object update) for `key`, which reaches `tenant` (see [`Services::tenant_for_key`]);
+    /// only an all-tenants key changes the operator's fields. Every remembered token lookup is
+    /// dropped, since each carries its tenant's settings.
     pub async fn update_tenant_for_key(
         &self,
         key: &ApiKey,
-        id: &str,
+        tenant: Tenant,
         input: TenantInput,
     ) -> Result<Tenant> {
-        let tenant = self.tenant_for_key(key, id).await?;
         let input = input.checked()?;
         // Surfaces find the default tenant by its name.
         if tenant.name == DEFAULT_TENANT && input.name != DEFAULT_TENANT {

@@ -6,7 +6,7 @@
 //! request id and metrics, timeout, panic catching.
 
 pub mod api;
-pub mod common;
+pub(crate) mod common;
 pub mod metrics;
 pub mod mgmt;
 pub mod oauth2;
@@ -17,6 +17,7 @@ pub mod pages;
 pub mod vms;
 
 pub use common::client::{ClientAddr, Transport, TrustedProxies};
+pub use common::laravel::field_message;
 pub use common::state::{AppState, HttpSettings};
 
 use axum::extract::{Request, State};

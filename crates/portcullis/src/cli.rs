@@ -531,7 +531,7 @@ fn describe(error: portcullis_core::Error) -> Box<dyn std::error::Error> {
 
 /// [`describe`] for a user's fields, which the account API's rules check: in its words.
 fn describe_account(error: portcullis_core::Error) -> Box<dyn std::error::Error> {
-    describe_in(error, portcullis_http::common::laravel::field_message)
+    describe_in(error, portcullis_http::field_message)
 }
 
 fn describe_in(

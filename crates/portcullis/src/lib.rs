@@ -165,6 +165,7 @@ impl App {
             services = services.with_captcha_verifier(verifier);
         }
         services = services.with_signing_key_secret(signing_key_secret(config)?);
+        services = services.with_device_endpoint(config.enable_device_auth_endpoint);
         services.ensure_defaults().await?;
         services.ensure_signing_keys().await?;
         let sealed = services.seal_stored_secrets().await?;
@@ -177,7 +178,6 @@ impl App {
             public_url: config.public_url(),
             request_timeout: Duration::from_secs(config.request_timeout_seconds),
             metrics_route: config.metrics_listen.is_none(),
-            device_auth_endpoint: config.enable_device_auth_endpoint,
             trusted_proxies: config.trusted_proxies()?,
         };
         Ok(Self {

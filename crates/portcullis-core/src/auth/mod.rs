@@ -111,6 +111,21 @@ pub enum LoginOutcome {
     },
 }
 
+/// Longest device name a session keeps.
+pub const DEVICE_NAME_MAX: usize = 255;
+
+/// What is wrong with a device's name, if anything.
+pub fn device_name_problem(name: &str) -> Option<FieldError> {
+    (name.chars().count() > DEVICE_NAME_MAX).then(|| {
+        FieldError::new(
+            "device_name",
+            Rule::TooLong {
+                max: DEVICE_NAME_MAX,
+            },
+        )
+    })
+}
+
 impl Services {
     /// Checks the password and, when it is right and the account may log in, opens a session
     /// with a token that carries every scope of its user, or, when the account has a second
@@ -166,6 +181,16 @@ impl Services {
             .map(|issued| LoginOutcome::Issued(Box::new(issued)))
     }
 
+    /// [`Error::NotFound`] unless the operator opened document 000's device endpoint: closed,
+    /// it is no route at all.
+    pub fn device_endpoint_open(&self) -> Result<()> {
+        if self.device_endpoint {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
     /// Document 000's device endpoint: a password login that yields a full-access token named
     /// after the device. It has no second step, so accounts with a second factor are sent to
     /// `/api/login`.
@@ -177,6 +202,10 @@ impl Services {
         device_name: &str,
         client: &ClientInfo,
     ) -> Result<IssuedToken> {
+        self.device_endpoint_open()?;
+        if let Some(problem) = device_name_problem(device_name) {
+            return Err(Error::Invalid(vec![problem]));
+        }
         let user = self
             .single_step_login(tenant, email, password, client, Throttling::CountFailures)
             .await

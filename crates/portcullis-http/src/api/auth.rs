@@ -34,7 +34,7 @@ use portcullis_core::Secret;
 )]
 pub async fn login(
     State(state): State<AppState>,
-    HostTenant(tenant): HostTenant,
+    HostTenant { tenant, .. }: HostTenant,
     ClientAddr(client): ClientAddr,
     input: Input,
 ) -> ApiResult<Json<LoginJson>> {
@@ -79,7 +79,7 @@ pub async fn login(
 )]
 pub async fn social(
     State(state): State<AppState>,
-    HostTenant(tenant): HostTenant,
+    HostTenant { tenant, .. }: HostTenant,
     ClientAddr(client): ClientAddr,
     input: Input,
 ) -> ApiResult<Json<LoginJson>> {
@@ -113,7 +113,7 @@ pub async fn social(
 )]
 pub async fn second_factor(
     State(state): State<AppState>,
-    HostTenant(tenant): HostTenant,
+    HostTenant { tenant, .. }: HostTenant,
     ClientAddr(client): ClientAddr,
     input: Input,
 ) -> ApiResult<Json<TokenJson>> {

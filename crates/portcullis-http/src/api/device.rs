@@ -10,11 +10,9 @@ use crate::common::laravel::FieldErrors;
 use crate::common::state::AppState;
 use axum::extract::State;
 use axum::Json;
+use portcullis_core::auth::device_name_problem;
 use portcullis_core::{Error, Secret};
 use utoipa::ToSchema;
-
-/// Longest device name kept.
-const DEVICE_NAME_MAX: usize = 255;
 
 /// `POST /api/sanctum/token`, as JSON or as a form.
 #[derive(ToSchema)]
@@ -48,27 +46,19 @@ pub struct DeviceTokenBody {
 )]
 pub async fn token(
     State(state): State<AppState>,
-    HostTenant(tenant): HostTenant,
+    HostTenant { tenant, .. }: HostTenant,
     ClientAddr(client): ClientAddr,
     input: Result<Input, ApiError>,
 ) -> ApiResult<Json<TokenJson>> {
     // Before anything about the body, so a turned-off endpoint looks like no route at all.
-    if !state.http.device_auth_endpoint {
-        return Err(ApiError::NotFound);
-    }
+    state.services.device_endpoint_open()?;
     let input = input?;
     let mut errors = FieldErrors::default();
     let email = input.required_string("email", &mut errors);
     let password = input.required_secret("password", &mut errors);
     let device_name = input.required_string("device_name", &mut errors);
-    if device_name
-        .as_ref()
-        .is_some_and(|name| name.chars().count() > DEVICE_NAME_MAX)
-    {
-        errors.add(
-            "device_name",
-            format!("The device name may not be greater than {DEVICE_NAME_MAX} characters."),
-        );
+    if let Some(problem) = device_name.as_deref().and_then(device_name_problem) {
+        errors.add_error(&problem);
     }
     let (Some(email), Some(password), Some(device_name), true) =
         (email, password, device_name, errors.is_empty())

@@ -6,7 +6,7 @@ use crate::common::route_table::{Needs, Permission, Route};
 use crate::common::state::AppState;
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
-use portcullis_core::model::{Principal, Tenant};
+use portcullis_core::model::Principal;
 
 /// The caller, proven by `Authorization: Bearer <token>` (401 otherwise), and allowed what the
 /// route's row in the table (`routes.rs`) asks: its token carries the row's scope (403 with
@@ -58,19 +58,7 @@ impl FromRequestParts<AppState> for Auth {
 }
 
 /// The tenant named by the `Host` header, or the default tenant.
-pub struct HostTenant(pub Tenant);
-
-impl FromRequestParts<AppState> for HostTenant {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let host = crate::common::client::host(parts);
-        Ok(Self(state.services.tenant_for_host(host).await?))
-    }
-}
+pub type HostTenant = crate::common::state::HostTenant<ApiError>;
 
 /// A positive integer id from the path; anything else names nothing (404).
 pub fn path_id(text: &str) -> Result<i64, ApiError> {

@@ -47,7 +47,7 @@ pub struct ResetBody {
 )]
 pub async fn remind(
     State(state): State<AppState>,
-    HostTenant(tenant): HostTenant,
+    HostTenant { tenant, .. }: HostTenant,
     ClientAddr(client): ClientAddr,
     input: Input,
 ) -> ApiResult<Json<SuccessJson>> {
@@ -81,7 +81,7 @@ pub async fn remind(
 )]
 pub async fn reset(
     State(state): State<AppState>,
-    HostTenant(tenant): HostTenant,
+    HostTenant { tenant, .. }: HostTenant,
     ClientAddr(client): ClientAddr,
     input: Input,
 ) -> ApiResult<Json<SuccessJson>> {

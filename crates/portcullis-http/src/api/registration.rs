@@ -54,7 +54,7 @@ pub struct RegisteredJson {
 )]
 pub async fn register(
     State(state): State<AppState>,
-    HostTenant(tenant): HostTenant,
+    HostTenant { tenant, .. }: HostTenant,
     ClientAddr(client): ClientAddr,
     input: Input,
 ) -> ApiResult<(StatusCode, Json<RegisteredJson>)> {
@@ -105,7 +105,7 @@ pub async fn register(
 )]
 pub async fn verify_email(
     State(state): State<AppState>,
-    HostTenant(tenant): HostTenant,
+    HostTenant { tenant, .. }: HostTenant,
     ClientAddr(client): ClientAddr,
     Path(token): Path<String>,
 ) -> ApiResult<Json<SuccessJson>> {

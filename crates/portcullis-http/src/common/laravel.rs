@@ -174,7 +174,7 @@ impl Fields {
         }
     }
 
-    /// A `YYYY-MM-DD` date field of a partial update (see [`Input::nullable_string`]).
+    /// A `YYYY-MM-DD` date field of a partial update (see [`Fields::nullable_string`]).
     pub fn nullable_date(
         &self,
         field: &str,
@@ -273,7 +273,7 @@ impl Fields {
         parsed
     }
 
-    /// An optional integer (see [`Input::nullable_integer`]); null counts as absent.
+    /// An optional integer (see [`Fields::nullable_integer`]); null counts as absent.
     pub fn optional_integer(&self, field: &str, errors: &mut FieldErrors) -> Option<i64> {
         self.nullable_integer(field, errors).flatten()
     }

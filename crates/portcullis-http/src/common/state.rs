@@ -2,7 +2,12 @@
 
 use crate::common::client::{BehindProxies, TrustedProxies};
 use crate::metrics::Metrics;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use portcullis_core::model::Tenant;
 use portcullis_core::Services;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,8 +30,6 @@ pub struct HttpSettings {
     pub public_url: String,
     /// A request still unanswered after this long gets a 503 in its dialect's shape.
     pub request_timeout: Duration,
-    /// Whether `POST /api/sanctum/token` answers (document 000 keeps it off by default).
-    pub device_auth_endpoint: bool,
     /// Whether the main router serves `/metrics` (it does not when metrics are off or are
     /// served on their own listener).
     pub metrics_route: bool,
@@ -47,5 +50,28 @@ impl AppState {
 impl BehindProxies for AppState {
     fn trusted_proxies(&self) -> &TrustedProxies {
         &self.http.trusted_proxies
+    }
+}
+
+/// The tenant the `Host` header names, or the default tenant; when it cannot be found (the
+/// database is down), the surface's error `E`.
+pub struct HostTenant<E> {
+    pub tenant: Tenant,
+    dialect: PhantomData<fn() -> E>,
+}
+
+impl<E> FromRequestParts<AppState> for HostTenant<E>
+where
+    E: From<portcullis_core::Error> + IntoResponse,
+{
+    type Rejection = E;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, E> {
+        let host = crate::common::client::host(parts);
+        let tenant = state.services.tenant_for_host(host).await?;
+        Ok(Self {
+            tenant,
+            dialect: PhantomData,
+        })
     }
 }

@@ -146,7 +146,7 @@ impl From<portcullis_core::Error> for MgmtError {
                 Self::new(StatusCode::BAD_REQUEST, code, message)
             }
             Error::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
-            // The password-hash queue is full: no 500 for that, and `Retry-After` says when.
+            // The password-hash queue is full: a 503, whose `Retry-After` asks to come back soon.
             Error::Overloaded { .. } => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service_unavailable",

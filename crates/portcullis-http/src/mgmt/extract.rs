@@ -1,6 +1,7 @@
 //! What management handlers take from a request: the API key, the body, paging.
 
 use super::error::MgmtError;
+use crate::common::body::{read_limited, BodyError};
 use crate::common::route_table::{Needs, Route};
 use crate::common::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request};
@@ -72,14 +73,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let limit = state.http.max_body_bytes;
-        let bytes = axum::body::to_bytes(req.into_body(), limit)
+        let bytes = read_limited(req, limit)
             .await
-            .map_err(|_| {
-                MgmtError::new(
+            .map_err(|error| match error {
+                BodyError::TooLarge => MgmtError::new(
                     axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                     "request_too_large",
                     format!("The body may be at most {limit} bytes."),
-                )
+                ),
+                BodyError::UnsupportedType | BodyError::Malformed(_) => {
+                    MgmtError::bad_request("The body could not be read.")
+                }
             })?;
         // PostgreSQL cannot store NUL characters; refused alike on every backend. (A NUL
         // reaches JSON text only escaped, so the escape is looked for before parsing.)

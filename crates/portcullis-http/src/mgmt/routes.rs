@@ -1,6 +1,8 @@
 //! Every `/v1` route with its rules: each takes an API key (the `Key` extractor refuses a
 //! route whose row does not ask for one), and no role permission: which tenants a key
-//! reaches, and whether it may create tenants, the services decide per request.
+//! reaches is decided once per request by the `KeyTenant` extractor (core's
+//! `tenant_for_key`), and whether it may create tenants or change operator-owned settings by
+//! the tenant services.
 
 use super::{applications, credentials, tenants, users, API_KEY};
 use crate::common::route_table::{route_table, Needs, Permission::Unneeded};

@@ -1,11 +1,11 @@
 //! `/v1/tenants`.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Body, Key, Paging};
+use super::extract::{Body, Key, KeyTenant, Paging};
 use super::json::{is_zero, metadata, or_zero};
 use super::list::{rfc3339, ListJson};
 use crate::common::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::Json;
 use portcullis_core::model::{Metadata, Tenant};
 use portcullis_core::tenants::{ManagedSettings, TenantInput};
@@ -273,13 +273,8 @@ pub async fn create(
         (status = 404, description = "`not_found`", body = ErrorJson),
     ),
 )]
-pub async fn show(
-    State(state): State<AppState>,
-    Key(key): Key,
-    Path(tenant_id): Path<String>,
-) -> Result<Json<TenantJson>, MgmtError> {
-    let tenant = state.services.tenant_for_key(&key, &tenant_id).await?;
-    Ok(Json(tenant.into()))
+pub async fn show(KeyTenant { tenant, .. }: KeyTenant) -> Json<TenantJson> {
+    Json(tenant.into())
 }
 
 /// Replaces the tenant's name, settings and metadata: fetch it, change what you need, post it
@@ -300,13 +295,12 @@ pub async fn show(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    Key(key): Key,
-    Path(tenant_id): Path<String>,
+    KeyTenant { key, tenant }: KeyTenant,
     Body(body): Body<TenantBody>,
 ) -> Result<Json<TenantJson>, MgmtError> {
     let tenant = state
         .services
-        .update_tenant_for_key(&key, &tenant_id, body.input()?)
+        .update_tenant_for_key(&key, tenant, body.input()?)
         .await?;
     Ok(Json(tenant.into()))
 }

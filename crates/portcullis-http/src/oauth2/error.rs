@@ -1,5 +1,6 @@
 //! RFC 6749's error shape, `{"error": "...", "error_description": "..."}`.
 
+use crate::common::body::BodyError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -28,6 +29,18 @@ pub struct OAuthErrorJson {
     #[schema(example = "invalid_client")]
     error: &'static str,
     error_description: &'static str,
+}
+
+/// A body that could not be taken.
+impl From<BodyError> for OAuthError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge => Self::PayloadTooLarge,
+            BodyError::UnsupportedType | BodyError::Malformed(_) => {
+                Self::InvalidRequest("The request body could not be read.")
+            }
+        }
+    }
 }
 
 impl From<OAuthFailure> for OAuthError {

@@ -1,6 +1,7 @@
 //! `POST /oauth2/introspect` and `POST /oauth2/revoke`.
 
 use super::error::{OAuthError, OAuthErrorJson};
+use crate::common::body::read_limited;
 use crate::common::client::bearer_token;
 use crate::common::client::ClientAddr;
 use crate::common::state::AppState;
@@ -90,10 +91,7 @@ impl FromRequest<AppState> for TokenForm {
     type Rejection = OAuthError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let limit = state.http.max_body_bytes;
-        let bytes = axum::body::to_bytes(req.into_body(), limit)
-            .await
-            .map_err(|_| OAuthError::PayloadTooLarge)?;
+        let bytes = read_limited(req, state.http.max_body_bytes).await?;
         serde_urlencoded::from_bytes::<TokenForm>(&bytes)
             .ok()
             .filter(|form| !form.token.trim().is_empty())

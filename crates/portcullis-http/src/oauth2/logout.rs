@@ -1,10 +1,11 @@
 //! `GET`/`POST /oauth2/logout`: RP-initiated logout.
 
 use super::discovery::plain_http;
-use super::page::{bad_request, failed, page, redirect, with_cookie};
+use super::page::{bad_request, failed, page, redirect};
 use crate::common::client::ClientAddr;
 use crate::common::csrf;
 use crate::common::csrf::CsrfToken;
+use crate::common::html::with_cookie;
 use crate::common::html::{ok, policy_with_form_targets, security_headers, Chrome};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;

@@ -1,7 +1,7 @@
 //! The few responses of the browser-facing endpoints that are not JSON: a small HTML page (an
 //! error a person must see, or "signed out") and redirects.
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -80,12 +80,6 @@ pub fn redirect(location: &str) -> Response {
     headers.insert(LOCATION, value);
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    response
-}
-
-/// `response` with a `Set-Cookie`.
-pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
-    response.headers_mut().append(SET_COOKIE, cookie);
     response
 }
 

@@ -36,7 +36,7 @@ pub struct CaptchaJson {
 )]
 pub async fn captcha(
     State(state): State<AppState>,
-    HostTenant(tenant): HostTenant,
+    HostTenant { tenant, .. }: HostTenant,
     ClientAddr(client): ClientAddr,
 ) -> Result<Response, VmsError> {
     state

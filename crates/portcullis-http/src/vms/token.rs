@@ -177,7 +177,7 @@ fn user_json(user: User, permissions: Vec<Permission>, session: SessionId) -> Vm
 )]
 pub async fn token(
     State(state): State<AppState>,
-    HostTenant(tenant): HostTenant,
+    HostTenant { tenant, .. }: HostTenant,
     ClientAddr(client): ClientAddr,
     input: Input<VmsError>,
 ) -> Result<Response, VmsError> {

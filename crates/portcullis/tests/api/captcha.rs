@@ -32,7 +32,7 @@ fn refusal(result: Result<()>) -> String {
         Err(Error::Invalid(problems)) => {
             assert_eq!(problems.len(), 1, "{problems:?}");
             assert_eq!(problems[0].field, "captcha");
-            portcullis_http::common::laravel::field_message(&problems[0])
+            portcullis_http::field_message(&problems[0])
         }
         other => panic!("expected a captcha refusal, got {other:?}"),
     }

@@ -362,6 +362,23 @@ async fn the_device_endpoint_trades_credentials_for_a_full_access_token() {
         );
         let long = json!({ "email": "boss@example.com", "password": password, "device_name": "d".repeat(256) });
         assert_eq!(server.post("/api/sanctum/token", long).await.0, 422);
+        // Every failing field at once: a missing password beside a name too long.
+        let (status, answer) = server
+            .post(
+                "/api/sanctum/token",
+                json!({ "email": "boss@example.com", "device_name": "d".repeat(256) }),
+            )
+            .await;
+        assert_eq!(
+            (status, answer),
+            (
+                422,
+                json!({
+                    "password": ["The password field is required."],
+                    "device_name": ["The device name may not be greater than 255 characters."]
+                })
+            )
+        );
 
         // A banned account gets nothing, and its device token stops.
         server.create_user("pat", "User").await;
