@@ -21,8 +21,8 @@ use crate::model::{
     Change, ClientInfo, CredentialsWrite, Mail, NewOneTimeToken, Principal, TenantSettings,
     TokenKind, TokenPurpose, User,
 };
+use crate::services::Services;
 use crate::throttle::Throttling;
-use crate::Services;
 
 /// The field a step-up asks for.
 pub const CURRENT_PASSWORD: &str = "current_password";

@@ -18,7 +18,7 @@ pub struct CreateUser {
     pub last_name: Option<String>,
 }
 
-impl crate::Services {
+impl crate::services::Services {
     pub async fn create_user(&self, tenant: &Tenant, input: CreateUser) -> Result<User> {
         let mut problems = Vec::new();
         let email = check_email(&input.email, &mut problems);
@@ -164,7 +164,7 @@ pub(crate) fn check_password_rules(password: &Secret, problems: &mut Vec<FieldEr
     }
 }
 
-impl crate::Services {
+impl crate::services::Services {
     /// Adds "already taken" problems for an email and a username that would be new to the
     /// account (`None`: not changing). The database's unique indexes still decide races; this
     /// only lets both fields be reported at once.

@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::field::Rule;
 use crate::ids::Secret;
 use crate::model::ApiKey;
+use crate::services::Services;
 use crate::tokens::{hash_secret, secret_matches};
-use crate::Services;
 use time::Duration;
 
 pub const PREFIX: &str = "pcsk_";

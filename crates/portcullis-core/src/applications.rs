@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::field::{FieldError, Rule};
 use crate::ids::Secret;
 use crate::model::{Application, Metadata, Tenant};
-use crate::Services;
+use crate::services::Services;
 
 pub const ID_LEN: usize = 12;
 pub const SECRET_LEN: usize = 24;

@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::model::Principal;
 use crate::rbac::permissions;
-use crate::Services;
+use crate::services::Services;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -110,7 +110,13 @@ impl Services {
 
     /// Whether the principal's role holds `permission` (ignoring token scopes).
     pub async fn holds(&self, principal: &Principal, permission: &str) -> Result<bool> {
-        let permissions = self.store.role_permissions(principal.user.role_id).await?;
+        let permissions = match principal.role_permissions.get() {
+            Some(read) => read,
+            None => {
+                let read = self.store.role_permissions(principal.user.role_id).await?;
+                principal.role_permissions.get_or_init(|| read)
+            }
+        };
         Ok(permissions.iter().any(|p| p.name == permission))
     }
 }

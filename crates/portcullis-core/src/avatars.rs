@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::field::Rule;
 use crate::model::{AvatarImage, ClientInfo, User};
-use crate::Services;
+use crate::services::Services;
 use image::{ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 

@@ -11,8 +11,8 @@ use crate::error::{Error, Result};
 use crate::field::Rule;
 use crate::ids::Secret;
 use crate::model::{StoredCaptcha, Tenant};
+use crate::services::Services;
 use crate::tokens::hash_secret;
-use crate::Services;
 use subtle::ConstantTimeEq;
 use time::Duration;
 

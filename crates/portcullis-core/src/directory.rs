@@ -12,7 +12,7 @@ use crate::model::{
     AccountWrite, Change, ClientInfo, DetailsChange, NewUser, Page, Paging, Principal, User,
     UserFilter, UserStatus,
 };
-use crate::Services;
+use crate::services::Services;
 
 /// An administrator's account fields. On update, absent fields stay as they are.
 #[derive(Debug, Clone, Default)]

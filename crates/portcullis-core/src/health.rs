@@ -1,12 +1,11 @@
 //! What an operator watches: whether this node can serve (readiness) and what it is doing
 //! (counters and pool figures for metrics).
 
-use crate::auth::CacheStats;
-use crate::error::{Error, Result};
 use crate::password::PoolStats as HashPoolStats;
+use crate::runtime::CacheStats;
+use crate::runtime::LoginStats;
+use crate::services::Services;
 use crate::store::PoolStats;
-use crate::Services;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The result of one readiness check.
@@ -35,43 +34,6 @@ impl Readiness {
     pub fn is_ready(&self) -> bool {
         self.database.is_ok() && self.migrations.is_ok()
     }
-}
-
-/// Counts of logins since start, whatever the surface.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    logins_succeeded: AtomicU64,
-    logins_failed: AtomicU64,
-    logins_refused: AtomicU64,
-}
-
-impl Counters {
-    /// Counts a password check that did not lead to a login: a wrong password, an unknown or
-    /// banned user (failed), or a throttle or a full hash queue (refused). Passes the result through.
-    pub(crate) fn count_failed_check<T>(&self, checked: Result<T>) -> Result<T> {
-        let counter = match &checked {
-            Ok(_) => return checked,
-            Err(Error::InvalidCredentials | Error::Banned | Error::EmailNotConfirmed) => {
-                &self.logins_failed
-            }
-            Err(Error::Overloaded { .. } | Error::Throttled { .. }) => &self.logins_refused,
-            Err(_) => return checked,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        checked
-    }
-
-    pub(crate) fn count_login(&self) {
-        self.logins_succeeded.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LoginStats {
-    pub succeeded: u64,
-    pub failed: u64,
-    /// Refused unchecked: throttled, or the password-hash queue was full.
-    pub refused: u64,
 }
 
 /// A snapshot of this node's figures.
@@ -110,16 +72,11 @@ impl Services {
     }
 
     pub fn stats(&self) -> Stats {
-        let counters = &self.counters;
         Stats {
             hash_pool: self.hasher.stats(),
             database_pool: self.store.pool_stats(),
             token_cache: self.principals.stats(),
-            logins: LoginStats {
-                succeeded: counters.logins_succeeded.load(Ordering::Relaxed),
-                failed: counters.logins_failed.load(Ordering::Relaxed),
-                refused: counters.logins_refused.load(Ordering::Relaxed),
-            },
+            logins: self.counters.snapshot(),
         }
     }
 }

@@ -5,8 +5,8 @@ use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::model::{ApiKey, Application, ClientInfo, ClientToken, Scopes, Tenant};
 use crate::oidc::grants::{CLIENT_TOKEN_PREFIX, OIDC_SCOPES};
+use crate::services::Services;
 use crate::tokens::hash_secret;
-use crate::Services;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 

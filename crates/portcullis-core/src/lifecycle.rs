@@ -12,20 +12,8 @@ use crate::mail::with_link;
 use crate::model::{
     ClientInfo, Mail, NewOneTimeToken, NewUser, Tenant, TenantSettings, TokenPurpose,
 };
-use crate::Services;
+use crate::services::Services;
 use time::Duration;
-
-/// Checks a captcha answer with a reCAPTCHA-compatible service (reCAPTCHA, hCaptcha,
-/// Turnstile). Implemented outside the domain (it is HTTP).
-#[async_trait::async_trait]
-pub trait CaptchaVerifier: Send + Sync + 'static {
-    /// `Ok(false)` for a wrong answer; an error when the service could not be asked.
-    async fn verify(
-        &self,
-        answer: &str,
-        remote_ip: Option<&str>,
-    ) -> std::result::Result<bool, String>;
-}
 
 /// Length of mailed secrets (base62).
 pub const MAILED_SECRET_LEN: usize = 60;

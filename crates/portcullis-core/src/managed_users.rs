@@ -11,7 +11,7 @@ use crate::metadata;
 use crate::model::{
     ClientInfo, CredentialWrite, ManagedFields, Metadata, NewUser, PasswordCredential, Tenant, User,
 };
-use crate::Services;
+use crate::services::Services;
 use time::OffsetDateTime;
 
 /// The only credential id there is: one password per user.
@@ -333,7 +333,7 @@ impl Services {
 }
 
 /// A race on the unique email index reads as the same conflict as the check before it.
-fn conflict(error: crate::StoreError) -> Error {
+fn conflict(error: crate::error::StoreError) -> Error {
     match taken(error) {
         Error::Invalid(problems) if problems.iter().any(|p| p.is("email", &Rule::Taken)) => {
             Error::Conflict("A user of this tenant already has this email.")

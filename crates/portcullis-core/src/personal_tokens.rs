@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::field::{FieldError, Rule};
 use crate::ids::{Secret, TokenId};
 use crate::model::{ClientInfo, NewToken, Principal, Token, TokenKind};
+use crate::services::Services;
 use crate::tokens::TokenSecret;
-use crate::Services;
 use time::OffsetDateTime;
 
 pub const NAME_MAX: usize = 255;

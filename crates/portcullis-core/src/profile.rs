@@ -5,7 +5,7 @@ use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::field::Rule;
 use crate::model::{ClientInfo, DetailsChange, Principal, User};
-use crate::Services;
+use crate::services::Services;
 
 impl Services {
     /// The caller's own account.

@@ -9,7 +9,7 @@ use crate::field::Rule;
 use crate::ids::{PermissionId, RoleId};
 use crate::model::{ClientInfo, Permission, Principal, RbacInput, RbacKind, Role, RoleSummary};
 use crate::rbac::USER_ROLE;
-use crate::Services;
+use crate::services::Services;
 
 const NAME_MAX: usize = 255;
 

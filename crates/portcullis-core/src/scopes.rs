@@ -8,7 +8,7 @@ use crate::field::{FieldError, Rule};
 use crate::ids::TenantId;
 use crate::model::{ClientInfo, CustomScope, Principal, Scopes};
 use crate::rbac::{builtin_scope, BuiltinScope, BUILTIN_SCOPES};
-use crate::Services;
+use crate::services::Services;
 use time::OffsetDateTime;
 
 /// Longest scope name accepted.
@@ -118,7 +118,7 @@ impl Services {
             self.activity_of(principal, client, &format!("Registered the {name} scope."));
         match self.store.create_scope(&scope, &activity).await {
             Ok(created) => Ok(created.into()),
-            Err(crate::StoreError::Conflict(crate::Constraint::ScopeName)) => {
+            Err(crate::error::StoreError::Conflict(crate::error::Constraint::ScopeName)) => {
                 Err(Error::invalid("name", Rule::Taken))
             }
             Err(other) => Err(other.into()),

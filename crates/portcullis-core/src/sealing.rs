@@ -6,7 +6,8 @@
 //! the next start ([`Services::seal_stored_secrets`]).
 
 use crate::error::{Error, Result};
-use crate::Services;
+use crate::model::SigningKeySecret;
+use crate::services::Services;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
 use chacha20poly1305::aead::KeyInit;
@@ -33,17 +34,6 @@ impl SealedFor<'_> {
             Self::TotpSeed { user } => format!("totp seed {user}"),
         }
         .into_bytes()
-    }
-}
-
-/// The 32-byte key that seals signing keys at rest. Every node sharing a database must have
-/// the same one.
-#[derive(Clone)]
-pub struct SigningKeySecret([u8; 32]);
-
-impl std::fmt::Debug for SigningKeySecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SigningKeySecret(***)")
     }
 }
 

@@ -1,12 +1,12 @@
 //! The handle every surface calls: the store, the clock and the password verifier together.
 
-use crate::auth::PrincipalCache;
 use crate::clock::Clock;
-use crate::health::Counters;
-use crate::lifecycle::CaptchaVerifier;
 use crate::mail::{MailWorker, Mailer, Texter};
+use crate::outbound::CaptchaVerifier;
+use crate::outbound::NetworkClient;
 use crate::password::PasswordHasher;
-use crate::social::NetworkClient;
+use crate::runtime::Counters;
+use crate::runtime::PrincipalCache;
 use crate::store::Store;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -30,11 +30,11 @@ pub struct Services {
     pub(crate) networks: Option<Arc<dyn NetworkClient>>,
     /// Checks registration captchas; `None` until configured (captchas then fail closed).
     pub(crate) captcha: Option<Arc<dyn CaptchaVerifier>>,
-    pub(crate) throttle_sweeper: Arc<crate::throttle::Sweeper>,
+    pub(crate) throttle_sweeper: Arc<crate::runtime::Sweeper>,
     /// Read once, on the first request that needs it (see `host_is_for`).
     pub(crate) default_tenant_id: Arc<std::sync::OnceLock<crate::ids::TenantId>>,
     /// Seals ID-token signing keys; `None` until configured (see `with_signing_key_secret`).
-    pub(crate) signing_secret: Option<Arc<crate::sealing::SigningKeySecret>>,
+    pub(crate) signing_secret: Option<Arc<crate::model::SigningKeySecret>>,
     /// Image decodes running at once (avatars): as many as the password pool has workers.
     pub(crate) decoders: Arc<tokio::sync::Semaphore>,
     /// Whether document 000's device endpoint answers (off unless the operator says so).
@@ -111,10 +111,10 @@ impl Services {
         self
     }
 
-    pub(crate) fn texter(&self) -> crate::Result<&dyn Texter> {
-        self.texter
-            .as_deref()
-            .ok_or_else(|| crate::Error::Internal("no text-message transport configured".into()))
+    pub(crate) fn texter(&self) -> crate::error::Result<&dyn Texter> {
+        self.texter.as_deref().ok_or_else(|| {
+            crate::error::Error::Internal("no text-message transport configured".into())
+        })
     }
 
     /// The worker to run in the background while serving.
@@ -127,7 +127,7 @@ impl Services {
         &self,
         tenant: &crate::ids::TenantId,
         mail: &crate::model::Mail,
-    ) -> crate::Result<()> {
+    ) -> crate::error::Result<()> {
         self.store.enqueue_mail(tenant, mail, self.now()).await?;
         self.mail_queued();
         Ok(())

@@ -5,7 +5,7 @@ use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, UserId};
 use crate::model::{Activity, ClientInfo, Page, Paging, Principal, Session};
-use crate::Services;
+use crate::services::Services;
 
 impl Services {
     /// The live sessions of a user: the caller's own, or, with `users.manage`, anyone's in the

@@ -6,7 +6,7 @@ use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::field::{FieldError, Rule};
 use crate::model::{ClientInfo, Principal, TenantSettings};
-use crate::Services;
+use crate::services::Services;
 use serde_json::{Map, Value};
 
 /// `settings` with these top-level fields replaced (by their names in the settings record), as

@@ -9,8 +9,8 @@ use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
 use crate::field::Rule;
 use crate::model::{AudienceCheck, ClientInfo, NewUser, SessionClient, SocialNetwork, Tenant};
-use crate::Services;
-use async_trait::async_trait;
+use crate::outbound::{NetworkClient, NetworkRequest};
+use crate::services::Services;
 use serde_json::Value;
 
 /// A network's audience check with everything it needs.
@@ -29,22 +29,6 @@ impl std::fmt::Debug for TokenAudience {
             .field("url", &self.url)
             .field("client_id", &self.client_id)
             .finish_non_exhaustive()
-    }
-}
-
-/// A request to a network, described without HTTP types (the domain has none).
-#[derive(Clone, PartialEq, Eq)]
-pub struct NetworkRequest {
-    /// `POST` with `json` as its body when there is one, else `GET`.
-    pub url: String,
-    pub basic_auth: Option<(String, String)>,
-    pub json: Option<Value>,
-}
-
-impl std::fmt::Debug for NetworkRequest {
-    // The URL and body carry the token being checked, the credentials the client secret.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NetworkRequest").finish_non_exhaustive()
     }
 }
 
@@ -332,20 +316,6 @@ pub struct SocialProfile {
     pub email: Option<String>,
     pub name: Option<String>,
     pub email_verified: bool,
-}
-
-/// Talks to social networks. Implemented outside the domain (it is HTTP); an error means the
-/// network could not be reached or refused.
-#[async_trait]
-pub trait NetworkClient: Send + Sync + 'static {
-    /// Asks a network's userinfo endpoint about an access token.
-    async fn userinfo(&self, url: &str, token: &str) -> std::result::Result<Value, String>;
-    /// Posts an OAuth 2.0 token request (`application/x-www-form-urlencoded`) and returns
-    /// the JSON answer of a success.
-    async fn token(&self, url: &str, form: &[(&str, &str)]) -> std::result::Result<Value, String>;
-    /// Sends an audience check: the JSON answer of a success, `None` when the network
-    /// refuses (any 4xx), else why it could not be asked.
-    async fn check(&self, request: &NetworkRequest) -> std::result::Result<Option<Value>, String>;
 }
 
 /// The value at a dotted path, as text (numbers too, since some networks number their ids).

@@ -5,8 +5,8 @@ use crate::authz::Action;
 use crate::error::Result;
 use crate::model::{Paging, Principal, User};
 use crate::rbac::permissions::USERS_MANAGE;
+use crate::services::Services;
 use crate::store::Counted;
-use crate::Services;
 use time::{Date, Duration, Month, OffsetDateTime, Time};
 
 /// Days the activity figures cover, today included.

@@ -5,7 +5,7 @@ use crate::error::{Constraint, Error, Result};
 use crate::field::{FieldError, Rule};
 use crate::ids::TenantId;
 use crate::model::{ApiKey, Metadata, Tenant, TenantSettings, DEFAULT_TENANT};
-use crate::Services;
+use crate::services::Services;
 
 impl Services {
     /// The tenants the key reaches, a page at a time, with how many there are.
@@ -228,12 +228,14 @@ fn host_of(url: &str) -> Option<String> {
         .map(|host| host.trim_end_matches('.').to_ascii_lowercase())
 }
 
-fn name_taken(error: crate::StoreError) -> Error {
+fn name_taken(error: crate::error::StoreError) -> Error {
     match error {
-        crate::StoreError::Conflict(Constraint::TenantDomain) => {
+        crate::error::StoreError::Conflict(Constraint::TenantDomain) => {
             Error::invalid("settings.domain", Rule::Taken)
         }
-        crate::StoreError::Conflict(Constraint::TenantName) => Error::invalid("name", Rule::Taken),
+        crate::error::StoreError::Conflict(Constraint::TenantName) => {
+            Error::invalid("name", Rule::Taken)
+        }
         other => other.into(),
     }
 }

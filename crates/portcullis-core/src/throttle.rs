@@ -19,10 +19,10 @@
 use crate::error::{Error, Result};
 use crate::ids::{TenantId, UserId};
 use crate::model::{Limited, Tenant};
+use crate::services::Services;
 use crate::store::ThrottleCount;
-use crate::Services;
 use sha2::{Digest, Sha256};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use time::{Duration, OffsetDateTime};
 
 /// Captchas an address may fetch per login attempt it is allowed (a person may need a few
@@ -83,10 +83,6 @@ struct Hit {
     /// The bucket's hits in its window, this one included.
     hits: i64,
 }
-
-/// When the next sweep of ended windows is due (Unix seconds), per node.
-#[derive(Debug, Default)]
-pub(crate) struct Sweeper(AtomicI64);
 
 impl Services {
     /// Counts one attempt to log in as `login` from `ip`, or fails with [`Error::Throttled`]

@@ -12,7 +12,7 @@ pub use login::{return_path, AfterLogin};
 
 use crate::error::{Error, Result};
 use crate::model::{Principal, TokenKind};
-use crate::Services;
+use crate::services::Services;
 
 impl Services {
     /// The person a browser's session cookie names, on the tenant `host` picks. Only a login

@@ -177,7 +177,7 @@ async fn json_object(url: &str, response: reqwest::Response) -> Result<serde_jso
 }
 
 #[async_trait]
-impl portcullis_core::social::NetworkClient for HttpNetworks {
+impl portcullis_core::outbound::NetworkClient for HttpNetworks {
     async fn userinfo(&self, url: &str, token: &str) -> Result<serde_json::Value, String> {
         let response = self
             .client
@@ -205,7 +205,7 @@ impl portcullis_core::social::NetworkClient for HttpNetworks {
 
     async fn check(
         &self,
-        request: &portcullis_core::social::NetworkRequest,
+        request: &portcullis_core::outbound::NetworkRequest,
     ) -> Result<Option<serde_json::Value>, String> {
         // The URL may carry the token being checked: errors name the host alone.
         let host = reqwest::Url::parse(&request.url)
@@ -255,7 +255,7 @@ impl SiteVerify {
 }
 
 #[async_trait]
-impl portcullis_core::lifecycle::CaptchaVerifier for SiteVerify {
+impl portcullis_core::outbound::CaptchaVerifier for SiteVerify {
     async fn verify(&self, answer: &str, remote_ip: Option<&str>) -> Result<bool, String> {
         let mut form = vec![("secret", self.secret.as_str()), ("response", answer)];
         if let Some(ip) = remote_ip {

@@ -2,7 +2,7 @@
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-use portcullis_core::sealing::SigningKeySecret;
+use portcullis_core::model::SigningKeySecret;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -378,7 +378,7 @@ impl Config {
     /// The configured captcha check, if any.
     pub fn captcha_verifier(
         &self,
-    ) -> Result<Option<std::sync::Arc<dyn portcullis_core::lifecycle::CaptchaVerifier>>, ConfigError>
+    ) -> Result<Option<std::sync::Arc<dyn portcullis_core::outbound::CaptchaVerifier>>, ConfigError>
     {
         let (Some(url), Some(secret)) = (&self.captcha_verify_url, &self.captcha_secret) else {
             return Ok(None);

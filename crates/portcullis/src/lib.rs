@@ -11,8 +11,8 @@ pub use config::Config;
 pub use server::{serve, ServeOptions};
 
 use axum::Router;
+use portcullis_core::model::SigningKeySecret;
 use portcullis_core::password::{PasswordHasher, Policy};
-use portcullis_core::sealing::SigningKeySecret;
 use portcullis_core::{Clock, Services, StoreError};
 use portcullis_http::{AppState, HttpSettings};
 use portcullis_store::{ConnectOptions, PrincipalChange, SqlStore};

@@ -1,10 +1,10 @@
 //! Turning a bearer token into a principal: the one place that decides whether a token is good.
 
-use crate::auth::Epoch;
 use crate::error::{Error, Result};
 use crate::model::{Principal, Scopes, TokenLookup};
-use crate::Services;
-use std::sync::Arc;
+use crate::runtime::Epoch;
+use crate::services::Services;
+use std::sync::{Arc, OnceLock};
 use time::{Duration, OffsetDateTime};
 
 /// Activity timestamps are written at most this often per session, so that reads stay reads.
@@ -48,6 +48,7 @@ impl Services {
             authenticated_at: found.session.as_ref().map(|session| session.created_at),
             user: found.user.clone(),
             settings: found.settings.clone(),
+            role_permissions: OnceLock::new(),
         })
     }
 

@@ -7,9 +7,9 @@ use crate::error::{Error, Result};
 use crate::field::{FieldError, Rule};
 use crate::ids::{Secret, SessionId};
 use crate::model::{ClientInfo, Session, SessionClient, Tenant, User};
+use crate::services::Services;
 use crate::store::{LimitedLogin, SessionLimit};
 use crate::throttle::Throttling;
-use crate::Services;
 use time::{Duration, OffsetDateTime};
 
 /// A session active this recently counts as online.

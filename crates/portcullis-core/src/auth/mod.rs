@@ -23,10 +23,7 @@ use crate::model::{
 };
 
 mod bearer;
-mod cache;
 mod limited;
-
-pub use cache::{CacheStats, Epoch, PrincipalCache};
 
 pub use limited::{client_kind, LimitedLoginRequest, LimitedOutcome, LiveSession, ONLINE_WINDOW};
 
@@ -34,8 +31,8 @@ use crate::error::{Error, Result};
 use crate::field::{FieldError, Rule};
 use crate::ids::{Secret, SessionId, TenantId, TokenId};
 use crate::password::Verification;
+use crate::services::Services;
 use crate::throttle::{self, Throttling};
-use crate::Services;
 
 pub const SESSION_ID_LEN: usize = 40;
 

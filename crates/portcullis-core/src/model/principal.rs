@@ -1,7 +1,8 @@
 //! Who is calling: what a bearer token proves, and the scopes it carries.
 
 use crate::ids::{SessionId, TenantId, TokenId};
-use crate::model::{TenantSettings, TokenKind, User};
+use crate::model::{Permission, TenantSettings, TokenKind, User};
+use std::sync::OnceLock;
 use time::OffsetDateTime;
 
 /// Who is calling, as proven by a bearer token.
@@ -19,6 +20,10 @@ pub struct Principal {
     /// When the person proved who they are: the start of the token's session (OpenID
     /// Connect's `auth_time`); `None` for a token that belongs to no session.
     pub authenticated_at: Option<OffsetDateTime>,
+    /// The user's role's permissions, read by the first check that needs them: a request
+    /// checked by its route and again by its service asks the database once. A principal lives
+    /// for one request, so this is what the role held when the request began.
+    pub(crate) role_permissions: OnceLock<Vec<Permission>>,
 }
 
 /// The scopes a token carries. `*` grants everything its user may do.

@@ -47,3 +47,14 @@ pub struct StoredSigningKey {
     /// When it leaves the published key set; `None` while active.
     pub expires_at: Option<OffsetDateTime>,
 }
+
+/// The 32-byte key that seals signing keys at rest. Every node sharing a database must have
+/// the same one.
+#[derive(Clone)]
+pub struct SigningKeySecret(pub(crate) [u8; 32]);
+
+impl std::fmt::Debug for SigningKeySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKeySecret(***)")
+    }
+}

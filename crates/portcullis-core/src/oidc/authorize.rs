@@ -9,7 +9,7 @@ use super::error::ErrorCode;
 use super::grants::{new_secret, CODE_LIFETIME, OIDC_SCOPES};
 use crate::error::Result;
 use crate::model::{Application, Grant, Principal, StoredCode, Tenant};
-use crate::Services;
+use crate::services::Services;
 use time::OffsetDateTime;
 
 /// Why a signed-in person gets no code: the application's `allowed_roles` leaves them out.
@@ -206,7 +206,7 @@ impl Services {
         now: OffsetDateTime,
     ) -> Result<String> {
         let Some(session_id) = principal.session_id.clone() else {
-            return Err(crate::Error::Unauthenticated);
+            return Err(crate::error::Error::Unauthenticated);
         };
         let grant = Grant {
             id: crate::random::base62(24),
@@ -423,9 +423,9 @@ mod tests {
     fn checked(params: &AuthorizeParams) -> Checked {
         let application = Application {
             id: "app".into(),
-            tenant_id: crate::TenantId("t".into()),
+            tenant_id: crate::ids::TenantId("t".into()),
             name: "App".into(),
-            secret: crate::Secret::new("s"),
+            secret: crate::ids::Secret::new("s"),
             login_url: String::new(),
             logout_urls: vec![],
             redirect_urls: vec![],

@@ -5,7 +5,7 @@ use super::error::{refused, ErrorCode, OAuthResult};
 use crate::error::Result;
 use crate::ids::Secret;
 use crate::model::{Algorithm, Application, Tenant, User};
-use crate::Services;
+use crate::services::Services;
 use subtle::ConstantTimeEq;
 
 /// The metadata key (OIDC Dynamic Client Registration's field name) whose value `none` makes

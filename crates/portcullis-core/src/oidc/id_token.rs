@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
 use crate::model::{Algorithm, User};
-use crate::Services;
+use crate::services::Services;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Map, Value};

@@ -8,7 +8,7 @@
 use super::authorize::with_query;
 use crate::error::Result;
 use crate::model::{ClientInfo, Principal, Tenant};
-use crate::Services;
+use crate::services::Services;
 use serde_json::Value;
 
 /// The request's parameters, as sent (query or form).
@@ -67,7 +67,7 @@ impl Services {
                     audience(claims.get("aud")),
                     session.is_some_and(|p| names_session(&claims, p)),
                 ),
-                Err(crate::Error::Unauthenticated) => {
+                Err(crate::error::Error::Unauthenticated) => {
                     return Ok(LogoutOutcome::BadRequest(
                         "The id_token_hint is not an ID token of this provider.",
                     ))

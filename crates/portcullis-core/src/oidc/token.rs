@@ -15,8 +15,8 @@ use crate::model::{
     Application, ClientInfo, ClientToken, Grant, NewActivity, NewToken, Session,
     StoredRefreshToken, Tenant, TokenKind, User,
 };
+use crate::services::Services;
 use crate::tokens::{hash_secret, TokenSecret};
-use crate::Services;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -414,7 +414,7 @@ impl Services {
         grant: &Grant,
         client: &ClientInfo,
         why: &str,
-    ) -> crate::Result<()> {
+    ) -> crate::error::Result<()> {
         self.store.revoke_grant(&grant.id, self.now()).await?;
         self.principals.forget_user(grant.user_id);
         let activity = NewActivity {

@@ -2,7 +2,7 @@
 
 use super::id_token::user_claims;
 use crate::error::{Error, Result};
-use crate::Services;
+use crate::services::Services;
 use serde_json::{Map, Value};
 
 impl Services {

@@ -35,56 +35,37 @@ pub use users::*;
 
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
 
-/// Everything the domain persists.
-pub trait Store:
-    TenantStore
-    + ApplicationStore
-    + RbacStore
-    + CountryStore
-    + UserStore
-    + ManagedUserStore
-    + DirectoryStore
-    + SessionStore
-    + ActivityStore
-    + HealthStore
-    + LifecycleStore
-    + MailStore
-    + TwoFactorStore
-    + ProfileStore
-    + SocialStore
-    + AccessStore
-    + ThrottleStore
-    + CaptchaStore
-    + SigningKeyStore
-    + OAuthStore
-    + RememberedDeviceStore
-    + 'static
-{
+/// `Store` is all of the traits it lists, and whatever implements them all is a `Store`: the
+/// list is written once.
+macro_rules! store_of {
+    ($($part:ident),+ $(,)?) => {
+        /// Everything the domain persists.
+        pub trait Store: $($part +)+ 'static {}
+
+        impl<T: $($part +)+ 'static> Store for T {}
+    };
 }
 
-impl<
-        T: TenantStore
-            + ApplicationStore
-            + RbacStore
-            + CountryStore
-            + UserStore
-            + ManagedUserStore
-            + DirectoryStore
-            + SessionStore
-            + ActivityStore
-            + HealthStore
-            + LifecycleStore
-            + MailStore
-            + TwoFactorStore
-            + ProfileStore
-            + SocialStore
-            + AccessStore
-            + ThrottleStore
-            + CaptchaStore
-            + SigningKeyStore
-            + OAuthStore
-            + RememberedDeviceStore
-            + 'static,
-    > Store for T
-{
-}
+store_of!(
+    TenantStore,
+    ApplicationStore,
+    RbacStore,
+    CountryStore,
+    UserStore,
+    ManagedUserStore,
+    DirectoryStore,
+    SessionStore,
+    ActivityStore,
+    HealthStore,
+    LifecycleStore,
+    MailStore,
+    TwoFactorStore,
+    ProfileStore,
+    SocialStore,
+    AccessStore,
+    ThrottleStore,
+    CaptchaStore,
+    SigningKeyStore,
+    OAuthStore,
+    RememberedDeviceStore,
+);

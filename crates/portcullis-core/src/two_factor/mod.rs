@@ -16,7 +16,7 @@ use crate::model::{
     TwoFactor, User,
 };
 use crate::sealing::SealedFor;
-use crate::Services;
+use crate::services::Services;
 use subtle::ConstantTimeEq;
 use time::Duration;
 use totp_rs::{Builder, Secret as TotpSecret, Totp};

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::model::Principal;
 use crate::rbac::builtin_scope;
 use crate::scopes::ScopeEntry;
-use crate::Services;
+use crate::services::Services;
 
 impl Services {
     /// The scopes the caller may put on a new personal token (what the "Manage API Tokens"

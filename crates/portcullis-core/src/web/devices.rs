@@ -7,7 +7,7 @@
 use crate::error::Result;
 use crate::ids::{Secret, UserId};
 use crate::model::{ClientInfo, Principal, RememberedDevice, Tenant, TenantSettings, User};
-use crate::Services;
+use crate::services::Services;
 use time::Duration;
 
 /// Length of a device secret (base62).

@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::field::Rule;
 use crate::ids::Secret;
 use crate::model::{ClientInfo, SessionClient, Tenant};
+use crate::services::Services;
 use crate::throttle::Throttling;
-use crate::Services;
 
 /// Where a signed-in browser goes next.
 #[derive(Debug, Clone, PartialEq, Eq)]

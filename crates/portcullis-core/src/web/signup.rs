@@ -6,7 +6,7 @@ use crate::field::Rule;
 use crate::lifecycle::Registration;
 use crate::mail::with_link;
 use crate::model::{SessionClient, Tenant, UserStatus};
-use crate::Services;
+use crate::services::Services;
 
 /// What a sign-up on the page leads to.
 #[derive(Debug)]

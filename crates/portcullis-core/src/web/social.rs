@@ -6,8 +6,8 @@
 use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
 use crate::model::{ClientInfo, SocialNetwork, Tenant};
+use crate::services::Services;
 use crate::social::network_label;
-use crate::Services;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;

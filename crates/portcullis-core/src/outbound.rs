@@ -1,0 +1,46 @@
+//! What the services ask of the world outside, implemented by other crates (it is HTTP): checking a captcha answer with a reCAPTCHA-compatible service, and talking to social networks. Mail and text messages go through `mail`.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+/// Checks a captcha answer with a reCAPTCHA-compatible service (reCAPTCHA, hCaptcha,
+/// Turnstile). Implemented outside the domain (it is HTTP).
+#[async_trait]
+pub trait CaptchaVerifier: Send + Sync + 'static {
+    /// `Ok(false)` for a wrong answer; an error when the service could not be asked.
+    async fn verify(
+        &self,
+        answer: &str,
+        remote_ip: Option<&str>,
+    ) -> std::result::Result<bool, String>;
+}
+
+/// A request to a network, described without HTTP types (the domain has none).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NetworkRequest {
+    /// `POST` with `json` as its body when there is one, else `GET`.
+    pub url: String,
+    pub basic_auth: Option<(String, String)>,
+    pub json: Option<Value>,
+}
+
+impl std::fmt::Debug for NetworkRequest {
+    // The URL and body carry the token being checked, the credentials the client secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetworkRequest").finish_non_exhaustive()
+    }
+}
+
+/// Talks to social networks. Implemented outside the domain (it is HTTP); an error means the
+/// network could not be reached or refused.
+#[async_trait]
+pub trait NetworkClient: Send + Sync + 'static {
+    /// Asks a network's userinfo endpoint about an access token.
+    async fn userinfo(&self, url: &str, token: &str) -> std::result::Result<Value, String>;
+    /// Posts an OAuth 2.0 token request (`application/x-www-form-urlencoded`) and returns
+    /// the JSON answer of a success.
+    async fn token(&self, url: &str, form: &[(&str, &str)]) -> std::result::Result<Value, String>;
+    /// Sends an audience check: the JSON answer of a success, `None` when the network
+    /// refuses (any 4xx), else why it could not be asked.
+    async fn check(&self, request: &NetworkRequest) -> std::result::Result<Option<Value>, String>;
+}

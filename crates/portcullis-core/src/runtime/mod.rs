@@ -1,0 +1,57 @@
+//! What the services keep in memory between requests, per node: the login figures since start, and when the throttles' ended windows are next swept; and the token lookups the principals are made from.
+
+mod principals;
+
+pub use principals::{CacheStats, Epoch, PrincipalCache};
+
+use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+/// Counts of logins since start, whatever the surface.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    logins_succeeded: AtomicU64,
+    logins_failed: AtomicU64,
+    logins_refused: AtomicU64,
+}
+
+impl Counters {
+    /// Counts a password check that did not lead to a login: a wrong password, an unknown or
+    /// banned user (failed), or a throttle or a full hash queue (refused). Passes the result through.
+    pub(crate) fn count_failed_check<T>(&self, checked: Result<T>) -> Result<T> {
+        let counter = match &checked {
+            Ok(_) => return checked,
+            Err(Error::InvalidCredentials | Error::Banned | Error::EmailNotConfirmed) => {
+                &self.logins_failed
+            }
+            Err(Error::Overloaded { .. } | Error::Throttled { .. }) => &self.logins_refused,
+            Err(_) => return checked,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        checked
+    }
+
+    pub(crate) fn count_login(&self) {
+        self.logins_succeeded.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> LoginStats {
+        LoginStats {
+            succeeded: self.logins_succeeded.load(Ordering::Relaxed),
+            failed: self.logins_failed.load(Ordering::Relaxed),
+            refused: self.logins_refused.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginStats {
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Refused unchecked: throttled, or the password-hash queue was full.
+    pub refused: u64,
+}
+
+/// When the next sweep of ended windows is due (Unix seconds), per node.
+#[derive(Debug, Default)]
+pub(crate) struct Sweeper(pub(crate) AtomicI64);
