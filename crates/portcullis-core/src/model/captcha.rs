@@ -3,7 +3,7 @@
 use crate::ids::TenantId;
 use time::OffsetDateTime;
 
-/// A stored captcha, as [`crate::store::CaptchaStore`] keeps it.
+/// A stored captcha, as the store keeps it.
 #[derive(Debug, Clone)]
 pub struct StoredCaptcha {
     /// SHA-256 of the key (hex).

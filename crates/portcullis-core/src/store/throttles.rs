@@ -46,7 +46,7 @@ pub trait ThrottleStore: Send + Sync {
     async fn sweep_throttles(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }
 
-/// Document 002's image captchas (see [`crate::captcha`]). Each method is one statement, so
+/// Document 002's image captchas (the captcha service). Each method is one statement, so
 /// concurrent answers to one captcha are decided by the database.
 #[async_trait]
 pub trait CaptchaStore: Send + Sync {

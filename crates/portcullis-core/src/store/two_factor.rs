@@ -73,7 +73,7 @@ pub trait TwoFactorStore: Send + Sync {
     async fn use_challenge(&self, id_hash: &str, now: OffsetDateTime) -> StoreResult<bool>;
 }
 
-/// Browsers remembered after a second factor (see [`crate::web::devices`]).
+/// Browsers remembered after a second factor (the pages' "remember this browser").
 #[async_trait]
 pub trait RememberedDeviceStore: Send + Sync {
     async fn remember_device(&self, device: &crate::model::RememberedDevice) -> StoreResult<()>;

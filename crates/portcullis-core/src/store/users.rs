@@ -49,7 +49,7 @@ pub trait UserStore: Send + Sync {
 }
 
 /// Users and password credentials as the management API writes them (see
-/// [`crate::managed_users`]).
+/// the managed-users service).
 #[async_trait]
 pub trait ManagedUserStore: Send + Sync {
     async fn user_by_uid(&self, tenant: &TenantId, uid: &str) -> StoreResult<Option<User>>;

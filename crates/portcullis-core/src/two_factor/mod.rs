@@ -153,36 +153,15 @@ impl Services {
         Ok((Secret::new(challenge), two_factor.method))
     }
 
-    /// Trades a challenge and a code (or a recovery code) for a session named as the login
-    /// that started it asked (`/api/login/2fa`).
-    pub async fn complete_login(
-        &self,
-        tenant: &Tenant,
-        challenge: &str,
-        code: &str,
-        client: &ClientInfo,
-    ) -> Result<IssuedToken> {
-        self.complete_challenge(tenant, challenge, code, client, SessionClient::Named)
-            .await
-    }
-
-    /// [`complete_login`](Self::complete_login) on the hosted pages: the session is a
-    /// browser's, whatever surface the login started on.
-    pub async fn complete_browser_login(
-        &self,
-        tenant: &Tenant,
-        challenge: &str,
-        code: &str,
-        client: &ClientInfo,
-    ) -> Result<IssuedToken> {
-        self.complete_challenge(tenant, challenge, code, client, |_| SessionClient::Browser)
-            .await
-    }
-
+    /// Trades a challenge and a code (or a recovery code) for a session, opened for whom
+    /// `opener` names given the client the login that started it named: the account API
+    /// keeps that name (`SessionClient::Named`), the hosted pages open a browser's session
+    /// whatever surface the login started on.
+    ///
     /// Guessing is bounded twice: each challenge allows [`MAX_ATTEMPTS`] codes, claimed one
     /// by one before a code is looked at; and each account allows `throttle_attempts` wrong
     /// codes per `throttle_lockout_time`, however many challenges a right password mints.
-    async fn complete_challenge(
+    pub async fn complete_login(
         &self,
         tenant: &Tenant,
         challenge: &str,

@@ -12,6 +12,7 @@ use crate::common::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use portcullis_core::auth::LoginRequest;
+use portcullis_core::model::SessionClient;
 use portcullis_core::Secret;
 
 /// Logs in with a username or email and a password, opening a session.
@@ -125,7 +126,7 @@ pub async fn second_factor(
     };
     let issued = state
         .services
-        .complete_login(&tenant, &challenge, &code, &client)
+        .complete_login(&tenant, &challenge, &code, &client, SessionClient::Named)
         .await?;
     Ok(Json(TokenJson {
         token: issued.bearer.expose().to_owned(),

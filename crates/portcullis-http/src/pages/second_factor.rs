@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use portcullis_core::model::Method;
+use portcullis_core::model::SessionClient;
 use portcullis_core::Error;
 
 fn clear_challenge() -> HeaderValue {
@@ -124,7 +125,9 @@ pub async fn submit(
     }
     let completed = state
         .services
-        .complete_browser_login(&page.tenant, &challenge, &code, &page.client)
+        .complete_login(&page.tenant, &challenge, &code, &page.client, |_| {
+            SessionClient::Browser
+        })
         .await;
     match completed {
         Ok(issued) => {

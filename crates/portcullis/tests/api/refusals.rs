@@ -104,45 +104,31 @@ async fn every_surface_answers_an_unknown_path_a_wrong_method_and_a_large_body_i
         ),
     ];
     for (surface, unknown, (method, route), (body_route, content_type), shapes) in surfaces {
-        let response = server.request(Method::GET, unknown).send().await.unwrap();
-        let status = response.status().as_u16();
-        assert_eq!(status, 404, "{surface}: unknown path");
-        let body = response.text().await.unwrap();
-        assert_shape(
-            shapes[0],
-            status,
-            &body,
-            &format!("{surface}: unknown path"),
-        );
-
-        let response = server.request(method, route).send().await.unwrap();
-        let status = response.status().as_u16();
-        assert_eq!(status, 405, "{surface}: wrong method");
-        let body = response.text().await.unwrap();
-        assert_shape(
-            shapes[1],
-            status,
-            &body,
-            &format!("{surface}: wrong method"),
-        );
-
         let body = if content_type == "application/json" {
             json!({ "name": large }).to_string()
         } else {
             format!("name={large}")
         };
-        let response = server
-            .request(Method::POST, body_route)
-            .header("content-type", content_type)
-            .header("authorization", format!("Bearer {key}"))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        assert_eq!(status, 413, "{surface}: large body");
-        let body = response.text().await.unwrap();
-        assert_shape(shapes[2], status, &body, &format!("{surface}: large body"));
+        let requests = [
+            ("unknown path", 404, server.request(Method::GET, unknown)),
+            ("wrong method", 405, server.request(method, route)),
+            (
+                "large body",
+                413,
+                server
+                    .request(Method::POST, body_route)
+                    .header("content-type", content_type)
+                    .header("authorization", format!("Bearer {key}"))
+                    .body(body),
+            ),
+        ];
+        for ((what, expected, request), shape) in requests.into_iter().zip(shapes) {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            assert_eq!(status, expected, "{surface}: {what}");
+            let body = response.text().await.unwrap();
+            assert_shape(shape, status, &body, &format!("{surface}: {what}"));
+        }
     }
     server.stop().await;
 }
