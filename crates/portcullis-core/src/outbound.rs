@@ -1,4 +1,6 @@
-//! What the services ask of the world outside, implemented by other crates (it is HTTP): checking a captcha answer with a reCAPTCHA-compatible service, and talking to social networks. Mail and text messages go through `mail`.
+//! What the services ask of the world outside, implemented by other crates (it is HTTP): checking a
+//! captcha answer with a reCAPTCHA-compatible service, and talking to social networks. Mail and
+//! text messages go through `mail`.
 
 use async_trait::async_trait;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 use crate::error::{store_error, Result};
 use crate::pool::on_pool;
 use crate::rows::{from_db, opt_from_db, opt_to_db, to_db};
-use crate::SqlStore;
+use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::TenantId;
 use portcullis_core::model::StoredCaptcha;

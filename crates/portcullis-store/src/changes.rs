@@ -3,7 +3,7 @@
 //! migration 0008 announce them with NOTIFY; SQLite is always one node and has no feed.
 
 use crate::pool::Backends;
-use crate::SqlStore;
+use crate::sql_store::SqlStore;
 use portcullis_core::ids::UserId;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use std::io;

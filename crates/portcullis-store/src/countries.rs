@@ -1,7 +1,7 @@
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{CountryRow, COUNTRY_COLUMNS};
-use crate::SqlStore;
+use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::model::Country;
 use portcullis_core::store::CountryStore;

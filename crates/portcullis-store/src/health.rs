@@ -1,6 +1,6 @@
 use crate::error::{store_error, Result};
 use crate::pool::on_pool;
-use crate::SqlStore;
+use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::store::{HealthStore, PoolStats};
 

@@ -27,6 +27,7 @@ mod rows;
 mod sessions;
 mod signing_keys;
 mod social;
+mod sql_store;
 mod tenants;
 mod throttles;
 mod two_factor;
@@ -34,33 +35,4 @@ mod users;
 
 pub use changes::PrincipalChange;
 pub use pool::{Backend, ConnectOptions};
-
-use pool::Pool;
-use portcullis_core::StoreError;
-
-/// A connection pool to one database, migrated and seeded with reference data.
-#[derive(Clone, Debug)]
-pub struct SqlStore {
-    pool: Pool,
-}
-
-impl SqlStore {
-    /// Opens the database (creating a SQLite file if needed), applies pending migrations and
-    /// loads the countries table.
-    pub async fn open(options: &ConnectOptions) -> Result<Self, StoreError> {
-        let store = Self {
-            pool: Pool::connect(options).await?,
-        };
-        store.migrate().await?;
-        store.seed_countries().await?;
-        Ok(store)
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.pool.backend()
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await
-    }
-}
+pub use sql_store::SqlStore;

@@ -3,8 +3,8 @@ use crate::error::{store_error, Result};
 use crate::mail::insert_mail;
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::to_db;
+use crate::sql_store::SqlStore;
 use crate::users::{end_all_sessions, insert_user, set_password};
-use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
 use portcullis_core::model::{

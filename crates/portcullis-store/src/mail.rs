@@ -1,7 +1,7 @@
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{from_db, to_db};
-use crate::SqlStore;
+use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::TenantId;
 use portcullis_core::model::{Mail, QueuedMail};

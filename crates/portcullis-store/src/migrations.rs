@@ -1,6 +1,6 @@
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, Backends};
-use crate::SqlStore;
+use crate::sql_store::SqlStore;
 use portcullis_core::StoreError;
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};

@@ -4,7 +4,7 @@
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{corrupt, from_db, opt_from_db, opt_to_db, to_db};
-use crate::SqlStore;
+use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{SessionId, TenantId, TokenId, UserId};
 use portcullis_core::model::{ClientToken, Grant, NewToken, StoredCode, StoredRefreshToken};

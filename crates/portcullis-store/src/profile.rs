@@ -4,8 +4,8 @@ use crate::lifecycle::insert_one_time_token;
 use crate::mail::insert_mail;
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::to_db;
+use crate::sql_store::SqlStore;
 use crate::users::{end_all_sessions, set_password};
-use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::UserId;
 use portcullis_core::model::{

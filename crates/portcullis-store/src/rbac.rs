@@ -3,7 +3,7 @@ use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
 use crate::profile::given;
 use crate::rows::{to_db, RoleRow, RBAC_COLUMNS};
-use crate::SqlStore;
+use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{PermissionId, RoleId, TenantId};
 use portcullis_core::model::{

@@ -5,7 +5,7 @@ use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{
     from_db, opt_from_db, to_db, TokenLookupRow, TOKEN_LOOKUP_COLUMNS, USER_COLUMNS,
 };
-use crate::SqlStore;
+use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{SessionId, TenantId, TokenId, UserId};
 use portcullis_core::model::{NewActivity, NewToken, Session, TokenLookup};

@@ -1,8 +1,8 @@
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{to_db, UserRow, USER_COLUMNS};
+use crate::sql_store::SqlStore;
 use crate::users::insert_user_row;
-use crate::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
 use portcullis_core::model::{NewUser, User};

@@ -2,7 +2,7 @@ use crate::error::{store_error, Result};
 use crate::pool::on_pool;
 use crate::pool::Backends;
 use crate::rows::{to_db, TenantRow, TENANT_COLUMNS};
-use crate::SqlStore;
+use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::TenantId;
 use portcullis_core::model::{Tenant, TenantSettings};

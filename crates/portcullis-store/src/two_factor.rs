@@ -3,7 +3,7 @@ use crate::error::{store_error, Result};
 use crate::mail::insert_mail;
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{from_db, opt_from_db, to_db};
-use crate::SqlStore;
+use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
 use portcullis_core::model::{

@@ -1,4 +1,6 @@
-//! What the services keep in memory between requests, per node: the login figures since start, and when the throttles' ended windows are next swept; and the token lookups the principals are made from.
+//! What the services keep in memory between requests, per node: the login figures since start, and
+//! when the throttles' ended windows are next swept; and the token lookups the principals are made
+//! from.
 
 mod principals;
 
@@ -17,7 +19,8 @@ pub(crate) struct Counters {
 
 impl Counters {
     /// Counts a password check that did not lead to a login: a wrong password, an unknown or
-    /// banned user (failed), or a throttle or a full hash queue (refused). Passes the result through.
+    /// banned user (failed), or a throttle or a full hash queue (refused). Passes the result
+    /// through.
     pub(crate) fn count_failed_check<T>(&self, checked: Result<T>) -> Result<T> {
         let counter = match &checked {
             Ok(_) => return checked,

@@ -1,6 +1,6 @@
 //! Shapes that exist in the account API only as JSON, named for the OpenAPI document. Request
-//! bodies are read field by field (see `common::laravel::Fields`) so that each field gets the original's own
-//! message; these structs describe them for clients.
+//! bodies are read field by field (see `common::laravel::Fields`) so that each field gets the
+//! original's own message; these structs describe them for clients.
 
 use serde::Serialize;
 use utoipa::ToSchema;

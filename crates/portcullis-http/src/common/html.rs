@@ -1,4 +1,6 @@
-//! The frame every HTML answer shares, on the pages and the provider's own pages alike: the tenant's name and logo text, the developer-mode banner and the CSRF token; rendering, redirects and the security headers.
+//! The frame every HTML answer shares, on the pages and the provider's own pages alike: the
+//! tenant's name and logo text, the developer-mode banner and the CSRF token; rendering, redirects
+//! and the security headers.
 
 use crate::common::csrf::CsrfToken;
 use askama::Template;

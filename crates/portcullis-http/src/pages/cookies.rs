@@ -1,4 +1,5 @@
-//! The cookies of the login pages: the second-factor challenge between the password and the code, and a remembered browser's secret.
+//! The cookies of the login pages: the second-factor challenge between the password and the code,
+//! and a remembered browser's secret.
 
 use axum::http::HeaderValue;
 use cookie::{Cookie, SameSite};

@@ -2,11 +2,12 @@
 //! forgotten and reset passwords, and the account page (sessions and API tokens).
 //!
 //! Server-rendered HTML that works without JavaScript, one small stylesheet of our own, and
-//! every form protected against cross-site requests ([`crate::common::csrf`]). Each page is a thin handler:
-//! it reads the form, calls one service on [`portcullis_core::Services`], and renders a
-//! template; the rules (throttles, bans, what a token may carry) are the services'.
+//! every form protected against cross-site requests ([`crate::common::csrf`]). Each page is a
+//! thin handler: it reads the form, calls one service on [`portcullis_core::Services`], and
+//! renders a template; the rules (throttles, bans, what a token may carry) are the services'.
 //!
-//! Every response of these routes carries the security headers of [`crate::common::html::security_headers`].
+//! Every response of these routes carries the security headers of
+//! [`crate::common::html::security_headers`].
 
 mod account;
 mod context;

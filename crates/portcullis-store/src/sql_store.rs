@@ -1,0 +1,32 @@
+//! The store: one connection pool to one database, migrated and seeded with reference data.
+//! Each other file implements one of the domain's store traits on it.
+
+use crate::pool::{Backend, ConnectOptions, Pool};
+use portcullis_core::error::StoreError;
+
+/// A connection pool to one database, migrated and seeded with reference data.
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pub(crate) pool: Pool,
+}
+
+impl SqlStore {
+    /// Opens the database (creating a SQLite file if needed), applies pending migrations and
+    /// loads the countries table.
+    pub async fn open(options: &ConnectOptions) -> Result<Self, StoreError> {
+        let store = Self {
+            pool: Pool::connect(options).await?,
+        };
+        store.migrate().await?;
+        store.seed_countries().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.pool.backend()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await
+    }
+}
