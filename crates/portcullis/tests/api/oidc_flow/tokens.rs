@@ -132,43 +132,37 @@ async fn pkce_expiry_redirect_uri_and_client_authentication_are_checked() {
             (401, &json!("invalid_client")),
             "{body}"
         );
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", verifier.as_str()),
-            ("client_id", app.id.as_str()),
-            ("client_secret", "not-the-secret"),
-        ];
-        let (status, body) = token(&server, &form, None).await;
-        assert_eq!(
-            (status, &body["error"]),
-            (401, &json!("invalid_client")),
-            "{body}"
-        );
-        // A confidential client without its secret.
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", verifier.as_str()),
-            ("client_id", app.id.as_str()),
-        ];
-        let (status, body) = token(&server, &form, None).await;
-        assert_eq!(
-            (status, &body["error"]),
-            (401, &json!("invalid_client")),
-            "{body}"
-        );
+        // The client in the form: a wrong secret, then none (a confidential client).
+        fn in_form<'a>(
+            code: &'a str,
+            verifier: &'a str,
+            client: &'a str,
+            secret: Option<&'a str>,
+        ) -> Vec<(&'a str, &'a str)> {
+            let mut form = vec![
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", CALLBACK),
+                ("code_verifier", verifier),
+                ("client_id", client),
+            ];
+            form.extend(secret.map(|secret| ("client_secret", secret)));
+            form
+        }
+        let (redeemed, proof, client) = (code.as_str(), verifier.as_str(), app.id.as_str());
+        for form in [
+            in_form(redeemed, proof, client, Some("not-the-secret")),
+            in_form(redeemed, proof, client, None),
+        ] {
+            let (status, body) = token(&server, &form, None).await;
+            assert_eq!(
+                (status, &body["error"]),
+                (401, &json!("invalid_client")),
+                "{body}"
+            );
+        }
         // The right secret in the form (client_secret_post) still redeems it.
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", verifier.as_str()),
-            ("client_id", app.id.as_str()),
-            ("client_secret", app.secret.as_str()),
-        ];
+        let form = in_form(redeemed, proof, client, Some(app.secret.as_str()));
         let (status, body) = token(&server, &form, None).await;
         assert_eq!(status, 200, "{body}");
 
