@@ -2,8 +2,7 @@
 //! (counters and pool figures for metrics).
 
 use crate::password::PoolStats as HashPoolStats;
-use crate::runtime::CacheStats;
-use crate::runtime::LoginStats;
+use crate::runtime::{CacheStats, LoginStats};
 use crate::services::Services;
 use crate::store::PoolStats;
 use std::time::Duration;

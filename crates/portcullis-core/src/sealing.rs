@@ -10,8 +10,7 @@ use crate::model::SigningKeySecret;
 use crate::services::Services;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
-use chacha20poly1305::aead::KeyInit;
-use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 
 const PREFIX: &str = "sealed:v1:";

@@ -2,11 +2,9 @@
 
 use crate::clock::Clock;
 use crate::mail::{MailWorker, Mailer, Texter};
-use crate::outbound::CaptchaVerifier;
-use crate::outbound::NetworkClient;
+use crate::outbound::{CaptchaVerifier, NetworkClient};
 use crate::password::PasswordHasher;
-use crate::runtime::Counters;
-use crate::runtime::PrincipalCache;
+use crate::runtime::{Counters, PrincipalCache};
 use crate::store::Store;
 use std::sync::Arc;
 use time::OffsetDateTime;

@@ -3,18 +3,16 @@
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
-use crate::rows::{opt_to_db, to_db, UserRow, USER_COLUMNS};
-use crate::rows::{CredentialRow, CREDENTIAL_COLUMNS};
+use crate::rows::{opt_to_db, to_db, CredentialRow, UserRow, CREDENTIAL_COLUMNS, USER_COLUMNS};
 use crate::sql_store::SqlStore;
 use crate::users::{end_all_sessions, PASSWORD};
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
-use portcullis_core::metadata;
 use portcullis_core::model::{
     CredentialWrite, ManagedFields, NewActivity, NewUser, PasswordCredential, PasswordHash, User,
 };
 use portcullis_core::store::ManagedUserStore;
-use portcullis_core::StoreError;
+use portcullis_core::{metadata, StoreError};
 use time::OffsetDateTime;
 
 #[async_trait]

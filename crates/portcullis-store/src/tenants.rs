@@ -1,6 +1,5 @@
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
-use crate::pool::Backends;
+use crate::pool::{on_pool, Backends};
 use crate::rows::{to_db, TenantRow, TENANT_COLUMNS};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;

@@ -1,7 +1,6 @@
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
-use crate::rows::{to_db, UserRow, USER_COLUMNS};
-use crate::rows::{CredentialRow, CREDENTIAL_COLUMNS};
+use crate::rows::{to_db, CredentialRow, UserRow, CREDENTIAL_COLUMNS, USER_COLUMNS};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};

@@ -3,8 +3,7 @@
 use crate::ids::{RoleId, SessionId, TenantId, UserId};
 use crate::model::{Mail, NewActivity, NewOneTimeToken, TenantSettings};
 use std::collections::BTreeMap;
-use time::Date;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserStatus {

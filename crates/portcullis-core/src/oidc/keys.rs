@@ -4,8 +4,7 @@
 //! Keys are server-wide for now: every tenant publishes the same key set.
 
 use crate::error::{Error, Result};
-use crate::model::SigningKeySecret;
-use crate::model::{Algorithm, StoredSigningKey};
+use crate::model::{Algorithm, SigningKeySecret, StoredSigningKey};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, Payload};

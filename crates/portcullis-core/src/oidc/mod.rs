@@ -13,8 +13,7 @@ pub mod userinfo;
 
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
-use crate::model::SigningKeySecret;
-use crate::model::{Algorithm, StoredSigningKey};
+use crate::model::{Algorithm, SigningKeySecret, StoredSigningKey};
 use crate::services::Services;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

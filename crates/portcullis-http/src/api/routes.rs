@@ -3,8 +3,10 @@
 //! first: 403 with `missing_scope`; then the permission: 403), and the OpenAPI `security` of
 //! each operation is written from here.
 
-use super::{admin, auth, avatar, device, me, password, profile, registration, roles, scopes};
-use super::{sessions, tokens, two_factor, user_account, users, BEARER};
+use super::{
+    admin, auth, avatar, device, me, password, profile, registration, roles, scopes, sessions,
+    tokens, two_factor, user_account, users, BEARER,
+};
 use crate::common::route_table::{route_table, Needs, Permission::*};
 use portcullis_core::authz::Action::*;
 use portcullis_core::rbac::scopes::*;

@@ -2,8 +2,7 @@
 
 use super::error::{OAuthError, OAuthErrorJson};
 use crate::common::body::read_limited;
-use crate::common::client::bearer_token;
-use crate::common::client::ClientAddr;
+use crate::common::client::{bearer_token, ClientAddr};
 use crate::common::state::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;

@@ -8,8 +8,7 @@ use crate::common::html::{
 };
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
-use crate::common::web_session::cookie_value;
-use crate::common::web_session::{session_cookie, WebSession};
+use crate::common::web_session::{cookie_value, session_cookie, WebSession};
 use crate::pages::cookies::{challenge_cookie, DEVICE_COOKIE};
 use askama::Template;
 use axum::extract::State;

@@ -22,9 +22,8 @@ mod verify;
 pub(crate) mod view;
 
 use crate::common::state::AppState;
-use axum::middleware;
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{middleware, Router};
 
 pub use crate::common::csrf::{CSRF_COOKIE, CSRF_FIELD};
 pub use cookies::{CHALLENGE_COOKIE, DEVICE_COOKIE};

@@ -15,8 +15,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
-use portcullis_core::model::Method;
-use portcullis_core::model::SessionClient;
+use portcullis_core::model::{Method, SessionClient};
 use portcullis_core::Error;
 
 fn clear_challenge() -> HeaderValue {

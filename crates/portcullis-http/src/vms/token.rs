@@ -4,9 +4,7 @@
 use super::error::{MessageJson, ValidationJson, VmsError};
 use super::extract::HostTenant;
 use crate::common::client::ClientAddr;
-use crate::common::laravel::timestamp;
-use crate::common::laravel::FieldErrors;
-use crate::common::laravel::Input;
+use crate::common::laravel::{timestamp, FieldErrors, Input};
 use crate::common::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
