@@ -1,6 +1,7 @@
 //! One OpenAPI 3.1 document per surface, built from the same `OpenApiRouter`s that route the
 //! requests, so a route cannot be served without being documented.
 
+use crate::common::route_table::operations_mut;
 use crate::common::state::AppState;
 use crate::ops::{Document, Documents};
 use axum::{Extension, Router};
@@ -57,14 +58,7 @@ fn add_common_errors(openapi: &mut OpenApi, error_schema: &str, scoped: bool) {
             .into()
     };
     for item in openapi.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
+        for operation in operations_mut(item) {
             let mut statuses = vec![
                 ("500", "Internal server error"),
                 (

@@ -128,44 +128,45 @@ where
     )
 }
 
-fn operations_mut(
+/// A path item's operations by method, each slot empty or filled.
+fn slots(
+    item: &mut utoipa::openapi::PathItem,
+) -> [(&'static str, &mut Option<utoipa::openapi::path::Operation>); 8] {
+    [
+        ("GET", &mut item.get),
+        ("PUT", &mut item.put),
+        ("POST", &mut item.post),
+        ("DELETE", &mut item.delete),
+        ("OPTIONS", &mut item.options),
+        ("HEAD", &mut item.head),
+        ("PATCH", &mut item.patch),
+        ("TRACE", &mut item.trace),
+    ]
+}
+
+/// The operations a path item has, whatever their method.
+pub(crate) fn operations_mut(
     item: &mut utoipa::openapi::PathItem,
 ) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
-    [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.options,
-        &mut item.head,
-        &mut item.patch,
-        &mut item.trace,
-    ]
-    .into_iter()
-    .flatten()
+    slots(item)
+        .into_iter()
+        .filter_map(|(_, operation)| operation.as_mut())
 }
 
 /// Every operation of a document as `METHOD path`.
 #[cfg(test)]
 fn operations(openapi: &OpenApi) -> Vec<String> {
-    let mut found = Vec::new();
-    for (path, item) in &openapi.paths.paths {
-        let methods = [
-            ("GET", &item.get),
-            ("PUT", &item.put),
-            ("POST", &item.post),
-            ("DELETE", &item.delete),
-            ("OPTIONS", &item.options),
-            ("HEAD", &item.head),
-            ("PATCH", &item.patch),
-            ("TRACE", &item.trace),
-        ];
-        for (method, operation) in methods {
-            if operation.is_some() {
-                found.push(format!("{method} {path}"));
-            }
-        }
-    }
+    let mut paths = openapi.paths.paths.clone();
+    let mut found: Vec<String> = paths
+        .iter_mut()
+        .flat_map(|(path, item)| {
+            slots(item)
+                .into_iter()
+                .filter(|(_, operation)| operation.is_some())
+                .map(move |(method, _)| format!("{method} {path}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     found.sort();
     found
 }
