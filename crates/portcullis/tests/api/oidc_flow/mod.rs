@@ -181,6 +181,19 @@ pub(crate) async fn introspect(server: &TestServer, app: &App, token: &str) -> V
     body
 }
 
+/// `/oauth2/revoke` as the application; the status (RFC 7009: 200 whatever the token).
+pub(crate) async fn revoke(server: &TestServer, app: &App, token: &str) -> u16 {
+    server
+        .request(Method::POST, "/oauth2/revoke")
+        .basic_auth(&app.id, Some(&app.secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 async fn userinfo(server: &TestServer, access_token: &str) -> (u16, Value, String) {
     let response = server
         .request(Method::GET, "/oauth2/userinfo")

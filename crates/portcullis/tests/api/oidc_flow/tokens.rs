@@ -502,14 +502,7 @@ async fn client_credentials_tokens_belong_to_the_application_alone() {
             "{body}"
         );
 
-        let response = server
-            .request(Method::POST, "/oauth2/revoke")
-            .basic_auth(&app.id, Some(&app.secret))
-            .form(&[("token", access)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        assert_eq!(revoke(&server, &app, access).await, 200);
         assert_eq!(
             introspect(&server, &app, access).await,
             json!({"active": false})
@@ -523,14 +516,10 @@ async fn revoking_an_access_or_refresh_token_revokes_its_grant_not_the_session()
         let cookie = browser(&server, "alice").await;
         let app = create_app(&server, json!({})).await;
         let issued = tokens(&server, &app, &cookie).await;
-        let response = server
-            .request(Method::POST, "/oauth2/revoke")
-            .basic_auth(&app.id, Some(&app.secret))
-            .form(&[("token", str_of(&issued, "refresh_token"))])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        assert_eq!(
+            revoke(&server, &app, str_of(&issued, "refresh_token")).await,
+            200
+        );
         let access = str_of(&issued, "access_token");
         assert_eq!(
             introspect(&server, &app, access).await,
@@ -541,14 +530,10 @@ async fn revoking_an_access_or_refresh_token_revokes_its_grant_not_the_session()
 
         // The access token likewise takes its refresh token along, and leaves the session be.
         let issued = tokens(&server, &app, &cookie).await;
-        let response = server
-            .request(Method::POST, "/oauth2/revoke")
-            .basic_auth(&app.id, Some(&app.secret))
-            .form(&[("token", str_of(&issued, "access_token"))])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        assert_eq!(
+            revoke(&server, &app, str_of(&issued, "access_token")).await,
+            200
+        );
         let refresh = str_of(&issued, "refresh_token");
         assert_eq!(
             introspect(&server, &app, refresh).await,

@@ -3,8 +3,8 @@
 
 use crate::harness::each_backend;
 use crate::oidc_flow::{
-    authorize_path, browse, browser, create_app, introspect, location, param, pkce, redeem, token,
-    tokens, CALLBACK,
+    authorize_path, browse, browser, create_app, introspect, location, param, pkce, redeem, revoke,
+    token, tokens, CALLBACK,
 };
 use reqwest::Method;
 use serde_json::json;
@@ -141,14 +141,11 @@ async fn an_application_reaches_only_its_own_tokens_and_never_the_persons_sessio
         );
         // ... and ends none of them.
         for token in [access, refresh, session.as_str()] {
-            let response = server
-                .request(Method::POST, "/oauth2/revoke")
-                .basic_auth(&second.id, Some(&second.secret))
-                .form(&[("token", token)])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), 200, "RFC 7009 answers 200 regardless");
+            assert_eq!(
+                revoke(&server, &second, token).await,
+                200,
+                "RFC 7009 answers 200 regardless"
+            );
         }
         assert_eq!(introspect(&server, &first, access).await["active"], true);
         assert_eq!(introspect(&server, &first, refresh).await["active"], true);
