@@ -360,6 +360,22 @@ pub async fn text(response: Response) -> (u16, String, String) {
     (status, content_type, response.text().await.expect("body"))
 }
 
+/// Turns on codes by mail for a new user `name`; the code of its first challenge is mailed.
+pub async fn with_mailed_codes(server: &mut TestServer, name: &str) {
+    server.set_settings(|s| s.two_factor_enabled = true).await;
+    server.create_user(name, "User").await;
+    let token = server.login(name).await;
+    let (status, body) = server
+        .send(
+            Method::PUT,
+            "/api/me/2fa",
+            &token,
+            json!({ "method": "email" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 /// [`json`] with the whole seconds of `Retry-After`, when the answer has one.
 pub async fn json_and_retry_after(response: Response) -> (u16, Value, Option<u64>) {
     let retry_after = response

@@ -1,7 +1,7 @@
 //! Two-factor authentication end to end: enabling each method, logging in with a challenge,
 //! recovery codes, and turning it off; the token-lookup cache is on (SQLite's default).
 
-use crate::harness::{each_backend, token_after, TestServer, PASSWORD};
+use crate::harness::{each_backend, token_after, with_mailed_codes, TestServer, PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -238,18 +238,7 @@ async fn an_authenticator_app_guards_the_login() {
 #[tokio::test]
 async fn a_challenge_allows_five_wrong_codes_and_expires() {
     each_backend!(|server| {
-        server.set_settings(|s| s.two_factor_enabled = true).await;
-        server.create_user("guessed", "User").await;
-        let token = server.login("guessed").await;
-        let (status, _) = server
-            .send(
-                Method::PUT,
-                "/api/me/2fa",
-                &token,
-                json!({ "method": "email" }),
-            )
-            .await;
-        assert_eq!(status, 200);
+        with_mailed_codes(&mut server, "guessed").await;
         let first = challenge(&server, "guessed", "email").await;
         let mail = server
             .wait_for_mail_with("guessed@example.com", "Your login code is ", 1)

@@ -1,6 +1,7 @@
 //! The second-factor page: authenticator apps, mailed codes, remembered browsers.
 
 use super::*;
+use crate::harness::with_mailed_codes;
 
 /// Turns on an authenticator app for `username` through the API; its secret.
 async fn enable_totp(server: &TestServer, username: &str) -> String {
@@ -149,18 +150,7 @@ async fn an_authenticator_code_completes_the_login_and_a_remembered_browser_skip
 #[tokio::test]
 async fn a_mailed_code_completes_the_login() {
     each_backend!(|server| {
-        server.set_settings(|s| s.two_factor_enabled = true).await;
-        server.create_user("mailed", "User").await;
-        let token = server.login("mailed").await;
-        let (status, body) = server
-            .send(
-                Method::PUT,
-                "/api/me/2fa",
-                &token,
-                json!({ "method": "email" }),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
+        with_mailed_codes(&mut server, "mailed").await;
         let mut browser = Browser::new(&server);
         let first = browser.sign_in("mailed", PASSWORD).await;
         let location = first.location().to_owned();

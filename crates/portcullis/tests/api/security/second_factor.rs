@@ -2,26 +2,10 @@
 //! challenge evaluates at most five codes however many arrive at once, and each account
 //! allows `throttle_attempts` wrong codes per window however many challenges are minted.
 
-use crate::harness::{each_backend, token_after, TestServer};
+use crate::harness::{each_backend, token_after, with_mailed_codes, TestServer};
 use crate::two_factor::{challenge, second_factor};
 use reqwest::Method;
 use serde_json::json;
-
-/// Turns on codes by mail for a new user `name`; the code of its first challenge is mailed.
-async fn with_mailed_codes(server: &mut TestServer, name: &str) {
-    server.set_settings(|s| s.two_factor_enabled = true).await;
-    server.create_user(name, "User").await;
-    let token = server.login(name).await;
-    let (status, body) = server
-        .send(
-            Method::PUT,
-            "/api/me/2fa",
-            &token,
-            json!({ "method": "email" }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-}
 
 #[tokio::test]
 async fn parallel_guesses_on_one_challenge_are_evaluated_five_times_at_most() {
