@@ -178,17 +178,8 @@ async fn every_surface_that_hashes_a_password_answers_a_full_queue_in_its_own_sh
     for _ in 0..12 {
         let mut browser = crate::pages::Browser::new(&server);
         browser.get("/login").await;
-        let csrf = browser.cookie("portcullis_csrf").unwrap();
-        page_requests.push(
-            server
-                .request(Method::POST, "/login")
-                .header("cookie", format!("portcullis_csrf={csrf}"))
-                .form(&[
-                    ("login", "crowd"),
-                    ("password", PASSWORD),
-                    ("csrf_token", csrf.as_str()),
-                ]),
-        );
+        page_requests
+            .push(browser.form_post("/login", &[("login", "crowd"), ("password", PASSWORD)]));
     }
     let many = |make: &dyn Fn() -> reqwest::RequestBuilder| (0..12).map(|_| make()).collect();
     let surfaces: [(&str, Vec<reqwest::RequestBuilder>, Shape); 4] = [

@@ -56,19 +56,32 @@ impl Browser {
         self.cookies.get(name).cloned()
     }
 
-    pub async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+    /// `request` with this browser's cookies.
+    fn with_cookies(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         let header = self
             .cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ");
-        let request = if header.is_empty() {
+        if header.is_empty() {
             request
         } else {
             request.header(COOKIE, header)
-        };
-        let response = request.send().await.expect("request");
+        }
+    }
+
+    /// A post of a form with this browser's cookies and CSRF token, to send later (several at
+    /// once, say); what it answers is not kept.
+    pub fn form_post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let csrf = self.cookie("portcullis_csrf").unwrap_or_default();
+        let mut fields = fields.to_vec();
+        fields.push(("csrf_token", &csrf));
+        self.with_cookies(self.http.post(format!("{}{path}", self.base)).form(&fields))
+    }
+
+    pub async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+        let response = self.with_cookies(request).send().await.expect("request");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         for line in headers.get_all(SET_COOKIE).iter() {

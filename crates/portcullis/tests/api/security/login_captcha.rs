@@ -25,21 +25,18 @@ async fn one_solved_picture_checks_one_password() {
             made.key.expose().to_owned(),
             made.answer.expose().to_owned(),
         );
-        let csrf = browser.cookie("portcullis_csrf").unwrap();
-        let cookie = format!("portcullis_csrf={csrf}");
         // ... and sends it with eight guesses at once.
         let posts = (0..8).map(|n| {
             let guess = format!("guess-{}", n + 1);
-            let request = reqwest::Client::new()
-                .post(format!("{}/login", server.base))
-                .header("cookie", cookie.clone())
-                .form(&[
+            let request = browser.form_post(
+                "/login",
+                &[
                     ("login", "target"),
                     ("password", guess.as_str()),
                     ("captcha_key", key.as_str()),
                     ("captcha", answer.as_str()),
-                    ("csrf_token", csrf.as_str()),
-                ]);
+                ],
+            );
             async move { request.send().await.unwrap().status().as_u16() }
         });
         let statuses = futures_util::future::join_all(posts).await;
@@ -67,18 +64,12 @@ async fn a_burst_just_under_the_threshold_does_not_slip_past_the_captcha() {
         }
         // ... then six guesses at once, none with a picture: each is decided by the count
         // its own hit saw, so one more password is checked, not six.
-        let csrf = browser.cookie("portcullis_csrf").unwrap();
-        let cookie = format!("portcullis_csrf={csrf}");
         let posts = (0..6).map(|n| {
             let guess = format!("burst-{n}");
-            let request = reqwest::Client::new()
-                .post(format!("{}/login", server.base))
-                .header("cookie", cookie.clone())
-                .form(&[
-                    ("login", "target"),
-                    ("password", guess.as_str()),
-                    ("csrf_token", csrf.as_str()),
-                ]);
+            let request = browser.form_post(
+                "/login",
+                &[("login", "target"), ("password", guess.as_str())],
+            );
             async move { request.send().await.unwrap().status().as_u16() }
         });
         let statuses = futures_util::future::join_all(posts).await;
