@@ -5,7 +5,7 @@ use crate::common::client::ClientAddr;
 use crate::common::csrf::CsrfToken;
 use crate::common::html::Chrome;
 use crate::common::page_error::PageError;
-use crate::common::state::AppState;
+use crate::common::state::{AppState, HostTenant};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use portcullis_core::model::{ClientInfo, Tenant};
@@ -23,8 +23,8 @@ impl FromRequestParts<AppState> for Page {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let host = crate::common::client::host(parts);
-        let tenant = state.services.tenant_for_host(host).await?;
+        let HostTenant { tenant, .. } =
+            HostTenant::<PageError>::from_request_parts(parts, state).await?;
         let ClientAddr(client) = match ClientAddr::from_request_parts(parts, state).await {
             Ok(client) => client,
             Err(never) => match never {},
