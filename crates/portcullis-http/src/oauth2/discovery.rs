@@ -2,7 +2,7 @@
 //! before it trusts an ID token.
 
 use super::error::OAuthError;
-use crate::common::state::AppState;
+use crate::common::state::{AppState, HostTenant};
 use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
 use axum::http::request::Parts;
@@ -99,13 +99,10 @@ pub(super) fn plain_http(parts: &Parts) -> bool {
 )]
 pub async fn openid_configuration(
     State(state): State<AppState>,
+    HostTenant { tenant, .. }: HostTenant<OAuthError>,
     parts: Parts,
 ) -> Result<Response, OAuthError> {
-    let services = &state.services;
-    let tenant = services
-        .tenant_for_host(crate::common::client::host(&parts))
-        .await?;
-    let discovery = services.discovery(&tenant, plain_http(&parts));
+    let discovery = state.services.discovery(&tenant, plain_http(&parts));
     Ok(briefly_cacheable(Json(DiscoveryJson::from(discovery))))
 }
 
