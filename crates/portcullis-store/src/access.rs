@@ -1,6 +1,6 @@
 //! Personal tokens, the tenant scope registry and API keys.
 
-use crate::activity::insert_activity;
+use crate::activity::audited_write;
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{corrupt, from_db, opt_from_db, to_db};
@@ -134,13 +134,10 @@ impl From<ApiKeyRow> for ApiKey {
 #[async_trait]
 impl AccessStore for SqlStore {
     async fn create_token(&self, token: &NewToken, activity: &NewActivity) -> Result<TokenId> {
-        let id = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        let id = audited_write!(&self.pool, activity, |tx| {
             let id = insert_token!(&mut *tx, token)?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await.map(|_| id)
-        })
-        .map_err(store_error)?;
+            id
+        })?;
         Ok(TokenId(id))
     }
 
@@ -175,8 +172,7 @@ impl AccessStore for SqlStore {
         secret_hash: &str,
         activity: &NewActivity,
     ) -> Result<bool> {
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             let changed = sqlx::query(
                 "UPDATE tokens SET secret_hash = $1 WHERE id = $2 AND revoked_at IS NULL",
             )
@@ -188,10 +184,8 @@ impl AccessStore for SqlStore {
             if changed == 0 {
                 return Ok(false);
             }
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await.map(|_| true)
+            true
         })
-        .map_err(store_error)
     }
 
     async fn custom_scopes(&self, tenant: &TenantId) -> Result<Vec<CustomScope>> {
@@ -212,8 +206,7 @@ impl AccessStore for SqlStore {
             "INSERT INTO scopes (tenant_id, name, description, created_at) \
              VALUES ($1, $2, $3, $4) RETURNING {SCOPE_COLUMNS}"
         );
-        let row: ScopeRow = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        let row: ScopeRow = audited_write!(&self.pool, activity, |tx| {
             let row = sqlx::query_as(&sql)
                 .bind(scope.tenant_id.as_str())
                 .bind(&scope.name)
@@ -221,10 +214,8 @@ impl AccessStore for SqlStore {
                 .bind(to_db(scope.created_at))
                 .fetch_one(&mut *tx)
                 .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await.map(|_| row)
-        })
-        .map_err(store_error)?;
+            row
+        })?;
         Ok(row.into())
     }
 
@@ -234,8 +225,7 @@ impl AccessStore for SqlStore {
         name: &str,
         activity: &NewActivity,
     ) -> Result<bool> {
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             let deleted = sqlx::query("DELETE FROM scopes WHERE tenant_id = $1 AND name = $2")
                 .bind(tenant.as_str())
                 .bind(name)
@@ -245,10 +235,8 @@ impl AccessStore for SqlStore {
             if deleted == 0 {
                 return Ok(false);
             }
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await.map(|_| true)
+            true
         })
-        .map_err(store_error)
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> Result<()> {

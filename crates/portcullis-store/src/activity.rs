@@ -30,6 +30,21 @@ macro_rules! insert_activity {
 }
 pub(crate) use insert_activity;
 
+/// A change and the activity row that records it, in one write transaction: both land or
+/// neither. The body runs with the transaction bound to `$tx`; its value is the result.
+macro_rules! audited_write {
+    ($pool:expr, $activity:expr, |$tx:ident| $body:block) => {
+        $crate::pool::on_pool!($pool, pool => {
+            let mut $tx = pool.begin_write().await?;
+            let value = $body;
+            $crate::activity::insert_activity!(&mut *$tx, $activity)?;
+            $tx.commit().await.map(|_| value)
+        })
+        .map_err($crate::error::store_error)
+    };
+}
+pub(crate) use audited_write;
+
 #[derive(FromRow)]
 struct ActivityRow {
     id: i64,

@@ -1,4 +1,4 @@
-use crate::activity::{contains_pattern, insert_activity};
+use crate::activity::{audited_write, contains_pattern, insert_activity};
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, Backends, BeginWrite};
 use crate::profile::{given, update_details};
@@ -108,8 +108,7 @@ impl DirectoryStore for SqlStore {
         activity: &NewActivity,
     ) -> Result<User> {
         let now = to_db(user.created_at);
-        let id: i64 = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        let id: i64 = audited_write!(&self.pool, activity, |tx| {
             let id = insert_user!(&mut tx, user, password)?;
             update_details!(&mut *tx, UserId(id), details, now)?;
             sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
@@ -117,10 +116,8 @@ impl DirectoryStore for SqlStore {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await.map(|_| id)
-        })
-        .map_err(store_error)?;
+            id
+        })?;
         self.reload(UserId(id)).await
     }
 
@@ -164,16 +161,12 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn delete_user(&self, user: UserId, activity: &NewActivity) -> Result<()> {
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             sqlx::query("DELETE FROM users WHERE id = $1")
                 .bind(user.0)
                 .execute(&mut *tx)
                 .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
         })
-        .map_err(store_error)
     }
 
     async fn count_in_windows(

@@ -1,6 +1,6 @@
 //! Users and password credentials as the management API writes them.
 
-use crate::activity::insert_activity;
+use crate::activity::{audited_write, insert_activity};
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{opt_to_db, to_db, CredentialRow, UserRow, CREDENTIAL_COLUMNS, USER_COLUMNS};
@@ -117,13 +117,11 @@ impl ManagedUserStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<User> {
         let now = to_db(now);
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
-            let was_disabled: bool =
-                sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
-                    .bind(user.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
+        audited_write!(&self.pool, activity, |tx| {
+            let was_disabled: bool = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1")
+                .bind(user.0)
+                .fetch_one(&mut *tx)
+                .await?;
             sqlx::query(
                 "UPDATE users SET email = $1, first_name = $2, last_name = $3, display_name = $4, \
                  disabled = $5, email_verified_at = $6, metadata = $7, updated_at = $8 \
@@ -143,10 +141,7 @@ impl ManagedUserStore for SqlStore {
             if fields.disabled && !was_disabled {
                 end_all_sessions!(&mut tx, user.0, None, now)?;
             }
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
-        })
-        .map_err(store_error)?;
+        })?;
         self.user_by_id(user)
             .await?
             .ok_or_else(|| StoreError::Other("user vanished after update".into()))
@@ -168,8 +163,7 @@ impl ManagedUserStore for SqlStore {
              created_at = CASE WHEN $8 THEN excluded.created_at ELSE credentials.created_at END \
              RETURNING {CREDENTIAL_COLUMNS}"
         );
-        let row: CredentialRow = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        let row: CredentialRow = audited_write!(&self.pool, activity, |tx| {
             let row = sqlx::query_as(&sql)
                 .bind(user.0)
                 .bind(PASSWORD)
@@ -181,10 +175,8 @@ impl ManagedUserStore for SqlStore {
                 .bind(write.replace)
                 .fetch_one(&mut *tx)
                 .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await.map(|_| row)
-        })
-        .map_err(store_error)?;
+            row
+        })?;
         row.try_into()
     }
 
@@ -193,17 +185,14 @@ impl ManagedUserStore for SqlStore {
         user: UserId,
         activity: &NewActivity,
     ) -> Result<bool> {
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             let deleted = sqlx::query("DELETE FROM credentials WHERE user_id = $1 AND kind = $2")
                 .bind(user.0)
                 .bind(PASSWORD)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await.map(|_| deleted > 0)
+            deleted > 0
         })
-        .map_err(store_error)
     }
 }

@@ -1,4 +1,4 @@
-use crate::activity::insert_activity;
+use crate::activity::{audited_write, insert_activity};
 use crate::error::{store_error, Result};
 use crate::lifecycle::insert_one_time_token;
 use crate::mail::insert_mail;
@@ -149,8 +149,7 @@ impl ProfileStore for SqlStore {
     ) -> Result<User> {
         let now = to_db(now);
         let tenant = activity.tenant_id.as_str();
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             sqlx::query("DELETE FROM avatars WHERE user_id = $1")
                 .bind(user.0)
                 .execute(&mut *tx)
@@ -175,10 +174,7 @@ impl ProfileStore for SqlStore {
                 .bind(user.0)
                 .execute(&mut *tx)
                 .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
-        })
-        .map_err(store_error)?;
+        })?;
         self.reload(user).await
     }
 

@@ -1,4 +1,4 @@
-use crate::activity::insert_activity;
+use crate::activity::audited_write;
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
 use crate::profile::given;
@@ -190,8 +190,7 @@ impl RbacStore for SqlStore {
             table(kind)
         );
         let now = to_db(activity.created_at);
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             let id: i64 = sqlx::query_scalar(&sql)
                 .bind(tenant.as_str())
                 .bind(&input.name)
@@ -200,10 +199,8 @@ impl RbacStore for SqlStore {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await.map(|_| id)
+            id
         })
-        .map_err(store_error)
     }
 
     async fn update_rbac(
@@ -222,8 +219,7 @@ impl RbacStore for SqlStore {
         );
         let (display_given, display_name) = given(&input.display_name);
         let (description_given, description) = given(&input.description);
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             sqlx::query(&sql)
                 .bind(&input.name)
                 .bind(display_given)
@@ -234,10 +230,7 @@ impl RbacStore for SqlStore {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
         })
-        .map_err(store_error)
     }
 
     async fn delete_role(
@@ -247,8 +240,7 @@ impl RbacStore for SqlStore {
         activity: &NewActivity,
         now: OffsetDateTime,
     ) -> Result<()> {
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             sqlx::query("UPDATE users SET role_id = $1, updated_at = $2 WHERE role_id = $3")
                 .bind(fallback.0)
                 .bind(to_db(now))
@@ -263,10 +255,7 @@ impl RbacStore for SqlStore {
                 .bind(role.0)
                 .execute(&mut *tx)
                 .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
         })
-        .map_err(store_error)
     }
 
     async fn delete_permission(
@@ -274,8 +263,7 @@ impl RbacStore for SqlStore {
         permission: PermissionId,
         activity: &NewActivity,
     ) -> Result<()> {
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             sqlx::query("DELETE FROM permission_role WHERE permission_id = $1")
                 .bind(permission.0)
                 .execute(&mut *tx)
@@ -284,10 +272,7 @@ impl RbacStore for SqlStore {
                 .bind(permission.0)
                 .execute(&mut *tx)
                 .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
         })
-        .map_err(store_error)
     }
 
     async fn sync_role_permissions(
@@ -296,8 +281,7 @@ impl RbacStore for SqlStore {
         permissions: &[PermissionId],
         activity: &NewActivity,
     ) -> Result<()> {
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             sqlx::query("DELETE FROM permission_role WHERE role_id = $1")
                 .bind(role.0)
                 .execute(&mut *tx)
@@ -309,9 +293,6 @@ impl RbacStore for SqlStore {
                     .execute(&mut *tx)
                     .await?;
             }
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
         })
-        .map_err(store_error)
     }
 }

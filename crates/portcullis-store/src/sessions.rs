@@ -1,5 +1,5 @@
 use crate::access::insert_token;
-use crate::activity::insert_activity;
+use crate::activity::{audited_write, insert_activity};
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{
@@ -182,22 +182,20 @@ impl SessionStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<()> {
         let now = to_db(now);
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
                 .bind(now)
                 .bind(session.as_str())
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(session.as_str())
-                .execute(&mut *tx)
-                .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
+            sqlx::query(
+                "UPDATE tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(session.as_str())
+            .execute(&mut *tx)
+            .await?;
         })
-        .map_err(store_error)
     }
 
     async fn revoke_token(
@@ -206,17 +204,13 @@ impl SessionStore for SqlStore {
         activity: &NewActivity,
         now: OffsetDateTime,
     ) -> Result<()> {
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(to_db(now))
                 .bind(token.0)
                 .execute(&mut *tx)
                 .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
         })
-        .map_err(store_error)
     }
 
     async fn session(&self, id: &SessionId) -> Result<Option<Session>> {

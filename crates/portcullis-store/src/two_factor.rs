@@ -1,4 +1,4 @@
-use crate::activity::insert_activity;
+use crate::activity::audited_write;
 use crate::error::{store_error, Result};
 use crate::mail::insert_mail;
 use crate::pool::{on_pool, BeginWrite};
@@ -113,8 +113,7 @@ impl TwoFactorStore for SqlStore {
             Some((country, phone)) => (Some(*country), Some(phone.clone())),
             None => (None, None),
         };
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             sqlx::query("DELETE FROM two_factor WHERE user_id = $1")
                 .bind(user.0)
                 .execute(&mut *tx)
@@ -141,10 +140,7 @@ impl TwoFactorStore for SqlStore {
             .bind(user.0)
             .execute(&mut *tx)
             .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
-        })
-        .map_err(store_error)?;
+        })?;
         self.reload_user(user).await
     }
 
@@ -155,8 +151,7 @@ impl TwoFactorStore for SqlStore {
         activity: &NewActivity,
         now: OffsetDateTime,
     ) -> Result<()> {
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             sqlx::query(
                 "UPDATE two_factor SET confirmed_at = $1, last_totp_step = $2 \
                  WHERE user_id = $3 AND confirmed_at IS NULL",
@@ -166,10 +161,7 @@ impl TwoFactorStore for SqlStore {
             .bind(user.0)
             .execute(&mut *tx)
             .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
         })
-        .map_err(store_error)
     }
 
     async fn record_totp_step(&self, user: UserId, step: i64) -> Result<bool> {
@@ -194,8 +186,7 @@ impl TwoFactorStore for SqlStore {
         activity: &NewActivity,
         now: OffsetDateTime,
     ) -> Result<User> {
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             for table in ["two_factor", "recovery_codes", "login_challenges"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
                     .bind(user.0)
@@ -210,10 +201,7 @@ impl TwoFactorStore for SqlStore {
             .bind(user.0)
             .execute(&mut *tx)
             .await?;
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
-        })
-        .map_err(store_error)?;
+        })?;
         self.reload_user(user).await
     }
 
@@ -223,8 +211,7 @@ impl TwoFactorStore for SqlStore {
         hashes: &[String],
         activity: &NewActivity,
     ) -> Result<()> {
-        on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+        audited_write!(&self.pool, activity, |tx| {
             sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
                 .bind(user.0)
                 .execute(&mut *tx)
@@ -236,10 +223,7 @@ impl TwoFactorStore for SqlStore {
                     .execute(&mut *tx)
                     .await?;
             }
-            insert_activity!(&mut *tx, activity)?;
-            tx.commit().await
         })
-        .map_err(store_error)
     }
 
     async fn use_recovery_code(
