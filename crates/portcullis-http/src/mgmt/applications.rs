@@ -1,7 +1,7 @@
 //! `/v1/tenants/{tenant_id}/applications`: a tenant's OIDC clients.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Body, KeyTenant, Paging};
+use super::extract::{ApplicationPath, Body, KeyTenant, Paging, TenantPath};
 use super::json::{metadata, or_zero};
 use super::list::{rfc3339, ListJson};
 use crate::common::state::AppState;
@@ -97,7 +97,7 @@ impl ApplicationBody {
     path = "/v1/tenants/{tenant_id}/applications",
     operation_id = "mgmt_list_applications",
     tag = "applications",
-    params(("tenant_id" = String, Path, description = "Tenant id"), Paging),
+    params(TenantPath, Paging),
     responses(
         (status = 200, description = "A `List` of applications", body = inline(Object)),
         (status = 404, description = "`not_found`", body = ErrorJson),
@@ -120,7 +120,7 @@ pub async fn list(
     path = "/v1/tenants/{tenant_id}/applications",
     operation_id = "mgmt_create_application",
     tag = "applications",
-    params(("tenant_id" = String, Path, description = "Tenant id")),
+    params(TenantPath),
     request_body = ApplicationBody,
     responses(
         (status = 200, description = "The new application", body = ApplicationJson),
@@ -146,10 +146,7 @@ pub async fn create(
     path = "/v1/tenants/{tenant_id}/applications/{application_id}",
     operation_id = "mgmt_show_application",
     tag = "applications",
-    params(
-        ("tenant_id" = String, Path, description = "Tenant id"),
-        ("application_id" = String, Path, description = "Application id"),
-    ),
+    params(ApplicationPath),
     responses(
         (status = 200, description = "The application", body = ApplicationJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
@@ -158,7 +155,9 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     KeyTenant { tenant, .. }: KeyTenant,
-    Path((_, id)): Path<(String, String)>,
+    Path(ApplicationPath {
+        application_id: id, ..
+    }): Path<ApplicationPath>,
 ) -> Result<Json<ApplicationJson>, MgmtError> {
     let app = state.services.application(&tenant, &id).await?;
     Ok(Json(app.into()))
@@ -170,10 +169,7 @@ pub async fn show(
     path = "/v1/tenants/{tenant_id}/applications/{application_id}",
     operation_id = "mgmt_update_application",
     tag = "applications",
-    params(
-        ("tenant_id" = String, Path, description = "Tenant id"),
-        ("application_id" = String, Path, description = "Application id"),
-    ),
+    params(ApplicationPath),
     request_body = ApplicationBody,
     responses(
         (status = 200, description = "The application as stored", body = ApplicationJson),
@@ -184,7 +180,9 @@ pub async fn show(
 pub async fn update(
     State(state): State<AppState>,
     KeyTenant { tenant, .. }: KeyTenant,
-    Path((_, id)): Path<(String, String)>,
+    Path(ApplicationPath {
+        application_id: id, ..
+    }): Path<ApplicationPath>,
     Body(body): Body<ApplicationBody>,
 ) -> Result<Json<ApplicationJson>, MgmtError> {
     let app = state
@@ -200,10 +198,7 @@ pub async fn update(
     path = "/v1/tenants/{tenant_id}/applications/{application_id}",
     operation_id = "mgmt_delete_application",
     tag = "applications",
-    params(
-        ("tenant_id" = String, Path, description = "Tenant id"),
-        ("application_id" = String, Path, description = "Application id"),
-    ),
+    params(ApplicationPath),
     responses(
         (status = 200, description = "The application as it was", body = ApplicationJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
@@ -212,7 +207,9 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     KeyTenant { tenant, .. }: KeyTenant,
-    Path((_, id)): Path<(String, String)>,
+    Path(ApplicationPath {
+        application_id: id, ..
+    }): Path<ApplicationPath>,
 ) -> Result<Json<ApplicationJson>, MgmtError> {
     let app = state.services.delete_application(&tenant, &id).await?;
     Ok(Json(app.into()))

@@ -2,7 +2,7 @@
 //! `password`, one at a time), with document 003's hash import.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Body, KeyTenant, Paging};
+use super::extract::{Body, CredentialPath, KeyTenant, Paging, UserPath};
 use super::list::{rfc3339, ListJson};
 use super::users::actor;
 use crate::common::state::AppState;
@@ -113,11 +113,7 @@ impl CredentialBody {
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials",
     operation_id = "mgmt_list_credentials",
     tag = "credentials",
-    params(
-        ("tenant_id" = String, Path, description = "Tenant id"),
-        ("user_id" = String, Path, description = "User id"),
-        Paging,
-    ),
+    params(UserPath, Paging),
     responses(
         (status = 200, description = "A `List` of credentials", body = inline(Object)),
         (status = 404, description = "`not_found`", body = ErrorJson),
@@ -126,7 +122,7 @@ impl CredentialBody {
 pub async fn list(
     State(state): State<AppState>,
     KeyTenant { tenant, .. }: KeyTenant,
-    Path((_, user_id)): Path<(String, String)>,
+    Path(UserPath { user_id, .. }): Path<UserPath>,
     Query(paging): Query<Paging>,
 ) -> Result<Json<ListJson<CredentialJson>>, MgmtError> {
     let (limit, offset) = paging.window();
@@ -152,10 +148,7 @@ pub async fn list(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials",
     operation_id = "mgmt_create_credential",
     tag = "credentials",
-    params(
-        ("tenant_id" = String, Path, description = "Tenant id"),
-        ("user_id" = String, Path, description = "User id"),
-    ),
+    params(UserPath),
     request_body = CredentialBody,
     responses(
         (status = 200, description = "The credential", body = CredentialJson),
@@ -166,7 +159,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     owner: KeyTenant,
-    Path((_, user_id)): Path<(String, String)>,
+    Path(UserPath { user_id, .. }): Path<UserPath>,
     Body(body): Body<CredentialBody>,
 ) -> Result<Json<CredentialJson>, MgmtError> {
     put(state, owner, user_id, PASSWORD_CREDENTIAL_ID, body, true).await
@@ -178,11 +171,7 @@ pub async fn create(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
     operation_id = "mgmt_show_credential",
     tag = "credentials",
-    params(
-        ("tenant_id" = String, Path, description = "Tenant id"),
-        ("user_id" = String, Path, description = "User id"),
-        ("credential_id" = String, Path, description = "`password`"),
-    ),
+    params(CredentialPath),
     responses(
         (status = 200, description = "The credential", body = CredentialJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
@@ -191,7 +180,11 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     KeyTenant { tenant, .. }: KeyTenant,
-    Path((_, user_id, credential_id)): Path<(String, String, String)>,
+    Path(CredentialPath {
+        user_id,
+        credential_id,
+        ..
+    }): Path<CredentialPath>,
 ) -> Result<Json<CredentialJson>, MgmtError> {
     let credential = state
         .services
@@ -207,11 +200,7 @@ pub async fn show(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
     operation_id = "mgmt_update_credential",
     tag = "credentials",
-    params(
-        ("tenant_id" = String, Path, description = "Tenant id"),
-        ("user_id" = String, Path, description = "User id"),
-        ("credential_id" = String, Path, description = "`password`"),
-    ),
+    params(CredentialPath),
     request_body = CredentialBody,
     responses(
         (status = 200, description = "The credential", body = CredentialJson),
@@ -222,7 +211,11 @@ pub async fn show(
 pub async fn update(
     State(state): State<AppState>,
     owner: KeyTenant,
-    Path((_, user_id, credential_id)): Path<(String, String, String)>,
+    Path(CredentialPath {
+        user_id,
+        credential_id,
+        ..
+    }): Path<CredentialPath>,
     Body(body): Body<CredentialBody>,
 ) -> Result<Json<CredentialJson>, MgmtError> {
     put(state, owner, user_id, &credential_id, body, false).await
@@ -256,11 +249,7 @@ async fn put(
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
     operation_id = "mgmt_delete_credential",
     tag = "credentials",
-    params(
-        ("tenant_id" = String, Path, description = "Tenant id"),
-        ("user_id" = String, Path, description = "User id"),
-        ("credential_id" = String, Path, description = "`password`"),
-    ),
+    params(CredentialPath),
     responses(
         (status = 200, description = "The deleted credential", body = CredentialJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
@@ -269,7 +258,11 @@ async fn put(
 pub async fn delete(
     State(state): State<AppState>,
     KeyTenant { key, tenant }: KeyTenant,
-    Path((_, user_id, credential_id)): Path<(String, String, String)>,
+    Path(CredentialPath {
+        user_id,
+        credential_id,
+        ..
+    }): Path<CredentialPath>,
 ) -> Result<Json<CredentialJson>, MgmtError> {
     let credential = state
         .services

@@ -97,6 +97,51 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     }
 }
 
+/// `/v1/tenants/{tenant_id}`: what the tenant-scoped paths document. The tenant itself is
+/// read by [`KeyTenant`], which checks it against the key.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TenantPath {
+    /// Tenant id
+    #[expect(dead_code, reason = "documented here, read and checked by `KeyTenant`")]
+    pub tenant_id: String,
+}
+
+/// `…/users/{user_id}`: documented and read in one place.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPath {
+    /// Tenant id
+    #[expect(dead_code, reason = "documented here, read and checked by `KeyTenant`")]
+    pub tenant_id: String,
+    /// User id
+    pub user_id: String,
+}
+
+/// `…/users/{user_id}/credentials/{credential_id}`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CredentialPath {
+    /// Tenant id
+    #[expect(dead_code, reason = "documented here, read and checked by `KeyTenant`")]
+    pub tenant_id: String,
+    /// User id
+    pub user_id: String,
+    /// `password`
+    pub credential_id: String,
+}
+
+/// `…/applications/{application_id}`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ApplicationPath {
+    /// Tenant id
+    #[expect(dead_code, reason = "documented here, read and checked by `KeyTenant`")]
+    pub tenant_id: String,
+    /// Application id
+    pub application_id: String,
+}
+
 /// `limit` (default and most 100) and `offset` of a list.
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

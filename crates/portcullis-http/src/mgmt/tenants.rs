@@ -1,7 +1,7 @@
 //! `/v1/tenants`.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Body, Key, KeyTenant, Paging};
+use super::extract::{Body, Key, KeyTenant, Paging, TenantPath};
 use super::json::{is_zero, metadata, or_zero};
 use super::list::{rfc3339, ListJson};
 use crate::common::state::AppState;
@@ -267,7 +267,7 @@ pub async fn create(
     path = "/v1/tenants/{tenant_id}",
     operation_id = "mgmt_show_tenant",
     tag = "tenants",
-    params(("tenant_id" = String, Path, description = "Tenant id")),
+    params(TenantPath),
     responses(
         (status = 200, description = "The tenant", body = TenantJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
@@ -285,7 +285,7 @@ pub async fn show(KeyTenant { tenant, .. }: KeyTenant) -> Json<TenantJson> {
     path = "/v1/tenants/{tenant_id}",
     operation_id = "mgmt_update_tenant",
     tag = "tenants",
-    params(("tenant_id" = String, Path, description = "Tenant id")),
+    params(TenantPath),
     request_body = TenantBody,
     responses(
         (status = 200, description = "The tenant as stored", body = TenantJson),

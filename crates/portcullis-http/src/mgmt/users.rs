@@ -1,7 +1,7 @@
 //! `/v1/tenants/{tenant_id}/users`: the tenant's users in document 003's shape.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Body, KeyTenant, Paging};
+use super::extract::{Body, KeyTenant, Paging, TenantPath, UserPath};
 use super::list::{rfc3339, ListJson};
 use crate::common::state::AppState;
 use axum::extract::{Path, Query, State};
@@ -116,7 +116,7 @@ pub(super) fn actor(key: &ApiKey) -> String {
     path = "/v1/tenants/{tenant_id}/users",
     operation_id = "mgmt_list_users",
     tag = "users",
-    params(("tenant_id" = String, Path, description = "Tenant id"), Paging),
+    params(TenantPath, Paging),
     responses(
         (status = 200, description = "A `List` of users", body = inline(Object)),
         (status = 404, description = "`not_found`", body = ErrorJson),
@@ -140,7 +140,7 @@ pub async fn list(
     path = "/v1/tenants/{tenant_id}/users",
     operation_id = "mgmt_create_user",
     tag = "users",
-    params(("tenant_id" = String, Path, description = "Tenant id")),
+    params(TenantPath),
     request_body = UserBody,
     responses(
         (status = 200, description = "The new user", body = UserJson),
@@ -166,10 +166,7 @@ pub async fn create(
     path = "/v1/tenants/{tenant_id}/users/{user_id}",
     operation_id = "mgmt_show_user",
     tag = "users",
-    params(
-        ("tenant_id" = String, Path, description = "Tenant id"),
-        ("user_id" = String, Path, description = "User id"),
-    ),
+    params(UserPath),
     responses(
         (status = 200, description = "The user", body = UserJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
@@ -178,7 +175,7 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     KeyTenant { tenant, .. }: KeyTenant,
-    Path((_, user_id)): Path<(String, String)>,
+    Path(UserPath { user_id, .. }): Path<UserPath>,
 ) -> Result<Json<UserJson>, MgmtError> {
     let user = state.services.managed_user(&tenant, &user_id).await?;
     Ok(Json(user.into()))
@@ -190,10 +187,7 @@ pub async fn show(
     path = "/v1/tenants/{tenant_id}/users/{user_id}",
     operation_id = "mgmt_update_user",
     tag = "users",
-    params(
-        ("tenant_id" = String, Path, description = "Tenant id"),
-        ("user_id" = String, Path, description = "User id"),
-    ),
+    params(UserPath),
     request_body = UserBody,
     responses(
         (status = 200, description = "The user", body = UserJson),
@@ -205,7 +199,7 @@ pub async fn show(
 pub async fn update(
     State(state): State<AppState>,
     KeyTenant { key, tenant }: KeyTenant,
-    Path((_, user_id)): Path<(String, String)>,
+    Path(UserPath { user_id, .. }): Path<UserPath>,
     Body(body): Body<UserBody>,
 ) -> Result<Json<UserJson>, MgmtError> {
     let user = state
@@ -221,10 +215,7 @@ pub async fn update(
     path = "/v1/tenants/{tenant_id}/users/{user_id}",
     operation_id = "mgmt_delete_user",
     tag = "users",
-    params(
-        ("tenant_id" = String, Path, description = "Tenant id"),
-        ("user_id" = String, Path, description = "User id"),
-    ),
+    params(UserPath),
     responses(
         (status = 200, description = "The deleted user", body = UserJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
@@ -233,7 +224,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     KeyTenant { key, tenant }: KeyTenant,
-    Path((_, user_id)): Path<(String, String)>,
+    Path(UserPath { user_id, .. }): Path<UserPath>,
 ) -> Result<Json<UserJson>, MgmtError> {
     let user = state
         .services
