@@ -126,8 +126,7 @@ async fn other_users_sessions_need_users_manage() {
 async fn the_activity_log_pages_searches_and_includes_users() {
     each_backend!(|server| {
         server.create_user("auditor", "Admin").await;
-        server.create_user("audited", "User").await;
-        let audited = server.login("audited").await;
+        let audited = server.signed_in("audited", "User").await;
         assert_eq!(server.try_login("audited", "wrong-password").await.0, 401);
         let auditor = server.login("auditor").await;
         assert_eq!(

@@ -8,8 +8,7 @@ use time::Duration;
 #[tokio::test]
 async fn login_by_username_or_email_then_me_then_logout() {
     each_backend!(|server| {
-        server.create_user("milos", "User").await;
-        let by_name = server.login("milos").await;
+        let by_name = server.signed_in("milos", "User").await;
         let by_email = server.login("MILOS@example.com").await;
         assert_ne!(by_name, by_email);
         let (id, secret) = by_name.split_once('|').expect("id|secret");
@@ -108,8 +107,7 @@ async fn banned_users_cannot_log_in_and_lose_their_sessions() {
 #[tokio::test]
 async fn sessions_expire_with_the_clock() {
     each_backend!(|server| {
-        server.create_user("tim", "User").await;
-        let token = server.login("tim").await;
+        let token = server.signed_in("tim", "User").await;
         let lifetime = server.tenant.settings.session_lifetime_minutes;
         server.clock.advance(Duration::minutes(lifetime - 1));
         assert_eq!(server.get("/api/me", &token).await.0, 200);
@@ -124,8 +122,7 @@ async fn sessions_expire_with_the_clock() {
 #[tokio::test]
 async fn malformed_and_forged_tokens_are_unauthorized() {
     each_backend!(|server| {
-        server.create_user("eve", "User").await;
-        let token = server.login("eve").await;
+        let token = server.signed_in("eve", "User").await;
         let (id, secret) = token.split_once('|').unwrap();
         let forged_secret = format!("{id}|{}", "A".repeat(secret.len()));
         let other_id = format!("{}|{secret}", id.parse::<i64>().unwrap() + 1000);

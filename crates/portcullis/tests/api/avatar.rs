@@ -32,8 +32,7 @@ async fn upload(server: &TestServer, token: &str, bytes: Vec<u8>) -> (u16, serde
 #[tokio::test]
 async fn an_uploaded_image_becomes_a_served_square_png() {
     each_backend!(|server| {
-        server.create_user("pictured", "User").await;
-        let token = server.login("pictured").await;
+        let token = server.signed_in("pictured", "User").await;
         let (status, user) =
             upload(&server, &token, picture(300, 200, image::ImageFormat::Jpeg)).await;
         assert_eq!(status, 200, "{user}");
@@ -73,8 +72,7 @@ async fn an_uploaded_image_becomes_a_served_square_png() {
 #[tokio::test]
 async fn what_is_not_an_image_is_refused() {
     each_backend!(|server| {
-        server.create_user("prankster", "User").await;
-        let token = server.login("prankster").await;
+        let token = server.signed_in("prankster", "User").await;
         assert_eq!(
             upload(&server, &token, Vec::new()).await,
             (422, body!({ "file": ["The file is required."] }))
@@ -108,8 +106,7 @@ async fn what_is_not_an_image_is_refused() {
 #[tokio::test]
 async fn an_external_avatar_must_be_an_http_url() {
     each_backend!(|server| {
-        server.create_user("linked", "User").await;
-        let token = server.login("linked").await;
+        let token = server.signed_in("linked", "User").await;
         let put = |payload: serde_json::Value| {
             server
                 .request(Method::PUT, "/api/me/avatar/external")

@@ -43,8 +43,7 @@ async fn administrators_see_registrations_and_others_their_activity() {
         assert_eq!(latest.len(), 7);
         assert_eq!(latest[0]["username"], "fresh7", "newest first");
 
-        server.create_user("plain", "User").await;
-        let token = server.login("plain").await;
+        let token = server.signed_in("plain", "User").await;
         server.get("/api/me", &token).await;
         let (status, days) = server.get("/api/stats", &token).await;
         assert_eq!(status, 200, "{days}");
@@ -160,8 +159,7 @@ async fn settings_are_shown_and_changed_as_document_001_shapes_them() {
 #[tokio::test]
 async fn countries_carry_every_documented_field() {
     each_backend!(|server| {
-        server.create_user("plain", "User").await;
-        let token = server.login("plain").await;
+        let token = server.signed_in("plain", "User").await;
         let (status, countries) = server.get("/api/countries", &token).await;
         assert_eq!(status, 200);
         let countries = countries.as_array().unwrap();

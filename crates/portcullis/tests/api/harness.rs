@@ -207,6 +207,12 @@ impl TestServer {
         body["token"].as_str().expect("token").to_owned()
     }
 
+    /// A new user of this role, logged in: the token.
+    pub async fn signed_in(&self, username: &str, role: &str) -> String {
+        self.create_user(username, role).await;
+        self.login(username).await
+    }
+
     /// Changes the default tenant's settings, as an administrator would.
     pub async fn set_settings(&mut self, change: impl FnOnce(&mut TenantSettings)) {
         let mut settings = self.tenant.settings.clone();

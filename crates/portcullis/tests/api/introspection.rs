@@ -182,8 +182,7 @@ async fn application_scopes_are_registered_granted_and_introspected() {
 #[tokio::test]
 async fn introspection_needs_a_live_api_key_of_the_token_s_tenant() {
     each_backend!(|server| {
-        server.create_user("pat", "User").await;
-        let pat = server.login("pat").await;
+        let pat = server.signed_in("pat", "User").await;
         let services = &server.app.services;
         let other = services.ensure_tenant("other").await.unwrap();
         let elsewhere = services
@@ -403,8 +402,7 @@ async fn the_device_endpoint_trades_credentials_for_a_full_access_token() {
 #[tokio::test]
 async fn an_application_introspects_with_its_client_credentials() {
     each_backend!(|server| {
-        server.create_user("pat", "User").await;
-        let pat = server.login("pat").await;
+        let pat = server.signed_in("pat", "User").await;
         let key = server
             .app
             .services

@@ -216,8 +216,7 @@ async fn a_confirmation_link_expires() {
 #[tokio::test]
 async fn a_password_reset_replaces_the_password_and_ends_every_session() {
     each_backend!(|server| {
-        server.create_user("forgetful", "User").await;
-        let old_token = server.login("forgetful").await;
+        let old_token = server.signed_in("forgetful", "User").await;
         // Warm the token-lookup cache, so the reset must also make this node forget it.
         assert_eq!(server.get("/api/me", &old_token).await.0, 200);
 

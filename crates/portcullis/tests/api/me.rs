@@ -78,8 +78,7 @@ async fn me_has_the_documented_fields_and_includes() {
 #[tokio::test]
 async fn countries_are_complete_with_documented_fields() {
     each_backend!(|server| {
-        server.create_user("geo", "User").await;
-        let token = server.login("geo").await;
+        let token = server.signed_in("geo", "User").await;
         let (status, body) = server.get("/api/countries", &token).await;
         assert_eq!(status, 200);
         let countries = body.as_array().unwrap();
@@ -105,8 +104,7 @@ async fn countries_are_complete_with_documented_fields() {
 #[tokio::test]
 async fn me_reflects_a_later_login_at_once() {
     each_backend!(|server| {
-        server.create_user("twice", "User").await;
-        let first = server.login("twice").await;
+        let first = server.signed_in("twice", "User").await;
         let (_, before) = server.get("/api/me", &first).await;
         server.clock.advance(time::Duration::seconds(5));
         server.login("twice").await;

@@ -67,6 +67,11 @@ async fn on_host(
     read_json(request.send().await.unwrap()).await
 }
 
+/// An anonymous `POST` of this JSON body to the tenant at `host`.
+async fn post_on_host(server: &TestServer, host: &str, path: &str, body: Value) -> (u16, Value) {
+    on_host(server, host, Method::POST, path, None, Some(body)).await
+}
+
 fn login(username: &str) -> Value {
     json!({ "username": username, "password": PASSWORD })
 }
@@ -479,28 +484,13 @@ async fn a_tenants_settings_change_its_logins_and_registration() {
         let path = format!("/v1/tenants/{}", tenant["id"].as_str().unwrap());
 
         // Registration and login on the tenant's host land in that tenant.
-        let (status, answer) = on_host(
-            &server,
-            host,
-            Method::POST,
-            "/api/register",
-            None,
-            Some(registration("ann")),
-        )
-        .await;
+        let (status, answer) =
+            post_on_host(&server, host, "/api/register", registration("ann")).await;
         assert_eq!(
             (status, &answer),
             (201, &json!({ "requires_email_confirmation": false }))
         );
-        let (status, _) = on_host(
-            &server,
-            host,
-            Method::POST,
-            "/api/login",
-            None,
-            Some(login("ann")),
-        )
-        .await;
+        let (status, _) = post_on_host(&server, host, "/api/login", login("ann")).await;
         assert_eq!(status, 200);
         let (status, _) = server.try_login("ann", PASSWORD).await;
         assert_eq!(status, 401, "ann is not a user of the default tenant");
@@ -511,15 +501,8 @@ async fn a_tenants_settings_change_its_logins_and_registration() {
         })
         .await;
         assert_eq!(status, 200);
-        let (status, answer) = on_host(
-            &server,
-            host,
-            Method::POST,
-            "/api/register",
-            None,
-            Some(registration("bob")),
-        )
-        .await;
+        let (status, answer) =
+            post_on_host(&server, host, "/api/register", registration("bob")).await;
         assert_eq!(
             (status, &answer),
             (404, &json!({ "error": "Resource not found." }))
@@ -535,15 +518,7 @@ async fn a_tenants_settings_change_its_logins_and_registration() {
         })
         .await;
         assert_eq!(status, 200);
-        let (status, answer) = on_host(
-            &server,
-            host,
-            Method::POST,
-            "/api/login",
-            None,
-            Some(login("ann")),
-        )
-        .await;
+        let (status, answer) = post_on_host(&server, host, "/api/login", login("ann")).await;
         assert_eq!(
             (status, &answer),
             (
@@ -564,26 +539,10 @@ async fn a_tenants_settings_change_its_logins_and_registration() {
         .await;
         assert_eq!(status, 200);
         let off = "Password logins are turned off for this tenant.";
-        let (status, answer) = on_host(
-            &server,
-            host,
-            Method::POST,
-            "/api/login",
-            None,
-            Some(login("ann")),
-        )
-        .await;
+        let (status, answer) = post_on_host(&server, host, "/api/login", login("ann")).await;
         assert_eq!((status, &answer), (403, &json!({ "error": off })));
         let vms = json!({ "login": "ann", "password": PASSWORD });
-        let (status, answer) = on_host(
-            &server,
-            host,
-            Method::POST,
-            "/api/v1/token",
-            None,
-            Some(vms),
-        )
-        .await;
+        let (status, answer) = post_on_host(&server, host, "/api/v1/token", vms).await;
         assert_eq!((status, &answer), (403, &json!({ "message": off })));
         // The default tenant still takes passwords.
         assert_eq!(server.try_login("bob", PASSWORD).await.0, 200);
@@ -599,28 +558,11 @@ async fn a_token_works_only_on_its_tenants_host() {
         let path = format!("/v1/tenants/{}", tenant["id"].as_str().unwrap());
         let default_host = server.addr.to_string();
 
-        on_host(
-            &server,
-            b_host,
-            Method::POST,
-            "/api/register",
-            None,
-            Some(registration("ann")),
-        )
-        .await;
-        let (status, answer) = on_host(
-            &server,
-            b_host,
-            Method::POST,
-            "/api/login",
-            None,
-            Some(login("ann")),
-        )
-        .await;
+        post_on_host(&server, b_host, "/api/register", registration("ann")).await;
+        let (status, answer) = post_on_host(&server, b_host, "/api/login", login("ann")).await;
         assert_eq!(status, 200, "{answer}");
         let b_token = answer["token"].as_str().unwrap().to_owned();
-        server.create_user("pat", "User").await;
-        let default_token = server.login("pat").await;
+        let default_token = server.signed_in("pat", "User").await;
 
         let me = |host: String, token: String| {
             let server = &server;
@@ -665,15 +607,7 @@ async fn a_token_works_only_on_its_tenants_host() {
         assert_eq!(me(new_host.into(), b_token.clone()).await.0, 200);
         assert_eq!(me(b_host.into(), b_token.clone()).await.0, 401);
         assert_eq!(me(b_host.into(), default_token.clone()).await.0, 200);
-        let (status, _) = on_host(
-            &server,
-            new_host,
-            Method::POST,
-            "/api/login",
-            None,
-            Some(login("ann")),
-        )
-        .await;
+        let (status, _) = post_on_host(&server, new_host, "/api/login", login("ann")).await;
         assert_eq!(status, 200, "the tenant is found by its new domain");
     });
 }
@@ -689,15 +623,8 @@ async fn a_tenants_mails_link_to_its_own_host() {
         let (status, _, tenant) = v1(&server, Method::POST, "/v1/tenants", &all, Some(body)).await;
         assert_eq!(status, 200, "{tenant}");
 
-        let (status, answer) = on_host(
-            &server,
-            host,
-            Method::POST,
-            "/api/register",
-            None,
-            Some(registration("ann")),
-        )
-        .await;
+        let (status, answer) =
+            post_on_host(&server, host, "/api/register", registration("ann")).await;
         assert_eq!(status, 201, "{answer}");
         let mail = server.wait_for_mail("ann@example.com", 1).await;
         assert!(
@@ -705,13 +632,11 @@ async fn a_tenants_mails_link_to_its_own_host() {
             "the confirmation link opens the tenant's own page: {mail}"
         );
 
-        let (status, answer) = on_host(
+        let (status, answer) = post_on_host(
             &server,
             host,
-            Method::POST,
             "/api/password/remind",
-            None,
-            Some(json!({ "email": "ann@example.com" })),
+            json!({ "email": "ann@example.com" }),
         )
         .await;
         assert_eq!(status, 200, "{answer}");

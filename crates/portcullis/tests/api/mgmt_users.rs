@@ -20,6 +20,11 @@ async fn create(server: &TestServer, key: &str, body: Value) -> Value {
     user
 }
 
+/// A user with nothing but an email address.
+async fn create_by_email(server: &TestServer, key: &str, email: &str) -> Value {
+    create(server, key, json!({ "profile": { "email": email } })).await
+}
+
 fn user_path(server: &TestServer, user: &Value) -> String {
     format!("{}/{}", users_path(server), user["id"].as_str().unwrap())
 }
@@ -183,18 +188,8 @@ async fn email_is_required_valid_and_unique_in_the_tenant() {
                 )
             );
         }
-        let first = create(
-            &server,
-            &key,
-            json!({ "profile": { "email": "one@example.test" } }),
-        )
-        .await;
-        let second = create(
-            &server,
-            &key,
-            json!({ "profile": { "email": "two@example.test" } }),
-        )
-        .await;
+        let first = create_by_email(&server, &key, "one@example.test").await;
+        let second = create_by_email(&server, &key, "two@example.test").await;
         let (status, _, error) = v1(
             &server,
             Method::POST,
@@ -292,12 +287,7 @@ async fn a_key_bound_to_another_tenant_finds_no_users_or_credentials() {
         let all = api_key(&server, None).await;
         let other = server.app.services.ensure_tenant("other").await.unwrap();
         let bound = api_key(&server, Some(other.id.as_str())).await;
-        let user = create(
-            &server,
-            &all,
-            json!({ "profile": { "email": "x@example.test" } }),
-        )
-        .await;
+        let user = create_by_email(&server, &all, "x@example.test").await;
         let path = user_path(&server, &user);
         for (method, path, body) in [
             (Method::GET, users_path(&server), None),
@@ -343,8 +333,7 @@ async fn a_key_bound_to_another_tenant_finds_no_users_or_credentials() {
 async fn managed_users_are_the_account_apis_users() {
     each_backend!(|server| {
         let key = api_key(&server, None).await;
-        server.create_user("boss", "Admin").await;
-        let token = server.login("boss").await;
+        let token = server.signed_in("boss", "Admin").await;
         let user = create(
             &server,
             &key,
@@ -412,12 +401,7 @@ async fn managed_users_are_the_account_apis_users() {
 async fn disabling_a_user_ends_their_sessions_and_blocks_every_login() {
     each_backend!(|server| {
         let key = api_key(&server, None).await;
-        let user = create(
-            &server,
-            &key,
-            json!({ "profile": { "email": "off@example.test" } }),
-        )
-        .await;
+        let user = create_by_email(&server, &key, "off@example.test").await;
         let path = user_path(&server, &user);
         let body = json!({ "type": "PasswordCredential", "password": { "alg": "plain", "hash": DOC_PASSWORD } });
         let (status, _, _) = v1(
@@ -550,12 +534,7 @@ async fn imported_digests_become_bcrypt_at_the_first_login_on_any_surface() {
 async fn plain_and_bcrypt_imports_and_the_cost_tolerance() {
     each_backend!(|server| {
         let key = api_key(&server, None).await;
-        let user = create(
-            &server,
-            &key,
-            json!({ "profile": { "email": "pw@example.test" } }),
-        )
-        .await;
+        let user = create_by_email(&server, &key, "pw@example.test").await;
         let credentials = format!("{}/credentials", user_path(&server, &user));
         let post = |body: Value| {
             let (server, key, credentials) = (&server, &key, &credentials);
@@ -652,12 +631,7 @@ async fn plain_and_bcrypt_imports_and_the_cost_tolerance() {
 async fn a_disabled_credential_refuses_login_and_delete_returns_the_last_version() {
     each_backend!(|server| {
         let key = api_key(&server, None).await;
-        let user = create(
-            &server,
-            &key,
-            json!({ "profile": { "email": "cred@example.test" } }),
-        )
-        .await;
+        let user = create_by_email(&server, &key, "cred@example.test").await;
         let credentials = format!("{}/credentials", user_path(&server, &user));
         let one = format!("{credentials}/password");
         let (status, _, missing) = v1(&server, Method::GET, &one, &key, None).await;

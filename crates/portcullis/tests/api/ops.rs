@@ -73,8 +73,7 @@ async fn readiness_fails_when_the_database_is_gone() {
 #[tokio::test]
 async fn metrics_count_requests_by_route_template_and_domain_figures() {
     each_backend!(|server| {
-        server.create_user("metered", "User").await;
-        let token = server.login("metered").await;
+        let token = server.signed_in("metered", "User").await;
         assert_eq!(server.get("/api/me", &token).await.0, 200);
         assert_eq!(server.get("/api/me", &token).await.0, 200);
         assert_eq!(server.try_login("metered", "wrong-password").await.0, 401);

@@ -21,8 +21,7 @@ async fn patch(server: &TestServer, path: &str, token: &str, body: Value) -> (u1
 #[tokio::test]
 async fn details_change_only_what_is_sent() {
     each_backend!(|server| {
-        server.create_user("detailed", "User").await;
-        let token = server.login("detailed").await;
+        let token = server.signed_in("detailed", "User").await;
         assert_eq!(server.get("/api/me", &token).await.0, 200);
         let (status, user) = patch(
             &server,
@@ -204,8 +203,7 @@ async fn a_new_password_ends_every_other_session() {
 #[tokio::test]
 async fn a_new_email_must_be_confirmed_where_the_tenant_requires_it() {
     each_backend!(|server| {
-        server.create_user("verified", "User").await;
-        let token = server.login("verified").await;
+        let token = server.signed_in("verified", "User").await;
         server.set_settings(|s| s.allow_unverified = false).await;
         let (status, user) = patch(
             &server,

@@ -19,8 +19,7 @@ pub(crate) async fn find(server: &TestServer, token: &str, path: &str, name: &st
 #[tokio::test]
 async fn roles_are_created_named_changed_and_deleted() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         let builtin = find(&server, &admin, "/api/roles", "Admin").await;
         assert_eq!(
             (&builtin["removable"], &builtin["users_count"]),
@@ -136,8 +135,7 @@ async fn roles_are_created_named_changed_and_deleted() {
 #[tokio::test]
 async fn a_roles_permissions_are_synced_and_take_effect_at_once() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         let (_, created) = server
             .send(
                 Method::POST,
@@ -147,8 +145,7 @@ async fn a_roles_permissions_are_synced_and_take_effect_at_once() {
             )
             .await;
         let role = created[0]["id"].as_i64().unwrap();
-        server.create_user("inspector", "auditor").await;
-        let token = server.login("inspector").await;
+        let token = server.signed_in("inspector", "auditor").await;
         assert_eq!(server.get("/api/activity", &token).await.0, 403);
 
         let activity = find(&server, &admin, "/api/permissions", "users.activity").await;

@@ -10,8 +10,7 @@ use serde_json::{json, Value};
 #[tokio::test]
 async fn every_route_refuses_a_token_without_its_scope() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         let (_, document) = server.call(Method::GET, "/openapi/api.json").await;
         let (_, registry) = server.get("/api/scopes", &admin).await;
         let builtin: Vec<&str> = registry
@@ -71,8 +70,7 @@ async fn every_route_refuses_a_token_without_its_scope() {
 #[tokio::test]
 async fn any_token_may_log_out_and_ask_about_itself() {
     each_backend!(|server| {
-        server.create_user("pat", "User").await;
-        let pat = server.login("pat").await;
+        let pat = server.signed_in("pat", "User").await;
         let narrow = make_token(&server, &pat, &["view-profile"]).await;
         let (status, current) = server.get("/api/me/token", &narrow).await;
         assert_eq!(
@@ -97,8 +95,7 @@ async fn any_token_may_log_out_and_ask_about_itself() {
 #[tokio::test]
 async fn a_user_without_the_permission_is_refused_before_the_request_is_read() {
     each_backend!(|server| {
-        server.create_user("pat", "User").await;
-        let pat = server.login("pat").await;
+        let pat = server.signed_in("pat", "User").await;
         let forbidden = json!({ "error": "Forbidden." });
         let requests = [
             (Method::GET, "/api/roles/not-a-number", json!({})),

@@ -305,8 +305,7 @@ async fn the_tenants_settings_and_the_accounts_state_still_decide() {
         network_agrees(&codes, &request, "code-1", "token-grace");
         let back = come_back(&mut browser, "code-1", &request["state"]).await;
         assert_eq!(back.status, 303, "{}", back.body);
-        server.create_user("boss", "Admin").await;
-        let boss = server.login("boss").await;
+        let boss = server.signed_in("boss", "Admin").await;
         let grace = crate::harness::user_id_by_email(&server, "grace@example.com").await;
         let path = format!("/api/users/{}", grace.0);
         let (status, _) = server

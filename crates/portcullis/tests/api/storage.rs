@@ -9,8 +9,7 @@ use time::Duration;
 #[tokio::test]
 async fn token_secrets_are_stored_only_as_hashes() {
     each_backend!(|server| {
-        server.create_user("sec", "User").await;
-        let token = server.login("sec").await;
+        let token = server.signed_in("sec", "User").await;
         let (id, secret) = token.split_once('|').unwrap();
         let db = server.inspect().await;
         let row = sqlx::query("SELECT secret_hash FROM tokens WHERE id = $1")
@@ -84,8 +83,7 @@ async fn login_and_logout_write_sessions_and_activity() {
 #[tokio::test]
 async fn last_activity_is_written_at_most_once_a_minute() {
     each_backend!(|server| {
-        server.create_user("busy", "User").await;
-        let token = server.login("busy").await;
+        let token = server.signed_in("busy", "User").await;
         let db = server.inspect().await;
         let last_activity = || async {
             sqlx::query("SELECT last_activity FROM sessions")

@@ -18,8 +18,7 @@ pub async fn make_token(server: &TestServer, token: &str, scopes: &[&str]) -> St
 #[tokio::test]
 async fn personal_tokens_are_created_listed_used_rotated_and_revoked() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
 
         let body = json!({ "name": "  backup script ", "scopes": ["view-profile", "view-users"], "expires_at": "2999-01-01 00:00:00" });
         let (status, created) = server
@@ -111,8 +110,7 @@ async fn personal_tokens_are_created_listed_used_rotated_and_revoked() {
         }
 
         // Another user's token, and a login token, are not the caller's personal tokens.
-        server.create_user("pat", "User").await;
-        let pat = server.login("pat").await;
+        let pat = server.signed_in("pat", "User").await;
         let pats = make_token(&server, &pat, &["view-profile"]).await;
         let pats_id = pats.split_once('|').unwrap().0;
         let path = format!("/api/me/tokens/{pats_id}");
@@ -152,8 +150,7 @@ async fn personal_tokens_are_created_listed_used_rotated_and_revoked() {
 #[tokio::test]
 async fn a_token_gets_only_known_scopes_its_user_and_its_maker_may_grant() {
     each_backend!(|server| {
-        server.create_user("pat", "User").await;
-        let pat = server.login("pat").await;
+        let pat = server.signed_in("pat", "User").await;
         let ask = |body: Value| {
             let server = &server;
             let pat = pat.clone();
@@ -270,8 +267,7 @@ async fn a_token_gets_only_known_scopes_its_user_and_its_maker_may_grant() {
 #[tokio::test]
 async fn an_expiring_token_stops_at_its_expiry() {
     each_backend!(|server| {
-        server.create_user("pat", "User").await;
-        let pat = server.login("pat").await;
+        let pat = server.signed_in("pat", "User").await;
         let soon = server.clock_now() + time::Duration::hours(1);
         let expires_at = soon
             .format(&time::format_description::well_known::Rfc3339)
@@ -292,8 +288,7 @@ async fn an_expiring_token_stops_at_its_expiry() {
 #[tokio::test]
 async fn a_personal_token_cannot_make_one_that_outlives_it() {
     each_backend!(|server| {
-        server.create_user("pat", "User").await;
-        let pat = server.login("pat").await;
+        let pat = server.signed_in("pat", "User").await;
         let in_a_day = server.clock_now() + time::Duration::days(1);
         let rfc3339 = |at: time::OffsetDateTime| {
             at.format(&time::format_description::well_known::Rfc3339)
@@ -350,8 +345,7 @@ async fn a_personal_token_cannot_make_one_that_outlives_it() {
 #[tokio::test]
 async fn nul_characters_are_refused_alike_on_every_backend() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         let body = json!({ "name": "a\u{0}b", "scopes": ["*"] });
         let (status, errors) = server
             .send(Method::POST, "/api/me/tokens", &admin, body)

@@ -41,8 +41,7 @@ pub(crate) async fn challenge(server: &TestServer, username: &str, method: &str)
 #[tokio::test]
 async fn two_factor_is_forbidden_unless_the_tenant_uses_it() {
     each_backend!(|server| {
-        server.create_user("plain", "User").await;
-        let token = server.login("plain").await;
+        let token = server.signed_in("plain", "User").await;
         let forbidden = (403, json!({ "error": "Forbidden." }));
         assert_eq!(
             server
@@ -74,8 +73,7 @@ async fn a_method_the_tenant_does_not_offer_cannot_be_set_up() {
                 s.allow_totp_email = false;
             })
             .await;
-        server.create_user("offered", "User").await;
-        let token = server.login("offered").await;
+        let token = server.signed_in("offered", "User").await;
         for method in ["totp", "email"] {
             assert_eq!(
                 server
@@ -119,8 +117,7 @@ async fn an_authenticator_app_guards_the_login() {
                 s.max_sessions = 0;
             })
             .await;
-        server.create_user("apped", "User").await;
-        let token = server.login("apped").await;
+        let token = server.signed_in("apped", "User").await;
         let (status, setup) = server
             .send(
                 Method::PUT,
@@ -297,8 +294,7 @@ async fn a_challenge_allows_five_wrong_codes_and_expires() {
 async fn codes_by_text_message_as_document_001_enables_them() {
     each_backend!(|server| {
         server.set_settings(|s| s.two_factor_enabled = true).await;
-        server.create_user("texted", "User").await;
-        let token = server.login("texted").await;
+        let token = server.signed_in("texted", "User").await;
         assert_eq!(
             server
                 .send(Method::PUT, "/api/me/2fa", &token, json!({}))
@@ -386,8 +382,7 @@ async fn text_messages_go_through_a_configured_sms_webhook() {
         })
         .await;
         server.set_settings(|s| s.two_factor_enabled = true).await;
-        server.create_user("hooked", "User").await;
-        let token = server.login("hooked").await;
+        let token = server.signed_in("hooked", "User").await;
         let enable = json!({ "country_code": 1, "phone_number": "5550100" });
         assert_eq!(
             server
@@ -420,8 +415,7 @@ async fn text_messages_go_through_a_configured_sms_webhook() {
         })
         .await;
         server.set_settings(|s| s.two_factor_enabled = true).await;
-        server.create_user("unlucky", "User").await;
-        let token = server.login("unlucky").await;
+        let token = server.signed_in("unlucky", "User").await;
         let enable = json!({ "country_code": 1, "phone_number": "5550101" });
         assert_eq!(
             server

@@ -340,8 +340,7 @@ async fn every_request_counts_against_the_throttles() {
 #[tokio::test]
 async fn the_limit_is_a_setting_and_the_surface_answers_in_its_own_shape() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         let (status, settings) = server.get("/api/settings", &admin).await;
         assert_eq!((status, &settings["sessions_limit"]), (200, &json!(5)));
         let (status, settings) = server

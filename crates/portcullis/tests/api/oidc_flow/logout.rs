@@ -260,8 +260,7 @@ async fn only_a_hint_of_the_browsers_own_session_ends_it_at_once() {
 
         // The same person in another session (another `sid`), and another person: asked.
         let second = server.login("alice").await;
-        server.create_user("bob", "User").await;
-        let bob = server.login("bob").await;
+        let bob = server.signed_in("bob", "User").await;
         for other in [&second, &bob] {
             let (status, _, body) = text(browse(&server, &path, Some(other)).await).await;
             assert_eq!(status, 200, "{body}");

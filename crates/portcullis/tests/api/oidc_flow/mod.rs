@@ -90,6 +90,17 @@ pub(crate) fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
+/// A fresh PKCE verifier, and the authorization request that sends its S256 challenge.
+pub(crate) fn pkce_authorize_path(client_id: &str, extra: &[(&str, &str)]) -> (String, String) {
+    let (verifier, challenge) = pkce();
+    let mut pairs = extra.to_vec();
+    pairs.extend([
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ]);
+    (verifier, authorize_path(client_id, &pairs))
+}
+
 /// The authorization request's query, for `client_id` with these extra parameters.
 pub(crate) fn authorize_path(client_id: &str, extra: &[(&str, &str)]) -> String {
     let mut pairs = vec![
@@ -153,14 +164,7 @@ pub(crate) async fn redeem(
 
 /// The code flow by hand up to the tokens.
 pub(crate) async fn tokens(server: &TestServer, app: &App, cookie: &str) -> Value {
-    let (verifier, challenge) = pkce();
-    let path = authorize_path(
-        &app.id,
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let (verifier, path) = pkce_authorize_path(&app.id, &[]);
     let code = code_for(server, cookie, &path).await;
     let (status, body) = redeem(server, app, &code, &verifier).await;
     assert_eq!(status, 200, "{body}");

@@ -8,14 +8,7 @@ async fn a_reused_code_fails_and_revokes_the_tokens_it_issued() {
     each_backend!(|server| {
         let cookie = browser(&server, "alice").await;
         let app = create_app(&server, json!({})).await;
-        let (verifier, challenge) = pkce();
-        let path = authorize_path(
-            &app.id,
-            &[
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        );
+        let (verifier, path) = pkce_authorize_path(&app.id, &[]);
         let code = code_for(&server, &cookie, &path).await;
         let (status, first) = redeem(&server, &app, &code, &verifier).await;
         assert_eq!(status, 200, "{first}");
@@ -378,15 +371,7 @@ async fn id_tokens_and_userinfo_carry_the_claims_of_their_scopes() {
         assert_eq!(info["email_verified"], true);
 
         // Only openid: sub alone.
-        let (verifier, challenge) = pkce();
-        let path = authorize_path(
-            &app.id,
-            &[
-                ("scope", "openid"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        );
+        let (verifier, path) = pkce_authorize_path(&app.id, &[("scope", "openid")]);
         let code = code_for(&server, &cookie, &path).await;
         let (_, narrow) = redeem(&server, &app, &code, &verifier).await;
         let (_, info, _) = userinfo(&server, str_of(&narrow, "access_token")).await;
@@ -552,14 +537,7 @@ async fn of_two_concurrent_redemptions_of_a_code_one_wins() {
     each_backend!(|server| {
         let cookie = browser(&server, "alice").await;
         let app = create_app(&server, json!({})).await;
-        let (verifier, challenge) = pkce();
-        let path = authorize_path(
-            &app.id,
-            &[
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        );
+        let (verifier, path) = pkce_authorize_path(&app.id, &[]);
         for _ in 0..3 {
             let code = code_for(&server, &cookie, &path).await;
             let (a, b) = tokio::join!(

@@ -132,8 +132,7 @@ async fn an_authenticator_code_completes_the_login_and_a_remembered_browser_skip
             .await;
         assert_eq!(remembered.status, 303, "{}", remembered.body);
         browser.post("/logout", &[]).await;
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         let id = crate::harness::user_id(&server, "twostep").await;
         let path = format!("/api/users/{}", id.0);
         let (_, body) = server

@@ -321,8 +321,7 @@ async fn a_browser_session_lasts_remember_login_seconds_and_other_sessions_can_b
         server
             .set_settings(|s| s.remember_login_seconds = 3600)
             .await;
-        server.create_user("timed", "User").await;
-        let api = server.login("timed").await;
+        let api = server.signed_in("timed", "User").await;
         let mut browser = Browser::new(&server);
         let signed_in = browser.sign_in("timed", PASSWORD).await;
         let cookie = signed_in.set_cookie("portcullis_session").unwrap();

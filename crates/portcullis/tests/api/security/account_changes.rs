@@ -76,8 +76,7 @@ async fn a_changed_email_is_never_verified_by_the_change_and_the_old_address_is_
 async fn tokens_that_are_not_a_login_session_make_no_sensitive_change() {
     each_backend!(|server| {
         server.set_settings(|s| s.two_factor_enabled = true).await;
-        server.create_user("owner", "User").await;
-        let session = server.login("owner").await;
+        let session = server.signed_in("owner", "User").await;
         let (status, _) = server
             .send(
                 Method::PUT,
@@ -143,8 +142,7 @@ async fn tokens_that_are_not_a_login_session_make_no_sensitive_change() {
 #[tokio::test]
 async fn a_stale_sign_in_proves_presence_where_the_tenant_asks() {
     each_backend!(|server| {
-        server.create_user("owner", "User").await;
-        let stolen = server.login("owner").await;
+        let stolen = server.signed_in("owner", "User").await;
         // Document 001's contract by default: no extra field is asked for.
         server.clock.advance(time::Duration::minutes(10));
         let change = json!({ "email": "owner@example.com", "password": "new-password-1",
@@ -156,8 +154,7 @@ async fn a_stale_sign_in_proves_presence_where_the_tenant_asks() {
             200
         );
         // An administrator turns the step-up on for the account API.
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         let (status, body) = patch(
             &server,
             "/api/settings",
@@ -253,8 +250,7 @@ async fn reset(server: &TestServer, email: &str, nth_mail: usize) {
 async fn a_pending_address_dies_with_a_password_reset_and_its_confirmation_is_told() {
     each_backend!(|server| {
         server.set_settings(|s| s.allow_unverified = false).await;
-        server.create_user("owner", "User").await;
-        let hijacked = server.login("owner").await;
+        let hijacked = server.signed_in("owner", "User").await;
         // The intruder asks for their own address; it waits for its confirmation.
         let (status, _) = patch(
             &server,
@@ -305,8 +301,7 @@ async fn a_pending_address_dies_with_a_password_reset_and_its_confirmation_is_to
 async fn a_leaked_token_cannot_send_the_second_factor_elsewhere() {
     each_backend!(|server| {
         server.set_settings(|s| s.two_factor_enabled = true).await;
-        server.create_user("owner", "User").await;
-        let session = server.login("owner").await;
+        let session = server.signed_in("owner", "User").await;
         let leaked = make_token(&server, &session, &["*"]).await;
         for method in [
             json!({ "method": "email" }),
@@ -320,8 +315,7 @@ async fn a_leaked_token_cannot_send_the_second_factor_elsewhere() {
             );
         }
         // The administrators' path on one's own account is no way around it.
-        server.create_user("boss", "Admin").await;
-        let boss = server.login("boss").await;
+        let boss = server.signed_in("boss", "Admin").await;
         let admin_leak = make_token(&server, &boss, &["*"]).await;
         let me = crate::harness::user_id(&server, "boss").await.0;
         let change = json!({ "password": "taken-over-1", "password_confirmation": "taken-over-1" });

@@ -8,8 +8,7 @@ use serde_json::{json, Value};
 
 /// A `manager` role holding `users.manage` alone, and mallory who holds it; the admin's token.
 async fn manager(server: &TestServer) -> (String, String) {
-    server.create_user("boss", "Admin").await;
-    let admin = server.login("boss").await;
+    let admin = server.signed_in("boss", "Admin").await;
     let (status, created) = server
         .send(
             Method::POST,
@@ -100,8 +99,7 @@ async fn users_manage_cannot_make_anyone_admin_or_take_an_admins_account() {
 #[tokio::test]
 async fn built_in_roles_and_permissions_keep_their_names() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         let forbidden = (403, json!({ "error": "Forbidden." }));
         for (list, name) in [
             ("/api/roles", "Admin"),
@@ -176,8 +174,7 @@ async fn users_manage_cannot_ban_delete_or_sign_out_those_above() {
 #[tokio::test]
 async fn an_admins_token_scoped_to_users_cannot_hand_out_admin() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         let scoped =
             crate::tokens::make_token(&server, &admin, &["update-users", "view-users"]).await;
         let pat = server.create_user("pat", "User").await;
@@ -196,8 +193,7 @@ async fn an_admins_token_scoped_to_users_cannot_hand_out_admin() {
 #[tokio::test]
 async fn holding_every_built_in_permission_is_not_being_admin() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         // A custom permission, which the Admin role holds by definition, linked or not.
         let (status, _) = server
             .send(
@@ -235,8 +231,7 @@ async fn holding_every_built_in_permission_is_not_being_admin() {
             )
             .await;
         assert_eq!(status, 200, "{body}");
-        server.create_user("deputy1", "deputy").await;
-        let deputy = server.login("deputy1").await;
+        let deputy = server.signed_in("deputy1", "deputy").await;
         let me = crate::harness::user_id(&server, "deputy1").await.0;
         let admin_role = find(&server, &admin, "/api/roles", "Admin").await["id"].clone();
         let forbidden = (403, json!({ "error": "Forbidden." }));

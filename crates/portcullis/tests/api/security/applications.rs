@@ -12,8 +12,7 @@ use serde_json::json;
 #[tokio::test]
 async fn client_credentials_get_only_the_scopes_the_application_is_allowed() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         for name in ["backups-read", "backups-delete"] {
             let (status, body) = server
                 .send(Method::POST, "/api/scopes", &admin, json!({ "name": name }))
@@ -88,8 +87,7 @@ async fn a_user_outside_the_applications_roles_gets_access_denied_never_a_code()
         let code = param(&to, "code").unwrap_or_else(|| panic!("a code: {to}"));
         let (status, issued) = redeem(&server, &staff_only, &code, &verifier).await;
         assert_eq!(status, 200, "{issued}");
-        server.create_user("root", "Admin").await;
-        let root = server.login("root").await;
+        let root = server.signed_in("root", "Admin").await;
         let boss_id = crate::harness::user_id(&server, "boss").await;
         let (_, roles) = server.get("/api/roles", &root).await;
         let user_role = roles

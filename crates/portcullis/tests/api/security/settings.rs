@@ -9,8 +9,7 @@ use serde_json::json;
 #[tokio::test]
 async fn a_settings_change_does_not_undo_one_made_meanwhile_elsewhere() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         // The admin's token is looked up and remembered with the tenant's settings.
         assert_eq!(server.get("/api/settings", &admin).await.0, 200);
         // Meanwhile another node turns the terms of service on (this node has not heard).
@@ -49,8 +48,7 @@ async fn a_settings_change_does_not_undo_one_made_meanwhile_elsewhere() {
 #[tokio::test]
 async fn the_management_api_writes_only_its_own_view_of_the_settings() {
     each_backend!(|server| {
-        server.create_user("boss", "Admin").await;
-        let admin = server.login("boss").await;
+        let admin = server.signed_in("boss", "Admin").await;
         let key = crate::mgmt::api_key(&server, None).await;
         let path = format!("/v1/tenants/{}", server.tenant.id.0);
         let (status, _, tenant) = crate::mgmt::v1(&server, Method::GET, &path, &key, None).await;

@@ -55,8 +55,7 @@ async fn behind_a_trusted_tls_proxy_cookies_are_host_only_and_https_is_demanded(
 
         // Over HTTPS, only the prefixed session cookie signs a browser in: an unprefixed one
         // may have been planted from a sibling host or over plain HTTP.
-        server.create_user("pat", "User").await;
-        let token = server.login("pat").await;
+        let token = server.signed_in("pat", "User").await;
         let account = |cookie: String| {
             http.get(format!("{}/account", server.base))
                 .header("x-forwarded-proto", "https")

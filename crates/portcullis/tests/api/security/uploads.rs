@@ -29,8 +29,7 @@ async fn a_picture_larger_than_any_avatar_needs_is_refused_before_decoding() {
     let big = bomb(4200);
     assert!(big.len() < 1024 * 1024, "{} bytes", big.len());
     each_backend!(|server| {
-        server.create_user("bomber", "User").await;
-        let token = server.login("bomber").await;
+        let token = server.signed_in("bomber", "User").await;
         let (status, body) = json(upload(&server, &token, big.clone()).await).await;
         assert_eq!(
             (status, body),
@@ -46,8 +45,7 @@ async fn a_picture_larger_than_any_avatar_needs_is_refused_before_decoding() {
 async fn concurrent_decodes_are_bounded_and_the_rest_are_told_to_come_back() {
     let heavy = bomb(4000);
     each_backend!(|server| {
-        server.create_user("crowd", "User").await;
-        let token = server.login("crowd").await;
+        let token = server.signed_in("crowd", "User").await;
         let uploads = (0..8).map(|_| {
             let (server, token, heavy) = (&server, token.clone(), heavy.clone());
             async move {
