@@ -87,7 +87,6 @@ pub struct ActivityStatsJson(BTreeMap<String, i64>);
 #[utoipa::path(
     get,
     path = "/api/stats",
-    operation_id = "stats",
     tag = "stats",
     responses(
         (status = 200, description = "The figures", body = AdminStatsJson),
@@ -220,7 +219,6 @@ pub async fn show_settings(
 #[utoipa::path(
     patch,
     path = "/api/settings",
-    operation_id = "update_settings",
     tag = "settings",
     request_body(content(
         (SettingsJson = "application/json"),

@@ -54,7 +54,6 @@ fn role_json(summary: RoleSummary) -> RoleJson {
 #[utoipa::path(
     get,
     path = "/api/roles",
-    operation_id = "list_roles",
     tag = "roles",
     params(IncludeQuery),
     responses(
@@ -97,7 +96,6 @@ pub async fn list_roles(
 #[utoipa::path(
     post,
     path = "/api/roles",
-    operation_id = "create_role",
     tag = "roles",
     request_body(content(
         (RbacBody = "application/json"),
@@ -129,7 +127,6 @@ pub async fn create_role(
 #[utoipa::path(
     get,
     path = "/api/roles/{id}",
-    operation_id = "show_role",
     tag = "roles",
     params(("id" = i64, Path, description = "Role id"), IncludeQuery),
     responses(
@@ -159,7 +156,6 @@ pub async fn show_role(
 #[utoipa::path(
     patch,
     path = "/api/roles/{id}",
-    operation_id = "update_role",
     tag = "roles",
     params(("id" = i64, Path, description = "Role id")),
     request_body(content(
@@ -195,7 +191,6 @@ pub async fn update_role(
 #[utoipa::path(
     delete,
     path = "/api/roles/{id}",
-    operation_id = "delete_role",
     tag = "roles",
     params(("id" = i64, Path, description = "Role id")),
     responses(
@@ -219,7 +214,6 @@ pub async fn delete_role(
 #[utoipa::path(
     get,
     path = "/api/roles/{id}/permissions",
-    operation_id = "role_permissions",
     tag = "roles",
     params(("id" = i64, Path, description = "Role id")),
     responses(
@@ -242,7 +236,6 @@ pub async fn role_permissions(
 #[utoipa::path(
     put,
     path = "/api/roles/{id}/permissions",
-    operation_id = "sync_role_permissions",
     tag = "roles",
     params(("id" = i64, Path, description = "Role id")),
     request_body(content((SyncBody = "application/json"))),
@@ -280,7 +273,6 @@ pub async fn sync_role_permissions(
 #[utoipa::path(
     get,
     path = "/api/permissions",
-    operation_id = "list_permissions",
     tag = "permissions",
     responses(
         (status = 200, description = "All permissions", body = Vec<PermissionJson>),
@@ -300,7 +292,6 @@ pub async fn list_permissions(
 #[utoipa::path(
     post,
     path = "/api/permissions",
-    operation_id = "create_permission",
     tag = "permissions",
     request_body(content(
         (RbacBody = "application/json"),
@@ -332,7 +323,6 @@ pub async fn create_permission(
 #[utoipa::path(
     get,
     path = "/api/permissions/{id}",
-    operation_id = "show_permission",
     tag = "permissions",
     params(("id" = i64, Path, description = "Permission id")),
     responses(
@@ -355,7 +345,6 @@ pub async fn show_permission(
 #[utoipa::path(
     patch,
     path = "/api/permissions/{id}",
-    operation_id = "update_permission",
     tag = "permissions",
     params(("id" = i64, Path, description = "Permission id")),
     request_body(content(
@@ -391,7 +380,6 @@ pub async fn update_permission(
 #[utoipa::path(
     delete,
     path = "/api/permissions/{id}",
-    operation_id = "delete_permission",
     tag = "permissions",
     params(("id" = i64, Path, description = "Permission id")),
     responses(

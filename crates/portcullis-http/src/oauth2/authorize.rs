@@ -68,7 +68,6 @@ impl From<AuthorizeQuery> for AuthorizeParams {
 #[utoipa::path(
     get,
     path = "/oauth2/authorize",
-    operation_id = "authorize",
     tag = "oidc",
     params(AuthorizeQuery),
     responses(
@@ -90,7 +89,6 @@ pub async fn authorize(
 #[utoipa::path(
     post,
     path = "/oauth2/authorize",
-    operation_id = "authorize_post",
     tag = "oidc",
     request_body(content((AuthorizeQuery = "application/x-www-form-urlencoded"))),
     responses(

@@ -91,7 +91,6 @@ pub(super) fn plain_http(parts: &Parts) -> bool {
 #[utoipa::path(
     get,
     path = "/.well-known/openid-configuration",
-    operation_id = "openid_configuration",
     tag = "oidc",
     responses(
         (status = 200, description = "The provider metadata", body = DiscoveryJson),
@@ -111,7 +110,6 @@ pub async fn openid_configuration(
 #[utoipa::path(
     get,
     path = "/oauth2/jwks",
-    operation_id = "jwks",
     tag = "oidc",
     responses(
         (status = 200, description = "The signing keys", body = JwksJson),

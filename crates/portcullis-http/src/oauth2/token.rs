@@ -71,7 +71,6 @@ impl From<IssuedTokens> for TokenJson {
 #[utoipa::path(
     post,
     path = "/oauth2/token",
-    operation_id = "token",
     tag = "oidc",
     request_body(content((TokenForm = "application/x-www-form-urlencoded"))),
     responses(

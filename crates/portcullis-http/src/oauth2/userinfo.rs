@@ -31,7 +31,6 @@ fn refused(status: StatusCode, challenge: &'static str, error: Option<&str>) -> 
 #[utoipa::path(
     get,
     path = "/oauth2/userinfo",
-    operation_id = "userinfo",
     tag = "oidc",
     responses(
         (status = 200, description = "The claims", body = Object),
@@ -48,7 +47,6 @@ pub async fn userinfo(State(state): State<AppState>, parts: Parts) -> Response {
 #[utoipa::path(
     post,
     path = "/oauth2/userinfo",
-    operation_id = "userinfo_post",
     tag = "oidc",
     responses(
         (status = 200, description = "The claims", body = Object),
