@@ -114,6 +114,8 @@ pub enum Constraint {
     PermissionName,
     /// A registered scope's name, once per tenant.
     ScopeName,
+    /// A passkey's credential id, once per tenant.
+    PasskeyCredential,
     /// Any other: what the database said, for the log.
     Other(String),
 }
@@ -128,6 +130,7 @@ impl fmt::Display for Constraint {
             Self::RoleName => "roles.name",
             Self::PermissionName => "permissions.name",
             Self::ScopeName => "scopes.name",
+            Self::PasskeyCredential => "passkeys.credential_id",
             Self::Other(reported) => reported,
         })
     }

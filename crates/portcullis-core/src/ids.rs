@@ -44,6 +44,7 @@ int_id!(UserId);
 int_id!(RoleId);
 int_id!(PermissionId);
 int_id!(TokenId);
+int_id!(PasskeyId);
 text_id!(TenantId);
 text_id!(SessionId);
 

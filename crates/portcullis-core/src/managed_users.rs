@@ -1,4 +1,4 @@
-//! A tenant's users and their password credential as the management API (document 003) and
+//! A tenant's users as the management API (document 003) and
 //! `portcullis import users` see them. These are the same users the account API lists: same
 //! table, the tenant's `User` role. Callers have already checked that they reach the tenant
 //! (see [`Services::tenant_for_key`]).
@@ -8,9 +8,7 @@ use crate::error::{Error, Result};
 use crate::field::{FieldError, Rule};
 use crate::ids::Secret;
 use crate::metadata;
-use crate::model::{
-    ClientInfo, CredentialWrite, ManagedFields, Metadata, NewUser, PasswordCredential, Tenant, User,
-};
+use crate::model::{ClientInfo, ManagedFields, Metadata, NewUser, Tenant, User};
 use crate::services::Services;
 use time::OffsetDateTime;
 
@@ -185,116 +183,6 @@ impl Services {
         self.store.delete_user(user.id, &activity).await?;
         self.principals.forget_user(user.id);
         Ok(user)
-    }
-
-    /// The user's credentials: their password credential, if any.
-    pub async fn managed_credentials(
-        &self,
-        tenant: &Tenant,
-        uid: &str,
-    ) -> Result<Vec<PasswordCredential>> {
-        let user = self.managed_user(tenant, uid).await?;
-        Ok(self
-            .store
-            .password_credential(user.id)
-            .await?
-            .into_iter()
-            .collect())
-    }
-
-    /// One credential by id; only `password` exists.
-    pub async fn managed_credential(
-        &self,
-        tenant: &Tenant,
-        uid: &str,
-        credential: &str,
-    ) -> Result<PasswordCredential> {
-        if credential != PASSWORD_CREDENTIAL_ID {
-            return Err(Error::NotFound);
-        }
-        self.managed_credentials(tenant, uid)
-            .await?
-            .pop()
-            .ok_or(Error::NotFound)
-    }
-
-    /// Sets the password credential: `replace` makes a new one (the collection's POST),
-    /// otherwise the existing one changes (the object's POST; a `password` equal to the stored
-    /// one, as a GET returned it, is kept as it is rather than imported again).
-    pub async fn put_managed_credential(
-        &self,
-        tenant: &Tenant,
-        uid: &str,
-        credential: &str,
-        input: CredentialInput,
-        replace: bool,
-        actor: &str,
-    ) -> Result<PasswordCredential> {
-        if credential != PASSWORD_CREDENTIAL_ID {
-            return Err(Error::NotFound);
-        }
-        metadata::check(&input.metadata)?;
-        let user = self.managed_user(tenant, uid).await?;
-        let existing = self.store.password_credential(user.id).await?;
-        let unchanged = existing.filter(|c| {
-            !replace
-                && c.hash.alg == input.password.alg
-                && c.hash.hash == input.password.hash.expose()
-        });
-        let hash = match unchanged {
-            Some(existing) => existing.hash,
-            None => {
-                self.hasher
-                    .import(&input.password.alg, &input.password.hash)
-                    .await?
-            }
-        };
-        let write = CredentialWrite {
-            hash,
-            disabled: input.disabled,
-            metadata: input.metadata,
-            replace,
-        };
-        let activity = self.activity(
-            &tenant.id,
-            Some(&user),
-            &ClientInfo::default(),
-            &format!("Set the password credential ({actor})."),
-        );
-        let stored = self
-            .store
-            .put_password_credential(user.id, &write, &activity, self.now())
-            .await?;
-        self.principals.forget_user(user.id);
-        Ok(stored)
-    }
-
-    /// Removes the password credential; returns its last version. The user can still reset
-    /// their password.
-    pub async fn delete_managed_credential(
-        &self,
-        tenant: &Tenant,
-        uid: &str,
-        credential: &str,
-        actor: &str,
-    ) -> Result<PasswordCredential> {
-        let last = self.managed_credential(tenant, uid, credential).await?;
-        let user = self.managed_user(tenant, uid).await?;
-        let activity = self.activity(
-            &tenant.id,
-            Some(&user),
-            &ClientInfo::default(),
-            &format!("Deleted the password credential ({actor})."),
-        );
-        if !self
-            .store
-            .delete_password_credential(user.id, &activity)
-            .await?
-        {
-            return Err(Error::NotFound);
-        }
-        self.principals.forget_user(user.id);
-        Ok(last)
     }
 
     /// Checks a written user; `existing` is the user being replaced, if any.

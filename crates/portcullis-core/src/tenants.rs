@@ -217,6 +217,9 @@ impl TenantInput {
 /// Which host picks a tenant decides whose users, tokens, login pages and discovery that host
 /// serves, and developer mode lets its applications use plain HTTP: only the operator (an
 /// all-tenants key, the command line) sets them.
+/// Why a tenant with passkeys keeps its domain unless told otherwise.
+pub const PASSKEYS_STAY: &str = "Passkeys are bound to the tenant's host: with a new domain, \
+    every passkey of this tenant stops working. Send force=true to change it anyway.";
 pub const OPERATOR_DOMAIN: &str = "Only the operator may change settings.domain.";
 pub const OPERATOR_DEVELOPER_MODE: &str = "Only the operator may change settings.developer_mode.";
 
@@ -305,11 +308,14 @@ impl Services {
     /// full-object update) for `key`, which reaches `tenant` (see [`Services::tenant_for_key`]);
     /// only an all-tenants key changes the operator's fields. Every remembered token lookup is
     /// dropped, since each carries its tenant's settings.
+    /// A new domain moves the tenant's WebAuthn relying party, and every passkey its users
+    /// registered stops working: refused ([`Error::Conflict`]) unless `force`.
     pub async fn update_tenant_for_key(
         &self,
         key: &ApiKey,
         tenant: Tenant,
         input: TenantInput,
+        force: bool,
     ) -> Result<Tenant> {
         let input = input.checked()?;
         // Surfaces find the default tenant by its name.
@@ -331,6 +337,10 @@ impl Services {
             }
         }
         self.check_host_is_free(&tenant.name, &input.settings.domain)?;
+        let moves = input.settings.domain != tenant.settings.domain.clone().unwrap_or_default();
+        if moves && !force && self.store.tenant_has_passkeys(&tenant.id).await? {
+            return Err(Error::Conflict(PASSKEYS_STAY));
+        }
         // Only the view's fields are written, over what the database holds now: a change of
         // the record's other fields made meanwhile (PATCH /api/settings) stays.
         let updated = self

@@ -339,8 +339,8 @@ impl Services {
         Ok(())
     }
 
-    /// Deletes ended windows, at most once a minute per node. Best effort: a failure only
-    /// leaves rows for the next sweep.
+    /// Deletes ended windows and expired WebAuthn ceremonies, at most once a minute per node.
+    /// Best effort: a failure only leaves rows for the next sweep.
     async fn sweep_now_and_then(&self, now: OffsetDateTime) {
         let due = self.throttle_sweeper.0.load(Ordering::Relaxed);
         let second = now.unix_timestamp();
@@ -357,6 +357,9 @@ impl Services {
         if claimed.is_ok() {
             if let Err(error) = self.store.sweep_throttles(now).await {
                 tracing::warn!(%error, "sweeping ended throttle windows failed");
+            }
+            if let Err(error) = self.store.sweep_webauthn_challenges(now).await {
+                tracing::warn!(%error, "sweeping expired WebAuthn ceremonies failed");
             }
         }
     }

@@ -35,6 +35,9 @@ pub(crate) fn constraint(reported: &str) -> Constraint {
             Constraint::PermissionName
         }
         "scopes_tenant_id_name_key" | "scopes.tenant_id, scopes.name" => Constraint::ScopeName,
+        "passkeys_tenant_credential" | "passkeys.tenant_id, passkeys.credential_id" => {
+            Constraint::PasskeyCredential
+        }
         _ => Constraint::Other(reported.to_owned()),
     }
 }
@@ -78,6 +81,11 @@ mod tests {
                 "scopes_tenant_id_name_key",
                 "scopes.tenant_id, scopes.name",
                 Constraint::ScopeName,
+            ),
+            (
+                "passkeys_tenant_credential",
+                "passkeys.tenant_id, passkeys.credential_id",
+                Constraint::PasskeyCredential,
             ),
         ];
         for (postgres, sqlite, expected) in cases {

@@ -19,6 +19,7 @@ mod mail;
 mod managed_users;
 mod migrations;
 mod oauth;
+mod passkeys;
 mod pool;
 mod profile;
 mod rbac;

@@ -95,6 +95,11 @@ const SQLITE: Embedded = &[
         "pending email addresses",
         include_str!("../migrations/sqlite/0017_pending_email.sql"),
     ),
+    (
+        18,
+        "passkeys",
+        include_str!("../migrations/sqlite/0018_passkeys.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -181,6 +186,11 @@ const POSTGRES: Embedded = &[
         17,
         "pending email addresses",
         include_str!("../migrations/postgres/0017_pending_email.sql"),
+    ),
+    (
+        18,
+        "passkeys",
+        include_str!("../migrations/postgres/0018_passkeys.sql"),
     ),
 ];
 

@@ -32,7 +32,11 @@ pub struct TenantSettings {
     /// Which ways of logging in the tenant offers. `allow_passwords: false` refuses every
     /// password login, on every surface.
     pub allow_social: bool,
+    /// Passkeys and security keys: registering them, and signing in with them.
     pub allow_hardware: bool,
+    /// The AAGUIDs (authenticator models) a passkey may come from, for organisations that
+    /// issue their own keys; empty: any.
+    pub allowed_aaguids: Vec<String>,
     pub allow_passwords: bool,
     pub allow_totp_app: bool,
     pub allow_totp_email: bool,
@@ -80,6 +84,7 @@ impl Default for TenantSettings {
             support_email: String::new(),
             allow_social: true,
             allow_hardware: true,
+            allowed_aaguids: Vec::new(),
             allow_passwords: true,
             allow_totp_app: true,
             allow_totp_email: true,

@@ -10,6 +10,7 @@ mod health;
 mod lifecycle;
 mod mail;
 mod oauth;
+mod passkeys;
 mod rbac;
 mod sessions;
 mod social;
@@ -25,6 +26,7 @@ pub use health::*;
 pub use lifecycle::*;
 pub use mail::*;
 pub use oauth::*;
+pub use passkeys::*;
 pub use rbac::*;
 pub use sessions::*;
 pub use social::*;
@@ -68,4 +70,5 @@ store_of!(
     SigningKeyStore,
     OAuthStore,
     RememberedDeviceStore,
+    PasskeyStore,
 );

@@ -11,6 +11,7 @@ mod json;
 pub(crate) type Input = crate::common::laravel::Input<error::ApiError>;
 mod me;
 mod page;
+mod passkeys;
 mod password;
 mod profile;
 mod registration;

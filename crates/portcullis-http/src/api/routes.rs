@@ -4,8 +4,8 @@
 //! each operation is written from here.
 
 use super::{
-    admin, auth, avatar, device, me, password, profile, registration, roles, scopes, sessions,
-    tokens, two_factor, user_account, users, BEARER,
+    admin, auth, avatar, device, me, passkeys, password, profile, registration, roles, scopes,
+    sessions, tokens, two_factor, user_account, users, BEARER,
 };
 use crate::common::route_table::{route_table, Needs, Permission::*};
 use portcullis_core::authz::Action::*;
@@ -25,6 +25,8 @@ route_table! {
     POST   "/api/login"                             auth::login                      => PUBLIC, Unneeded;
     POST   "/api/login/2fa"                         auth::second_factor              => PUBLIC, Unneeded;
     POST   "/api/login/social"                      auth::social                     => PUBLIC, Unneeded;
+    POST   "/api/login/passkey/options"             passkeys::login_options          => PUBLIC, Unneeded;
+    POST   "/api/login/passkey"                     passkeys::login                  => PUBLIC, Unneeded;
     POST   "/api/logout"                            auth::logout                     => ANY_TOKEN, Unneeded;
     POST   "/api/sanctum/token"                     device::token                    => PUBLIC, Unneeded;
     POST   "/api/register"                          registration::register           => PUBLIC, Unneeded;
@@ -43,6 +45,11 @@ route_table! {
     DELETE "/api/me/2fa"                            two_factor::disable              => scope(UPDATE_PROFILE), Of(UpdateProfile);
     POST   "/api/me/2fa/verify"                     two_factor::verify               => scope(UPDATE_PROFILE), Of(UpdateProfile);
     POST   "/api/me/2fa/recovery-codes"             two_factor::recovery_codes       => scope(UPDATE_PROFILE), Of(UpdateProfile);
+    GET    "/api/me/passkeys"                       passkeys::list                   => scope(VIEW_PROFILE), Of(ViewProfile);
+    POST   "/api/me/passkeys/register/options"      passkeys::register_options       => scope(UPDATE_PROFILE), Of(UpdateProfile);
+    POST   "/api/me/passkeys"                       passkeys::register               => scope(UPDATE_PROFILE), Of(UpdateProfile);
+    PATCH  "/api/me/passkeys/{id}"                  passkeys::rename                 => scope(UPDATE_PROFILE), Of(UpdateProfile);
+    DELETE "/api/me/passkeys/{id}"                  passkeys::remove                 => scope(UPDATE_PROFILE), Of(UpdateProfile);
 
     GET    "/api/me/token"                          tokens::current                  => ANY_TOKEN, Unneeded;
     GET    "/api/me/tokens"                         tokens::list                     => scope(MANAGE_TOKENS), Of(ManageTokens);

@@ -115,6 +115,14 @@ pub struct Transport {
     pub https: bool,
 }
 
+impl<S: Send + Sync> FromRequestParts<S> for Transport {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of_parts(parts))
+    }
+}
+
 impl Transport {
     pub(crate) fn of(request: &axum::extract::Request, trusted: &TrustedProxies) -> Self {
         let peer = request

@@ -127,6 +127,27 @@ impl Fields {
         }
     }
 
+    /// A required JSON object: as JSON, or (in a form) as a string holding JSON.
+    pub fn required_object(&self, field: &str, errors: &mut FieldErrors) -> Option<Value> {
+        let value = match self.0.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) if text.trim().is_empty() => None,
+            Some(Value::String(text)) => Some(serde_json::from_str(text).unwrap_or(Value::Null)),
+            Some(other) => Some(other.clone()),
+        };
+        match value {
+            None => {
+                errors.add_rule(field, Rule::Required);
+                None
+            }
+            Some(object @ Value::Object(_)) => Some(object),
+            Some(_) => {
+                errors.add_rule(field, Rule::Format);
+                None
+            }
+        }
+    }
+
     pub fn required_string(&self, field: &str, errors: &mut FieldErrors) -> Option<String> {
         self.string(field, false, errors)
     }

@@ -1,5 +1,7 @@
 //! `/v1/tenants/{tenant_id}/users/{user_id}/credentials`: the user's password credential (id
-//! `password`, one at a time), with document 003's hash import.
+//! `password`, one at a time), with document 003's hash import, and the passkeys they
+//! registered (`WebAuthnCredential`, ids `webauthn_<n>`), which may be disabled, annotated and
+//! deleted here but only created by their owner.
 
 use super::error::{ErrorJson, MgmtError};
 use super::extract::{Body, CredentialPath, KeyTenant, Paging, UserPath};
@@ -8,14 +10,18 @@ use super::users::actor;
 use crate::common::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::Json;
+use portcullis_core::managed_credentials::{
+    passkey_credential_id, passkey_of_credential_id, ManagedCredential, PasskeyChange,
+};
 use portcullis_core::managed_users::{CredentialInput, ImportedPassword, PASSWORD_CREDENTIAL_ID};
-use portcullis_core::model::{Metadata, PasswordCredential};
+use portcullis_core::model::{Metadata, Passkey, PasswordCredential};
 use portcullis_core::Secret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
 const KIND: &str = "PasswordCredential";
+const WEBAUTHN_KIND: &str = "WebAuthnCredential";
 
 /// A password credential as document 003 shows it: `password.alg` is what the hash is now
 /// (`sha256|bcrypt` until the first login, `bcrypt` after it).
@@ -63,6 +69,72 @@ impl From<PasswordCredential> for CredentialJson {
     }
 }
 
+/// A passkey as document 003's credentials list shows it: never its key material.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebAuthnCredential)]
+pub struct WebAuthnCredentialJson {
+    #[serde(rename = "type")]
+    #[schema(example = "WebAuthnCredential")]
+    kind: &'static str,
+    #[schema(example = "webauthn_7")]
+    id: String,
+    created_at: String,
+    updated_at: String,
+    #[serde(skip_serializing_if = "Metadata::is_empty")]
+    metadata: Metadata,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    disabled: bool,
+    webauthn: WebAuthnJson,
+}
+
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebAuthnDetails)]
+pub struct WebAuthnJson {
+    name: String,
+    /// The authenticator model (all zeros when it does not say).
+    aaguid: String,
+    last_used_at: Option<String>,
+    backup_eligible: bool,
+    backed_up: bool,
+}
+
+impl From<Passkey> for WebAuthnCredentialJson {
+    fn from(passkey: Passkey) -> Self {
+        Self {
+            kind: WEBAUTHN_KIND,
+            id: passkey_credential_id(passkey.id),
+            created_at: rfc3339(passkey.created_at),
+            updated_at: rfc3339(passkey.updated_at),
+            metadata: passkey.metadata,
+            disabled: passkey.disabled,
+            webauthn: WebAuthnJson {
+                name: passkey.name,
+                aaguid: passkey.aaguid,
+                last_used_at: passkey.last_used_at.map(rfc3339),
+                backup_eligible: passkey.backup_eligible,
+                backed_up: passkey.backed_up,
+            },
+        }
+    }
+}
+
+/// Either kind of credential.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum AnyCredentialJson {
+    Password(CredentialJson),
+    WebAuthn(WebAuthnCredentialJson),
+}
+
+impl From<ManagedCredential> for AnyCredentialJson {
+    fn from(credential: ManagedCredential) -> Self {
+        match credential {
+            ManagedCredential::Password(password) => Self::Password(password.into()),
+            ManagedCredential::Passkey(passkey) => Self::WebAuthn(passkey.into()),
+        }
+    }
+}
+
 /// A written credential: the whole object; `password` is required.
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = PasswordCredentialInput)]
@@ -85,10 +157,19 @@ pub struct PasswordBody {
 
 impl CredentialBody {
     fn into_input(self) -> Result<CredentialInput, MgmtError> {
-        if self.kind.as_deref().is_some_and(|kind| kind != KIND) {
-            return Err(MgmtError::bad_request(
-                "type: only PasswordCredential credentials exist.",
-            ));
+        match self.kind.as_deref() {
+            None | Some(KIND) => {}
+            Some(WEBAUTHN_KIND) => {
+                return Err(MgmtError::bad_request(
+                    "type: WebAuthnCredential credentials are registered by their owner with \
+                     a passkey; only PasswordCredential credentials are created here.",
+                ))
+            }
+            Some(_) => {
+                return Err(MgmtError::bad_request(
+                    "type: only PasswordCredential and WebAuthnCredential credentials exist.",
+                ))
+            }
         }
         let password = self.password.unwrap_or_default();
         let (Some(alg), Some(hash)) = (password.alg, password.hash) else {
@@ -105,9 +186,31 @@ impl CredentialBody {
             metadata: super::json::metadata(self.metadata)?,
         })
     }
+
+    /// What a passkey's object POST may change: `disabled` and `metadata`; no `password`.
+    fn into_passkey_change(self) -> Result<PasskeyChange, MgmtError> {
+        if self
+            .kind
+            .as_deref()
+            .is_some_and(|kind| kind != WEBAUTHN_KIND)
+        {
+            return Err(MgmtError::bad_request(
+                "type: this credential is a WebAuthnCredential.",
+            ));
+        }
+        if self.password.is_some() {
+            return Err(MgmtError::bad_request(
+                "password: a WebAuthnCredential has no password.",
+            ));
+        }
+        Ok(PasskeyChange {
+            disabled: self.disabled.unwrap_or(false),
+            metadata: super::json::metadata(self.metadata)?,
+        })
+    }
 }
 
-/// The user's credentials: their password, if they have one.
+/// The user's credentials: their password, if they have one, then their passkeys.
 #[utoipa::path(
     get,
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials",
@@ -124,7 +227,7 @@ pub async fn list(
     KeyTenant { tenant, .. }: KeyTenant,
     Path(UserPath { user_id, .. }): Path<UserPath>,
     Query(paging): Query<Paging>,
-) -> Result<Json<ListJson<CredentialJson>>, MgmtError> {
+) -> Result<Json<ListJson<AnyCredentialJson>>, MgmtError> {
     let (limit, offset) = paging.window();
     let all = state
         .services
@@ -135,7 +238,7 @@ pub async fn list(
         .into_iter()
         .skip(offset as usize)
         .take(limit as usize)
-        .map(CredentialJson::from)
+        .map(AnyCredentialJson::from)
         .collect();
     Ok(Json(ListJson::new(data, total, limit)))
 }
@@ -165,7 +268,7 @@ pub async fn create(
     put(state, owner, user_id, PASSWORD_CREDENTIAL_ID, body, true).await
 }
 
-/// One credential; only `password` exists.
+/// One credential: `password`, or a passkey's `webauthn_<n>`.
 #[utoipa::path(
     get,
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
@@ -173,7 +276,7 @@ pub async fn create(
     tag = "credentials",
     params(CredentialPath),
     responses(
-        (status = 200, description = "The credential", body = CredentialJson),
+        (status = 200, description = "The credential", body = AnyCredentialJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
     ),
 )]
@@ -185,7 +288,7 @@ pub async fn show(
         credential_id,
         ..
     }): Path<CredentialPath>,
-) -> Result<Json<CredentialJson>, MgmtError> {
+) -> Result<Json<AnyCredentialJson>, MgmtError> {
     let credential = state
         .services
         .managed_credential(&tenant, &user_id, &credential_id)
@@ -194,7 +297,8 @@ pub async fn show(
 }
 
 /// Changes the credential, e.g. `disabled: true` to refuse logins with it. A `password` equal
-/// to the stored one is kept as it is; another is imported as on create.
+/// to the stored one is kept as it is; another is imported as on create. A passkey takes
+/// `disabled` and `metadata` only.
 #[utoipa::path(
     post,
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
@@ -203,7 +307,7 @@ pub async fn show(
     params(CredentialPath),
     request_body = CredentialBody,
     responses(
-        (status = 200, description = "The credential", body = CredentialJson),
+        (status = 200, description = "The credential", body = AnyCredentialJson),
         (status = 400, description = "`invalid_request` or `invalid_metadata`", body = ErrorJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
     ),
@@ -217,8 +321,23 @@ pub async fn update(
         ..
     }): Path<CredentialPath>,
     Body(body): Body<CredentialBody>,
-) -> Result<Json<CredentialJson>, MgmtError> {
-    put(state, owner, user_id, &credential_id, body, false).await
+) -> Result<Json<AnyCredentialJson>, MgmtError> {
+    if passkey_of_credential_id(&credential_id).is_none() {
+        let Json(password) = put(state, owner, user_id, &credential_id, body, false).await?;
+        return Ok(Json(AnyCredentialJson::Password(password)));
+    }
+    let KeyTenant { key, tenant } = owner;
+    let passkey = state
+        .services
+        .update_managed_passkey(
+            &tenant,
+            &user_id,
+            &credential_id,
+            body.into_passkey_change()?,
+            &actor(&key),
+        )
+        .await?;
+    Ok(Json(AnyCredentialJson::WebAuthn(passkey.into())))
 }
 
 async fn put(
@@ -243,7 +362,8 @@ async fn put(
     Ok(Json(credential.into()))
 }
 
-/// Removes the credential; returns its last version. The user can still reset their password.
+/// Removes the credential; returns its last version. Without a password the user can still
+/// reset one.
 #[utoipa::path(
     delete,
     path = "/v1/tenants/{tenant_id}/users/{user_id}/credentials/{credential_id}",
@@ -251,7 +371,7 @@ async fn put(
     tag = "credentials",
     params(CredentialPath),
     responses(
-        (status = 200, description = "The deleted credential", body = CredentialJson),
+        (status = 200, description = "The deleted credential", body = AnyCredentialJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
     ),
 )]
@@ -263,7 +383,7 @@ pub async fn delete(
         credential_id,
         ..
     }): Path<CredentialPath>,
-) -> Result<Json<CredentialJson>, MgmtError> {
+) -> Result<Json<AnyCredentialJson>, MgmtError> {
     let credential = state
         .services
         .delete_managed_credential(&tenant, &user_id, &credential_id, &actor(&key))

@@ -277,30 +277,42 @@ pub async fn show(KeyTenant { tenant, .. }: KeyTenant) -> Json<TenantJson> {
     Json(tenant.into())
 }
 
+/// `?force=true`: change the domain even though passkeys are bound to it.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ForceQuery {
+    /// Change `settings.domain` of a tenant whose users hold passkeys, which stop working.
+    force: Option<bool>,
+}
+
 /// Replaces the tenant's name, settings and metadata: fetch it, change what you need, post it
 /// back whole. The change applies at once on every surface (e.g. `allow_signups`,
 /// `allow_passwords`, `allow_unverified`, and `domain`, which picks the tenant by `Host`).
+/// Passkeys are bound to the tenant's host, so a new `domain` for a tenant whose users hold
+/// some is refused (409) unless `force=true`.
 #[utoipa::path(
     post,
     path = "/v1/tenants/{tenant_id}",
     operation_id = "mgmt_update_tenant",
     tag = "tenants",
-    params(TenantPath),
+    params(TenantPath, ForceQuery),
     request_body = TenantBody,
     responses(
         (status = 200, description = "The tenant as stored", body = TenantJson),
         (status = 400, description = "`invalid_request` or `invalid_metadata`", body = ErrorJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
+        (status = 409, description = "`conflict`: a new domain would strand the tenant's passkeys", body = ErrorJson),
     ),
 )]
 pub async fn update(
     State(state): State<AppState>,
     KeyTenant { key, tenant }: KeyTenant,
+    Query(ForceQuery { force }): Query<ForceQuery>,
     Body(body): Body<TenantBody>,
 ) -> Result<Json<TenantJson>, MgmtError> {
     let tenant = state
         .services
-        .update_tenant_for_key(&key, tenant, body.input()?)
+        .update_tenant_for_key(&key, tenant, body.input()?, force.unwrap_or(false))
         .await?;
     Ok(Json(tenant.into()))
 }
