@@ -150,8 +150,10 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
 impl Services {
     /// The relying party of `tenant`, as reached over plain HTTP or not.
     fn webauthn(&self, tenant: &Tenant, plain_http: bool) -> Result<Webauthn> {
-        let origin = crate::oidc::discovery::issuer(tenant, &self.public_url, plain_http);
-        relying_party(&origin, &tenant.settings.app_name)
+        relying_party(
+            &self.origin_of(tenant, plain_http),
+            &tenant.settings.app_name,
+        )
     }
 
     async fn tenant_of(&self, principal: &Principal) -> Result<Tenant> {

@@ -117,6 +117,12 @@ impl Services {
         public_origin(settings, &self.public_url, false)
     }
 
+    /// The origin `tenant` is served at, reached over plain HTTP or not: its issuer, and its
+    /// WebAuthn relying party.
+    pub fn origin_of(&self, tenant: &Tenant, plain_http: bool) -> String {
+        issuer(tenant, &self.public_url, plain_http)
+    }
+
     /// The provider metadata of `tenant`, reached over plain HTTP or not.
     pub fn discovery(&self, tenant: &Tenant, plain_http: bool) -> Discovery {
         Discovery::for_issuer(issuer(tenant, &self.public_url, plain_http))

@@ -17,12 +17,18 @@ use portcullis_core::model::TenantSettings;
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// Where the pages' one script is served: the WebAuthn calls, and nothing else.
+pub const PASSKEY_SCRIPT: &str = "/assets/passkeys.js";
+
 /// What every page shows around its content.
 pub struct Chrome {
     pub company: String,
     pub logo: String,
     pub developer_mode: bool,
     pub csrf: CsrfToken,
+    /// The passkey script's absolute URL, where the tenant takes passkeys: the pages' policy
+    /// names exactly it in `script-src`, and allows `fetch` to our own origin for its options.
+    pub passkey_script: Option<String>,
 }
 
 impl Chrome {
@@ -36,7 +42,34 @@ impl Chrome {
             logo: settings.logo_image_text.trim().to_owned(),
             developer_mode: settings.developer_mode,
             csrf,
+            passkey_script: None,
         }
+    }
+
+    /// With the passkey script, served from `origin` (the tenant's own), when the tenant takes
+    /// passkeys.
+    pub fn with_passkeys(mut self, settings: &TenantSettings, origin: &str) -> Self {
+        if settings.allow_hardware {
+            self.passkey_script = Some(format!("{origin}{PASSKEY_SCRIPT}"));
+        }
+        self
+    }
+
+    /// The page's policy: [`CSP`], with `form-action` also allowing `form_targets` and, where
+    /// the page carries it, the passkey script.
+    pub fn policy(&self, form_targets: &[String]) -> Option<HeaderValue> {
+        let mut policy = CSP.to_owned();
+        if !form_targets.is_empty() {
+            let targets = form_targets.join(" ");
+            policy = policy.replace(
+                "form-action 'self'",
+                &format!("form-action 'self' {targets}"),
+            );
+        }
+        if let Some(script) = &self.passkey_script {
+            policy.push_str(&format!("; script-src {script}; connect-src 'self'"));
+        }
+        HeaderValue::from_str(&policy).ok()
     }
 
     /// For error pages, which may not know the tenant.
@@ -49,6 +82,7 @@ impl Chrome {
                 value: String::new(),
                 fresh: false,
             },
+            passkey_script: None,
         }
     }
 }
@@ -79,6 +113,13 @@ pub fn render(status: StatusCode, page: &impl Template, chrome: &Chrome) -> Resp
         }
     };
     let mut response = (status, [(CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    if chrome.passkey_script.is_some() {
+        if let Some(policy) = chrome.policy(&[]) {
+            response
+                .headers_mut()
+                .insert(CONTENT_SECURITY_POLICY, policy);
+        }
+    }
     if chrome.csrf.fresh {
         response
             .headers_mut()
@@ -113,19 +154,6 @@ pub fn with_retry_after(mut response: Response, retry_after_seconds: u64) -> Res
 pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
     response.headers_mut().append(SET_COOKIE, cookie);
     response
-}
-
-/// A policy like [`CSP`] whose `form-action` also allows `origins` (where a login may be
-/// redirected after its form: an application's registered URLs).
-pub fn policy_with_form_targets(origins: &[String]) -> Option<HeaderValue> {
-    if origins.is_empty() {
-        return None;
-    }
-    let extra = origins.join(" ");
-    HeaderValue::from_str(
-        &CSP.replace("form-action 'self'", &format!("form-action 'self' {extra}")),
-    )
-    .ok()
 }
 
 /// The security headers of every page (a handler may have set its own policy first).

@@ -5,7 +5,7 @@ use super::page::{bad_request, failed, page, redirect};
 use crate::common::client::ClientAddr;
 use crate::common::csrf;
 use crate::common::csrf::CsrfToken;
-use crate::common::html::{ok, policy_with_form_targets, security_headers, with_cookie, Chrome};
+use crate::common::html::{ok, security_headers, with_cookie, Chrome};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
 use crate::common::web_session::{clear_session_cookie, WebSession};
@@ -189,7 +189,7 @@ async fn confirm_page(
     };
     let mut response = ok(&page, &chrome);
     let targets: Vec<String> = confirm.redirect_origin.iter().cloned().collect();
-    if let Some(policy) = policy_with_form_targets(&targets) {
+    if let (false, Some(policy)) = (targets.is_empty(), chrome.policy(&targets)) {
         response
             .headers_mut()
             .insert(CONTENT_SECURITY_POLICY, policy);

@@ -35,6 +35,21 @@ struct AccountPage<'a> {
     token_name: &'a str,
     errors: &'a Errors,
     devices: i64,
+    passkeys: Vec<PasskeyRow>,
+    /// Whether the tenant takes new passkeys (registered ones stay listed either way).
+    adding_passkeys: bool,
+    /// Whether a sensitive change may need the current password (the tenant's
+    /// `reauth_seconds`).
+    reauth: bool,
+    added_passkey: Option<String>,
+    passkey_name: &'a str,
+}
+
+struct PasskeyRow {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: String,
 }
 
 struct SessionRow {
@@ -73,16 +88,19 @@ fn when(at: OffsetDateTime) -> String {
     )
 }
 
-/// What the page shows besides the lists: a token just made, or the form's problems.
+/// What the page shows besides the lists: a token or passkey just made, or the form's
+/// problems.
 #[derive(Default)]
-struct Extra<'a> {
-    created: Option<(String, String)>,
-    token_name: &'a str,
-    chosen: Vec<String>,
-    errors: Errors,
+pub(super) struct Extra<'a> {
+    pub created: Option<(String, String)>,
+    pub token_name: &'a str,
+    pub chosen: Vec<String>,
+    pub errors: Errors,
+    pub added_passkey: Option<String>,
+    pub passkey_name: &'a str,
 }
 
-async fn account_page(
+pub(super) async fn account_page(
     state: &AppState,
     page: &Page,
     principal: &Principal,
@@ -165,6 +183,21 @@ async fn account_page(
         token_name: extra.token_name,
         errors: &extra.errors,
         devices: services.remembered_device_count(principal).await?,
+        passkeys: services
+            .passkeys(principal)
+            .await?
+            .into_iter()
+            .map(|p| PasskeyRow {
+                id: p.id.0,
+                name: p.name,
+                created: when(p.created_at),
+                last_used: p.last_used_at.map(when).unwrap_or_else(|| "never".into()),
+            })
+            .collect(),
+        adding_passkeys: principal.settings.allow_hardware,
+        reauth: principal.settings.reauth_seconds.is_some(),
+        added_passkey: extra.added_passkey,
+        passkey_name: extra.passkey_name,
     };
     Ok(render(status, &view, &page.chrome))
 }

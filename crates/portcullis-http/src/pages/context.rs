@@ -14,6 +14,8 @@ pub struct Page {
     pub tenant: Tenant,
     pub chrome: Chrome,
     pub client: ClientInfo,
+    /// Whether the browser came over plain HTTP (where the tenant's origin may be `http://`).
+    pub plain_http: bool,
 }
 
 impl FromRequestParts<AppState> for Page {
@@ -29,11 +31,15 @@ impl FromRequestParts<AppState> for Page {
             Ok(client) => client,
             Err(never) => match never {},
         };
-        let chrome = Chrome::new(&tenant.settings, CsrfToken::of(&parts.headers));
+        let transport = crate::common::client::Transport::of_parts(parts);
+        let origin = state.services.origin_of(&tenant, !transport.https);
+        let chrome = Chrome::new(&tenant.settings, CsrfToken::of(&parts.headers))
+            .with_passkeys(&tenant.settings, &origin);
         Ok(Self {
             tenant,
             chrome,
             client,
+            plain_http: !transport.https,
         })
     }
 }

@@ -3,9 +3,7 @@
 use super::context::Page;
 use super::form::PageForm;
 use super::view::{wait_message, Errors};
-use crate::common::html::{
-    policy_with_form_targets, redirect, render, with_cookie, with_retry_after, Chrome, MessagePage,
-};
+use crate::common::html::{redirect, render, with_cookie, with_retry_after, Chrome, MessagePage};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
 use crate::common::web_session::{cookie_value, session_cookie, WebSession};
@@ -39,6 +37,8 @@ struct LoginPage<'a> {
     social: Vec<SocialButton>,
     /// The picture to read, once the address has failed half its attempts.
     captcha: Option<super::view::CaptchaView>,
+    /// "Sign in with a passkey", and passkeys offered in the login field's autofill.
+    passkeys: bool,
 }
 
 /// Where a login goes once it is done, carried through the forms as hidden fields.
@@ -152,15 +152,15 @@ impl Next {
     pub async fn with_policy(
         &self,
         state: &AppState,
-        tenant: &Tenant,
+        page: &Page,
         mut response: Response,
     ) -> Response {
         let origins = state
             .services
-            .application_origins(tenant, &self.application())
+            .application_origins(&page.tenant, &self.application())
             .await
             .unwrap_or_default();
-        if let Some(policy) = policy_with_form_targets(&origins) {
+        if let (false, Some(policy)) = (origins.is_empty(), page.chrome.policy(&origins)) {
             response
                 .headers_mut()
                 .insert(CONTENT_SECURITY_POLICY, policy);
@@ -220,9 +220,10 @@ pub async fn form(
         forgot: settings.forgot_password,
         social: state.services.social_buttons(&page.tenant),
         captcha: login_captcha(state, page).await,
+        passkeys: settings.allow_hardware,
     };
     let response = render(status, &view, &page.chrome);
-    next.with_policy(state, &page.tenant, response).await
+    next.with_policy(state, page, response).await
 }
 
 pub async fn submit(

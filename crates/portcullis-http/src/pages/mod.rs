@@ -14,6 +14,7 @@ mod context;
 mod cookies;
 mod form;
 mod login;
+mod passkeys;
 mod password;
 mod second_factor;
 mod signup;
@@ -57,8 +58,15 @@ pub const PATHS: &[&str] = &[
     "/account/tokens/revoke",
     "/account/sessions/end",
     "/account/devices/forget",
+    "/account/passkeys",
+    "/account/passkeys/options",
+    "/account/passkeys/rename",
+    "/account/passkeys/remove",
+    "/login/passkey",
+    "/login/passkey/options",
     "/logout",
     "/assets/pages.css",
+    "/assets/passkeys.js",
 ];
 
 /// The pages' routes; they are not part of any OpenAPI document (they answer HTML).
@@ -86,8 +94,18 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens/revoke", post(account::revoke_token))
         .route("/account/sessions/end", post(account::end_session))
         .route("/account/devices/forget", post(account::forget_devices))
+        .route("/account/passkeys", post(passkeys::register))
+        .route(
+            "/account/passkeys/options",
+            post(passkeys::register_options),
+        )
+        .route("/account/passkeys/rename", post(passkeys::rename))
+        .route("/account/passkeys/remove", post(passkeys::remove))
+        .route("/login/passkey", post(passkeys::sign_in))
+        .route("/login/passkey/options", post(passkeys::sign_in_options))
         .route("/logout", post(account::logout))
         .route("/assets/pages.css", get(view::stylesheet))
+        .route("/assets/passkeys.js", get(passkeys::script))
         .layer(middleware::map_response(
             crate::common::html::security_headers,
         ))

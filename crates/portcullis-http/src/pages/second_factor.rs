@@ -69,7 +69,7 @@ async fn code_form(
         remember_days: remembered_for.map_or(1, |lifetime| lifetime.whole_days().max(1)),
     };
     let response = render(status, &view, &page.chrome);
-    next.with_policy(state, &page.tenant, response).await
+    next.with_policy(state, page, response).await
 }
 
 fn start_again(page: &Page, status: StatusCode) -> Response {
