@@ -43,7 +43,7 @@ pub struct CredentialsChange {
 
 /// Whether the principal's token is a login session's own (not a personal token, not an
 /// application's access token riding on a session with fewer scopes).
-fn is_login_session(principal: &Principal) -> bool {
+pub(crate) fn is_login_session(principal: &Principal) -> bool {
     principal.token_kind == TokenKind::Session
         && principal.session_id.is_some()
         && principal.scopes.allows_all()

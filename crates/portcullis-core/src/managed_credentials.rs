@@ -158,9 +158,8 @@ impl Services {
         );
         let updated = self
             .store
-            .update_passkey(
+            .set_passkey_state(
                 passkey.id,
-                &passkey.name,
                 change.disabled,
                 &change.metadata,
                 &activity,

@@ -33,6 +33,8 @@ use webauthn_rs_core::proto::{Registration, ResidentKeyRequirement};
 pub const CEREMONY_LIFETIME: Duration = Duration::minutes(5);
 /// Longest name a passkey keeps.
 pub const PASSKEY_NAME_MAX: usize = 100;
+/// Most passkeys one person may hold (each is offered to every new registration to refuse).
+pub const PASSKEYS_PER_USER: usize = 20;
 /// The refusal of every passkey ceremony while the tenant's `allow_hardware` is off.
 pub const HARDWARE_OFF: &str = "Passkeys are turned off for this tenant.";
 /// An AAGUID for authenticators that do not say what they are.
@@ -50,7 +52,7 @@ pub struct Begun {
 #[derive(Debug, Clone)]
 pub struct Answer {
     /// The handle [`Begun`] gave.
-    pub handle: String,
+    pub handle: Secret,
     /// The browser's `PublicKeyCredential`, JSON-encoded as WebAuthn Level 3's `toJSON()`
     /// writes it.
     pub credential: Value,
@@ -65,12 +67,26 @@ fn hardware_allowed(settings: &TenantSettings) -> Result<()> {
     }
 }
 
+/// Whether the tenant takes passkeys of this authenticator model. Without attestation the
+/// model is the authenticator's own word: the list keeps honest devices of other models out,
+/// it proves nothing about a forged one.
+fn aaguid_allowed(settings: &TenantSettings, aaguid: &str) -> bool {
+    let allowed = &settings.allowed_aaguids;
+    allowed.is_empty()
+        || allowed
+            .iter()
+            .any(|a| a.trim().eq_ignore_ascii_case(aaguid))
+}
+
 /// What is wrong with a passkey's name, if anything.
 pub fn name_problem(name: &str) -> Option<FieldError> {
     if name.trim().is_empty() {
         Some(FieldError::new("name", Rule::Required))
     } else if has_nul(name) {
         Some(FieldError::new("name", Rule::Nul))
+    } else if name.chars().any(char::is_control) {
+        // Names go into mail and the activity log, where a line break could dress one up.
+        Some(FieldError::new("name", Rule::Format))
     } else if name.chars().count() > PASSKEY_NAME_MAX {
         Some(FieldError::new(
             "name",
@@ -220,6 +236,11 @@ impl Services {
         let tenant = self.tenant_of(principal).await?;
         let user = &principal.user;
         let existing = self.store.passkeys_of(user.id).await?;
+        if existing.len() >= PASSKEYS_PER_USER {
+            return Err(Error::Conflict(
+                "You have as many passkeys as an account may hold; remove one first.",
+            ));
+        }
         // One handle per person, so every passkey of theirs names the same account.
         let handle = existing
             .first()
@@ -267,12 +288,17 @@ impl Services {
         plain_http: bool,
     ) -> Result<Passkey> {
         hardware_allowed(&principal.settings)?;
+        // The ceremony is bound to the session; an application's token riding on it is not
+        // the session itself.
+        if !crate::account_changes::is_login_session(principal) {
+            return Err(Error::Forbidden);
+        }
         if let Some(problem) = name_problem(name) {
             return Err(Error::Invalid(vec![problem]));
         }
         let tenant = self.tenant_of(principal).await?;
         let ceremony = self
-            .take_ceremony(&tenant, &answer.handle, Ceremony::Register)
+            .take_ceremony(&tenant, answer.handle.expose(), Ceremony::Register)
             .await?
             .filter(|c| {
                 c.user_id == Some(principal.user.id)
@@ -292,8 +318,7 @@ impl Services {
                 tracing::info!(%error, user = %principal.user.id, "refused a passkey registration");
                 malformed()
             })?;
-        let allowed = &tenant.settings.allowed_aaguids;
-        if !allowed.is_empty() && !allowed.iter().any(|a| a.eq_ignore_ascii_case(&aaguid)) {
+        if !aaguid_allowed(&tenant.settings, &aaguid) {
             return Err(Error::Refused(
                 "This tenant accepts only the security keys it issues.",
             ));
@@ -329,7 +354,11 @@ impl Services {
         self.send_change_notice(
             &principal.settings,
             &principal.user,
-            &format!("A passkey ({}) was added to your account.", stored.name),
+            &format!(
+                "A passkey ({}) was added to your account. If it is not yours, remove it on \
+                 your account page; resetting your password also removes every passkey.",
+                stored.name
+            ),
         )
         .await?;
         self.principals.forget_user(principal.user.id);
@@ -360,14 +389,7 @@ impl Services {
         let name = name.trim();
         let activity = self.activity_of(principal, client, &format!("Renamed a passkey ({name})."));
         self.store
-            .update_passkey(
-                passkey.id,
-                name,
-                passkey.disabled,
-                &passkey.metadata,
-                &activity,
-                self.now(),
-            )
+            .rename_passkey(passkey.id, name, &activity, self.now())
             .await?
             .ok_or(Error::NotFound)
     }
@@ -412,13 +434,17 @@ impl Services {
     /// Starts a sign-in with a discoverable passkey: nobody is named until it answers.
     /// `binding`, when given, must come back with the answer (the pages bind the ceremony to
     /// the browser's CSRF secret).
+    /// Each one stores a ceremony, so an address may begin only so many (the tenant's
+    /// `throttle_attempts` ten times over per window).
     pub async fn begin_passkey_sign_in(
         &self,
         tenant: &Tenant,
         binding: Option<&str>,
+        ip: Option<&str>,
         plain_http: bool,
     ) -> Result<Begun> {
         hardware_allowed(&tenant.settings)?;
+        self.reserve_passkey_ceremony(tenant, ip).await?;
         let (mut options, state) = self
             .webauthn(tenant, plain_http)?
             .start_discoverable_authentication()
@@ -470,7 +496,7 @@ impl Services {
     ) -> Result<User> {
         hardware_allowed(&tenant.settings)?;
         let ceremony = self
-            .take_ceremony(tenant, &answer.handle, Ceremony::SignIn)
+            .take_ceremony(tenant, answer.handle.expose(), Ceremony::SignIn)
             .await?
             .filter(|c| c.binding.as_deref() == binding.map(hash_secret).as_deref())
             .ok_or_else(spent)?;
@@ -491,7 +517,10 @@ impl Services {
             None => throttle::unknown_login_bucket(&format!("passkey:{credential_id}")),
         };
         let attempt = self.reserve(tenant, client.ip.as_deref(), bucket).await?;
-        let Some(passkey) = found.filter(|p| !p.disabled) else {
+        // A model the tenant stopped accepting signs nobody in either.
+        let Some(passkey) =
+            found.filter(|p| !p.disabled && aaguid_allowed(&tenant.settings, &p.aaguid))
+        else {
             return Err(Error::InvalidCredentials);
         };
         let user = self
@@ -507,20 +536,8 @@ impl Services {
                 Ok(result) if result.user_verified() => result,
                 Ok(_) => return Err(Error::InvalidCredentials),
                 Err(error) => {
-                    let what = match error {
-                        WebauthnError::CredentialPossibleCompromise => format!(
-                            "Refused passkey {} ({}): its signature counter went backwards, so it \
-                         may have been copied.",
-                            passkey.id, passkey.name
-                        ),
-                        _ => format!(
-                            "Refused a sign-in with passkey {} ({}).",
-                            passkey.id, passkey.name
-                        ),
-                    };
-                    tracing::info!(%error, passkey = %passkey.id, "refused a passkey assertion");
-                    let refused = self.activity(&tenant.id, Some(&user), client, &what);
-                    self.store.record_activity(&refused).await?;
+                    self.refuse_assertion(tenant, &user, &passkey, &error, client)
+                        .await?;
                     return Err(Error::InvalidCredentials);
                 }
             };
@@ -558,6 +575,40 @@ impl Services {
         }
         self.attempt_succeeded(&attempt).await?;
         Ok(user)
+    }
+
+    /// Records why an assertion was refused. A counter that went backwards means a copy of
+    /// the passkey exists: it is disabled until an administrator enables it again, and its
+    /// owner is told.
+    async fn refuse_assertion(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        passkey: &Passkey,
+        error: &WebauthnError,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        tracing::info!(%error, passkey = %passkey.id, "refused a passkey assertion");
+        let (id, name) = (passkey.id, &passkey.name);
+        if !matches!(error, WebauthnError::CredentialPossibleCompromise) {
+            let what = format!("Refused a sign-in with passkey {id} ({name}).");
+            let refused = self.activity(&tenant.id, Some(user), client, &what);
+            return Ok(self.store.record_activity(&refused).await?);
+        }
+        let what = format!(
+            "Refused and disabled passkey {id} ({name}): its signature counter went backwards, \
+             so it may have been copied."
+        );
+        let refused = self.activity(&tenant.id, Some(user), client, &what);
+        self.store
+            .set_passkey_state(id, true, &passkey.metadata, &refused, self.now())
+            .await?;
+        let notice = format!(
+            "Your passkey ({name}) was used by a copy of it, so it is now disabled. Ask an \
+             administrator to look into it."
+        );
+        self.send_change_notice(&tenant.settings, user, &notice)
+            .await
     }
 
     /// `user`'s passkeys, for the management API.

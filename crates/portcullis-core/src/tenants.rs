@@ -337,7 +337,11 @@ impl Services {
             }
         }
         self.check_host_is_free(&tenant.name, &input.settings.domain)?;
-        let moves = input.settings.domain != tenant.settings.domain.clone().unwrap_or_default();
+        // The origin moves with the domain, and with developer mode's scheme where a domain is set.
+        let domain = tenant.settings.domain.clone().unwrap_or_default();
+        let moves = input.settings.domain != domain
+            || (!domain.is_empty()
+                && input.settings.developer_mode != tenant.settings.developer_mode);
         if moves && !force && self.store.tenant_has_passkeys(&tenant.id).await? {
             return Err(Error::Conflict(PASSKEYS_STAY));
         }

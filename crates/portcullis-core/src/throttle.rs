@@ -255,6 +255,17 @@ impl Services {
         }))
     }
 
+    /// Counts a passkey ceremony begun from `ip`: each stores a row until it is answered or
+    /// expires, so an address may begin ten times `throttle_attempts` per window.
+    pub(crate) async fn reserve_passkey_ceremony(
+        &self,
+        tenant: &Tenant,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        let hit = self.hit_address(tenant, ip, "passkey-options", 10, Limited::Logins);
+        hit.await.map(drop)
+    }
+
     /// Counts one mail to `user` sent on someone else's request: [`MAILS_PER_RECIPIENT`] per
     /// window, from all addresses together.
     pub(crate) async fn reserve_mail_to(&self, tenant: &Tenant, user: UserId) -> Result<()> {

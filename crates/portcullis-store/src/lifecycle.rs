@@ -178,6 +178,11 @@ impl LifecycleStore for SqlStore {
             };
             set_password!(&mut tx, user, password, now)?;
             end_all_sessions!(&mut tx, user, None, now)?;
+            // A reset takes the account back: a passkey someone else added goes too.
+            sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
             let activity = NewActivity {
                 user_id: Some(UserId(user)),
                 ..activity.clone()

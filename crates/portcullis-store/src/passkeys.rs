@@ -178,7 +178,7 @@ impl PasskeyStore for SqlStore {
             let recorded = sqlx::query(
                 "UPDATE passkeys SET credential = $1, sign_count = $2, backed_up = $3, \
                  backup_eligible = $4, last_used_at = $5, updated_at = $5 \
-                 WHERE id = $6 AND sign_count = $7",
+                 WHERE id = $6 AND sign_count = $7 AND NOT disabled",
             )
             .bind(&change.credential)
             .bind(change.sign_count)
@@ -199,22 +199,42 @@ impl PasskeyStore for SqlStore {
         .map_err(store_error)
     }
 
-    async fn update_passkey(
+    async fn rename_passkey(
         &self,
         id: PasskeyId,
         name: &str,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> Result<Option<Passkey>> {
+        let sql = format!(
+            "UPDATE passkeys SET name = $1, updated_at = $2 WHERE id = $3 \
+             RETURNING {PASSKEY_COLUMNS}"
+        );
+        let row: Option<PasskeyRow> = audited_write!(&self.pool, activity, |tx| {
+            sqlx::query_as(&sql)
+                .bind(name)
+                .bind(to_db(now))
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?
+        })?;
+        row.map(Passkey::try_from).transpose()
+    }
+
+    async fn set_passkey_state(
+        &self,
+        id: PasskeyId,
         disabled: bool,
         metadata: &Metadata,
         activity: &NewActivity,
         now: OffsetDateTime,
     ) -> Result<Option<Passkey>> {
         let sql = format!(
-            "UPDATE passkeys SET name = $1, disabled = $2, metadata = $3, updated_at = $4 \
-             WHERE id = $5 RETURNING {PASSKEY_COLUMNS}"
+            "UPDATE passkeys SET disabled = $1, metadata = $2, updated_at = $3 WHERE id = $4 \
+             RETURNING {PASSKEY_COLUMNS}"
         );
         let row: Option<PasskeyRow> = audited_write!(&self.pool, activity, |tx| {
             sqlx::query_as(&sql)
-                .bind(name)
                 .bind(disabled)
                 .bind(metadata::to_json(metadata))
                 .bind(to_db(now))

@@ -34,8 +34,8 @@ pub trait LifecycleStore: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<Option<(UserId, Option<String>)>>;
     /// Uses up a live password-reset token of the user with this email, replaces the password,
-    /// ends every session and revokes every token of the user, and records `activity` for the
-    /// user; all or nothing. `None` when there is no such token.
+    /// ends every session, revokes every token and removes every passkey of the user, and
+    /// records `activity` for the user; all or nothing. `None` when there is no such token.
     async fn reset_password(
         &self,
         tenant: &TenantId,

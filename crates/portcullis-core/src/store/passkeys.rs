@@ -23,8 +23,9 @@ pub trait PasskeyStore: Send + Sync {
         tenant: &TenantId,
         credential_id: &str,
     ) -> StoreResult<Option<Passkey>>;
-    /// Records a use, only while the stored sign count is still `seen_count`: of two uses
-    /// racing with one count, one is recorded and the other answered `false`.
+    /// Records a use, only while the stored sign count is still `seen_count` and the passkey
+    /// is enabled: of two uses racing with one count, one is recorded and the other answered
+    /// `false`, and a use racing a disable loses.
     async fn record_passkey_use(
         &self,
         id: PasskeyId,
@@ -32,11 +33,18 @@ pub trait PasskeyStore: Send + Sync {
         change: &PasskeyUse,
         activity: &NewActivity,
     ) -> StoreResult<bool>;
-    /// Renames, disables or enables a passkey and replaces its metadata; `None` when it is gone.
-    async fn update_passkey(
+    /// Renames a passkey; `None` when it is gone.
+    async fn rename_passkey(
         &self,
         id: PasskeyId,
         name: &str,
+        activity: &NewActivity,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<Passkey>>;
+    /// Disables or enables a passkey and replaces its metadata; `None` when it is gone.
+    async fn set_passkey_state(
+        &self,
+        id: PasskeyId,
         disabled: bool,
         metadata: &Metadata,
         activity: &NewActivity,

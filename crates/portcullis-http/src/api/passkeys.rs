@@ -118,7 +118,7 @@ fn answer(input: &Input, errors: &mut FieldErrors) -> Option<Answer> {
     let handle = input.required_string("challenge_id", errors);
     let credential = input.required_object("credential", errors);
     Some(Answer {
-        handle: handle?,
+        handle: Secret::new(handle?),
         credential: credential?,
     })
 }
@@ -294,16 +294,18 @@ pub async fn remove(
     responses(
         (status = 200, description = "Options for `navigator.credentials.get()`", body = OptionsJson),
         (status = 403, description = "`Passkeys are turned off for this tenant.`", body = ErrorJson),
+        (status = 429, description = "Too many ceremonies begun from this address", body = ErrorJson),
     ),
 )]
 pub async fn login_options(
     State(state): State<AppState>,
     HostTenant { tenant, .. }: HostTenant,
+    ClientAddr(client): ClientAddr,
     transport: Transport,
 ) -> ApiResult<Json<OptionsJson>> {
     let begun = state
         .services
-        .begin_passkey_sign_in(&tenant, None, !transport.https)
+        .begin_passkey_sign_in(&tenant, None, client.ip.as_deref(), !transport.https)
         .await?;
     Ok(Json(begun.into()))
 }

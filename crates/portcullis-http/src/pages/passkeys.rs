@@ -57,6 +57,11 @@ fn options(begun: Result<Begun, Error>) -> Result<Response, PageError> {
             (StatusCode::OK, body)
         }
         Err(Error::Refused(message)) => (StatusCode::FORBIDDEN, json!({ "error": message })),
+        Err(Error::Conflict(message)) => (StatusCode::CONFLICT, json!({ "error": message })),
+        Err(Error::Throttled { .. }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            json!({ "error": "Too many attempts. Please wait a few minutes and try again." }),
+        ),
         Err(Error::Forbidden) => (
             StatusCode::FORBIDDEN,
             json!({ "error": "Sign in again to add a passkey." }),
@@ -79,7 +84,7 @@ fn options(begun: Result<Begun, Error>) -> Result<Response, PageError> {
 /// The ceremony's answer the form carries.
 fn answer(form: &PageForm) -> Answer {
     Answer {
-        handle: form.text("challenge_id"),
+        handle: Secret::new(form.text("challenge_id")),
         credential: serde_json::from_str(form.value("credential").unwrap_or(""))
             .unwrap_or(Value::Null),
     }
@@ -93,7 +98,12 @@ pub async fn sign_in_options(
 ) -> Result<Response, PageError> {
     let begun = state
         .services
-        .begin_passkey_sign_in(&page.tenant, Some(&page.chrome.csrf.value), page.plain_http)
+        .begin_passkey_sign_in(
+            &page.tenant,
+            Some(&page.chrome.csrf.value),
+            page.client.ip.as_deref(),
+            page.plain_http,
+        )
         .await;
     options(begun)
 }

@@ -155,6 +155,15 @@ async fn a_passkey_is_registered_and_signs_in_without_a_password_or_second_facto
             (status, errors),
             (422, json!({ "name": ["The name field is required."] }))
         );
+        let (status, _) = server
+            .send(
+                Method::PATCH,
+                &path,
+                bearer,
+                json!({ "name": "Laptop\nAll is fine" }),
+            )
+            .await;
+        assert_eq!(status, 422, "no line breaks to dress a notice up");
         assert!(activities(&server)
             .await
             .iter()
@@ -219,6 +228,11 @@ async fn a_signature_counter_that_goes_backwards_is_refused_and_logged() {
             .await
             .iter()
             .any(|a| a.contains("signature counter went backwards")));
+        // The passkey is disabled until someone looks, and its owner is told.
+        key.set_counter(10);
+        assert_eq!(sign_in(&server, &mut key).await.0, 401);
+        let notice = server.wait_for_mail_with("cy@example.com", "copy", 1).await;
+        assert!(notice.contains("now disabled"), "{notice}");
     });
 }
 
@@ -542,5 +556,31 @@ async fn a_tenant_with_passkeys_keeps_its_domain_unless_forced() {
             (status, &moved["settings"]["domain"]),
             (200, &json!("id.example.com"))
         );
+    });
+}
+
+#[tokio::test]
+async fn a_password_reset_takes_the_account_back_from_a_planted_passkey() {
+    each_backend!(|server| {
+        // Someone with a stolen session adds their own passkey ...
+        let stolen = server.signed_in("lee", "User").await;
+        let (mut planted, _) = register(&server, &stolen, "Mine now").await;
+        // ... the owner follows the notice and resets the password.
+        let (status, _) = server
+            .post(
+                "/api/password/remind",
+                json!({ "email": "lee@example.com" }),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let mail = server
+            .wait_for_mail_with("lee@example.com", "minutes: ", 1)
+            .await;
+        let token = crate::harness::token_after(&mail, "minutes: ");
+        let body = json!({ "email": "lee@example.com", "token": token,
+            "password": "a-new-password-1", "password_confirmation": "a-new-password-1" });
+        let (status, reset) = server.post("/api/password/reset", body).await;
+        assert_eq!(status, 200, "{reset}");
+        assert_eq!(sign_in(&server, &mut planted).await.0, 401);
     });
 }
