@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::field::{has_nul, FieldError, Rule};
 use crate::ids::{PasskeyId, Secret, UserId};
 use crate::model::{
-    Ceremony, ClientInfo, NewPasskey, Passkey, PasskeyUse, Principal, SessionClient, Tenant,
+    amr, Ceremony, ClientInfo, NewPasskey, Passkey, PasskeyUse, Principal, SessionClient, Tenant,
     TenantSettings, User, UserStatus, WebauthnChallenge,
 };
 use crate::services::Services;
@@ -481,7 +481,9 @@ impl Services {
         let user = self
             .verify_passkey_sign_in(tenant, answer, binding, client, plain_http)
             .await?;
-        self.open_session(tenant, user, client, opener).await
+        // Something held (the key) and something known or been (its PIN or biometric).
+        self.open_session(tenant, user, client, opener, amr(&["hwk", "user"]))
+            .await
     }
 
     /// Proof of who it is, by passkey: the first step of the login pipeline for

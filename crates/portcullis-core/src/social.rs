@@ -392,6 +392,8 @@ impl Services {
             client,
             SessionClient::Named(network.to_owned()),
             second,
+            // No registered `amr` value names a sign-in at another provider.
+            Vec::new(),
         )
         .await
     }

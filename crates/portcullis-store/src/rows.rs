@@ -254,6 +254,7 @@ pub(crate) struct TokenLookupRow {
     session_last_activity: Option<i64>,
     session_expires_at: Option<i64>,
     session_ended_at: Option<i64>,
+    session_amr: Option<String>,
     tenant_settings: String,
 }
 
@@ -263,7 +264,8 @@ pub(crate) const TOKEN_LOOKUP_COLUMNS: &str = "t.id AS token_id, t.session_id AS
     t.revoked_at AS token_revoked_at, s.ip_address AS session_ip_address, s.user_agent AS session_user_agent, \
     s.browser AS session_browser, s.platform AS session_platform, s.device AS session_device, \
     s.client AS session_client, s.created_at AS session_created_at, s.last_activity AS session_last_activity, \
-    s.expires_at AS session_expires_at, s.ended_at AS session_ended_at, tn.settings AS tenant_settings";
+    s.expires_at AS session_expires_at, s.ended_at AS session_ended_at, s.amr AS session_amr, \
+    tn.settings AS tenant_settings";
 
 impl TryFrom<TokenLookupRow> for TokenLookup {
     type Error = StoreError;
@@ -284,6 +286,12 @@ impl TryFrom<TokenLookupRow> for TokenLookup {
                 last_activity: from_db(row.session_last_activity.unwrap_or_default()),
                 expires_at: from_db(row.session_expires_at.unwrap_or_default()),
                 ended_at: opt_from_db(row.session_ended_at),
+                amr: row
+                    .session_amr
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect(),
             }),
             _ => None,
         };

@@ -22,8 +22,8 @@ macro_rules! insert_login {
         async {
             sqlx::query(
                 "INSERT INTO sessions (id, tenant_id, user_id, ip_address, user_agent, browser, platform, device, \
-                 client, created_at, last_activity, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
+                 client, created_at, last_activity, expires_at, amr) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
             )
             .bind(session.id.as_str())
             .bind(session.tenant_id.as_str())
@@ -36,6 +36,7 @@ macro_rules! insert_login {
             .bind(&session.client)
             .bind(to_db(session.created_at))
             .bind(to_db(session.expires_at))
+            .bind(session.amr.join(" "))
             .execute(&mut **tx)
             .await?;
             let id = insert_token!(&mut **tx, $token)?;
@@ -237,7 +238,7 @@ impl SessionStore for SqlStore {
 }
 
 const SESSION_COLUMNS: &str = "id, tenant_id, user_id, ip_address, user_agent, browser, platform, \
-    device, client, created_at, last_activity, expires_at, ended_at";
+    device, client, created_at, last_activity, expires_at, ended_at, amr";
 
 #[derive(FromRow)]
 struct SessionRow {
@@ -254,6 +255,7 @@ struct SessionRow {
     last_activity: i64,
     expires_at: i64,
     ended_at: Option<i64>,
+    amr: String,
 }
 
 impl From<SessionRow> for Session {
@@ -272,6 +274,7 @@ impl From<SessionRow> for Session {
             last_activity: from_db(row.last_activity),
             expires_at: from_db(row.expires_at),
             ended_at: opt_from_db(row.ended_at),
+            amr: row.amr.split_whitespace().map(str::to_owned).collect(),
         }
     }
 }

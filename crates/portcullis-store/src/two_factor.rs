@@ -32,6 +32,7 @@ struct ChallengeRow {
     attempts: i64,
     expires_at: i64,
     used_at: Option<i64>,
+    amr: String,
 }
 
 impl SqlStore {
@@ -254,7 +255,7 @@ impl TwoFactorStore for SqlStore {
             let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO login_challenges (id_hash, tenant_id, user_id, code_hash, client, \
-                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 created_at, expires_at, amr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&challenge.id_hash)
             .bind(c.tenant_id.as_str())
@@ -263,6 +264,7 @@ impl TwoFactorStore for SqlStore {
             .bind(&c.client)
             .bind(to_db(challenge.created_at))
             .bind(to_db(c.expires_at))
+            .bind(c.amr.join(" "))
             .execute(&mut *tx)
             .await?;
             if let Some(mail) = mail {
@@ -276,7 +278,7 @@ impl TwoFactorStore for SqlStore {
     async fn challenge(&self, id_hash: &str) -> Result<Option<Challenge>> {
         let row: Option<ChallengeRow> = on_pool!(&self.pool, pool => {
             sqlx::query_as(
-                "SELECT tenant_id, user_id, code_hash, client, attempts, expires_at, used_at \
+                "SELECT tenant_id, user_id, code_hash, client, attempts, expires_at, used_at, amr \
                  FROM login_challenges WHERE id_hash = $1",
             )
             .bind(id_hash)
@@ -289,6 +291,7 @@ impl TwoFactorStore for SqlStore {
             user_id: UserId(r.user_id),
             code_hash: r.code_hash,
             client: r.client,
+            amr: r.amr.split_whitespace().map(str::to_owned).collect(),
             attempts: r.attempts,
             expires_at: from_db(r.expires_at),
             used: r.used_at.is_some(),

@@ -6,7 +6,7 @@ use super::IssuedToken;
 use crate::error::{Error, Result};
 use crate::field::{FieldError, Rule};
 use crate::ids::{Secret, SessionId};
-use crate::model::{ClientInfo, Session, SessionClient, Tenant, User};
+use crate::model::{amr, ClientInfo, Session, SessionClient, Tenant, User};
 use crate::services::Services;
 use crate::store::{LimitedLogin, SessionLimit};
 use crate::throttle::Throttling;
@@ -126,6 +126,7 @@ impl Services {
                 user,
                 &request.client,
                 SessionClient::Named(request.client_name),
+                amr(&["pwd"]),
                 request
                     .end_session
                     .map(|id| (id, "Ended a session to make room for a new login.")),
@@ -152,10 +153,11 @@ impl Services {
         user: User,
         client: &ClientInfo,
         opener: SessionClient,
+        amr: Vec<String>,
         end: Option<(SessionId, &str)>,
     ) -> Result<LimitedOutcome> {
         let max = tenant.settings.max_sessions;
-        let login = self.new_login(tenant, &user, client, opener);
+        let login = self.new_login(tenant, &user, client, opener, amr);
         let limit = SessionLimit {
             max: (max > 0).then_some(max),
             end_first: end.map(|(id, description)| {

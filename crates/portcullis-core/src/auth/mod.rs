@@ -18,7 +18,7 @@
 //! return). A surface translates its input and its answer, nothing more.
 
 use crate::model::{
-    ClientInfo, NewActivity, NewToken, Principal, Scopes, Session, SessionClient, Tenant,
+    amr, ClientInfo, NewActivity, NewToken, Principal, Scopes, Session, SessionClient, Tenant,
     TokenKind, User,
 };
 
@@ -144,6 +144,7 @@ impl Services {
             &request.client,
             SessionClient::Named(request.client_name),
             SecondStep::Challenge,
+            amr(&["pwd"]),
         )
         .await
     }
@@ -158,6 +159,7 @@ impl Services {
         client: &ClientInfo,
         opener: SessionClient,
         second: SecondStep<'_>,
+        amr: Vec<String>,
     ) -> Result<LoginOutcome> {
         if let Some(two_factor) = self.active_two_factor(tenant, &user).await? {
             let remembered = match second {
@@ -168,12 +170,12 @@ impl Services {
             };
             if !remembered {
                 let (challenge, method) = self
-                    .start_challenge(tenant, &user, &two_factor, &opener)
+                    .start_challenge(tenant, &user, &two_factor, &opener, amr)
                     .await?;
                 return Ok(LoginOutcome::SecondFactor { challenge, method });
             }
         }
-        self.open_session(tenant, user, client, opener)
+        self.open_session(tenant, user, client, opener, amr)
             .await
             .map(|issued| LoginOutcome::Issued(Box::new(issued)))
     }
@@ -212,6 +214,7 @@ impl Services {
             user,
             client,
             SessionClient::Named(device_name.to_owned()),
+            amr(&["pwd"]),
         )
         .await
     }
@@ -252,6 +255,7 @@ impl Services {
         user: User,
         client: &ClientInfo,
         opener: SessionClient,
+        amr: Vec<String>,
     ) -> Result<IssuedToken> {
         let mut end = None;
         // Each round ends one session (a limit lowered below what a user holds takes several);
@@ -265,6 +269,7 @@ impl Services {
                     user.clone(),
                     client,
                     opener.clone(),
+                    amr.clone(),
                     end.take().map(|id| (id, MADE_ROOM)),
                 )
                 .await;
@@ -294,6 +299,7 @@ impl Services {
         user: &User,
         client: &ClientInfo,
         opener: SessionClient,
+        amr: Vec<String>,
     ) -> NewLogin {
         let now = self.now();
         let lifetime = opener.lifetime(&tenant.settings);
@@ -316,6 +322,7 @@ impl Services {
             last_activity: now,
             expires_at: now + lifetime,
             ended_at: None,
+            amr,
         };
         let secret = crate::tokens::TokenSecret::generate();
         let token = NewToken {

@@ -27,6 +27,15 @@ pub struct Session {
     pub last_activity: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub ended_at: Option<OffsetDateTime>,
+    /// How its person proved who they are, in RFC 8176's words (`pwd`, `otp`, `mfa`, `hwk`,
+    /// `user`): an ID token's `amr`. Empty where no registered value says it (a social
+    /// network's sign-in).
+    pub amr: Vec<String>,
+}
+
+/// RFC 8176 `amr` values, owned.
+pub fn amr(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| (*v).to_owned()).collect()
 }
 
 impl Session {

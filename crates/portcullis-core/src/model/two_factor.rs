@@ -77,6 +77,8 @@ pub struct Challenge {
     pub code_hash: Option<String>,
     /// The client the session will be for.
     pub client: String,
+    /// How the person proved who they are so far (the first factor's `amr`).
+    pub amr: Vec<String>,
     pub attempts: i64,
     pub expires_at: OffsetDateTime,
     pub used: bool,

@@ -67,6 +67,7 @@ impl Discovery {
                 "exp",
                 "iat",
                 "auth_time",
+                "amr",
                 "nonce",
                 "azp",
                 "at_hash",

@@ -58,6 +58,8 @@ pub(crate) struct IdTokenContext<'a> {
     pub nonce: Option<&'a str>,
     pub access_token: &'a str,
     pub session_id: &'a SessionId,
+    /// How the person signed in (RFC 8176); left out when no registered value says.
+    pub amr: &'a [String],
     pub algorithm: Algorithm,
 }
 
@@ -85,6 +87,9 @@ impl Services {
         put("exp", json!((now + ID_TOKEN_LIFETIME).unix_timestamp()));
         put("auth_time", json!(context.auth_time.unix_timestamp()));
         put("sid", json!(context.session_id.as_str()));
+        if !context.amr.is_empty() {
+            put("amr", json!(context.amr));
+        }
         put(
             "at_hash",
             json!(at_hash(context.access_token, context.algorithm)),

@@ -382,6 +382,13 @@ impl Services {
     ) -> OAuthResult<IssuedTokens> {
         let now = self.now();
         let id_token = if grant.scopes.iter().any(|s| s == "openid") {
+            // The sign-in the grant was made in says how the person proved who they are.
+            let amr = self
+                .store
+                .session(&grant.session_id)
+                .await?
+                .map(|session| session.amr)
+                .unwrap_or_default();
             let context = IdTokenContext {
                 issuer,
                 client_id: &application.id,
@@ -389,6 +396,7 @@ impl Services {
                 nonce,
                 access_token: access_token.expose(),
                 session_id: &grant.session_id,
+                amr: &amr,
                 algorithm: id_token_algorithm(application),
             };
             Some(

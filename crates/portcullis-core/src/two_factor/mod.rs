@@ -105,6 +105,7 @@ impl Services {
         user: &User,
         two_factor: &TwoFactor,
         opener: &SessionClient,
+        amr: Vec<String>,
     ) -> Result<(Secret, Method)> {
         let now = self.now();
         let challenge = crate::random::base62(CHALLENGE_LEN);
@@ -116,6 +117,7 @@ impl Services {
                 user_id: user.id,
                 code_hash: code.as_deref().map(hash),
                 client: opener.name().to_owned(),
+                amr,
                 attempts: 0,
                 expires_at: now + CHALLENGE_LIFETIME,
                 used: false,
@@ -217,7 +219,10 @@ impl Services {
         if !self.store.use_challenge(&id_hash, now).await? {
             return Err(invalid_challenge());
         }
-        self.open_session(tenant, user, client, opener(found.client))
+        // A code (or recovery code) on top of the first factor.
+        let mut amr = found.amr;
+        amr.extend(["otp".to_owned(), "mfa".to_owned()]);
+        self.open_session(tenant, user, client, opener(found.client), amr)
             .await
     }
 

@@ -5,7 +5,7 @@ use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
 use crate::field::Rule;
 use crate::ids::Secret;
-use crate::model::{ClientInfo, SessionClient, Tenant};
+use crate::model::{amr, ClientInfo, SessionClient, Tenant};
 use crate::services::Services;
 use crate::throttle::Throttling;
 
@@ -93,7 +93,7 @@ impl Services {
             .check_password(tenant, login, password, client, throttling)
             .await;
         let user = self.counters.count_failed_check(checked)?;
-        self.web_sign_in(tenant, user, client, remembered_device)
+        self.web_sign_in(tenant, user, client, remembered_device, amr(&["pwd"]))
             .await
     }
 
@@ -106,9 +106,10 @@ impl Services {
         user: crate::model::User,
         client: &ClientInfo,
         remembered_device: Option<&str>,
+        amr: Vec<String>,
     ) -> Result<LoginOutcome> {
         let second = crate::auth::SecondStep::UnlessRemembered(remembered_device);
-        self.sign_in(tenant, user, client, SessionClient::Browser, second)
+        self.sign_in(tenant, user, client, SessionClient::Browser, second, amr)
             .await
     }
 

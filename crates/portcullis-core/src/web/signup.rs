@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::field::Rule;
 use crate::lifecycle::Registration;
 use crate::mail::with_link;
-use crate::model::{SessionClient, Tenant, UserStatus};
+use crate::model::{amr, SessionClient, Tenant, UserStatus};
 use crate::services::Services;
 
 /// What a sign-up on the page leads to.
@@ -38,7 +38,7 @@ impl Services {
                     .await?
                     .ok_or_else(|| Error::Internal("a new user is missing".to_owned()))?;
                 let issued = self
-                    .open_session(tenant, user, &client, SessionClient::Browser)
+                    .open_session(tenant, user, &client, SessionClient::Browser, amr(&["pwd"]))
                     .await?;
                 Ok(SignupOutcome::SignedIn(Box::new(issued)))
             }

@@ -163,7 +163,8 @@ impl Services {
             .social_account(tenant, network, &resolved, access_token)
             .await?;
         self.attempt_succeeded(&attempt).await?;
-        self.web_sign_in(tenant, user, client, remembered_device)
+        // No registered `amr` value names a sign-in at another provider.
+        self.web_sign_in(tenant, user, client, remembered_device, Vec::new())
             .await
     }
 }

@@ -37,3 +37,8 @@ CREATE TABLE webauthn_challenges (
     expires_at  BIGINT NOT NULL
 );
 CREATE INDEX webauthn_challenges_expiry ON webauthn_challenges (expires_at);
+
+-- How each session's person signed in (RFC 8176 `amr` values, space-separated), for ID tokens;
+-- a second-factor challenge keeps the first factor's until it is answered.
+ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '';
+ALTER TABLE login_challenges ADD COLUMN amr TEXT NOT NULL DEFAULT '';

@@ -584,3 +584,21 @@ async fn a_password_reset_takes_the_account_back_from_a_planted_passkey() {
         assert_eq!(sign_in(&server, &mut planted).await.0, 401);
     });
 }
+
+#[tokio::test]
+async fn an_application_learns_from_the_id_token_that_a_passkey_signed_the_person_in() {
+    use crate::oidc_flow::{create_app, tokens};
+    each_backend!(|server| {
+        let token = server.signed_in("max", "User").await;
+        let (mut key, _) = register(&server, &token, "Key").await;
+        let (status, body) = sign_in(&server, &mut key).await;
+        assert_eq!(status, 200, "{body}");
+        // A browser holds the login token as its session cookie.
+        let session = body["token"].as_str().unwrap();
+        let app = create_app(&server, json!({})).await;
+        let issued = tokens(&server, &app, session).await;
+        let claims =
+            crate::oidc_flow::tokens::id_token_claims(issued["id_token"].as_str().unwrap());
+        assert_eq!(claims["amr"], json!(["hwk", "user"]), "{claims}");
+    });
+}

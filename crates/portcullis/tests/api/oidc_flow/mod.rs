@@ -223,4 +223,4 @@ pub(crate) fn str_of<'a>(body: &'a Value, field: &str) -> &'a str {
 mod authorize;
 mod logout;
 mod relying_party;
-mod tokens;
+pub(crate) mod tokens;

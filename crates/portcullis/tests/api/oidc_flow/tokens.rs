@@ -336,7 +336,7 @@ async fn ending_the_session_ends_refresh_and_access_tokens() {
 }
 
 /// The claims of a JWT, unverified (the relying-party test verifies signatures).
-fn id_token_claims(jwt: &str) -> Value {
+pub(crate) fn id_token_claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
@@ -353,6 +353,7 @@ async fn id_tokens_and_userinfo_carry_the_claims_of_their_scopes() {
         assert_eq!(claims["nonce"], "n-1");
         assert_eq!(claims["email"], "alice@example.com");
         assert_eq!(claims["preferred_username"], "alice");
+        assert_eq!(claims["amr"], json!(["pwd"]), "a password sign-in");
         for claim in [
             "sub",
             "exp",
