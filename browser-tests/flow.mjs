@@ -1,7 +1,8 @@
 // A person's whole journey through the hosted pages in Debian's Chromium: sign up, confirm the
 // email from the outbox, sign in, turn on an authenticator app, authorize a test application
 // (signing in again with the app's code on the way), create an API token on the account page,
-// and, in a fresh browser, continue with a social network (a stand-in on another site) and
+// add a passkey there and sign in to the application again with it alone, and, in a fresh
+// browser, continue with a social network (a stand-in on another site) and
 // finish with a recovery code. Started by the Rust test `tests/cli/browser.rs`, which owns the
 // server and checks the outcome; this script prints one JSON line with what it saw, and saves a
 // screenshot of every page to SHOTS.
@@ -178,6 +179,69 @@ try {
   await page.waitForLoadState();
   await shot(page, 'token-created');
   result.api_token = (await page.inputValue('#new-token-value')).trim();
+
+  // Passkeys, in a browser of their own (the first one's session must live on until the
+  // application redeems its code): sign in there with the password and a recovery code.
+  const keyContext = await browser.newContext();
+  const keyPage = await keyContext.newPage();
+  // Chromium's virtual authenticator stands in for a platform authenticator (a resident key,
+  // verifying its user). A passkey is added on the account page ...
+  const devtools = await keyContext.newCDPSession(keyPage);
+  await devtools.send('WebAuthn.enable');
+  await devtools.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+      hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+  // The virtual authenticator answers the login page's autofill request (conditional
+  // mediation) at once; a flag in this tab's storage turns that request off, to try the button.
+  await keyPage.addInitScript(() => {
+    if (sessionStorage.getItem('no-autofill') && window.PublicKeyCredential) {
+      PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    }
+  });
+  await keyPage.goto(`${BASE}/login`);
+  await keyPage.fill('[name=login]', EMAIL);
+  await keyPage.fill('[name=password]', PASSWORD);
+  await keyPage.click('#sign-in');
+  await keyPage.waitForURL(`${BASE}/login/second-factor**`);
+  await keyPage.fill('[name=code]', recoveryCodes[1]);
+  await keyPage.click('#verify');
+  await keyPage.waitForURL(`${BASE}/account**`);
+  await keyPage.waitForSelector('#add-passkey', { state: 'visible' });
+  await keyPage.fill('[name=passkey_name]', 'Ada\'s laptop');
+  await shot(keyPage, 'passkey-add');
+  await keyPage.click('#add-passkey');
+  await keyPage.waitForSelector('#passkey-added', { timeout: 15_000 });
+  await shot(keyPage, 'passkey-added');
+
+  // ... sign out: on the login page the browser offers the passkey in the login field's
+  // autofill (conditional mediation), which the virtual authenticator takes, without a click.
+  const autofilled = keyPage.waitForResponse(
+    (response) => response.url() === `${BASE}/login/passkey` && response.request().method() === 'POST',
+    { timeout: 15_000 },
+  );
+  await keyPage.click('#sign-out');
+  await autofilled;
+  await keyPage.waitForURL(`${BASE}/account`);
+  await shot(keyPage, 'account-after-autofill');
+  result.passkey_autofill = true;
+
+  // Sign out again, and sign in to the application with the button: no password typed, and no
+  // second step, although the account has an authenticator app.
+  await keyPage.evaluate(() => sessionStorage.setItem('no-autofill', '1'));
+  await keyPage.click('#sign-out');
+  await keyPage.waitForLoadState();
+  await keyPage.goto(AUTHORIZE_URL);
+  await keyPage.waitForURL(`${BASE}/login**`);
+  await keyPage.waitForSelector('#passkey-sign-in', { state: 'visible' });
+  await shot(keyPage, 'login-with-passkey');
+  // The application's callback is caught as the browser asks for it (with the virtual
+  // authenticator attached, Chromium refuses the callback's port before the route is asked).
+  const arrival = keyPage.waitForRequest((request) => request.url().startsWith(REDIRECT_URI), { timeout: 15_000 });
+  await keyPage.click('#passkey-sign-in');
+  result.passkey_callback = (await arrival).url();
 
   // A fresh browser continues with the social network, whose page (on another site) sends it
   // back; the account has an authenticator app, so the second factor is asked for on return

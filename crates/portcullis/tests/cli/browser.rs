@@ -1,7 +1,9 @@
 //! The hosted pages and the OpenID Connect provider in a real browser: Debian's Chromium,
 //! driven by playwright-core (`browser-tests/flow.mjs`), signs a person up, confirms the email
 //! from the outbox, turns on an authenticator app, authorizes a test application (signing in
-//! with the app's code on the way) and creates an API token on the account page. This test
+//! with the app's code on the way) and creates an API token on the account page, then adds a
+//! passkey there (Chromium's virtual authenticator, through the DevTools protocol) and signs in
+//! to the application again with it alone. This test
 //! owns the server and checks what the browser brought back: the application's code is
 //! exchanged and its ID token verified with the `openidconnect` crate, and the token made on
 //! the account page works with the scope chosen there. Last, a fresh browser continues with a
@@ -280,6 +282,36 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
         Some("ada@example.com")
     );
     assert_eq!(claims.email_verified(), Some(true));
+
+    // The second visit, signed in with the passkey added on the account page alone: its ID
+    // token says so (RFC 8176: a hardware key, and its user verified).
+    let passkey_callback = reqwest::Url::parse(seen["passkey_callback"].as_str().unwrap()).unwrap();
+    let passkey_code = passkey_callback
+        .query_pairs()
+        .find(|(key, _)| key == "code")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| panic!("no code in {passkey_callback}"));
+    let tokens = call(
+        http.post(format!("{base}/oauth2/token"))
+            .basic_auth(&client_id, Some(&client_secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &passkey_code),
+                ("redirect_uri", REDIRECT_URI),
+                ("code_verifier", verifier.secret()),
+            ]),
+    )
+    .await;
+    let id_token: CoreIdToken = tokens["id_token"].as_str().unwrap().parse().unwrap();
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("the passkey sign-in's ID token verifies");
+    let amr: Vec<&str> = claims
+        .auth_method_refs()
+        .map(|methods| methods.iter().map(|m| m.as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(amr, ["hwk", "user"]);
+    assert_eq!(seen["passkey_autofill"], true, "{seen}");
 
     // The token made on the account page works, with the one scope chosen there.
     let api_token = seen["api_token"].as_str().unwrap();
