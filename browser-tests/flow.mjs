@@ -1,8 +1,8 @@
 // A person's whole journey through the hosted pages in Debian's Chromium: sign up, confirm the
 // email from the outbox, sign in, turn on an authenticator app, authorize a test application
 // (signing in again with the app's code on the way), create an API token on the account page,
-// add a passkey there and sign in to the application again with it alone, and, in a fresh
-// browser, continue with a social network (a stand-in on another site) and
+// add a passkey there, sign in with it from the autofill, use it as the second step of a
+// password sign-in, and sign in to the application with it alone; and, in a fresh browser, continue with a social network (a stand-in on another site) and
 // finish with a recovery code. Started by the Rust test `tests/cli/browser.rs`, which owns the
 // server and checks the outcome; this script prints one JSON line with what it saw, and saves a
 // screenshot of every page to SHOTS.
@@ -228,9 +228,23 @@ try {
   await shot(keyPage, 'account-after-autofill');
   result.passkey_autofill = true;
 
-  // Sign out again, and sign in to the application with the button: no password typed, and no
-  // second step, although the account has an authenticator app.
+  // Sign out again (the autofill off from now on) and sign in with the password: the second
+  // step takes the passkey, as a security key, in place of the app's code.
   await keyPage.evaluate(() => sessionStorage.setItem('no-autofill', '1'));
+  await keyPage.click('#sign-out');
+  await keyPage.waitForLoadState();
+  await keyPage.fill('[name=login]', EMAIL);
+  await keyPage.fill('[name=password]', PASSWORD);
+  await keyPage.click('#sign-in');
+  await keyPage.waitForURL(`${BASE}/login/second-factor**`);
+  await keyPage.waitForSelector('#passkey-second-factor', { state: 'visible' });
+  await shot(keyPage, 'second-factor-with-passkey');
+  await keyPage.click('#passkey-second-factor');
+  await keyPage.waitForURL(`${BASE}/account`, { timeout: 15_000 });
+  result.passkey_second_factor = true;
+
+  // Sign out, and sign in to the application with the button: no password typed, and no
+  // second step, although the account has an authenticator app.
   await keyPage.click('#sign-out');
   await keyPage.waitForLoadState();
   await keyPage.goto(AUTHORIZE_URL);

@@ -11,6 +11,7 @@ use crate::auth::IssuedToken;
 use crate::error::{Error, Result};
 use crate::field::{has_nul, FieldError, Rule};
 use crate::ids::{PasskeyId, Secret, UserId};
+use crate::model::Challenge;
 use crate::model::{
     amr, Ceremony, ClientInfo, NewPasskey, Passkey, PasskeyUse, Principal, SessionClient, Tenant,
     TenantSettings, User, UserStatus, WebauthnChallenge,
@@ -18,13 +19,15 @@ use crate::model::{
 use crate::services::Services;
 use crate::throttle;
 use crate::tokens::hash_secret;
+use crate::two_factor::invalid_challenge;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::Value;
 use time::Duration;
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder, WebauthnError,
+    AuthenticationResult, DiscoverableAuthentication, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+    WebauthnError,
 };
 use webauthn_rs_core::internals::AuthenticatorData;
 use webauthn_rs_core::proto::{Registration, ResidentKeyRequirement};
@@ -532,7 +535,7 @@ impl Services {
             .ok_or(Error::InvalidCredentials)?;
         let state: DiscoverableAuthentication = serde_json::from_str(&ceremony.state)
             .map_err(|e| Error::Internal(format!("stored sign-in: {e}")))?;
-        let mut stored = stored_credential(&passkey)?;
+        let stored = stored_credential(&passkey)?;
         let result =
             match webauthn.finish_discoverable_authentication_v2(&credential, state, &stored) {
                 Ok(result) if result.user_verified() => result,
@@ -552,29 +555,9 @@ impl Services {
             self.attempt_succeeded(&attempt).await?;
             return Err(Error::EmailNotConfirmed);
         }
-        stored.update_credential(&result);
-        let change = PasskeyUse {
-            credential: to_json(&stored)?,
-            sign_count: i64::from(result.counter()).max(passkey.sign_count),
-            backed_up: result.backup_state(),
-            backup_eligible: result.backup_eligible() || passkey.backup_eligible,
-            at: self.now(),
-        };
-        let used = self.activity(
-            &tenant.id,
-            Some(&user),
-            client,
-            &format!("Signed in with a passkey ({}).", passkey.name),
-        );
-        // Of two answers racing with one count, only one is recorded; the other was a replay
-        // or a copy.
-        if !self
-            .store
-            .record_passkey_use(passkey.id, passkey.sign_count, &change, &used)
-            .await?
-        {
-            return Err(Error::InvalidCredentials);
-        }
+        let used = format!("Signed in with a passkey ({}).", passkey.name);
+        self.note_passkey_use(tenant, &user, &passkey, &result, client, &used)
+            .await?;
         self.attempt_succeeded(&attempt).await?;
         Ok(user)
     }
@@ -611,6 +594,172 @@ impl Services {
         );
         self.send_change_notice(&tenant.settings, user, &notice)
             .await
+    }
+
+    /// The login behind a second-factor `challenge` (live, unused, this tenant's), its user,
+    /// and the passkeys that may answer it in place of a code.
+    async fn second_factor_keys(
+        &self,
+        tenant: &Tenant,
+        challenge: &str,
+    ) -> Result<(Challenge, User, Vec<Passkey>)> {
+        let now = self.now();
+        let found = self
+            .store
+            .challenge(&hash_secret(challenge.trim()))
+            .await?
+            .filter(|c| c.tenant_id == tenant.id && !c.used && c.expires_at > now)
+            .ok_or_else(invalid_challenge)?;
+        let user = self
+            .store
+            .user(&tenant.id, found.user_id)
+            .await?
+            .ok_or_else(invalid_challenge)?;
+        let keys = self
+            .store
+            .passkeys_of(user.id)
+            .await?
+            .into_iter()
+            .filter(|p| !p.disabled && aaguid_allowed(&tenant.settings, &p.aaguid))
+            .collect();
+        Ok((found, user, keys))
+    }
+
+    /// Whether the login behind `challenge` may be finished with a passkey or security key
+    /// (the second-factor page offers the button then).
+    pub async fn second_factor_takes_passkeys(&self, tenant: &Tenant, challenge: &str) -> bool {
+        tenant.settings.allow_hardware
+            && self
+                .second_factor_keys(tenant, challenge)
+                .await
+                .is_ok_and(|(_, _, keys)| !keys.is_empty())
+    }
+
+    /// Starts answering a login's second-factor `challenge` with one of the account's passkeys
+    /// or security keys, in place of a code. The ceremony is bound to that challenge.
+    pub async fn begin_passkey_second_factor(
+        &self,
+        tenant: &Tenant,
+        challenge: &str,
+        plain_http: bool,
+    ) -> Result<Begun> {
+        hardware_allowed(&tenant.settings)?;
+        let (_, user, keys) = self.second_factor_keys(tenant, challenge).await?;
+        if keys.is_empty() {
+            return Err(Error::Refused(
+                "This account has no passkey or security key.",
+            ));
+        }
+        let stored = keys
+            .iter()
+            .map(stored_credential)
+            .collect::<Result<Vec<_>>>()?;
+        let (options, state) = self
+            .webauthn(tenant, plain_http)?
+            .start_passkey_authentication(&stored)
+            .map_err(|e| Error::Internal(format!("starting a passkey second factor: {e}")))?;
+        let options =
+            serde_json::to_value(&options).map_err(|e| Error::Internal(format!("options: {e}")))?;
+        self.begin_ceremony(
+            tenant,
+            Ceremony::SecondFactor,
+            (Some(user.id), None),
+            Some(hash_secret(challenge.trim())),
+            to_json(&state)?,
+            options,
+        )
+        .await
+    }
+
+    /// Finishes a login's second step with a passkey or security key in place of a code: the
+    /// ceremony must be the one begun for this `challenge`, and the key one of the account's.
+    pub async fn complete_login_with_passkey(
+        &self,
+        tenant: &Tenant,
+        challenge: &str,
+        answer: &Answer,
+        client: &ClientInfo,
+        opener: impl FnOnce(String) -> SessionClient,
+        plain_http: bool,
+    ) -> Result<IssuedToken> {
+        hardware_allowed(&tenant.settings)?;
+        let bound = hash_secret(challenge.trim());
+        let ceremony = self
+            .take_ceremony(tenant, answer.handle.expose(), Ceremony::SecondFactor)
+            .await?
+            .filter(|c| c.binding.as_deref() == Some(bound.as_str()))
+            .ok_or_else(spent)?;
+        let (found, user, keys) = self.second_factor_keys(tenant, challenge).await?;
+        if ceremony.user_id != Some(user.id) {
+            return Err(spent());
+        }
+        if user.disabled {
+            return Err(Error::Banned);
+        }
+        let credential: PublicKeyCredential =
+            serde_json::from_value(answer.credential.clone()).map_err(|_| malformed())?;
+        let credential_id = URL_SAFE_NO_PAD.encode(credential.get_credential_id());
+        let Some(passkey) = keys.into_iter().find(|p| p.credential_id == credential_id) else {
+            return Err(Error::InvalidCredentials);
+        };
+        let state: PasskeyAuthentication = serde_json::from_str(&ceremony.state)
+            .map_err(|e| Error::Internal(format!("stored second factor: {e}")))?;
+        let result = match self
+            .webauthn(tenant, plain_http)?
+            .finish_passkey_authentication(&credential, &state)
+        {
+            Ok(result) => result,
+            Err(error) => {
+                self.refuse_assertion(tenant, &user, &passkey, &error, client)
+                    .await?;
+                return Err(Error::InvalidCredentials);
+            }
+        };
+        let used = format!(
+            "Answered the second step with a passkey ({}).",
+            passkey.name
+        );
+        self.note_passkey_use(tenant, &user, &passkey, &result, client, &used)
+            .await?;
+        if !self.store.use_challenge(&bound, self.now()).await? {
+            return Err(invalid_challenge());
+        }
+        let mut amr = found.amr;
+        amr.extend(["hwk".to_owned(), "mfa".to_owned()]);
+        self.open_session(tenant, user, client, opener(found.client), amr)
+            .await
+    }
+
+    /// Stores what a verified assertion changed on its passkey: a replay or a copy racing this
+    /// use with the same count loses ([`Error::InvalidCredentials`]).
+    async fn note_passkey_use(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        passkey: &Passkey,
+        result: &AuthenticationResult,
+        client: &ClientInfo,
+        what: &str,
+    ) -> Result<()> {
+        let mut stored = stored_credential(passkey)?;
+        stored.update_credential(result);
+        let change = PasskeyUse {
+            credential: to_json(&stored)?,
+            sign_count: i64::from(result.counter()).max(passkey.sign_count),
+            backed_up: result.backup_state(),
+            backup_eligible: result.backup_eligible() || passkey.backup_eligible,
+            at: self.now(),
+        };
+        let used = self.activity(&tenant.id, Some(user), client, what);
+        if self
+            .store
+            .record_passkey_use(passkey.id, passkey.sign_count, &change, &used)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::InvalidCredentials)
+        }
     }
 
     /// `user`'s passkeys, for the management API.

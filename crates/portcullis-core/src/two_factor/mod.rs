@@ -42,6 +42,14 @@ fn hash(text: &str) -> String {
     crate::tokens::hash_secret(text)
 }
 
+/// A login challenge that is unknown, used up or expired.
+pub(crate) fn invalid_challenge() -> Error {
+    Error::invalid(
+        "challenge",
+        Rule::Other("The challenge is invalid or has expired.".into()),
+    )
+}
+
 /// Six random digits.
 fn numeric_code() -> String {
     use rand::Rng;
@@ -171,12 +179,6 @@ impl Services {
         client: &ClientInfo,
         opener: impl FnOnce(String) -> SessionClient,
     ) -> Result<IssuedToken> {
-        let invalid_challenge = || {
-            Error::invalid(
-                "challenge",
-                Rule::Other("The challenge is invalid or has expired.".into()),
-            )
-        };
         let id_hash = hash(challenge.trim());
         let now = self.now();
         let found = self

@@ -109,6 +109,7 @@ pub async fn social(
     responses(
         (status = 200, description = "A new session's token", body = TokenJson),
         (status = 403, description = "The account is banned", body = ErrorJson),
+        (status = 401, description = "A passkey answer that does not verify", body = ErrorJson),
         (status = 422, description = "A wrong code, or an unknown, used or expired challenge", body = FieldErrors),
     ),
 )]
@@ -116,18 +117,31 @@ pub async fn second_factor(
     State(state): State<AppState>,
     HostTenant { tenant, .. }: HostTenant,
     ClientAddr(client): ClientAddr,
+    transport: crate::common::client::Transport,
     input: Input,
 ) -> ApiResult<Json<TokenJson>> {
     let mut errors = FieldErrors::default();
     let challenge = input.required_string("challenge", &mut errors);
-    let code = input.required_string("code", &mut errors);
-    let (Some(challenge), Some(code), true) = (challenge, code, errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
+    let services = &state.services;
+    let issued = if input.has("credential") {
+        let answer = super::passkeys::answer(&input, &mut errors);
+        let (Some(challenge), Some(answer), true) = (challenge, answer, errors.is_empty()) else {
+            return Err(ApiError::Validation(errors));
+        };
+        let plain_http = !transport.https;
+        let named = SessionClient::Named;
+        services
+            .complete_login_with_passkey(&tenant, &challenge, &answer, &client, named, plain_http)
+            .await?
+    } else {
+        let code = input.required_string("code", &mut errors);
+        let (Some(challenge), Some(code), true) = (challenge, code, errors.is_empty()) else {
+            return Err(ApiError::Validation(errors));
+        };
+        services
+            .complete_login(&tenant, &challenge, &code, &client, SessionClient::Named)
+            .await?
     };
-    let issued = state
-        .services
-        .complete_login(&tenant, &challenge, &code, &client, SessionClient::Named)
-        .await?;
     Ok(Json(TokenJson {
         token: issued.bearer.expose().to_owned(),
     }))

@@ -114,7 +114,7 @@ pub struct PasskeyLoginBody {
 }
 
 /// A ceremony's answer from the body.
-fn answer(input: &Input, errors: &mut FieldErrors) -> Option<Answer> {
+pub(super) fn answer(input: &Input, errors: &mut FieldErrors) -> Option<Answer> {
     let handle = input.required_string("challenge_id", errors);
     let credential = input.required_object("credential", errors);
     Some(Answer {
@@ -306,6 +306,48 @@ pub async fn login_options(
     let begun = state
         .services
         .begin_passkey_sign_in(&tenant, None, client.ip.as_deref(), !transport.https)
+        .await?;
+    Ok(Json(begun.into()))
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the body; the handler reads it field by field
+pub struct SecondFactorOptionsBody {
+    /// The challenge `/api/login` gave.
+    challenge: String,
+}
+
+/// Begins answering a login's second step with one of the account's passkeys or security
+/// keys, in place of a code; the answer goes to `/api/login/2fa`.
+#[utoipa::path(
+    post,
+    path = "/api/login/2fa/passkey/options",
+    operation_id = "second_factor_passkey_options",
+    tag = "auth",
+    request_body(content(
+        (SecondFactorOptionsBody = "application/json"),
+        (SecondFactorOptionsBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Options for `navigator.credentials.get()`", body = OptionsJson),
+        (status = 403, description = "Passkeys are off, or the account has none", body = ErrorJson),
+        (status = 422, description = "An unknown, used or expired challenge", body = FieldErrors),
+    ),
+)]
+pub async fn second_factor_options(
+    State(state): State<AppState>,
+    HostTenant { tenant, .. }: HostTenant,
+    transport: Transport,
+    input: Input,
+) -> ApiResult<Json<OptionsJson>> {
+    let mut errors = FieldErrors::default();
+    let challenge = input.required_string("challenge", &mut errors);
+    let (Some(challenge), true) = (challenge, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let begun = state
+        .services
+        .begin_passkey_second_factor(&tenant, &challenge, !transport.https)
         .await?;
     Ok(Json(begun.into()))
 }

@@ -26,6 +26,7 @@ route_table! {
     POST   "/api/login/2fa"                         auth::second_factor              => PUBLIC, Unneeded;
     POST   "/api/login/social"                      auth::social                     => PUBLIC, Unneeded;
     POST   "/api/login/passkey/options"             passkeys::login_options          => PUBLIC, Unneeded;
+    POST   "/api/login/2fa/passkey/options"         passkeys::second_factor_options  => PUBLIC, Unneeded;
     POST   "/api/login/passkey"                     passkeys::login                  => PUBLIC, Unneeded;
     POST   "/api/logout"                            auth::logout                     => ANY_TOKEN, Unneeded;
     POST   "/api/sanctum/token"                     device::token                    => PUBLIC, Unneeded;

@@ -77,8 +77,13 @@ pub struct SocialLoginBody {
 #[allow(dead_code)] // describes the body; the handler reads it field by field
 pub struct SecondFactorBody {
     pub challenge: String,
-    /// The authenticator-app or sent code, or a recovery code (`xxxxx-xxxxx`).
-    pub code: String,
+    /// The authenticator-app or sent code, or a recovery code (`xxxxx-xxxxx`); or, in its
+    /// place, a passkey's answer (`challenge_id` and `credential`, from
+    /// `/api/login/2fa/passkey/options`).
+    pub code: Option<String>,
+    pub challenge_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub credential: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, ToSchema)]

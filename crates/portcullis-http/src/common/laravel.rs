@@ -127,6 +127,11 @@ impl Fields {
         }
     }
 
+    /// Whether the body has `field` at all.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.get(field).is_some_and(|v| !v.is_null())
+    }
+
     /// A required JSON object: as JSON, or (in a form) as a string holding JSON.
     pub fn required_object(&self, field: &str, errors: &mut FieldErrors) -> Option<Value> {
         let value = match self.0.get(field) {

@@ -47,6 +47,7 @@ pub(crate) const SECTIONS: &[&str] = &[
 pub const PATHS: &[&str] = &[
     "/login",
     "/login/second-factor",
+    "/login/second-factor/passkey/options",
     "/login/social/{network}",
     "/login/social/{network}/callback",
     "/signup",
@@ -76,6 +77,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/login/second-factor",
             get(second_factor::show).post(second_factor::submit),
+        )
+        .route(
+            "/login/second-factor/passkey/options",
+            post(second_factor::passkey_options),
         )
         .route("/login/social/{network}", get(social::start))
         .route("/login/social/{network}/callback", get(social::callback))

@@ -46,7 +46,7 @@ pub async fn script() -> Response {
 }
 
 /// A ceremony's options for the script, or why there are none, as JSON.
-fn options(begun: Result<Begun, Error>) -> Result<Response, PageError> {
+pub(super) fn options(begun: Result<Begun, Error>) -> Result<Response, PageError> {
     let (status, body) = match begun {
         Ok(begun) => {
             let mut options = begun.options;

@@ -16,7 +16,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use portcullis_core::model::{Method, SessionClient};
-use portcullis_core::Error;
+use portcullis_core::passkeys::Answer;
+use portcullis_core::{Error, Secret};
 
 fn clear_challenge() -> HeaderValue {
     login_cookie(CHALLENGE_COOKIE, String::new(), 0)
@@ -40,6 +41,8 @@ struct SecondFactorPage<'a> {
     next: &'a Next,
     remember: bool,
     remember_days: i64,
+    /// The account may answer with a passkey or security key instead.
+    passkeys: bool,
 }
 
 fn prompt(method: Method) -> &'static str {
@@ -53,7 +56,7 @@ fn prompt(method: Method) -> &'static str {
 async fn code_form(
     state: &AppState,
     page: &Page,
-    method: Method,
+    (method, challenge): (Method, &str),
     next: &Next,
     errors: &Errors,
     status: StatusCode,
@@ -67,6 +70,10 @@ async fn code_form(
         next,
         remember: remembered_for.is_some(),
         remember_days: remembered_for.map_or(1, |lifetime| lifetime.whole_days().max(1)),
+        passkeys: state
+            .services
+            .second_factor_takes_passkeys(&page.tenant, challenge)
+            .await,
     };
     let response = render(status, &view, &page.chrome);
     next.with_policy(state, page, response).await
@@ -91,11 +98,11 @@ pub async fn show(
 ) -> Response {
     let next = Next::from_uri(&uri);
     match challenge_of(&headers) {
-        Some((method, _)) => {
+        Some((method, challenge)) => {
             code_form(
                 &state,
                 &page,
-                method,
+                (method, &challenge),
                 &next,
                 &Errors::none(),
                 StatusCode::OK,
@@ -116,18 +123,42 @@ pub async fn submit(
     let Some((method, challenge)) = challenge_of(&headers) else {
         return Ok(start_again(&page, StatusCode::BAD_REQUEST));
     };
-    let code = form.text("code");
-    if code.trim().is_empty() {
-        let errors = Errors::from_problems(vec![("code".to_owned(), "Enter the code.".to_owned())]);
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(code_form(&state, &page, method, &next, &errors, status).await);
-    }
-    let completed = state
-        .services
-        .complete_login(&page.tenant, &challenge, &code, &page.client, |_| {
-            SessionClient::Browser
-        })
-        .await;
+    let services = &state.services;
+    let completed = if form.checked("credential") {
+        // A passkey or security key in place of the code.
+        let answer = Answer {
+            handle: Secret::new(form.text("challenge_id")),
+            credential: serde_json::from_str(form.value("credential").unwrap_or(""))
+                .unwrap_or_default(),
+        };
+        let browser = |_| SessionClient::Browser;
+        let (tenant, client) = (&page.tenant, &page.client);
+        services
+            .complete_login_with_passkey(
+                tenant,
+                &challenge,
+                &answer,
+                client,
+                browser,
+                page.plain_http,
+            )
+            .await
+    } else {
+        let code = form.text("code");
+        if code.trim().is_empty() {
+            let errors =
+                Errors::from_problems(vec![("code".to_owned(), "Enter the code.".to_owned())]);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(
+                code_form(&state, &page, (method, &challenge), &next, &errors, status).await,
+            );
+        }
+        services
+            .complete_login(&page.tenant, &challenge, &code, &page.client, |_| {
+                SessionClient::Browser
+            })
+            .await
+    };
     match completed {
         Ok(issued) => {
             let mut response = signed_in(&state, &page, &issued, &next).await?;
@@ -156,7 +187,7 @@ pub async fn submit(
                 "That code is not right. Try again.".to_owned(),
             )]);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(code_form(&state, &page, method, &next, &errors, status).await)
+            Ok(code_form(&state, &page, (method, &challenge), &next, &errors, status).await)
         }
         Err(Error::Throttled {
             of,
@@ -164,10 +195,35 @@ pub async fn submit(
         }) => {
             let errors = Errors::general(wait_message(of, retry_after_seconds));
             let status = StatusCode::TOO_MANY_REQUESTS;
-            let response = code_form(&state, &page, method, &next, &errors, status).await;
+            let response =
+                code_form(&state, &page, (method, &challenge), &next, &errors, status).await;
             Ok(with_retry_after(response, retry_after_seconds))
+        }
+        Err(Error::InvalidCredentials | Error::Refused(_)) => {
+            let errors =
+                Errors::general("The passkey was not accepted. Try again, or enter a code.");
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(code_form(&state, &page, (method, &challenge), &next, &errors, status).await)
         }
         Err(Error::Invalid(_) | Error::Banned) => Ok(start_again(&page, StatusCode::FORBIDDEN)),
         Err(other) => Err(other.into()),
     }
+}
+
+/// `POST /login/second-factor/passkey/options`: a ceremony for the login the browser's cookie
+/// holds, answered with one of the account's passkeys or security keys.
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    _form: PageForm,
+) -> Result<Response, PageError> {
+    let Some((_, challenge)) = challenge_of(&headers) else {
+        return super::passkeys::options(Err(Error::Refused("This sign-in has expired.")));
+    };
+    let begun = state
+        .services
+        .begin_passkey_second_factor(&page.tenant, &challenge, page.plain_http)
+        .await;
+    super::passkeys::options(begun)
 }

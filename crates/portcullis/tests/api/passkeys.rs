@@ -602,3 +602,93 @@ async fn an_application_learns_from_the_id_token_that_a_passkey_signed_the_perso
         assert_eq!(claims["amr"], json!(["hwk", "user"]), "{claims}");
     });
 }
+
+#[tokio::test]
+async fn a_passkey_answers_the_second_step_in_place_of_a_code() {
+    use crate::oidc_flow::{create_app, tokens};
+    each_backend!(|server| {
+        server.set_settings(|s| s.two_factor_enabled = true).await;
+        let token = server.signed_in("nia", "User").await;
+        let (status, _) = server
+            .send(
+                Method::PUT,
+                "/api/me/2fa",
+                &token,
+                json!({ "method": "email" }),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (mut key, _) = register(&server, &token, "Security key").await;
+        let challenge = || async {
+            let (status, body) = server.try_login("nia", PASSWORD).await;
+            assert_eq!(
+                (status, &body["requires_2fa"]),
+                (200, &json!(true)),
+                "{body}"
+            );
+            body["challenge"].as_str().unwrap().to_owned()
+        };
+        let options_for = |challenge: String| {
+            let server = &server;
+            async move {
+                server
+                    .post(
+                        "/api/login/2fa/passkey/options",
+                        json!({ "challenge": challenge }),
+                    )
+                    .await
+            }
+        };
+
+        let first = challenge().await;
+        let (status, options) = options_for(first.clone()).await;
+        assert_eq!(status, 200, "{options}");
+        assert_eq!(
+            options["publicKey"]["allowCredentials"][0]["id"],
+            key.credential_id()
+        );
+        // A ceremony begun for one login does not finish another.
+        let second = challenge().await;
+        let credential = key.assert(&options, ORIGIN);
+        let answer = |challenge: &str, options: &Value, credential: Value| json!({ "challenge": challenge, "challenge_id": options["challenge_id"], "credential": credential });
+        let (status, _) = server
+            .post(
+                "/api/login/2fa",
+                answer(&second, &options, credential.clone()),
+            )
+            .await;
+        assert_eq!(status, 422, "bound to the first login");
+        let (status, options) = options_for(first.clone()).await;
+        assert_eq!(status, 200);
+        let credential = key.assert(&options, ORIGIN);
+        let (status, body) = server
+            .post("/api/login/2fa", answer(&first, &options, credential))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let session = body["token"].as_str().unwrap();
+        // The login is used up.
+        let (status, _) = options_for(first).await;
+        assert_eq!(status, 422);
+
+        let app = create_app(&server, json!({})).await;
+        let issued = tokens(&server, &app, session).await;
+        let claims =
+            crate::oidc_flow::tokens::id_token_claims(issued["id_token"].as_str().unwrap());
+        assert_eq!(claims["amr"], json!(["pwd", "hwk", "mfa"]), "{claims}");
+
+        // Without a passkey there is nothing to begin.
+        let other = server.signed_in("oz", "User").await;
+        server
+            .send(
+                Method::PUT,
+                "/api/me/2fa",
+                &other,
+                json!({ "method": "email" }),
+            )
+            .await;
+        let (status, body) = server.try_login("oz", PASSWORD).await;
+        assert_eq!(status, 200);
+        let (status, _) = options_for(body["challenge"].as_str().unwrap().to_owned()).await;
+        assert_eq!(status, 403);
+    });
+}

@@ -2,8 +2,9 @@
 //! driven by playwright-core (`browser-tests/flow.mjs`), signs a person up, confirms the email
 //! from the outbox, turns on an authenticator app, authorizes a test application (signing in
 //! with the app's code on the way) and creates an API token on the account page, then adds a
-//! passkey there (Chromium's virtual authenticator, through the DevTools protocol) and signs in
-//! to the application again with it alone. This test
+//! passkey there (Chromium's virtual authenticator, through the DevTools protocol), signs in
+//! with it from the login field's autofill, answers a password sign-in's second step with it,
+//! and signs in to the application again with it alone. This test
 //! owns the server and checks what the browser brought back: the application's code is
 //! exchanged and its ID token verified with the `openidconnect` crate, and the token made on
 //! the account page works with the scope chosen there. Last, a fresh browser continues with a
@@ -230,6 +231,8 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
         .url();
 
     let shots = root.join("target/browser-screenshots");
+    // Only this run's pictures.
+    let _ = std::fs::remove_dir_all(&shots);
     let mut node = Command::new("node");
     node.arg(root.join("browser-tests/flow.mjs"))
         .env("BASE", &base)
@@ -312,6 +315,7 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
         .unwrap_or_default();
     assert_eq!(amr, ["hwk", "user"]);
     assert_eq!(seen["passkey_autofill"], true, "{seen}");
+    assert_eq!(seen["passkey_second_factor"], true, "{seen}");
 
     // The token made on the account page works, with the one scope chosen there.
     let api_token = seen["api_token"].as_str().unwrap();
