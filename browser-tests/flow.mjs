@@ -9,7 +9,8 @@
 //
 // Environment: BASE (the server's origin), OUTBOX (its mail folder), AUTHORIZE_URL (an
 // authorization request of the test application), REDIRECT_URI (that application's callback,
-// which nothing serves: the browser's navigation to it is caught here), SHOTS (a folder).
+// which nothing serves: the browser's navigation to it is caught here), SHOTS (a folder),
+// TENANT and MGMT_KEY (the tenant's id and a management API key, to make it passwordless).
 
 import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
@@ -17,7 +18,7 @@ import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-const { BASE, OUTBOX, AUTHORIZE_URL, REDIRECT_URI, SHOTS } = process.env;
+const { BASE, OUTBOX, AUTHORIZE_URL, REDIRECT_URI, SHOTS, TENANT, MGMT_KEY } = process.env;
 const EMAIL = 'ada@example.com';
 const USERNAME = 'ada';
 const PASSWORD = 'a long and careful passphrase';
@@ -282,6 +283,46 @@ try {
   await shot(stranger, 'forgot-password');
   await stranger.goto(`${BASE}/reset-password?token=unused&email=ada%40example.com`);
   await shot(stranger, 'reset-password');
+
+  // Last, the tenant goes passwordless (passwords off, passkeys on): a new person signs up
+  // with no password, follows the mailed link, and makes the passkey there, which confirms
+  // the address and signs them in.
+  const settings = await fetch(`${BASE}/v1/tenants/${TENANT}`, { headers: { authorization: `Bearer ${MGMT_KEY}` } });
+  const tenant = await settings.json();
+  tenant.settings.allow_passwords = false;
+  const changed = await fetch(`${BASE}/v1/tenants/${TENANT}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${MGMT_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(tenant),
+  });
+  if (!changed.ok) throw new Error(`the tenant did not go passwordless: ${changed.status}`);
+  const newcomerContext = await browser.newContext();
+  const newcomer = await newcomerContext.newPage();
+  const newcomerDevtools = await newcomerContext.newCDPSession(newcomer);
+  await newcomerDevtools.send('WebAuthn.enable');
+  await newcomerDevtools.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+      hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+  await newcomer.goto(`${BASE}/signup`);
+  await shot(newcomer, 'signup-passwordless');
+  await newcomer.fill('[name=email]', 'bo@example.com');
+  await newcomer.fill('[name=username]', 'bo');
+  await newcomer.click('#create-account');
+  await newcomer.waitForLoadState();
+  const welcome = newestMailTo('bo@example.com');
+  const confirm = welcome.match(/https?:\/\/[^\s"<>]*\/verify-email\?token=[^\s"<>]+/)?.[0];
+  if (!confirm) throw new Error(`no verification link in:\n${welcome}`);
+  await newcomer.goto(confirm.replace(/^https?:\/\/[^/]+/, BASE));
+  await newcomer.waitForSelector('#create-passkey', { state: 'visible' });
+  await newcomer.fill('[name=passkey_name]', 'Bo\'s phone');
+  await shot(newcomer, 'verify-with-passkey');
+  await newcomer.click('#create-passkey');
+  await newcomer.waitForURL(`${BASE}/account`, { timeout: 15_000 });
+  await shot(newcomer, 'passwordless-account');
+  result.passwordless_signup = (await newcomer.content()).includes('bo@example.com');
 
   if (accessibilityProblems.length > 0) {
     throw new Error(`accessibility problems:\n${accessibilityProblems.join('\n')}`);

@@ -107,8 +107,13 @@ impl Services {
         if username.is_none() {
             problems.push(FieldError::new("username", Rule::Required));
         }
-        check_password_rules(&input.password, &mut problems);
-        confirmation_matches(&input.password, &input.password_confirmation, &mut problems);
+        // A passwordless tenant's accounts get a passkey once their address is confirmed (see
+        // `Services::begin_passkey_signup`), never a password.
+        let passwordless = settings.is_passwordless();
+        if !passwordless {
+            check_password_rules(&input.password, &mut problems);
+            confirmation_matches(&input.password, &input.password_confirmation, &mut problems);
+        }
         self.check_taken(&tenant.id, Some(&email), username.as_deref(), &mut problems)
             .await?;
         if settings.captcha_enabled {
@@ -134,8 +139,11 @@ impl Services {
                 Error::Invalid(problems)
             });
         };
-        let requires_email_confirmation = !settings.allow_unverified;
-        let hash = self.hasher.hash(&input.password).await?;
+        let requires_email_confirmation = !settings.allow_unverified || passwordless;
+        let hash = match passwordless {
+            true => None,
+            false => Some(self.hasher.hash(&input.password).await?),
+        };
         let now = self.now();
         let new = NewUser {
             uid: crate::random::base62(12),
@@ -152,7 +160,11 @@ impl Services {
             requires_email_confirmation.then(|| self.verification(tenant, &email, now));
         let user = self
             .store
-            .register_user(&new, &hash, verification.as_ref().map(|(t, m)| (t, m)))
+            .register_user(
+                &new,
+                hash.as_ref(),
+                verification.as_ref().map(|(t, m)| (t, m)),
+            )
             .await
             .map_err(taken)?;
         let activity = self.activity(

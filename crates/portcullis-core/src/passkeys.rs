@@ -107,6 +107,16 @@ fn malformed() -> Error {
     Error::invalid("credential", Rule::Format)
 }
 
+/// A credential id the tenant holds already.
+fn registered_twice(error: crate::error::StoreError) -> Error {
+    match error {
+        crate::error::StoreError::Conflict(crate::error::Constraint::PasskeyCredential) => {
+            Error::Conflict("This passkey is already registered.")
+        }
+        other => other.into(),
+    }
+}
+
 /// A ceremony that is unknown, answered already, expired, or not the caller's.
 fn spent() -> Error {
     Error::invalid("challenge_id", Rule::Unknown)
@@ -309,51 +319,26 @@ impl Services {
                     && c.session_id == principal.session_id
             })
             .ok_or_else(spent)?;
-        let credential: RegisterPublicKeyCredential =
-            serde_json::from_value(answer.credential.clone()).map_err(|_| malformed())?;
-        let pending: PendingRegistration = serde_json::from_str(&ceremony.state)
-            .map_err(|e| Error::Internal(format!("stored registration: {e}")))?;
-        let (aaguid, backup_eligible, backed_up) = registration_facts(&credential)?;
-        let passkey = self
-            .webauthn(&tenant, plain_http)?
-            .finish_passkey_registration(&credential, &pending.state)
-            .map_err(|error| {
-                tracing::info!(%error, user = %principal.user.id, "refused a passkey registration");
-                malformed()
-            })?;
-        if !aaguid_allowed(&tenant.settings, &aaguid) {
-            return Err(Error::Refused(
-                "This tenant accepts only the security keys it issues.",
-            ));
-        }
-        let new = NewPasskey {
-            tenant_id: tenant.id.clone(),
-            user_id: principal.user.id,
-            name: name.trim().to_owned(),
-            credential_id: URL_SAFE_NO_PAD.encode(passkey.cred_id()),
-            user_handle: pending.user_handle.to_string(),
-            credential: to_json(&passkey)?,
-            aaguid,
-            sign_count: 0,
-            backup_eligible,
-            backed_up,
-            created_at: self.now(),
-        };
+        let new = self
+            .verified_registration(
+                &tenant,
+                &principal.user,
+                &ceremony,
+                answer,
+                name,
+                plain_http,
+            )
+            .await?;
         let activity = self.activity_of(
             principal,
             client,
             &format!("Added a passkey ({}).", new.name),
         );
-        let stored =
-            self.store
-                .add_passkey(&new, &activity)
-                .await
-                .map_err(|error| match error {
-                    crate::error::StoreError::Conflict(
-                        crate::error::Constraint::PasskeyCredential,
-                    ) => Error::Conflict("This passkey is already registered."),
-                    other => other.into(),
-                })?;
+        let stored = self
+            .store
+            .add_passkey(&new, &activity)
+            .await
+            .map_err(registered_twice)?;
         self.send_change_notice(
             &principal.settings,
             &principal.user,
@@ -366,6 +351,159 @@ impl Services {
         .await?;
         self.principals.forget_user(principal.user.id);
         Ok(stored)
+    }
+
+    /// Starts a passwordless tenant's sign-up's last step: the person followed the link that
+    /// proves their address (`token`, not used up yet) and now makes the passkey they will sign
+    /// in with. Only after the address is proven is a passkey bound to it, so nobody can plant
+    /// one on an address that is not theirs.
+    pub async fn begin_passkey_signup(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+        plain_http: bool,
+    ) -> Result<Begun> {
+        if !tenant.settings.is_passwordless() {
+            return Err(Error::NotFound);
+        }
+        let token_hash = hash_secret(token.trim());
+        let user = match self
+            .store
+            .verification_owner(&tenant.id, &token_hash, self.now())
+            .await?
+        {
+            Some(owner) => self.store.user(&tenant.id, owner).await?,
+            None => None,
+        }
+        .ok_or(Error::InvalidToken)?;
+        let handle = Uuid::new_v4();
+        let login = user.username.clone().unwrap_or_else(|| user.email.clone());
+        let (mut options, state) = self
+            .webauthn(tenant, plain_http)?
+            .start_passkey_registration(handle, &login, &login, None)
+            .map_err(|e| Error::Internal(format!("starting a passkey sign-up: {e}")))?;
+        if let Some(selection) = options.public_key.authenticator_selection.as_mut() {
+            selection.resident_key = Some(ResidentKeyRequirement::Required);
+            selection.require_resident_key = true;
+        }
+        let options =
+            serde_json::to_value(&options).map_err(|e| Error::Internal(format!("options: {e}")))?;
+        let pending = PendingRegistration {
+            user_handle: handle,
+            state,
+        };
+        self.begin_ceremony(
+            tenant,
+            Ceremony::Register,
+            (Some(user.id), None),
+            Some(token_hash),
+            to_json(&pending)?,
+            options,
+        )
+        .await
+    }
+
+    /// Finishes a passwordless sign-up: the passkey is verified, then in one step the token is
+    /// used up, the address marked confirmed and the passkey stored; a browser session follows.
+    pub async fn finish_passkey_signup(
+        &self,
+        tenant: &Tenant,
+        token: &str,
+        answer: &Answer,
+        name: &str,
+        client: &ClientInfo,
+        plain_http: bool,
+    ) -> Result<IssuedToken> {
+        if !tenant.settings.is_passwordless() {
+            return Err(Error::NotFound);
+        }
+        if let Some(problem) = name_problem(name) {
+            return Err(Error::Invalid(vec![problem]));
+        }
+        let token_hash = hash_secret(token.trim());
+        let ceremony = self
+            .take_ceremony(tenant, answer.handle.expose(), Ceremony::Register)
+            .await?
+            .filter(|c| c.binding.as_deref() == Some(token_hash.as_str()) && c.session_id.is_none())
+            .ok_or_else(spent)?;
+        let user = match ceremony.user_id {
+            Some(id) => self.store.user(&tenant.id, id).await?,
+            None => None,
+        }
+        .ok_or_else(spent)?;
+        let new = self
+            .verified_registration(tenant, &user, &ceremony, answer, name, plain_http)
+            .await?;
+        let activity = self.activity(
+            &tenant.id,
+            Some(&user),
+            client,
+            &format!(
+                "Confirmed the email address and added a passkey ({}).",
+                new.name
+            ),
+        );
+        self.store
+            .confirm_with_passkey(&token_hash, &new, &activity)
+            .await
+            .map_err(registered_twice)?
+            .ok_or(Error::InvalidToken)?;
+        self.principals.forget_user(user.id);
+        let user = self
+            .store
+            .user(&tenant.id, user.id)
+            .await?
+            .ok_or(Error::InvalidToken)?;
+        self.open_session(
+            tenant,
+            user,
+            client,
+            SessionClient::Browser,
+            amr(&["hwk", "user"]),
+        )
+        .await
+    }
+
+    /// A registration's answer verified for `user`: the passkey to store.
+    async fn verified_registration(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        ceremony: &WebauthnChallenge,
+        answer: &Answer,
+        name: &str,
+        plain_http: bool,
+    ) -> Result<NewPasskey> {
+        let credential: RegisterPublicKeyCredential =
+            serde_json::from_value(answer.credential.clone()).map_err(|_| malformed())?;
+        let pending: PendingRegistration = serde_json::from_str(&ceremony.state)
+            .map_err(|e| Error::Internal(format!("stored registration: {e}")))?;
+        let (aaguid, backup_eligible, backed_up) = registration_facts(&credential)?;
+        let passkey = self
+            .webauthn(tenant, plain_http)?
+            .finish_passkey_registration(&credential, &pending.state)
+            .map_err(|error| {
+                tracing::info!(%error, user = %user.id, "refused a passkey registration");
+                malformed()
+            })?;
+        if !aaguid_allowed(&tenant.settings, &aaguid) {
+            return Err(Error::Refused(
+                "This tenant accepts only the security keys it issues.",
+            ));
+        }
+        Ok(NewPasskey {
+            tenant_id: tenant.id.clone(),
+            user_id: user.id,
+            name: name.trim().to_owned(),
+            credential_id: URL_SAFE_NO_PAD.encode(passkey.cred_id()),
+            user_handle: pending.user_handle.to_string(),
+            credential: to_json(&passkey)?,
+            aaguid,
+            sign_count: 0,
+            backup_eligible,
+            backed_up,
+            created_at: self.now(),
+        })
     }
 
     /// The caller's passkeys, oldest first; listed even while the tenant has them turned off.

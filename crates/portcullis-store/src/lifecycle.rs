@@ -1,14 +1,16 @@
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
 use crate::mail::insert_mail;
+use crate::passkeys::{insert_passkey, PasskeyRow};
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::to_db;
 use crate::sql_store::SqlStore;
-use crate::users::{end_all_sessions, insert_user, set_password};
+use crate::users::{end_all_sessions, insert_user, insert_user_row, set_password};
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
 use portcullis_core::model::{
-    Mail, NewActivity, NewOneTimeToken, NewUser, PasswordHash, TokenPurpose, User,
+    Mail, NewActivity, NewOneTimeToken, NewPasskey, NewUser, Passkey, PasswordHash, TokenPurpose,
+    User,
 };
 use portcullis_core::store::{LifecycleStore, UserStore};
 use portcullis_core::StoreError;
@@ -62,12 +64,15 @@ impl LifecycleStore for SqlStore {
     async fn register_user(
         &self,
         user: &NewUser,
-        password: &PasswordHash,
+        password: Option<&PasswordHash>,
         verification: Option<(&NewOneTimeToken, &Mail)>,
     ) -> Result<User> {
         let id: i64 = on_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
-            let id = insert_user!(&mut tx, user, password)?;
+            let id = match password {
+                Some(password) => insert_user!(&mut tx, user, password)?,
+                None => insert_user_row!(&mut tx, user)?,
+            };
             if let Some((token, mail)) = verification {
                 insert_one_time_token!(&mut tx, id, token)?;
                 insert_mail!(&mut tx, &user.tenant_id, mail, user.created_at)?;
@@ -138,6 +143,66 @@ impl LifecycleStore for SqlStore {
             tx.commit().await.map(|_| user)
         })
         .map_err(store_error)
+    }
+
+    async fn verification_owner(
+        &self,
+        tenant: &TenantId,
+        secret_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserId>> {
+        let owner: Option<i64> = on_pool!(&self.pool, pool => {
+            sqlx::query_scalar(
+                "SELECT user_id FROM one_time_tokens WHERE secret_hash = $1 AND purpose = $2 \
+                 AND tenant_id = $3 AND used_at IS NULL AND expires_at > $4",
+            )
+            .bind(secret_hash)
+            .bind(TokenPurpose::VerifyEmail.as_str())
+            .bind(tenant.as_str())
+            .bind(to_db(now))
+            .fetch_optional(pool)
+            .await
+        })
+        .map_err(store_error)?;
+        Ok(owner.map(UserId))
+    }
+
+    async fn confirm_with_passkey(
+        &self,
+        secret_hash: &str,
+        passkey: &NewPasskey,
+        activity: &NewActivity,
+    ) -> Result<Option<Passkey>> {
+        let now = to_db(passkey.created_at);
+        let row: Option<PasskeyRow> = on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin_write().await?;
+            let used: Option<i64> = sqlx::query_scalar(
+                "UPDATE one_time_tokens SET used_at = $1 \
+                 WHERE secret_hash = $2 AND purpose = $3 AND tenant_id = $4 AND user_id = $5 \
+                 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
+            )
+            .bind(now)
+            .bind(secret_hash)
+            .bind(TokenPurpose::VerifyEmail.as_str())
+            .bind(passkey.tenant_id.as_str())
+            .bind(passkey.user_id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if used.is_none() {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            sqlx::query("UPDATE users SET email_verified_at = $1, updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(passkey.user_id.0)
+                .execute(&mut *tx)
+                .await?;
+            let row = insert_passkey!(&mut tx, passkey)?;
+            insert_activity!(&mut *tx, activity)?;
+            tx.commit().await.map(|_| Some(row))
+        })
+        .map_err(store_error)?;
+        row.map(Passkey::try_from).transpose()
     }
 
     async fn reset_password(

@@ -16,12 +16,41 @@ use portcullis_core::StoreError;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-const PASSKEY_COLUMNS: &str = "id, tenant_id, user_id, name, credential_id, user_handle, \
+pub(crate) const PASSKEY_COLUMNS: &str =
+    "id, tenant_id, user_id, name, credential_id, user_handle, \
     credential, aaguid, sign_count, backup_eligible, backed_up, disabled, metadata, created_at, \
     updated_at, last_used_at";
 
+/// Inserts a passkey inside the transaction `$tx`; yields its row.
+macro_rules! insert_passkey {
+    ($tx:expr, $passkey:expr) => {{
+        let passkey: &portcullis_core::model::NewPasskey = $passkey;
+        let sql = format!(
+            "INSERT INTO passkeys (tenant_id, user_id, name, credential_id, user_handle, \
+             credential, aaguid, sign_count, backup_eligible, backed_up, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {}",
+            $crate::passkeys::PASSKEY_COLUMNS
+        );
+        sqlx::query_as::<_, $crate::passkeys::PasskeyRow>(&sql)
+            .bind(passkey.tenant_id.as_str())
+            .bind(passkey.user_id.0)
+            .bind(&passkey.name)
+            .bind(&passkey.credential_id)
+            .bind(&passkey.user_handle)
+            .bind(&passkey.credential)
+            .bind(&passkey.aaguid)
+            .bind(passkey.sign_count)
+            .bind(passkey.backup_eligible)
+            .bind(passkey.backed_up)
+            .bind($crate::rows::to_db(passkey.created_at))
+            .fetch_one(&mut **$tx)
+            .await
+    }};
+}
+pub(crate) use insert_passkey;
+
 #[derive(FromRow)]
-struct PasskeyRow {
+pub(crate) struct PasskeyRow {
     id: i64,
     tenant_id: String,
     user_id: i64,
@@ -103,26 +132,8 @@ impl TryFrom<ChallengeRow> for WebauthnChallenge {
 #[async_trait]
 impl PasskeyStore for SqlStore {
     async fn add_passkey(&self, passkey: &NewPasskey, activity: &NewActivity) -> Result<Passkey> {
-        let sql = format!(
-            "INSERT INTO passkeys (tenant_id, user_id, name, credential_id, user_handle, \
-             credential, aaguid, sign_count, backup_eligible, backed_up, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {PASSKEY_COLUMNS}"
-        );
         let row: PasskeyRow = audited_write!(&self.pool, activity, |tx| {
-            sqlx::query_as(&sql)
-                .bind(passkey.tenant_id.as_str())
-                .bind(passkey.user_id.0)
-                .bind(&passkey.name)
-                .bind(&passkey.credential_id)
-                .bind(&passkey.user_handle)
-                .bind(&passkey.credential)
-                .bind(&passkey.aaguid)
-                .bind(passkey.sign_count)
-                .bind(passkey.backup_eligible)
-                .bind(passkey.backed_up)
-                .bind(to_db(passkey.created_at))
-                .fetch_one(&mut *tx)
-                .await?
+            insert_passkey!(&mut tx, passkey)?
         })?;
         row.try_into()
     }

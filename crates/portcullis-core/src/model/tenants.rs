@@ -74,6 +74,14 @@ pub struct TenantSettings {
     pub social_networks: Vec<crate::model::SocialNetwork>,
 }
 
+impl TenantSettings {
+    /// Passwords off and passkeys on: accounts sign up by confirming their address and making
+    /// a passkey, and sign in with it.
+    pub fn is_passwordless(&self) -> bool {
+        !self.allow_passwords && self.allow_hardware
+    }
+}
+
 impl Default for TenantSettings {
     fn default() -> Self {
         Self {

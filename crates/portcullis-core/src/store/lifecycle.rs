@@ -8,12 +8,13 @@ use time::OffsetDateTime;
 
 #[async_trait]
 pub trait LifecycleStore: Send + Sync {
-    /// Creates the user with its password credential and, when given, its email-verification
-    /// token and the mail that carries it; all or nothing.
+    /// Creates the user with its password credential (none for a passwordless tenant's
+    /// sign-up) and, when given, its email-verification token and the mail that carries it;
+    /// all or nothing.
     async fn register_user(
         &self,
         user: &NewUser,
-        password: &PasswordHash,
+        password: Option<&PasswordHash>,
         verification: Option<(&NewOneTimeToken, &Mail)>,
     ) -> StoreResult<User>;
     /// Stores a token for the user, voiding their unused ones of the same purpose, and queues
@@ -33,6 +34,22 @@ pub trait LifecycleStore: Send + Sync {
         secret_hash: &str,
         now: OffsetDateTime,
     ) -> StoreResult<Option<(UserId, Option<String>)>>;
+    /// The user a live email-verification token of the tenant belongs to, without using it.
+    async fn verification_owner(
+        &self,
+        tenant: &TenantId,
+        secret_hash: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<UserId>>;
+    /// Uses up a live email-verification token of `passkey`'s user, marks the email verified
+    /// and stores the passkey with `activity`; all or nothing. `None` (and nothing) when the
+    /// token is unknown, used, expired or another user's.
+    async fn confirm_with_passkey(
+        &self,
+        secret_hash: &str,
+        passkey: &crate::model::NewPasskey,
+        activity: &crate::model::NewActivity,
+    ) -> StoreResult<Option<crate::model::Passkey>>;
     /// Uses up a live password-reset token of the user with this email, replaces the password,
     /// ends every session, revokes every token and removes every passkey of the user, and
     /// records `activity` for the user; all or nothing. `None` when there is no such token.

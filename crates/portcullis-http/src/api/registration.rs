@@ -62,7 +62,15 @@ pub async fn register(
     let mut errors = FieldErrors::default();
     let email = input.required_string("email", &mut errors);
     let username = input.required_string("username", &mut errors);
-    let password = input.required_secret("password", &mut errors);
+    let password = match tenant.settings.is_passwordless() {
+        // A passwordless tenant's accounts make a passkey instead (see `Services::register`).
+        true => Some(
+            input
+                .optional_secret("password", &mut errors)
+                .unwrap_or_default(),
+        ),
+        false => input.required_secret("password", &mut errors),
+    };
     let confirmation = input.optional_secret("password_confirmation", &mut errors);
     let captcha = input.optional_string("g-recaptcha-response", &mut errors);
     let (Some(email), Some(password), true) = (email, password, errors.is_empty()) else {

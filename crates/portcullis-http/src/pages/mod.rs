@@ -52,6 +52,7 @@ pub const PATHS: &[&str] = &[
     "/login/social/{network}/callback",
     "/signup",
     "/verify-email",
+    "/verify-email/passkey/options",
     "/forgot-password",
     "/reset-password",
     "/account",
@@ -86,6 +87,10 @@ pub fn routes() -> Router<AppState> {
         .route("/login/social/{network}/callback", get(social::callback))
         .route("/signup", get(signup::show).post(signup::submit))
         .route("/verify-email", get(verify::show).post(verify::submit))
+        .route(
+            "/verify-email/passkey/options",
+            post(verify::passkey_options),
+        )
         .route(
             "/forgot-password",
             get(password::forgot_form).post(password::forgot),

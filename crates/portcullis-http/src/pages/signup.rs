@@ -26,6 +26,8 @@ struct SignupPage<'a> {
     tos: bool,
     captcha: Option<CaptchaView>,
     errors: &'a Errors,
+    /// No password: the account's passkey is made once its address is confirmed.
+    passwordless: bool,
 }
 
 fn closed(page: &Page) -> Response {
@@ -92,6 +94,7 @@ fn render_form(
         tos: page.tenant.settings.tos,
         captcha,
         errors,
+        passwordless: page.tenant.settings.is_passwordless(),
     };
     render(status, &view, &page.chrome)
 }

@@ -692,3 +692,71 @@ async fn a_passkey_answers_the_second_step_in_place_of_a_code() {
         assert_eq!(status, 403);
     });
 }
+
+#[tokio::test]
+async fn a_passwordless_tenant_signs_people_up_with_a_passkey_once_their_address_is_proven() {
+    use crate::pages::Browser;
+    each_backend!(|server| {
+        server.set_settings(|s| s.allow_passwords = false).await;
+        // No password asked, and the address is always confirmed first, whatever
+        // allow_unverified says: nobody can bind a passkey to an address that is not theirs.
+        let (status, body) = server
+            .post(
+                "/api/register",
+                json!({ "username": "pia", "email": "pia@example.com" }),
+            )
+            .await;
+        assert_eq!(
+            (status, body),
+            (201, json!({ "requires_email_confirmation": true }))
+        );
+        let mail = server.wait_for_mail("pia@example.com", 1).await;
+        let token = crate::harness::token_after(&mail, "verify-email?token=");
+
+        let mut browser = Browser::new(&server);
+        let page = browser.get(&format!("/verify-email?token={token}")).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("create-passkey"), "{}", page.body);
+        let options_for = |browser: &Browser, token: &str| {
+            browser.form_post("/verify-email/passkey/options", &[("token", token)])
+        };
+        let bogus = browser.send(options_for(&browser, "not-a-token")).await;
+        assert_eq!(bogus.status, 403, "{}", bogus.body);
+        let answer = browser.send(options_for(&browser, &token)).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let options: Value = serde_json::from_str(&answer.body).unwrap();
+        let (mut key, credential) = SoftPasskey::register(&options, ORIGIN);
+        let credential = credential.to_string();
+        let challenge_id = options["challenge_id"].as_str().unwrap().to_owned();
+        let fields = [
+            ("token", token.as_str()),
+            ("passkey_name", "Phone"),
+            ("challenge_id", challenge_id.as_str()),
+            ("credential", credential.as_str()),
+        ];
+        let done = browser.post("/verify-email", &fields).await;
+        assert_eq!(
+            (done.status, done.location()),
+            (303, "/account"),
+            "{}",
+            done.body
+        );
+        assert!(browser.cookie("portcullis_session").is_some());
+        // The link is spent.
+        assert_eq!(
+            browser.send(options_for(&browser, &token)).await.status,
+            403
+        );
+
+        assert_eq!(sign_in(&server, &mut key).await.0, 200);
+        let (status, _) = server.try_login("pia", "any-password-at-all").await;
+        assert_eq!(status, 403, "passwords stay off");
+        let db = server.inspect().await;
+        let (verified,): (Option<i64>,) =
+            sqlx::query_as("SELECT email_verified_at FROM users WHERE email = 'pia@example.com'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        assert!(verified.is_some());
+    });
+}

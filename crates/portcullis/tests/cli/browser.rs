@@ -4,7 +4,8 @@
 //! with the app's code on the way) and creates an API token on the account page, then adds a
 //! passkey there (Chromium's virtual authenticator, through the DevTools protocol), signs in
 //! with it from the login field's autofill, answers a password sign-in's second step with it,
-//! and signs in to the application again with it alone. This test
+//! and signs in to the application again with it alone; at the end the tenant goes
+//! passwordless and a new person signs up by making a passkey on the confirmation page. This test
 //! owns the server and checks what the browser brought back: the application's code is
 //! exchanged and its ID token verified with the `openidconnect` crate, and the token made on
 //! the account page works with the scope chosen there. Last, a fresh browser continues with a
@@ -239,7 +240,9 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
         .env("OUTBOX", dir.path().join("data/outbox"))
         .env("AUTHORIZE_URL", authorize_url.as_str())
         .env("REDIRECT_URI", REDIRECT_URI)
-        .env("SHOTS", &shots);
+        .env("SHOTS", &shots)
+        .env("TENANT", &tenant)
+        .env("MGMT_KEY", &key);
     // Off the runtime's workers, which serve the network's stand-in meanwhile.
     let run = tokio::task::spawn_blocking(move || node.output().unwrap())
         .await
@@ -316,6 +319,7 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
     assert_eq!(amr, ["hwk", "user"]);
     assert_eq!(seen["passkey_autofill"], true, "{seen}");
     assert_eq!(seen["passkey_second_factor"], true, "{seen}");
+    assert_eq!(seen["passwordless_signup"], true, "{seen}");
 
     // The token made on the account page works, with the one scope chosen there.
     let api_token = seen["api_token"].as_str().unwrap();
