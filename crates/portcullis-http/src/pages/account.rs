@@ -10,9 +10,9 @@ use crate::common::page_error::PageError;
 use crate::common::state::AppState;
 use crate::common::web_session::{clear_session_cookie, WebSession};
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use portcullis_core::model::Principal;
 use portcullis_core::personal_tokens::TokenRequest;
 use portcullis_core::{Error, TokenId};
@@ -202,6 +202,29 @@ pub(super) async fn account_page(
     Ok(render(status, &view, &page.chrome))
 }
 
+/// A posted form of the account page, and the signed-in person it acts for: the form's CSRF
+/// check comes first, as on every form; anyone signed out is then sent to sign in.
+pub(super) struct AccountForm {
+    pub principal: Principal,
+    pub form: PageForm,
+}
+
+impl FromRequest<AppState> for AccountForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let session = WebSession::from_request_parts(&mut parts, state).await;
+        let form = PageForm::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match session {
+            Ok(WebSession(Some(principal))) => Ok(Self { principal, form }),
+            _ => Err(redirect(SIGN_IN)),
+        }
+    }
+}
+
 pub async fn show(
     State(state): State<AppState>,
     page: Page,
@@ -226,12 +249,8 @@ fn end_of_day(text: &str) -> Option<OffsetDateTime> {
 pub async fn create_token(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
-    form: PageForm,
+    AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
-    let Some(principal) = session else {
-        return Ok(redirect(SIGN_IN));
-    };
     let token_name = form.text("token_name");
     let chosen = form.all("scopes");
     let expires = form.text("expires_at");
@@ -301,12 +320,8 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
-    form: PageForm,
+    AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
-    let Some(principal) = session else {
-        return Ok(redirect(SIGN_IN));
-    };
     // An id that is not a number names no token: nothing to do.
     if let Ok(id) = form.text("token_id").trim().parse::<i64>() {
         match state
@@ -324,12 +339,8 @@ pub async fn revoke_token(
 pub async fn end_session(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
-    form: PageForm,
+    AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
-    let Some(principal) = session else {
-        return Ok(redirect(SIGN_IN));
-    };
     let id = form.text("session_id");
     match state
         .services
@@ -348,12 +359,11 @@ pub async fn end_session(
 pub async fn forget_devices(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
-    _form: PageForm,
+    AccountForm {
+        principal,
+        form: _form,
+    }: AccountForm,
 ) -> Result<Response, PageError> {
-    let Some(principal) = session else {
-        return Ok(redirect(SIGN_IN));
-    };
     state
         .services
         .forget_devices(&principal, &page.client)

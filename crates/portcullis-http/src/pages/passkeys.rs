@@ -6,7 +6,7 @@
 //! A sign-in ceremony is bound to the browser's CSRF secret, so only the browser that asked
 //! can answer it.
 
-use super::account::{account_page, Extra};
+use super::account::{account_page, AccountForm, Extra};
 use super::context::Page;
 use super::form::PageForm;
 use super::login::{answer_outcome, Next};
@@ -28,7 +28,6 @@ use portcullis_core::{Error, Secret};
 use serde_json::{json, Value};
 
 const SCRIPT: &str = include_str!("../../templates/pages/passkeys.js");
-const SIGN_IN: &str = "/login?return_to=%2Faccount";
 
 /// The passkey script, cached for a day (it changes only with the binary).
 pub async fn script() -> Response {
@@ -160,12 +159,8 @@ pub async fn register_options(
 pub async fn register(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
-    form: PageForm,
+    AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
-    let Some(principal) = session else {
-        return Ok(redirect(SIGN_IN));
-    };
     let name = form.text("passkey_name");
     let added = state
         .services
@@ -229,6 +224,27 @@ fn passkey_errors(error: Error) -> Result<super::view::Errors, PageError> {
     })
 }
 
+/// The account page after a change to a passkey: on to it, or the page again saying why not
+/// (a passkey that is gone meanwhile needs no saying).
+async fn back_to_account<T>(
+    state: &AppState,
+    page: &Page,
+    principal: &portcullis_core::model::Principal,
+    changed: Result<T, Error>,
+) -> Result<Response, PageError> {
+    match changed {
+        Ok(_) | Err(Error::NotFound) => Ok(redirect("/account")),
+        Err(error) => {
+            let extra = Extra {
+                errors: passkey_errors(error)?,
+                ..Extra::default()
+            };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            account_page(state, page, principal, extra, status).await
+        }
+    }
+}
+
 /// The passkey a form names; an id that is not a number names none.
 fn passkey_id(form: &PageForm) -> Option<PasskeyId> {
     form.text("passkey_id").trim().parse().ok().map(PasskeyId)
@@ -238,12 +254,8 @@ fn passkey_id(form: &PageForm) -> Option<PasskeyId> {
 pub async fn rename(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
-    form: PageForm,
+    AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
-    let Some(principal) = session else {
-        return Ok(redirect(SIGN_IN));
-    };
     let Some(id) = passkey_id(&form) else {
         return Ok(redirect("/account"));
     };
@@ -251,29 +263,15 @@ pub async fn rename(
         .services
         .rename_passkey(&principal, id, &form.text("name"), &page.client)
         .await;
-    match renamed {
-        Ok(_) | Err(Error::NotFound) => Ok(redirect("/account")),
-        Err(error) => {
-            let extra = Extra {
-                errors: passkey_errors(error)?,
-                ..Extra::default()
-            };
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            account_page(&state, &page, &principal, extra, status).await
-        }
-    }
+    back_to_account(&state, &page, &principal, renamed).await
 }
 
 /// `POST /account/passkeys/remove`.
 pub async fn remove(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
-    form: PageForm,
+    AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
-    let Some(principal) = session else {
-        return Ok(redirect(SIGN_IN));
-    };
     let Some(id) = passkey_id(&form) else {
         return Ok(redirect("/account"));
     };
@@ -282,15 +280,5 @@ pub async fn remove(
         .services
         .remove_passkey(&principal, id, current.as_ref(), &page.client)
         .await;
-    match removed {
-        Ok(()) | Err(Error::NotFound) => Ok(redirect("/account")),
-        Err(error) => {
-            let extra = Extra {
-                errors: passkey_errors(error)?,
-                ..Extra::default()
-            };
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            account_page(&state, &page, &principal, extra, status).await
-        }
-    }
+    back_to_account(&state, &page, &principal, removed).await
 }
