@@ -68,6 +68,7 @@ impl Discovery {
                 "iat",
                 "auth_time",
                 "amr",
+                "acr",
                 "nonce",
                 "azp",
                 "at_hash",

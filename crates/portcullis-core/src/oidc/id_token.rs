@@ -50,6 +50,15 @@ pub fn at_hash(access_token: &str, algorithm: Algorithm) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }
 
+/// The sign-in's assurance as OpenID's EAP ACR values name it: `phr` (phishing-resistant)
+/// for a passkey or security key, whose signature is bound to this host; nothing for a sign-in
+/// a look-alike site could relay (passwords, codes). Not `phrh`: without attestation nothing
+/// proves the key lives in hardware.
+fn acr(amr: &[String]) -> Option<&'static str> {
+    let has = |value: &str| amr.iter().any(|m| m == value);
+    (has("hwk") && (has("user") || has("mfa"))).then_some("phr")
+}
+
 /// What goes into an ID token besides the person's claims.
 pub(crate) struct IdTokenContext<'a> {
     pub issuer: &'a str,
@@ -89,6 +98,9 @@ impl Services {
         put("sid", json!(context.session_id.as_str()));
         if !context.amr.is_empty() {
             put("amr", json!(context.amr));
+        }
+        if let Some(acr) = acr(context.amr) {
+            put("acr", json!(acr));
         }
         put(
             "at_hash",

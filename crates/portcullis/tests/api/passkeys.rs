@@ -600,6 +600,7 @@ async fn an_application_learns_from_the_id_token_that_a_passkey_signed_the_perso
         let claims =
             crate::oidc_flow::tokens::id_token_claims(issued["id_token"].as_str().unwrap());
         assert_eq!(claims["amr"], json!(["hwk", "user"]), "{claims}");
+        assert_eq!(claims["acr"], "phr", "phishing-resistant: {claims}");
     });
 }
 
@@ -675,6 +676,7 @@ async fn a_passkey_answers_the_second_step_in_place_of_a_code() {
         let claims =
             crate::oidc_flow::tokens::id_token_claims(issued["id_token"].as_str().unwrap());
         assert_eq!(claims["amr"], json!(["pwd", "hwk", "mfa"]), "{claims}");
+        assert_eq!(claims["acr"], "phr", "{claims}");
 
         // Without a passkey there is nothing to begin.
         let other = server.signed_in("oz", "User").await;

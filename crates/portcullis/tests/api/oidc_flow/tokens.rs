@@ -354,6 +354,10 @@ async fn id_tokens_and_userinfo_carry_the_claims_of_their_scopes() {
         assert_eq!(claims["email"], "alice@example.com");
         assert_eq!(claims["preferred_username"], "alice");
         assert_eq!(claims["amr"], json!(["pwd"]), "a password sign-in");
+        assert!(
+            claims.get("acr").is_none(),
+            "a password can be phished: {claims}"
+        );
         for claim in [
             "sub",
             "exp",
