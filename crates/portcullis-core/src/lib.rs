@@ -13,6 +13,7 @@ pub mod avatars;
 pub mod captcha;
 pub mod clock;
 pub mod directory;
+pub mod egress;
 pub mod error;
 pub mod field;
 pub mod health;
