@@ -60,9 +60,31 @@ pub struct EgressPolicy {
     allow: Vec<IpNet>,
 }
 
+/// IP addresses or CIDR networks, as operators write them (`10.0.0.1`, `10.1.0.0/16`, `::1`).
+pub fn parse_networks<S: AsRef<str>>(entries: &[S]) -> Result<Vec<IpNet>, String> {
+    entries
+        .iter()
+        .map(|entry| {
+            let entry = entry.as_ref().trim();
+            entry
+                .parse::<IpNet>()
+                .map(|net| net.trunc())
+                .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("has `{entry}`, which is not an IP address or network"))
+        })
+        .collect()
+}
+
 impl EgressPolicy {
     pub fn new(allow: Vec<IpNet>) -> Self {
         Self { allow }
+    }
+
+    /// Whether the operator named `ip` as an exception (where plain `http` is fine too: an
+    /// internal endpoint the operator vouches for).
+    pub fn allows_explicitly(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.allow.iter().any(|net| net.contains(&ip))
     }
 
     /// Whether the server may connect to `ip`.
@@ -82,24 +104,23 @@ impl EgressPolicy {
     /// is checked again, resolved, when the request is made.
     pub fn check_url(&self, url: &str, allow_http: bool) -> Result<(), Refusal> {
         let parsed = url::Url::parse(url.trim()).map_err(|_| Refusal::Scheme)?;
-        match parsed.scheme() {
-            "https" => {}
-            "http" if allow_http => {}
-            _ => return Err(Refusal::Scheme),
-        }
-        match parsed.host() {
-            Some(url::Host::Ipv4(ip)) => self.check_ip(IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => self.check_ip(IpAddr::V6(ip)),
+        let literal = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
             Some(url::Host::Domain(name)) => {
                 let name = name.trim_end_matches('.').to_ascii_lowercase();
-                if name == "localhost" || name.ends_with(".localhost") {
-                    self.check_ip(IpAddr::V4(Ipv4Addr::LOCALHOST))
-                } else {
-                    Ok(())
-                }
+                (name == "localhost" || name.ends_with(".localhost"))
+                    .then_some(IpAddr::V4(Ipv4Addr::LOCALHOST))
             }
-            None => Err(Refusal::Scheme),
+            None => return Err(Refusal::Scheme),
+        };
+        let vouched = literal.is_some_and(|ip| self.allows_explicitly(ip));
+        match parsed.scheme() {
+            "https" => {}
+            "http" if allow_http || vouched => {}
+            _ => return Err(Refusal::Scheme),
         }
+        literal.map_or(Ok(()), |ip| self.check_ip(ip))
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Services {
     pub(crate) decoders: Arc<tokio::sync::Semaphore>,
     /// Whether document 000's device endpoint answers (off unless the operator says so).
     pub(crate) device_endpoint: bool,
+    /// Where requests made on a tenant's say-so may go (checked again, resolved, by the
+    /// outbound client).
+    pub(crate) egress: Arc<crate::egress::EgressPolicy>,
 }
 
 impl Services {
@@ -58,6 +61,7 @@ impl Services {
             default_tenant_id: Arc::default(),
             signing_secret: None,
             device_endpoint: false,
+            egress: Arc::default(),
         }
     }
 
@@ -98,6 +102,12 @@ impl Services {
     }
 
     /// Talks to social networks (userinfo, code exchange) through `client`.
+    /// The operator's egress policy (see [`crate::egress`]).
+    pub fn with_egress_policy(mut self, policy: crate::egress::EgressPolicy) -> Self {
+        self.egress = Arc::new(policy);
+        self
+    }
+
     pub fn with_network_client(mut self, client: Arc<dyn NetworkClient>) -> Self {
         self.networks = Some(client);
         self

@@ -371,6 +371,15 @@ pub const UNVERIFIED_LOCAL_EMAIL: &str =
     "An account with this email address exists but its address is not verified; sign in with its password first.";
 
 impl Services {
+    /// Refuses a URL this server would send requests to on a tenant's say-so when the egress
+    /// policy refuses it: a 422 on `field`. `http` only in `developer_mode` or to an address
+    /// the operator named.
+    pub fn check_outbound_url(&self, field: &str, url: &str, developer_mode: bool) -> Result<()> {
+        self.egress
+            .check_url(url, developer_mode)
+            .map_err(|refusal| Error::invalid(field, Rule::Other(refusal.message().into())))
+    }
+
     /// Logs in with a social network's token (see the module documentation).
     pub async fn social_login(
         &self,

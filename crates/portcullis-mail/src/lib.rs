@@ -3,6 +3,8 @@
 //! and the tests read links from), text messages ([`Texter`]: an SMS gateway's webhook, or
 //! `.sms` files in the outbox), and social networks' userinfo endpoints.
 
+pub mod egress;
+
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -147,19 +149,20 @@ impl Texter for SmsWebhook {
 }
 
 /// Talks to social networks: their userinfo endpoints (who an access token belongs to) and
-/// their token endpoints (a browser sign-in's code for an access token).
+/// their token endpoints (a browser sign-in's code for an access token). Tenants name these
+/// endpoints, so every request goes through the egress guard ([`egress::EgressClient`]).
 pub struct HttpNetworks {
-    client: reqwest::Client,
+    client: egress::EgressClient,
 }
 
 impl HttpNetworks {
-    pub fn new(timeout: Duration) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("Portcullis/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(Self { client })
+    pub fn new(
+        timeout: Duration,
+        policy: portcullis_core::egress::EgressPolicy,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            client: egress::EgressClient::new(timeout, policy)?,
+        })
     }
 }
 
@@ -169,7 +172,7 @@ async fn json_object(url: &str, response: reqwest::Response) -> Result<serde_jso
     if !status.is_success() {
         return Err(format!("{url} answered {status}"));
     }
-    let body = response.bytes().await.map_err(|e| format!("{url}: {e}"))?;
+    let body = egress::body(url, response).await?;
     match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(value @ serde_json::Value::Object(_)) => Ok(value),
         _ => Err(format!("{url} did not answer a JSON object")),
@@ -181,7 +184,8 @@ impl portcullis_core::outbound::NetworkClient for HttpNetworks {
     async fn userinfo(&self, url: &str, token: &str) -> Result<serde_json::Value, String> {
         let response = self
             .client
-            .get(url)
+            .request(reqwest::Method::GET, url)
+            .await?
             .bearer_auth(token)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
@@ -193,7 +197,8 @@ impl portcullis_core::outbound::NetworkClient for HttpNetworks {
     async fn token(&self, url: &str, form: &[(&str, &str)]) -> Result<serde_json::Value, String> {
         let response = self
             .client
-            .post(url)
+            .request(reqwest::Method::POST, url)
+            .await?
             .form(form)
             // GitHub answers form-encoded unless asked for JSON.
             .header(reqwest::header::ACCEPT, "application/json")
@@ -213,8 +218,16 @@ impl portcullis_core::outbound::NetworkClient for HttpNetworks {
             .and_then(|url| url.host_str().map(str::to_owned))
             .unwrap_or_default();
         let mut builder = match &request.json {
-            Some(body) => self.client.post(&request.url).json(body),
-            None => self.client.get(&request.url),
+            Some(body) => self
+                .client
+                .request(reqwest::Method::POST, &request.url)
+                .await?
+                .json(body),
+            None => {
+                self.client
+                    .request(reqwest::Method::GET, &request.url)
+                    .await?
+            }
         };
         if let Some((user, password)) = &request.basic_auth {
             builder = builder.basic_auth(user, Some(password));

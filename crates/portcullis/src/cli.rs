@@ -374,6 +374,21 @@ async fn social(app: &App, command: SocialCommand) -> Result<(), Box<dyn std::er
             if !web(&resolved.userinfo_url) {
                 return Err("--userinfo-url must be an http:// or https:// URL".into());
             }
+            // What this server will call on the tenant's behalf goes through the egress policy
+            // (the authorization URL is the browser's to follow, not ours).
+            let dev = tenant.settings.developer_mode;
+            let mut outbound = vec![("--userinfo-url", resolved.userinfo_url.clone())];
+            if let Some(browser) = &resolved.browser {
+                outbound.push(("--token-url", browser.token_url.clone()));
+            }
+            if let Some(audience) = &resolved.audience {
+                outbound.push(("--audience-url", audience.url.clone()));
+            }
+            for (flag, url) in outbound {
+                app.services
+                    .check_outbound_url(flag, &url, dev)
+                    .map_err(|_| format!("{flag} {url}: refused by the egress policy (an https URL of a public address, or one `egress_allow` names)"))?;
+            }
             match (&network.client_id, &resolved.browser) {
                 (Some(_), None) => {
                     return Err(format!(

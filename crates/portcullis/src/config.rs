@@ -77,6 +77,12 @@ pub struct Config {
     /// address (for throttles, sessions and the audit trail) is otherwise the socket peer.
     #[serde(deserialize_with = "list_or_commas")]
     pub trusted_proxies: Vec<String>,
+    /// Addresses (IP addresses or CIDR networks, a list or one comma-separated string) that
+    /// requests made on a tenant's say-so (social networks' endpoints) may reach although the
+    /// egress policy refuses them: loopback, private, link-local and the like. Plain `http` is
+    /// allowed to them too. Tenants cannot change it.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub egress_allow: Vec<String>,
     /// Base64 of 32 random bytes (`openssl rand -base64 32`) that seals the ID-token signing
     /// keys in the database. Unset: a random one kept in `<data_dir>/signing.key`, made on
     /// first start. Nodes sharing a database must all have the same one.
@@ -142,6 +148,7 @@ impl Default for Config {
             captcha_secret: None,
             enable_device_auth_endpoint: false,
             trusted_proxies: Vec::new(),
+            egress_allow: Vec::new(),
             signing_key_secret: None,
         }
     }
@@ -177,6 +184,7 @@ const KEYS: &[&str] = &[
     "captcha_secret",
     "enable_device_auth_endpoint",
     "trusted_proxies",
+    "egress_allow",
     "signing_key_secret",
 ];
 
@@ -305,6 +313,7 @@ impl Config {
             );
         }
         self.trusted_proxies()?;
+        self.egress_policy()?;
         self.signing_key_secret()?;
         if self
             .log
@@ -324,6 +333,16 @@ impl Config {
                 problem,
             }
         })
+    }
+
+    /// The egress policy, with [`egress_allow`](Self::egress_allow)'s exceptions.
+    pub fn egress_policy(&self) -> Result<portcullis_core::egress::EgressPolicy, ConfigError> {
+        portcullis_core::egress::parse_networks(&self.egress_allow)
+            .map(portcullis_core::egress::EgressPolicy::new)
+            .map_err(|problem| ConfigError::Invalid {
+                setting: "egress_allow",
+                problem,
+            })
     }
 
     pub fn database_url(&self) -> String {

@@ -152,10 +152,12 @@ impl App {
                 Duration::from_secs(config.smtp_timeout_seconds),
             )
             .with_texter(config.texter()?)
+            .with_egress_policy(config.egress_policy()?)
             .with_network_client(Arc::new(
-                portcullis_mail::HttpNetworks::new(Duration::from_secs(
-                    config.smtp_timeout_seconds,
-                ))
+                portcullis_mail::HttpNetworks::new(
+                    Duration::from_secs(config.smtp_timeout_seconds),
+                    config.egress_policy()?,
+                )
                 .map_err(|problem| config::ConfigError::Invalid {
                     setting: "social networks",
                     problem,

@@ -48,18 +48,7 @@ impl TrustedProxies {
     /// Parses addresses (`10.0.0.1`, `::1`) and networks (`192.168.0.0/16`); the problem with
     /// the first entry that is neither.
     pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<Self, String> {
-        entries
-            .iter()
-            .map(|entry| {
-                let entry = entry.as_ref().trim();
-                entry
-                    .parse::<IpNet>()
-                    .map(|net| net.trunc())
-                    .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("has `{entry}`, which is not an IP address or network"))
-            })
-            .collect::<Result<_, _>>()
-            .map(Self)
+        portcullis_core::egress::parse_networks(entries).map(Self)
     }
 
     pub fn is_empty(&self) -> bool {

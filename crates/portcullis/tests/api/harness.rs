@@ -75,6 +75,9 @@ impl TestServer {
             bcrypt_cost: 4,
             hash_workers: Some(2),
             public_url: Some("http://portcullis.test".to_owned()),
+            // The tests' stand-ins for social networks and gateways listen on loopback, which
+            // the egress policy refuses unless the operator names it.
+            egress_allow: vec!["127.0.0.0/8".to_owned()],
             ..Config::default()
         };
         configure(&mut config);

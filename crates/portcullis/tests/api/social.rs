@@ -221,3 +221,41 @@ async fn refusals_use_document_001_answers() {
         );
     });
 }
+
+#[tokio::test]
+async fn a_network_on_an_internal_address_is_refused_without_the_operators_exception() {
+    let provider = start_provider().await;
+    for backend in crate::harness::backends() {
+        // No `egress_allow`: the loopback stand-in is off limits, however the tenant names it.
+        let mut server =
+            TestServer::start_with(&backend, |config| config.egress_allow.clear()).await;
+        configure(&mut server, &provider).await;
+        let (status, body) = social(&server, "google", "token-alice").await;
+        assert_eq!(
+            (status, body),
+            (
+                500,
+                json!({ "error": "Could not connect to specified social network." })
+            ),
+            "[{}]",
+            server.backend_name
+        );
+        for internal in [
+            "http://10.0.0.1/me",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[::1]/me",
+            "https://[::ffff:127.0.0.1]/me",
+            "https://localhost/me",
+        ] {
+            assert!(
+                server
+                    .app
+                    .services
+                    .check_outbound_url("userinfo_url", internal, false)
+                    .is_err(),
+                "{internal}"
+            );
+        }
+        server.stop().await;
+    }
+}

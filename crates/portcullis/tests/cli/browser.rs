@@ -153,8 +153,11 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
     .trim()
     .to_owned();
     let network = start_network().await;
+    // The network's stand-in listens on loopback: the operator lets the server reach it.
+    let egress_allow = ("PORTCULLIS_EGRESS_ALLOW", "127.0.0.0/8");
     stdout(
         &portcullis(dir.path())
+            .env(egress_allow.0, egress_allow.1)
             .args(["social", "set", "--network", "acme", "--emails-verified"])
             .args(["--userinfo-url", &format!("{network}/me")])
             .args(["--authorize-url", &format!("{network}/authorize")])
@@ -173,6 +176,7 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
     let base = format!("http://localhost:{port}");
     let mut command = portcullis(dir.path());
     command.env("PORTCULLIS_PUBLIC_URL", &base);
+    command.env(egress_allow.0, egress_allow.1);
     let _server = Serving::start_on(command, &format!("127.0.0.1:{port}"));
     let http = reqwest::Client::new();
 

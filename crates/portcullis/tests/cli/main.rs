@@ -637,3 +637,34 @@ fn keys_rotate_prints_the_new_keys_and_a_bad_secret_stops_startup() {
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("signing_key_secret"), "{stderr}");
 }
+
+#[test]
+fn social_endpoints_the_server_calls_must_pass_the_egress_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = |url: &str, allow: Option<&str>| {
+        let mut command = portcullis(dir.path());
+        if let Some(allow) = allow {
+            command.env("PORTCULLIS_EGRESS_ALLOW", allow);
+        }
+        command
+            .args(["social", "set", "--network", "acme"])
+            .args(["--userinfo-url", url])
+            .output()
+            .unwrap()
+    };
+    for internal in [
+        "https://10.0.0.1/me",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::ffff:127.0.0.1]/me",
+        "http://localhost:8080/me",
+        "http://id.example.com/me",
+    ] {
+        let output = set(internal, None);
+        assert!(!output.status.success(), "{internal}");
+        let error = String::from_utf8_lossy(&output.stderr);
+        assert!(error.contains("egress policy"), "{internal}: {error}");
+    }
+    // The operator's exception opens an internal network, over plain http too.
+    stdout(&set("http://10.0.0.1/me", Some("10.0.0.0/8")));
+    stdout(&set("https://id.example.com/me", None));
+}
