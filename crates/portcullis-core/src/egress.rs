@@ -54,6 +54,52 @@ impl Refusal {
     }
 }
 
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused by the egress policy ({})", self.reason())
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl Refusal {
+    /// Every reason, for counting them.
+    pub const ALL: [Refusal; 8] = [
+        Self::Scheme,
+        Self::Loopback,
+        Self::Private,
+        Self::LinkLocal,
+        Self::Shared,
+        Self::Multicast,
+        Self::Unspecified,
+        Self::Reserved,
+    ];
+}
+
+/// Why a request made on someone's say-so did not get an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboundError {
+    /// The egress policy refused it: nothing was sent.
+    Refused(Refusal),
+    /// The other side could not be reached, or answered something unusable.
+    Failed(String),
+}
+
+impl std::fmt::Display for OutboundError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Refused(refusal) => refusal.fmt(f),
+            Self::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<String> for OutboundError {
+    fn from(why: String) -> Self {
+        Self::Failed(why)
+    }
+}
+
 /// The operator's exceptions to the refused ranges; tenants cannot change them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EgressPolicy {

@@ -36,12 +36,14 @@ impl Readiness {
 }
 
 /// A snapshot of this node's figures.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Stats {
     pub hash_pool: HashPoolStats,
     pub database_pool: PoolStats,
     pub token_cache: CacheStats,
     pub logins: LoginStats,
+    /// Outbound requests the egress policy refused, by reason.
+    pub egress_refused: Vec<(&'static str, u64)>,
 }
 
 impl Services {
@@ -76,6 +78,7 @@ impl Services {
             database_pool: self.store.pool_stats(),
             token_cache: self.principals.stats(),
             logins: self.counters.snapshot(),
+            egress_refused: self.counters.egress_refusals(),
         }
     }
 }

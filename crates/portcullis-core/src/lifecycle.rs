@@ -93,6 +93,10 @@ enum ResetMail {
     TooManyForAccount(Error),
 }
 
+/// The refusal of a bare confirmation on a passwordless tenant.
+pub const MAKE_A_PASSKEY: &str =
+    "Confirm your address by making your passkey on the page the link opens.";
+
 impl Services {
     /// Self-registration, as the tenant's settings allow: [`Error::NotFound`] when sign-ups
     /// are closed.
@@ -186,7 +190,8 @@ impl Services {
         })
     }
 
-    /// Confirms an email address with the token from the registration mail:
+    /// Confirms an email address with the token from the registration mail (on a passwordless
+    /// tenant, refused: see [`MAKE_A_PASSKEY`]):
     /// [`Error::NotFound`] when the tenant does not ask for confirmation,
     /// [`Error::InvalidToken`] when the token is unknown, used or expired.
     pub async fn verify_email(
@@ -195,6 +200,11 @@ impl Services {
         token: &str,
         client: &ClientInfo,
     ) -> Result<()> {
+        if tenant.settings.is_passwordless() {
+            // Such an account confirms its address by making its passkey (see
+            // `Services::finish_passkey_signup`): confirmed without one, it could never sign in.
+            return Err(Error::Refused(MAKE_A_PASSKEY));
+        }
         if tenant.settings.allow_unverified {
             return Err(Error::NotFound);
         }

@@ -2,6 +2,7 @@
 //! captcha answer with a reCAPTCHA-compatible service, and talking to social networks. Mail and
 //! text messages go through `mail`.
 
+use crate::egress::OutboundError;
 use async_trait::async_trait;
 use serde_json::Value;
 
@@ -38,11 +39,18 @@ impl std::fmt::Debug for NetworkRequest {
 #[async_trait]
 pub trait NetworkClient: Send + Sync + 'static {
     /// Asks a network's userinfo endpoint about an access token.
-    async fn userinfo(&self, url: &str, token: &str) -> std::result::Result<Value, String>;
+    async fn userinfo(&self, url: &str, token: &str) -> std::result::Result<Value, OutboundError>;
     /// Posts an OAuth 2.0 token request (`application/x-www-form-urlencoded`) and returns
     /// the JSON answer of a success.
-    async fn token(&self, url: &str, form: &[(&str, &str)]) -> std::result::Result<Value, String>;
+    async fn token(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> std::result::Result<Value, OutboundError>;
     /// Sends an audience check: the JSON answer of a success, `None` when the network
     /// refuses (any 4xx), else why it could not be asked.
-    async fn check(&self, request: &NetworkRequest) -> std::result::Result<Option<Value>, String>;
+    async fn check(
+        &self,
+        request: &NetworkRequest,
+    ) -> std::result::Result<Option<Value>, OutboundError>;
 }

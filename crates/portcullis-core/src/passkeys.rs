@@ -376,6 +376,9 @@ impl Services {
             None => None,
         }
         .ok_or(Error::InvalidToken)?;
+        if user.disabled {
+            return Err(Error::Banned);
+        }
         let handle = Uuid::new_v4();
         let login = user.username.clone().unwrap_or_else(|| user.email.clone());
         let (mut options, state) = self
@@ -431,6 +434,9 @@ impl Services {
             None => None,
         }
         .ok_or_else(spent)?;
+        if user.disabled {
+            return Err(Error::Banned);
+        }
         let new = self
             .verified_registration(tenant, &user, &ceremony, answer, name, plain_http)
             .await?;
@@ -459,7 +465,9 @@ impl Services {
             user,
             client,
             SessionClient::Browser,
-            amr(&["hwk", "user"]),
+            // The passkey was made, not used: what this sign-in proved is the mailed link,
+            // which no registered `amr` value names (and which is no phishing-resistant one).
+            Vec::new(),
         )
         .await
     }
@@ -779,9 +787,11 @@ impl Services {
         &self,
         tenant: &Tenant,
         challenge: &str,
+        ip: Option<&str>,
         plain_http: bool,
     ) -> Result<Begun> {
         hardware_allowed(&tenant.settings)?;
+        self.reserve_passkey_ceremony(tenant, ip).await?;
         let (_, user, keys) = self.second_factor_keys(tenant, challenge).await?;
         if keys.is_empty() {
             return Err(Error::Refused(

@@ -6,6 +6,7 @@
 //! tenant takes sign-ups, and opens a session as a password login would.
 
 use crate::auth::LoginOutcome;
+use crate::egress::OutboundError;
 use crate::error::{Error, Result};
 use crate::field::Rule;
 use crate::model::{AudienceCheck, ClientInfo, NewUser, SessionClient, SocialNetwork, Tenant};
@@ -443,6 +444,30 @@ impl Services {
         self.unseal(sealed_for(tenant, network), stored)
     }
 
+    /// What a network request's failure means: a network error, after a refusal by the egress
+    /// policy is counted, logged and written to the tenant's activity log.
+    pub(crate) async fn outbound<T>(
+        &self,
+        tenant: &Tenant,
+        network: &str,
+        answer: std::result::Result<T, OutboundError>,
+    ) -> Result<T> {
+        let refusal = match answer {
+            Ok(value) => return Ok(value),
+            Err(OutboundError::Failed(why)) => return Err(Error::SocialNetwork(why)),
+            Err(OutboundError::Refused(refusal)) => refusal,
+        };
+        self.counters.count_egress_refused(refusal);
+        tracing::warn!(tenant = %tenant.id, %network, reason = refusal.reason(), "refused an outbound request");
+        let what = format!(
+            "Refused a request to the {network} network: the address is off limits ({}).",
+            refusal.reason()
+        );
+        let refused = self.activity(&tenant.id, None, &Default::default(), &what);
+        self.store.record_activity(&refused).await?;
+        Err(Error::SocialNetwork(format!("{network}: {refusal}")))
+    }
+
     pub(crate) fn network_client(&self) -> Result<&dyn NetworkClient> {
         self.networks
             .as_deref()
@@ -468,8 +493,8 @@ impl Services {
         let answer = self
             .network_client()?
             .check(&audience.request(token)?)
-            .await
-            .map_err(Error::SocialNetwork)?;
+            .await;
+        let answer = self.outbound(tenant, network, answer).await?;
         // A token the network does not know answers as a failed userinfo request always did
         // (document 001's 500); one it knows, issued to another client, is refused as such.
         let Some(answer) = answer else {
@@ -496,8 +521,8 @@ impl Services {
         let userinfo = self
             .network_client()?
             .userinfo(&resolved.userinfo_url, token)
-            .await
-            .map_err(Error::SocialNetwork)?;
+            .await;
+        let userinfo = self.outbound(tenant, network, userinfo).await?;
         let profile = resolved
             .profile(&userinfo)
             .ok_or_else(|| Error::SocialNetwork(format!("{network}: no user id in the answer")))?;

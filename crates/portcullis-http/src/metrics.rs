@@ -223,6 +223,13 @@ impl Collector for DomainCollector {
                 ("failed", logins.failed),
                 ("refused", logins.refused),
             ],
+        )?;
+        labelled_counter(
+            &mut encoder,
+            "egress_refused",
+            "Requests made on a tenant's say-so that the egress policy refused, by reason",
+            "reason",
+            &stats.egress_refused,
         )
     }
 }

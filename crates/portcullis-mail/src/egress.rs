@@ -5,7 +5,7 @@
 //! anything is sent; redirects are not followed; answers are cut off at [`MAX_ANSWER_BYTES`];
 //! no cookies, no proxy from the environment, one `User-Agent`.
 
-use portcullis_core::egress::{EgressPolicy, Refusal};
+use portcullis_core::egress::{EgressPolicy, OutboundError, Refusal};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,9 +14,31 @@ use std::time::Duration;
 /// The most an answer may hold.
 pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
-/// What stops an outbound request.
-pub fn refused(refusal: Refusal) -> String {
-    format!("refused by the egress policy ({})", refusal.reason())
+/// Sends `request`: a connection the resolver refused is [`OutboundError::Refused`] (nothing
+/// was sent); other failures name `what` (never the URL, which may carry a token).
+pub async fn send(
+    what: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<reqwest::Response, OutboundError> {
+    request
+        .send()
+        .await
+        .map_err(|error| match refusal_of(&error) {
+            Some(refusal) => OutboundError::Refused(refusal),
+            None => OutboundError::Failed(format!("{what}: {}", error.without_url())),
+        })
+}
+
+/// The egress policy's refusal behind a failed send, if that is what it was.
+fn refusal_of(error: &reqwest::Error) -> Option<Refusal> {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(refusal) = cause.downcast_ref::<Refusal>() {
+            return Some(*refusal);
+        }
+        source = cause.source();
+    }
+    None
 }
 
 /// Resolves names, keeping only addresses the policy allows: a name with any refused address
@@ -35,7 +57,8 @@ impl Resolve for GuardedResolver {
             for address in &addresses {
                 if let Err(refusal) = policy.check_ip(address.ip()) {
                     tracing::warn!(%host, ip = %address.ip(), reason = refusal.reason(), "refused an outbound request");
-                    return Err(refused(refusal).into());
+                    let refused: Box<dyn std::error::Error + Send + Sync> = Box::new(refusal);
+                    return Err(refused);
                 }
             }
             let addrs: Addrs = Box::new(addresses.into_iter());
@@ -73,27 +96,28 @@ impl EgressClient {
         &self,
         method: reqwest::Method,
         url: &str,
-    ) -> Result<reqwest::RequestBuilder, String> {
+    ) -> Result<reqwest::RequestBuilder, OutboundError> {
         match self.policy.check_url(url, false) {
             Ok(()) => {}
             Err(Refusal::Scheme) if url.starts_with("http://") => self.vouched_http(url).await?,
             Err(refusal) => {
                 tracing::warn!(reason = refusal.reason(), "refused an outbound request");
-                return Err(refused(refusal));
+                return Err(OutboundError::Refused(refusal));
             }
         }
         Ok(self.client.request(method, url))
     }
 
     /// Plain `http` goes only where the operator vouched for every address of the name.
-    async fn vouched_http(&self, url: &str) -> Result<(), String> {
-        let parsed = reqwest::Url::parse(url).map_err(|_| refused(Refusal::Scheme))?;
-        let host = parsed.host_str().ok_or_else(|| refused(Refusal::Scheme))?;
+    async fn vouched_http(&self, url: &str) -> Result<(), OutboundError> {
+        let scheme = OutboundError::Refused(Refusal::Scheme);
+        let parsed = reqwest::Url::parse(url).map_err(|_| scheme.clone())?;
+        let host = parsed.host_str().ok_or_else(|| scheme.clone())?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let port = parsed.port_or_known_default().unwrap_or(80);
         let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
             .await
-            .map_err(|e| format!("{host}: {e}"))?
+            .map_err(|e| OutboundError::Failed(format!("{host}: {e}")))?
             .collect();
         if addresses.is_empty()
             || !addresses
@@ -101,27 +125,27 @@ impl EgressClient {
                 .all(|address| self.policy.allows_explicitly(address.ip()))
         {
             tracing::warn!(%host, reason = "scheme", "refused an outbound request");
-            return Err(refused(Refusal::Scheme));
+            return Err(scheme);
         }
         Ok(())
     }
 }
 
 /// An answer's body, at most [`MAX_ANSWER_BYTES`]; a redirect is an error, not followed.
-pub async fn body(what: &str, mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+pub async fn body(what: &str, mut response: reqwest::Response) -> Result<Vec<u8>, OutboundError> {
     if response.status().is_redirection() {
-        return Err(format!("{what} answered a redirect, which is not followed"));
+        let why = format!("{what} answered a redirect, which is not followed");
+        return Err(OutboundError::Failed(why));
     }
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| format!("{what}: {}", e.without_url()))?
+        .map_err(|e| OutboundError::Failed(format!("{what}: {}", e.without_url())))?
     {
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(format!(
-                "{what} answered more than {MAX_ANSWER_BYTES} bytes"
-            ));
+            let why = format!("{what} answered more than {MAX_ANSWER_BYTES} bytes");
+            return Err(OutboundError::Failed(why));
         }
         body.extend_from_slice(&chunk);
     }
@@ -161,12 +185,15 @@ mod tests {
     }
 
     async fn get(client: &EgressClient, url: &str) -> Result<Vec<u8>, String> {
-        let request = client.request(reqwest::Method::GET, url).await?;
+        let request = client
+            .request(reqwest::Method::GET, url)
+            .await
+            .map_err(|e| e.to_string())?;
         let response = request.send().await.map_err(|e| match e.is_timeout() {
             true => "timed out".to_owned(),
-            false => e.to_string(),
+            false => refusal_of(&e).map_or_else(|| e.to_string(), |r| r.to_string()),
         })?;
-        body(url, response).await
+        body(url, response).await.map_err(|e| e.to_string())
     }
 
     #[tokio::test]

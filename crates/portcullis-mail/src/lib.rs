@@ -5,6 +5,8 @@
 
 pub mod egress;
 
+use portcullis_core::egress::OutboundError;
+
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -167,51 +169,54 @@ impl HttpNetworks {
 }
 
 /// A successful answer's JSON object, else why not.
-async fn json_object(url: &str, response: reqwest::Response) -> Result<serde_json::Value, String> {
+async fn json_object(
+    url: &str,
+    response: reqwest::Response,
+) -> Result<serde_json::Value, OutboundError> {
     let status = response.status();
     if !status.is_success() {
-        return Err(format!("{url} answered {status}"));
+        return Err(format!("{url} answered {status}").into());
     }
     let body = egress::body(url, response).await?;
     match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(value @ serde_json::Value::Object(_)) => Ok(value),
-        _ => Err(format!("{url} did not answer a JSON object")),
+        _ => Err(format!("{url} did not answer a JSON object").into()),
     }
 }
 
 #[async_trait]
 impl portcullis_core::outbound::NetworkClient for HttpNetworks {
-    async fn userinfo(&self, url: &str, token: &str) -> Result<serde_json::Value, String> {
-        let response = self
+    async fn userinfo(&self, url: &str, token: &str) -> Result<serde_json::Value, OutboundError> {
+        let request = self
             .client
             .request(reqwest::Method::GET, url)
             .await?
             .bearer_auth(token)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
+            .header(reqwest::header::ACCEPT, "application/json");
+        let response = egress::send(url, request).await?;
         json_object(url, response).await
     }
 
-    async fn token(&self, url: &str, form: &[(&str, &str)]) -> Result<serde_json::Value, String> {
-        let response = self
+    async fn token(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> Result<serde_json::Value, OutboundError> {
+        let request = self
             .client
             .request(reqwest::Method::POST, url)
             .await?
             .form(form)
             // GitHub answers form-encoded unless asked for JSON.
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
+            .header(reqwest::header::ACCEPT, "application/json");
+        let response = egress::send(url, request).await?;
         json_object(url, response).await
     }
 
     async fn check(
         &self,
         request: &portcullis_core::outbound::NetworkRequest,
-    ) -> Result<Option<serde_json::Value>, String> {
+    ) -> Result<Option<serde_json::Value>, OutboundError> {
         // The URL may carry the token being checked: errors name the host alone.
         let host = reqwest::Url::parse(&request.url)
             .ok()
@@ -232,11 +237,8 @@ impl portcullis_core::outbound::NetworkClient for HttpNetworks {
         if let Some((user, password)) = &request.basic_auth {
             builder = builder.basic_auth(user, Some(password));
         }
-        let response = builder
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| format!("{host}: {}", e.without_url()))?;
+        let builder = builder.header(reqwest::header::ACCEPT, "application/json");
+        let response = egress::send(&host, builder).await?;
         if response.status().is_client_error() {
             return Ok(None);
         }

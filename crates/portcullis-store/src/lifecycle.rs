@@ -59,6 +59,12 @@ const USE_TOKEN: &str = "UPDATE one_time_tokens SET used_at = $1 \
      WHERE secret_hash = $2 AND purpose = $3 AND tenant_id = $4 AND used_at IS NULL AND expires_at > $1 \
      RETURNING user_id";
 
+/// A sign-up's confirmation token (`t`) of its user (`u`): not an address change's (which
+/// carries the new address), for an account whose address was never proven, not banned, and
+/// holding no passkey yet. Only such a token may make an account's first passkey.
+const SIGN_UP_TOKEN: &str = "t.email IS NULL AND u.email_verified_at IS NULL AND NOT u.disabled \
+    AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id)";
+
 #[async_trait]
 impl LifecycleStore for SqlStore {
     async fn register_user(
@@ -152,10 +158,11 @@ impl LifecycleStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<Option<UserId>> {
         let owner: Option<i64> = on_pool!(&self.pool, pool => {
-            sqlx::query_scalar(
-                "SELECT user_id FROM one_time_tokens WHERE secret_hash = $1 AND purpose = $2 \
-                 AND tenant_id = $3 AND used_at IS NULL AND expires_at > $4",
-            )
+            sqlx::query_scalar(&format!(
+                "SELECT t.user_id FROM one_time_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE t.secret_hash = $1 AND t.purpose = $2 AND t.tenant_id = $3 \
+                 AND t.used_at IS NULL AND t.expires_at > $4 AND {SIGN_UP_TOKEN}"
+            ))
             .bind(secret_hash)
             .bind(TokenPurpose::VerifyEmail.as_str())
             .bind(tenant.as_str())
@@ -176,11 +183,13 @@ impl LifecycleStore for SqlStore {
         let now = to_db(passkey.created_at);
         let row: Option<PasskeyRow> = on_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
-            let used: Option<i64> = sqlx::query_scalar(
+            let used: Option<i64> = sqlx::query_scalar(&format!(
                 "UPDATE one_time_tokens SET used_at = $1 \
                  WHERE secret_hash = $2 AND purpose = $3 AND tenant_id = $4 AND user_id = $5 \
-                 AND used_at IS NULL AND expires_at > $1 RETURNING user_id",
-            )
+                 AND used_at IS NULL AND expires_at > $1 AND user_id IN \
+                 (SELECT u.id FROM users u JOIN one_time_tokens t ON t.user_id = u.id \
+                  WHERE t.secret_hash = $2 AND {SIGN_UP_TOKEN}) RETURNING user_id"
+            ))
             .bind(now)
             .bind(secret_hash)
             .bind(TokenPurpose::VerifyEmail.as_str())
@@ -197,6 +206,13 @@ impl LifecycleStore for SqlStore {
                 .bind(passkey.user_id.0)
                 .execute(&mut *tx)
                 .await?;
+            // Whatever was set up before the address was proven is not the owner's: a password
+            // someone chose at sign-up with this address, and any session it opened.
+            sqlx::query("DELETE FROM credentials WHERE user_id = $1")
+                .bind(passkey.user_id.0)
+                .execute(&mut *tx)
+                .await?;
+            end_all_sessions!(&mut tx, passkey.user_id.0, None, now)?;
             let row = insert_passkey!(&mut tx, passkey)?;
             insert_activity!(&mut *tx, activity)?;
             tx.commit().await.map(|_| Some(row))

@@ -15,6 +15,8 @@ pub(crate) struct Counters {
     logins_succeeded: AtomicU64,
     logins_failed: AtomicU64,
     logins_refused: AtomicU64,
+    /// Outbound requests the egress policy refused, by reason (in `Refusal::ALL`'s order).
+    egress_refused: [AtomicU64; 8],
 }
 
 impl Counters {
@@ -32,6 +34,24 @@ impl Counters {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         checked
+    }
+
+    pub(crate) fn count_egress_refused(&self, refusal: crate::egress::Refusal) {
+        if let Some(i) = crate::egress::Refusal::ALL
+            .iter()
+            .position(|r| *r == refusal)
+        {
+            self.egress_refused[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Refused outbound requests by reason, every reason listed.
+    pub(crate) fn egress_refusals(&self) -> Vec<(&'static str, u64)> {
+        crate::egress::Refusal::ALL
+            .iter()
+            .zip(&self.egress_refused)
+            .map(|(refusal, count)| (refusal.reason(), count.load(Ordering::Relaxed)))
+            .collect()
     }
 
     pub(crate) fn count_login(&self) {

@@ -34,16 +34,19 @@ pub trait LifecycleStore: Send + Sync {
         secret_hash: &str,
         now: OffsetDateTime,
     ) -> StoreResult<Option<(UserId, Option<String>)>>;
-    /// The user a live email-verification token of the tenant belongs to, without using it.
+    /// The user a live sign-up confirmation token of the tenant belongs to, without using it:
+    /// not an address change's token, and only for an account never confirmed, not banned and
+    /// without a passkey.
     async fn verification_owner(
         &self,
         tenant: &TenantId,
         secret_hash: &str,
         now: OffsetDateTime,
     ) -> StoreResult<Option<UserId>>;
-    /// Uses up a live email-verification token of `passkey`'s user, marks the email verified
-    /// and stores the passkey with `activity`; all or nothing. `None` (and nothing) when the
-    /// token is unknown, used, expired or another user's.
+    /// Uses up a live sign-up confirmation token of `passkey`'s user (as
+    /// [`LifecycleStore::verification_owner`] finds them), marks the email verified, removes
+    /// any password and ends every session set up before the address was proven, and stores
+    /// the passkey with `activity`; all or nothing. `None` (and nothing) otherwise.
     async fn confirm_with_passkey(
         &self,
         secret_hash: &str,

@@ -153,8 +153,8 @@ impl Services {
                     ("code_verifier", &pending.verifier),
                 ],
             )
-            .await
-            .map_err(Error::SocialNetwork)?;
+            .await;
+        let answer = self.outbound(tenant, network, answer).await?;
         let access_token = answer["access_token"]
             .as_str()
             .filter(|token| !token.is_empty())

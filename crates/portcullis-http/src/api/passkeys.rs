@@ -337,6 +337,7 @@ pub struct SecondFactorOptionsBody {
 pub async fn second_factor_options(
     State(state): State<AppState>,
     HostTenant { tenant, .. }: HostTenant,
+    ClientAddr(client): ClientAddr,
     transport: Transport,
     input: Input,
 ) -> ApiResult<Json<OptionsJson>> {
@@ -347,7 +348,7 @@ pub async fn second_factor_options(
     };
     let begun = state
         .services
-        .begin_passkey_second_factor(&tenant, &challenge, !transport.https)
+        .begin_passkey_second_factor(&tenant, &challenge, client.ip.as_deref(), !transport.https)
         .await?;
     Ok(Json(begun.into()))
 }

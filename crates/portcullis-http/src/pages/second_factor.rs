@@ -223,7 +223,12 @@ pub async fn passkey_options(
     };
     let begun = state
         .services
-        .begin_passkey_second_factor(&page.tenant, &challenge, page.plain_http)
+        .begin_passkey_second_factor(
+            &page.tenant,
+            &challenge,
+            page.client.ip.as_deref(),
+            page.plain_http,
+        )
         .await;
     super::passkeys::options(begun)
 }

@@ -762,3 +762,76 @@ async fn a_passwordless_tenant_signs_people_up_with_a_passkey_once_their_address
         assert!(verified.is_some());
     });
 }
+
+/// A passwordless sign-up's last step in a browser: the confirmation link's passkey page, its
+/// options, and the answer; the options' status and the final answer's.
+async fn make_passkey_with_link(server: &TestServer, token: &str) -> (u16, Option<u16>) {
+    use crate::pages::Browser;
+    let mut browser = Browser::new(server);
+    browser.get(&format!("/verify-email?token={token}")).await;
+    let request = browser.form_post("/verify-email/passkey/options", &[("token", token)]);
+    let answer = browser.send(request).await;
+    if answer.status != 200 {
+        return (answer.status, None);
+    }
+    let options: Value = serde_json::from_str(&answer.body).unwrap();
+    let (_, credential) = SoftPasskey::register(&options, ORIGIN);
+    let (credential, challenge_id) = (credential.to_string(), options["challenge_id"].to_string());
+    let fields = [
+        ("token", token),
+        ("passkey_name", "Phone"),
+        ("challenge_id", challenge_id.trim_matches('"')),
+        ("credential", credential.as_str()),
+    ];
+    (
+        200,
+        Some(browser.post("/verify-email", &fields).await.status),
+    )
+}
+
+#[tokio::test]
+async fn only_a_sign_up_link_makes_a_first_passkey_and_what_came_before_it_goes() {
+    each_backend!(|server| {
+        server.set_settings(|s| s.allow_unverified = false).await;
+        // Someone signs up with another person's address and a password of their own ...
+        let body = json!({ "username": "squatter", "email": "quinn@example.com",
+            "password": "squatters-password", "password_confirmation": "squatters-password" });
+        assert_eq!(server.post("/api/register", body).await.0, 201);
+        let mail = server.wait_for_mail("quinn@example.com", 1).await;
+        let sign_up = crate::harness::token_after(&mail, "verify-email?token=");
+        // ... and an account owner asks to move to an address someone else reads.
+        let token = server.signed_in("rae", "User").await;
+        let change = json!({ "email": "not-rae@example.com" });
+        let (status, _) = server
+            .send(Method::PATCH, "/api/me/details/auth", &token, change)
+            .await;
+        assert_eq!(status, 200);
+        let mail = server.wait_for_mail("not-rae@example.com", 1).await;
+        let address_change = crate::harness::token_after(&mail, "verify-email?token=");
+
+        server.set_settings(|s| s.allow_passwords = false).await;
+        // A bare confirmation would leave a passwordless account no way in.
+        let (status, _) = server
+            .post(
+                &format!("/api/registration/verify-email/{sign_up}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 403);
+        // An address change's link makes no passkey for the account.
+        assert_eq!(
+            make_passkey_with_link(&server, &address_change).await,
+            (403, None)
+        );
+        // The address's owner makes the first passkey; the squatter's password goes with it.
+        assert_eq!(
+            make_passkey_with_link(&server, &sign_up).await,
+            (200, Some(303))
+        );
+        server.set_settings(|s| s.allow_passwords = true).await;
+        assert_eq!(
+            server.try_login("squatter", "squatters-password").await.0,
+            401
+        );
+    });
+}
