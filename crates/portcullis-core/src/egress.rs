@@ -160,13 +160,16 @@ impl EgressPolicy {
             }
             None => return Err(Refusal::Scheme),
         };
+        // The address first: it is the graver reason, and the one worth counting.
+        if let Some(ip) = literal {
+            self.check_ip(ip)?;
+        }
         let vouched = literal.is_some_and(|ip| self.allows_explicitly(ip));
         match parsed.scheme() {
-            "https" => {}
-            "http" if allow_http || vouched => {}
-            _ => return Err(Refusal::Scheme),
+            "https" => Ok(()),
+            "http" if allow_http || vouched => Ok(()),
+            _ => Err(Refusal::Scheme),
         }
-        literal.map_or(Ok(()), |ip| self.check_ip(ip))
     }
 }
 

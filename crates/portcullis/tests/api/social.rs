@@ -240,6 +240,21 @@ async fn a_network_on_an_internal_address_is_refused_without_the_operators_excep
             "[{}]",
             server.backend_name
         );
+        // Counted by reason, and written where the tenant's administrators look.
+        let refused = server.app.services.stats().egress_refused;
+        assert!(
+            refused.contains(&("loopback", 1)),
+            "[{}] {refused:?}",
+            server.backend_name
+        );
+        let db = server.inspect().await;
+        let (logged,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM activities WHERE description LIKE 'Refused a request to the google network%'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(logged, 1);
         for internal in [
             "http://10.0.0.1/me",
             "https://169.254.169.254/latest/meta-data",
