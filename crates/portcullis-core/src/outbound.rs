@@ -34,23 +34,32 @@ impl std::fmt::Debug for NetworkRequest {
     }
 }
 
-/// Talks to social networks. Implemented outside the domain (it is HTTP); an error means the
-/// network could not be reached or refused.
+/// Talks to social networks. Implemented outside the domain (it is HTTP), through the egress
+/// policy (see [`crate::egress`]); an error means the network could not be reached, refused,
+/// or was refused. `plain_http`: the tenant is in `developer_mode`, where `http` URLs to
+/// public addresses are allowed too.
 #[async_trait]
 pub trait NetworkClient: Send + Sync + 'static {
     /// Asks a network's userinfo endpoint about an access token.
-    async fn userinfo(&self, url: &str, token: &str) -> std::result::Result<Value, OutboundError>;
+    async fn userinfo(
+        &self,
+        url: &str,
+        token: &str,
+        plain_http: bool,
+    ) -> std::result::Result<Value, OutboundError>;
     /// Posts an OAuth 2.0 token request (`application/x-www-form-urlencoded`) and returns
     /// the JSON answer of a success.
     async fn token(
         &self,
         url: &str,
         form: &[(&str, &str)],
+        plain_http: bool,
     ) -> std::result::Result<Value, OutboundError>;
     /// Sends an audience check: the JSON answer of a success, `None` when the network
     /// refuses (any 4xx), else why it could not be asked.
     async fn check(
         &self,
         request: &NetworkRequest,
+        plain_http: bool,
     ) -> std::result::Result<Option<Value>, OutboundError>;
 }

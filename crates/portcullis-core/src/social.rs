@@ -492,7 +492,7 @@ impl Services {
         }
         let answer = self
             .network_client()?
-            .check(&audience.request(token)?)
+            .check(&audience.request(token)?, tenant.settings.developer_mode)
             .await;
         let answer = self.outbound(tenant, network, answer).await?;
         // A token the network does not know answers as a failed userinfo request always did
@@ -520,7 +520,11 @@ impl Services {
     ) -> Result<crate::model::User> {
         let userinfo = self
             .network_client()?
-            .userinfo(&resolved.userinfo_url, token)
+            .userinfo(
+                &resolved.userinfo_url,
+                token,
+                tenant.settings.developer_mode,
+            )
             .await;
         let userinfo = self.outbound(tenant, network, userinfo).await?;
         let profile = resolved

@@ -91,13 +91,15 @@ impl EgressClient {
     }
 
     /// A request to `url` (checked first: its scheme, and its address when it is a literal one;
-    /// a plain-`http` name must resolve only to addresses the operator named).
+    /// a plain-`http` name must resolve only to addresses the operator named, unless
+    /// `plain_http` allows it: a tenant in `developer_mode`).
     pub async fn request(
         &self,
         method: reqwest::Method,
         url: &str,
+        plain_http: bool,
     ) -> Result<reqwest::RequestBuilder, OutboundError> {
-        match self.policy.check_url(url, false) {
+        match self.policy.check_url(url, plain_http) {
             Ok(()) => {}
             Err(Refusal::Scheme) if url.starts_with("http://") => self.vouched_http(url).await?,
             Err(refusal) => {
@@ -186,7 +188,7 @@ mod tests {
 
     async fn get(client: &EgressClient, url: &str) -> Result<Vec<u8>, String> {
         let request = client
-            .request(reqwest::Method::GET, url)
+            .request(reqwest::Method::GET, url, false)
             .await
             .map_err(|e| e.to_string())?;
         let response = request.send().await.map_err(|e| match e.is_timeout() {

@@ -186,10 +186,15 @@ async fn json_object(
 
 #[async_trait]
 impl portcullis_core::outbound::NetworkClient for HttpNetworks {
-    async fn userinfo(&self, url: &str, token: &str) -> Result<serde_json::Value, OutboundError> {
+    async fn userinfo(
+        &self,
+        url: &str,
+        token: &str,
+        plain_http: bool,
+    ) -> Result<serde_json::Value, OutboundError> {
         let request = self
             .client
-            .request(reqwest::Method::GET, url)
+            .request(reqwest::Method::GET, url, plain_http)
             .await?
             .bearer_auth(token)
             .header(reqwest::header::ACCEPT, "application/json");
@@ -201,10 +206,11 @@ impl portcullis_core::outbound::NetworkClient for HttpNetworks {
         &self,
         url: &str,
         form: &[(&str, &str)],
+        plain_http: bool,
     ) -> Result<serde_json::Value, OutboundError> {
         let request = self
             .client
-            .request(reqwest::Method::POST, url)
+            .request(reqwest::Method::POST, url, plain_http)
             .await?
             .form(form)
             // GitHub answers form-encoded unless asked for JSON.
@@ -216,6 +222,7 @@ impl portcullis_core::outbound::NetworkClient for HttpNetworks {
     async fn check(
         &self,
         request: &portcullis_core::outbound::NetworkRequest,
+        plain_http: bool,
     ) -> Result<Option<serde_json::Value>, OutboundError> {
         // The URL may carry the token being checked: errors name the host alone.
         let host = reqwest::Url::parse(&request.url)
@@ -225,12 +232,12 @@ impl portcullis_core::outbound::NetworkClient for HttpNetworks {
         let mut builder = match &request.json {
             Some(body) => self
                 .client
-                .request(reqwest::Method::POST, &request.url)
+                .request(reqwest::Method::POST, &request.url, plain_http)
                 .await?
                 .json(body),
             None => {
                 self.client
-                    .request(reqwest::Method::GET, &request.url)
+                    .request(reqwest::Method::GET, &request.url, plain_http)
                     .await?
             }
         };

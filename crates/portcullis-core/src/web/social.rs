@@ -152,6 +152,7 @@ impl Services {
                     ("client_secret", &client_secret),
                     ("code_verifier", &pending.verifier),
                 ],
+                tenant.settings.developer_mode,
             )
             .await;
         let answer = self.outbound(tenant, network, answer).await?;
