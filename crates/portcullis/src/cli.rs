@@ -95,6 +95,15 @@ pub enum TenantCommand {
         #[arg(long)]
         domain: Option<String>,
     },
+    /// Accept passkeys of these authenticator models only (AAGUIDs; none: any model). The
+    /// model is the authenticator's own word, since attestation is `none`.
+    PasskeyModels {
+        #[arg(long, default_value = portcullis_core::model::DEFAULT_TENANT)]
+        tenant: String,
+        /// An AAGUID (a UUID); repeat for several, leave out to accept any model.
+        #[arg(long = "aaguid", value_name = "UUID")]
+        aaguids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -296,12 +305,47 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
             app.store.close().await;
             result?;
         }
+        Command::Tenant {
+            command: TenantCommand::PasskeyModels { tenant, aaguids },
+        } => {
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let result = passkey_models(&app, &tenant, aaguids).await;
+            app.store.close().await;
+            result?;
+        }
         Command::Social { command } => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;
             let result = social(&app, command).await;
             app.store.close().await;
             result?;
         }
+    }
+    Ok(())
+}
+
+async fn passkey_models(
+    app: &App,
+    tenant: &str,
+    aaguids: Vec<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let tenant = app.services.tenant_named(tenant).await.map_err(describe)?;
+    let aaguids = aaguids
+        .iter()
+        .map(|text| {
+            uuid::Uuid::parse_str(text.trim())
+                .map(|uuid| uuid.to_string())
+                .map_err(|_| format!("--aaguid {text:?} is not a UUID"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut fields = serde_json::Map::new();
+    fields.insert(
+        "allowed_aaguids".to_owned(),
+        serde_json::to_value(&aaguids)?,
+    );
+    app.services.merge_settings(&tenant, fields).await?;
+    match aaguids.is_empty() {
+        true => println!("passkeys of any model are accepted"),
+        false => println!("passkeys of {} model(s) only are accepted", aaguids.len()),
     }
     Ok(())
 }

@@ -668,3 +668,22 @@ fn social_endpoints_the_server_calls_must_pass_the_egress_policy() {
     stdout(&set("http://10.0.0.1/me", Some("10.0.0.0/8")));
     stdout(&set("https://id.example.com/me", None));
 }
+
+#[test]
+fn the_operator_names_the_passkey_models_a_tenant_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = |aaguids: &[&str]| {
+        let mut command = portcullis(dir.path());
+        command.args(["tenant", "passkey-models"]);
+        for aaguid in aaguids {
+            command.args(["--aaguid", aaguid]);
+        }
+        command.output().unwrap()
+    };
+    let refused = models(&["not-a-uuid"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a UUID"));
+    let issued = "2FC0579F-8113-47EA-B116-BB5A8DB9202A";
+    assert!(stdout(&models(&[issued])).contains("1 model(s) only"));
+    assert!(stdout(&models(&[])).contains("any model"));
+}
