@@ -61,6 +61,12 @@ pub fn with_layers(router: Router, state: AppState) -> Router {
                 response
             },
         ))
+        // Outside the routes, so a preflight (`OPTIONS`) is answered before it could be
+        // refused as a wrong method; it acts on the provider's browser-facing paths only.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            oauth2::cors::cors,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_timeout,

@@ -2,6 +2,7 @@
 
 pub mod authorize;
 pub mod clients;
+pub mod cors;
 pub mod discovery;
 pub mod error;
 pub mod grants;

@@ -5,6 +5,7 @@
 //! can be told.
 
 mod authorize;
+pub(crate) mod cors;
 mod discovery;
 pub(crate) mod error;
 mod introspect;

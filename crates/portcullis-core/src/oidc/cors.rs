@@ -1,0 +1,66 @@
+//! Which browser origins may call the provider from JavaScript (CORS): the origins of the
+//! tenant's applications' redirect URLs, where their single-page apps run. A page anywhere else
+//! gets no CORS answer, so the browser keeps the provider's answers from it.
+
+use crate::error::Result;
+use crate::model::Tenant;
+use crate::services::Services;
+
+/// Applications read per round while looking for an origin.
+const PAGE: i64 = 200;
+
+/// The origin (`scheme://host[:port]`) of a URL, if it has one.
+fn origin_of(url: &str) -> Option<String> {
+    let origin = url::Url::parse(url).ok()?.origin().ascii_serialization();
+    (origin != "null").then_some(origin)
+}
+
+impl Services {
+    /// Whether a page at `origin` may read the provider's answers for `tenant`: one of the
+    /// tenant's applications redirects to that origin.
+    pub async fn cors_allows(&self, tenant: &Tenant, origin: &str) -> Result<bool> {
+        let Some(origin) = origin_of(origin.trim()) else {
+            return Ok(false);
+        };
+        let mut offset = 0;
+        loop {
+            let (applications, total) = self.store.applications(&tenant.id, offset, PAGE).await?;
+            let found = applications.iter().any(|application| {
+                application
+                    .redirect_urls
+                    .iter()
+                    .any(|url| origin_of(url).as_deref() == Some(origin.as_str()))
+            });
+            if found {
+                return Ok(true);
+            }
+            offset += applications.len() as i64;
+            if applications.is_empty() || offset >= total {
+                return Ok(false);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_of;
+
+    #[test]
+    fn origins_are_scheme_host_and_port() {
+        assert_eq!(
+            origin_of("https://app.example.com/callback?x=1").as_deref(),
+            Some("https://app.example.com")
+        );
+        assert_eq!(
+            origin_of("http://localhost:3000/cb").as_deref(),
+            Some("http://localhost:3000")
+        );
+        assert_eq!(
+            origin_of("https://app.example.com:443/").as_deref(),
+            Some("https://app.example.com")
+        );
+        assert_eq!(origin_of("com.example.app:/callback"), None);
+        assert_eq!(origin_of("null"), None);
+    }
+}
