@@ -43,6 +43,19 @@ pub struct SettingsChange {
     /// How old a sign-in may be before a sensitive change asks for the password again;
     /// `Some(None)` turns the step-up off on the account API (document 001's contract).
     pub reauth_seconds: crate::model::Change<i64>,
+    /// Browser origins that may call the account API from JavaScript (CORS).
+    pub cors_origins: Option<Vec<String>>,
+}
+
+/// Most origins a tenant lists for CORS.
+const MAX_CORS_ORIGINS: usize = 50;
+
+/// An origin as browsers send it (`scheme://host[:port]`, nothing after), if `text` is one.
+fn as_origin(text: &str) -> Option<String> {
+    let url = url::Url::parse(text.trim()).ok()?;
+    let origin = url.origin().ascii_serialization();
+    let bare = matches!(url.path(), "" | "/") && url.query().is_none() && url.fragment().is_none();
+    (matches!(url.scheme(), "https" | "http") && bare && origin != "null").then_some(origin)
 }
 
 impl SettingsChange {
@@ -60,6 +73,7 @@ impl SettingsChange {
             || self.tos.is_some()
             || self.max_sessions.is_some()
             || self.reauth_seconds.is_some()
+            || self.cors_origins.is_some()
     }
 
     fn problems(&self) -> Vec<FieldError> {
@@ -113,6 +127,18 @@ impl SettingsChange {
                 },
             ));
         }
+        if let Some(origins) = &self.cors_origins {
+            if origins.len() > MAX_CORS_ORIGINS {
+                problems.push(FieldError::new(
+                    "cors_origins",
+                    Rule::TooMany {
+                        max: MAX_CORS_ORIGINS,
+                    },
+                ));
+            } else if origins.iter().any(|o| as_origin(o).is_none()) {
+                problems.push(FieldError::new("cors_origins", Rule::Format));
+            }
+        }
         problems
     }
 
@@ -154,6 +180,16 @@ impl SettingsChange {
         set("tos", self.tos.map(Value::from));
         set("max_sessions", self.max_sessions.map(Value::from));
         set("reauth_seconds", self.reauth_seconds.map(Value::from));
+        set(
+            "cors_origins",
+            self.cors_origins.as_ref().map(|origins| {
+                origins
+                    .iter()
+                    .filter_map(|o| as_origin(o))
+                    .collect::<Vec<_>>()
+                    .into()
+            }),
+        );
         fields
     }
 }

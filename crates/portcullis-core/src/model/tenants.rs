@@ -72,6 +72,9 @@ pub struct TenantSettings {
     pub reauth_seconds: Option<i64>,
     /// Social networks users may log in with (`POST /api/login/social`).
     pub social_networks: Vec<crate::model::SocialNetwork>,
+    /// Browser origins (`https://app.example.com`) whose pages may call the account API from
+    /// JavaScript (CORS); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 impl TenantSettings {
@@ -115,6 +118,7 @@ impl Default for TenantSettings {
             notifications_signup_email: false,
             reauth_seconds: None,
             social_networks: Vec::new(),
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -164,6 +164,9 @@ pub struct SettingsJson {
     /// second factor needs `current_password` too; `null`: never (document 001's contract).
     /// Not in document 001.
     reauth_seconds: Option<i64>,
+    /// Browser origins (`https://app.example.com`) whose pages may call this API from
+    /// JavaScript (CORS). Not in document 001.
+    cors_origins: Vec<String>,
 }
 
 impl From<TenantSettings> for SettingsJson {
@@ -190,6 +193,7 @@ impl From<TenantSettings> for SettingsJson {
             tos: s.tos,
             sessions_limit: s.max_sessions,
             reauth_seconds: s.reauth_seconds,
+            cors_origins: s.cors_origins,
         }
     }
 }
@@ -256,6 +260,10 @@ pub async fn update_settings(
         tos: input.optional_bool(&["tos"], errors),
         max_sessions: input.optional_integer("sessions_limit", errors),
         reauth_seconds: input.nullable_integer("reauth_seconds", errors),
+        cors_origins: input
+            .has("cors_origins")
+            .then(|| input.name_list("cors_origins", errors))
+            .flatten(),
     };
     std::mem::take(errors).into_result()?;
     let settings = state

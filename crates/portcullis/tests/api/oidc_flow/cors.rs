@@ -108,3 +108,61 @@ async fn other_origins_and_other_surfaces_get_no_cors_answer() {
         }
     });
 }
+
+#[tokio::test]
+async fn the_account_api_answers_the_origins_the_tenant_lists() {
+    each_backend!(|server| {
+        let admin = server.signed_in("boss", "Admin").await;
+        let spa = "https://spa.example";
+        let (status, errors) = server
+            .send(
+                Method::PATCH,
+                "/api/settings",
+                &admin,
+                json!({ "cors_origins": ["https://spa.example/path"] }),
+            )
+            .await;
+        assert_eq!(status, 422, "an origin has no path: {errors}");
+        let (status, settings) = server
+            .send(
+                Method::PATCH,
+                "/api/settings",
+                &admin,
+                json!({ "cors_origins": [spa] }),
+            )
+            .await;
+        assert_eq!((status, &settings["cors_origins"]), (200, &json!([spa])));
+
+        let preflight = with_origin(&server, Method::OPTIONS, "/api/me", spa, true).await;
+        assert_eq!(
+            (preflight.status().as_u16(), allowed_origin(&preflight)),
+            (204, Some(spa))
+        );
+        let me = server
+            .request(Method::GET, "/api/me")
+            .header("origin", spa)
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            (me.status().as_u16(), allowed_origin(&me)),
+            (200, Some(spa))
+        );
+        // Another origin, document 002's surface, and the provider's endpoints (which answer
+        // the applications' origins, not this list) stay closed to it.
+        let other = with_origin(
+            &server,
+            Method::GET,
+            "/api/me",
+            "https://evil.example",
+            false,
+        )
+        .await;
+        assert_eq!(allowed_origin(&other), None);
+        for path in ["/api/v1/captcha", "/oauth2/jwks"] {
+            let answer = with_origin(&server, Method::GET, path, spa, false).await;
+            assert_eq!(allowed_origin(&answer), None, "{path}");
+        }
+    });
+}
