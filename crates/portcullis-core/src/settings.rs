@@ -274,9 +274,10 @@ mod tests {
             tos: Some(true),
             max_sessions: Some(5),
             reauth_seconds: Some(Some(300)),
+            cors_origins: Some(vec!["https://spa.example:443/".into()]),
         };
         let fields = every.fields();
-        assert_eq!(fields.len(), 15);
+        assert_eq!(fields.len(), 16);
         let mut record = serde_json::to_value(TenantSettings::default()).unwrap();
         for (name, value) in fields {
             let slot = record.get_mut(&name).unwrap_or_else(|| panic!("{name}"));
@@ -284,5 +285,27 @@ mod tests {
         }
         let merged: TenantSettings = serde_json::from_value(record).unwrap();
         assert_eq!((merged.app_name.as_str(), merged.max_sessions), ("App", 5));
+        assert_eq!(merged.cors_origins, ["https://spa.example"]);
+    }
+
+    #[test]
+    fn cors_origins_are_bare_origins() {
+        let problems = |origins: &[&str]| {
+            SettingsChange {
+                cors_origins: Some(origins.iter().map(|o| (*o).to_owned()).collect()),
+                ..SettingsChange::default()
+            }
+            .problems()
+        };
+        assert!(problems(&["https://spa.example", "http://localhost:3000"]).is_empty());
+        for bad in [
+            "https://spa.example/app",
+            "ftp://x.example",
+            "*",
+            "null",
+            "spa.example",
+        ] {
+            assert!(!problems(&[bad]).is_empty(), "{bad}");
+        }
     }
 }
