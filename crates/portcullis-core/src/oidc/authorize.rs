@@ -31,8 +31,9 @@ pub struct AuthorizeParams {
     /// Carried to the login page, which fills its login field with it.
     pub login_hint: Option<String>,
     /// Ours, not the protocol's: set when the person was sent to sign in because the request
-    /// wanted a fresh sign-in (`prompt=login`, `max_age`). Unix seconds; a session that began
-    /// at or after it is fresh enough. It replaces those parameters on the way back, so that
+    /// wanted a fresh sign-in (`prompt=login`, `max_age`). Unix milliseconds, so a session that
+    /// began earlier in the same second is not taken for a new one; a session that began at or
+    /// after it is fresh enough. It replaces those parameters on the way back, so that
     /// coming back from the login page does not ask for a sign-in again.
     pub login_after: Option<String>,
 }
@@ -313,7 +314,8 @@ fn check(
     };
     Ok(Checked {
         redirect_uri: redirect_uri.to_owned(),
-        prompt_login: prompts.iter().copied().any(asks_for_sign_in),
+        // `max_age=0` asks for a sign-in now, as `prompt=login` does (OIDC Core §3.1.2.1).
+        prompt_login: prompts.iter().copied().any(asks_for_sign_in) || max_age == Some(0),
         login_after: params.login_after.as_deref().and_then(|t| t.parse().ok()),
         application,
         scopes,
@@ -323,19 +325,24 @@ fn check(
     })
 }
 
+/// Unix milliseconds, the precision of `login_after`.
+fn unix_millis(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 /// Whether a sign-in at `auth_time` meets a wish for a sign-in after `login_after` (unix
-/// seconds). A wish from the future is ignored: no sign-in could meet it.
+/// milliseconds). A wish from the future is ignored: no sign-in could meet it.
 pub fn signed_in_after(
     auth_time: OffsetDateTime,
     login_after: Option<i64>,
     now: OffsetDateTime,
 ) -> bool {
     login_after
-        .filter(|after| *after <= now.unix_timestamp())
-        .is_none_or(|after| auth_time.unix_timestamp() >= after)
+        .filter(|after| *after <= unix_millis(now))
+        .is_none_or(|after| unix_millis(auth_time) >= after)
 }
 
-/// The `login_after` (unix seconds) of a path back to the authorization endpoint, if any: the
+/// The `login_after` (unix milliseconds) of a path back to the authorization endpoint, if any: the
 /// time a sign-in must be newer than for that request to go on.
 pub fn login_after(path: &str) -> Option<i64> {
     let (route, query) = path.split_once('?')?;
@@ -366,7 +373,7 @@ fn return_to(params: &AuthorizeParams, checked: &Checked, now: OffsetDateTime) -
             .join(" ")
     });
     let login_after = if wants_fresh {
-        Some(now.unix_timestamp().to_string())
+        Some(unix_millis(now).to_string())
     } else {
         params.login_after.clone()
     };
@@ -440,6 +447,23 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_in_earlier_in_the_same_second_is_not_a_fresh_one() {
+        let asked = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
+            + time::Duration::milliseconds(500);
+        let after = Some(unix_millis(asked));
+        let earlier = asked - time::Duration::milliseconds(400);
+        let later = asked + time::Duration::milliseconds(300);
+        assert!(!signed_in_after(earlier, after, later));
+        assert!(signed_in_after(later, after, later));
+        // A wish from the future is no wish.
+        assert!(signed_in_after(
+            earlier,
+            Some(unix_millis(later) + 1),
+            later
+        ));
+    }
+
+    #[test]
     fn a_wish_for_a_fresh_sign_in_becomes_login_after_on_the_way_back() {
         let now = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         for (prompt, max_age) in [(Some("login consent"), None), (None, Some("0"))] {
@@ -453,7 +477,7 @@ mod tests {
                     .find(|(k, _)| k == name)
                     .map(|(_, v)| v.as_str())
             };
-            assert_eq!(get("login_after"), Some("1700000000"), "{back}");
+            assert_eq!(get("login_after"), Some("1700000000000"), "{back}");
             assert_eq!(get("max_age"), None);
             assert_eq!(get("prompt"), prompt.map(|_| "consent"));
             assert_eq!(get("state"), Some("s t"));

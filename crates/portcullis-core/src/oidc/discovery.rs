@@ -32,6 +32,11 @@ pub struct Discovery {
     pub code_challenge_methods_supported: &'static [&'static str],
     pub scopes_supported: &'static [&'static str],
     pub claims_supported: &'static [&'static str],
+    /// `acr` values ID tokens may carry.
+    pub acr_values_supported: &'static [&'static str],
+    /// Request objects (`request`, `request_uri`) are not taken.
+    pub request_parameter_supported: bool,
+    pub request_uri_parameter_supported: bool,
 }
 
 impl Discovery {
@@ -81,6 +86,9 @@ impl Discovery {
                 "email_verified",
                 "updated_at",
             ],
+            acr_values_supported: &["phr"],
+            request_parameter_supported: false,
+            request_uri_parameter_supported: false,
         }
     }
 }

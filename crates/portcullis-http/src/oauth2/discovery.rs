@@ -34,6 +34,9 @@ pub struct DiscoveryJson {
     code_challenge_methods_supported: Vec<&'static str>,
     scopes_supported: Vec<&'static str>,
     claims_supported: Vec<&'static str>,
+    acr_values_supported: Vec<&'static str>,
+    request_parameter_supported: bool,
+    request_uri_parameter_supported: bool,
 }
 
 impl From<Discovery> for DiscoveryJson {
@@ -55,6 +58,9 @@ impl From<Discovery> for DiscoveryJson {
             code_challenge_methods_supported: d.code_challenge_methods_supported.to_vec(),
             scopes_supported: d.scopes_supported.to_vec(),
             claims_supported: d.claims_supported.to_vec(),
+            acr_values_supported: d.acr_values_supported.to_vec(),
+            request_parameter_supported: d.request_parameter_supported,
+            request_uri_parameter_supported: d.request_uri_parameter_supported,
         }
     }
 }

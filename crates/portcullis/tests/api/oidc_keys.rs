@@ -110,6 +110,9 @@ async fn discovery_names_each_tenants_issuer_and_the_endpoints() {
             json!(["client_secret_basic", "client_secret_post", "none"])
         );
         assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
+        assert_eq!(doc["request_parameter_supported"], false);
+        assert_eq!(doc["request_uri_parameter_supported"], false);
+        assert_eq!(doc["acr_values_supported"], json!(["phr"]));
         assert_eq!(
             doc["scopes_supported"],
             json!(["openid", "profile", "email"])
