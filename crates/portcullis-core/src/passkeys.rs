@@ -43,12 +43,13 @@ pub const HARDWARE_OFF: &str = "Passkeys are turned off for this tenant.";
 /// An AAGUID for authenticators that do not say what they are.
 const UNKNOWN_AAGUID: &str = "00000000-0000-0000-0000-000000000000";
 
-/// A ceremony begun: the options for `navigator.credentials.create()` or `.get()` (with their
-/// `publicKey` member), and the handle the client sends back with its answer.
+/// A ceremony begun: the `publicKey` options for `navigator.credentials.create()` or
+/// `.get()` (binary members in base64url), and the handle the client sends back with its
+/// answer.
 #[derive(Debug)]
 pub struct Begun {
     pub handle: Secret,
-    pub options: Value,
+    pub public_key: Value,
 }
 
 /// An answer to a ceremony, as the client sent it.
@@ -199,9 +200,13 @@ impl Services {
         ceremony: Ceremony,
         owner: (Option<UserId>, Option<crate::ids::SessionId>),
         binding: Option<String>,
-        state: String,
-        options: Value,
+        state: &impl serde::Serialize,
+        options: &impl serde::Serialize,
     ) -> Result<Begun> {
+        let mut options =
+            serde_json::to_value(options).map_err(|e| Error::Internal(format!("options: {e}")))?;
+        let public_key = options["publicKey"].take();
+        let state = to_json(state)?;
         let handle = Secret::new(crate::random::base62(40));
         let challenge = WebauthnChallenge {
             id_hash: hash_secret(handle.expose()),
@@ -214,7 +219,7 @@ impl Services {
             expires_at: self.now() + CEREMONY_LIFETIME,
         };
         self.store.create_webauthn_challenge(&challenge).await?;
-        Ok(Begun { handle, options })
+        Ok(Begun { handle, public_key })
     }
 
     /// Takes the ceremony behind `handle` if it is of this kind and this tenant; `None` when it
@@ -263,29 +268,50 @@ impl Services {
             .iter()
             .filter_map(|p| URL_SAFE_NO_PAD.decode(&p.credential_id).ok())
             .collect();
+        self.begin_registration(
+            &tenant,
+            user,
+            (handle, exclude),
+            principal.session_id.clone(),
+            None,
+            plain_http,
+        )
+        .await
+    }
+
+    /// Stores a registration ceremony for `user` under `handle` (their WebAuthn user handle),
+    /// refusing the credentials in `exclude` (those they hold): a passkey, so discoverable
+    /// (it must sign in without a username typed) and verifying its user.
+    async fn begin_registration(
+        &self,
+        tenant: &Tenant,
+        user: &User,
+        (handle, exclude): (Uuid, Vec<webauthn_rs::prelude::CredentialID>),
+        session: Option<crate::ids::SessionId>,
+        binding: Option<String>,
+        plain_http: bool,
+    ) -> Result<Begun> {
         let login = user.username.clone().unwrap_or_else(|| user.email.clone());
         let display = user.display_name.clone().unwrap_or_else(|| login.clone());
         let (mut options, state) = self
-            .webauthn(&tenant, plain_http)?
+            .webauthn(tenant, plain_http)?
             .start_passkey_registration(handle, &login, &display, Some(exclude))
             .map_err(|e| Error::Internal(format!("starting a passkey registration: {e}")))?;
-        // A passkey must be discoverable to sign in without a username typed.
         if let Some(selection) = options.public_key.authenticator_selection.as_mut() {
             selection.resident_key = Some(ResidentKeyRequirement::Required);
             selection.require_resident_key = true;
         }
-        let options =
-            serde_json::to_value(&options).map_err(|e| Error::Internal(format!("options: {e}")))?;
+        let pending = PendingRegistration {
+            user_handle: handle,
+            state,
+        };
         self.begin_ceremony(
-            &tenant,
+            tenant,
             Ceremony::Register,
-            (Some(user.id), principal.session_id.clone()),
-            None,
-            to_json(&PendingRegistration {
-                user_handle: handle,
-                state,
-            })?,
-            options,
+            (Some(user.id), session),
+            binding,
+            &pending,
+            &options,
         )
         .await
     }
@@ -379,31 +405,9 @@ impl Services {
         if user.disabled {
             return Err(Error::Banned);
         }
-        let handle = Uuid::new_v4();
-        let login = user.username.clone().unwrap_or_else(|| user.email.clone());
-        let (mut options, state) = self
-            .webauthn(tenant, plain_http)?
-            .start_passkey_registration(handle, &login, &login, None)
-            .map_err(|e| Error::Internal(format!("starting a passkey sign-up: {e}")))?;
-        if let Some(selection) = options.public_key.authenticator_selection.as_mut() {
-            selection.resident_key = Some(ResidentKeyRequirement::Required);
-            selection.require_resident_key = true;
-        }
-        let options =
-            serde_json::to_value(&options).map_err(|e| Error::Internal(format!("options: {e}")))?;
-        let pending = PendingRegistration {
-            user_handle: handle,
-            state,
-        };
-        self.begin_ceremony(
-            tenant,
-            Ceremony::Register,
-            (Some(user.id), None),
-            Some(token_hash),
-            to_json(&pending)?,
-            options,
-        )
-        .await
+        let first = (Uuid::new_v4(), Vec::new());
+        self.begin_registration(tenant, &user, first, None, Some(token_hash), plain_http)
+            .await
     }
 
     /// Finishes a passwordless sign-up: the passkey is verified, then in one step the token is
@@ -594,22 +598,20 @@ impl Services {
     ) -> Result<Begun> {
         hardware_allowed(&tenant.settings)?;
         self.reserve_passkey_ceremony(tenant, ip).await?;
-        let (mut options, state) = self
+        // Only the `publicKey` member goes out (see `begin_ceremony`): how the browser asks (a
+        // button, or the username field's autofill) is the page's choice, made in
+        // `navigator.credentials.get()`.
+        let (options, state) = self
             .webauthn(tenant, plain_http)?
             .start_discoverable_authentication()
             .map_err(|e| Error::Internal(format!("starting a passkey sign-in: {e}")))?;
-        // How the browser asks (a button, or the username field's autofill) is the page's
-        // choice, made in `navigator.credentials.get()`.
-        options.mediation = None;
-        let options =
-            serde_json::to_value(&options).map_err(|e| Error::Internal(format!("options: {e}")))?;
         self.begin_ceremony(
             tenant,
             Ceremony::SignIn,
             (None, None),
             binding.map(hash_secret),
-            to_json(&state)?,
-            options,
+            &state,
+            &options,
         )
         .await
     }
@@ -806,15 +808,13 @@ impl Services {
             .webauthn(tenant, plain_http)?
             .start_passkey_authentication(&stored)
             .map_err(|e| Error::Internal(format!("starting a passkey second factor: {e}")))?;
-        let options =
-            serde_json::to_value(&options).map_err(|e| Error::Internal(format!("options: {e}")))?;
         self.begin_ceremony(
             tenant,
             Ceremony::SecondFactor,
             (Some(user.id), None),
             Some(hash_secret(challenge.trim())),
-            to_json(&state)?,
-            options,
+            &state,
+            &options,
         )
         .await
     }
@@ -869,12 +869,7 @@ impl Services {
         );
         self.note_passkey_use(tenant, &user, &passkey, &result, client, &used)
             .await?;
-        if !self.store.use_challenge(&bound, self.now()).await? {
-            return Err(invalid_challenge());
-        }
-        let mut amr = found.amr;
-        amr.extend(["hwk".to_owned(), "mfa".to_owned()]);
-        self.open_session(tenant, user, client, opener(found.client), amr)
+        self.finish_second_step(tenant, user, found, &bound, "hwk", client, opener)
             .await
     }
 

@@ -218,13 +218,31 @@ impl Services {
             return Err(Error::invalid("code", wrong_code()));
         }
         self.second_factor_unchecked(&guess).await?;
-        if !self.store.use_challenge(&id_hash, now).await? {
+        // A code (or recovery code) on top of the first factor.
+        self.finish_second_step(tenant, user, found, &id_hash, "otp", client, opener)
+            .await
+    }
+
+    /// The end of a login's second step, whatever answered it: the challenge used up (once,
+    /// however many answers race), then a session whose `amr` adds `proof` and `mfa` to the
+    /// first factor's.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn finish_second_step(
+        &self,
+        tenant: &Tenant,
+        user: User,
+        challenge: Challenge,
+        id_hash: &str,
+        proof: &str,
+        client: &ClientInfo,
+        opener: impl FnOnce(String) -> SessionClient,
+    ) -> Result<IssuedToken> {
+        if !self.store.use_challenge(id_hash, self.now()).await? {
             return Err(invalid_challenge());
         }
-        // A code (or recovery code) on top of the first factor.
-        let mut amr = found.amr;
-        amr.extend(["otp".to_owned(), "mfa".to_owned()]);
-        self.open_session(tenant, user, client, opener(found.client), amr)
+        let mut amr = challenge.amr;
+        amr.extend([proof.to_owned(), "mfa".to_owned()]);
+        self.open_session(tenant, user, client, opener(challenge.client), amr)
             .await
     }
 

@@ -68,10 +68,9 @@ pub struct OptionsJson {
 
 impl From<Begun> for OptionsJson {
     fn from(begun: Begun) -> Self {
-        let mut options = begun.options;
         Self {
             challenge_id: begun.handle.expose().to_owned(),
-            public_key: options["publicKey"].take(),
+            public_key: begun.public_key,
         }
     }
 }

@@ -48,10 +48,9 @@ pub async fn script() -> Response {
 pub(super) fn options(begun: Result<Begun, Error>) -> Result<Response, PageError> {
     let (status, body) = match begun {
         Ok(begun) => {
-            let mut options = begun.options;
             let body = json!({
                 "challenge_id": begun.handle.expose(),
-                "publicKey": options["publicKey"].take(),
+                "publicKey": begun.public_key,
             });
             (StatusCode::OK, body)
         }
@@ -80,8 +79,8 @@ pub(super) fn options(begun: Result<Begun, Error>) -> Result<Response, PageError
     Ok((status, Json::<Value>(body)).into_response())
 }
 
-/// The ceremony's answer the form carries.
-fn answer(form: &PageForm) -> Answer {
+/// The ceremony's answer a form carries (`challenge_id`, and `credential` as JSON).
+pub(super) fn answer(form: &PageForm) -> Answer {
     Answer {
         handle: Secret::new(form.text("challenge_id")),
         credential: serde_json::from_str(form.value("credential").unwrap_or(""))

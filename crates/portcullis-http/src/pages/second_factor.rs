@@ -16,8 +16,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use portcullis_core::model::{Method, SessionClient};
-use portcullis_core::passkeys::Answer;
-use portcullis_core::{Error, Secret};
+use portcullis_core::Error;
 
 fn clear_challenge() -> HeaderValue {
     login_cookie(CHALLENGE_COOKIE, String::new(), 0)
@@ -126,11 +125,7 @@ pub async fn submit(
     let services = &state.services;
     let completed = if form.checked("credential") {
         // A passkey or security key in place of the code.
-        let answer = Answer {
-            handle: Secret::new(form.text("challenge_id")),
-            credential: serde_json::from_str(form.value("credential").unwrap_or(""))
-                .unwrap_or_default(),
-        };
+        let answer = super::passkeys::answer(&form);
         let browser = |_| SessionClient::Browser;
         let (tenant, client) = (&page.tenant, &page.client);
         services

@@ -13,8 +13,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
-use portcullis_core::passkeys::Answer;
-use portcullis_core::{Error, Secret};
+use portcullis_core::Error;
 
 #[derive(Template)]
 #[template(path = "pages/verify.html")]
@@ -74,11 +73,7 @@ async fn finish_with_passkey(
     form: &PageForm,
 ) -> Result<Response, PageError> {
     let token = form.text("token");
-    let answer = Answer {
-        handle: Secret::new(form.text("challenge_id")),
-        credential: serde_json::from_str(form.value("credential").unwrap_or(""))
-            .unwrap_or_default(),
-    };
+    let answer = super::passkeys::answer(form);
     let name = form.text("passkey_name");
     let finished = state
         .services

@@ -370,10 +370,9 @@ pub async fn text(response: Response) -> (u16, String, String) {
 }
 
 /// Turns on codes by mail for a new user `name`; the code of its first challenge is mailed.
-pub async fn with_mailed_codes(server: &mut TestServer, name: &str) {
+pub async fn with_mailed_codes(server: &mut TestServer, name: &str) -> String {
     server.set_settings(|s| s.two_factor_enabled = true).await;
-    server.create_user(name, "User").await;
-    let token = server.login(name).await;
+    let token = server.signed_in(name, "User").await;
     let (status, body) = server
         .send(
             Method::PUT,
@@ -383,6 +382,7 @@ pub async fn with_mailed_codes(server: &mut TestServer, name: &str) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    token
 }
 
 /// [`json`] with the whole seconds of `Retry-After`, when the answer has one.

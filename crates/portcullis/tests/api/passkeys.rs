@@ -1,7 +1,7 @@
 //! Passkeys through the account API and the management API, with a software authenticator
 //! playing the browser: real ceremonies, real signatures, and the attacks on them.
 
-use crate::harness::{each_backend, TestServer, PASSWORD};
+use crate::harness::{each_backend, with_mailed_codes, TestServer, PASSWORD};
 use crate::mgmt::{api_key, v1};
 use crate::webauthn_soft::{SoftAuthenticator, SoftPasskey};
 use reqwest::Method;
@@ -87,18 +87,8 @@ async fn activities(server: &TestServer) -> Vec<String> {
 #[tokio::test]
 async fn a_passkey_is_registered_and_signs_in_without_a_password_or_second_factor() {
     each_backend!(|server| {
-        server.set_settings(|s| s.two_factor_enabled = true).await;
-        let token = server.signed_in("ada", "User").await;
         // A second factor on the account: a passkey that verified its user skips it.
-        let (status, _) = server
-            .send(
-                Method::PUT,
-                "/api/me/2fa",
-                &token,
-                json!({ "method": "email" }),
-            )
-            .await;
-        assert_eq!(status, 200);
+        let token = with_mailed_codes(&mut server, "ada").await;
 
         let options = registration_options(&server, &token).await;
         let public_key = &options["publicKey"];
@@ -608,17 +598,7 @@ async fn an_application_learns_from_the_id_token_that_a_passkey_signed_the_perso
 async fn a_passkey_answers_the_second_step_in_place_of_a_code() {
     use crate::oidc_flow::{create_app, tokens};
     each_backend!(|server| {
-        server.set_settings(|s| s.two_factor_enabled = true).await;
-        let token = server.signed_in("nia", "User").await;
-        let (status, _) = server
-            .send(
-                Method::PUT,
-                "/api/me/2fa",
-                &token,
-                json!({ "method": "email" }),
-            )
-            .await;
-        assert_eq!(status, 200);
+        let token = with_mailed_codes(&mut server, "nia").await;
         let (mut key, _) = register(&server, &token, "Security key").await;
         let challenge = || async {
             let (status, body) = server.try_login("nia", PASSWORD).await;
