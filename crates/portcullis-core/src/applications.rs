@@ -92,6 +92,7 @@ impl ApplicationInput {
                 }
             }
         }
+        problems.extend(backchannel_problems(&self.metadata, developer_mode));
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
@@ -104,6 +105,30 @@ impl ApplicationInput {
             metadata: self.metadata,
         })
     }
+}
+
+/// What is wrong with the back-channel logout metadata: the URI is told of ended sessions, so
+/// it must be a URL an application may use; the flag is a boolean.
+fn backchannel_problems(metadata: &Metadata, developer_mode: bool) -> Vec<FieldError> {
+    use crate::oidc::clients::{BACKCHANNEL_LOGOUT_URI_KEY, BACKCHANNEL_SESSION_REQUIRED_KEY};
+    let mut problems = Vec::new();
+    if let Some(uri) = metadata.get(BACKCHANNEL_LOGOUT_URI_KEY) {
+        if let Some(problem) = url_problem(uri, developer_mode) {
+            problems.push(FieldError::other(
+                format!("metadata.{BACKCHANNEL_LOGOUT_URI_KEY}"),
+                problem,
+            ));
+        }
+    }
+    if let Some(flag) = metadata.get(BACKCHANNEL_SESSION_REQUIRED_KEY) {
+        if flag != "true" && flag != "false" {
+            problems.push(FieldError::other(
+                format!("metadata.{BACKCHANNEL_SESSION_REQUIRED_KEY}"),
+                "Must be true or false.",
+            ));
+        }
+    }
+    problems
 }
 
 /// What an application's sealed secret belongs to.

@@ -34,7 +34,7 @@ impl std::fmt::Debug for NetworkRequest {
     }
 }
 
-/// Talks to social networks. Implemented outside the domain (it is HTTP), through the egress
+/// Talks to social networks, and to applications' back-channel endpoints. Implemented outside the domain (it is HTTP), through the egress
 /// policy (see [`crate::egress`]); an error means the network could not be reached, refused,
 /// or was refused. `plain_http`: the tenant is in `developer_mode`, where `http` URLs to
 /// public addresses are allowed too.
@@ -55,6 +55,14 @@ pub trait NetworkClient: Send + Sync + 'static {
         form: &[(&str, &str)],
         plain_http: bool,
     ) -> std::result::Result<Value, OutboundError>;
+    /// Posts a form to an application's own endpoint (a back-channel logout notice): `Ok` when
+    /// it answered 2xx, else why not.
+    async fn notify(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        plain_http: bool,
+    ) -> std::result::Result<(), OutboundError>;
     /// Sends an audience check: the JSON answer of a success, `None` when the network
     /// refuses (any 4xx), else why it could not be asked.
     async fn check(

@@ -45,6 +45,8 @@ pub struct SettingsChange {
     pub reauth_seconds: crate::model::Change<i64>,
     /// Browser origins that may call the account API from JavaScript (CORS).
     pub cors_origins: Option<Vec<String>>,
+    /// Whether third-party applications need the person's consent.
+    pub third_party_consent: Option<bool>,
 }
 
 /// Most origins a tenant lists for CORS.
@@ -74,6 +76,7 @@ impl SettingsChange {
             || self.max_sessions.is_some()
             || self.reauth_seconds.is_some()
             || self.cors_origins.is_some()
+            || self.third_party_consent.is_some()
     }
 
     fn problems(&self) -> Vec<FieldError> {
@@ -181,6 +184,10 @@ impl SettingsChange {
         set("max_sessions", self.max_sessions.map(Value::from));
         set("reauth_seconds", self.reauth_seconds.map(Value::from));
         set(
+            "third_party_consent",
+            self.third_party_consent.map(Value::from),
+        );
+        set(
             "cors_origins",
             self.cors_origins.as_ref().map(|origins| {
                 origins
@@ -275,9 +282,10 @@ mod tests {
             max_sessions: Some(5),
             reauth_seconds: Some(Some(300)),
             cors_origins: Some(vec!["https://spa.example:443/".into()]),
+            third_party_consent: Some(true),
         };
         let fields = every.fields();
-        assert_eq!(fields.len(), 16);
+        assert_eq!(fields.len(), 17);
         let mut record = serde_json::to_value(TenantSettings::default()).unwrap();
         for (name, value) in fields {
             let slot = record.get_mut(&name).unwrap_or_else(|| panic!("{name}"));

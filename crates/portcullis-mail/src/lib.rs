@@ -219,6 +219,26 @@ impl portcullis_core::outbound::NetworkClient for HttpNetworks {
         json_object(url, response).await
     }
 
+    async fn notify(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        plain_http: bool,
+    ) -> Result<(), OutboundError> {
+        let request = self
+            .client
+            .request(reqwest::Method::POST, url, plain_http)
+            .await?
+            .form(form);
+        let response = egress::send(url, request).await?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("{url} answered {status}").into())
+        }
+    }
+
     async fn check(
         &self,
         request: &portcullis_core::outbound::NetworkRequest,

@@ -49,6 +49,15 @@ impl TryFrom<ApplicationRow> for Application {
     }
 }
 
+/// The metadata's back-channel logout URI, kept in a column of its own so that ending a session
+/// can find the applications to tell in SQL (see `logout_notices`).
+fn backchannel_logout_uri(application: &Application) -> Option<&str> {
+    application
+        .metadata
+        .get(portcullis_core::oidc::clients::BACKCHANNEL_LOGOUT_URI_KEY)
+        .map(String::as_str)
+}
+
 /// The JSON columns of an application: logout URLs, redirect URLs, metadata.
 fn json_columns(application: &Application) -> Result<(String, String, String)> {
     let text =
@@ -102,8 +111,8 @@ impl ApplicationStore for SqlStore {
         on_pool!(&self.pool, pool => {
             sqlx::query(
                 "INSERT INTO applications (id, tenant_id, name, secret, login_url, logout_urls, \
-                 redirect_urls, metadata, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 redirect_urls, metadata, created_at, updated_at, backchannel_logout_uri) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(&application.id)
             .bind(application.tenant_id.as_str())
@@ -115,6 +124,7 @@ impl ApplicationStore for SqlStore {
             .bind(&metadata)
             .bind(to_db(application.created_at))
             .bind(to_db(application.updated_at))
+            .bind(backchannel_logout_uri(application))
             .execute(pool)
             .await
             .map(|_| ())
@@ -169,7 +179,7 @@ impl ApplicationStore for SqlStore {
         on_pool!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE applications SET name = $1, login_url = $2, logout_urls = $3, \
-                 redirect_urls = $4, metadata = $5, updated_at = $6 \
+                 redirect_urls = $4, metadata = $5, updated_at = $6, backchannel_logout_uri = $9 \
                  WHERE tenant_id = $7 AND id = $8",
             )
             .bind(&application.name)
@@ -180,6 +190,7 @@ impl ApplicationStore for SqlStore {
             .bind(to_db(application.updated_at))
             .bind(application.tenant_id.as_str())
             .bind(&application.id)
+            .bind(backchannel_logout_uri(application))
             .execute(pool)
             .await
             .map(|done| done.rows_affected() > 0)

@@ -1,5 +1,6 @@
 use crate::activity::{audited_write, contains_pattern, insert_activity};
 use crate::error::{store_error, Result};
+use crate::logout_notices::queue_logout_notices;
 use crate::pool::{on_pool, Backends, BeginWrite};
 use crate::profile::{given, update_details};
 use crate::rows::{opt_to_db, to_db, UserRow, USER_COLUMNS};
@@ -161,7 +162,10 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn delete_user(&self, user: UserId, activity: &NewActivity) -> Result<()> {
+        let now = to_db(activity.created_at);
         audited_write!(&self.pool, activity, |tx| {
+            // The user's sessions go with it: the applications they signed in to are told.
+            queue_logout_notices!(&mut tx, now, user: user.0, keep: None)?;
             sqlx::query("DELETE FROM users WHERE id = $1")
                 .bind(user.0)
                 .execute(&mut *tx)

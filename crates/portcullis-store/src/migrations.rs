@@ -100,6 +100,16 @@ const SQLITE: Embedded = &[
         "passkeys",
         include_str!("../migrations/sqlite/0018_passkeys.sql"),
     ),
+    (
+        19,
+        "back-channel logout",
+        include_str!("../migrations/sqlite/0019_backchannel_logout.sql"),
+    ),
+    (
+        22,
+        "consents",
+        include_str!("../migrations/sqlite/0022_consents.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -191,6 +201,16 @@ const POSTGRES: Embedded = &[
         18,
         "passkeys",
         include_str!("../migrations/postgres/0018_passkeys.sql"),
+    ),
+    (
+        19,
+        "back-channel logout",
+        include_str!("../migrations/postgres/0019_backchannel_logout.sql"),
+    ),
+    (
+        22,
+        "consents",
+        include_str!("../migrations/postgres/0022_consents.sql"),
     ),
 ];
 

@@ -1,6 +1,7 @@
 use crate::access::insert_token;
 use crate::activity::{audited_write, insert_activity};
 use crate::error::{store_error, Result};
+use crate::logout_notices::queue_logout_notices;
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{
     from_db, opt_from_db, to_db, TokenLookupRow, TOKEN_LOOKUP_COLUMNS, USER_COLUMNS,
@@ -79,6 +80,7 @@ impl SessionStore for SqlStore {
                 .await?;
             let mut ended = false;
             if let Some((end, ending)) = &limit.end_first {
+                queue_logout_notices!(&mut tx, now, session: end.as_str())?;
                 let done = sqlx::query(
                     "UPDATE sessions SET ended_at = $1 \
                      WHERE id = $2 AND user_id = $3 AND ended_at IS NULL AND expires_at > $1",
@@ -184,6 +186,7 @@ impl SessionStore for SqlStore {
     ) -> Result<()> {
         let now = to_db(now);
         audited_write!(&self.pool, activity, |tx| {
+            queue_logout_notices!(&mut tx, now, session: session.as_str())?;
             sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
                 .bind(now)
                 .bind(session.as_str())

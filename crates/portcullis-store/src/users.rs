@@ -69,6 +69,7 @@ macro_rules! end_all_sessions {
     ($tx:expr, $user:expr, $keep:expr, $now:expr) => {
         async {
             let (user, keep, now): (i64, Option<&str>, i64) = ($user, $keep, $now);
+            $crate::logout_notices::queue_logout_notices!($tx, now, user: user, keep: keep)?;
             sqlx::query(
                 "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL \
                  AND ($3 IS NULL OR id <> $3)",

@@ -195,7 +195,7 @@ impl App {
     }
 
     /// Serves the app on `listener` (and `/metrics` alone on `metrics_listener`, when given),
-    /// delivering queued mail and forwarding the database's changes to the token-lookup cache
+    /// delivering queued mail and logout notices and forwarding the database's changes to the token-lookup cache
     /// in the background, until `shutdown` completes; then lets in-flight requests finish
     /// within the grace period and closes the database pool.
     pub async fn serve(
@@ -227,6 +227,7 @@ impl App {
                 worker.run(stopped()).await;
             }
         };
+        let logouts = self.services.run_logout_notices(stopped());
         let changes = async {
             tokio::select! {
                 () = self.forward_principal_changes() => {}
@@ -237,7 +238,8 @@ impl App {
             shutdown.await;
             let _ = stop.send(true);
         };
-        let ((), main, metrics, (), ()) = tokio::join!(signal, main, metrics, mail, changes);
+        let ((), main, metrics, (), (), ()) =
+            tokio::join!(signal, main, metrics, mail, logouts, changes);
         self.store.close().await;
         main.and(metrics)
     }

@@ -75,6 +75,9 @@ pub struct TenantSettings {
     /// Browser origins (`https://app.example.com`) whose pages may call the account API from
     /// JavaScript (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// Ask the person before a third-party application (metadata `third_party`) gets their
+    /// claims: off by default, since a tenant's own applications are first-party.
+    pub third_party_consent: bool,
 }
 
 impl TenantSettings {
@@ -119,6 +122,7 @@ impl Default for TenantSettings {
             reauth_seconds: None,
             social_networks: Vec::new(),
             cors_origins: Vec::new(),
+            third_party_consent: false,
         }
     }
 }

@@ -1,14 +1,16 @@
 //! The authorization endpoint (OIDC Core §3.1.2): checks the request, sends the person to sign
 //! in when needed, and issues a single-use code bound to everything the token endpoint checks.
 //!
-//! There is no consent screen: applications are the tenant's own (first-party), registered by
-//! its administrators, so signing in is consent.
+//! A tenant's own applications are first-party, registered by its administrators, so signing
+//! in is consent. Third-party applications (metadata `third_party`) ask first when the tenant
+//! turns `third_party_consent` on, and any application asks at `prompt=consent`: the person sees
+//! the application's name and what it would learn, and allows it once (see [`consent`]).
 
 use super::clients::is_public;
 use super::error::ErrorCode;
 use super::grants::{new_secret, CODE_LIFETIME, OIDC_SCOPES};
 use crate::error::Result;
-use crate::model::{Application, Grant, Principal, StoredCode, Tenant};
+use crate::model::{Application, ClientInfo, Consent, Grant, Principal, StoredCode, Tenant};
 use crate::services::Services;
 use time::OffsetDateTime;
 
@@ -28,6 +30,9 @@ pub struct AuthorizeParams {
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<String>,
+    /// `query` (the default) or `form_post` (OAuth 2.0 Form Post Response Mode): how the answer
+    /// goes back to the redirect URI.
+    pub response_mode: Option<String>,
     /// Carried to the login page, which fills its login field with it.
     pub login_hint: Option<String>,
     /// Ours, not the protocol's: set when the person was sent to sign in because the request
@@ -38,6 +43,26 @@ pub struct AuthorizeParams {
     pub login_after: Option<String>,
 }
 
+/// The person's answer on the consent screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentAnswer {
+    Allow,
+    Deny,
+}
+
+/// What the consent screen shows, and what its form posts back.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConsentPrompt {
+    pub application_name: String,
+    /// The OIDC scopes the application asks for.
+    pub scopes: Vec<String>,
+    /// The authorization request's own parameters, posted back with the answer.
+    pub fields: Vec<(&'static str, String)>,
+    /// The origin of the redirect URI, where the answer's post is redirected to (the page's
+    /// `form-action` must allow it).
+    pub redirect_origin: Option<String>,
+}
+
 /// What to answer.
 #[derive(PartialEq, Eq)]
 pub enum AuthorizeOutcome {
@@ -45,9 +70,17 @@ pub enum AuthorizeOutcome {
     BadRequest(&'static str),
     /// Send the browser here: the client's redirect URI with a code or an error.
     Redirect(String),
+    /// Have the browser post `fields` to `action`, the client's redirect URI
+    /// (`response_mode=form_post`): a page whose form submits itself.
+    FormPost {
+        action: String,
+        fields: Vec<(String, String)>,
+    },
     /// The person must sign in first; the login page sends them back to `return_to` (a path
     /// and query on this server).
     SignIn { return_to: String },
+    /// Ask the person whether the application may have what it asks for.
+    Consent(ConsentPrompt),
 }
 
 /// Leaves out a redirect's query, which may hold a code.
@@ -61,10 +94,22 @@ impl std::fmt::Debug for AuthorizeOutcome {
                     .field(&format!("{target}?***"))
                     .finish()
             }
+            Self::FormPost { action, fields } => f
+                .debug_struct("FormPost")
+                .field("action", action)
+                .field(
+                    "fields",
+                    &fields.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+                )
+                .finish(),
             Self::SignIn { return_to } => f
                 .debug_struct("SignIn")
                 .field("return_to", return_to)
                 .finish(),
+            Self::Consent(prompt) => f
+                .debug_struct("Consent")
+                .field("application_name", &prompt.application_name)
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -77,22 +122,61 @@ struct Checked {
     code_challenge: Option<String>,
     prompt_none: bool,
     prompt_login: bool,
+    prompt_consent: bool,
     max_age: Option<i64>,
     login_after: Option<i64>,
+}
+
+/// How the answer goes back to the client's redirect URI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResponseMode {
+    Query,
+    FormPost,
+}
+
+impl ResponseMode {
+    /// `None` for a mode this provider does not answer in.
+    fn parse(mode: Option<&str>) -> Option<Self> {
+        match mode {
+            None | Some("query") => Some(Self::Query),
+            Some("form_post") => Some(Self::FormPost),
+            Some(_) => None,
+        }
+    }
+
+    /// The answer `pairs` (and `state`, when the request had one) sent back this way.
+    fn answer<'a>(
+        self,
+        redirect_uri: &str,
+        mut pairs: Vec<(&'a str, &'a str)>,
+        state: Option<&'a str>,
+    ) -> AuthorizeOutcome {
+        if let Some(state) = state {
+            pairs.push(("state", state));
+        }
+        match self {
+            Self::Query => AuthorizeOutcome::Redirect(with_query(redirect_uri, &pairs)),
+            Self::FormPost => AuthorizeOutcome::FormPost {
+                action: redirect_uri.to_owned(),
+                fields: pairs
+                    .into_iter()
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect(),
+            },
+        }
+    }
 }
 
 /// An error for the client, sent to its redirect URI (RFC 6749 §4.1.2.1).
 fn error_redirect(
     redirect_uri: &str,
+    mode: ResponseMode,
     code: ErrorCode,
     description: &str,
     state: Option<&str>,
 ) -> AuthorizeOutcome {
-    let mut pairs = vec![("error", code.as_str()), ("error_description", description)];
-    if let Some(state) = state {
-        pairs.push(("state", state));
-    }
-    AuthorizeOutcome::Redirect(with_query(redirect_uri, &pairs))
+    let pairs = vec![("error", code.as_str()), ("error_description", description)];
+    mode.answer(redirect_uri, pairs, state)
 }
 
 /// `uri` with `pairs` added to its query (it may have one already).
@@ -123,6 +207,32 @@ impl Services {
         params: &AuthorizeParams,
         session: Option<&Principal>,
     ) -> Result<AuthorizeOutcome> {
+        self.answer_authorization(tenant, params, session, None)
+            .await
+    }
+
+    /// Answers the same request again with the person's answer on the consent screen (a post
+    /// of our own form, which the caller has checked): allowing records the consent, then goes
+    /// on as the request would; denying sends `access_denied` back.
+    pub async fn answer_consent(
+        &self,
+        tenant: &Tenant,
+        params: &AuthorizeParams,
+        session: Option<&Principal>,
+        answer: ConsentAnswer,
+        client: &ClientInfo,
+    ) -> Result<AuthorizeOutcome> {
+        self.answer_authorization(tenant, params, session, Some((answer, client)))
+            .await
+    }
+
+    async fn answer_authorization(
+        &self,
+        tenant: &Tenant,
+        params: &AuthorizeParams,
+        session: Option<&Principal>,
+        answered: Option<(ConsentAnswer, &ClientInfo)>,
+    ) -> Result<AuthorizeOutcome> {
         let Some(client_id) = params.client_id.as_deref().filter(|id| !id.is_empty()) else {
             return Ok(AuthorizeOutcome::BadRequest(
                 "The request names no client (client_id).",
@@ -148,10 +258,19 @@ impl Services {
             ));
         }
         let state = params.state.as_deref();
+        let Some(mode) = ResponseMode::parse(params.response_mode.as_deref()) else {
+            return Ok(error_redirect(
+                redirect_uri,
+                ResponseMode::Query,
+                ErrorCode::InvalidRequest,
+                "response_mode must be query or form_post.",
+                state,
+            ));
+        };
         let checked = match check(params, application, redirect_uri) {
             Ok(checked) => checked,
             Err((code, description)) => {
-                return Ok(error_redirect(redirect_uri, code, description, state))
+                return Ok(error_redirect(redirect_uri, mode, code, description, state))
             }
         };
         let now = self.now();
@@ -167,6 +286,7 @@ impl Services {
             if checked.prompt_none {
                 return Ok(error_redirect(
                     redirect_uri,
+                    mode,
                     ErrorCode::LoginRequired,
                     "The person is not signed in (or not recently enough).",
                     state,
@@ -182,19 +302,119 @@ impl Services {
         {
             return Ok(error_redirect(
                 redirect_uri,
+                mode,
                 ErrorCode::AccessDenied,
                 NO_ACCESS,
                 state,
             ));
         }
+        match answered {
+            Some((ConsentAnswer::Deny, _)) => {
+                return Ok(error_redirect(
+                    redirect_uri,
+                    mode,
+                    ErrorCode::AccessDenied,
+                    "The person did not allow the application access.",
+                    state,
+                ))
+            }
+            Some((ConsentAnswer::Allow, client)) => {
+                self.record_consent(tenant, &checked, principal, client)
+                    .await?;
+            }
+            None if self.must_ask(tenant, &checked, principal).await? => {
+                if checked.prompt_none {
+                    return Ok(error_redirect(
+                        redirect_uri,
+                        mode,
+                        ErrorCode::ConsentRequired,
+                        "The application needs the person's consent.",
+                        state,
+                    ));
+                }
+                return Ok(AuthorizeOutcome::Consent(ConsentPrompt {
+                    application_name: checked.application.name.clone(),
+                    scopes: checked.scopes.clone(),
+                    fields: request_fields(params)
+                        .into_iter()
+                        .filter_map(|(name, value)| Some((name, value?.to_owned())))
+                        .collect(),
+                    redirect_origin: super::logout::origin(redirect_uri),
+                }));
+            }
+            None => {}
+        }
         let code = self
             .issue_code(tenant, &checked, params, principal, auth_time, now)
             .await?;
-        let mut pairs = vec![("code", code.as_str())];
-        if let Some(state) = state {
-            pairs.push(("state", state));
+        Ok(mode.answer(redirect_uri, vec![("code", code.as_str())], state))
+    }
+
+    /// Whether the person must be asked: always at `prompt=consent`; for a third-party
+    /// application of a tenant that wants consent, unless they allowed all it asks for before.
+    async fn must_ask(
+        &self,
+        tenant: &Tenant,
+        checked: &Checked,
+        principal: &Principal,
+    ) -> Result<bool> {
+        if checked.prompt_consent {
+            return Ok(true);
         }
-        Ok(AuthorizeOutcome::Redirect(with_query(redirect_uri, &pairs)))
+        if !super::consent::needs_consent(tenant, &checked.application) {
+            return Ok(false);
+        }
+        let given = self
+            .store
+            .consent(principal.user.id, &checked.application.id)
+            .await?;
+        Ok(!given.is_some_and(|consent| {
+            checked
+                .scopes
+                .iter()
+                .all(|scope| consent.scopes.contains(scope))
+        }))
+    }
+
+    /// Records that the person allowed what the request asks for (with what they allowed
+    /// before).
+    async fn record_consent(
+        &self,
+        tenant: &Tenant,
+        checked: &Checked,
+        principal: &Principal,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let now = self.now();
+        let before = self
+            .store
+            .consent(principal.user.id, &checked.application.id)
+            .await?;
+        let mut scopes = before
+            .as_ref()
+            .map(|consent| consent.scopes.clone())
+            .unwrap_or_default();
+        for scope in &checked.scopes {
+            if !scopes.contains(scope) {
+                scopes.push(scope.clone());
+            }
+        }
+        let consent = Consent {
+            tenant_id: tenant.id.clone(),
+            user_id: principal.user.id,
+            application_id: checked.application.id.clone(),
+            scopes,
+            created_at: before.map_or(now, |consent| consent.created_at),
+            updated_at: now,
+        };
+        let description = format!(
+            "Allowed the application {:?} to have: {}.",
+            checked.application.name,
+            consent.scopes.join(", ")
+        );
+        let activity = self.activity(&tenant.id, Some(&principal.user), client, &description);
+        self.store.save_consent(&consent, &activity).await?;
+        Ok(())
     }
 
     async fn issue_code(
@@ -316,6 +536,7 @@ fn check(
         redirect_uri: redirect_uri.to_owned(),
         // `max_age=0` asks for a sign-in now, as `prompt=login` does (OIDC Core §3.1.2.1).
         prompt_login: prompts.iter().copied().any(asks_for_sign_in) || max_age == Some(0),
+        prompt_consent: prompts.contains(&"consent"),
         login_after: params.login_after.as_deref().and_then(|t| t.parse().ok()),
         application,
         scopes,
@@ -360,6 +581,28 @@ fn asks_for_sign_in(prompt: &str) -> bool {
     matches!(prompt, "login" | "select_account")
 }
 
+/// The request's parameters by name, as sent.
+fn request_fields(params: &AuthorizeParams) -> [(&'static str, Option<&str>); 13] {
+    [
+        ("response_type", params.response_type.as_deref()),
+        ("client_id", params.client_id.as_deref()),
+        ("redirect_uri", params.redirect_uri.as_deref()),
+        ("scope", params.scope.as_deref()),
+        ("state", params.state.as_deref()),
+        ("nonce", params.nonce.as_deref()),
+        ("code_challenge", params.code_challenge.as_deref()),
+        (
+            "code_challenge_method",
+            params.code_challenge_method.as_deref(),
+        ),
+        ("prompt", params.prompt.as_deref()),
+        ("max_age", params.max_age.as_deref()),
+        ("login_hint", params.login_hint.as_deref()),
+        ("response_mode", params.response_mode.as_deref()),
+        ("login_after", params.login_after.as_deref()),
+    ]
+}
+
 /// Where the login page sends the person back to: this request again, with a wish for a fresh
 /// sign-in (`prompt=login`, `max_age`) turned into `login_after=<now>`, which the sign-in
 /// about to happen satisfies.
@@ -378,26 +621,14 @@ fn return_to(params: &AuthorizeParams, checked: &Checked, now: OffsetDateTime) -
         params.login_after.clone()
     };
     let mut query = url::form_urlencoded::Serializer::new(String::new());
-    let fields = [
-        ("response_type", params.response_type.as_deref()),
-        ("client_id", params.client_id.as_deref()),
-        ("redirect_uri", params.redirect_uri.as_deref()),
-        ("scope", params.scope.as_deref()),
-        ("state", params.state.as_deref()),
-        ("nonce", params.nonce.as_deref()),
-        ("code_challenge", params.code_challenge.as_deref()),
-        (
-            "code_challenge_method",
-            params.code_challenge_method.as_deref(),
-        ),
-        ("prompt", prompt.as_deref().filter(|p| !p.is_empty())),
-        (
-            "max_age",
-            params.max_age.as_deref().filter(|_| !wants_fresh),
-        ),
-        ("login_hint", params.login_hint.as_deref()),
-        ("login_after", login_after.as_deref()),
-    ];
+    let fields = request_fields(params)
+        .into_iter()
+        .map(|(name, value)| match name {
+            "prompt" => (name, prompt.as_deref().filter(|p| !p.is_empty())),
+            "max_age" => (name, value.filter(|_| !wants_fresh)),
+            "login_after" => (name, login_after.as_deref()),
+            _ => (name, value),
+        });
     for (name, value) in fields {
         if let Some(value) = value {
             query.append_pair(name, value);
@@ -492,6 +723,7 @@ mod tests {
     fn errors_keep_the_redirect_uris_own_query() {
         let outcome = error_redirect(
             "https://rp.test/cb?x=1",
+            ResponseMode::Query,
             ErrorCode::LoginRequired,
             "Sign in.",
             Some("a&b"),

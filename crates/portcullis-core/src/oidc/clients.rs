@@ -14,6 +14,17 @@ pub const AUTH_METHOD_KEY: &str = "token_endpoint_auth_method";
 /// The metadata key choosing the ID-token algorithm: `EdDSA`, or `RS256` (the default).
 pub const ID_TOKEN_ALG_KEY: &str = "id_token_signed_response_alg";
 
+/// The metadata key (Back-Channel Logout 1.0's name) of the URL the application is told at
+/// when a session it received tokens in ends.
+pub const BACKCHANNEL_LOGOUT_URI_KEY: &str = "backchannel_logout_uri";
+/// The metadata key (`true`/`false`) saying the application needs `sid` in logout tokens; they
+/// always carry it.
+pub const BACKCHANNEL_SESSION_REQUIRED_KEY: &str = "backchannel_logout_session_required";
+
+/// The metadata key (`true`) marking an application as a third party's: where the tenant asks
+/// for consent, the person allows it before it gets their claims.
+pub const THIRD_PARTY_KEY: &str = "third_party";
+
 /// The metadata key bounding the scopes the application may ask for with `client_credentials`
 /// (space-separated, as OAuth writes scopes). Without it, it gets none of the tenant's.
 pub const ALLOWED_SCOPES_KEY: &str = "allowed_scopes";

@@ -25,6 +25,7 @@ pub struct Discovery {
     pub introspection_endpoint: String,
     pub revocation_endpoint: String,
     pub response_types_supported: &'static [&'static str],
+    pub response_modes_supported: &'static [&'static str],
     pub grant_types_supported: &'static [&'static str],
     pub subject_types_supported: &'static [&'static str],
     pub id_token_signing_alg_values_supported: &'static [&'static str],
@@ -37,6 +38,9 @@ pub struct Discovery {
     /// Request objects (`request`, `request_uri`) are not taken.
     pub request_parameter_supported: bool,
     pub request_uri_parameter_supported: bool,
+    /// Back-Channel Logout 1.0: logout tokens are sent, and always carry `sid`.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
 }
 
 impl Discovery {
@@ -52,6 +56,7 @@ impl Discovery {
             revocation_endpoint: at(REVOCATION_PATH),
             issuer,
             response_types_supported: &["code"],
+            response_modes_supported: &["query", "form_post"],
             grant_types_supported: &["authorization_code", "refresh_token", "client_credentials"],
             subject_types_supported: &["public"],
             id_token_signing_alg_values_supported: &["RS256", "EdDSA"],
@@ -89,6 +94,8 @@ impl Discovery {
             acr_values_supported: &["phr"],
             request_parameter_supported: false,
             request_uri_parameter_supported: false,
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
         }
     }
 }

@@ -14,6 +14,7 @@ pub enum ErrorCode {
     UnsupportedResponseType,
     InvalidScope,
     LoginRequired,
+    ConsentRequired,
     AccessDenied,
 }
 
@@ -28,6 +29,7 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
             Self::AccessDenied => "access_denied",
         }
     }

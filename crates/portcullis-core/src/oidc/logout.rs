@@ -138,7 +138,7 @@ fn names_session(claims: &serde_json::Map<String, Value>, principal: &Principal)
 }
 
 /// A URL's origin (`scheme://host[:port]`), if it has one.
-fn origin(url: &str) -> Option<String> {
+pub fn origin(url: &str) -> Option<String> {
     let origin = url::Url::parse(url).ok()?.origin().ascii_serialization();
     (origin != "null").then_some(origin)
 }

@@ -1,7 +1,9 @@
 //! OpenID Connect provider: signing keys, the discovery document, signed JWTs.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod clients;
+pub mod consent;
 pub mod cors;
 pub mod discovery;
 pub mod error;
@@ -92,8 +94,20 @@ impl Services {
     /// so that callers stay as they are when keys become per-tenant.
     pub async fn sign_jwt(
         &self,
+        tenant: &TenantId,
+        algorithm: Algorithm,
+        claims: &serde_json::Value,
+    ) -> Result<String> {
+        self.sign_typed_jwt(tenant, algorithm, "JWT", claims).await
+    }
+
+    /// [`Self::sign_jwt`] with a header `typ` of its own, which keeps one kind of token from
+    /// passing for another (`logout+jwt`).
+    pub async fn sign_typed_jwt(
+        &self,
         _tenant: &TenantId,
         algorithm: Algorithm,
+        typ: &str,
         claims: &serde_json::Value,
     ) -> Result<String> {
         let secret = self.signing_secret()?;
@@ -105,7 +119,7 @@ impl Services {
             .find(|key| key.is_active() && key.algorithm == algorithm)
             .ok_or_else(|| Error::Internal(format!("no active {} key", algorithm.as_str())))?;
         let private = key.open(&secret)?;
-        let header = serde_json::json!({"alg": algorithm.as_str(), "typ": "JWT", "kid": key.id});
+        let header = serde_json::json!({"alg": algorithm.as_str(), "typ": typ, "kid": key.id});
         let encode = |value: &serde_json::Value| {
             serde_json::to_vec(value)
                 .map(|bytes| URL_SAFE_NO_PAD.encode(bytes))

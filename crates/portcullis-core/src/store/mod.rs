@@ -5,9 +5,11 @@ use crate::error::StoreError;
 
 mod access;
 mod applications;
+mod consents;
 mod directory;
 mod health;
 mod lifecycle;
+mod logout_notices;
 mod mail;
 mod oauth;
 mod passkeys;
@@ -21,9 +23,11 @@ mod users;
 
 pub use access::*;
 pub use applications::*;
+pub use consents::*;
 pub use directory::*;
 pub use health::*;
 pub use lifecycle::*;
+pub use logout_notices::*;
 pub use mail::*;
 pub use oauth::*;
 pub use passkeys::*;
@@ -71,4 +75,6 @@ store_of!(
     OAuthStore,
     RememberedDeviceStore,
     PasskeyStore,
+    LogoutNoticeStore,
+    ConsentStore,
 );

@@ -167,6 +167,9 @@ pub struct SettingsJson {
     /// Browser origins (`https://app.example.com`) whose pages may call this API from
     /// JavaScript (CORS). Not in document 001.
     cors_origins: Vec<String>,
+    /// Whether applications marked `third_party` ask the person's consent before they get
+    /// their claims. Not in document 001.
+    third_party_consent: bool,
 }
 
 impl From<TenantSettings> for SettingsJson {
@@ -194,6 +197,7 @@ impl From<TenantSettings> for SettingsJson {
             sessions_limit: s.max_sessions,
             reauth_seconds: s.reauth_seconds,
             cors_origins: s.cors_origins,
+            third_party_consent: s.third_party_consent,
         }
     }
 }
@@ -264,6 +268,7 @@ pub async fn update_settings(
             .has("cors_origins")
             .then(|| input.name_list("cors_origins", errors))
             .flatten(),
+        third_party_consent: input.optional_bool(&["third_party_consent"], errors),
     };
     std::mem::take(errors).into_result()?;
     let settings = state

@@ -27,6 +27,7 @@ pub struct DiscoveryJson {
     introspection_endpoint: String,
     revocation_endpoint: String,
     response_types_supported: Vec<&'static str>,
+    response_modes_supported: Vec<&'static str>,
     grant_types_supported: Vec<&'static str>,
     subject_types_supported: Vec<&'static str>,
     id_token_signing_alg_values_supported: Vec<&'static str>,
@@ -37,6 +38,8 @@ pub struct DiscoveryJson {
     acr_values_supported: Vec<&'static str>,
     request_parameter_supported: bool,
     request_uri_parameter_supported: bool,
+    backchannel_logout_supported: bool,
+    backchannel_logout_session_supported: bool,
 }
 
 impl From<Discovery> for DiscoveryJson {
@@ -51,6 +54,7 @@ impl From<Discovery> for DiscoveryJson {
             introspection_endpoint: d.introspection_endpoint,
             revocation_endpoint: d.revocation_endpoint,
             response_types_supported: d.response_types_supported.to_vec(),
+            response_modes_supported: d.response_modes_supported.to_vec(),
             grant_types_supported: d.grant_types_supported.to_vec(),
             subject_types_supported: d.subject_types_supported.to_vec(),
             id_token_signing_alg_values_supported: d.id_token_signing_alg_values_supported.to_vec(),
@@ -61,6 +65,8 @@ impl From<Discovery> for DiscoveryJson {
             acr_values_supported: d.acr_values_supported.to_vec(),
             request_parameter_supported: d.request_parameter_supported,
             request_uri_parameter_supported: d.request_uri_parameter_supported,
+            backchannel_logout_supported: d.backchannel_logout_supported,
+            backchannel_logout_session_supported: d.backchannel_logout_session_supported,
         }
     }
 }

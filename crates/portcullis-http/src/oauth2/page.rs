@@ -51,6 +51,60 @@ pub fn page(status: StatusCode, title: &str, message: &str) -> Response {
     response
 }
 
+/// The one script of the form-post page: it sends the form at once. The page's policy allows
+/// this script by its hash, and nothing else.
+const SUBMIT_SCRIPT: &str = "document.forms[0].submit();";
+
+/// `response_mode=form_post` (OAuth 2.0 Form Post Response Mode): a page whose form posts
+/// `fields` to `action` (the client's verified redirect URI) by itself, or at a click where
+/// scripts are off. Its policy lets the form go to that origin only.
+pub fn form_post(action: &str, fields: &[(String, String)]) -> Response {
+    use base64::Engine;
+    use sha2::Digest;
+    let Some(target) = portcullis_core::oidc::logout::origin(action) else {
+        return server_error();
+    };
+    let inputs: String = fields
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                escape(name),
+                escape(value)
+            )
+        })
+        .collect();
+    let body = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Returning to the application</title></head>\
+         <body><main><h1>Returning to the application</h1>\
+         <form method=\"post\" action=\"{action}\">{inputs}\
+         <button type=\"submit\">Continue</button></form></main>\
+         <script>{SUBMIT_SCRIPT}</script></body></html>\n",
+        action = escape(action),
+    );
+    let hash = base64::engine::general_purpose::STANDARD
+        .encode(sha2::Sha256::digest(SUBMIT_SCRIPT.as_bytes()));
+    let policy = format!(
+        "default-src 'none'; script-src 'sha256-{hash}'; form-action {target}; frame-ancestors 'none'"
+    );
+    let Ok(policy) = HeaderValue::from_str(&policy) else {
+        return server_error();
+    };
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert("content-security-policy", policy);
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
+}
+
 /// A request the person's browser made that cannot be answered to any application.
 pub fn bad_request(message: &str) -> Response {
     page(

@@ -73,7 +73,8 @@ async fn settings_are_shown_and_changed_as_document_001_shapes_them() {
                 "throttle_lockout_time": 10, "reg_enabled": true, "reg_email_confirmation": false,
                 "2fa": { "enabled": false }, "app_name": "Portcullis", "sessions_limit": 5,
                 "registration": { "captcha": { "enabled": false } }, "tos": false,
-                "reauth_seconds": null, "cors_origins": []
+                "reauth_seconds": null, "cors_origins": [],
+                "third_party_consent": false
             })
         );
 

@@ -183,3 +183,100 @@ async fn signing_in_prompt_none_prompt_login_and_max_age() {
         );
     });
 }
+
+/// The hidden fields of a form-post page, by name.
+fn posted_fields(page: &str) -> Vec<(String, String)> {
+    page.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|input| {
+            let attribute = |name: &str| {
+                let start = input.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                let end = start + input[start..].find('"').unwrap();
+                input[start..end]
+                    .replace("&amp;", "&")
+                    .replace("&quot;", "\"")
+            };
+            (attribute("name"), attribute("value"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn response_mode_form_post_answers_with_a_form_that_posts_itself() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let app = create_app(&server, json!({})).await;
+        let (verifier, path) = pkce_authorize_path(
+            &app.id,
+            &[("response_mode", "form_post"), ("state", "a&\"b")],
+        );
+        let response = browse(&server, &path, Some(&cookie)).await;
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let (status, content_type, page) = text(response).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(content_type.starts_with("text/html"));
+        assert!(
+            page.contains(&format!("<form method=\"post\" action=\"{CALLBACK}\">")),
+            "{page}"
+        );
+        // The form may go to the application's origin only, and the one script is the one
+        // that submits it.
+        assert!(
+            policy.contains("form-action https://rp.example.test;"),
+            "{policy}"
+        );
+        assert!(policy.contains("script-src 'sha256-"), "{policy}");
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        let fields = posted_fields(&page);
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(field("state").as_deref(), Some("a&\"b"), "{page}");
+        let code = field("code").expect("a code");
+        let (status, body) = redeem(&server, &app, &code, &verifier).await;
+        assert_eq!(status, 200, "{body}");
+
+        // Errors once the redirect URI is verified come back the same way.
+        let path = authorize_path(
+            &app.id,
+            &[("response_mode", "form_post"), ("prompt", "none")],
+        );
+        let (status, _, page) = text(browse(&server, &path, None).await).await;
+        assert_eq!(status, 200, "{page}");
+        let fields = posted_fields(&page);
+        assert!(
+            fields.contains(&("error".into(), "login_required".into())),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&("state".into(), "st-1".into())),
+            "{fields:?}"
+        );
+
+        // Through the login page, the mode is kept.
+        let path = authorize_path(&app.id, &[("response_mode", "form_post")]);
+        let to = location(&browse(&server, &path, None).await);
+        let back = param(&to, "return_to").unwrap();
+        assert_eq!(param(&back, "response_mode").as_deref(), Some("form_post"));
+
+        // A mode we do not answer in is an error, by query.
+        let path = authorize_path(&app.id, &[("response_mode", "fragment")]);
+        let to = location(&browse(&server, &path, Some(&cookie)).await);
+        assert!(to.starts_with(CALLBACK), "{to}");
+        assert_eq!(param(&to, "error").as_deref(), Some("invalid_request"));
+
+        let (_, discovery) = server
+            .call(Method::GET, "/.well-known/openid-configuration")
+            .await;
+        assert_eq!(
+            discovery["response_modes_supported"],
+            json!(["query", "form_post"])
+        );
+    });
+}
