@@ -100,6 +100,11 @@ const SQLITE: Embedded = &[
         "passkeys",
         include_str!("../migrations/sqlite/0018_passkeys.sql"),
     ),
+    (
+        21,
+        "client registration",
+        include_str!("../migrations/sqlite/0021_client_registration.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -191,6 +196,11 @@ const POSTGRES: Embedded = &[
         18,
         "passkeys",
         include_str!("../migrations/postgres/0018_passkeys.sql"),
+    ),
+    (
+        21,
+        "client registration",
+        include_str!("../migrations/postgres/0021_client_registration.sql"),
     ),
 ];
 

@@ -20,6 +20,26 @@ pub const ALLOWED_SCOPES_KEY: &str = "allowed_scopes";
 /// The metadata key naming the roles (space-separated) whose users may sign in to the
 /// application. Without it, every user of the tenant may.
 pub const ALLOWED_ROLES_KEY: &str = "allowed_roles";
+/// The metadata key whose value `"true"` marks an application its tenant does not run (every
+/// self-registered one): the person is asked before it gets anything.
+pub const THIRD_PARTY_KEY: &str = "third_party";
+/// The metadata key whose value `"true"` lets the application use the device authorization
+/// grant (`urn:ietf:params:oauth:grant-type:device_code`).
+pub const DEVICE_FLOW_KEY: &str = "device_flow";
+/// The metadata key (OIDC registration's name) of the URL back-channel logout tokens go to.
+pub const BACKCHANNEL_LOGOUT_URI_KEY: &str = "backchannel_logout_uri";
+/// The metadata key (OIDC registration's name), `"true"` or `"false"`: whether logout tokens
+/// sent to the application must carry `sid`.
+pub const BACKCHANNEL_LOGOUT_SESSION_REQUIRED_KEY: &str = "backchannel_logout_session_required";
+
+/// Metadata keys that grant an application something (scopes, roles, a flow) or say how far
+/// it is trusted: only the tenant's operators set them, never a self-registering client.
+pub const OPERATOR_KEYS: [&str; 4] = [
+    ALLOWED_SCOPES_KEY,
+    ALLOWED_ROLES_KEY,
+    THIRD_PARTY_KEY,
+    DEVICE_FLOW_KEY,
+];
 
 /// The scopes the application may hold for itself.
 pub fn allowed_scopes(application: &Application) -> Vec<&str> {

@@ -12,6 +12,7 @@ mod mail;
 mod oauth;
 mod passkeys;
 mod rbac;
+mod registration;
 mod sessions;
 mod social;
 mod tenants;
@@ -28,6 +29,7 @@ pub use mail::*;
 pub use oauth::*;
 pub use passkeys::*;
 pub use rbac::*;
+pub use registration::*;
 pub use sessions::*;
 pub use social::*;
 pub use tenants::*;
@@ -71,4 +73,5 @@ store_of!(
     OAuthStore,
     RememberedDeviceStore,
     PasskeyStore,
+    RegistrationStore,
 );
