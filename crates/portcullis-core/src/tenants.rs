@@ -405,11 +405,13 @@ mod tests {
         };
         let mut view = ManagedSettings::of(&settings);
         view.allow_passwords = false;
+        view.allow_client_registration = true;
         view.domain = String::new();
         view.clone().apply(&mut settings);
         assert_eq!(ManagedSettings::of(&settings), view);
         assert_eq!(settings.domain, None);
         assert_eq!(settings.throttle_attempts, 3);
+        assert!(settings.allow_client_registration);
     }
 
     #[test]
