@@ -9,8 +9,9 @@
 //! reads, replaces or deletes the client afterwards.
 
 use super::clients::{
-    is_public, AUTH_METHOD_KEY, BACKCHANNEL_LOGOUT_SESSION_REQUIRED_KEY,
-    BACKCHANNEL_LOGOUT_URI_KEY, DEVICE_FLOW_KEY, ID_TOKEN_ALG_KEY, OPERATOR_KEYS, THIRD_PARTY_KEY,
+    is_public, ALLOWED_ROLES_KEY, ALLOWED_SCOPES_KEY, AUTH_METHOD_KEY,
+    BACKCHANNEL_LOGOUT_SESSION_REQUIRED_KEY, BACKCHANNEL_LOGOUT_URI_KEY, DEVICE_FLOW_KEY,
+    ID_TOKEN_ALG_KEY, OPERATOR_KEYS, THIRD_PARTY_KEY,
 };
 use super::discovery::REGISTRATION_PATH;
 use crate::applications::{url_problem, ApplicationInput};
@@ -141,16 +142,9 @@ impl ClientMetadata {
         }
     }
 
-    /// The application this metadata describes, for [`Services::create_application`] and
-    /// [`Services::update_application`] (which check the URLs and the name). `kept`: the
-    /// current application's metadata, whose operator-set keys stay as they are.
-    fn application_input(&self, developer_mode: bool, kept: &Metadata) -> Result<ApplicationInput> {
-        let mut problems = Vec::new();
-        for member in &self.other_members {
-            if OPERATOR_KEYS.contains(&member.as_str()) || member == "metadata" {
-                problems.push(FieldError::other(member.clone(), OPERATOR_ONLY));
-            }
-        }
+    /// The registered grant types (the default filled in), checked with the response types
+    /// and redirect URIs they need.
+    fn checked_grants(&self, problems: &mut Vec<FieldError>) -> Vec<String> {
         let grants = self
             .grant_types
             .clone()
@@ -169,8 +163,7 @@ impl ClientMetadata {
                 ));
             }
         }
-        let has_grant = |name: &str| grants.iter().any(|g| g == name);
-        let code_flow = has_grant(AUTHORIZATION_CODE);
+        let code_flow = grants.iter().any(|g| g == AUTHORIZATION_CODE);
         let response_types = self.response_types.clone().unwrap_or_else(|| {
             if code_flow {
                 vec!["code".to_owned()]
@@ -192,6 +185,12 @@ impl ClientMetadata {
         if code_flow && self.redirect_uris.is_empty() {
             problems.push(FieldError::new("redirect_uris", Rule::Required));
         }
+        grants
+    }
+
+    /// The token endpoint's authentication method (the default filled in), checked with the
+    /// grants, and the ID-token algorithm.
+    fn checked_auth(&self, grants: &[String], problems: &mut Vec<FieldError>) -> String {
         let method = self
             .token_endpoint_auth_method
             .clone()
@@ -201,7 +200,7 @@ impl ClientMetadata {
                 "token_endpoint_auth_method",
                 format!("Must be one of: {}.", words(&AUTH_METHODS)),
             ));
-        } else if method == "none" && has_grant("client_credentials") {
+        } else if method == "none" && grants.iter().any(|g| g == "client_credentials") {
             problems.push(FieldError::other(
                 "grant_types",
                 "A client without a secret (token_endpoint_auth_method none) cannot use client_credentials.",
@@ -215,29 +214,57 @@ impl ClientMetadata {
                 ));
             }
         }
+        method
+    }
+
+    /// The URLs kept in metadata (back-channel logout, descriptive), by name, each checked as
+    /// an application's URLs are.
+    fn checked_urls(
+        &self,
+        developer_mode: bool,
+        problems: &mut Vec<FieldError>,
+    ) -> Vec<(String, String)> {
         let backchannel = self
             .backchannel_logout_uri
             .as_ref()
             .map(|uri| (BACKCHANNEL_LOGOUT_URI_KEY.to_owned(), uri.trim().to_owned()));
-        let uris: Vec<(String, String)> = self
+        let urls: Vec<(String, String)> = self
             .descriptive_uris
             .iter()
             .map(|(name, uri)| (name.clone(), uri.trim().to_owned()))
             .chain(backchannel)
             .filter(|(_, uri)| !uri.is_empty())
             .collect();
-        for (name, uri) in &uris {
+        for (name, uri) in &urls {
             if let Some(problem) = url_problem(uri, developer_mode) {
                 problems.push(FieldError::other(name.clone(), problem));
             }
         }
+        urls
+    }
+
+    /// The application this metadata describes, for [`Services::create_application`] and
+    /// [`Services::update_application`] (which check the redirect URIs, logout URIs and the
+    /// name). `kept`: the current application's metadata, whose operator-set keys stay.
+    fn application_input(&self, developer_mode: bool, kept: &Metadata) -> Result<ApplicationInput> {
+        let mut problems = Vec::new();
+        for member in &self.other_members {
+            if OPERATOR_KEYS.contains(&member.as_str()) || member == "metadata" {
+                problems.push(FieldError::other(member.clone(), OPERATOR_ONLY));
+            }
+        }
+        let grants = self.checked_grants(&mut problems);
+        let method = self.checked_auth(&grants, &mut problems);
+        let urls = self.checked_urls(developer_mode, &mut problems);
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
 
+        // What the tenant's operators granted the client (through the management API) is
+        // theirs to take back, not the registrant's to drop.
         let mut metadata: Metadata = kept
             .iter()
-            .filter(|(key, _)| [OPERATOR_KEYS[0], OPERATOR_KEYS[1]].contains(&key.as_str()))
+            .filter(|(key, _)| [ALLOWED_SCOPES_KEY, ALLOWED_ROLES_KEY].contains(&key.as_str()))
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
         metadata.insert(AUTH_METHOD_KEY.to_owned(), method);
@@ -251,9 +278,9 @@ impl ClientMetadata {
                 required.to_string(),
             );
         }
-        metadata.extend(uris);
+        metadata.extend(urls);
         metadata.insert(THIRD_PARTY_KEY.to_owned(), "true".to_owned());
-        if has_grant(DEVICE_CODE_GRANT) {
+        if grants.iter().any(|g| g == DEVICE_CODE_GRANT) {
             metadata.insert(DEVICE_FLOW_KEY.to_owned(), "true".to_owned());
         }
 

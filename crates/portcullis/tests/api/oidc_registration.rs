@@ -509,7 +509,7 @@ async fn only_an_initial_token_of_the_tenant_registers_unless_registration_is_op
             let tokens = services.registration_tokens(tenant).await.unwrap();
             tokens.into_iter().map(|t| t.id).collect::<Vec<_>>()
         };
-        assert_eq!(listed(Some("default")).await, [token.token.id.clone()]);
+        assert_eq!(listed(Some("default")).await, [token.token.id.as_str()]);
         assert_eq!(listed(None).await.len(), 2, "both tenants'");
         services
             .revoke_registration_token(&token.token.id)
