@@ -341,15 +341,21 @@ impl Services {
 
     /// Whether `initial` (the request's bearer token, if any) may register a client in
     /// `tenant`: an API key that reaches it, a live registration token of it, or nothing when
-    /// the tenant has opened registration. Says how, for the activity log;
-    /// [`Error::Unauthenticated`] otherwise.
-    async fn registrant(&self, tenant: &Tenant, initial: Option<&str>) -> Result<String> {
+    /// the tenant has opened registration (as often as the tenant's throttle lets one
+    /// address). Says how, for the activity log; [`Error::Unauthenticated`] otherwise.
+    async fn registrant(
+        &self,
+        tenant: &Tenant,
+        initial: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<String> {
         let Some(presented) = initial.map(str::trim) else {
-            return if tenant.settings.allow_client_registration {
-                Ok("without a token (open registration)".to_owned())
-            } else {
-                Err(Error::Unauthenticated)
-            };
+            if !tenant.settings.allow_client_registration {
+                return Err(Error::Unauthenticated);
+            }
+            self.reserve_open_registration(tenant, client.ip.as_deref())
+                .await?;
+            return Ok("without a token (open registration)".to_owned());
         };
         if presented.starts_with(crate::api_keys::PREFIX) {
             let key = self.authenticate_api_key(presented).await?;
@@ -391,7 +397,7 @@ impl Services {
         metadata: &ClientMetadata,
         client: &ClientInfo,
     ) -> Result<RegisteredClient> {
-        let how = self.registrant(tenant, initial).await?;
+        let how = self.registrant(tenant, initial, client).await?;
         let input = metadata.application_input(tenant.settings.developer_mode, &Metadata::new())?;
         let application = self
             .create_application(tenant, input)

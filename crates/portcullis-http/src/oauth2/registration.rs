@@ -9,7 +9,7 @@ use crate::common::client::{bearer_token, ClientAddr};
 use crate::common::response::no_store;
 use crate::common::state::{AppState, HostTenant};
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +28,10 @@ pub enum RegistrationError {
     InvalidToken,
     /// `invalid_redirect_uri` or `invalid_client_metadata`, with what is wrong.
     Invalid(&'static str, String),
+    /// Too many registrations without a token from this address: 429 with `Retry-After`.
+    Throttled {
+        retry_after_seconds: u64,
+    },
     Other(OAuthError),
 }
 
@@ -71,6 +75,12 @@ impl From<portcullis_core::Error> for RegistrationError {
                     .join(" ");
                 Self::Invalid(code, description)
             }
+            portcullis_core::Error::Throttled {
+                retry_after_seconds,
+                ..
+            } => Self::Throttled {
+                retry_after_seconds,
+            },
             other => Self::Other(other.into()),
         }
     }
@@ -101,6 +111,24 @@ impl IntoResponse for RegistrationError {
                     .to_owned(),
             ),
             Self::Invalid(code, description) => (StatusCode::BAD_REQUEST, code, description),
+            Self::Throttled {
+                retry_after_seconds,
+            } => {
+                let mut response = no_store((
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(RegistrationErrorJson {
+                        error: "temporarily_unavailable",
+                        error_description: format!(
+                            "Too many registrations from this address; try again in \
+                             {retry_after_seconds} s, or register with an initial access token."
+                        ),
+                    }),
+                ));
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+                return response;
+            }
         };
         let mut response = no_store((
             status,
@@ -336,6 +364,7 @@ pub struct ClientPath {
         (status = 201, description = "The registered client", body = RegisteredClientJson),
         (status = 400, description = "`invalid_redirect_uri` or `invalid_client_metadata`", body = RegistrationErrorJson),
         (status = 401, description = "`invalid_token`: no or a wrong initial access token", body = RegistrationErrorJson),
+        (status = 429, description = "Too many registrations without a token from this address (`Retry-After`)", body = RegistrationErrorJson),
     ),
 )]
 pub async fn register(

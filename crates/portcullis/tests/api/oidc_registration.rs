@@ -543,6 +543,16 @@ async fn only_an_initial_token_of_the_tenant_registers_unless_registration_is_op
         let (_, app) = managed_application(&server, &str_of(&open, "client_id")).await;
         assert_eq!(app["metadata"]["third_party"], "true");
         refused(Some("nonsense".into()), "a wrong token, even when open").await;
+
+        // Open registration is throttled per address (throttle_attempts per window).
+        for n in 1..server.tenant.settings.throttle_attempts {
+            register(&server, None, &format!("open {n}")).await;
+        }
+        let (status, answer, _) =
+            call(&server, Method::POST, ENDPOINT, None, Some(body.clone())).await;
+        assert_eq!(status, 429, "{answer}");
+        assert_eq!(answer["error"], "temporarily_unavailable");
+        register(&server, Some(&tenant_key), "with a key, still").await;
     });
 }
 
