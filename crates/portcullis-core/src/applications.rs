@@ -110,7 +110,9 @@ impl ApplicationInput {
 /// What is wrong with the back-channel logout metadata: the URI is told of ended sessions, so
 /// it must be a URL an application may use; the flag is a boolean.
 fn backchannel_problems(metadata: &Metadata, developer_mode: bool) -> Vec<FieldError> {
-    use crate::oidc::clients::{BACKCHANNEL_LOGOUT_URI_KEY, BACKCHANNEL_SESSION_REQUIRED_KEY};
+    use crate::oidc::clients::{
+        BACKCHANNEL_LOGOUT_SESSION_REQUIRED_KEY, BACKCHANNEL_LOGOUT_URI_KEY,
+    };
     let mut problems = Vec::new();
     if let Some(uri) = metadata.get(BACKCHANNEL_LOGOUT_URI_KEY) {
         if let Some(problem) = url_problem(uri, developer_mode) {
@@ -120,10 +122,10 @@ fn backchannel_problems(metadata: &Metadata, developer_mode: bool) -> Vec<FieldE
             ));
         }
     }
-    if let Some(flag) = metadata.get(BACKCHANNEL_SESSION_REQUIRED_KEY) {
+    if let Some(flag) = metadata.get(BACKCHANNEL_LOGOUT_SESSION_REQUIRED_KEY) {
         if flag != "true" && flag != "false" {
             problems.push(FieldError::other(
-                format!("metadata.{BACKCHANNEL_SESSION_REQUIRED_KEY}"),
+                format!("metadata.{BACKCHANNEL_LOGOUT_SESSION_REQUIRED_KEY}"),
                 "Must be true or false.",
             ));
         }

@@ -60,6 +60,8 @@ pub struct ManagedSettings {
     pub remember_login_seconds: i64,
     pub allow_signups: bool,
     pub developer_mode: bool,
+    /// Anyone may register an application at `/oauth2/register`, without a token.
+    pub allow_client_registration: bool,
 }
 
 /// A tenant as a management request writes it: the whole object, zero values for what the
@@ -93,6 +95,7 @@ impl ManagedSettings {
             remember_login_seconds: settings.remember_login_seconds,
             allow_signups: settings.allow_signups,
             developer_mode: settings.developer_mode,
+            allow_client_registration: settings.allow_client_registration,
         }
     }
 
@@ -157,6 +160,7 @@ impl ManagedSettings {
             "remember_login_seconds": self.remember_login_seconds,
             "allow_signups": self.allow_signups,
             "developer_mode": self.developer_mode,
+            "allow_client_registration": self.allow_client_registration,
         }) else {
             unreachable!("a JSON object literal")
         };
@@ -401,11 +405,13 @@ mod tests {
         };
         let mut view = ManagedSettings::of(&settings);
         view.allow_passwords = false;
+        view.allow_client_registration = true;
         view.domain = String::new();
         view.clone().apply(&mut settings);
         assert_eq!(ManagedSettings::of(&settings), view);
         assert_eq!(settings.domain, None);
         assert_eq!(settings.throttle_attempts, 3);
+        assert!(settings.allow_client_registration);
     }
 
     #[test]

@@ -230,6 +230,19 @@ impl Services {
         hit.await.map(drop)
     }
 
+    /// Counts one registration of an application without an initial access token from `ip`
+    /// (open registration): each stores an application, so an address gets
+    /// `throttle_attempts` per window.
+    pub(crate) async fn reserve_open_registration(
+        &self,
+        tenant: &Tenant,
+        ip: Option<&str>,
+    ) -> Result<()> {
+        // The registration endpoint words its own answer, whatever kind is named here.
+        let hit = self.hit_address(tenant, ip, "registration", 1, Limited::Logins);
+        hit.await.map(drop)
+    }
+
     /// One hit on the address's `kind` bucket, allowed `times` the tenant's
     /// `throttle_attempts` per window; `None` when throttles are off or there is no address.
     async fn hit_address(

@@ -25,6 +25,7 @@ mod passkeys;
 mod pool;
 mod profile;
 mod rbac;
+mod registration;
 mod remembered_devices;
 mod rows;
 mod sessions;

@@ -106,6 +106,11 @@ const SQLITE: Embedded = &[
         include_str!("../migrations/sqlite/0019_backchannel_logout.sql"),
     ),
     (
+        21,
+        "client registration",
+        include_str!("../migrations/sqlite/0021_client_registration.sql"),
+    ),
+    (
         22,
         "consents",
         include_str!("../migrations/sqlite/0022_consents.sql"),
@@ -206,6 +211,11 @@ const POSTGRES: Embedded = &[
         19,
         "back-channel logout",
         include_str!("../migrations/postgres/0019_backchannel_logout.sql"),
+    ),
+    (
+        21,
+        "client registration",
+        include_str!("../migrations/postgres/0021_client_registration.sql"),
     ),
     (
         22,

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `user create`, `api-key`, `social`, `import users`,
-//! `tenant create`, `keys rotate`.
+//! `tenant create`, `tenant registration-token`, `keys rotate`.
 
 use crate::{App, Config, StartError};
 use clap::{Args, Parser, Subcommand};
@@ -104,6 +104,35 @@ pub enum TenantCommand {
         #[arg(long = "aaguid", value_name = "UUID")]
         aaguids: Vec<String>,
     },
+    /// Manage the tokens that let their holder register applications in a tenant (OAuth
+    /// dynamic client registration, `POST /oauth2/register`).
+    RegistrationToken {
+        #[command(subcommand)]
+        command: RegistrationTokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistrationTokenCommand {
+    /// Create a token and print it; it cannot be shown again.
+    Create {
+        /// Tenant id or name the token registers applications in.
+        #[arg(long)]
+        tenant: String,
+        /// How long the token lasts: seconds, or a number with s, m, h or d (`7d`); without
+        /// it, until revoked.
+        #[arg(long, value_name = "DURATION", value_parser = parse_lifetime)]
+        expires_in: Option<time::Duration>,
+    },
+    /// Print the tokens (never the secret), one per line: id, tenant, created, expires, state.
+    List {
+        /// Only this tenant's (id or name).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revoke a token by its id (the part after `pcrt_` and before the next `_`). The
+    /// applications it registered stay.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -310,6 +339,14 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
         } => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;
             let result = passkey_models(&app, &tenant, aaguids).await;
+            app.store.close().await;
+            result?;
+        }
+        Command::Tenant {
+            command: TenantCommand::RegistrationToken { command },
+        } => {
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let result = registration_token(&app, command).await;
             app.store.close().await;
             result?;
         }
@@ -520,6 +557,84 @@ async fn api_key(app: &App, command: ApiKeyCommand) -> Result<(), Box<dyn std::e
     Ok(())
 }
 
+async fn registration_token(
+    app: &App,
+    command: RegistrationTokenCommand,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let rfc3339 = |at: time::OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    match command {
+        RegistrationTokenCommand::Create { tenant, expires_in } => {
+            let created = app
+                .services
+                .create_registration_token(&tenant, expires_in)
+                .await
+                .map_err(describe)?;
+            println!("{}", created.value.expose());
+        }
+        RegistrationTokenCommand::List { tenant } => {
+            let now = app.services.now();
+            for token in app
+                .services
+                .registration_tokens(tenant.as_deref())
+                .await
+                .map_err(describe)?
+            {
+                let state = match (token.revoked_at, token.is_live(now)) {
+                    (Some(_), _) => "revoked",
+                    (None, false) => "expired",
+                    (None, true) => "active",
+                };
+                let expires = token.expires_at.map_or_else(|| "never".to_owned(), rfc3339);
+                println!(
+                    "{}\t{}\t{}\t{expires}\t{state}",
+                    token.id,
+                    token.tenant_id.as_str(),
+                    rfc3339(token.created_at)
+                );
+            }
+        }
+        RegistrationTokenCommand::Revoke { id } => {
+            app.services
+                .revoke_registration_token(&id)
+                .await
+                .map_err(|error| match error {
+                    portcullis_core::Error::NotFound => {
+                        format!("no active registration token has the id {id:?}").into()
+                    }
+                    other => describe(other),
+                })?;
+            println!("revoked");
+        }
+    }
+    Ok(())
+}
+
+/// `3600`, `3600s`, `60m`, `12h`, `7d`.
+fn parse_lifetime(text: &str) -> Result<time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let seconds_per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 60 * 60,
+        "d" => 24 * 60 * 60,
+        _ => return Err("expected a number of seconds, or a number with s, m, h or d".into()),
+    };
+    let number: i64 = number
+        .parse()
+        .map_err(|_| "expected a number such as 3600, 60m, 12h or 7d".to_owned())?;
+    match number.checked_mul(seconds_per) {
+        Some(seconds) if seconds > 0 => Ok(time::Duration::seconds(seconds)),
+        _ => Err("must be more than nothing, and less than forever".into()),
+    }
+}
+
 async fn import_users(
     app: &App,
     tenant: &str,
@@ -642,6 +757,16 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lifetimes_take_a_unit() {
+        assert_eq!(parse_lifetime("90"), Ok(time::Duration::seconds(90)));
+        assert_eq!(parse_lifetime("15m"), Ok(time::Duration::minutes(15)));
+        assert_eq!(parse_lifetime("7d"), Ok(time::Duration::days(7)));
+        for bad in ["", "0", "5w", "-1h", "h"] {
+            assert!(parse_lifetime(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn a_terminal_says_each_problem_in_its_objects_words() {

@@ -50,6 +50,10 @@ pub struct TenantSettings {
     pub remember_login_seconds: i64,
     /// Lets applications use plain-http URLs on any host, for development.
     pub developer_mode: bool,
+    /// Lets anyone register an application (OAuth dynamic client registration) without an
+    /// initial access token. Off by default: registering then takes an API key of the tenant
+    /// or a registration token from the operator.
+    pub allow_client_registration: bool,
     /// How long a login session (and every token it issued) lasts.
     pub session_lifetime_minutes: i64,
     pub throttle_enabled: bool,
@@ -108,6 +112,7 @@ impl Default for TenantSettings {
             remember_device_seconds: 30 * 24 * 60 * 60,
             remember_login_seconds: 30 * 24 * 60 * 60,
             developer_mode: false,
+            allow_client_registration: false,
             session_lifetime_minutes: 60 * 24 * 30,
             throttle_enabled: true,
             throttle_attempts: 10,

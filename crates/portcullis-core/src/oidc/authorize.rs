@@ -361,7 +361,7 @@ impl Services {
         if checked.prompt_consent {
             return Ok(true);
         }
-        if !super::consent::needs_consent(tenant, &checked.application) {
+        if !self.needs_consent(tenant, &checked.application).await? {
             return Ok(false);
         }
         let given = self

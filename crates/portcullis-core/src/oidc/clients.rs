@@ -14,23 +14,32 @@ pub const AUTH_METHOD_KEY: &str = "token_endpoint_auth_method";
 /// The metadata key choosing the ID-token algorithm: `EdDSA`, or `RS256` (the default).
 pub const ID_TOKEN_ALG_KEY: &str = "id_token_signed_response_alg";
 
-/// The metadata key (Back-Channel Logout 1.0's name) of the URL the application is told at
-/// when a session it received tokens in ends.
-pub const BACKCHANNEL_LOGOUT_URI_KEY: &str = "backchannel_logout_uri";
-/// The metadata key (`true`/`false`) saying the application needs `sid` in logout tokens; they
-/// always carry it.
-pub const BACKCHANNEL_SESSION_REQUIRED_KEY: &str = "backchannel_logout_session_required";
-
-/// The metadata key (`true`) marking an application as a third party's: where the tenant asks
-/// for consent, the person allows it before it gets their claims.
-pub const THIRD_PARTY_KEY: &str = "third_party";
-
 /// The metadata key bounding the scopes the application may ask for with `client_credentials`
 /// (space-separated, as OAuth writes scopes). Without it, it gets none of the tenant's.
 pub const ALLOWED_SCOPES_KEY: &str = "allowed_scopes";
 /// The metadata key naming the roles (space-separated) whose users may sign in to the
 /// application. Without it, every user of the tenant may.
 pub const ALLOWED_ROLES_KEY: &str = "allowed_roles";
+/// The metadata key whose value `"true"` marks an application its tenant does not run (every
+/// self-registered one): the person is asked before it gets anything.
+pub const THIRD_PARTY_KEY: &str = "third_party";
+/// The metadata key whose value `"true"` lets the application use the device authorization
+/// grant (`urn:ietf:params:oauth:grant-type:device_code`).
+pub const DEVICE_FLOW_KEY: &str = "device_flow";
+/// The metadata key (OIDC registration's name) of the URL back-channel logout tokens go to.
+pub const BACKCHANNEL_LOGOUT_URI_KEY: &str = "backchannel_logout_uri";
+/// The metadata key (OIDC registration's name), `"true"` or `"false"`: whether logout tokens
+/// sent to the application must carry `sid`.
+pub const BACKCHANNEL_LOGOUT_SESSION_REQUIRED_KEY: &str = "backchannel_logout_session_required";
+
+/// Metadata keys that grant an application something (scopes, roles, a flow) or say how far
+/// it is trusted: only the tenant's operators set them, never a self-registering client.
+pub const OPERATOR_KEYS: [&str; 4] = [
+    ALLOWED_SCOPES_KEY,
+    ALLOWED_ROLES_KEY,
+    THIRD_PARTY_KEY,
+    DEVICE_FLOW_KEY,
+];
 
 /// The scopes the application may hold for itself.
 pub fn allowed_scopes(application: &Application) -> Vec<&str> {

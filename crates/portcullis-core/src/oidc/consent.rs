@@ -14,13 +14,24 @@ pub fn is_third_party(application: &Application) -> bool {
         .is_some_and(|value| value == "true")
 }
 
-/// Whether the person must allow what the application asks for before it gets it (unless
-/// they allowed it before): a third-party application, where the tenant asks for consent.
-pub fn needs_consent(tenant: &Tenant, application: &Application) -> bool {
-    tenant.settings.third_party_consent && is_third_party(application)
-}
-
 impl Services {
+    /// Whether the person must allow what the application asks for before it gets it (unless
+    /// they allowed it before): a third-party application where the tenant asks for consent,
+    /// and always one that registered itself (nobody vouched for it).
+    pub async fn needs_consent(&self, tenant: &Tenant, application: &Application) -> Result<bool> {
+        if !is_third_party(application) {
+            return Ok(false);
+        }
+        if tenant.settings.third_party_consent {
+            return Ok(true);
+        }
+        let registered = self
+            .store
+            .client_registration(&tenant.id, &application.id)
+            .await?;
+        Ok(registered.is_some())
+    }
+
     /// The applications the person allowed access, most recent first.
     pub async fn consented_applications(
         &self,

@@ -11,6 +11,9 @@ pub const JWKS_PATH: &str = "/oauth2/jwks";
 pub const END_SESSION_PATH: &str = "/oauth2/logout";
 pub const INTROSPECTION_PATH: &str = "/oauth2/introspect";
 pub const REVOCATION_PATH: &str = "/oauth2/revoke";
+/// Dynamic client registration (RFC 7591); each registered client is managed at
+/// `<this>/<client_id>` (RFC 7592).
+pub const REGISTRATION_PATH: &str = "/oauth2/register";
 
 /// A tenant's provider metadata; each surface renders it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +27,7 @@ pub struct Discovery {
     pub end_session_endpoint: String,
     pub introspection_endpoint: String,
     pub revocation_endpoint: String,
+    pub registration_endpoint: String,
     pub response_types_supported: &'static [&'static str],
     pub response_modes_supported: &'static [&'static str],
     pub grant_types_supported: &'static [&'static str],
@@ -54,6 +58,7 @@ impl Discovery {
             end_session_endpoint: at(END_SESSION_PATH),
             introspection_endpoint: at(INTROSPECTION_PATH),
             revocation_endpoint: at(REVOCATION_PATH),
+            registration_endpoint: at(REGISTRATION_PATH),
             issuer,
             response_types_supported: &["code"],
             response_modes_supported: &["query", "form_post"],

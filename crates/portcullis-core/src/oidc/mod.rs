@@ -11,6 +11,7 @@ pub mod grants;
 pub mod id_token;
 pub mod keys;
 pub mod logout;
+pub mod registration;
 pub mod token;
 pub mod userinfo;
 

@@ -14,6 +14,7 @@ mod mail;
 mod oauth;
 mod passkeys;
 mod rbac;
+mod registration;
 mod sessions;
 mod social;
 mod tenants;
@@ -32,6 +33,7 @@ pub use mail::*;
 pub use oauth::*;
 pub use passkeys::*;
 pub use rbac::*;
+pub use registration::*;
 pub use sessions::*;
 pub use social::*;
 pub use tenants::*;
@@ -77,4 +79,5 @@ store_of!(
     PasskeyStore,
     LogoutNoticeStore,
     ConsentStore,
+    RegistrationStore,
 );

@@ -123,6 +123,14 @@ pub struct SettingsJson {
         skip_serializing_if = "is_false"
     )]
     developer_mode: bool,
+    /// On: anyone may register an application at `/oauth2/register` without an initial access
+    /// token (OAuth dynamic client registration).
+    #[serde(
+        default,
+        deserialize_with = "or_zero",
+        skip_serializing_if = "is_false"
+    )]
+    allow_client_registration: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -147,6 +155,7 @@ impl From<ManagedSettings> for SettingsJson {
             remember_login_seconds: s.remember_login_seconds,
             allow_signups: s.allow_signups,
             developer_mode: s.developer_mode,
+            allow_client_registration: s.allow_client_registration,
         }
     }
 }
@@ -169,6 +178,7 @@ impl From<SettingsJson> for ManagedSettings {
             remember_login_seconds: s.remember_login_seconds,
             allow_signups: s.allow_signups,
             developer_mode: s.developer_mode,
+            allow_client_registration: s.allow_client_registration,
         }
     }
 }

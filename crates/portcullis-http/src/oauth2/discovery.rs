@@ -26,6 +26,10 @@ pub struct DiscoveryJson {
     end_session_endpoint: String,
     introspection_endpoint: String,
     revocation_endpoint: String,
+    /// Where clients register themselves (RFC 7591): with an initial access token (an API
+    /// key of the tenant, or a registration token from the operator), or with none when the
+    /// tenant's `allow_client_registration` is on.
+    registration_endpoint: String,
     response_types_supported: Vec<&'static str>,
     response_modes_supported: Vec<&'static str>,
     grant_types_supported: Vec<&'static str>,
@@ -53,6 +57,7 @@ impl From<Discovery> for DiscoveryJson {
             end_session_endpoint: d.end_session_endpoint,
             introspection_endpoint: d.introspection_endpoint,
             revocation_endpoint: d.revocation_endpoint,
+            registration_endpoint: d.registration_endpoint,
             response_types_supported: d.response_types_supported.to_vec(),
             response_modes_supported: d.response_modes_supported.to_vec(),
             grant_types_supported: d.grant_types_supported.to_vec(),

@@ -1,6 +1,7 @@
 //! The OAuth 2.0 and OpenID Connect endpoints: provider discovery and the JWKS (public), the
 //! code flow (authorize, token, userinfo, RP-initiated logout), and what resource servers call
-//! about tokens: introspection (RFC 7662) and revocation (RFC 7009), with an API key. Errors
+//! about tokens: introspection (RFC 7662) and revocation (RFC 7009), with an API key; and
+//! clients registering themselves (RFC 7591, RFC 7592). Errors
 //! use RFC 6749's shape; the browser-facing endpoints show an HTML page where no application
 //! can be told.
 
@@ -11,6 +12,7 @@ pub(crate) mod error;
 mod introspect;
 mod logout;
 mod page;
+mod registration;
 mod routes;
 mod token;
 mod userinfo;
@@ -26,6 +28,8 @@ use utoipa_axum::router::OpenApiRouter;
 pub const API_KEY: &str = "api_key";
 /// The security scheme of access tokens.
 pub const ACCESS_TOKEN: &str = "access_token";
+/// The security scheme of registration access tokens (RFC 7592).
+pub const REGISTRATION_TOKEN: &str = "registration_access_token";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -48,6 +52,12 @@ impl Modify for ApiKeyScheme {
         let mut access = Http::new(HttpAuthScheme::Bearer);
         access.description = Some("An access token from /oauth2/token".to_owned());
         components.add_security_scheme(ACCESS_TOKEN, SecurityScheme::Http(access));
+        let mut registration = Http::new(HttpAuthScheme::Bearer);
+        registration.description = Some(
+            "A registered client's registration access token, from POST /oauth2/register"
+                .to_owned(),
+        );
+        components.add_security_scheme(REGISTRATION_TOKEN, SecurityScheme::Http(registration));
     }
 }
 

@@ -3,7 +3,10 @@
 //! itself); resource servers present an API key; userinfo takes an access token. None asks
 //! for a role permission.
 
-use super::{authorize, discovery, introspect, logout, token, userinfo, ACCESS_TOKEN, API_KEY};
+use super::{
+    authorize, discovery, introspect, logout, registration, token, userinfo, ACCESS_TOKEN, API_KEY,
+    REGISTRATION_TOKEN,
+};
 use crate::common::route_table::{route_table, Needs, Permission::Unneeded};
 
 const PUBLIC: Needs = Needs::Nothing;
@@ -11,6 +14,9 @@ const PUBLIC: Needs = Needs::Nothing;
 const KEY: Needs = Needs::Credential(API_KEY);
 /// An access token from `/oauth2/token`.
 const ACCESS: Needs = Needs::Credential(ACCESS_TOKEN);
+/// A registered client's registration access token (RFC 7592). Registering itself takes an
+/// initial access token only when the tenant asks for one, so that route is public.
+const REGISTERED: Needs = Needs::Credential(REGISTRATION_TOKEN);
 
 route_table! {
     // Before the token endpoint: both name their form `TokenForm`, and the document keeps the
@@ -26,4 +32,8 @@ route_table! {
     POST "/oauth2/userinfo"                  userinfo::userinfo_post         => ACCESS, Unneeded;
     GET  "/oauth2/logout"                    logout::logout                  => PUBLIC, Unneeded;
     POST "/oauth2/logout"                    logout::logout_post             => PUBLIC, Unneeded;
+    POST "/oauth2/register"                  registration::register          => PUBLIC, Unneeded;
+    GET  "/oauth2/register/{client_id}"      registration::read              => REGISTERED, Unneeded;
+    PUT  "/oauth2/register/{client_id}"      registration::update            => REGISTERED, Unneeded;
+    DELETE "/oauth2/register/{client_id}"    registration::delete            => REGISTERED, Unneeded;
 }

@@ -43,6 +43,15 @@ struct AccountPage<'a> {
     reauth: bool,
     added_passkey: Option<String>,
     passkey_name: &'a str,
+    applications: Vec<ApplicationRow>,
+}
+
+/// An application the person allowed access on the consent screen.
+struct ApplicationRow {
+    id: String,
+    name: String,
+    claims: String,
+    since: String,
 }
 
 struct PasskeyRow {
@@ -198,6 +207,17 @@ pub(super) async fn account_page(
         reauth: principal.settings.reauth_seconds.is_some(),
         added_passkey: extra.added_passkey,
         passkey_name: extra.passkey_name,
+        applications: services
+            .consented_applications(principal)
+            .await?
+            .into_iter()
+            .map(|a| ApplicationRow {
+                id: a.consent.application_id,
+                name: a.application_name,
+                claims: a.consent.scopes.join(", "),
+                since: when(a.consent.created_at),
+            })
+            .collect(),
     };
     Ok(render(status, &view, &page.chrome))
 }
@@ -353,6 +373,21 @@ pub async fn end_session(
     if principal.session_id.as_ref().map(|s| s.0.as_str()) == Some(id.trim()) {
         return Ok(with_cookie(redirect("/login"), clear_session_cookie()));
     }
+    Ok(redirect("/account"))
+}
+
+/// Withdraws an application's access: its tokens of the person's stop working, and it asks
+/// again next time.
+pub async fn withdraw_application(
+    State(state): State<AppState>,
+    page: Page,
+    AccountForm { principal, form }: AccountForm,
+) -> Result<Response, PageError> {
+    let id = form.text("application_id");
+    state
+        .services
+        .withdraw_consent(&principal, id.trim(), &page.client)
+        .await?;
     Ok(redirect("/account"))
 }
 

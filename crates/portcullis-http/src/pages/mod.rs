@@ -60,6 +60,7 @@ pub const PATHS: &[&str] = &[
     "/account/tokens/revoke",
     "/account/sessions/end",
     "/account/devices/forget",
+    "/account/applications/withdraw",
     "/account/passkeys",
     "/account/passkeys/options",
     "/account/passkeys/rename",
@@ -104,6 +105,10 @@ pub fn routes() -> Router<AppState> {
         .route("/account/tokens/revoke", post(account::revoke_token))
         .route("/account/sessions/end", post(account::end_session))
         .route("/account/devices/forget", post(account::forget_devices))
+        .route(
+            "/account/applications/withdraw",
+            post(account::withdraw_application),
+        )
         .route("/account/passkeys", post(passkeys::register))
         .route(
             "/account/passkeys/options",

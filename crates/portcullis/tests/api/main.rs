@@ -21,6 +21,7 @@ mod mgmt_tenants;
 mod mgmt_users;
 mod oidc_flow;
 mod oidc_keys;
+mod oidc_registration;
 mod openapi;
 mod ops;
 pub(crate) mod pages;

@@ -1,8 +1,9 @@
 //! The binary itself: zero-configuration start, `migrate`, `user create`, `api-key`, bad
-//! settings, the device endpoint switch, `keys rotate`.
+//! settings, the device endpoint switch, `keys rotate`, `tenant registration-token`.
 
 mod browser;
 mod nodes;
+mod registration;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Output, Stdio};

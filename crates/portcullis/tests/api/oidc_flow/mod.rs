@@ -222,6 +222,7 @@ pub(crate) fn str_of<'a>(body: &'a Value, field: &str) -> &'a str {
 
 mod authorize;
 mod backchannel;
+mod consent;
 mod cors;
 mod logout;
 mod relying_party;
