@@ -17,6 +17,7 @@ import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { consentScreen, singlePageApp } from './relying_party.mjs';
 
 const { BASE, OUTBOX, AUTHORIZE_URL, REDIRECT_URI, SHOTS, TENANT, MGMT_KEY } = process.env;
 const EMAIL = 'ada@example.com';
@@ -102,6 +103,10 @@ const browser = await chromium.launch({
   args: [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    // The test's applications are pages Playwright serves for origins nothing listens on, which
+    // Chromium counts as public; their calls to the server on loopback would otherwise wait for
+    // a local-network permission nobody can grant here.
+    '--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessRespectPreflightResults,BlockInsecurePrivateNetworkRequests',
   ],
 });
 const result = {};
@@ -257,6 +262,12 @@ try {
   const arrival = keyPage.waitForRequest((request) => request.url().startsWith(REDIRECT_URI), { timeout: 15_000 });
   await keyPage.click('#passkey-sign-in');
   result.passkey_callback = (await arrival).url();
+
+  // Relying parties in the first browser, still signed in: a single-page app on another
+  // origin calls the provider from JavaScript (CORS), and a third-party client is allowed on
+  // the consent screen, then withdrawn on the account page.
+  Object.assign(result, await singlePageApp(page, { BASE, TENANT, MGMT_KEY }));
+  Object.assign(result, await consentScreen(page, { BASE, MGMT_KEY, shot }));
 
   // A fresh browser continues with the social network, whose page (on another site) sends it
   // back; the account has an authenticator app, so the second factor is asked for on return

@@ -90,6 +90,20 @@ impl Services {
         }
     }
 
+    /// A public client (a browser or native app, holding no secret) by its id alone: it may
+    /// revoke its own tokens (RFC 7009 §2.1), never introspect.
+    pub async fn authenticate_public_client(
+        &self,
+        tenant: &Tenant,
+        client_id: &str,
+    ) -> Result<Application> {
+        self.store
+            .application(&tenant.id, client_id)
+            .await?
+            .filter(crate::oidc::clients::is_public)
+            .ok_or(Error::Unauthenticated)
+    }
+
     /// Describes `bearer` when it is live and of a tenant the key reaches; `None` otherwise,
     /// whatever the reason, as RFC 7662 asks. Asking does not count as using the token.
     pub async fn introspect(

@@ -84,6 +84,9 @@ pub struct TokenForm {
     /// Accepted and ignored: every token here is an access token.
     #[allow(dead_code)]
     token_type_hint: Option<String>,
+    /// A public client, which has no secret to authenticate with, names itself here (revoke
+    /// only).
+    client_id: Option<String>,
 }
 
 impl FromRequest<AppState> for TokenForm {
@@ -207,17 +210,29 @@ pub async fn introspect(
     responses(
         (status = 200, description = "The token is dead (or never lived)"),
         (status = 400, description = "No `token` field", body = OAuthErrorJson),
-        (status = 401, description = "No valid API key", body = OAuthErrorJson),
+        (status = 401, description = "No valid API key or client", body = OAuthErrorJson),
     ),
 )]
 pub async fn revoke(
     State(state): State<AppState>,
-    Service(key): Service,
+    service: Result<Service, OAuthError>,
     ClientAddr(client): ClientAddr,
+    parts: Parts,
     form: TokenForm,
 ) -> Result<Response, OAuthError> {
-    state
-        .services
+    let services = &state.services;
+    let key = match (service, form.client_id.as_deref()) {
+        (Ok(Service(key)), _) => key,
+        // A public client presents no credentials, only its id (RFC 7009 §2.1).
+        (Err(_), Some(id)) if !parts.headers.contains_key(AUTHORIZATION) => {
+            let tenant = services
+                .tenant_for_host(crate::common::client::host(&parts))
+                .await?;
+            TokenClient::Application(services.authenticate_public_client(&tenant, id).await?)
+        }
+        (Err(refused), _) => return Err(refused),
+    };
+    services
         .revoke_bearer(&key, form.token.trim(), &client)
         .await?;
     Ok(crate::common::response::no_store(()))

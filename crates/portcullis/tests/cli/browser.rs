@@ -262,6 +262,19 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
     )
     .expect("the script's JSON line");
 
+    // The single-page app on another origin did the code flow and the token exchange from
+    // JavaScript; a page of an origin no application redirects to could not read an answer.
+    assert_eq!(seen["spa"]["email"], "ada@example.com", "{seen}");
+    assert_eq!(seen["spa"]["id_token"], true, "{seen}");
+    assert_eq!(seen["stranger"], "blocked", "{seen}");
+    // The third-party client got its code only through the consent screen.
+    assert!(
+        seen["consent_callback"]
+            .as_str()
+            .is_some_and(|url| url.contains("code=") && url.contains("state=printer-state")),
+        "{seen}"
+    );
+
     // The application got a code for its own state, which it exchanges for tokens.
     let callback = reqwest::Url::parse(seen["callback"].as_str().unwrap()).unwrap();
     let param = |name: &str| {

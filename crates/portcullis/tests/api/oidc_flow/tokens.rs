@@ -538,6 +538,70 @@ async fn revoking_an_access_or_refresh_token_revokes_its_grant_not_the_session()
 }
 
 #[tokio::test]
+async fn a_public_client_revokes_its_own_tokens_by_its_id_alone() {
+    each_backend!(|server| {
+        let cookie = browser(&server, "alice").await;
+        let public = create_app(&server, json!({ "token_endpoint_auth_method": "none" })).await;
+        let other = create_app(&server, json!({ "token_endpoint_auth_method": "none" })).await;
+        let confidential = create_app(&server, json!({})).await;
+        let (verifier, path) = pkce_authorize_path(&public.id, &[]);
+        let code = code_for(&server, &cookie, &path).await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier.as_str()),
+            ("client_id", public.id.as_str()),
+        ];
+        let (status, issued) = token(&server, &form, None).await;
+        assert_eq!(status, 200, "{issued}");
+        let refresh = str_of(&issued, "refresh_token");
+        let by_id = |client_id: &str| {
+            server
+                .request(Method::POST, "/oauth2/revoke")
+                .form(&[("token", refresh), ("client_id", client_id)])
+                .send()
+        };
+        // A confidential client must authenticate; another public client's word changes
+        // nothing about this one's tokens.
+        assert_eq!(by_id(&confidential.id).await.unwrap().status(), 401);
+        assert_eq!(by_id("nobody").await.unwrap().status(), 401);
+        assert_eq!(by_id(&other.id).await.unwrap().status(), 200);
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", public.id.as_str()),
+        ];
+        let (status, refreshed) = token(&server, &form, None).await;
+        assert_eq!(status, 200, "still live: {refreshed}");
+
+        let refresh = str_of(&refreshed, "refresh_token");
+        let response = server
+            .request(Method::POST, "/oauth2/revoke")
+            .form(&[("token", refresh), ("client_id", public.id.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", public.id.as_str()),
+        ];
+        let (status, body) = token(&server, &form, None).await;
+        assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")));
+        // Introspection stays for confidential clients and API keys.
+        let response = server
+            .request(Method::POST, "/oauth2/introspect")
+            .form(&[("token", refresh), ("client_id", public.id.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+    });
+}
+
+#[tokio::test]
 async fn of_two_concurrent_redemptions_of_a_code_one_wins() {
     each_backend!(|server| {
         let cookie = browser(&server, "alice").await;
