@@ -11,6 +11,7 @@ mod applications;
 mod captchas;
 mod changes;
 mod countries;
+mod device_codes;
 mod directory;
 mod error;
 mod health;

@@ -100,6 +100,11 @@ const SQLITE: Embedded = &[
         "passkeys",
         include_str!("../migrations/sqlite/0018_passkeys.sql"),
     ),
+    (
+        20,
+        "device codes",
+        include_str!("../migrations/sqlite/0020_device_codes.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -191,6 +196,11 @@ const POSTGRES: Embedded = &[
         18,
         "passkeys",
         include_str!("../migrations/postgres/0018_passkeys.sql"),
+    ),
+    (
+        20,
+        "device codes",
+        include_str!("../migrations/postgres/0020_device_codes.sql"),
     ),
 ];
 

@@ -21,6 +21,18 @@ pub const ALLOWED_SCOPES_KEY: &str = "allowed_scopes";
 /// application. Without it, every user of the tenant may.
 pub const ALLOWED_ROLES_KEY: &str = "allowed_roles";
 
+/// The metadata key whose value `"true"` lets the application use the device authorization
+/// grant (RFC 8628): a device without a browser, approved by a person signed in elsewhere.
+pub const DEVICE_FLOW_KEY: &str = "device_flow";
+
+/// Whether the application may use the device authorization grant.
+pub fn uses_device_flow(application: &Application) -> bool {
+    application
+        .metadata
+        .get(DEVICE_FLOW_KEY)
+        .is_some_and(|value| value == "true")
+}
+
 /// The scopes the application may hold for itself.
 pub fn allowed_scopes(application: &Application) -> Vec<&str> {
     application

@@ -11,6 +11,9 @@ pub const JWKS_PATH: &str = "/oauth2/jwks";
 pub const END_SESSION_PATH: &str = "/oauth2/logout";
 pub const INTROSPECTION_PATH: &str = "/oauth2/introspect";
 pub const REVOCATION_PATH: &str = "/oauth2/revoke";
+pub const DEVICE_AUTHORIZATION_PATH: &str = "/oauth2/device_authorization";
+/// The hosted page where a person enters a device's user code.
+pub const DEVICE_PAGE_PATH: &str = "/device";
 
 /// A tenant's provider metadata; each surface renders it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +27,7 @@ pub struct Discovery {
     pub end_session_endpoint: String,
     pub introspection_endpoint: String,
     pub revocation_endpoint: String,
+    pub device_authorization_endpoint: String,
     pub response_types_supported: &'static [&'static str],
     pub grant_types_supported: &'static [&'static str],
     pub subject_types_supported: &'static [&'static str],
@@ -50,9 +54,15 @@ impl Discovery {
             end_session_endpoint: at(END_SESSION_PATH),
             introspection_endpoint: at(INTROSPECTION_PATH),
             revocation_endpoint: at(REVOCATION_PATH),
+            device_authorization_endpoint: at(DEVICE_AUTHORIZATION_PATH),
             issuer,
             response_types_supported: &["code"],
-            grant_types_supported: &["authorization_code", "refresh_token", "client_credentials"],
+            grant_types_supported: &[
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                super::device::DEVICE_CODE_GRANT,
+            ],
             subject_types_supported: &["public"],
             id_token_signing_alg_values_supported: &["RS256", "EdDSA"],
             // `none`: public clients (metadata `token_endpoint_auth_method: none`), with PKCE.

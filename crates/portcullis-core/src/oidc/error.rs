@@ -15,6 +15,12 @@ pub enum ErrorCode {
     InvalidScope,
     LoginRequired,
     AccessDenied,
+    /// RFC 8628 §3.5: the person has not decided yet.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polled faster than the interval, which grows by 5 seconds.
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired.
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -29,6 +35,9 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::LoginRequired => "login_required",
             Self::AccessDenied => "access_denied",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
         }
     }
 }

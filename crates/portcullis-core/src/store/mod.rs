@@ -5,6 +5,7 @@ use crate::error::StoreError;
 
 mod access;
 mod applications;
+mod device_codes;
 mod directory;
 mod health;
 mod lifecycle;
@@ -21,6 +22,7 @@ mod users;
 
 pub use access::*;
 pub use applications::*;
+pub use device_codes::*;
 pub use directory::*;
 pub use health::*;
 pub use lifecycle::*;
@@ -69,6 +71,7 @@ store_of!(
     CaptchaStore,
     SigningKeyStore,
     OAuthStore,
+    DeviceCodeStore,
     RememberedDeviceStore,
     PasskeyStore,
 );
