@@ -3,7 +3,7 @@
 //! itself); resource servers present an API key; userinfo takes an access token. None asks
 //! for a role permission.
 
-use super::{authorize, discovery, introspect, logout, token, userinfo, ACCESS_TOKEN, API_KEY};
+use super::{authorize, device, discovery, introspect, logout, token, userinfo, ACCESS_TOKEN, API_KEY};
 use crate::common::route_table::{route_table, Needs, Permission::Unneeded};
 
 const PUBLIC: Needs = Needs::Nothing;
@@ -21,6 +21,7 @@ route_table! {
     GET  "/oauth2/jwks"                      discovery::jwks                 => PUBLIC, Unneeded;
     GET  "/oauth2/authorize"                 authorize::authorize            => PUBLIC, Unneeded;
     POST "/oauth2/authorize"                 authorize::authorize_post       => PUBLIC, Unneeded;
+    POST "/oauth2/device_authorization"      device::device_authorization    => PUBLIC, Unneeded;
     POST "/oauth2/token"                     token::token                    => PUBLIC, Unneeded;
     GET  "/oauth2/userinfo"                  userinfo::userinfo              => ACCESS, Unneeded;
     POST "/oauth2/userinfo"                  userinfo::userinfo_post         => ACCESS, Unneeded;
