@@ -223,5 +223,5 @@ pub(crate) fn str_of<'a>(body: &'a Value, field: &str) -> &'a str {
 mod authorize;
 mod cors;
 mod logout;
-mod relying_party;
+pub(crate) mod relying_party;
 pub(crate) mod tokens;
