@@ -3,7 +3,9 @@
 //! itself); resource servers present an API key; userinfo takes an access token. None asks
 //! for a role permission.
 
-use super::{authorize, device, discovery, introspect, logout, token, userinfo, ACCESS_TOKEN, API_KEY};
+use super::{
+    authorize, device, discovery, introspect, logout, token, userinfo, ACCESS_TOKEN, API_KEY,
+};
 use crate::common::route_table::{route_table, Needs, Permission::Unneeded};
 
 const PUBLIC: Needs = Needs::Nothing;

@@ -85,7 +85,13 @@ fn refusal(page: &Page, user_code: &str, error: Error) -> Result<Response, PageE
             let text = wait_message(portcullis_core::model::Limited::Logins, retry_after_seconds)
                 .replace("sign-in attempts", "wrong codes");
             let errors = Errors::from_problems(vec![("user_code".to_owned(), text)]);
-            let response = form(page, user_code, None, &errors, StatusCode::TOO_MANY_REQUESTS);
+            let response = form(
+                page,
+                user_code,
+                None,
+                &errors,
+                StatusCode::TOO_MANY_REQUESTS,
+            );
             return Ok(with_retry_after(response, retry_after_seconds));
         }
         Error::Refused(message) => (StatusCode::UNPROCESSABLE_ENTITY, message),
@@ -110,7 +116,13 @@ pub async fn show(
     if session.is_none() {
         return Ok(sign_in(&user_code));
     }
-    Ok(form(&page, &user_code, None, &Errors::none(), StatusCode::OK))
+    Ok(form(
+        &page,
+        &user_code,
+        None,
+        &Errors::none(),
+        StatusCode::OK,
+    ))
 }
 
 pub async fn submit(

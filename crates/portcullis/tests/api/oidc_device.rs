@@ -11,8 +11,8 @@ use openidconnect::core::{
     CoreClient, CoreDeviceAuthorizationResponse, CoreJsonWebKeySet, CoreProviderMetadata,
 };
 use openidconnect::{
-    ClientId, ClientSecret, DeviceAuthorizationUrl, HttpRequest, Nonce, OAuth2TokenResponse,
-    Scope, TokenResponse,
+    ClientId, ClientSecret, DeviceAuthorizationUrl, HttpRequest, Nonce, OAuth2TokenResponse, Scope,
+    TokenResponse,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -185,7 +185,11 @@ async fn a_device_signs_in_through_the_openidconnect_crate_once_a_person_approve
         let typed = user_code.replace('-', "").to_lowercase();
         let shown = browser.post("/device", &[("user_code", &typed)]).await;
         assert_eq!(shown.status, 200, "{}", shown.body);
-        assert!(shown.body.contains("<strong>Backups</strong>"), "{}", shown.body);
+        assert!(
+            shown.body.contains("<strong>Backups</strong>"),
+            "{}",
+            shown.body
+        );
         for claim in [
             "know that it is you",
             "see your name and username",
@@ -299,7 +303,12 @@ async fn polling_is_pending_then_slowed_down_and_the_interval_grows() {
         let app = device_app(&server, json!({})).await;
         let (device_code, _) = codes(&server, &app).await;
         let first = poll(&server, &app, &device_code).await;
-        assert_eq!(error_of(&first), (400, "authorization_pending"), "{}", first.1);
+        assert_eq!(
+            error_of(&first),
+            (400, "authorization_pending"),
+            "{}",
+            first.1
+        );
         let second = poll(&server, &app, &device_code).await;
         assert_eq!(error_of(&second), (400, "slow_down"), "{}", second.1);
         // The interval is 10 seconds now: 6 later is still too soon, and makes it 15.
@@ -379,7 +388,12 @@ async fn a_client_without_device_flow_is_an_unauthorized_client() {
     each_backend!(|server| {
         let app = create_app(&server, json!({})).await;
         let refused = authorize_device(&server, &app, "openid").await;
-        assert_eq!(error_of(&refused), (400, "unauthorized_client"), "{}", refused.1);
+        assert_eq!(
+            error_of(&refused),
+            (400, "unauthorized_client"),
+            "{}",
+            refused.1
+        );
         let polled = poll(&server, &app, "anything").await;
         assert_eq!(error_of(&polled), (400, "unauthorized_client"));
         let wrong_secret = App {
@@ -426,15 +440,21 @@ async fn guessing_user_codes_is_throttled_per_address() {
         let right = browser.post("/device", &[("user_code", &user_code)]).await;
         assert_eq!(right.status, 200);
         for n in 0..10 {
-            let wrong = browser
-                .post("/device", &[("user_code", "BBBB-BBBB")])
-                .await;
+            let wrong = browser.post("/device", &[("user_code", "BBBB-BBBB")]).await;
             assert_eq!(wrong.status, 422, "guess {n}: {}", wrong.body);
-            assert!(wrong.body.contains("That code is not right"), "{}", wrong.body);
+            assert!(
+                wrong.body.contains("That code is not right"),
+                "{}",
+                wrong.body
+            );
         }
         let locked = browser.post("/device", &[("user_code", &user_code)]).await;
         assert_eq!(locked.status, 429, "{}", locked.body);
-        assert!(locked.body.contains("Too many wrong codes"), "{}", locked.body);
+        assert!(
+            locked.body.contains("Too many wrong codes"),
+            "{}",
+            locked.body
+        );
         assert!(locked.headers.get("retry-after").is_some());
         server.clock.advance(time::Duration::minutes(11));
         let (_, fresh) = codes(&server, &app).await;
