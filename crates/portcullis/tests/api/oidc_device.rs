@@ -534,3 +534,34 @@ async fn the_device_page_refuses_forms_from_elsewhere() {
         assert_eq!(answer.status, 403, "no CSRF token: {}", answer.body);
     });
 }
+
+#[tokio::test]
+async fn codes_are_stored_as_hashes_only_and_long_expired_ones_are_purged() {
+    each_backend!(|server| {
+        let app = device_app(&server, json!({})).await;
+        let (device_code, user_code) = codes(&server, &app).await;
+        let inspect = server.inspect().await;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT device_code_hash, user_code_hash FROM device_codes")
+                .fetch_all(&inspect)
+                .await
+                .unwrap();
+        let normalized = user_code.replace('-', "");
+        assert_eq!(
+            rows,
+            [(
+                portcullis_core::tokens::hash_secret(&device_code),
+                portcullis_core::tokens::hash_secret(&normalized)
+            )]
+        );
+        // Each new request clears away a few codes that expired long ago.
+        server.clock.advance(time::Duration::hours(2));
+        let (fresh, _) = codes(&server, &app).await;
+        let left: Vec<(String,)> = sqlx::query_as("SELECT device_code_hash FROM device_codes")
+            .fetch_all(&inspect)
+            .await
+            .unwrap();
+        assert_eq!(left, [(portcullis_core::tokens::hash_secret(&fresh),)]);
+        inspect.close().await;
+    });
+}
