@@ -18,8 +18,8 @@
 //! return). A surface translates its input and its answer, nothing more.
 
 use crate::model::{
-    amr, ClientInfo, NewActivity, NewToken, Principal, Scopes, Session, SessionClient, Tenant,
-    TokenKind, User,
+    amr, ClientInfo, NewActivity, NewToken, Principal, Session, SessionClient, Tenant, TokenKind,
+    User,
 };
 
 mod bearer;
@@ -303,6 +303,7 @@ impl Services {
     ) -> NewLogin {
         let now = self.now();
         let lifetime = opener.lifetime(&tenant.settings);
+        let scopes = opener.login_scopes();
         let agent = client
             .user_agent
             .as_deref()
@@ -332,7 +333,7 @@ impl Services {
             kind: TokenKind::Session,
             name: session.client.clone(),
             secret_hash: secret.hash.clone(),
-            scopes: Scopes::all().as_slice().to_vec(),
+            scopes,
             created_at: now,
             expires_at: Some(session.expires_at),
         };

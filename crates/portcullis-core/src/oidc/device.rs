@@ -235,7 +235,7 @@ impl Services {
             .take(crate::auth::DEVICE_NAME_MAX)
             .collect();
         let issued = self
-            .open_session(tenant, user, &device, SessionClient::Named(name), amr)
+            .open_session(tenant, user, &device, SessionClient::Approved(name), amr)
             .await?;
         let grant = Grant {
             id: crate::random::base62(24),

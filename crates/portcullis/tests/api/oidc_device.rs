@@ -294,6 +294,17 @@ async fn the_id_tokens_auth_time_is_the_browsers_sign_in() {
             .find(|s| s["id"] == claims["sid"])
             .unwrap_or_else(|| panic!("the device's session in {sessions}"));
         assert_eq!(device["user_agent"], TV);
+        // The session's own login token, which nobody holds, carries no scope either.
+        let inspect = server.inspect().await;
+        let scopes: Vec<(String,)> =
+            sqlx::query_as("SELECT scopes FROM tokens WHERE session_id = $1 AND grant_id IS NULL")
+                .bind(str_of(device, "id"))
+                .fetch_all(&inspect)
+                .await
+                .unwrap();
+        assert_eq!(scopes.len(), 1, "{scopes:?}");
+        assert!(!scopes[0].0.contains('*'), "{scopes:?}");
+        inspect.close().await;
     });
 }
 
