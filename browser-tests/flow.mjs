@@ -14,7 +14,7 @@
 
 import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
-import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -50,17 +50,26 @@ async function shot(page, name) {
   await audit(page, name);
 }
 
-/** The newest mail to `to` in the outbox, with quoted-printable soft breaks undone. */
-function newestMailTo(to) {
-  const mails = readdirSync(OUTBOX)
-    .filter((name) => name.endsWith('.eml'))
-    .sort()
-    .map((name) => readFileSync(join(OUTBOX, name), 'utf8'))
-    .filter((text) => text.includes(to));
-  if (mails.length === 0) throw new Error(`no mail to ${to} in ${OUTBOX}`);
-  return mails[mails.length - 1]
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+/**
+ * The newest mail to `to` in the outbox, with quoted-printable soft breaks undone. Mail goes out
+ * after the page answered, so it waits for one (up to 10 s).
+ */
+async function newestMailTo(to) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const mails = (existsSync(OUTBOX) ? readdirSync(OUTBOX) : [])
+      .filter((name) => name.endsWith('.eml'))
+      .sort()
+      .map((name) => readFileSync(join(OUTBOX, name), 'utf8'))
+      .filter((text) => text.includes(to));
+    if (mails.length > 0) {
+      return mails[mails.length - 1]
+        .replace(/=\r?\n/g, '')
+        .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+    }
+    if (Date.now() > deadline) throw new Error(`no mail to ${to} in ${OUTBOX}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function base32Decode(text) {
@@ -174,7 +183,7 @@ try {
   await shot(page, 'signup-done');
 
   // Confirm the address with the link the mail brought.
-  const mail = newestMailTo(EMAIL);
+  const mail = await newestMailTo(EMAIL);
   const link = mail.match(/https?:\/\/[^\s"<>]*\/verify-email\?token=[^\s"<>]+/)?.[0];
   if (!link) throw new Error(`no verification link in:\n${mail}`);
   await page.goto(link.replace(/^https?:\/\/[^/]+/, BASE));
@@ -368,7 +377,7 @@ try {
   await newcomer.fill('[name=username]', 'bo');
   await newcomer.click('#create-account');
   await newcomer.waitForLoadState();
-  const welcome = newestMailTo('bo@example.com');
+  const welcome = await newestMailTo('bo@example.com');
   const confirm = welcome.match(/https?:\/\/[^\s"<>]*\/verify-email\?token=[^\s"<>]+/)?.[0];
   if (!confirm) throw new Error(`no verification link in:\n${welcome}`);
   await newcomer.goto(confirm.replace(/^https?:\/\/[^/]+/, BASE));
