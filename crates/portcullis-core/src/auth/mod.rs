@@ -14,8 +14,10 @@
 //! [`Services::complete_login`] (`/api/login/2fa`, `/login/second-factor`),
 //! [`Services::social_login`] (`/api/login/social`), [`Services::device_login`]
 //! (`/api/sanctum/token`), [`Services::session_limited_login`] (`/api/v1/token`),
-//! [`Services::web_login`] (`/login`) and [`Services::finish_web_social`] (the social
-//! return). A surface translates its input and its answer, nothing more.
+//! [`Services::web_login`] (`/login`), [`Services::finish_web_social`] (the social
+//! return) and [`Services::decide_device_request`] (`/device`: a device a signed-in person
+//! approves gets a session of its own). A surface translates its input and its answer, nothing
+//! more.
 
 use crate::model::{
     amr, ClientInfo, NewActivity, NewToken, Principal, Session, SessionClient, Tenant, TokenKind,
