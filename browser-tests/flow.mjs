@@ -3,7 +3,7 @@
 // (signing in again with the app's code on the way), create an API token on the account page,
 // add a passkey there, sign in with it from the autofill, use it as the second step of a
 // password sign-in, and sign in to the application with it alone; and, in a fresh browser, continue with a social network (a stand-in on another site) and
-// finish with a recovery code. Started by the Rust test `tests/cli/browser.rs`, which owns the
+// finish with a recovery code; approve a television's sign-in (the device flow). Started by the Rust test `tests/cli/browser.rs`, which owns the
 // server and checks the outcome; this script prints one JSON line with what it saw, and saves a
 // screenshot of every page to SHOTS.
 //
@@ -14,7 +14,7 @@
 
 import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
-import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { consentScreen, singlePageApp } from './relying_party.mjs';
@@ -51,17 +51,26 @@ async function shot(page, name) {
   await audit(page, name);
 }
 
-/** The newest mail to `to` in the outbox, with quoted-printable soft breaks undone. */
-function newestMailTo(to) {
-  const mails = readdirSync(OUTBOX)
-    .filter((name) => name.endsWith('.eml'))
-    .sort()
-    .map((name) => readFileSync(join(OUTBOX, name), 'utf8'))
-    .filter((text) => text.includes(to));
-  if (mails.length === 0) throw new Error(`no mail to ${to} in ${OUTBOX}`);
-  return mails[mails.length - 1]
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+/**
+ * The newest mail to `to` in the outbox, with quoted-printable soft breaks undone. Mail goes out
+ * after the page answered, so it waits for one (up to 10 s).
+ */
+async function newestMailTo(to) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const mails = (existsSync(OUTBOX) ? readdirSync(OUTBOX) : [])
+      .filter((name) => name.endsWith('.eml'))
+      .sort()
+      .map((name) => readFileSync(join(OUTBOX, name), 'utf8'))
+      .filter((text) => text.includes(to));
+    if (mails.length > 0) {
+      return mails[mails.length - 1]
+        .replace(/=\r?\n/g, '')
+        .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+    }
+    if (Date.now() > deadline) throw new Error(`no mail to ${to} in ${OUTBOX}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function base32Decode(text) {
@@ -98,6 +107,59 @@ async function api(method, path, bearer, body) {
   return json;
 }
 
+/**
+ * The device flow (RFC 8628), self-contained: a device-flow application is made through the
+ * management API; the "device" (this script, by fetch) asks for codes; the signed-in `page`
+ * opens verification_uri_complete, and the person approves there; the device polls the token
+ * endpoint, at the interval it was given, until its tokens come. True once they did.
+ */
+async function deviceFlow(page) {
+  const created = await fetch(`${BASE}/v1/tenants/${TENANT}/applications`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${MGMT_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      type: 'Application', name: 'Living-room TV', login_url: 'http://localhost:9/',
+      logout_urls: [], redirect_urls: [REDIRECT_URI], metadata: { device_flow: 'true' },
+    }),
+  });
+  if (!created.ok) throw new Error(`no device application: ${created.status} ${await created.text()}`);
+  const app = await created.json();
+  const basic = `Basic ${Buffer.from(`${app.id}:${app.secret}`).toString('base64')}`;
+  const post = (path, fields) => fetch(BASE + path, {
+    method: 'POST',
+    headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  const asked = await post('/oauth2/device_authorization', { scope: 'openid profile email' });
+  const codes = await asked.json();
+  if (!asked.ok) throw new Error(`device authorization: ${asked.status} ${JSON.stringify(codes)}`);
+
+  await page.goto(codes.verification_uri_complete);
+  await page.waitForSelector('#user_code');
+  if ((await page.inputValue('#user_code')) !== codes.user_code) throw new Error('the code is not prefilled');
+  await shot(page, 'device-code');
+  await page.click('#continue');
+  await page.waitForSelector('#approve');
+  await shot(page, 'device-approve');
+  await page.click('#approve');
+  await page.waitForSelector('#message');
+  await shot(page, 'device-approved');
+
+  let interval = codes.interval;
+  const deadline = Date.now() + codes.expires_in * 1000;
+  while (Date.now() < deadline) {
+    const polled = await post('/oauth2/token', {
+      grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: codes.device_code,
+    });
+    const body = await polled.json();
+    if (polled.ok) return Boolean(body.access_token && body.refresh_token && body.id_token);
+    if (body.error === 'slow_down') interval += 5;
+    else if (body.error !== 'authorization_pending') throw new Error(`device token: ${JSON.stringify(body)}`);
+    await new Promise((resolve) => setTimeout(resolve, interval * 1000));
+  }
+  throw new Error('no device tokens before the code expired');
+}
+
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: [
@@ -126,7 +188,7 @@ try {
   await shot(page, 'signup-done');
 
   // Confirm the address with the link the mail brought.
-  const mail = newestMailTo(EMAIL);
+  const mail = await newestMailTo(EMAIL);
   const link = mail.match(/https?:\/\/[^\s"<>]*\/verify-email\?token=[^\s"<>]+/)?.[0];
   if (!link) throw new Error(`no verification link in:\n${mail}`);
   await page.goto(link.replace(/^https?:\/\/[^/]+/, BASE));
@@ -295,6 +357,9 @@ try {
   await stranger.goto(`${BASE}/reset-password?token=unused&email=ada%40example.com`);
   await shot(stranger, 'reset-password');
 
+  // A television signs in with the device flow, approved in the first browser.
+  result.device_tokens = await deviceFlow(page);
+
   // Last, the tenant goes passwordless (passwords off, passkeys on): a new person signs up
   // with no password, follows the mailed link, and makes the passkey there, which confirms
   // the address and signs them in.
@@ -323,7 +388,7 @@ try {
   await newcomer.fill('[name=username]', 'bo');
   await newcomer.click('#create-account');
   await newcomer.waitForLoadState();
-  const welcome = newestMailTo('bo@example.com');
+  const welcome = await newestMailTo('bo@example.com');
   const confirm = welcome.match(/https?:\/\/[^\s"<>]*\/verify-email\?token=[^\s"<>]+/)?.[0];
   if (!confirm) throw new Error(`no verification link in:\n${welcome}`);
   await newcomer.goto(confirm.replace(/^https?:\/\/[^/]+/, BASE));

@@ -14,6 +14,14 @@ pub fn bytes<const N: usize>() -> [u8; N] {
     out
 }
 
+/// `len` random characters, each drawn uniformly from `alphabet` (ASCII).
+pub fn from_alphabet(alphabet: &[u8], len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(alphabet[rand::Rng::random_range(&mut rng, 0..alphabet.len())]))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -218,6 +218,21 @@ impl Services {
         Ok(attempt)
     }
 
+    /// Counts one user code typed on the device page from `ip`: a user code is short enough to
+    /// guess, so wrong ones are limited like password attempts (`throttle_attempts` per
+    /// window); report a right one with [`Services::attempt_succeeded`] to give the hit back.
+    pub(crate) async fn reserve_user_code_guess(
+        &self,
+        tenant: &Tenant,
+        ip: Option<&str>,
+    ) -> Result<Attempt> {
+        let mut attempt = Attempt::unthrottled(tenant);
+        attempt.address = self
+            .hit_address(tenant, ip, "user-code", 1, Limited::Logins)
+            .await?;
+        Ok(attempt)
+    }
+
     /// Counts one request from `ip` that would mail an address the caller chose (a sign-up,
     /// a password reset): `throttle_attempts` per window, whether or not a mail goes out, so
     /// the answers cannot be used to test many addresses either.

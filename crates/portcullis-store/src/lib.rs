@@ -12,6 +12,7 @@ mod captchas;
 mod changes;
 mod consents;
 mod countries;
+mod device_codes;
 mod directory;
 mod error;
 mod health;

@@ -106,6 +106,11 @@ const SQLITE: Embedded = &[
         include_str!("../migrations/sqlite/0019_backchannel_logout.sql"),
     ),
     (
+        20,
+        "device codes",
+        include_str!("../migrations/sqlite/0020_device_codes.sql"),
+    ),
+    (
         21,
         "client registration",
         include_str!("../migrations/sqlite/0021_client_registration.sql"),
@@ -211,6 +216,11 @@ const POSTGRES: Embedded = &[
         19,
         "back-channel logout",
         include_str!("../migrations/postgres/0019_backchannel_logout.sql"),
+    ),
+    (
+        20,
+        "device codes",
+        include_str!("../migrations/postgres/0020_device_codes.sql"),
     ),
     (
         21,

@@ -13,13 +13,13 @@ use portcullis_core::StoreError;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-const GRANT_COLUMNS: &str = "g.id AS grant_id, g.tenant_id AS grant_tenant_id, \
+pub(crate) const GRANT_COLUMNS: &str = "g.id AS grant_id, g.tenant_id AS grant_tenant_id, \
     g.application_id AS grant_application_id, g.user_id AS grant_user_id, \
     g.session_id AS grant_session_id, g.scopes AS grant_scopes, g.auth_time AS grant_auth_time, \
     g.created_at AS grant_created_at, g.revoked_at AS grant_revoked_at";
 
 #[derive(FromRow)]
-struct GrantRow {
+pub(crate) struct GrantRow {
     grant_id: String,
     grant_tenant_id: String,
     grant_application_id: String,
@@ -48,11 +48,11 @@ impl TryFrom<GrantRow> for Grant {
     }
 }
 
-fn scopes_to_db(scopes: &[String]) -> Result<String> {
+pub(crate) fn scopes_to_db(scopes: &[String]) -> Result<String> {
     serde_json::to_string(scopes).map_err(|e| StoreError::Other(e.to_string()))
 }
 
-fn scopes_from_db(text: &str) -> Result<Vec<String>> {
+pub(crate) fn scopes_from_db(text: &str) -> Result<Vec<String>> {
     serde_json::from_str(text).map_err(|e| corrupt("scopes", e))
 }
 
@@ -93,9 +93,10 @@ struct ClientTokenRow {
 
 /// How long after its code expired an unredeemed grant is kept (for reuse detection there is
 /// nothing to detect: the code was never used).
-const PURGE_AFTER: time::Duration = time::Duration::hours(1);
+pub(crate) const PURGE_AFTER: time::Duration = time::Duration::hours(1);
 
-const INSERT_ACCESS: &str = "INSERT INTO tokens (tenant_id, user_id, session_id, kind, name, \
+pub(crate) const INSERT_ACCESS: &str =
+    "INSERT INTO tokens (tenant_id, user_id, session_id, kind, name, \
     secret_hash, scopes, created_at, expires_at, grant_id) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
 
@@ -104,10 +105,33 @@ const INSERT_ACCESS: &str = "INSERT INTO tokens (tenant_id, user_id, session_id,
 /// revocation either waits for the tokens it must revoke to be committed, or comes first and
 /// the redemption or rotation gives nothing. (On PostgreSQL an unserialized revocation's
 /// statements would miss the new tokens of a rotation committing beside it.)
-const LOCK_LIVE_GRANT: &str =
+pub(crate) const LOCK_LIVE_GRANT: &str =
     "UPDATE oauth_grants SET revoked_at = revoked_at WHERE id = $1 AND revoked_at IS NULL";
 
-const INSERT_REFRESH: &str =
+pub(crate) const INSERT_GRANT: &str =
+    "INSERT INTO oauth_grants (id, tenant_id, application_id, user_id, \
+    session_id, scopes, auth_time, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Inserts `$grant` (its scopes already as stored) in transaction `$tx`.
+macro_rules! insert_grant {
+    ($tx:expr, $grant:expr, $scopes:expr) => {{
+        let grant: &Grant = $grant;
+        sqlx::query($crate::oauth::INSERT_GRANT)
+            .bind(&grant.id)
+            .bind(grant.tenant_id.as_str())
+            .bind(&grant.application_id)
+            .bind(grant.user_id.0)
+            .bind(grant.session_id.as_str())
+            .bind($scopes)
+            .bind(to_db(grant.auth_time))
+            .bind(to_db(grant.created_at))
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+pub(crate) use insert_grant;
+
+pub(crate) const INSERT_REFRESH: &str =
     "INSERT INTO oauth_refresh_tokens (secret_hash, grant_id, created_at) VALUES ($1, $2, $3)";
 
 /// Inserts an access token of grant `$grant` and a refresh token in transaction `$tx`,
@@ -138,6 +162,7 @@ macro_rules! insert_grant_tokens {
         id
     }};
 }
+pub(crate) use insert_grant_tokens;
 
 #[async_trait]
 impl OAuthStore for SqlStore {
@@ -154,20 +179,7 @@ impl OAuthStore for SqlStore {
             .bind(to_db(grant.created_at - PURGE_AFTER))
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO oauth_grants (id, tenant_id, application_id, user_id, session_id, \
-                 scopes, auth_time, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&grant.id)
-            .bind(grant.tenant_id.as_str())
-            .bind(&grant.application_id)
-            .bind(grant.user_id.0)
-            .bind(grant.session_id.as_str())
-            .bind(&scopes)
-            .bind(to_db(grant.auth_time))
-            .bind(to_db(grant.created_at))
-            .execute(&mut *tx)
-            .await?;
+            insert_grant!(tx, grant, &scopes);
             sqlx::query(
                 "INSERT INTO oauth_codes (code_hash, grant_id, redirect_uri, nonce, code_challenge, \
                  created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -14,12 +14,14 @@
 //! [`Services::complete_login`] (`/api/login/2fa`, `/login/second-factor`),
 //! [`Services::social_login`] (`/api/login/social`), [`Services::device_login`]
 //! (`/api/sanctum/token`), [`Services::session_limited_login`] (`/api/v1/token`),
-//! [`Services::web_login`] (`/login`) and [`Services::finish_web_social`] (the social
-//! return). A surface translates its input and its answer, nothing more.
+//! [`Services::web_login`] (`/login`), [`Services::finish_web_social`] (the social
+//! return) and [`Services::decide_device_request`] (`/device`: a device a signed-in person
+//! approves gets a session of its own). A surface translates its input and its answer, nothing
+//! more.
 
 use crate::model::{
-    amr, ClientInfo, NewActivity, NewToken, Principal, Scopes, Session, SessionClient, Tenant,
-    TokenKind, User,
+    amr, ClientInfo, NewActivity, NewToken, Principal, Session, SessionClient, Tenant, TokenKind,
+    User,
 };
 
 mod bearer;
@@ -303,6 +305,7 @@ impl Services {
     ) -> NewLogin {
         let now = self.now();
         let lifetime = opener.lifetime(&tenant.settings);
+        let scopes = opener.login_scopes();
         let agent = client
             .user_agent
             .as_deref()
@@ -332,7 +335,7 @@ impl Services {
             kind: TokenKind::Session,
             name: session.client.clone(),
             secret_hash: secret.hash.clone(),
-            scopes: Scopes::all().as_slice().to_vec(),
+            scopes,
             created_at: now,
             expires_at: Some(session.expires_at),
         };

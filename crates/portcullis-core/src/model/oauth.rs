@@ -64,3 +64,27 @@ impl ClientToken {
         self.revoked_at.is_none() && self.expires_at > now
     }
 }
+
+/// A device authorization request (RFC 8628) as stored: its two codes only as hashes.
+#[derive(Debug, Clone)]
+pub struct DeviceCode {
+    pub device_code_hash: String,
+    pub tenant_id: TenantId,
+    pub application_id: String,
+    /// The hash of the user code, normalised (see `oidc::device::normalize_user_code`).
+    pub user_code_hash: String,
+    pub scopes: Vec<String>,
+    /// Where the device asked from.
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    /// Seconds the device must wait between polls.
+    pub interval_seconds: i64,
+    pub last_polled_at: Option<OffsetDateTime>,
+    /// Set by approval.
+    pub grant_id: Option<String>,
+    pub denied_at: Option<OffsetDateTime>,
+    /// Set by the one redemption that won.
+    pub redeemed_at: Option<OffsetDateTime>,
+}

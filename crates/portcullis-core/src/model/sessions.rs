@@ -198,6 +198,10 @@ pub enum SessionClient {
     /// Anything else, by the name it gave (a device, `api`, a social network, document 002's
     /// client kind).
     Named(String),
+    /// A device a person approved on the device page (RFC 8628), by its application's name:
+    /// it holds only the tokens of its grant, so the session's own login token carries no
+    /// scope.
+    Approved(String),
 }
 
 impl SessionClient {
@@ -207,7 +211,7 @@ impl SessionClient {
     pub fn name(&self) -> &str {
         match self {
             Self::Browser => Self::BROWSER,
-            Self::Named(name) => name,
+            Self::Named(name) | Self::Approved(name) => name,
         }
     }
 
@@ -216,7 +220,18 @@ impl SessionClient {
     pub fn lifetime(&self, settings: &TenantSettings) -> Duration {
         match self {
             Self::Browser => Duration::seconds(settings.remember_login_seconds.max(60)),
-            Self::Named(_) => Duration::minutes(settings.session_lifetime_minutes.max(1)),
+            Self::Named(_) | Self::Approved(_) => {
+                Duration::minutes(settings.session_lifetime_minutes.max(1))
+            }
+        }
+    }
+
+    /// The scopes of the login token a session opened for this client gets: every scope of its
+    /// user, but for an approved device, which gets none (it uses its grant's tokens).
+    pub fn login_scopes(&self) -> Vec<String> {
+        match self {
+            Self::Approved(_) => Vec::new(),
+            Self::Browser | Self::Named(_) => crate::model::Scopes::all().as_slice().to_vec(),
         }
     }
 }

@@ -24,7 +24,8 @@ pub const ALLOWED_ROLES_KEY: &str = "allowed_roles";
 /// self-registered one): the person is asked before it gets anything.
 pub const THIRD_PARTY_KEY: &str = "third_party";
 /// The metadata key whose value `"true"` lets the application use the device authorization
-/// grant (`urn:ietf:params:oauth:grant-type:device_code`).
+/// grant (RFC 8628, `urn:ietf:params:oauth:grant-type:device_code`): a device without a
+/// browser, approved by a person signed in elsewhere.
 pub const DEVICE_FLOW_KEY: &str = "device_flow";
 /// The metadata key (OIDC registration's name) of the URL back-channel logout tokens go to.
 pub const BACKCHANNEL_LOGOUT_URI_KEY: &str = "backchannel_logout_uri";
@@ -40,6 +41,14 @@ pub const OPERATOR_KEYS: [&str; 4] = [
     THIRD_PARTY_KEY,
     DEVICE_FLOW_KEY,
 ];
+
+/// Whether the application may use the device authorization grant.
+pub fn uses_device_flow(application: &Application) -> bool {
+    application
+        .metadata
+        .get(DEVICE_FLOW_KEY)
+        .is_some_and(|value| value == "true")
+}
 
 /// The scopes the application may hold for itself.
 pub fn allowed_scopes(application: &Application) -> Vec<&str> {

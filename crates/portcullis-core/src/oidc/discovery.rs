@@ -14,6 +14,9 @@ pub const REVOCATION_PATH: &str = "/oauth2/revoke";
 /// Dynamic client registration (RFC 7591); each registered client is managed at
 /// `<this>/<client_id>` (RFC 7592).
 pub const REGISTRATION_PATH: &str = "/oauth2/register";
+pub const DEVICE_AUTHORIZATION_PATH: &str = "/oauth2/device_authorization";
+/// The hosted page where a person enters a device's user code.
+pub const DEVICE_PAGE_PATH: &str = "/device";
 
 /// A tenant's provider metadata; each surface renders it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +31,7 @@ pub struct Discovery {
     pub introspection_endpoint: String,
     pub revocation_endpoint: String,
     pub registration_endpoint: String,
+    pub device_authorization_endpoint: String,
     pub response_types_supported: &'static [&'static str],
     pub response_modes_supported: &'static [&'static str],
     pub grant_types_supported: &'static [&'static str],
@@ -59,10 +63,16 @@ impl Discovery {
             introspection_endpoint: at(INTROSPECTION_PATH),
             revocation_endpoint: at(REVOCATION_PATH),
             registration_endpoint: at(REGISTRATION_PATH),
+            device_authorization_endpoint: at(DEVICE_AUTHORIZATION_PATH),
             issuer,
             response_types_supported: &["code"],
             response_modes_supported: &["query", "form_post"],
-            grant_types_supported: &["authorization_code", "refresh_token", "client_credentials"],
+            grant_types_supported: &[
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                super::device::DEVICE_CODE_GRANT,
+            ],
             subject_types_supported: &["public"],
             id_token_signing_alg_values_supported: &["RS256", "EdDSA"],
             // `none`: public clients (metadata `token_endpoint_auth_method: none`), with PKCE.

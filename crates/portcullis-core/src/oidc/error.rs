@@ -16,6 +16,12 @@ pub enum ErrorCode {
     LoginRequired,
     ConsentRequired,
     AccessDenied,
+    /// RFC 8628 §3.5: the person has not decided yet.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polled faster than the interval, which grows by 5 seconds.
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired.
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -31,6 +37,9 @@ impl ErrorCode {
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
             Self::AccessDenied => "access_denied",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod backchannel;
 pub mod clients;
 pub mod consent;
 pub mod cors;
+pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod grants;

@@ -7,6 +7,7 @@
 //! whole family at once.
 
 use super::clients::{id_token_algorithm, is_public, ClientCredentials};
+use super::device::DEVICE_CODE_GRANT;
 use super::error::{refused, ErrorCode, OAuthResult};
 use super::grants::{new_secret, ACCESS_TOKEN_LIFETIME, CLIENT_TOKEN_PREFIX};
 use super::id_token::IdTokenContext;
@@ -32,6 +33,8 @@ pub struct TokenRequest {
     pub code_verifier: Option<String>,
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
+    /// RFC 8628's `device_code`.
+    pub device_code: Option<String>,
 }
 
 impl std::fmt::Debug for TokenRequest {
@@ -44,6 +47,7 @@ impl std::fmt::Debug for TokenRequest {
             .field("code_verifier", &hidden(&self.code_verifier))
             .field("refresh_token", &hidden(&self.refresh_token))
             .field("scope", &self.scope)
+            .field("device_code", &hidden(&self.device_code))
             .finish()
     }
 }
@@ -60,9 +64,9 @@ pub struct IssuedTokens {
 }
 
 /// A live session and its user, which every token of a grant needs.
-struct Signer {
-    session: Session,
-    user: User,
+pub(super) struct Signer {
+    pub(super) session: Session,
+    pub(super) user: User,
 }
 
 impl Services {
@@ -82,11 +86,11 @@ impl Services {
         };
         if !matches!(
             grant_type,
-            "authorization_code" | "refresh_token" | "client_credentials"
+            "authorization_code" | "refresh_token" | "client_credentials" | DEVICE_CODE_GRANT
         ) {
             return refused(
                 ErrorCode::UnsupportedGrantType,
-                "Supported grant types: authorization_code, refresh_token, client_credentials.",
+                "Supported grant types: authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:device_code.",
             );
         }
         let application = self.authenticate_client(tenant, credentials).await?;
@@ -97,6 +101,10 @@ impl Services {
             }
             "refresh_token" => {
                 self.refresh(tenant, &application, request, issuer, client)
+                    .await
+            }
+            DEVICE_CODE_GRANT => {
+                self.redeem_device_code(tenant, &application, request, issuer, client)
                     .await
             }
             _ => self.client_credentials(tenant, &application, request).await,
@@ -320,7 +328,11 @@ impl Services {
 
     /// The grant's session and user, while the session lives, the user may sign in, and the
     /// application still takes the user's role (a role changed since loses the grant).
-    async fn signer(&self, application: &Application, grant: &Grant) -> OAuthResult<Signer> {
+    pub(super) async fn signer(
+        &self,
+        application: &Application,
+        grant: &Grant,
+    ) -> OAuthResult<Signer> {
         let now = self.now();
         let session = self
             .store
@@ -346,7 +358,7 @@ impl Services {
     }
 
     /// An access token of the grant's session: its OIDC scopes only, for an hour at most.
-    fn access_token(
+    pub(super) fn access_token(
         &self,
         application: &Application,
         grant: &Grant,
@@ -369,7 +381,7 @@ impl Services {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn respond(
+    pub(super) async fn respond(
         &self,
         application: &Application,
         grant: &Grant,
@@ -442,7 +454,10 @@ impl Services {
 }
 
 /// A new refresh token of the grant's family.
-fn refresh_token(grant: &Grant, now: time::OffsetDateTime) -> (Secret, StoredRefreshToken) {
+pub(super) fn refresh_token(
+    grant: &Grant,
+    now: time::OffsetDateTime,
+) -> (Secret, StoredRefreshToken) {
     let (secret, secret_hash) = new_secret();
     let stored = StoredRefreshToken {
         secret_hash,

@@ -6,6 +6,7 @@ use crate::error::StoreError;
 mod access;
 mod applications;
 mod consents;
+mod device_codes;
 mod directory;
 mod health;
 mod lifecycle;
@@ -25,6 +26,7 @@ mod users;
 pub use access::*;
 pub use applications::*;
 pub use consents::*;
+pub use device_codes::*;
 pub use directory::*;
 pub use health::*;
 pub use lifecycle::*;
@@ -75,6 +77,7 @@ store_of!(
     CaptchaStore,
     SigningKeyStore,
     OAuthStore,
+    DeviceCodeStore,
     RememberedDeviceStore,
     PasskeyStore,
     LogoutNoticeStore,

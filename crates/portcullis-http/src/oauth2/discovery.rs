@@ -30,6 +30,7 @@ pub struct DiscoveryJson {
     /// key of the tenant, or a registration token from the operator), or with none when the
     /// tenant's `allow_client_registration` is on.
     registration_endpoint: String,
+    device_authorization_endpoint: String,
     response_types_supported: Vec<&'static str>,
     response_modes_supported: Vec<&'static str>,
     grant_types_supported: Vec<&'static str>,
@@ -58,6 +59,7 @@ impl From<Discovery> for DiscoveryJson {
             introspection_endpoint: d.introspection_endpoint,
             revocation_endpoint: d.revocation_endpoint,
             registration_endpoint: d.registration_endpoint,
+            device_authorization_endpoint: d.device_authorization_endpoint,
             response_types_supported: d.response_types_supported.to_vec(),
             response_modes_supported: d.response_modes_supported.to_vec(),
             grant_types_supported: d.grant_types_supported.to_vec(),

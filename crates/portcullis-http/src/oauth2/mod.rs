@@ -7,6 +7,7 @@
 
 mod authorize;
 pub(crate) mod cors;
+mod device;
 mod discovery;
 pub(crate) mod error;
 mod introspect;

@@ -4,8 +4,8 @@
 //! for a role permission.
 
 use super::{
-    authorize, discovery, introspect, logout, registration, token, userinfo, ACCESS_TOKEN, API_KEY,
-    REGISTRATION_TOKEN,
+    authorize, device, discovery, introspect, logout, registration, token, userinfo, ACCESS_TOKEN,
+    API_KEY, REGISTRATION_TOKEN,
 };
 use crate::common::route_table::{route_table, Needs, Permission::Unneeded};
 
@@ -27,6 +27,7 @@ route_table! {
     GET  "/oauth2/jwks"                      discovery::jwks                 => PUBLIC, Unneeded;
     GET  "/oauth2/authorize"                 authorize::authorize            => PUBLIC, Unneeded;
     POST "/oauth2/authorize"                 authorize::authorize_post       => PUBLIC, Unneeded;
+    POST "/oauth2/device_authorization"      device::device_authorization    => PUBLIC, Unneeded;
     POST "/oauth2/token"                     token::token                    => PUBLIC, Unneeded;
     GET  "/oauth2/userinfo"                  userinfo::userinfo              => ACCESS, Unneeded;
     POST "/oauth2/userinfo"                  userinfo::userinfo_post         => ACCESS, Unneeded;

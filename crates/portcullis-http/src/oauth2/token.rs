@@ -22,7 +22,8 @@ use utoipa::ToSchema;
 /// A token request (RFC 6749 §4.1.3, §6, §4.4).
 #[derive(Deserialize, ToSchema)]
 pub struct TokenForm {
-    /// `authorization_code`, `refresh_token` or `client_credentials`.
+    /// `authorization_code`, `refresh_token`, `client_credentials` or
+    /// `urn:ietf:params:oauth:grant-type:device_code`.
     grant_type: Option<String>,
     code: Option<String>,
     redirect_uri: Option<String>,
@@ -35,6 +36,8 @@ pub struct TokenForm {
     /// `client_secret_post`, or a public client's id.
     client_id: Option<String>,
     client_secret: Option<String>,
+    /// The device code of RFC 8628's grant.
+    device_code: Option<String>,
 }
 
 /// RFC 6749 §5.1, with OIDC's `id_token`.
@@ -90,30 +93,8 @@ pub async fn token(
             "Send a form (application/x-www-form-urlencoded), each field once.",
         )
     })?;
-    let basic = match parts.headers.get(AUTHORIZATION) {
-        None => None,
-        Some(_) => Some(basic_credentials(&parts).ok_or(OAuthError::Refused(
-            ErrorCode::InvalidClient,
-            "The Authorization header must be HTTP Basic with the client id and secret.",
-        ))?),
-    };
-    // Text with a NUL cannot be looked up on PostgreSQL; such a request is malformed anyway.
-    let basic_id = basic.as_ref().map(|(id, _)| id);
-    if [&form.client_id, &form.grant_type, &form.scope]
-        .into_iter()
-        .flatten()
-        .chain(basic_id)
-        .any(|value| portcullis_core::field::has_nul(value))
-    {
-        return Err(OAuthError::InvalidRequest(
-            "The request's fields hold a NUL character.",
-        ));
-    }
-    let credentials = ClientCredentials {
-        basic: basic.map(|(id, secret)| (id, Secret::new(secret))),
-        form_id: form.client_id,
-        form_secret: form.client_secret.map(Secret::new),
-    };
+    no_nul(&[&form.grant_type, &form.scope])?;
+    let credentials = client_credentials(&parts, form.client_id, form.client_secret)?;
     let request = TokenRequest {
         grant_type: form.grant_type,
         code: form.code,
@@ -121,6 +102,7 @@ pub async fn token(
         code_verifier: form.code_verifier,
         refresh_token: form.refresh_token,
         scope: form.scope,
+        device_code: form.device_code,
     };
     let services = &state.services;
     let tenant = services
@@ -135,4 +117,41 @@ pub async fn token(
         .headers_mut()
         .insert(PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// What the client sent to prove who it is (RFC 6749 §2.3): HTTP Basic, or `client_id` and
+/// `client_secret` in the form.
+pub(super) fn client_credentials(
+    parts: &Parts,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> Result<ClientCredentials, OAuthError> {
+    let basic = match parts.headers.get(AUTHORIZATION) {
+        None => None,
+        Some(_) => Some(basic_credentials(parts).ok_or(OAuthError::Refused(
+            ErrorCode::InvalidClient,
+            "The Authorization header must be HTTP Basic with the client id and secret.",
+        ))?),
+    };
+    let basic_id = basic.as_ref().map(|(id, _)| id.clone());
+    no_nul(&[&client_id, &basic_id])?;
+    Ok(ClientCredentials {
+        basic: basic.map(|(id, secret)| (id, Secret::new(secret))),
+        form_id: client_id,
+        form_secret: client_secret.map(Secret::new),
+    })
+}
+
+/// Text with a NUL cannot be looked up on PostgreSQL; such a request is malformed anyway.
+pub(super) fn no_nul(fields: &[&Option<String>]) -> Result<(), OAuthError> {
+    if fields
+        .iter()
+        .filter_map(|value| value.as_deref())
+        .any(portcullis_core::field::has_nul)
+    {
+        return Err(OAuthError::InvalidRequest(
+            "The request's fields hold a NUL character.",
+        ));
+    }
+    Ok(())
 }

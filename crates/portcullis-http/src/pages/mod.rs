@@ -1,5 +1,6 @@
 //! The hosted pages a person sees: login (with a second factor), sign-up, email confirmation,
-//! forgotten and reset passwords, and the account page (sessions and API tokens).
+//! forgotten and reset passwords, the account page (sessions and API tokens), and the page
+//! where a person approves a device's sign-in (RFC 8628).
 //!
 //! Server-rendered HTML that works without JavaScript, one small stylesheet of our own, and
 //! every form protected against cross-site requests ([`crate::common::csrf`]). Each page is a
@@ -12,6 +13,7 @@
 mod account;
 mod context;
 mod cookies;
+mod device;
 mod form;
 mod login;
 mod passkeys;
@@ -38,6 +40,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "/forgot-password",
     "/reset-password",
     "/account",
+    "/device",
     "/logout",
     "/assets",
 ];
@@ -67,6 +70,7 @@ pub const PATHS: &[&str] = &[
     "/account/passkeys/remove",
     "/login/passkey",
     "/login/passkey/options",
+    "/device",
     "/logout",
     "/assets/pages.css",
     "/assets/passkeys.js",
@@ -118,6 +122,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/passkeys/remove", post(passkeys::remove))
         .route("/login/passkey", post(passkeys::sign_in))
         .route("/login/passkey/options", post(passkeys::sign_in_options))
+        .route("/device", get(device::show).post(device::submit))
         .route("/logout", post(account::logout))
         .route("/assets/pages.css", get(view::stylesheet))
         .route("/assets/passkeys.js", get(passkeys::script))

@@ -19,6 +19,7 @@ mod me;
 mod mgmt;
 mod mgmt_tenants;
 mod mgmt_users;
+mod oidc_device;
 mod oidc_flow;
 mod oidc_keys;
 mod oidc_registration;

@@ -92,13 +92,22 @@ async fn discovery_names_each_tenants_issuer_and_the_endpoints() {
             ("end_session_endpoint", "/oauth2/logout"),
             ("introspection_endpoint", "/oauth2/introspect"),
             ("revocation_endpoint", "/oauth2/revoke"),
+            (
+                "device_authorization_endpoint",
+                "/oauth2/device_authorization",
+            ),
         ] {
             assert_eq!(doc[field], format!("{issuer}{path}"), "{field}");
         }
         assert_eq!(doc["response_types_supported"], json!(["code"]));
         assert_eq!(
             doc["grant_types_supported"],
-            json!(["authorization_code", "refresh_token", "client_credentials"])
+            json!([
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code"
+            ])
         );
         assert_eq!(doc["subject_types_supported"], json!(["public"]));
         assert_eq!(

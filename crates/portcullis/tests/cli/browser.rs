@@ -8,7 +8,8 @@
 //! passwordless and a new person signs up by making a passkey on the confirmation page. This test
 //! owns the server and checks what the browser brought back: the application's code is
 //! exchanged and its ID token verified with the `openidconnect` crate, and the token made on
-//! the account page works with the scope chosen there. Last, a fresh browser continues with a
+//! the account page works with the scope chosen there; a television (the script, by `fetch`)
+//! signs in with the device flow, approved on `/device`. Last, a fresh browser continues with a
 //! social network: a stand-in served here, on another site (127.0.0.1 against the server's
 //! localhost), whose page sends it back as a real network's would. Every page of ours on the
 //! way is checked with axe-core (any accessibility rule it breaks fails the test), and
@@ -347,8 +348,10 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
     .await;
     assert_eq!(current["scopes"], json!(["view-profile"]), "{current}");
 
+    // A device (the script, by fetch) got its tokens once the person approved it on /device.
+    assert_eq!(seen["device_tokens"], true, "{seen}");
     // Back from the network, past the second factor, with a browser session of its own.
     assert_eq!(seen["social_session"], true, "{seen}");
     // Every page of ours on the way passed axe-core's accessibility rules.
-    assert!(seen["pages_audited"].as_u64() >= Some(16), "{seen}");
+    assert!(seen["pages_audited"].as_u64() >= Some(19), "{seen}");
 }

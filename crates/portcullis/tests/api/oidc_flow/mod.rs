@@ -225,5 +225,5 @@ mod backchannel;
 mod consent;
 mod cors;
 mod logout;
-mod relying_party;
+pub(crate) mod relying_party;
 pub(crate) mod tokens;

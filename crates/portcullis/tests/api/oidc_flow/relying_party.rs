@@ -11,7 +11,10 @@ use openidconnect::{
     HttpResponse, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
 };
 
-async fn send(base: String, request: HttpRequest) -> Result<HttpResponse, reqwest::Error> {
+pub(crate) async fn send(
+    base: String,
+    request: HttpRequest,
+) -> Result<HttpResponse, reqwest::Error> {
     let target = request
         .uri()
         .path_and_query()
