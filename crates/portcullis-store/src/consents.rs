@@ -122,11 +122,14 @@ impl ConsentStore for SqlStore {
             if deleted.rows_affected() == 0 {
                 return Ok(false);
             }
+            // The grants first: their row locks make a redemption or refresh under way either
+            // commit its new tokens before the updates below see them, or give nothing (see
+            // `LOCK_LIVE_GRANT` in oauth.rs).
             for sql in [
-                format!("UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND grant_id IN ({grants})"),
-                format!("UPDATE oauth_refresh_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND grant_id IN ({grants})"),
                 "UPDATE oauth_grants SET revoked_at = $1 WHERE revoked_at IS NULL AND user_id = $2 \
                  AND application_id = $3".to_owned(),
+                format!("UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND grant_id IN ({grants})"),
+                format!("UPDATE oauth_refresh_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND grant_id IN ({grants})"),
             ] {
                 sqlx::query(&sql)
                     .bind(now)

@@ -18,7 +18,8 @@ use time::OffsetDateTime;
 /// A notice per application with a back-channel logout URI and per live session matching the
 /// condition that follows (on `s`, the sessions; its parameters begin at `$2`), when the
 /// application received tokens in that session (a grant of it has a refresh token: every token
-/// response carries one). `$1` is now.
+/// response carries one) and still holds them (a revoked grant, as after the person withdrew
+/// the application's access, learns nothing more). `$1` is now.
 pub(crate) const QUEUE_LOGOUT_NOTICES: &str = "INSERT INTO logout_notices \
     (tenant_id, application_id, session_id, user_id, subject, next_attempt_at, created_at) \
     SELECT DISTINCT g.tenant_id, g.application_id, g.session_id, g.user_id, u.uid, $1, $1 \
@@ -26,7 +27,7 @@ pub(crate) const QUEUE_LOGOUT_NOTICES: &str = "INSERT INTO logout_notices \
     JOIN sessions s ON s.id = g.session_id \
     JOIN applications a ON a.id = g.application_id \
     JOIN users u ON u.id = g.user_id \
-    WHERE s.ended_at IS NULL AND a.backchannel_logout_uri IS NOT NULL \
+    WHERE s.ended_at IS NULL AND g.revoked_at IS NULL AND a.backchannel_logout_uri IS NOT NULL \
     AND EXISTS (SELECT 1 FROM oauth_refresh_tokens r WHERE r.grant_id = g.id) AND ";
 
 /// Queues the logout notices of sessions about to end, inside the transaction `$tx` (a `&mut

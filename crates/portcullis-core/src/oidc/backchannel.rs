@@ -38,8 +38,12 @@ pub const RETRY_DELAYS: [Duration; 6] = [
 ];
 /// A notice not delivered this long after its session ended is given up.
 pub const GIVE_UP_AFTER: Duration = Duration::days(1);
-/// How long a node may hold a claimed notice before another may try it.
+/// How long a node may hold a claimed notice before another may try it: well past a round's
+/// longest (its notices are sent at once, each waiting [`ANSWER_WITHIN`] at most).
 const CLAIM: Duration = Duration::minutes(1);
+/// How long an application has to answer a notice. Short: a receiver that never answers must not
+/// hold up the notices of others.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// Notices taken per round.
 const BATCH: i64 = 20;
 /// Finished notices are kept this long (they show what happened), then cleared away.
@@ -67,7 +71,8 @@ impl Services {
         }
     }
 
-    /// Sends the notices due now; returns how many it tried.
+    /// Sends the notices due now, all at once (one slow application does not hold up the
+    /// others); returns how many it tried.
     pub async fn deliver_logout_notices(&self) -> usize {
         let now = self.now();
         let due = match self
@@ -81,12 +86,18 @@ impl Services {
                 return 0;
             }
         };
-        for notice in &due {
-            if let Err(error) = self.deliver_logout_notice(notice).await {
-                tracing::warn!(notice = notice.id, %error, "cannot deliver a logout notice");
-            }
+        let tried = due.len();
+        let mut sending = tokio::task::JoinSet::new();
+        for notice in due {
+            let services = self.clone();
+            sending.spawn(async move {
+                if let Err(error) = services.deliver_logout_notice(&notice).await {
+                    tracing::warn!(notice = notice.id, %error, "cannot deliver a logout notice");
+                }
+            });
         }
-        due.len()
+        while sending.join_next().await.is_some() {}
+        tried
     }
 
     async fn deliver_logout_notice(&self, notice: &LogoutNotice) -> Result<()> {
@@ -102,15 +113,14 @@ impl Services {
         let outcome = match application.metadata.get(BACKCHANNEL_LOGOUT_URI_KEY) {
             None => Outcome::GiveUp("it no longer has a backchannel_logout_uri".into()),
             Some(uri) => {
-                let token = self.logout_token(&tenant, &application, notice).await?;
-                let answer = self
-                    .network_client()?
-                    .notify(
-                        uri,
-                        &[("logout_token", token.as_str())],
-                        tenant.settings.developer_mode,
-                    )
-                    .await;
+                let answer = match self.logout_token(&tenant, &application, notice).await {
+                    Ok(token) => self.post_logout_token(&tenant, uri, &token).await,
+                    // Counted as a failed try, so that a notice that can never be signed is
+                    // given up in a day like any other.
+                    Err(error) => Err(OutboundError::Failed(format!(
+                        "the logout token could not be signed: {error}"
+                    ))),
+                };
                 self.judge(notice, answer)
             }
         };
@@ -150,6 +160,27 @@ impl Services {
             }
         }
         Ok(())
+    }
+
+    /// Posts a logout token to the application, waiting [`ANSWER_WITHIN`] at most.
+    async fn post_logout_token(
+        &self,
+        tenant: &Tenant,
+        uri: &str,
+        token: &str,
+    ) -> std::result::Result<(), OutboundError> {
+        let client = self
+            .network_client()
+            .map_err(|error| OutboundError::Failed(error.to_string()))?;
+        let form = [("logout_token", token)];
+        let sent = client.notify(uri, &form, tenant.settings.developer_mode);
+        tokio::time::timeout(ANSWER_WITHIN, sent)
+            .await
+            .unwrap_or_else(|_| {
+                Err(OutboundError::Failed(format!(
+                    "no answer within {ANSWER_WITHIN:?}"
+                )))
+            })
     }
 
     /// Whether to try again: a refusal by the egress policy will not change by waiting, and a

@@ -19,12 +19,11 @@ impl Services {
     /// they allowed it before): a third-party application where the tenant asks for consent,
     /// and always one that registered itself (nobody vouched for it).
     pub async fn needs_consent(&self, tenant: &Tenant, application: &Application) -> Result<bool> {
-        if !is_third_party(application) {
-            return Ok(false);
-        }
-        if tenant.settings.third_party_consent {
+        if tenant.settings.third_party_consent && is_third_party(application) {
             return Ok(true);
         }
+        // Whatever its metadata says since (an operator replacing it whole may drop
+        // `third_party`), a client that registered itself is nobody's word.
         let registered = self
             .store
             .client_registration(&tenant.id, &application.id)

@@ -134,6 +134,12 @@ impl Services {
             serde_json::from_slice(&bytes).map_err(|_| Error::Unauthenticated)
         };
         let header = decode_json(header)?;
+        // Only ID tokens: a logout token (typed, and carrying `events`) is signed by the same
+        // keys but is not one.
+        if header.get("typ").and_then(Value::as_str) == Some(super::backchannel::LOGOUT_TOKEN_TYPE)
+        {
+            return Err(Error::Unauthenticated);
+        }
         let signature_bytes = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| Error::Unauthenticated)?;
@@ -153,7 +159,9 @@ impl Services {
             return Err(Error::Unauthenticated);
         }
         let claims = decode_json(payload)?;
-        if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
+        if claims.contains_key("events")
+            || claims.get("iss").and_then(Value::as_str) != Some(issuer)
+        {
             return Err(Error::Unauthenticated);
         }
         Ok(claims)

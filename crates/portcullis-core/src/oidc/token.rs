@@ -94,6 +94,12 @@ impl Services {
             );
         }
         let application = self.authenticate_client(tenant, credentials).await?;
+        if !registered_for(&application, grant_type) {
+            return refused(
+                ErrorCode::UnauthorizedClient,
+                "The client did not register this grant type (its grant_types).",
+            );
+        }
         match grant_type {
             "authorization_code" => {
                 self.redeem_code(tenant, &application, request, issuer, client)
@@ -451,6 +457,24 @@ impl Services {
         self.store.record_activity(&activity).await?;
         Ok(())
     }
+}
+
+/// Whether an application that registered its `grant_types` (RFC 7591 §2) named this one. Every
+/// token response of a person's grant carries a refresh token, so the grants that issue them
+/// allow refreshing too. Applications made by the management API name none and may use all.
+fn registered_for(application: &Application, grant_type: &str) -> bool {
+    let Some(registered) = application
+        .metadata
+        .get(super::registration::GRANT_TYPES_KEY)
+    else {
+        return true;
+    };
+    let named: Vec<&str> = registered.split_ascii_whitespace().collect();
+    named.contains(&grant_type)
+        || (grant_type == "refresh_token"
+            && named
+                .iter()
+                .any(|g| *g == "authorization_code" || *g == DEVICE_CODE_GRANT))
 }
 
 /// A new refresh token of the grant's family.

@@ -168,10 +168,15 @@ async fn answer(
     ) else {
         return bad_request("The request's parameters are malformed (each may appear once).");
     };
-    // Only our consent form answers for the person: a post from this site with its token.
+    // Only our consent form answers for the person: a post from this site with its token, and,
+    // where the browser says where a request comes from, from this very origin (a sibling
+    // subdomain could have planted a CSRF cookie of its own).
     let consent = match consent.consent.as_deref().filter(|_| posted) {
         None => None,
-        Some(_) if !csrf::passes(&parts.headers, consent.csrf_token.as_deref()) => {
+        Some(_)
+            if !csrf::passes(&parts.headers, consent.csrf_token.as_deref())
+                || !from_this_origin(parts) =>
+        {
             return security_headers(PageError::Csrf.into_response()).await;
         }
         Some("allow") => Some(ConsentAnswer::Allow),
@@ -243,6 +248,14 @@ async fn consent_page(
             .insert(CONTENT_SECURITY_POLICY, policy);
     }
     security_headers(response).await
+}
+
+/// Whether a browser that names where a request comes from (`Sec-Fetch-Site`) says this origin.
+fn from_this_origin(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get("sec-fetch-site")
+        .is_none_or(|site| site.as_bytes() == b"same-origin")
 }
 
 /// Text with a NUL cannot be stored on PostgreSQL; such a request is malformed anyway.

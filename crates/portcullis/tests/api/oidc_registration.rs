@@ -4,7 +4,7 @@
 
 use crate::harness::{each_backend, json, TestServer};
 use crate::mgmt::{api_key, v1};
-use crate::oidc_flow::{browser, code_for, no_redirects, pkce_authorize_path, App, CALLBACK};
+use crate::oidc_flow::{browser, no_redirects, pkce_authorize_path, App, CALLBACK};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreClientAuthMethod, CoreClientRegistrationRequest,
     CoreGrantType, CoreJsonWebKeySet, CoreJwsSigningAlgorithm, CoreProviderMetadata,
@@ -187,10 +187,8 @@ async fn a_client_registered_with_openidconnect_signs_a_person_in() {
             .set_pkce_challenge(challenge)
             .url();
         let path = format!("{}?{}", url.path(), url.query().unwrap());
-        let to = crate::oidc_flow::location(
-            &crate::oidc_flow::browse(&server, &path, Some(&cookie)).await,
-        );
-        let code = crate::oidc_flow::param(&to, "code").unwrap_or_else(|| panic!("{to}"));
+        // A client that registered itself is asked for by the consent screen first.
+        let code = crate::oidc_flow::code_after_consent(&server, &cookie, &path).await;
         let response = client
             .exchange_code(AuthorizationCode::new(code))
             .unwrap()
@@ -365,7 +363,7 @@ async fn the_registration_access_token_reads_replaces_and_deletes_only_its_clien
             secret: str_of(&a, "client_secret"),
         };
         let (verifier, path) = pkce_authorize_path(&app.id, &[]);
-        let code = code_for(&server, &cookie, &path).await;
+        let code = crate::oidc_flow::code_after_consent(&server, &cookie, &path).await;
         let form = [
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
@@ -710,5 +708,25 @@ async fn bad_metadata_is_refused_and_a_registrant_grants_itself_nothing() {
         assert_eq!(app["metadata"]["token_endpoint_auth_method"], "none");
         assert!(app["metadata"].get("software_id").is_none());
         assert!(app["metadata"].get("allowed_roles").is_none());
+    });
+}
+
+#[tokio::test]
+async fn a_registered_client_uses_only_the_grant_types_it_registered() {
+    each_backend!(|server| {
+        let key = crate::mgmt::api_key(&server, None).await;
+        let registered = register(&server, Some(&key), "Code only").await;
+        let id = str_of(&registered, "client_id");
+        let secret = str_of(&registered, "client_secret");
+        let response = server
+            .request(Method::POST, "/oauth2/token")
+            .basic_auth(&id, Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = json(response).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["error"], "unauthorized_client", "{body}");
     });
 }

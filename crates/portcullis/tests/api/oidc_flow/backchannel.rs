@@ -248,6 +248,19 @@ async fn every_way_a_session_ends_tells_the_applications_that_got_tokens_in_it()
         let claims = verified(&server, &received[0], &told.id).await;
         assert_eq!(claims["sub"], sub.as_str(), "{claims}");
         assert_eq!(claims["sid"], sid.as_str(), "{claims}");
+        // Signed by the same keys, a logout token is still no ID token.
+        let cookie = server.login("alice").await;
+        let path = format!(
+            "/oauth2/logout?{}",
+            serde_urlencoded::to_string([("id_token_hint", received[0].as_str())]).unwrap()
+        );
+        let (status, _, page) = text(browse(&server, &path, Some(&cookie)).await).await;
+        assert_eq!(status, 400, "{page}");
+        assert!(page.contains("not an ID token of this provider"), "{page}");
+        let (status, _) = server
+            .send(Method::POST, "/api/logout", &cookie, json!({}))
+            .await;
+        assert_eq!(status, 200);
 
         // RP-initiated logout with the ID token as hint.
         let cookie = server.login("alice").await;
@@ -417,6 +430,62 @@ async fn a_receiver_that_is_down_gets_the_token_once_it_is_back_and_a_dead_one_i
             log.to_string().contains("Could not tell the application"),
             "{log}"
         );
+    });
+}
+
+/// An endpoint that takes connections and never answers.
+async fn silent_receiver() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            open.push(stream);
+        }
+    });
+    (port, held)
+}
+
+#[tokio::test]
+async fn an_application_that_never_answers_holds_up_no_other() {
+    each_backend!(|server| {
+        let receiver = Receiver::start(0).await;
+        let answering = app_told_at(&server, receiver.port).await;
+        let (silent_port, held) = silent_receiver().await;
+        let mut silent = Vec::new();
+        for _ in 0..3 {
+            silent.push(app_told_at(&server, silent_port).await);
+        }
+        server.create_user("alice", "User").await;
+        let cookie = server.login("alice").await;
+        for app in &silent {
+            tokens(&server, app, &cookie).await;
+        }
+        tokens(&server, &answering, &cookie).await;
+        let (status, _) = server
+            .send(Method::POST, "/api/logout", &cookie, json!({}))
+            .await;
+        assert_eq!(status, 200);
+        receiver.wait_for(1).await;
+        // Sent side by side: when the answering application has its token, the silent ones are
+        // still being waited for, not yet counted as failed tries.
+        let pool = server.inspect().await;
+        let (failed,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM logout_notices WHERE attempts > 0 AND delivered_at IS NULL",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(failed, 0);
+        // Each is given its few seconds, then tried again later.
+        wait_for_count(
+            &server,
+            "SELECT COUNT(*) FROM logout_notices WHERE attempts = 1 AND last_error IS NOT NULL",
+            3,
+        )
+        .await;
+        held.abort();
+        receiver.stop();
     });
 }
 

@@ -6,31 +6,6 @@ use super::*;
 use crate::harness::PASSWORD;
 use crate::pages::Browser;
 
-/// The hidden fields of a page's form, by name, as a browser would post them.
-fn hidden_fields(page: &str) -> Vec<(String, String)> {
-    let unescape = |text: &str| {
-        text.replace("&quot;", "\"")
-            .replace("&#x27;", "'")
-            .replace("&#39;", "'")
-            .replace("&#x2f;", "/")
-            .replace("&#x2F;", "/")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
-    };
-    page.split("<input type=\"hidden\" ")
-        .skip(1)
-        .map(|input| {
-            let attribute = |name: &str| {
-                let start = input.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-                let end = start + input[start..].find('"').unwrap();
-                unescape(&input[start..end])
-            };
-            (attribute("name"), attribute("value"))
-        })
-        .collect()
-}
-
 /// Answers the consent page `page` with `answer` (`allow` or `deny`), as its form does.
 async fn answer(browser: &mut Browser, page: &str, answer: &str) -> pages::Answer {
     let mut fields: Vec<(String, String)> = hidden_fields(page)
@@ -222,5 +197,38 @@ async fn a_client_that_registered_itself_always_asks() {
         let screen = browser.get(&path).await;
         assert_eq!(screen.status, 200, "{}", screen.body);
         assert!(screen.body.contains("Allow Stranger access?"));
+
+        // A consent answer a browser says came from elsewhere (a sibling site that planted a
+        // CSRF cookie) is refused, token or not.
+        let mut fields: Vec<(String, String)> = hidden_fields(&screen.body);
+        fields.push(("consent".into(), "allow".into()));
+        let cookies = format!(
+            "portcullis_session={}; portcullis_csrf={}",
+            browser.cookie("portcullis_session").unwrap(),
+            browser.cookie("portcullis_csrf").unwrap()
+        );
+        let planted = no_redirects()
+            .post(format!("{}/oauth2/authorize", server.base))
+            .header("cookie", cookies)
+            .header("sec-fetch-site", "same-site")
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(planted.status(), 403);
+
+        // An operator replacing its metadata whole (dropping `third_party`) does not make it
+        // first-party.
+        let path = format!(
+            "/v1/tenants/{}/applications/{client_id}",
+            server.tenant.id.0
+        );
+        let (status, _, mut app) = v1(&server, Method::GET, &path, &key, None).await;
+        assert_eq!(status, 200);
+        app["metadata"] = json!({ "allowed_scopes": "" });
+        let (status, _, body) = v1(&server, Method::POST, &path, &key, Some(app)).await;
+        assert_eq!(status, 200, "{body}");
+        let (_, path) = pkce_authorize_path(client_id, &[]);
+        assert_eq!(browser.get(&path).await.status, 200, "it still asks");
     });
 }

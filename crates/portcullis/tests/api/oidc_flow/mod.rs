@@ -131,6 +131,62 @@ pub(crate) async fn code_for(server: &TestServer, cookie: &str, path: &str) -> S
     param(&to, "code").unwrap_or_else(|| panic!("a code: {to}"))
 }
 
+/// The hidden fields of a page's form, by name, as a browser would post them.
+pub(crate) fn hidden_fields(page: &str) -> Vec<(String, String)> {
+    let unescape = |text: &str| {
+        text.replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&#39;", "'")
+            .replace("&#x2f;", "/")
+            .replace("&#x2F;", "/")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    page.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|input| {
+            let attribute = |name: &str| {
+                let start = input.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                let end = start + input[start..].find('"').unwrap();
+                unescape(&input[start..end])
+            };
+            (attribute("name"), attribute("value"))
+        })
+        .collect()
+}
+
+/// Runs the authorization request of a client that asks for consent (one that registered
+/// itself, say): the consent screen comes, the person allows it; the code.
+pub(crate) async fn code_after_consent(server: &TestServer, cookie: &str, path: &str) -> String {
+    let screen = browse(server, path, Some(cookie)).await;
+    assert_eq!(screen.status(), 200, "the consent screen");
+    let csrf = screen
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("portcullis_csrf="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .expect("a CSRF cookie");
+    let (_, _, page) = text(screen).await;
+    let mut fields = hidden_fields(&page);
+    fields.push(("consent".into(), "allow".into()));
+    let answered = no_redirects()
+        .post(format!("{}/oauth2/authorize", server.base))
+        .header(
+            "cookie",
+            format!("portcullis_session={cookie}; portcullis_csrf={csrf}"),
+        )
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    let to = location(&answered);
+    assert!(to.starts_with(CALLBACK), "{to}");
+    param(&to, "code").unwrap_or_else(|| panic!("a code: {to}"))
+}
+
 /// `POST /oauth2/token` with this form, authenticating with HTTP Basic when asked.
 pub(crate) async fn token(
     server: &TestServer,
