@@ -88,6 +88,7 @@ async fn bench() -> Result<(), BoxError> {
     let me = measure_me("me", plan, &http, token.clone()).await?;
     let introspect = measure_introspect(plan, &server, &http, &token).await?;
     let flows = oidc::measure(plan, &server, &http, &token).await?;
+    let machine_tokens = oidc::measure_client_credentials(plan, &server, &http).await?;
 
     let logins = load::run("login", plan, {
         let http = http.clone();
@@ -153,6 +154,10 @@ async fn bench() -> Result<(), BoxError> {
     println!(
         "metrics_cost {:.3} (1 - me_rps / me_no_metrics_rps)",
         1.0 - me.rate() / unmetered.rate()
+    );
+    println!(
+        "client_credentials_vs_ceiling {:.3}",
+        machine_tokens.rate() / ceiling.rate()
     );
     println!("login_vs_hash_limit {:.3}", logins.rate() / hashes.rate());
 

@@ -132,6 +132,51 @@ async fn flow(http: &Http, client: &Client) -> Result<String, String> {
     }
 }
 
+/// `POST /oauth2/token` with `grant_type=client_credentials` as a confidential application (HTTP
+/// Basic): the token an application gets for itself, one database write each.
+pub async fn measure_client_credentials(
+    plan: Plan,
+    server: &Server,
+    http: &Http,
+) -> Result<Outcome, BoxError> {
+    let input = ApplicationInput {
+        name: "bench machine".to_owned(),
+        redirect_urls: vec![REDIRECT_URI.to_owned()],
+        ..ApplicationInput::default()
+    };
+    let app = server
+        .app
+        .services
+        .create_application(&server.tenant, input)
+        .await?;
+    let authorization: Arc<str> = format!(
+        "Basic {}",
+        STANDARD.encode(format!("{}:{}", app.id, app.secret.expose()))
+    )
+    .into();
+    let body = Bytes::from_static(b"grant_type=client_credentials");
+    let issue = |http: Http, authorization: Arc<str>, body: Bytes| async move {
+        let answer = http
+            .post_form_as("/oauth2/token", &authorization, body)
+            .await?;
+        let json: serde_json::Value =
+            serde_json::from_slice(&answer).map_err(|e| format!("token answer: {e}"))?;
+        match json["access_token"].as_str() {
+            Some(_) => Ok(()),
+            None => Err(format!("no access_token in {json}")),
+        }
+    };
+    issue(http.clone(), authorization.clone(), body.clone()).await?;
+    let name = "client_credentials";
+    let outcome = load::run(name, plan, {
+        let http = http.clone();
+        move || issue(http.clone(), authorization.clone(), body.clone())
+    })
+    .await?;
+    crate::report(name, &outcome, "tokens/s");
+    Ok(outcome)
+}
+
 /// The `alg` of a JWT's header.
 fn id_token_alg(jwt: &str) -> Result<String, BoxError> {
     let header = jwt.split('.').next().unwrap_or_default();

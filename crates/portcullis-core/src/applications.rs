@@ -70,6 +70,11 @@ impl ApplicationInput {
                     max: MAX_NAME_CHARS,
                 },
             ));
+        } else if name.chars().any(misleads) {
+            problems.push(FieldError::other(
+                "name",
+                "Must not hold control or text-direction characters.",
+            ));
         }
         let login_url = self.login_url.trim().to_owned();
         if !login_url.is_empty() {
@@ -105,6 +110,13 @@ impl ApplicationInput {
             metadata: self.metadata,
         })
     }
+}
+
+/// Characters that would let a name (shown to people on the consent screen) pass for another:
+/// controls, and those that reorder or hide text.
+fn misleads(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// What is wrong with the back-channel logout metadata: the URI is told of ended sessions, so
@@ -282,6 +294,22 @@ mod tests {
         }
         assert_eq!(url_problem("http://example.test/cb", true), None);
         assert!(url_problem("ftp://example.test/cb", true).is_some());
+    }
+
+    #[test]
+    fn a_name_may_not_reorder_or_hide_text() {
+        for name in ["Bank\u{202E}tnuocca", "Pay\u{200B}Pal", "Tab\there"] {
+            let input = ApplicationInput {
+                name: name.into(),
+                ..ApplicationInput::default()
+            };
+            assert!(input.checked(false).is_err(), "{name:?}");
+        }
+        let fine = ApplicationInput {
+            name: "Photo printer (Zürich)".into(),
+            ..ApplicationInput::default()
+        };
+        assert!(fine.checked(false).is_ok());
     }
 
     #[test]

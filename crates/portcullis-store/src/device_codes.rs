@@ -3,14 +3,13 @@
 
 use crate::error::{store_error, Result};
 use crate::oauth::{
-    insert_grant, insert_grant_tokens, scopes_from_db, scopes_to_db, GrantRow, GRANT_COLUMNS,
-    INSERT_ACCESS, INSERT_REFRESH, LOCK_LIVE_GRANT, PURGE_AFTER,
+    insert_grant, scopes_from_db, scopes_to_db, GrantRow, GRANT_COLUMNS, PURGE_AFTER,
 };
 use crate::pool::{on_pool, BeginWrite};
 use crate::rows::{from_db, opt_from_db, opt_to_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
-use portcullis_core::ids::{SessionId, TenantId, TokenId};
+use portcullis_core::ids::{TenantId, TokenId};
 use portcullis_core::model::{DeviceCode, Grant, NewToken, StoredRefreshToken};
 use portcullis_core::store::DeviceCodeStore;
 use sqlx::FromRow;
@@ -223,32 +222,9 @@ impl DeviceCodeStore for SqlStore {
         access: &NewToken,
         refresh: &StoredRefreshToken,
     ) -> Result<Option<TokenId>> {
-        let scopes = scopes_to_db(&access.scopes)?;
-        let id: Option<i64> = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
-            let live = sqlx::query(LOCK_LIVE_GRANT)
-                .bind(&refresh.grant_id)
-                .execute(&mut *tx)
-                .await?;
-            if live.rows_affected() != 1 {
-                return Ok(None);
-            }
-            let claimed = sqlx::query(
-                "UPDATE device_codes SET redeemed_at = $1 \
-                 WHERE device_code_hash = $2 AND grant_id = $3 AND redeemed_at IS NULL",
-            )
-            .bind(to_db(now))
-            .bind(device_code_hash)
-            .bind(&refresh.grant_id)
-            .execute(&mut *tx)
-            .await?;
-            if claimed.rows_affected() != 1 {
-                return Ok(None);
-            }
-            let id = insert_grant_tokens!(tx, access, &scopes, refresh);
-            tx.commit().await.map(|_| Some(id))
-        })
-        .map_err(store_error)?;
-        Ok(id.map(TokenId))
+        const CLAIM: &str = "UPDATE device_codes SET redeemed_at = $1 \
+            WHERE device_code_hash = $2 AND grant_id = $3 AND redeemed_at IS NULL";
+        self.issue_once(CLAIM, device_code_hash, now, access, refresh)
+            .await
     }
 }

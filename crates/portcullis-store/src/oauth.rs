@@ -95,8 +95,7 @@ struct ClientTokenRow {
 /// nothing to detect: the code was never used).
 pub(crate) const PURGE_AFTER: time::Duration = time::Duration::hours(1);
 
-pub(crate) const INSERT_ACCESS: &str =
-    "INSERT INTO tokens (tenant_id, user_id, session_id, kind, name, \
+const INSERT_ACCESS: &str = "INSERT INTO tokens (tenant_id, user_id, session_id, kind, name, \
     secret_hash, scopes, created_at, expires_at, grant_id) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
 
@@ -131,7 +130,7 @@ macro_rules! insert_grant {
 }
 pub(crate) use insert_grant;
 
-pub(crate) const INSERT_REFRESH: &str =
+const INSERT_REFRESH: &str =
     "INSERT INTO oauth_refresh_tokens (secret_hash, grant_id, created_at) VALUES ($1, $2, $3)";
 
 /// Inserts an access token of grant `$grant` and a refresh token in transaction `$tx`,
@@ -162,7 +161,46 @@ macro_rules! insert_grant_tokens {
         id
     }};
 }
-pub(crate) use insert_grant_tokens;
+
+impl SqlStore {
+    /// Issues an access and a refresh token of a live grant once: `claim` (an UPDATE of `$1`
+    /// now, `$2` the secret's hash, `$3` the grant) must mark the presented secret used, and
+    /// only the one call whose claim changed a row issues; the others get `None`. The grant's
+    /// lock comes first (see [`LOCK_LIVE_GRANT`]).
+    pub(crate) async fn issue_once(
+        &self,
+        claim: &str,
+        secret_hash: &str,
+        now: OffsetDateTime,
+        access: &NewToken,
+        refresh: &StoredRefreshToken,
+    ) -> Result<Option<TokenId>> {
+        let scopes = scopes_to_db(&access.scopes)?;
+        let id: Option<i64> = on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin_write().await?;
+            let live = sqlx::query(LOCK_LIVE_GRANT)
+                .bind(&refresh.grant_id)
+                .execute(&mut *tx)
+                .await?;
+            if live.rows_affected() != 1 {
+                return Ok(None);
+            }
+            let claimed = sqlx::query(claim)
+                .bind(to_db(now))
+                .bind(secret_hash)
+                .bind(&refresh.grant_id)
+                .execute(&mut *tx)
+                .await?;
+            if claimed.rows_affected() != 1 {
+                return Ok(None);
+            }
+            let id = insert_grant_tokens!(tx, access, &scopes, refresh);
+            tx.commit().await.map(|_| Some(id))
+        })
+        .map_err(store_error)?;
+        Ok(id.map(TokenId))
+    }
+}
 
 #[async_trait]
 impl OAuthStore for SqlStore {
@@ -230,31 +268,10 @@ impl OAuthStore for SqlStore {
         access: &NewToken,
         refresh: &StoredRefreshToken,
     ) -> Result<Option<TokenId>> {
-        let scopes = scopes_to_db(&access.scopes)?;
-        let id: Option<i64> = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
-            let live = sqlx::query(LOCK_LIVE_GRANT)
-                .bind(&refresh.grant_id)
-                .execute(&mut *tx)
-                .await?;
-            if live.rows_affected() != 1 {
-                return Ok(None);
-            }
-            let claimed = sqlx::query(
-                "UPDATE oauth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
-            )
-            .bind(to_db(now))
-            .bind(code_hash)
-            .execute(&mut *tx)
-            .await?;
-            if claimed.rows_affected() != 1 {
-                return Ok(None);
-            }
-            let id = insert_grant_tokens!(tx, access, &scopes, refresh);
-            tx.commit().await.map(|_| Some(id))
-        })
-        .map_err(store_error)?;
-        Ok(id.map(TokenId))
+        const CLAIM: &str = "UPDATE oauth_codes SET used_at = $1 \
+            WHERE code_hash = $2 AND grant_id = $3 AND used_at IS NULL";
+        self.issue_once(CLAIM, code_hash, now, access, refresh)
+            .await
     }
 
     async fn refresh_token(
@@ -289,32 +306,9 @@ impl OAuthStore for SqlStore {
         access: &NewToken,
         next: &StoredRefreshToken,
     ) -> Result<Option<TokenId>> {
-        let scopes = scopes_to_db(&access.scopes)?;
-        let id: Option<i64> = on_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
-            let live = sqlx::query(LOCK_LIVE_GRANT)
-                .bind(&next.grant_id)
-                .execute(&mut *tx)
-                .await?;
-            if live.rows_affected() != 1 {
-                return Ok(None);
-            }
-            let claimed = sqlx::query(
-                "UPDATE oauth_refresh_tokens SET used_at = $1 \
-                 WHERE secret_hash = $2 AND used_at IS NULL AND revoked_at IS NULL",
-            )
-            .bind(to_db(now))
-            .bind(secret_hash)
-            .execute(&mut *tx)
-            .await?;
-            if claimed.rows_affected() != 1 {
-                return Ok(None);
-            }
-            let id = insert_grant_tokens!(tx, access, &scopes, next);
-            tx.commit().await.map(|_| Some(id))
-        })
-        .map_err(store_error)?;
-        Ok(id.map(TokenId))
+        const CLAIM: &str = "UPDATE oauth_refresh_tokens SET used_at = $1 \
+            WHERE secret_hash = $2 AND grant_id = $3 AND used_at IS NULL AND revoked_at IS NULL";
+        self.issue_once(CLAIM, secret_hash, now, access, next).await
     }
 
     async fn revoke_grant(&self, grant_id: &str, now: OffsetDateTime) -> Result<()> {

@@ -33,6 +33,17 @@ pub fn page(status: StatusCode, title: &str, message: &str) -> Response {
         title = escape(title),
         message = escape(message),
     );
+    html(
+        status,
+        body,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
+    )
+}
+
+/// An HTML answer under `policy`: never cached, never framed, no `Referer` onwards.
+fn html(status: StatusCode, body: String, policy: HeaderValue) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -41,12 +52,7 @@ pub fn page(status: StatusCode, title: &str, message: &str) -> Response {
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        ),
-    );
+    headers.insert("content-security-policy", policy);
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     response
 }
@@ -89,20 +95,10 @@ pub fn form_post(action: &str, fields: &[(String, String)]) -> Response {
     let policy = format!(
         "default-src 'none'; script-src 'sha256-{hash}'; form-action {target}; frame-ancestors 'none'"
     );
-    let Ok(policy) = HeaderValue::from_str(&policy) else {
-        return server_error();
-    };
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    headers.insert("content-security-policy", policy);
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    response
+    match HeaderValue::from_str(&policy) {
+        Ok(policy) => html(StatusCode::OK, body, policy),
+        Err(_) => server_error(),
+    }
 }
 
 /// A request the person's browser made that cannot be answered to any application.

@@ -4,42 +4,22 @@
 
 use crate::harness::{each_backend, json, TestServer};
 use crate::mgmt::{api_key, v1};
-use crate::oidc_flow::{browser, no_redirects, pkce_authorize_path, App, CALLBACK};
+use crate::oidc_flow::relying_party::send;
+use crate::oidc_flow::{browser, pkce_authorize_path, App, CALLBACK};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreClientAuthMethod, CoreClientRegistrationRequest,
     CoreGrantType, CoreJsonWebKeySet, CoreJwsSigningAlgorithm, CoreProviderMetadata,
 };
 use openidconnect::registration::EmptyAdditionalClientMetadata;
 use openidconnect::{
-    AccessToken, AuthorizationCode, ClientName, CsrfToken, HttpRequest, HttpResponse,
-    LocalizedClaim, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, RegistrationUrl,
-    Scope,
+    AccessToken, AuthorizationCode, ClientName, CsrfToken, HttpRequest, LocalizedClaim, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, RegistrationUrl, Scope,
 };
 use reqwest::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const ENDPOINT: &str = "/oauth2/register";
-
-/// The `openidconnect` crate's requests, sent to the test port (the issuer is
-/// `http://portcullis.test`).
-async fn send(base: String, request: HttpRequest) -> Result<HttpResponse, reqwest::Error> {
-    let target = request
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_default();
-    let mut outgoing = no_redirects().request(request.method().clone(), format!("{base}{target}"));
-    for (name, value) in request.headers() {
-        outgoing = outgoing.header(name, value);
-    }
-    let response = outgoing.body(request.body().clone()).send().await?;
-    let mut incoming = openidconnect::http::Response::builder().status(response.status());
-    for (name, value) in response.headers() {
-        incoming = incoming.header(name, value);
-    }
-    Ok(incoming.body(response.bytes().await?.to_vec()).unwrap())
-}
 
 /// A request to the registration endpoint (or a client's URI) with this bearer token.
 async fn call(

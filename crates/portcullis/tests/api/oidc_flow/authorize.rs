@@ -184,23 +184,6 @@ async fn signing_in_prompt_none_prompt_login_and_max_age() {
     });
 }
 
-/// The hidden fields of a form-post page, by name.
-fn posted_fields(page: &str) -> Vec<(String, String)> {
-    page.split("<input type=\"hidden\" ")
-        .skip(1)
-        .map(|input| {
-            let attribute = |name: &str| {
-                let start = input.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
-                let end = start + input[start..].find('"').unwrap();
-                input[start..end]
-                    .replace("&amp;", "&")
-                    .replace("&quot;", "\"")
-            };
-            (attribute("name"), attribute("value"))
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn response_mode_form_post_answers_with_a_form_that_posts_itself() {
     each_backend!(|server| {
@@ -230,7 +213,7 @@ async fn response_mode_form_post_answers_with_a_form_that_posts_itself() {
         );
         assert!(policy.contains("script-src 'sha256-"), "{policy}");
         assert!(!policy.contains("unsafe-inline"), "{policy}");
-        let fields = posted_fields(&page);
+        let fields = hidden_fields(&page);
         let field = |name: &str| {
             fields
                 .iter()
@@ -249,7 +232,7 @@ async fn response_mode_form_post_answers_with_a_form_that_posts_itself() {
         );
         let (status, _, page) = text(browse(&server, &path, None).await).await;
         assert_eq!(status, 200, "{page}");
-        let fields = posted_fields(&page);
+        let fields = hidden_fields(&page);
         assert!(
             fields.contains(&("error".into(), "login_required".into())),
             "{fields:?}"
