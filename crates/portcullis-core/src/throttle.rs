@@ -185,7 +185,7 @@ impl Services {
             return Ok(false);
         };
         let now = self.now();
-        let bucket = format!("ip:{ip}");
+        let bucket = format!("ip:{}", network_of(ip));
         let Some(count) = self.store.throttle_count(&tenant.id, &bucket, now).await? else {
             return Ok(false);
         };
@@ -274,7 +274,7 @@ impl Services {
         let now = self.now();
         self.sweep_now_and_then(now).await;
         let limit = tenant.settings.throttle_attempts.max(1) * times;
-        let bucket = format!("{kind}:{ip}");
+        let bucket = format!("{kind}:{}", network_of(ip));
         let count = self.counted_hit(tenant, &bucket, limit, now, of).await?;
         Ok(Some(Hit {
             bucket,
@@ -455,8 +455,35 @@ fn throttled(of: Limited, count: ThrottleCount, now: OffsetDateTime) -> Error {
     }
 }
 
+/// The network an address counts for: an IPv6 address by its /64, since anyone holding one
+/// address of a network usually holds them all (2^64 of them); an IPv4 address (mapped ones
+/// too) by itself. Text that is no address counts as itself.
+fn network_of(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(prefix))
+            }
+        },
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ipv6_addresses_count_by_their_64_network() {
+        use super::network_of;
+        assert_eq!(network_of("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(network_of("2001:db8:1:2:ffff::9"), "2001:db8:1:2::/64");
+        assert_ne!(network_of("2001:db8:1:3::1"), "2001:db8:1:2::/64");
+        assert_eq!(network_of("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(network_of("192.0.2.7"), "192.0.2.7");
+    }
+
     use super::*;
 
     #[test]
