@@ -12,6 +12,7 @@ pub mod authz;
 pub mod avatars;
 pub mod captcha;
 pub mod clock;
+pub mod console;
 pub mod directory;
 pub mod egress;
 pub mod error;

@@ -15,6 +15,8 @@ pub enum PageError {
     TooLarge,
     /// Closed on this tenant (e.g. sign-ups), or not there.
     NotFound,
+    /// There, but the signed-in person may not use it.
+    Forbidden,
     /// There, but not for this method.
     MethodNotAllowed,
     /// The database or another service is unavailable.
@@ -28,6 +30,7 @@ impl From<portcullis_core::Error> for PageError {
         use portcullis_core::Error;
         match error {
             Error::NotFound => Self::NotFound,
+            Error::Forbidden => Self::Forbidden,
             Error::Overloaded { .. } => Self::Unavailable,
             Error::Store(portcullis_core::StoreError::Unavailable(_)) | Error::Unavailable(_) => {
                 tracing::warn!(%error, "a page could not be served");
@@ -64,6 +67,11 @@ impl IntoResponse for PageError {
                 StatusCode::NOT_FOUND,
                 "Not available",
                 "This page is not available here.",
+            ),
+            Self::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Not for this account",
+                "Your account may not use this page. Ask an administrator if you need it.",
             ),
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -11,6 +11,7 @@
 //! [`crate::common::html::security_headers`].
 
 mod account;
+mod admin;
 mod context;
 mod cookies;
 mod device;
@@ -41,6 +42,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "/reset-password",
     "/account",
     "/device",
+    "/admin",
     "/logout",
     "/assets",
 ];
@@ -71,6 +73,10 @@ pub const PATHS: &[&str] = &[
     "/login/passkey",
     "/login/passkey/options",
     "/device",
+    "/admin",
+    "/admin/users",
+    "/admin/users/{id}",
+    "/admin/users/{id}/status",
     "/logout",
     "/assets/pages.css",
     "/assets/passkeys.js",
@@ -123,6 +129,10 @@ pub fn routes() -> Router<AppState> {
         .route("/login/passkey", post(passkeys::sign_in))
         .route("/login/passkey/options", post(passkeys::sign_in_options))
         .route("/device", get(device::show).post(device::submit))
+        .route("/admin", get(admin::overview))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{id}", get(admin::user))
+        .route("/admin/users/{id}/status", post(admin::set_status))
         .route("/logout", post(account::logout))
         .route("/assets/pages.css", get(view::stylesheet))
         .route("/assets/passkeys.js", get(passkeys::script))

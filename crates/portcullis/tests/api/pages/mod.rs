@@ -188,6 +188,7 @@ fn input_value(body: &str, name: &str) -> String {
 }
 
 mod account;
+mod admin;
 mod second_factor;
 mod sign_in;
 mod sign_up;

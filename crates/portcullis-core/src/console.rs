@@ -1,0 +1,48 @@
+//! The administration console's view of a principal: which of its sections they may open.
+//! Each section's actions go through the same services as the APIs, which check again; this
+//! only decides what to show.
+
+use crate::error::{Error, Result};
+use crate::model::Principal;
+use crate::rbac::permissions::{
+    PERMISSIONS_MANAGE, ROLES_MANAGE, SETTINGS_AUTH, SETTINGS_GENERAL, SETTINGS_NOTIFICATIONS,
+    USERS_ACTIVITY, USERS_MANAGE,
+};
+use crate::services::Services;
+
+/// The console's sections a principal may open (document 001's permissions).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConsoleAccess {
+    /// Users, and the overview's figures about them.
+    pub users: bool,
+    pub activity: bool,
+    pub roles: bool,
+    pub permissions: bool,
+    pub settings: bool,
+}
+
+impl ConsoleAccess {
+    pub fn any(&self) -> bool {
+        self.users || self.activity || self.roles || self.permissions || self.settings
+    }
+}
+
+impl Services {
+    /// What of the console `principal` may see; [`Error::Forbidden`] for none of it.
+    pub async fn console_access(&self, principal: &Principal) -> Result<ConsoleAccess> {
+        let access = ConsoleAccess {
+            users: self.holds(principal, USERS_MANAGE).await?,
+            activity: self.holds(principal, USERS_ACTIVITY).await?,
+            roles: self.holds(principal, ROLES_MANAGE).await?,
+            permissions: self.holds(principal, PERMISSIONS_MANAGE).await?,
+            settings: self.holds(principal, SETTINGS_GENERAL).await?
+                || self.holds(principal, SETTINGS_AUTH).await?
+                || self.holds(principal, SETTINGS_NOTIFICATIONS).await?,
+        };
+        if access.any() {
+            Ok(access)
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The administration console: who may open it, the users section (list, search, a user's
+//! page, banning), and that its forms are guarded as every page's are.
+
+use super::*;
+use portcullis_core::accounts::CreateUser;
+use portcullis_core::tenants::TenantInput;
+
+async fn admin_browser(server: &TestServer) -> Browser {
+    server.create_user("boss", "Admin").await;
+    let mut browser = Browser::new(server);
+    browser.sign_in("boss", PASSWORD).await;
+    browser
+}
+
+#[tokio::test]
+async fn the_console_is_for_those_whose_role_allows_a_section() {
+    each_backend!(|server| {
+        let mut stranger = Browser::new(&server);
+        let answer = stranger.get("/admin").await;
+        assert_eq!(answer.status, 303, "{}", answer.body);
+        assert_eq!(answer.location(), "/login?return_to=%2Fadmin");
+
+        server.create_user("plain", "User").await;
+        let mut plain = Browser::new(&server);
+        plain.sign_in("plain", PASSWORD).await;
+        for path in ["/admin", "/admin/users", "/admin/users/1"] {
+            let answer = plain.get(path).await;
+            assert_eq!(answer.status, 403, "{path}: {}", answer.body);
+            assert!(answer.body.contains("Not for this account"), "{path}");
+        }
+
+        let mut admin = admin_browser(&server).await;
+        let overview = admin.get("/admin").await;
+        assert_eq!(overview.status, 200, "{}", overview.body);
+        assert!(overview.body.contains("<a href=\"/admin/users\">Users</a>"));
+        assert!(
+            overview.body.contains("id=\"users-total\">2<"),
+            "{}",
+            overview.body
+        );
+        assert!(overview.body.contains("Registrations per month this year"));
+    });
+}
+
+#[tokio::test]
+async fn users_are_listed_searched_filtered_and_paged() {
+    each_backend!(|server| {
+        let mut admin = admin_browser(&server).await;
+        for n in 0..26 {
+            server.create_user(&format!("member{n:02}"), "User").await;
+        }
+        let list = admin.get("/admin/users").await;
+        assert_eq!(list.status, 200, "{}", list.body);
+        assert!(
+            list.body.contains("27 user(s) found, page 1."),
+            "{}",
+            list.body
+        );
+        assert!(list.body.contains("id=\"next-page\""));
+        let next = admin.get("/admin/users?search=&status=&page=2").await;
+        assert!(next.body.contains("page 2."), "{}", next.body);
+        assert!(next.body.contains("id=\"previous-page\""));
+        assert!(!next.body.contains("id=\"next-page\""));
+
+        let found = admin.get("/admin/users?search=MEMBER07").await;
+        assert!(found.body.contains("1 user(s) found"), "{}", found.body);
+        assert!(found.body.contains("member07@example.com"));
+        // Text that looks like SQL is only text.
+        let odd = admin.get("/admin/users?search=%27%20OR%201%3D1%20--").await;
+        assert_eq!(odd.status, 200);
+        assert!(odd.body.contains("0 user(s) found"), "{}", odd.body);
+        let banned = admin.get("/admin/users?status=Banned").await;
+        assert!(banned.body.contains("0 user(s) found"), "{}", banned.body);
+        // A page number past the end, or not a number, is no error.
+        assert_eq!(admin.get("/admin/users?page=999").await.status, 200);
+        assert_eq!(admin.get("/admin/users?page=x").await.status, 200);
+    });
+}
+
+#[tokio::test]
+async fn a_ban_from_the_console_ends_sessions_and_needs_the_form() {
+    each_backend!(|server| {
+        let mut admin = admin_browser(&server).await;
+        let member = server.create_user("member", "User").await;
+        let token = server.login("member").await;
+        let path = format!("/admin/users/{}", member.id.0);
+        let page = admin.get(&path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("id=\"user-status\">Active<"));
+        assert!(
+            page.body.contains("id=\"user-sessions\">1<"),
+            "{}",
+            page.body
+        );
+
+        // Nothing changes by a link, nor by a post without the form's token.
+        let status_path = format!("{path}/status");
+        assert_eq!(admin.get(&status_path).await.status, 405);
+        let forged = admin
+            .send(
+                reqwest::Client::new()
+                    .post(format!("{}{status_path}", server.base))
+                    .form(&[("status", "Banned")]),
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+        let (status, _) = server.get("/api/me", &token).await;
+        assert_eq!(status, 200);
+
+        let banned = admin.post(&status_path, &[("status", "Banned")]).await;
+        assert_eq!(banned.status, 303, "{}", banned.body);
+        assert_eq!(banned.location(), path);
+        let page = admin.get(&path).await;
+        assert!(
+            page.body.contains("id=\"user-status\">Banned<"),
+            "{}",
+            page.body
+        );
+        let (status, _) = server.get("/api/me", &token).await;
+        assert_eq!(status, 401, "a ban ends the member's sessions");
+        let (status, _) = server.try_login("member", PASSWORD).await;
+        assert_ne!(status, 200);
+
+        let back = admin.post(&status_path, &[("status", "Active")]).await;
+        assert_eq!(back.status, 303);
+        assert_eq!(server.try_login("member", PASSWORD).await.0, 200);
+        assert_eq!(
+            admin.post(&status_path, &[("status", "Boss")]).await.status,
+            400
+        );
+    });
+}
+
+#[tokio::test]
+async fn another_tenants_users_are_not_found() {
+    each_backend!(|server| {
+        let mut admin = admin_browser(&server).await;
+        let services = &server.app.services;
+        let other = services
+            .create_tenant(TenantInput {
+                name: "other".into(),
+                ..TenantInput::default()
+            })
+            .await
+            .unwrap();
+        let outsider = services
+            .create_user(
+                &other,
+                CreateUser {
+                    username: Some("outsider".into()),
+                    email: "outsider@example.com".into(),
+                    password: portcullis_core::Secret::new(PASSWORD),
+                    role: "User".into(),
+                    first_name: None,
+                    last_name: None,
+                },
+            )
+            .await
+            .unwrap();
+        let path = format!("/admin/users/{}", outsider.id.0);
+        assert_eq!(admin.get(&path).await.status, 404);
+        let tried = admin
+            .post(&format!("{path}/status"), &[("status", "Banned")])
+            .await;
+        assert_eq!(tried.status, 404, "{}", tried.body);
+        assert_eq!(admin.get("/admin/users/not-a-number").await.status, 404);
+        let found = admin.get("/admin/users?search=outsider").await;
+        assert!(found.body.contains("0 user(s) found"), "{}", found.body);
+    });
+}
