@@ -11,11 +11,13 @@ use crate::common::web_session::WebSession;
 use askama::Template;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use portcullis_core::console::ConsoleAccess;
 use portcullis_core::directory::AccountInput;
 use portcullis_core::ids::UserId;
-use portcullis_core::model::{Paging, Principal, UserStatus};
+use portcullis_core::model::{Activity, Paging, Principal, User, UserStatus};
 use portcullis_core::stats::Stats;
 use serde::Deserialize;
 
@@ -245,7 +247,33 @@ struct UserPage<'a> {
     username: String,
     verified: bool,
     banned: bool,
-    sessions: usize,
+    sessions: Vec<SessionRow>,
+    activity: Vec<ActivityRow>,
+    /// Why the last form did not do what it was asked.
+    problem: Option<&'static str>,
+}
+
+struct SessionRow {
+    id: String,
+    what: String,
+    ip: String,
+    last_active: String,
+}
+
+struct ActivityRow {
+    when: String,
+    description: String,
+    ip: String,
+    user: Option<i64>,
+}
+
+fn activity_row(entry: Activity) -> ActivityRow {
+    ActivityRow {
+        when: when(entry.created_at),
+        description: entry.description,
+        ip: entry.ip_address.unwrap_or_default(),
+        user: entry.user_id.map(|id| id.0),
+    }
 }
 
 /// The user id of a path; anything else is no user.
@@ -270,9 +298,53 @@ pub async fn user(
     if !access.users {
         return Err(PageError::Forbidden);
     }
+    let user = state.services.user_for_admin(&principal, id).await?;
+    user_page(&state, &page, &principal, access, user, None).await
+}
+
+async fn user_page(
+    state: &AppState,
+    page: &Page,
+    principal: &Principal,
+    access: ConsoleAccess,
+    user: User,
+    problem: Option<&'static str>,
+) -> Result<Response, PageError> {
     let services = &state.services;
-    let user = services.user_for_admin(&principal, id).await?;
-    let sessions = services.sessions_of(&principal, user.id).await?.len();
+    let sessions = services
+        .sessions_of(principal, user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionRow {
+            what: [s.browser, s.platform, s.device]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ")
+                + &format!(" ({})", s.client),
+            ip: s.ip_address.unwrap_or_default(),
+            last_active: when(s.last_activity),
+            id: s.id.0,
+        })
+        .collect();
+    let activity = match access.activity {
+        false => Vec::new(),
+        true => services
+            .activity_log(
+                principal,
+                Some(user.id),
+                None,
+                Paging {
+                    page: 1,
+                    per_page: 20,
+                },
+            )
+            .await?
+            .items
+            .into_iter()
+            .map(activity_row)
+            .collect(),
+    };
     let view = UserPage {
         chrome: &page.chrome,
         title: "User",
@@ -281,9 +353,203 @@ pub async fn user(
         verified: user.email_verified_at.is_some(),
         banned: user.disabled,
         sessions,
-        user: row(user, &principal),
+        activity,
+        problem,
+        user: row(user, principal),
+    };
+    let status = match problem {
+        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::OK,
+    };
+    Ok(crate::common::html::render(status, &view, &page.chrome))
+}
+
+/// `POST /admin/users/{id}/sessions/end`: ends one of the user's sessions (`session_id`), or
+/// all of them (`session_id=all`).
+pub async fn end_sessions(
+    State(state): State<AppState>,
+    page: Page,
+    path: Result<Path<i64>, PathRejection>,
+    AccountForm { principal, form }: AccountForm,
+) -> Result<Response, PageError> {
+    let id = user_id(path)?;
+    let services = &state.services;
+    let chosen = form.text("session_id");
+    let ending: Vec<String> = match chosen.trim() {
+        "all" => services
+            .sessions_of(&principal, id)
+            .await?
+            .into_iter()
+            .map(|s| s.id.0)
+            .collect(),
+        one => vec![one.to_owned()],
+    };
+    for session in ending {
+        match services
+            .end_session(&principal, &session, &page.client)
+            .await
+        {
+            Ok(()) | Err(portcullis_core::Error::NotFound) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(redirect(&format!("/admin/users/{}", id.0)))
+}
+
+/// `POST /admin/users/{id}/delete`: deletes the user once the form repeats their email
+/// address (`confirm`), through the same service as `DELETE /api/users/{id}`.
+pub async fn delete_user(
+    State(state): State<AppState>,
+    page: Page,
+    path: Result<Path<i64>, PathRejection>,
+    AccountForm { principal, form }: AccountForm,
+) -> Result<Response, PageError> {
+    let id = user_id(path)?;
+    let services = &state.services;
+    let user = services.user_for_admin(&principal, id).await?;
+    if form.text("confirm").trim() != user.email {
+        let access = services.console_access(&principal).await?;
+        let problem = Some("Type the user's email address to confirm the deletion.");
+        return user_page(&state, &page, &principal, access, user, problem).await;
+    }
+    services
+        .delete_account(&principal, id, &page.client)
+        .await?;
+    Ok(redirect("/admin/users"))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ActivityQuery {
+    search: Option<String>,
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin/activity.html")]
+struct ActivityPage<'a> {
+    chrome: &'a crate::common::html::Chrome,
+    title: &'a str,
+    access: ConsoleAccess,
+    search: String,
+    entries: Vec<ActivityRow>,
+    total: i64,
+    page: i64,
+    previous: Option<String>,
+    next: Option<String>,
+    export: String,
+}
+
+/// Entries per page of the activity log.
+const ACTIVITY_PER_PAGE: i64 = 50;
+/// The most entries one export holds.
+const EXPORT_MAX: i64 = 10_000;
+
+/// `GET /admin/activity`: the tenant's activity log, searched, a page at a time.
+pub async fn activity(
+    State(state): State<AppState>,
+    page: Page,
+    WebSession(session): WebSession,
+    query: Result<Query<ActivityQuery>, QueryRejection>,
+) -> Result<Response, PageError> {
+    let (principal, access) = match console(&state, session, "/admin/activity").await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    if !access.activity {
+        return Err(PageError::Forbidden);
+    }
+    let Query(query) = query.unwrap_or_default();
+    let number = query.page.unwrap_or(1).clamp(1, 1_000_000);
+    let search = query.search.unwrap_or_default();
+    let found = state
+        .services
+        .activity_log(
+            &principal,
+            None,
+            Some(search.as_str()),
+            Paging {
+                page: number,
+                per_page: ACTIVITY_PER_PAGE,
+            },
+        )
+        .await?;
+    let link = |path: &str, to: Option<i64>| {
+        let mut pairs = vec![("search", search.clone())];
+        if let Some(to) = to {
+            pairs.push(("page", to.to_string()));
+        }
+        format!(
+            "{path}?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    };
+    let view = ActivityPage {
+        chrome: &page.chrome,
+        title: "Activity",
+        access,
+        previous: (number > 1).then(|| link("/admin/activity", Some(number - 1))),
+        next: (number * ACTIVITY_PER_PAGE < found.total)
+            .then(|| link("/admin/activity", Some(number + 1))),
+        export: link("/admin/activity/export", None),
+        entries: found.items.into_iter().map(activity_row).collect(),
+        total: found.total,
+        page: number,
+        search,
     };
     Ok(ok(&view, &page.chrome))
+}
+
+/// `GET /admin/activity/export`: the activity log's matching entries (newest first, at most
+/// [`EXPORT_MAX`]) as JSON lines, to download.
+pub async fn export_activity(
+    State(state): State<AppState>,
+    WebSession(session): WebSession,
+    query: Result<Query<ActivityQuery>, QueryRejection>,
+) -> Result<Response, PageError> {
+    let (principal, access) = match console(&state, session, "/admin/activity").await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
+    if !access.activity {
+        return Err(PageError::Forbidden);
+    }
+    let Query(query) = query.unwrap_or_default();
+    let found = state
+        .services
+        .activity_log(
+            &principal,
+            None,
+            query.search.as_deref(),
+            Paging {
+                page: 1,
+                per_page: EXPORT_MAX,
+            },
+        )
+        .await?;
+    let mut body = String::new();
+    for entry in found.items {
+        let line = serde_json::json!({
+            "id": entry.id,
+            "user_id": entry.user_id.map(|id| id.0),
+            "ip_address": entry.ip_address,
+            "user_agent": entry.user_agent,
+            "description": entry.description,
+            "created_at": entry.created_at.unix_timestamp(),
+        });
+        body.push_str(&line.to_string());
+        body.push('\n');
+    }
+    Ok((
+        [
+            (CONTENT_TYPE, "application/x-ndjson"),
+            (
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"activity.jsonl\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// `POST /admin/users/{id}/status`: bans (`status=Banned`, which ends every session) or lets

@@ -77,6 +77,10 @@ pub const PATHS: &[&str] = &[
     "/admin/users",
     "/admin/users/{id}",
     "/admin/users/{id}/status",
+    "/admin/users/{id}/sessions/end",
+    "/admin/users/{id}/delete",
+    "/admin/activity",
+    "/admin/activity/export",
     "/logout",
     "/assets/pages.css",
     "/assets/passkeys.js",
@@ -133,6 +137,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{id}", get(admin::user))
         .route("/admin/users/{id}/status", post(admin::set_status))
+        .route("/admin/users/{id}/sessions/end", post(admin::end_sessions))
+        .route("/admin/users/{id}/delete", post(admin::delete_user))
+        .route("/admin/activity", get(admin::activity))
+        .route("/admin/activity/export", get(admin::export_activity))
         .route("/logout", post(account::logout))
         .route("/assets/pages.css", get(view::stylesheet))
         .route("/assets/passkeys.js", get(passkeys::script))

@@ -168,3 +168,93 @@ async fn another_tenants_users_are_not_found() {
         assert!(found.body.contains("0 user(s) found"), "{}", found.body);
     });
 }
+
+#[tokio::test]
+async fn sessions_end_from_a_users_page_and_deleting_needs_the_address_typed() {
+    each_backend!(|server| {
+        let mut admin = admin_browser(&server).await;
+        let member = server.create_user("member", "User").await;
+        let first = server.login("member").await;
+        let second = server.login("member").await;
+        let path = format!("/admin/users/{}", member.id.0);
+        let page = admin.get(&path).await;
+        assert!(
+            page.body.contains("id=\"user-sessions\">2<"),
+            "{}",
+            page.body
+        );
+        let session = page
+            .body
+            .split("name=\"session_id\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned();
+        let ended = admin
+            .post(&format!("{path}/sessions/end"), &[("session_id", &session)])
+            .await;
+        assert_eq!(ended.status, 303, "{}", ended.body);
+        let alive = [
+            server.get("/api/me", &first).await.0,
+            server.get("/api/me", &second).await.0,
+        ];
+        assert_eq!(alive.iter().filter(|s| **s == 200).count(), 1, "{alive:?}");
+        admin
+            .post(&format!("{path}/sessions/end"), &[("session_id", "all")])
+            .await;
+        assert_eq!(server.get("/api/me", &first).await.0, 401);
+        assert_eq!(server.get("/api/me", &second).await.0, 401);
+
+        let wrong = admin
+            .post(&format!("{path}/delete"), &[("confirm", "member")])
+            .await;
+        assert_eq!(wrong.status, 422, "{}", wrong.body);
+        assert!(
+            wrong.body.contains("email address to confirm the deletion"),
+            "{}",
+            wrong.body
+        );
+        assert_eq!(admin.get(&path).await.status, 200, "still there");
+        let deleted = admin
+            .post(
+                &format!("{path}/delete"),
+                &[("confirm", "member@example.com")],
+            )
+            .await;
+        assert_eq!(deleted.status, 303, "{}", deleted.body);
+        assert_eq!(admin.get(&path).await.status, 404);
+    });
+}
+
+#[tokio::test]
+async fn the_activity_log_is_searched_paged_and_exported() {
+    each_backend!(|server| {
+        let mut admin = admin_browser(&server).await;
+        server.create_user("member", "User").await;
+        server.login("member").await;
+        let log = admin.get("/admin/activity").await;
+        assert_eq!(log.status, 200, "{}", log.body);
+        assert!(log.body.contains("<th scope=\"col\">What</th>"));
+        let found = admin.get("/admin/activity?search=logged%20in").await;
+        assert_eq!(found.status, 200);
+        let export = admin.get("/admin/activity/export").await;
+        assert_eq!(export.status, 200);
+        assert_eq!(
+            export.headers["content-type"].to_str().unwrap(),
+            "application/x-ndjson"
+        );
+        let lines: Vec<serde_json::Value> = export
+            .body
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert!(!lines.is_empty());
+        assert!(lines.iter().all(|l| l["description"].is_string()));
+
+        server.create_user("plain", "User").await;
+        let mut plain = Browser::new(&server);
+        plain.sign_in("plain", PASSWORD).await;
+        assert_eq!(plain.get("/admin/activity").await.status, 403);
+        assert_eq!(plain.get("/admin/activity/export").await.status, 403);
+    });
+}
