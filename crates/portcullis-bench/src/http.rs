@@ -35,6 +35,15 @@ impl Http {
         self.send(request.body(Full::default())).await
     }
 
+    /// A `GET` as a browser with this `Cookie` value (a hosted page): the body.
+    pub async fn page(&self, path: &str, cookie: &str) -> Result<Bytes, String> {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(format!("{}{path}", self.base))
+            .header(COOKIE, cookie);
+        self.send(request.body(Full::default())).await
+    }
+
     pub async fn post_json(&self, path: &str, body: Bytes) -> Result<Bytes, String> {
         let request = Request::builder()
             .method(Method::POST)

@@ -5,7 +5,8 @@
 //! window and `BENCH_CONCURRENCY` (default 32) the number of concurrent keep-alive clients.
 //! Prints one `name value unit` line per figure. Also starts the server as its own process to
 //! time its start (`ready_ms`) and weigh it idle (`idle_rss_mb`), and searches a million users
-//! (`users_search_median_ms`; `BENCH_USERS` sets how many, 0 skips it). `introspect_rps` is
+//! (`users_search_median_ms`, and the console's users page as `admin_users_page_ms`;
+//! `BENCH_USERS` sets how many, 0 skips it). `introspect_rps` is
 //! `POST /oauth2/introspect` as a resource server calls it: an API key asking about a live token.
 //! `code_flow_rs256_rps` and `code_flow_eddsa_rps` are OpenID Connect's authorization code flow
 //! as a relying party runs it for a signed-in browser, in flows per second (two requests each:

@@ -42,6 +42,9 @@ pub struct SearchFigures {
     pub specific: Vec<Duration>,
     /// Searches that match tens of thousands of users (a common last name).
     pub broad: Vec<Duration>,
+    /// The console's users page (`/admin/users`): pages near the start and deep in the list,
+    /// and searches.
+    pub console: Vec<Duration>,
 }
 
 fn median(times: &mut [Duration]) -> f64 {
@@ -62,6 +65,10 @@ impl SearchFigures {
         println!(
             "users_search_broad_median_ms {:.2} ms",
             median(&mut self.broad)
+        );
+        println!(
+            "admin_users_page_ms {:.2} ms (median)",
+            median(&mut self.console)
         );
     }
 }
@@ -107,6 +114,21 @@ pub async fn measure(users: i64) -> Result<SearchFigures, BoxError> {
     for name in LAST_NAMES.iter().take(10) {
         broad.push(time_search(&http, &token, &name.to_lowercase(), false).await?);
     }
+    let cookie = format!("portcullis_session={token}");
+    let mut console = Vec::new();
+    for round in 0..30i64 {
+        let path = match round % 3 {
+            0 => format!("/admin/users?page={}", round + 1),
+            1 => format!("/admin/users?page={}", users / 25 - round),
+            _ => format!("/admin/users?search=user{}", (round * 31_337) % users),
+        };
+        let started = Instant::now();
+        let page = http.page(&path, &cookie).await?;
+        console.push(started.elapsed());
+        if !page.windows(13).any(|w| w == b"user(s) found") {
+            return Err(format!("{path} is no users page").into());
+        }
+    }
     drop(http);
     server.stop().await;
     Ok(SearchFigures {
@@ -114,6 +136,7 @@ pub async fn measure(users: i64) -> Result<SearchFigures, BoxError> {
         seed,
         specific,
         broad,
+        console,
     })
 }
 

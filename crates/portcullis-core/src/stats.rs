@@ -13,6 +13,8 @@ use time::{Date, Duration, Month, OffsetDateTime, Time};
 pub const ACTIVITY_DAYS: i64 = 14;
 /// Newest users the administrator's figures list.
 pub const LATEST_REGISTRATIONS: i64 = 7;
+/// Days the sign-in figures cover, today included.
+pub const SIGN_IN_DAYS: i64 = 30;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stats {
@@ -31,6 +33,8 @@ pub struct AdminStats {
     pub banned: i64,
     pub unconfirmed: i64,
     pub latest_registrations: Vec<User>,
+    /// Sign-ins (sessions begun) on each of the last [`SIGN_IN_DAYS`] days, oldest first.
+    pub sign_ins_per_day: Vec<(Date, i64)>,
 }
 
 fn midnight(date: Date) -> OffsetDateTime {
@@ -83,6 +87,11 @@ impl Services {
             .map(midnight)
             .unwrap_or_else(|_| midnight(today));
         let counts = self.store.status_counts(tenant, month_start).await?;
+        let days = day_bounds(today, SIGN_IN_DAYS);
+        let sign_ins = self
+            .store
+            .count_in_windows(Counted::SignIns, tenant, None, &days)
+            .await?;
         let (latest, _) = self
             .store
             .list_users(
@@ -102,6 +111,7 @@ impl Services {
                 counts.unverified
             },
             latest_registrations: latest,
+            sign_ins_per_day: days.iter().map(|b| b.date()).zip(sign_ins).collect(),
         }))
     }
 }

@@ -187,6 +187,7 @@ impl DirectoryStore for SqlStore {
         let (table, user_column) = match what {
             Counted::Registrations => ("users", "id"),
             Counted::Activities => ("activities", "user_id"),
+            Counted::SignIns => ("sessions", "user_id"),
         };
         // $1 tenant, $2 user, then the bounds from $3: one COUNT per window.
         let counts = (0..windows)

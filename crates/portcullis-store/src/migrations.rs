@@ -120,6 +120,11 @@ const SQLITE: Embedded = &[
         "consents",
         include_str!("../migrations/sqlite/0022_consents.sql"),
     ),
+    (
+        23,
+        "sign-ins by day",
+        include_str!("../migrations/sqlite/0023_sign_ins_by_day.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -231,6 +236,11 @@ const POSTGRES: Embedded = &[
         22,
         "consents",
         include_str!("../migrations/postgres/0022_consents.sql"),
+    ),
+    (
+        23,
+        "sign-ins by day",
+        include_str!("../migrations/postgres/0023_sign_ins_by_day.sql"),
     ),
 ];
 

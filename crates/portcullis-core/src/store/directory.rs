@@ -13,6 +13,8 @@ pub enum Counted {
     Registrations,
     /// Activity-log entries, by when they were recorded.
     Activities,
+    /// Sign-ins: sessions, by when they began.
+    SignIns,
 }
 
 /// How many of a tenant's users are in each state.

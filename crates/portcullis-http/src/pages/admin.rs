@@ -67,6 +67,17 @@ struct Figures {
     bars: Vec<Bar>,
     year_total: i64,
     latest: Vec<UserRow>,
+    /// Sign-ins per day for 30 days: one bar each.
+    days: Vec<DayBar>,
+    sign_ins: i64,
+}
+
+struct DayBar {
+    label: String,
+    count: i64,
+    x: i64,
+    y: i64,
+    height: i64,
 }
 
 struct UserRow {
@@ -126,7 +137,35 @@ fn figures(stats: portcullis_core::stats::AdminStats, principal: &Principal) -> 
             }
         })
         .collect::<Vec<_>>();
+    let most_in_a_day = stats
+        .sign_ins_per_day
+        .iter()
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let days: Vec<DayBar> = stats
+        .sign_ins_per_day
+        .iter()
+        .enumerate()
+        .map(|(i, (day, count))| {
+            let height = count * CHART_HEIGHT / most_in_a_day;
+            DayBar {
+                label: format!(
+                    "{} {}",
+                    MONTHS[usize::from(u8::from(day.month())) - 1],
+                    day.day()
+                ),
+                count: *count,
+                x: i64::try_from(i).unwrap_or(0) * 16 + 10,
+                y: CHART_HEIGHT - height + 10,
+                height,
+            }
+        })
+        .collect();
     Figures {
+        sign_ins: days.iter().map(|d| d.count).sum(),
+        days,
         total: stats.total,
         new: stats.new,
         banned: stats.banned,

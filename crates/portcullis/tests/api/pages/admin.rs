@@ -39,6 +39,12 @@ async fn the_console_is_for_those_whose_role_allows_a_section() {
             overview.body
         );
         assert!(overview.body.contains("Registrations per month this year"));
+        // Two sign-ins today: the plain user's and the administrator's.
+        assert!(
+            overview.body.contains("2 sign-ins in 30 days;"),
+            "{}",
+            overview.body
+        );
     });
 }
 
