@@ -27,18 +27,44 @@ const PER_PAGE: i64 = 25;
 const CHART_HEIGHT: i64 = 120;
 
 /// The person behind a console request, and what they may see: anyone signed out is sent to
-/// sign in (and back), anyone with no section gets a 403 page.
+/// sign in (and back), anyone who may not open `section` gets a 403 page.
 async fn console(
     state: &AppState,
     session: Option<Principal>,
     back_to: &str,
+    section: fn(&ConsoleAccess) -> bool,
 ) -> Result<Result<(Principal, ConsoleAccess), Response>, PageError> {
     let Some(principal) = session else {
         let query = serde_urlencoded::to_string([("return_to", back_to)]).unwrap_or_default();
         return Ok(Err(redirect(&format!("/login?{query}"))));
     };
     let access = state.services.console_access(&principal).await?;
+    if !section(&access) {
+        return Err(PageError::Forbidden);
+    }
     Ok(Ok((principal, access)))
+}
+
+/// A list's page number as asked (1 when not, or not a number), and the links to the pages
+/// before and after it, if there are any.
+struct Pages {
+    number: i64,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+impl Pages {
+    fn asked(page: Option<i64>) -> i64 {
+        page.unwrap_or(1).clamp(1, 1_000_000)
+    }
+
+    fn around(number: i64, per_page: i64, total: i64, link: impl Fn(i64) -> String) -> Self {
+        Self {
+            number,
+            previous: (number > 1).then(|| link(number - 1)),
+            next: (number * per_page < total).then(|| link(number + 1)),
+        }
+    }
 }
 
 /// One bar of the registrations chart.
@@ -94,7 +120,7 @@ pub async fn overview(
     page: Page,
     WebSession(session): WebSession,
 ) -> Result<Response, PageError> {
-    let (principal, access) = match console(&state, session, "/admin").await? {
+    let (principal, access) = match console(&state, session, "/admin", ConsoleAccess::any).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
@@ -224,15 +250,12 @@ pub async fn users(
     WebSession(session): WebSession,
     query: Result<Query<UsersQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    let (principal, access) = match console(&state, session, "/admin/users").await? {
+    let (principal, access) = match console(&state, session, "/admin/users", |a| a.users).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    if !access.users {
-        return Err(PageError::Forbidden);
-    }
     let Query(query) = query.unwrap_or_default();
-    let number = query.page.unwrap_or(1).clamp(1, 1_000_000);
+    let number = Pages::asked(query.page);
     let search = query.search.unwrap_or_default();
     let status = query.status.unwrap_or_default();
     let found = state
@@ -256,19 +279,20 @@ pub async fn users(
         .unwrap_or_default();
         format!("/admin/users?{query}")
     };
+    let pages = Pages::around(number, PER_PAGE, found.total, link);
     let view = UsersPage {
         chrome: &page.chrome,
         title: "Users",
         access,
-        previous: (number > 1).then(|| link(number - 1)),
-        next: (number * PER_PAGE < found.total).then(|| link(number + 1)),
+        previous: pages.previous,
+        next: pages.next,
         users: found
             .items
             .into_iter()
             .map(|user| row(user, &principal))
             .collect(),
         total: found.total,
-        page: number,
+        page: pages.number,
         statuses: ["Active", "Unconfirmed", "Banned"],
         search,
         status,
@@ -330,13 +354,10 @@ pub async fn user(
 ) -> Result<Response, PageError> {
     let id = user_id(path)?;
     let back = format!("/admin/users/{}", id.0);
-    let (principal, access) = match console(&state, session, &back).await? {
+    let (principal, access) = match console(&state, session, &back, |a| a.users).await? {
         Ok(found) => found,
         Err(sign_in) => return Ok(sign_in),
     };
-    if !access.users {
-        return Err(PageError::Forbidden);
-    }
     let user = state.services.user_for_admin(&principal, id).await?;
     user_page(&state, &page, &principal, access, user, None).await
 }
@@ -490,15 +511,13 @@ pub async fn activity(
     WebSession(session): WebSession,
     query: Result<Query<ActivityQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    let (principal, access) = match console(&state, session, "/admin/activity").await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
-    if !access.activity {
-        return Err(PageError::Forbidden);
-    }
+    let (principal, access) =
+        match console(&state, session, "/admin/activity", |a| a.activity).await? {
+            Ok(found) => found,
+            Err(sign_in) => return Ok(sign_in),
+        };
     let Query(query) = query.unwrap_or_default();
-    let number = query.page.unwrap_or(1).clamp(1, 1_000_000);
+    let number = Pages::asked(query.page);
     let search = query.search.unwrap_or_default();
     let found = state
         .services
@@ -522,17 +541,19 @@ pub async fn activity(
             serde_urlencoded::to_string(pairs).unwrap_or_default()
         )
     };
+    let pages = Pages::around(number, ACTIVITY_PER_PAGE, found.total, |to| {
+        link("/admin/activity", Some(to))
+    });
     let view = ActivityPage {
         chrome: &page.chrome,
         title: "Activity",
         access,
-        previous: (number > 1).then(|| link("/admin/activity", Some(number - 1))),
-        next: (number * ACTIVITY_PER_PAGE < found.total)
-            .then(|| link("/admin/activity", Some(number + 1))),
+        previous: pages.previous,
+        next: pages.next,
         export: link("/admin/activity/export", None),
         entries: found.items.into_iter().map(activity_row).collect(),
         total: found.total,
-        page: number,
+        page: pages.number,
         search,
     };
     Ok(ok(&view, &page.chrome))
@@ -545,13 +566,11 @@ pub async fn export_activity(
     WebSession(session): WebSession,
     query: Result<Query<ActivityQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    let (principal, access) = match console(&state, session, "/admin/activity").await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
-    if !access.activity {
-        return Err(PageError::Forbidden);
-    }
+    let (principal, _) =
+        match console(&state, session, "/admin/activity", |a| a.activity).await? {
+            Ok(found) => found,
+            Err(sign_in) => return Ok(sign_in),
+        };
     let Query(query) = query.unwrap_or_default();
     let found = state
         .services
