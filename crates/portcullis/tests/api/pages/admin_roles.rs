@@ -175,6 +175,12 @@ async fn roles_are_created_renamed_and_deleted_but_built_ins_stay() {
             (&writer["display_name"], &writer["description"]),
             (&Value::Null, &json!("Writes."))
         );
+        let long = "d".repeat(1001);
+        let wordy = boss
+            .post(&path, &[("name", "writer"), ("description", &long)])
+            .await;
+        assert_eq!(wordy.status, 422, "{}", wordy.body);
+        assert!(wordy.body.contains(&format!("id=\"description-{id}-error\">The description may not be greater than 1000 characters.")), "{}", wordy.body);
         let clash = boss.post(&path, &[("name", "Admin")]).await;
         assert_eq!(clash.status, 422, "{}", clash.body);
         assert!(
