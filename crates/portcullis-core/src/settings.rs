@@ -52,6 +52,9 @@ pub struct SettingsChange {
     /// Which ways of signing in the tenant offers: passwords, and passkeys or security keys.
     pub allow_passwords: Option<bool>,
     pub allow_hardware: Option<bool>,
+    /// Signing in with the social networks the tenant set up (they are set on the management
+    /// API).
+    pub allow_social: Option<bool>,
     /// Which second factors accounts may set up: an authenticator app, codes by mail.
     pub allow_totp_app: Option<bool>,
     pub allow_totp_email: Option<bool>,
@@ -89,6 +92,7 @@ impl SettingsChange {
             || self.third_party_consent.is_some()
             || self.allow_passwords.is_some()
             || self.allow_hardware.is_some()
+            || self.allow_social.is_some()
             || self.allow_totp_app.is_some()
             || self.allow_totp_email.is_some()
             || self.remember_device_seconds.is_some()
@@ -235,6 +239,7 @@ impl SettingsChange {
         );
         set("allow_passwords", self.allow_passwords.map(Value::from));
         set("allow_hardware", self.allow_hardware.map(Value::from));
+        set("allow_social", self.allow_social.map(Value::from));
         set("allow_totp_app", self.allow_totp_app.map(Value::from));
         set("allow_totp_email", self.allow_totp_email.map(Value::from));
         set(
@@ -347,12 +352,13 @@ mod tests {
             company_name: Some("Co".into()),
             allow_passwords: Some(true),
             allow_hardware: Some(true),
+            allow_social: Some(true),
             allow_totp_app: Some(true),
             allow_totp_email: Some(true),
             remember_device_seconds: Some(60),
         };
         let fields = every.fields();
-        assert_eq!(fields.len(), 23);
+        assert_eq!(fields.len(), 24);
         let mut record = serde_json::to_value(TenantSettings::default()).unwrap();
         for (name, value) in fields {
             let slot = record.get_mut(&name).unwrap_or_else(|| panic!("{name}"));

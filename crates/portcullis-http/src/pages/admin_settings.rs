@@ -28,6 +28,7 @@ const SETTINGS: &str = "/admin/settings";
 const AUTH_CHECKS: &[&str] = &[
     "allow_passwords",
     "allow_hardware",
+    "allow_social",
     "forgot_password",
     "third_party_consent",
     "reg_enabled",
@@ -61,6 +62,7 @@ impl Values {
             ("company_name", s.company_name.clone()),
             ("allow_passwords", flag(s.allow_passwords)),
             ("allow_hardware", flag(s.allow_hardware)),
+            ("allow_social", flag(s.allow_social)),
             ("forgot_password", flag(s.forgot_password)),
             ("third_party_consent", flag(s.third_party_consent)),
             ("reg_enabled", flag(s.allow_signups)),
@@ -248,6 +250,7 @@ fn change_of(
             SettingsChange {
                 allow_passwords: on("allow_passwords"),
                 allow_hardware: on("allow_hardware"),
+                allow_social: on("allow_social"),
                 forgot_password: on("forgot_password"),
                 third_party_consent: on("third_party_consent"),
                 allow_signups: on("reg_enabled"),

@@ -17,6 +17,7 @@ fn auth_form<'a>(body: &str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, St
     let checks = [
         "allow_passwords",
         "allow_hardware",
+        "allow_social",
         "forgot_password",
         "third_party_consent",
         "reg_enabled",
@@ -111,6 +112,7 @@ async fn settings_are_shown_and_saved_by_group() {
                 ("captcha_enabled", "on"),
                 ("reauth_seconds", ""),
                 ("allow_totp_email", ""),
+                ("allow_social", ""),
                 ("remember_device_seconds", "3600"),
             ],
         )
@@ -124,6 +126,7 @@ async fn settings_are_shown_and_saved_by_group() {
         assert_eq!(settings["reauth_seconds"], Value::Null);
         let tenant = server.app.services.default_tenant().await.unwrap();
         assert!(!tenant.settings.allow_totp_email);
+        assert!(!tenant.settings.allow_social);
         assert_eq!(tenant.settings.remember_device_seconds, 3600);
         // Sign-ups are closed now.
         assert_ne!(Browser::new(&server).get("/signup").await.status, 200);
