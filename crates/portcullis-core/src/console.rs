@@ -18,7 +18,11 @@ pub struct ConsoleAccess {
     pub activity: bool,
     pub roles: bool,
     pub permissions: bool,
+    /// Any group of the settings (each of the three below).
     pub settings: bool,
+    pub general_settings: bool,
+    pub auth_settings: bool,
+    pub notification_settings: bool,
 }
 
 impl ConsoleAccess {
@@ -30,14 +34,18 @@ impl ConsoleAccess {
 impl Services {
     /// What of the console `principal` may see; [`Error::Forbidden`] for none of it.
     pub async fn console_access(&self, principal: &Principal) -> Result<ConsoleAccess> {
+        let general_settings = self.holds(principal, SETTINGS_GENERAL).await?;
+        let auth_settings = self.holds(principal, SETTINGS_AUTH).await?;
+        let notification_settings = self.holds(principal, SETTINGS_NOTIFICATIONS).await?;
         let access = ConsoleAccess {
             users: self.holds(principal, USERS_MANAGE).await?,
             activity: self.holds(principal, USERS_ACTIVITY).await?,
             roles: self.holds(principal, ROLES_MANAGE).await?,
             permissions: self.holds(principal, PERMISSIONS_MANAGE).await?,
-            settings: self.holds(principal, SETTINGS_GENERAL).await?
-                || self.holds(principal, SETTINGS_AUTH).await?
-                || self.holds(principal, SETTINGS_NOTIFICATIONS).await?,
+            settings: general_settings || auth_settings || notification_settings,
+            general_settings,
+            auth_settings,
+            notification_settings,
         };
         if access.any() {
             Ok(access)

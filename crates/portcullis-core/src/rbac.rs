@@ -6,7 +6,7 @@ pub const ADMIN_ROLE: &str = "Admin";
 
 /// Whether `role` is the built-in Admin role, which holds every permission by definition
 /// (those made after it too), whatever its rows say.
-pub(crate) fn is_builtin_admin(role: &crate::model::Role) -> bool {
+pub fn is_builtin_admin(role: &crate::model::Role) -> bool {
     role.name == ADMIN_ROLE && !role.removable
 }
 pub const USER_ROLE: &str = "User";

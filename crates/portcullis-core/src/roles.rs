@@ -21,6 +21,32 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
+/// The longest display name and description: what the JSON API has always accepted, so that
+/// every surface (the console too) keeps to it.
+const DISPLAY_NAME_MAX: usize = 255;
+const DESCRIPTION_MAX: usize = 1000;
+
+/// A display name or description over its length, as field errors.
+fn check_lengths(input: &RbacInput) -> Result<()> {
+    let mut problems = Vec::new();
+    for (field, text, max) in [
+        ("display_name", &input.display_name, DISPLAY_NAME_MAX),
+        ("description", &input.description, DESCRIPTION_MAX),
+    ] {
+        if text
+            .as_ref()
+            .and_then(Option::as_ref)
+            .is_some_and(|t| t.chars().count() > max)
+        {
+            problems.push(crate::field::FieldError::new(field, Rule::TooLong { max }));
+        }
+    }
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(Error::Invalid(problems)),
+    }
+}
+
 fn name_taken() -> Error {
     Error::invalid("name", Rule::Taken)
 }
@@ -252,6 +278,7 @@ impl Services {
         input: RbacInput,
         client: &ClientInfo,
     ) -> Result<i64> {
+        check_lengths(&input)?;
         let name = match input.name.as_deref().map(str::trim) {
             None | Some("") => return Err(Error::invalid("name", Rule::Required)),
             Some(name) if !valid_name(name) => return Err(Error::invalid("name", Rule::Format)),
@@ -277,6 +304,7 @@ impl Services {
         input: RbacInput,
         client: &ClientInfo,
     ) -> Result<()> {
+        check_lengths(&input)?;
         let name = match input.name.as_deref().map(str::trim) {
             Some(name) if !valid_name(name) => return Err(Error::invalid("name", Rule::Format)),
             // Authorization and sign-up look built-ins up by name: renaming one would take

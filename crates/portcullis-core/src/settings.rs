@@ -47,6 +47,19 @@ pub struct SettingsChange {
     pub cors_origins: Option<Vec<String>>,
     /// Whether third-party applications need the person's consent.
     pub third_party_consent: Option<bool>,
+    /// The company's name on hosted pages and in mail (branding, `settings.general`).
+    pub company_name: Option<String>,
+    /// Which ways of signing in the tenant offers: passwords, and passkeys or security keys.
+    pub allow_passwords: Option<bool>,
+    pub allow_hardware: Option<bool>,
+    /// Signing in with the social networks the tenant set up (they are set on the management
+    /// API).
+    pub allow_social: Option<bool>,
+    /// Which second factors accounts may set up: an authenticator app, codes by mail.
+    pub allow_totp_app: Option<bool>,
+    pub allow_totp_email: Option<bool>,
+    /// How long a remembered device skips the second factor.
+    pub remember_device_seconds: Option<i64>,
 }
 
 /// Most origins a tenant lists for CORS.
@@ -77,6 +90,12 @@ impl SettingsChange {
             || self.reauth_seconds.is_some()
             || self.cors_origins.is_some()
             || self.third_party_consent.is_some()
+            || self.allow_passwords.is_some()
+            || self.allow_hardware.is_some()
+            || self.allow_social.is_some()
+            || self.allow_totp_app.is_some()
+            || self.allow_totp_email.is_some()
+            || self.remember_device_seconds.is_some()
     }
 
     fn problems(&self) -> Vec<FieldError> {
@@ -85,6 +104,23 @@ impl SettingsChange {
             if name.trim().is_empty() || name.chars().count() > 255 {
                 problems.push(FieldError::new("app_name", Rule::Length { max: 255 }));
             }
+        }
+        if let Some(name) = &self.company_name {
+            if name.chars().count() > 255 {
+                problems.push(FieldError::new("company_name", Rule::TooLong { max: 255 }));
+            }
+        }
+        if self
+            .remember_device_seconds
+            .is_some_and(|v| !(0..=crate::tenants::MAX_REMEMBER_SECONDS).contains(&v))
+        {
+            problems.push(FieldError::new(
+                "remember_device_seconds",
+                Rule::Between {
+                    min: 0,
+                    max: crate::tenants::MAX_REMEMBER_SECONDS,
+                },
+            ));
         }
         let at_least_one = [
             (
@@ -197,6 +233,19 @@ impl SettingsChange {
                     .into()
             }),
         );
+        set(
+            "company_name",
+            self.company_name.as_deref().map(|n| n.trim().into()),
+        );
+        set("allow_passwords", self.allow_passwords.map(Value::from));
+        set("allow_hardware", self.allow_hardware.map(Value::from));
+        set("allow_social", self.allow_social.map(Value::from));
+        set("allow_totp_app", self.allow_totp_app.map(Value::from));
+        set("allow_totp_email", self.allow_totp_email.map(Value::from));
+        set(
+            "remember_device_seconds",
+            self.remember_device_seconds.map(Value::from),
+        );
         fields
     }
 }
@@ -221,7 +270,24 @@ impl Services {
             self.authorize(principal, Action::NotificationSettings)
                 .await?;
         }
-        let problems = change.problems();
+        let mut problems = change.problems();
+        // Turning off both passwords and passkeys would leave no one a way to sign in,
+        // the administrator making the change included.
+        let passwords = change
+            .allow_passwords
+            .unwrap_or(principal.settings.allow_passwords);
+        let passkeys = change
+            .allow_hardware
+            .unwrap_or(principal.settings.allow_hardware);
+        if (change.allow_passwords.is_some() || change.allow_hardware.is_some())
+            && !passwords
+            && !passkeys
+        {
+            problems.push(FieldError::other(
+                "allow_passwords",
+                "Keep at least one way of signing in: passwords or passkeys.",
+            ));
+        }
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
@@ -283,9 +349,16 @@ mod tests {
             reauth_seconds: Some(Some(300)),
             cors_origins: Some(vec!["https://spa.example:443/".into()]),
             third_party_consent: Some(true),
+            company_name: Some("Co".into()),
+            allow_passwords: Some(true),
+            allow_hardware: Some(true),
+            allow_social: Some(true),
+            allow_totp_app: Some(true),
+            allow_totp_email: Some(true),
+            remember_device_seconds: Some(60),
         };
         let fields = every.fields();
-        assert_eq!(fields.len(), 17);
+        assert_eq!(fields.len(), 24);
         let mut record = serde_json::to_value(TenantSettings::default()).unwrap();
         for (name, value) in fields {
             let slot = record.get_mut(&name).unwrap_or_else(|| panic!("{name}"));

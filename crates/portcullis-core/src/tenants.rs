@@ -74,7 +74,7 @@ pub struct TenantInput {
 }
 
 /// The longest remembered device or login: ten years.
-const MAX_REMEMBER_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
+pub(crate) const MAX_REMEMBER_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
 const MAX_TEXT_CHARS: usize = 255;
 
 impl ManagedSettings {

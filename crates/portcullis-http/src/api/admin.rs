@@ -269,6 +269,9 @@ pub async fn update_settings(
             .then(|| input.name_list("cors_origins", errors))
             .flatten(),
         third_party_consent: input.optional_bool(&["third_party_consent"], errors),
+        // Branding, sign-in methods and second factors are document 003's, changed on the
+        // management API and in the console.
+        ..SettingsChange::default()
     };
     std::mem::take(errors).into_result()?;
     let settings = state

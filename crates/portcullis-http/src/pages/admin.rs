@@ -28,7 +28,7 @@ const CHART_HEIGHT: i64 = 120;
 
 /// The person behind a console request, and what they may see: anyone signed out is sent to
 /// sign in (and back), anyone who may not open `section` gets a 403 page.
-async fn console(
+pub(super) async fn console(
     state: &AppState,
     session: Option<Principal>,
     back_to: &str,
@@ -566,11 +566,10 @@ pub async fn export_activity(
     WebSession(session): WebSession,
     query: Result<Query<ActivityQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    let (principal, _) =
-        match console(&state, session, "/admin/activity", |a| a.activity).await? {
-            Ok(found) => found,
-            Err(sign_in) => return Ok(sign_in),
-        };
+    let (principal, _) = match console(&state, session, "/admin/activity", |a| a.activity).await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
+    };
     let Query(query) = query.unwrap_or_default();
     let found = state
         .services

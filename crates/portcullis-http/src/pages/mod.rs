@@ -12,6 +12,8 @@
 
 mod account;
 mod admin;
+mod admin_roles;
+mod admin_settings;
 mod context;
 mod cookies;
 mod device;
@@ -81,6 +83,13 @@ pub const PATHS: &[&str] = &[
     "/admin/users/{id}/delete",
     "/admin/activity",
     "/admin/activity/export",
+    "/admin/roles",
+    "/admin/roles/{id}",
+    "/admin/roles/{id}/delete",
+    "/admin/roles/{id}/permissions",
+    "/admin/permissions",
+    "/admin/settings",
+    "/admin/settings/{group}",
     "/logout",
     "/assets/pages.css",
     "/assets/passkeys.js",
@@ -141,6 +150,16 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/delete", post(admin::delete_user))
         .route("/admin/activity", get(admin::activity))
         .route("/admin/activity/export", get(admin::export_activity))
+        .route(
+            "/admin/roles",
+            get(admin_roles::roles).post(admin_roles::create),
+        )
+        .route("/admin/roles/{id}", post(admin_roles::rename))
+        .route("/admin/roles/{id}/delete", post(admin_roles::delete))
+        .route("/admin/roles/{id}/permissions", post(admin_roles::save_row))
+        .route("/admin/permissions", get(admin_roles::matrix))
+        .route("/admin/settings", get(admin_settings::show))
+        .route("/admin/settings/{group}", post(admin_settings::save))
         .route("/logout", post(account::logout))
         .route("/assets/pages.css", get(view::stylesheet))
         .route("/assets/passkeys.js", get(passkeys::script))
