@@ -10,7 +10,8 @@
 // Environment: BASE (the server's origin), OUTBOX (its mail folder), AUTHORIZE_URL (an
 // authorization request of the test application), REDIRECT_URI (that application's callback,
 // which nothing serves: the browser's navigation to it is caught here), SHOTS (a folder),
-// TENANT and MGMT_KEY (the tenant's id and a management API key, to make it passwordless).
+// TENANT and MGMT_KEY (the tenant's id and a management API key, to make it passwordless),
+// ADMIN_USER and ADMIN_PASSWORD (the operator, for the console).
 
 import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
@@ -18,8 +19,9 @@ import { existsSync, readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { consentScreen, singlePageApp } from './relying_party.mjs';
+import { consoleJourney } from './console.mjs';
 
-const { BASE, OUTBOX, AUTHORIZE_URL, REDIRECT_URI, SHOTS, TENANT, MGMT_KEY } = process.env;
+const { BASE, OUTBOX, AUTHORIZE_URL, REDIRECT_URI, SHOTS, TENANT, MGMT_KEY, ADMIN_USER, ADMIN_PASSWORD } = process.env;
 const EMAIL = 'ada@example.com';
 const USERNAME = 'ada';
 const PASSWORD = 'a long and careful passphrase';
@@ -399,6 +401,9 @@ try {
   await newcomer.waitForURL(`${BASE}/account`, { timeout: 15_000 });
   await shot(newcomer, 'passwordless-account');
   result.passwordless_signup = (await newcomer.content()).includes('bo@example.com');
+
+  // Last, the operator's console: the passwordless newcomer is found, banned and let back in.
+  Object.assign(result, await consoleJourney(browser, { BASE, TENANT, MGMT_KEY, ADMIN_USER, ADMIN_PASSWORD, shot }, 'bo@example.com'));
 
   if (accessibilityProblems.length > 0) {
     throw new Error(`accessibility problems:\n${accessibilityProblems.join('\n')}`);

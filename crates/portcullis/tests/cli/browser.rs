@@ -247,7 +247,9 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
         .env("REDIRECT_URI", REDIRECT_URI)
         .env("SHOTS", &shots)
         .env("TENANT", &tenant)
-        .env("MGMT_KEY", &key);
+        .env("MGMT_KEY", &key)
+        .env("ADMIN_USER", "admin")
+        .env("ADMIN_PASSWORD", ADMIN_PASSWORD);
     // Off the runtime's workers, which serve the network's stand-in meanwhile.
     let run = tokio::task::spawn_blocking(move || node.output().unwrap())
         .await
@@ -275,6 +277,9 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
             .is_some_and(|url| url.contains("code=") && url.contains("state=printer-state")),
         "{seen}"
     );
+
+    // The operator banned a user in the console and let them back in.
+    assert_eq!(seen["console_ban"], json!(["Banned", "Active"]), "{seen}");
 
     // The application got a code for its own state, which it exchanges for tokens.
     let callback = reqwest::Url::parse(seen["callback"].as_str().unwrap()).unwrap();
