@@ -19,17 +19,29 @@ pub struct ConsoleAccess {
     pub roles: bool,
     pub permissions: bool,
     pub settings: bool,
+    /// Applications (OIDC clients): operators, and whoever holds `settings.auth`.
+    pub applications: bool,
+    /// The operator's sections (tenants, API keys, signing keys): an Admin of the default
+    /// tenant (see [`Services::is_operator`]).
+    pub operator: bool,
 }
 
 impl ConsoleAccess {
     pub fn any(&self) -> bool {
-        self.users || self.activity || self.roles || self.permissions || self.settings
+        self.users
+            || self.activity
+            || self.roles
+            || self.permissions
+            || self.settings
+            || self.applications
+            || self.operator
     }
 }
 
 impl Services {
     /// What of the console `principal` may see; [`Error::Forbidden`] for none of it.
     pub async fn console_access(&self, principal: &Principal) -> Result<ConsoleAccess> {
+        let operator = self.is_operator(principal).await?;
         let access = ConsoleAccess {
             users: self.holds(principal, USERS_MANAGE).await?,
             activity: self.holds(principal, USERS_ACTIVITY).await?,
@@ -38,6 +50,8 @@ impl Services {
             settings: self.holds(principal, SETTINGS_GENERAL).await?
                 || self.holds(principal, SETTINGS_AUTH).await?
                 || self.holds(principal, SETTINGS_NOTIFICATIONS).await?,
+            applications: operator || self.holds(principal, SETTINGS_AUTH).await?,
+            operator,
         };
         if access.any() {
             Ok(access)
