@@ -26,7 +26,7 @@ const CHART_HEIGHT: i64 = 120;
 
 /// The person behind a console request, and what they may see: anyone signed out is sent to
 /// sign in (and back), anyone with no section gets a 403 page.
-async fn console(
+pub(super) async fn console(
     state: &AppState,
     session: Option<Principal>,
     back_to: &str,
