@@ -189,6 +189,8 @@ fn input_value(body: &str, name: &str) -> String {
 
 mod account;
 mod admin;
+mod admin_applications;
+mod admin_operators;
 mod second_factor;
 mod sign_in;
 mod sign_up;
