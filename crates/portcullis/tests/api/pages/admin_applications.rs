@@ -221,7 +221,8 @@ async fn an_application_is_created_its_secret_shown_on_demand_rotated_and_delete
         assert_eq!(shown.headers["cache-control"], "no-store");
         assert_eq!(admin.get(&format!("{path}/secret")).await.status, 405);
 
-        // Rotating: a new secret, which the next showing gives.
+        // Rotating: a new secret, which the next showing gives; a link rotates nothing.
+        assert_eq!(admin.get(&format!("{path}/rotate")).await.status, 405);
         let forged = admin
             .send(reqwest::Client::new().post(format!("{}{path}/rotate", server.base)))
             .await;
