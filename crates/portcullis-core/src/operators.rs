@@ -4,7 +4,7 @@
 
 use crate::api_keys::CreatedApiKey;
 use crate::error::{Error, Result};
-use crate::model::{ApiKey, Principal, StoredSigningKey, Tenant, DEFAULT_TENANT};
+use crate::model::{ApiKey, ClientInfo, Principal, StoredSigningKey, Tenant, DEFAULT_TENANT};
 use crate::services::Services;
 use crate::tenants::TenantInput;
 
@@ -34,6 +34,22 @@ impl Services {
         }
     }
 
+    /// An activity entry in the operator's own tenant: what they did to the server.
+    async fn record_operator(
+        &self,
+        principal: &Principal,
+        client: &ClientInfo,
+        description: &str,
+    ) -> Result<()> {
+        let activity = self.activity(
+            &principal.tenant_id,
+            Some(&principal.user),
+            client,
+            description,
+        );
+        Ok(self.store.record_activity(&activity).await?)
+    }
+
     /// Every tenant, a page at a time, with how many there are.
     pub async fn operator_tenants(
         &self,
@@ -58,9 +74,13 @@ impl Services {
         &self,
         principal: &Principal,
         input: TenantInput,
+        client: &ClientInfo,
     ) -> Result<Tenant> {
         self.require_operator(principal).await?;
-        self.create_tenant(input).await
+        let tenant = self.create_tenant(input).await?;
+        let what = format!("Created the tenant {} ({})", tenant.name, tenant.id.0);
+        self.record_operator(principal, client, &what).await?;
+        Ok(tenant)
     }
 
     /// Replaces a tenant's name, management settings and metadata, as an all-tenants key
@@ -72,9 +92,17 @@ impl Services {
         id: &str,
         input: TenantInput,
         force: bool,
+        client: &ClientInfo,
     ) -> Result<Tenant> {
         let tenant = self.operator_tenant(principal, id).await?;
-        self.update_tenant(tenant, input, force, true).await
+        let updated = self.update_tenant(tenant, input, force, true).await?;
+        let domain = updated.settings.domain.as_deref().unwrap_or("none");
+        let what = format!(
+            "Changed the tenant {} ({}): domain {domain}",
+            updated.name, updated.id.0
+        );
+        self.record_operator(principal, client, &what).await?;
+        Ok(updated)
     }
 
     pub async fn operator_api_keys(&self, principal: &Principal) -> Result<Vec<ApiKey>> {
@@ -89,14 +117,29 @@ impl Services {
         principal: &Principal,
         name: &str,
         tenant: Option<&str>,
+        client: &ClientInfo,
     ) -> Result<CreatedApiKey> {
         self.require_operator(principal).await?;
-        self.create_api_key(name, tenant).await
+        let created = self.create_api_key(name, tenant).await?;
+        let reach = match &created.key.tenant_id {
+            Some(tenant) => format!("the tenant {}", tenant.0),
+            None => "every tenant".to_owned(),
+        };
+        let what = format!("Created the API key {} for {reach}", created.key.id);
+        self.record_operator(principal, client, &what).await?;
+        Ok(created)
     }
 
-    pub async fn operator_revoke_api_key(&self, principal: &Principal, id: &str) -> Result<()> {
+    pub async fn operator_revoke_api_key(
+        &self,
+        principal: &Principal,
+        id: &str,
+        client: &ClientInfo,
+    ) -> Result<()> {
         self.require_operator(principal).await?;
-        self.revoke_api_key(id).await
+        self.revoke_api_key(id).await?;
+        let what = format!("Revoked the API key {id}");
+        self.record_operator(principal, client, &what).await
     }
 
     /// The signing keys relying parties may see: the active ones and the retired ones still
@@ -112,8 +155,13 @@ impl Services {
     pub async fn operator_rotate_signing_keys(
         &self,
         principal: &Principal,
+        client: &ClientInfo,
     ) -> Result<Vec<StoredSigningKey>> {
         self.require_operator(principal).await?;
-        self.rotate_signing_keys().await
+        let new = self.rotate_signing_keys().await?;
+        let ids: Vec<&str> = new.iter().map(|key| key.id.as_str()).collect();
+        let what = format!("Rotated the signing keys; new: {}", ids.join(", "));
+        self.record_operator(principal, client, &what).await?;
+        Ok(new)
     }
 }

@@ -169,7 +169,7 @@ pub async fn create_tenant(
     };
     match state
         .services
-        .operator_create_tenant(&principal, input)
+        .operator_create_tenant(&principal, input, &page.client)
         .await
     {
         Ok(tenant) => Ok(redirect(&format!("/admin/tenants/{}", tenant.id.0))),
@@ -279,7 +279,7 @@ pub async fn update_tenant(
     let force = form.checked("force");
     let refused = match state
         .services
-        .operator_update_tenant(&principal, &id, input, force)
+        .operator_update_tenant(&principal, &id, input, force, &page.client)
         .await
     {
         Ok(_) => return Ok(redirect(&format!("/admin/tenants/{id}"))),
@@ -408,7 +408,7 @@ pub async fn create_api_key(
     let tenant = Some(tenant.trim()).filter(|t| !t.is_empty());
     let (shown, status) = match state
         .services
-        .operator_create_api_key(&principal, &name, tenant)
+        .operator_create_api_key(&principal, &name, tenant, &page.client)
         .await
     {
         Ok(created) => (
@@ -445,12 +445,13 @@ pub async fn create_api_key(
 /// `POST /admin/api-keys/revoke`: the key stops working at once.
 pub async fn revoke_api_key(
     State(state): State<AppState>,
+    page: Page,
     AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
     let id = form.text("key_id");
     match state
         .services
-        .operator_revoke_api_key(&principal, id.trim())
+        .operator_revoke_api_key(&principal, id.trim(), &page.client)
         .await
     {
         // Revoked already, or never there: nothing to do.
@@ -519,11 +520,12 @@ pub async fn signing_keys(
 /// until what they signed has expired.
 pub async fn rotate_signing_keys(
     State(state): State<AppState>,
+    page: Page,
     AccountForm { principal, .. }: AccountForm,
 ) -> Result<Response, PageError> {
     state
         .services
-        .operator_rotate_signing_keys(&principal)
+        .operator_rotate_signing_keys(&principal, &page.client)
         .await?;
     Ok(redirect("/admin/signing-keys"))
 }

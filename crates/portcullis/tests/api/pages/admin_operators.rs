@@ -275,5 +275,19 @@ async fn signing_keys_are_listed_and_rotated() {
         let page = operator.get("/admin/signing-keys").await;
         assert_eq!(page.body.matches("<td>signing</td>").count(), 2);
         assert_eq!(page.body.matches("retired, published until").count(), 2);
+
+        // The operator's action is in the activity log, with who did it.
+        let auditor = server.signed_in("auditor", "Admin").await;
+        let (status, log) = server
+            .get("/api/activity?search=signing%20keys&include=user", &auditor)
+            .await;
+        assert_eq!(status, 200, "{log}");
+        assert_eq!(log["meta"]["total"], 1, "{log}");
+        let entry = &log["data"][0];
+        assert!(entry["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Rotated the signing keys"));
+        assert_eq!(entry["user"]["username"], "boss", "{entry}");
     });
 }
