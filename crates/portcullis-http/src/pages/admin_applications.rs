@@ -78,6 +78,8 @@ struct ListPage<'a> {
     access: ConsoleAccess,
     applications: Vec<AppRow>,
     total: i64,
+    /// The list stops at [`LISTED`]; the management API pages through the rest.
+    cut: bool,
     draft: Draft,
     algorithms: [&'static str; 2],
     errors: Errors,
@@ -114,6 +116,7 @@ async fn list_page(
                 created: when(app.created_at),
             })
             .collect(),
+        cut: total > LISTED,
         total,
         draft,
         algorithms: ALGORITHMS,

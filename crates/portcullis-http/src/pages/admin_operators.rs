@@ -89,6 +89,8 @@ struct TenantsPage<'a> {
     access: ConsoleAccess,
     tenants: Vec<TenantRow>,
     total: i64,
+    /// The list stops at [`LISTED`]; the management API pages through the rest.
+    cut: bool,
     name: String,
     domain: String,
     errors: Errors,
@@ -120,6 +122,7 @@ async fn tenants_page(
                 name: t.name,
             })
             .collect(),
+        cut: total > LISTED,
         total,
         name,
         domain,
