@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::field::{FieldError, Rule};
 use crate::ids::Secret;
-use crate::model::{Application, Metadata, Tenant};
+use crate::model::{Application, Metadata, Principal, Tenant};
 use crate::services::Services;
 
 pub const ID_LEN: usize = 12;
@@ -261,6 +261,62 @@ impl Services {
         // known here): no token lookup may outlive them.
         self.principals.forget_all();
         self.opened(deleted)
+    }
+}
+
+impl Services {
+    /// The tenant whose applications `principal` manages in the console: their own, when they
+    /// are the operator or their role holds `settings.auth`; [`Error::Forbidden`] otherwise.
+    /// The services above then reach only that tenant's applications.
+    pub async fn applications_tenant(&self, principal: &Principal) -> Result<Tenant> {
+        let allowed = self.is_operator(principal).await?
+            || self
+                .holds(principal, crate::rbac::permissions::SETTINGS_AUTH)
+                .await?;
+        if !allowed {
+            return Err(Error::Forbidden);
+        }
+        self.store
+            .tenant_by_id(&principal.tenant_id)
+            .await?
+            .ok_or(Error::NotFound)
+    }
+
+    /// Gives the application a new secret (the old one stops working at once) and returns it
+    /// with the new secret. Tokens already issued stay valid: a leaked secret is replaced, a
+    /// compromised application is deleted.
+    pub async fn rotate_application_secret(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+    ) -> Result<Application> {
+        let stored = self
+            .store
+            .application(&tenant.id, id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let rotated = Application {
+            secret: Secret::new(crate::random::base62(SECRET_LEN)),
+            ..self.opened(stored.clone())?
+        };
+        let sealed = self.sealed(&rotated)?;
+        // Compared with the sealed secret read above: of two rotations at once, one wins and
+        // the other is told, rather than showing a secret that no longer works.
+        let replaced = self
+            .store
+            .replace_application_secret(
+                &tenant.id,
+                id,
+                stored.secret.expose(),
+                sealed.secret.expose(),
+            )
+            .await?;
+        if !replaced {
+            return Err(Error::Conflict(
+                "The secret changed meanwhile; look at the application again.",
+            ));
+        }
+        Ok(rotated)
     }
 }
 

@@ -23,11 +23,22 @@ pub struct ConsoleAccess {
     pub general_settings: bool,
     pub auth_settings: bool,
     pub notification_settings: bool,
+    /// Applications (OIDC clients): operators, and whoever holds `settings.auth`.
+    pub applications: bool,
+    /// The operator's sections (tenants, API keys, signing keys): an Admin of the default
+    /// tenant (see [`Services::is_operator`]).
+    pub operator: bool,
 }
 
 impl ConsoleAccess {
     pub fn any(&self) -> bool {
-        self.users || self.activity || self.roles || self.permissions || self.settings
+        self.users
+            || self.activity
+            || self.roles
+            || self.permissions
+            || self.settings
+            || self.applications
+            || self.operator
     }
 }
 
@@ -37,6 +48,7 @@ impl Services {
         let general_settings = self.holds(principal, SETTINGS_GENERAL).await?;
         let auth_settings = self.holds(principal, SETTINGS_AUTH).await?;
         let notification_settings = self.holds(principal, SETTINGS_NOTIFICATIONS).await?;
+        let operator = self.is_operator(principal).await?;
         let access = ConsoleAccess {
             users: self.holds(principal, USERS_MANAGE).await?,
             activity: self.holds(principal, USERS_ACTIVITY).await?,
@@ -46,6 +58,8 @@ impl Services {
             general_settings,
             auth_settings,
             notification_settings,
+            applications: operator || auth_settings,
+            operator,
         };
         if access.any() {
             Ok(access)

@@ -27,6 +27,7 @@ pub mod managed_users;
 pub mod metadata;
 pub mod model;
 pub mod oidc;
+pub mod operators;
 pub mod outbound;
 pub mod passkeys;
 pub mod password;

@@ -321,6 +321,19 @@ impl Services {
         input: TenantInput,
         force: bool,
     ) -> Result<Tenant> {
+        self.update_tenant(tenant, input, force, key.tenant_id.is_none())
+            .await
+    }
+
+    /// [`Self::update_tenant_for_key`] for a caller who is the operator (`operator`: an
+    /// all-tenants key, an operator in the console) or not.
+    pub(crate) async fn update_tenant(
+        &self,
+        tenant: Tenant,
+        input: TenantInput,
+        force: bool,
+        operator: bool,
+    ) -> Result<Tenant> {
         let input = input.checked()?;
         // Surfaces find the default tenant by its name.
         if tenant.name == DEFAULT_TENANT && input.name != DEFAULT_TENANT {
@@ -331,7 +344,7 @@ impl Services {
                 ),
             ));
         }
-        if key.tenant_id.is_some() {
+        if !operator {
             // Full-object POST: sending back the value it has is fine.
             if input.settings.domain != tenant.settings.domain.clone().unwrap_or_default() {
                 return Err(Error::Refused(OPERATOR_DOMAIN));

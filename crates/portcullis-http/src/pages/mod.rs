@@ -12,6 +12,8 @@
 
 mod account;
 mod admin;
+mod admin_applications;
+mod admin_operators;
 mod admin_roles;
 mod admin_settings;
 mod context;
@@ -90,6 +92,17 @@ pub const PATHS: &[&str] = &[
     "/admin/permissions",
     "/admin/settings",
     "/admin/settings/{group}",
+    "/admin/applications",
+    "/admin/applications/{id}",
+    "/admin/applications/{id}/secret",
+    "/admin/applications/{id}/rotate",
+    "/admin/applications/{id}/delete",
+    "/admin/tenants",
+    "/admin/tenants/{id}",
+    "/admin/api-keys",
+    "/admin/api-keys/revoke",
+    "/admin/signing-keys",
+    "/admin/signing-keys/rotate",
     "/logout",
     "/assets/pages.css",
     "/assets/passkeys.js",
@@ -160,6 +173,44 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/permissions", get(admin_roles::matrix))
         .route("/admin/settings", get(admin_settings::show))
         .route("/admin/settings/{group}", post(admin_settings::save))
+        .route(
+            "/admin/applications",
+            get(admin_applications::list).post(admin_applications::create),
+        )
+        .route("/admin/applications/{id}", get(admin_applications::show))
+        .route(
+            "/admin/applications/{id}/secret",
+            post(admin_applications::reveal_secret),
+        )
+        .route(
+            "/admin/applications/{id}/rotate",
+            post(admin_applications::rotate_secret),
+        )
+        .route(
+            "/admin/applications/{id}/delete",
+            get(admin_applications::confirm_delete).post(admin_applications::delete),
+        )
+        .route(
+            "/admin/tenants",
+            get(admin_operators::tenants).post(admin_operators::create_tenant),
+        )
+        .route(
+            "/admin/tenants/{id}",
+            get(admin_operators::tenant).post(admin_operators::update_tenant),
+        )
+        .route(
+            "/admin/api-keys",
+            get(admin_operators::api_keys).post(admin_operators::create_api_key),
+        )
+        .route(
+            "/admin/api-keys/revoke",
+            post(admin_operators::revoke_api_key),
+        )
+        .route("/admin/signing-keys", get(admin_operators::signing_keys))
+        .route(
+            "/admin/signing-keys/rotate",
+            post(admin_operators::rotate_signing_keys),
+        )
         .route("/logout", post(account::logout))
         .route("/assets/pages.css", get(view::stylesheet))
         .route("/assets/passkeys.js", get(passkeys::script))

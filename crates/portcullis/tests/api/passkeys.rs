@@ -24,7 +24,7 @@ async fn register_with(
     (key, passkey)
 }
 
-async fn register(server: &TestServer, token: &str, name: &str) -> (SoftPasskey, Value) {
+pub(crate) async fn register(server: &TestServer, token: &str, name: &str) -> (SoftPasskey, Value) {
     register_with(server, token, name, &SoftAuthenticator::default()).await
 }
 

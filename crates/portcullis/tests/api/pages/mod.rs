@@ -189,6 +189,8 @@ fn input_value(body: &str, name: &str) -> String {
 
 mod account;
 mod admin;
+mod admin_applications;
+mod admin_operators;
 mod admin_roles;
 mod admin_settings;
 mod second_factor;

@@ -1,0 +1,293 @@
+//! The console's operator sections (tenants, API keys, signing keys): only for an Admin of
+//! the default tenant; what each action does, checked through the management API, the
+//! provider's key set and the store.
+
+use super::admin_applications::{
+    auth_settings_browser, browser_on_other_host, other_tenant, signed_in_browser,
+};
+use super::*;
+use crate::mgmt::v1;
+use portcullis_core::accounts::CreateUser;
+
+const OPERATOR_PAGES: [&str; 4] = [
+    "/admin/tenants",
+    "/admin/tenants/x",
+    "/admin/api-keys",
+    "/admin/signing-keys",
+];
+
+#[tokio::test]
+async fn only_admins_of_the_default_tenant_are_operators() {
+    each_backend!(|server| {
+        let mut plain = signed_in_browser(&server, "plain", "User").await;
+        let mut keeper = auth_settings_browser(&server).await;
+        for browser in [&mut plain, &mut keeper] {
+            for path in OPERATOR_PAGES {
+                let answer = browser.get(path).await;
+                assert_eq!(answer.status, 403, "{path}: {}", answer.body);
+            }
+            for (path, fields) in [
+                ("/admin/tenants", vec![("name", "mine")]),
+                ("/admin/api-keys", vec![("name", "mine")]),
+                ("/admin/signing-keys/rotate", vec![]),
+            ] {
+                let answer = browser.post(path, &fields).await;
+                assert_eq!(answer.status, 403, "{path}: {}", answer.body);
+            }
+        }
+        assert!(server.app.services.api_keys().await.unwrap().is_empty());
+
+        // The Admin of another tenant administers that tenant, not the server.
+        let other = other_tenant(&server).await;
+        server
+            .app
+            .services
+            .create_user(
+                &other,
+                CreateUser {
+                    username: Some("theirboss".into()),
+                    email: "theirboss@example.com".into(),
+                    password: portcullis_core::Secret::new(PASSWORD),
+                    role: "Admin".into(),
+                    first_name: None,
+                    last_name: None,
+                },
+            )
+            .await
+            .unwrap();
+        let mut their_admin = browser_on_other_host(&server);
+        let signed = their_admin.sign_in("theirboss", PASSWORD).await;
+        assert_eq!(signed.status, 303, "{}", signed.body);
+        let overview = their_admin.get("/admin").await;
+        assert_eq!(overview.status, 200, "{}", overview.body);
+        assert!(!overview.body.contains("/admin/tenants"));
+        assert!(overview.body.contains("/admin/applications"));
+        for path in OPERATOR_PAGES {
+            let answer = their_admin.get(path).await;
+            assert_eq!(answer.status, 403, "{path}: {}", answer.body);
+        }
+
+        let mut operator = signed_in_browser(&server, "boss", "Admin").await;
+        let overview = operator.get("/admin").await;
+        for link in ["/admin/tenants", "/admin/api-keys", "/admin/signing-keys"] {
+            assert!(
+                overview.body.contains(&format!("href=\"{link}\"")),
+                "{link}"
+            );
+        }
+        for path in ["/admin/tenants", "/admin/api-keys", "/admin/signing-keys"] {
+            assert_eq!(operator.get(path).await.status, 200, "{path}");
+        }
+        assert_eq!(operator.get("/admin/tenants/nope").await.status, 404);
+    });
+}
+
+#[tokio::test]
+async fn tenants_are_created_renamed_and_moved() {
+    each_backend!(|server| {
+        let mut operator = signed_in_browser(&server, "boss", "Admin").await;
+        let services = &server.app.services;
+
+        let refused = operator
+            .post("/admin/tenants", &[("name", ""), ("domain", "bad host")])
+            .await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(
+            refused.body.contains("id=\"domain-error\""),
+            "{}",
+            refused.body
+        );
+        let forged = operator
+            .send(
+                reqwest::Client::new()
+                    .post(format!("{}/admin/tenants", server.base))
+                    .form(&[("name", "forged")]),
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+        assert!(services.tenant_named("forged").await.is_err());
+
+        let made = operator
+            .post(
+                "/admin/tenants",
+                &[("name", "acme"), ("domain", "Auth.Acme.test")],
+            )
+            .await;
+        assert_eq!(made.status, 303, "{}", made.body);
+        let acme = services.tenant_named("acme").await.unwrap();
+        assert_eq!(made.location(), format!("/admin/tenants/{}", acme.id.0));
+        assert_eq!(acme.settings.domain.as_deref(), Some("auth.acme.test"));
+        let list = operator.get("/admin/tenants").await;
+        assert!(list.body.contains("2 tenant(s)."), "{}", list.body);
+        assert!(list.body.contains("auth.acme.test"));
+
+        // Renamed and moved by the operator (which a tenant's own key may not do).
+        let path = format!("/admin/tenants/{}", acme.id.0);
+        let page = operator.get(&path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let saved = operator
+            .post(&path, &[("name", "acme corp"), ("domain", "id.acme.test")])
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let acme = services.tenant_named("acme corp").await.unwrap();
+        assert_eq!(acme.settings.domain.as_deref(), Some("id.acme.test"));
+
+        // The default tenant keeps its name.
+        let default = format!("/admin/tenants/{}", server.tenant.id.0);
+        let kept = operator
+            .post(&default, &[("name", "renamed"), ("domain", "")])
+            .await;
+        assert_eq!(kept.status, 422, "{}", kept.body);
+        assert!(services.tenant_named("default").await.is_ok());
+    });
+}
+
+#[tokio::test]
+async fn a_tenant_with_passkeys_moves_only_when_told_twice() {
+    each_backend!(|server| {
+        let mut operator = signed_in_browser(&server, "boss", "Admin").await;
+        let token = server.signed_in("kim", "User").await;
+        crate::passkeys::register(&server, &token, "Key").await;
+        let path = format!("/admin/tenants/{}", server.tenant.id.0);
+        let warned = operator
+            .post(&path, &[("name", "default"), ("domain", "id.example.com")])
+            .await;
+        assert_eq!(warned.status, 422, "{}", warned.body);
+        assert!(
+            warned.body.contains("id=\"domain-warning\""),
+            "{}",
+            warned.body
+        );
+        assert!(warned.body.contains("name=\"force\""));
+        let tenant = server.app.services.default_tenant().await.unwrap();
+        assert_eq!(tenant.settings.domain, None);
+        let moved = operator
+            .post(
+                &path,
+                &[
+                    ("name", "default"),
+                    ("domain", "id.example.com"),
+                    ("force", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(moved.status, 303, "{}", moved.body);
+        let tenant = server.app.services.default_tenant().await.unwrap();
+        assert_eq!(tenant.settings.domain.as_deref(), Some("id.example.com"));
+    });
+}
+
+#[tokio::test]
+async fn api_keys_are_made_shown_once_listed_and_revoked() {
+    each_backend!(|server| {
+        let mut operator = signed_in_browser(&server, "boss", "Admin").await;
+        let other = other_tenant(&server).await;
+
+        let forged = operator
+            .send(
+                reqwest::Client::new()
+                    .post(format!("{}/admin/api-keys", server.base))
+                    .form(&[("name", "forged")]),
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+        let refused = operator.post("/admin/api-keys", &[("name", " ")]).await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(server.app.services.api_keys().await.unwrap().is_empty());
+
+        let made = operator
+            .post(
+                "/admin/api-keys",
+                &[("name", "billing"), ("tenant", &other.id.0)],
+            )
+            .await;
+        assert_eq!(made.status, 200, "{}", made.body);
+        assert_eq!(made.headers["cache-control"], "no-store");
+        let start = made.body.find("pcsk_").expect("the value is shown");
+        let value: String = made.body[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+
+        // It reaches its tenant only.
+        let (status, _, list) = v1(&server, Method::GET, "/v1/tenants", &value, None).await;
+        assert_eq!(status, 200, "{list}");
+        assert_eq!(list["total"], 1);
+        assert_eq!(list["data"][0]["id"], other.id.0.as_str());
+
+        let page = operator.get("/admin/api-keys").await;
+        assert!(!page.body.contains(&value), "shown once");
+        assert!(page.body.contains("billing"));
+        assert!(
+            page.body.contains("Only other") && page.body.contains(">other<"),
+            "{}",
+            page.body
+        );
+        let id = server.app.services.api_keys().await.unwrap()[0].id.clone();
+        assert!(!page.body.contains(">never<"), "used once: {}", page.body);
+
+        assert_eq!(operator.get("/admin/api-keys/revoke").await.status, 405);
+        let revoked = operator
+            .post("/admin/api-keys/revoke", &[("key_id", &id)])
+            .await;
+        assert_eq!(revoked.status, 303);
+        assert_eq!(revoked.location(), "/admin/api-keys");
+        let (status, _, _) = v1(&server, Method::GET, "/v1/tenants", &value, None).await;
+        assert_eq!(status, 401);
+        let page = operator.get("/admin/api-keys").await;
+        assert!(page.body.contains(">revoked<"), "{}", page.body);
+
+        // An all-tenants key.
+        let made = operator
+            .post("/admin/api-keys", &[("name", "ops"), ("tenant", "")])
+            .await;
+        assert_eq!(made.status, 200);
+        let keys = server.app.services.api_keys().await.unwrap();
+        let ops = keys.iter().find(|k| k.name == "ops").unwrap();
+        assert_eq!(ops.tenant_id, None);
+    });
+}
+
+#[tokio::test]
+async fn signing_keys_are_listed_and_rotated() {
+    each_backend!(|server| {
+        let mut operator = signed_in_browser(&server, "boss", "Admin").await;
+        let page = operator.get("/admin/signing-keys").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("<td>RS256</td>") && page.body.contains("<td>EdDSA</td>"));
+        assert_eq!(page.body.matches("<td>signing</td>").count(), 2);
+        let (_, before) = server.call(Method::GET, "/oauth2/jwks").await;
+        assert_eq!(before["keys"].as_array().unwrap().len(), 2);
+
+        assert_eq!(operator.get("/admin/signing-keys/rotate").await.status, 405);
+        let forged = operator
+            .send(reqwest::Client::new().post(format!("{}/admin/signing-keys/rotate", server.base)))
+            .await;
+        assert_eq!(forged.status, 403);
+        let (_, unchanged) = server.call(Method::GET, "/oauth2/jwks").await;
+        assert_eq!(unchanged, before);
+
+        let rotated = operator.post("/admin/signing-keys/rotate", &[]).await;
+        assert_eq!(rotated.status, 303);
+        assert_eq!(rotated.location(), "/admin/signing-keys");
+        let (_, after) = server.call(Method::GET, "/oauth2/jwks").await;
+        assert_eq!(after["keys"].as_array().unwrap().len(), 4);
+        let page = operator.get("/admin/signing-keys").await;
+        assert_eq!(page.body.matches("<td>signing</td>").count(), 2);
+        assert_eq!(page.body.matches("retired, published until").count(), 2);
+
+        // The operator's action is in the activity log, with who did it.
+        let auditor = server.signed_in("auditor", "Admin").await;
+        let (status, log) = server
+            .get("/api/activity?search=signing%20keys&include=user", &auditor)
+            .await;
+        assert_eq!(status, 200, "{log}");
+        assert_eq!(log["meta"]["total"], 1, "{log}");
+        let entry = &log["data"][0];
+        assert!(entry["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Rotated the signing keys"));
+        assert_eq!(entry["user"]["username"], "boss", "{entry}");
+    });
+}
