@@ -39,6 +39,10 @@ export async function consoleJourney(browser, { BASE, TENANT, MGMT_KEY, ADMIN_US
     ['/admin/roles', 'console-roles'],
     ['/admin/permissions', 'console-permissions'],
     ['/admin/settings', 'console-settings'],
+    ['/admin/applications', 'console-applications'],
+    ['/admin/tenants', 'console-tenants'],
+    ['/admin/api-keys', 'console-api-keys'],
+    ['/admin/signing-keys', 'console-signing-keys'],
   ]) {
     await page.goto(`${BASE}${path}`);
     await page.waitForLoadState();
