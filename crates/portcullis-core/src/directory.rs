@@ -163,6 +163,27 @@ impl Services {
             .map_err(taken)
     }
 
+    /// Invites someone: creates the account with a password nobody knows and mails its owner
+    /// the tenant's password-reset link, with which they choose their own. Refused (before
+    /// anything is created) where the tenant turned password resets off.
+    pub async fn invite_account(
+        &self,
+        principal: &Principal,
+        tenant: &crate::model::Tenant,
+        mut input: AccountInput,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        if tenant.id != principal.tenant_id {
+            return Err(Error::NotFound);
+        }
+        crate::lifecycle::password_resets_open(tenant)?;
+        let unknown = Secret::new(crate::random::base62(40));
+        input.password = Some((unknown.clone(), unknown));
+        let user = self.create_account(principal, input, client).await?;
+        self.remind_password(tenant, &user.email, client).await?;
+        Ok(user)
+    }
+
     /// Changes any of an account's fields. Banning ends the user's sessions and tokens at once;
     /// so does a new password (but for the caller's own session).
     pub async fn update_account(

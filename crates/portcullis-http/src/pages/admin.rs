@@ -301,6 +301,121 @@ pub async fn users(
 }
 
 #[derive(Template)]
+#[template(path = "pages/admin/invite.html")]
+struct InvitePage<'a> {
+    chrome: &'a crate::common::html::Chrome,
+    title: &'a str,
+    access: ConsoleAccess,
+    roles: Vec<(i64, String)>,
+    email: String,
+    username: String,
+    role: i64,
+    errors: &'a super::view::Errors,
+}
+
+/// `GET /admin/users/new`: the form that invites someone.
+pub async fn invite_form(
+    State(state): State<AppState>,
+    page: Page,
+    WebSession(session): WebSession,
+) -> Result<Response, PageError> {
+    let (principal, access) =
+        match console(&state, session, "/admin/users/new", |a| a.users).await? {
+            Ok(found) => found,
+            Err(sign_in) => return Ok(sign_in),
+        };
+    invite_page(
+        &state,
+        &page,
+        &principal,
+        access,
+        InviteForm::default(),
+        &Default::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Default)]
+struct InviteForm {
+    email: String,
+    username: String,
+    role: i64,
+}
+
+async fn invite_page(
+    state: &AppState,
+    page: &Page,
+    principal: &Principal,
+    access: ConsoleAccess,
+    form: InviteForm,
+    errors: &super::view::Errors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let roles = state
+        .services
+        .tenant_roles(principal)
+        .await?
+        .into_iter()
+        .map(|role| (role.id.0, role.display_name.unwrap_or(role.name)))
+        .collect();
+    let view = InvitePage {
+        chrome: &page.chrome,
+        title: "Invite a user",
+        access,
+        roles,
+        email: form.email,
+        username: form.username,
+        role: form.role,
+        errors,
+    };
+    Ok(crate::common::html::render(status, &view, &page.chrome))
+}
+
+/// `POST /admin/users`: invites someone (the account is made, and its owner is mailed a link
+/// to choose a password), through the same checks as `POST /api/users`; the form again with
+/// its problems next to the fields otherwise.
+pub async fn invite(
+    State(state): State<AppState>,
+    page: Page,
+    AccountForm { principal, form }: AccountForm,
+) -> Result<Response, PageError> {
+    let typed = InviteForm {
+        email: form.text("email").trim().to_owned(),
+        username: form.text("username").trim().to_owned(),
+        role: form.text("role_id").trim().parse().unwrap_or(0),
+    };
+    let input = AccountInput {
+        email: Some(typed.email.clone()),
+        username: (!typed.username.is_empty()).then(|| Some(typed.username.clone())),
+        role_id: Some(portcullis_core::ids::RoleId(typed.role)),
+        ..AccountInput::default()
+    };
+    match state
+        .services
+        .invite_account(&principal, &page.tenant, input, &page.client)
+        .await
+    {
+        Ok(user) => Ok(redirect(&format!("/admin/users/{}", user.id.0))),
+        Err(portcullis_core::Error::Invalid(problems)) => {
+            let access = state.services.console_access(&principal).await?;
+            let errors = super::view::Errors::from_field_errors(&problems);
+            invite_page(
+                &state,
+                &page,
+                &principal,
+                access,
+                typed,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
 #[template(path = "pages/admin/user.html")]
 struct UserPage<'a> {
     chrome: &'a crate::common::html::Chrome,

@@ -81,6 +81,7 @@ pub const PATHS: &[&str] = &[
     "/admin/users",
     "/admin/users/{id}",
     "/admin/users/{id}/status",
+    "/admin/users/new",
     "/admin/users/{id}/sessions/end",
     "/admin/users/{id}/delete",
     "/admin/activity",
@@ -156,7 +157,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login/passkey/options", post(passkeys::sign_in_options))
         .route("/device", get(device::show).post(device::submit))
         .route("/admin", get(admin::overview))
-        .route("/admin/users", get(admin::users))
+        .route("/admin/users", get(admin::users).post(admin::invite))
+        .route("/admin/users/new", get(admin::invite_form))
         .route("/admin/users/{id}", get(admin::user))
         .route("/admin/users/{id}/status", post(admin::set_status))
         .route("/admin/users/{id}/sessions/end", post(admin::end_sessions))

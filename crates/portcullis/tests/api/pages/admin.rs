@@ -264,3 +264,69 @@ async fn the_activity_log_is_searched_paged_and_exported() {
         assert_eq!(plain.get("/admin/activity/export").await.status, 403);
     });
 }
+
+#[tokio::test]
+async fn an_invited_user_chooses_a_password_from_the_mail() {
+    each_backend!(|server| {
+        let mut admin = admin_browser(&server).await;
+        let form = admin.get("/admin/users/new").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let user_role = form
+            .body
+            .split("<option value=\"")
+            .skip(1)
+            .find(|option| option.contains(">User<"))
+            .and_then(|option| option.split('"').next())
+            .expect("the User role is offered")
+            .to_owned();
+
+        let bad = admin
+            .post(
+                "/admin/users",
+                &[("email", "not-an-address"), ("role_id", &user_role)],
+            )
+            .await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(bad.body.contains("id=\"email-error\""), "{}", bad.body);
+
+        let invited = admin
+            .post(
+                "/admin/users",
+                &[
+                    ("email", "newcomer@example.com"),
+                    ("username", "newcomer"),
+                    ("role_id", &user_role),
+                ],
+            )
+            .await;
+        assert_eq!(invited.status, 303, "{}", invited.body);
+        assert!(invited.location().starts_with("/admin/users/"));
+        let mail = server.wait_for_mail("newcomer@example.com", 1).await;
+        let token = token_after(&mail, "minutes: ");
+        let (status, body) = server
+            .post(
+                "/api/password/reset",
+                json!({
+                    "token": token, "email": "newcomer@example.com",
+                    "password": "chosen-by-the-newcomer",
+                    "password_confirmation": "chosen-by-the-newcomer",
+                }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, _) = server.try_login("newcomer", "chosen-by-the-newcomer").await;
+        assert_eq!(status, 200);
+
+        server.create_user("plain", "User").await;
+        let mut plain = Browser::new(&server);
+        plain.sign_in("plain", PASSWORD).await;
+        assert_eq!(plain.get("/admin/users/new").await.status, 403);
+        let tried = plain
+            .post(
+                "/admin/users",
+                &[("email", "x@example.com"), ("role_id", &user_role)],
+            )
+            .await;
+        assert_eq!(tried.status, 403, "{}", tried.body);
+    });
+}
