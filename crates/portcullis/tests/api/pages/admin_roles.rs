@@ -78,6 +78,25 @@ async fn the_sections_open_for_their_permissions_only() {
         }
         let overview = clerk.get("/admin").await;
         assert!(!overview.body.contains("href=\"/admin/roles\""));
+        // Someone who holds only `users.manage` sees the Users section and no other.
+        assert!(overview.body.contains("<a href=\"/admin/users\">Users</a>"));
+        for other in [
+            "/admin/activity",
+            "/admin/permissions",
+            "/admin/settings",
+            "/admin/applications",
+            "/admin/tenants",
+            "/admin/api-keys",
+            "/admin/signing-keys",
+        ] {
+            assert!(
+                !overview.body.contains(&format!("href=\"{other}\"")),
+                "{other}: {}",
+                overview.body
+            );
+            assert_eq!(clerk.get(other).await.status, 403, "{other}");
+        }
+        assert_eq!(clerk.get("/admin/users").await.status, 200);
         let before = roles_json(&server, &admin).await.len();
         let tried = clerk.post("/admin/roles", &[("name", "sneaky")]).await;
         assert_eq!(tried.status, 403, "{}", tried.body);
