@@ -34,6 +34,47 @@ export async function consoleJourney(browser, { BASE, TENANT, MGMT_KEY, ADMIN_US
   await page.click('#unban');
   await page.waitForSelector('#ban');
   const back = (await page.textContent('#user-status')).trim();
+  // Invite a user, who is mailed a link.
+  await page.goto(`${BASE}/admin/users/new`);
+  await shot(page, 'console-invite');
+  await page.fill('#email', 'cy@example.com');
+  await page.click('#send-invitation');
+  await page.waitForSelector('#user-status');
+  const invited = (await page.textContent('h1')).trim();
+
+  // Create an application.
+  await page.goto(`${BASE}/admin/applications`);
+  await page.fill('#name', 'Console app');
+  await page.fill('#redirect_urls', 'http://localhost:9/console-cb');
+  await page.click('#create-application');
+  await page.waitForSelector('#client-id');
+  await shot(page, 'console-application');
+  const application = (await page.textContent('#client-id')).trim();
+
+  // Close sign-ups and see it act, then open them again.
+  await page.goto(`${BASE}/admin/settings`);
+  await page.uncheck('#reg_enabled');
+  await page.click('#save-auth');
+  await page.waitForLoadState();
+  const closed = await fetch(`${BASE}/signup`);
+  const signupsClosed = closed.status;
+  await page.goto(`${BASE}/admin/settings`);
+  await page.check('#reg_enabled');
+  await page.click('#save-auth');
+  await page.waitForLoadState();
+
+  // Create an API key (shown once), use it, revoke it.
+  await page.goto(`${BASE}/admin/api-keys`);
+  await page.fill('#name', 'console key');
+  await page.click('#create-key');
+  await page.waitForSelector('#new-key-value');
+  await shot(page, 'console-api-key-created');
+  const key = (await page.inputValue('#new-key-value')).trim();
+  const before = (await fetch(`${BASE}/v1/tenants`, { headers: { authorization: `Bearer ${key}` } })).status;
+  await page.click('button[aria-label="Revoke console key"]');
+  await page.waitForLoadState();
+  const after = (await fetch(`${BASE}/v1/tenants`, { headers: { authorization: `Bearer ${key}` } })).status;
+
   for (const [path, name] of [
     ['/admin/activity', 'console-activity'],
     ['/admin/roles', 'console-roles'],
@@ -49,5 +90,11 @@ export async function consoleJourney(browser, { BASE, TENANT, MGMT_KEY, ADMIN_US
     await shot(page, name);
   }
   await context.close();
-  return { console_ban: [banned, back] };
+  return {
+    console_ban: [banned, back],
+    console_invited: invited,
+    console_application: application.length > 0,
+    console_signups_closed: signupsClosed,
+    console_key: [before, after],
+  };
 }

@@ -280,6 +280,12 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
 
     // The operator banned a user in the console and let them back in.
     assert_eq!(seen["console_ban"], json!(["Banned", "Active"]), "{seen}");
+    // It invited a user, made an application, closed sign-ups (the sign-up page answered 404)
+    // and opened them again, and made an API key that worked until it revoked it.
+    assert_eq!(seen["console_invited"], "cy@example.com", "{seen}");
+    assert_eq!(seen["console_application"], true, "{seen}");
+    assert_eq!(seen["console_signups_closed"], 404, "{seen}");
+    assert_eq!(seen["console_key"], json!([200, 401]), "{seen}");
 
     // The application got a code for its own state, which it exchanges for tokens.
     let callback = reqwest::Url::parse(seen["callback"].as_str().unwrap()).unwrap();
