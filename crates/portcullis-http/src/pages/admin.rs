@@ -428,7 +428,11 @@ struct UserPage<'a> {
     sessions: Vec<SessionRow>,
     activity: Vec<ActivityRow>,
     /// Why the last form did not do what it was asked.
-    problem: Option<&'static str>,
+    problem: Option<String>,
+    roles: Vec<(i64, String)>,
+    role: i64,
+    /// Whether the tenant uses second factors (so one may be turned off here).
+    two_factor: bool,
 }
 
 struct SessionRow {
@@ -483,9 +487,15 @@ async fn user_page(
     principal: &Principal,
     access: ConsoleAccess,
     user: User,
-    problem: Option<&'static str>,
+    problem: Option<String>,
 ) -> Result<Response, PageError> {
     let services = &state.services;
+    let roles = services
+        .tenant_roles(principal)
+        .await?
+        .into_iter()
+        .map(|role| (role.id.0, role.display_name.unwrap_or(role.name)))
+        .collect();
     let sessions = services
         .sessions_of(principal, user.id)
         .await?
@@ -530,9 +540,12 @@ async fn user_page(
         sessions,
         activity,
         problem,
+        roles,
+        role: user.role_id.0,
+        two_factor: principal.settings.two_factor_enabled,
         user: row(user, principal),
     };
-    let status = match problem {
+    let status = match view.problem {
         Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
         None => StatusCode::OK,
     };
@@ -584,13 +597,78 @@ pub async fn delete_user(
     let user = services.user_for_admin(&principal, id).await?;
     if form.text("confirm").trim() != user.email {
         let access = services.console_access(&principal).await?;
-        let problem = Some("Type the user's email address to confirm the deletion.");
+        let problem = Some("Type the user's email address to confirm the deletion.".to_owned());
         return user_page(&state, &page, &principal, access, user, problem).await;
     }
     services
         .delete_account(&principal, id, &page.client)
         .await?;
     Ok(redirect("/admin/users"))
+}
+
+/// `POST /admin/users/{id}/role`: gives the user another role (`role_id`), through the same
+/// service as `PUT /api/users/{id}` (which refuses a role the caller could not grant).
+pub async fn set_role(
+    State(state): State<AppState>,
+    page: Page,
+    path: Result<Path<i64>, PathRejection>,
+    AccountForm { principal, form }: AccountForm,
+) -> Result<Response, PageError> {
+    let id = user_id(path)?;
+    let Ok(role) = form.text("role_id").trim().parse::<i64>() else {
+        return Err(PageError::BadForm);
+    };
+    let change = AccountInput {
+        role_id: Some(portcullis_core::ids::RoleId(role)),
+        ..AccountInput::default()
+    };
+    let services = &state.services;
+    match services
+        .update_account(&principal, id, change, &page.client)
+        .await
+    {
+        Ok(_) => Ok(redirect(&format!("/admin/users/{}", id.0))),
+        Err(portcullis_core::Error::Invalid(problems)) => {
+            let user = services.user_for_admin(&principal, id).await?;
+            let access = services.console_access(&principal).await?;
+            let problem = problems.first().map(super::view::field_message);
+            user_page(&state, &page, &principal, access, user, problem).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `POST /admin/users/{id}/two-factor/off`: turns the user's second factor off, through the
+/// same service as `DELETE /api/users/{id}/2fa`.
+pub async fn two_factor_off(
+    State(state): State<AppState>,
+    page: Page,
+    path: Result<Path<i64>, PathRejection>,
+    AccountForm { principal, .. }: AccountForm,
+) -> Result<Response, PageError> {
+    let id = user_id(path)?;
+    let services = &state.services;
+    match services
+        .disable_user_two_factor(&principal, id, &page.client)
+        .await
+    {
+        Ok(_) => Ok(redirect(&format!("/admin/users/{}", id.0))),
+        // The user has none.
+        Err(portcullis_core::Error::Conflict(why)) => {
+            let user = services.user_for_admin(&principal, id).await?;
+            let access = services.console_access(&principal).await?;
+            user_page(
+                &state,
+                &page,
+                &principal,
+                access,
+                user,
+                Some(why.to_owned()),
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 #[derive(Deserialize, Default)]

@@ -82,6 +82,8 @@ pub const PATHS: &[&str] = &[
     "/admin/users/{id}",
     "/admin/users/{id}/status",
     "/admin/users/new",
+    "/admin/users/{id}/role",
+    "/admin/users/{id}/two-factor/off",
     "/admin/users/{id}/sessions/end",
     "/admin/users/{id}/delete",
     "/admin/activity",
@@ -161,6 +163,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/new", get(admin::invite_form))
         .route("/admin/users/{id}", get(admin::user))
         .route("/admin/users/{id}/status", post(admin::set_status))
+        .route("/admin/users/{id}/role", post(admin::set_role))
+        .route(
+            "/admin/users/{id}/two-factor/off",
+            post(admin::two_factor_off),
+        )
         .route("/admin/users/{id}/sessions/end", post(admin::end_sessions))
         .route("/admin/users/{id}/delete", post(admin::delete_user))
         .route("/admin/activity", get(admin::activity))

@@ -330,3 +330,38 @@ async fn an_invited_user_chooses_a_password_from_the_mail() {
         assert_eq!(tried.status, 403, "{}", tried.body);
     });
 }
+
+#[tokio::test]
+async fn a_users_role_changes_and_a_second_factor_is_turned_off_from_their_page() {
+    each_backend!(|server| {
+        server.set_settings(|s| s.two_factor_enabled = true).await;
+        let mut admin = admin_browser(&server).await;
+        let member = server.create_user("member", "User").await;
+        let path = format!("/admin/users/{}", member.id.0);
+        let page = admin.get(&path).await;
+        let admin_role = page
+            .body
+            .split("<option value=\"")
+            .skip(1)
+            .find(|option| option.contains(">Admin<"))
+            .and_then(|option| option.split('"').next())
+            .expect("the Admin role is offered")
+            .to_owned();
+        let changed = admin
+            .post(&format!("{path}/role"), &[("role_id", &admin_role)])
+            .await;
+        assert_eq!(changed.status, 303, "{}", changed.body);
+        let mut promoted = Browser::new(&server);
+        promoted.sign_in("member", PASSWORD).await;
+        assert_eq!(promoted.get("/admin").await.status, 200, "an Admin now");
+        let unknown = admin
+            .post(&format!("{path}/role"), &[("role_id", "999999")])
+            .await;
+        assert_eq!(unknown.status, 422, "{}", unknown.body);
+
+        // The member has no second factor: said so, nothing breaks.
+        let off = admin.post(&format!("{path}/two-factor/off"), &[]).await;
+        assert_eq!(off.status, 422, "{}", off.body);
+        assert!(off.body.contains("id=\"form-errors\""), "{}", off.body);
+    });
+}
