@@ -184,6 +184,23 @@ impl Services {
         Ok(user)
     }
 
+    /// Mails a user of the tenant the password-reset link, at an administrator's request
+    /// (`update-users`); the mail throttles apply as to a request from the user.
+    pub async fn send_reset_mail(
+        &self,
+        principal: &Principal,
+        tenant: &crate::model::Tenant,
+        id: UserId,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        self.authorize(principal, Action::UpdateUsers).await?;
+        if tenant.id != principal.tenant_id {
+            return Err(Error::NotFound);
+        }
+        let user = self.tenant_user(principal, id).await?;
+        self.remind_password(tenant, &user.email, client).await
+    }
+
     /// Changes any of an account's fields. Banning ends the user's sessions and tokens at once;
     /// so does a new password (but for the caller's own session).
     pub async fn update_account(

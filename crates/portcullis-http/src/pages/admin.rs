@@ -429,6 +429,8 @@ struct UserPage<'a> {
     activity: Vec<ActivityRow>,
     /// Why the last form did not do what it was asked.
     problem: Option<String>,
+    /// What the last form did, when that is worth saying.
+    notice: Option<&'static str>,
     roles: Vec<(i64, String)>,
     role: i64,
     /// Whether the tenant uses second factors (so one may be turned off here).
@@ -464,13 +466,21 @@ fn user_id(path: Result<Path<i64>, PathRejection>) -> Result<UserId, PageError> 
         .map_err(|_| PageError::NotFound)
 }
 
+#[derive(Deserialize, Default)]
+pub struct UserQuery {
+    /// Set after a reset mail was sent.
+    mailed: Option<String>,
+}
+
 /// `GET /admin/users/{id}`: one user of the tenant (another tenant's is not found).
 pub async fn user(
     State(state): State<AppState>,
     page: Page,
     WebSession(session): WebSession,
     path: Result<Path<i64>, PathRejection>,
+    query: Result<Query<UserQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
+    let mailed = query.is_ok_and(|Query(q)| q.mailed.is_some());
     let id = user_id(path)?;
     let back = format!("/admin/users/{}", id.0);
     let (principal, access) = match console(&state, session, &back, |a| a.users).await? {
@@ -478,7 +488,8 @@ pub async fn user(
         Err(sign_in) => return Ok(sign_in),
     };
     let user = state.services.user_for_admin(&principal, id).await?;
-    user_page(&state, &page, &principal, access, user, None).await
+    let notice = mailed.then_some("A password-reset mail is on its way.");
+    user_page(&state, &page, &principal, access, user, None, notice).await
 }
 
 async fn user_page(
@@ -488,6 +499,7 @@ async fn user_page(
     access: ConsoleAccess,
     user: User,
     problem: Option<String>,
+    notice: Option<&'static str>,
 ) -> Result<Response, PageError> {
     let services = &state.services;
     let roles = services
@@ -540,6 +552,7 @@ async fn user_page(
         sessions,
         activity,
         problem,
+        notice,
         roles,
         role: user.role_id.0,
         two_factor: principal.settings.two_factor_enabled,
@@ -598,7 +611,7 @@ pub async fn delete_user(
     if form.text("confirm").trim() != user.email {
         let access = services.console_access(&principal).await?;
         let problem = Some("Type the user's email address to confirm the deletion.".to_owned());
-        return user_page(&state, &page, &principal, access, user, problem).await;
+        return user_page(&state, &page, &principal, access, user, problem, None).await;
     }
     services
         .delete_account(&principal, id, &page.client)
@@ -632,10 +645,37 @@ pub async fn set_role(
             let user = services.user_for_admin(&principal, id).await?;
             let access = services.console_access(&principal).await?;
             let problem = problems.first().map(super::view::field_message);
-            user_page(&state, &page, &principal, access, user, problem).await
+            user_page(&state, &page, &principal, access, user, problem, None).await
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// `POST /admin/users/{id}/reset-mail`: mails the user the password-reset link.
+pub async fn reset_mail(
+    State(state): State<AppState>,
+    page: Page,
+    path: Result<Path<i64>, PathRejection>,
+    AccountForm { principal, .. }: AccountForm,
+) -> Result<Response, PageError> {
+    let id = user_id(path)?;
+    let services = &state.services;
+    let outcome = services
+        .send_reset_mail(&principal, &page.tenant, id, &page.client)
+        .await;
+    let said = match outcome {
+        Ok(()) => return Ok(redirect(&format!("/admin/users/{}?mailed=1", id.0))),
+        Err(portcullis_core::Error::Throttled { .. }) => {
+            "Too many reset mails for now; try again later.".to_owned()
+        }
+        Err(portcullis_core::Error::NotFound) => {
+            "This tenant has password resets turned off.".to_owned()
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let user = services.user_for_admin(&principal, id).await?;
+    let access = services.console_access(&principal).await?;
+    user_page(&state, &page, &principal, access, user, Some(said), None).await
 }
 
 /// `POST /admin/users/{id}/two-factor/off`: turns the user's second factor off, through the
@@ -664,6 +704,7 @@ pub async fn two_factor_off(
                 access,
                 user,
                 Some(why.to_owned()),
+                None,
             )
             .await
         }
@@ -674,6 +715,8 @@ pub async fn two_factor_off(
 #[derive(Deserialize, Default)]
 pub struct ActivityQuery {
     search: Option<String>,
+    /// One user's entries only (their id).
+    user: Option<i64>,
     page: Option<i64>,
 }
 
@@ -690,6 +733,8 @@ struct ActivityPage<'a> {
     previous: Option<String>,
     next: Option<String>,
     export: String,
+    /// The user filtered on (their id), or empty.
+    user: String,
 }
 
 /// Entries per page of the activity log.
@@ -712,11 +757,12 @@ pub async fn activity(
     let Query(query) = query.unwrap_or_default();
     let number = Pages::asked(query.page);
     let search = query.search.unwrap_or_default();
+    let user = query.user;
     let found = state
         .services
         .activity_log(
             &principal,
-            None,
+            user.map(UserId),
             Some(search.as_str()),
             Paging {
                 page: number,
@@ -726,6 +772,9 @@ pub async fn activity(
         .await?;
     let link = |path: &str, to: Option<i64>| {
         let mut pairs = vec![("search", search.clone())];
+        if let Some(user) = user {
+            pairs.push(("user", user.to_string()));
+        }
         if let Some(to) = to {
             pairs.push(("page", to.to_string()));
         }
@@ -748,6 +797,7 @@ pub async fn activity(
         total: found.total,
         page: pages.number,
         search,
+        user: user.map(|id| id.to_string()).unwrap_or_default(),
     };
     Ok(ok(&view, &page.chrome))
 }
@@ -768,7 +818,7 @@ pub async fn export_activity(
         .services
         .activity_log(
             &principal,
-            None,
+            query.user.map(UserId),
             query.search.as_deref(),
             Paging {
                 page: 1,

@@ -83,6 +83,7 @@ pub const PATHS: &[&str] = &[
     "/admin/users/{id}/status",
     "/admin/users/new",
     "/admin/users/{id}/role",
+    "/admin/users/{id}/reset-mail",
     "/admin/users/{id}/two-factor/off",
     "/admin/users/{id}/sessions/end",
     "/admin/users/{id}/delete",
@@ -164,6 +165,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}", get(admin::user))
         .route("/admin/users/{id}/status", post(admin::set_status))
         .route("/admin/users/{id}/role", post(admin::set_role))
+        .route("/admin/users/{id}/reset-mail", post(admin::reset_mail))
         .route(
             "/admin/users/{id}/two-factor/off",
             post(admin::two_factor_off),

@@ -365,3 +365,28 @@ async fn a_users_role_changes_and_a_second_factor_is_turned_off_from_their_page(
         assert!(off.body.contains("id=\"form-errors\""), "{}", off.body);
     });
 }
+
+#[tokio::test]
+async fn a_reset_mail_is_sent_from_a_users_page_and_the_log_filters_by_user() {
+    each_backend!(|server| {
+        let mut admin = admin_browser(&server).await;
+        let member = server.create_user("member", "User").await;
+        server.login("member").await;
+        let path = format!("/admin/users/{}", member.id.0);
+        let sent = admin.post(&format!("{path}/reset-mail"), &[]).await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        let page = admin.get(sent.location()).await;
+        assert!(page.body.contains("id=\"notice\""), "{}", page.body);
+        server.wait_for_mail("member@example.com", 1).await;
+
+        let only = admin
+            .get(&format!("/admin/activity?user={}", member.id.0))
+            .await;
+        assert_eq!(only.status, 200, "{}", only.body);
+        let all = admin.get("/admin/activity").await;
+        let rows = |body: &str| body.matches("<tr><td>").count();
+        assert!(rows(&only.body) >= 1, "{}", only.body);
+        assert!(rows(&only.body) < rows(&all.body), "{}", only.body);
+        assert_eq!(admin.get("/admin/activity?user=999999").await.status, 404);
+    });
+}
