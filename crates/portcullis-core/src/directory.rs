@@ -35,6 +35,19 @@ impl Services {
         status: Option<&str>,
         paging: Paging,
     ) -> Result<Page<User>> {
+        self.list_users_in_role(principal, search, status, None, paging)
+            .await
+    }
+
+    /// [`Services::list_users`], of one role's holders only (when `role` names one).
+    pub async fn list_users_in_role(
+        &self,
+        principal: &Principal,
+        search: Option<&str>,
+        status: Option<&str>,
+        role: Option<RoleId>,
+        paging: Paging,
+    ) -> Result<Page<User>> {
         self.authorize(principal, Action::ViewUsers).await?;
         // An unknown status matches nobody rather than everybody.
         let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
@@ -49,6 +62,7 @@ impl Services {
                 .map(|s| s.trim().to_lowercase())
                 .filter(|s| !s.is_empty()),
             status,
+            role,
             unverified_is_unconfirmed: !principal.settings.allow_unverified,
         };
         let (items, total) = self

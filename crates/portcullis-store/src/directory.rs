@@ -71,7 +71,12 @@ impl DirectoryStore for SqlStore {
             // `$2` still appears, so that both shapes bind the same parameters.
             None => (" AND $2 IS NULL".to_owned(), None),
         };
-        let condition = format!("u.tenant_id = $1{search}{}", status_condition(filter));
+        // A role id is a number: written into the statement, it cannot change its meaning.
+        let role = filter
+            .role
+            .map(|role| format!(" AND u.role_id = {}", role.0))
+            .unwrap_or_default();
+        let condition = format!("u.tenant_id = $1{search}{}{role}", status_condition(filter));
         let count_sql = format!("SELECT COUNT(*) FROM users u WHERE {condition}");
         let page_sql = format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE {condition} \

@@ -122,8 +122,8 @@ const SQLITE: Embedded = &[
     ),
     (
         23,
-        "sign-ins by day",
-        include_str!("../migrations/sqlite/0023_sign_ins_by_day.sql"),
+        "console lookups",
+        include_str!("../migrations/sqlite/0023_console_lookups.sql"),
     ),
 ];
 const POSTGRES: Embedded = &[
@@ -239,8 +239,8 @@ const POSTGRES: Embedded = &[
     ),
     (
         23,
-        "sign-ins by day",
-        include_str!("../migrations/postgres/0023_sign_ins_by_day.sql"),
+        "console lookups",
+        include_str!("../migrations/postgres/0023_console_lookups.sql"),
     ),
 ];
 

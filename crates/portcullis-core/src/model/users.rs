@@ -153,6 +153,8 @@ pub struct UserFilter {
     /// Lowercased; matched as a substring of username, email, first and last name.
     pub search: Option<String>,
     pub status: Option<UserStatus>,
+    /// Only the holders of this role.
+    pub role: Option<RoleId>,
     /// Whether unverified emails make a user Unconfirmed in this tenant.
     pub unverified_is_unconfirmed: bool,
 }

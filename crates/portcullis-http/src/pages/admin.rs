@@ -224,6 +224,8 @@ fn row(user: portcullis_core::model::User, principal: &Principal) -> UserRow {
 pub struct UsersQuery {
     search: Option<String>,
     status: Option<String>,
+    /// A role's id; empty for any.
+    role: Option<String>,
     page: Option<i64>,
 }
 
@@ -236,6 +238,8 @@ struct UsersPage<'a> {
     search: String,
     status: String,
     statuses: [&'static str; 3],
+    roles: Vec<(i64, String)>,
+    role: i64,
     users: Vec<UserRow>,
     total: i64,
     page: i64,
@@ -258,12 +262,15 @@ pub async fn users(
     let number = Pages::asked(query.page);
     let search = query.search.unwrap_or_default();
     let status = query.status.unwrap_or_default();
+    // A role that is not a number is no filter; one of another tenant matches nobody.
+    let role = query.role.and_then(|r| r.trim().parse::<i64>().ok());
     let found = state
         .services
-        .list_users(
+        .list_users_in_role(
             &principal,
             Some(search.as_str()),
             Some(status.as_str()),
+            role.map(portcullis_core::ids::RoleId),
             Paging {
                 page: number,
                 per_page: PER_PAGE,
@@ -271,9 +278,11 @@ pub async fn users(
         )
         .await?;
     let link = |to: i64| {
+        let role = role.map(|r| r.to_string()).unwrap_or_default();
         let query = serde_urlencoded::to_string([
             ("search", search.as_str()),
             ("status", status.as_str()),
+            ("role", role.as_str()),
             ("page", &to.to_string()),
         ])
         .unwrap_or_default();
@@ -294,6 +303,14 @@ pub async fn users(
         total: found.total,
         page: pages.number,
         statuses: ["Active", "Unconfirmed", "Banned"],
+        roles: state
+            .services
+            .tenant_roles(&principal)
+            .await?
+            .into_iter()
+            .map(|r| (r.id.0, r.display_name.unwrap_or(r.name)))
+            .collect(),
+        role: role.unwrap_or(0),
         search,
         status,
     };

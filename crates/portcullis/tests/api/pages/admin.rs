@@ -390,3 +390,28 @@ async fn a_reset_mail_is_sent_from_a_users_page_and_the_log_filters_by_user() {
         assert_eq!(admin.get("/admin/activity?user=999999").await.status, 404);
     });
 }
+
+#[tokio::test]
+async fn users_are_filtered_by_role() {
+    each_backend!(|server| {
+        let mut admin = admin_browser(&server).await;
+        server.create_user("member", "User").await;
+        let list = admin.get("/admin/users").await;
+        let admin_role = list
+            .body
+            .split("<option value=\"")
+            .skip(1)
+            .find(|option| option.contains(">Admin<"))
+            .and_then(|option| option.split('"').next())
+            .expect("the Admin role is offered")
+            .to_owned();
+        let admins = admin.get(&format!("/admin/users?role={admin_role}")).await;
+        assert!(admins.body.contains("1 user(s) found"), "{}", admins.body);
+        assert!(admins.body.contains("boss@example.com"));
+        assert!(!admins.body.contains("member@example.com"));
+        let nobody = admin.get("/admin/users?role=999999").await;
+        assert!(nobody.body.contains("0 user(s) found"), "{}", nobody.body);
+        let any = admin.get("/admin/users?role=x").await;
+        assert!(any.body.contains("2 user(s) found"), "{}", any.body);
+    });
+}
