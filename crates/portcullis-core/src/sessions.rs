@@ -4,7 +4,7 @@
 use crate::authz::Action;
 use crate::error::{Error, Result};
 use crate::ids::{SessionId, UserId};
-use crate::model::{Activity, ClientInfo, Page, Paging, Principal, Session};
+use crate::model::{Activity, ActivityFilter, ClientInfo, Page, Paging, Principal, Session};
 use crate::services::Services;
 
 impl Services {
@@ -85,14 +85,32 @@ impl Services {
         search: Option<&str>,
         paging: Paging,
     ) -> Result<Page<Activity>> {
+        let filter = ActivityFilter {
+            user,
+            search: search.map(str::to_owned),
+            ..ActivityFilter::default()
+        };
+        self.filtered_activity_log(principal, filter, paging).await
+    }
+
+    /// The activity log, newest first, as `filter` narrows it (`users.activity`).
+    pub async fn filtered_activity_log(
+        &self,
+        principal: &Principal,
+        mut filter: ActivityFilter,
+        paging: Paging,
+    ) -> Result<Page<Activity>> {
         self.authorize(principal, Action::ViewActivity).await?;
-        if let Some(user) = user {
+        if let Some(user) = filter.user {
             self.tenant_user(principal, user).await?;
         }
-        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        let blank =
+            |text: Option<String>| text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        filter.search = blank(filter.search);
+        filter.ip_address = blank(filter.ip_address);
         let (rows, total) = self
             .store
-            .activities(&principal.tenant_id, user, search, paging)
+            .activities(&principal.tenant_id, &filter, paging)
             .await?;
         let items = rows
             .into_iter()

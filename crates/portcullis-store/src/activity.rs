@@ -1,10 +1,10 @@
 use crate::error::{store_error, Result};
 use crate::pool::on_pool;
-use crate::rows::from_db;
+use crate::rows::{from_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
-use portcullis_core::model::{Activity, NewActivity, Paging};
+use portcullis_core::model::{Activity, ActivityFilter, NewActivity, Paging};
 use portcullis_core::store::ActivityStore;
 use sqlx::FromRow;
 
@@ -79,31 +79,46 @@ impl ActivityStore for SqlStore {
     async fn activities(
         &self,
         tenant: &TenantId,
-        user: Option<UserId>,
-        search: Option<&str>,
+        filter: &ActivityFilter,
         paging: Paging,
     ) -> Result<(Vec<Activity>, i64)> {
-        // $2 and $3 are optional filters: NULL means "any".
+        let ActivityFilter {
+            user,
+            search,
+            ip_address,
+            from,
+            until,
+        } = filter;
+        // $2 to $6 are optional filters: NULL means "any".
         let filter = "tenant_id = $1 AND ($2 IS NULL OR user_id = $2) \
-                      AND ($3 IS NULL OR lower(description) LIKE $3 ESCAPE '\\')";
+                      AND ($3 IS NULL OR lower(description) LIKE $3 ESCAPE '\\') \
+                      AND ($4 IS NULL OR ip_address = $4) \
+                      AND ($5 IS NULL OR created_at >= $5) AND ($6 IS NULL OR created_at < $6)";
+        let (from, until) = (from.map(to_db), until.map(to_db));
         let count_sql = format!("SELECT COUNT(*) FROM activities WHERE {filter}");
         let page_sql = format!(
             "SELECT id, user_id, ip_address, user_agent, description, created_at FROM activities \
-             WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
+             WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT $7 OFFSET $8"
         );
         let user = user.map(|u| u.0);
-        let pattern = search.map(contains_pattern);
+        let pattern = search.as_deref().map(contains_pattern);
         let (total, rows): (i64, Vec<ActivityRow>) = on_pool!(&self.pool, pool => {
             let total: i64 = sqlx::query_scalar(&count_sql)
                 .bind(tenant.as_str())
                 .bind(user)
                 .bind(&pattern)
+                .bind(ip_address)
+                .bind(from)
+                .bind(until)
                 .fetch_one(pool)
                 .await?;
             let rows = sqlx::query_as(&page_sql)
                 .bind(tenant.as_str())
                 .bind(user)
                 .bind(&pattern)
+                .bind(ip_address)
+                .bind(from)
+                .bind(until)
                 .bind(paging.per_page)
                 .bind(paging.offset())
                 .fetch_all(pool)

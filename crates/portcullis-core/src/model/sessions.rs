@@ -176,6 +176,20 @@ impl Paging {
     }
 }
 
+/// Which activity-log entries a list shows; `None` fields filter nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActivityFilter {
+    pub user: Option<UserId>,
+    /// Matched case-insensitively anywhere in the description.
+    pub search: Option<String>,
+    /// The client address, exactly.
+    pub ip_address: Option<String>,
+    /// Recorded at or after.
+    pub from: Option<OffsetDateTime>,
+    /// Recorded before.
+    pub until: Option<OffsetDateTime>,
+}
+
 /// An activity-log entry, with its user agent read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {

@@ -74,14 +74,13 @@ pub trait SessionStore: Send + Sync {
 #[async_trait]
 pub trait ActivityStore: Send + Sync {
     async fn record_activity(&self, activity: &NewActivity) -> StoreResult<()>;
-    /// A page of the tenant's (or one user's) activity, newest first, whose description
-    /// contains `search` case-insensitively; and how many match in all. Browser, platform and
-    /// device are left for the caller to read from the user agent.
+    /// A page of the tenant's activity that `filter` selects, newest first; and how many match
+    /// in all. Browser, platform and device are left for the caller to read from the user
+    /// agent.
     async fn activities(
         &self,
         tenant: &TenantId,
-        user: Option<UserId>,
-        search: Option<&str>,
+        filter: &crate::model::ActivityFilter,
         paging: crate::model::Paging,
     ) -> StoreResult<(Vec<crate::model::Activity>, i64)>;
 }

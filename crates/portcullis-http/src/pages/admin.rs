@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use portcullis_core::console::ConsoleAccess;
 use portcullis_core::directory::AccountInput;
 use portcullis_core::ids::UserId;
-use portcullis_core::model::{Activity, Paging, Principal, User, UserStatus};
+use portcullis_core::model::{Activity, ActivityFilter, Paging, Principal, User, UserStatus};
 use portcullis_core::stats::Stats;
 use serde::Deserialize;
 
@@ -734,7 +734,53 @@ pub struct ActivityQuery {
     search: Option<String>,
     /// One user's entries only (their id).
     user: Option<i64>,
+    /// One client address's entries only.
+    address: Option<String>,
+    /// `YYYY-MM-DD`: entries of that day (UTC) or later.
+    from: Option<String>,
+    /// `YYYY-MM-DD`: entries of that day (UTC) or earlier.
+    until: Option<String>,
     page: Option<i64>,
+}
+
+impl ActivityQuery {
+    /// The filter this query asks for; a date that is not one filters nothing.
+    fn filter(&self) -> ActivityFilter {
+        let day = |text: &Option<String>| {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            text.as_deref()
+                .and_then(|t| time::Date::parse(t.trim(), &format).ok())
+                .map(|d| d.with_time(time::Time::MIDNIGHT).assume_utc())
+        };
+        ActivityFilter {
+            user: self.user.map(UserId),
+            search: self.search.clone(),
+            ip_address: self.address.clone(),
+            from: day(&self.from),
+            until: day(&self.until).map(|d| d + time::Duration::days(1)),
+        }
+    }
+
+    /// This query again, to another page (`None`: no page).
+    fn link(&self, path: &str, page: Option<i64>) -> String {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        let mut pairs = vec![
+            ("search", text(&self.search)),
+            ("address", text(&self.address)),
+            ("from", text(&self.from)),
+            ("until", text(&self.until)),
+        ];
+        if let Some(user) = self.user {
+            pairs.push(("user", user.to_string()));
+        }
+        if let Some(page) = page {
+            pairs.push(("page", page.to_string()));
+        }
+        format!(
+            "{path}?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    }
 }
 
 #[derive(Template)]
@@ -752,6 +798,9 @@ struct ActivityPage<'a> {
     export: String,
     /// The user filtered on (their id), or empty.
     user: String,
+    address: String,
+    from: String,
+    until: String,
 }
 
 /// Entries per page of the activity log.
@@ -773,48 +822,36 @@ pub async fn activity(
         };
     let Query(query) = query.unwrap_or_default();
     let number = Pages::asked(query.page);
-    let search = query.search.unwrap_or_default();
-    let user = query.user;
     let found = state
         .services
-        .activity_log(
+        .filtered_activity_log(
             &principal,
-            user.map(UserId),
-            Some(search.as_str()),
+            query.filter(),
             Paging {
                 page: number,
                 per_page: ACTIVITY_PER_PAGE,
             },
         )
         .await?;
-    let link = |path: &str, to: Option<i64>| {
-        let mut pairs = vec![("search", search.clone())];
-        if let Some(user) = user {
-            pairs.push(("user", user.to_string()));
-        }
-        if let Some(to) = to {
-            pairs.push(("page", to.to_string()));
-        }
-        format!(
-            "{path}?{}",
-            serde_urlencoded::to_string(pairs).unwrap_or_default()
-        )
-    };
     let pages = Pages::around(number, ACTIVITY_PER_PAGE, found.total, |to| {
-        link("/admin/activity", Some(to))
+        query.link("/admin/activity", Some(to))
     });
+    let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let view = ActivityPage {
         chrome: &page.chrome,
         title: "Activity",
         access,
         previous: pages.previous,
         next: pages.next,
-        export: link("/admin/activity/export", None),
+        export: query.link("/admin/activity/export", None),
         entries: found.items.into_iter().map(activity_row).collect(),
         total: found.total,
         page: pages.number,
-        search,
-        user: user.map(|id| id.to_string()).unwrap_or_default(),
+        search: text(&query.search),
+        user: query.user.map(|id| id.to_string()).unwrap_or_default(),
+        address: text(&query.address),
+        from: text(&query.from),
+        until: text(&query.until),
     };
     Ok(ok(&view, &page.chrome))
 }
@@ -833,10 +870,9 @@ pub async fn export_activity(
     let Query(query) = query.unwrap_or_default();
     let found = state
         .services
-        .activity_log(
+        .filtered_activity_log(
             &principal,
-            query.user.map(UserId),
-            query.search.as_deref(),
+            query.filter(),
             Paging {
                 page: 1,
                 per_page: EXPORT_MAX,

@@ -415,3 +415,44 @@ async fn users_are_filtered_by_role() {
         assert!(any.body.contains("2 user(s) found"), "{}", any.body);
     });
 }
+
+#[tokio::test]
+async fn the_activity_log_filters_by_address_and_days() {
+    each_backend!(|server| {
+        let mut admin = admin_browser(&server).await;
+        let today = server.clock_now().date();
+        let day = |date: time::Date| {
+            format!(
+                "{:04}-{:02}-{:02}",
+                date.year(),
+                u8::from(date.month()),
+                date.day()
+            )
+        };
+        let (yesterday, tomorrow) = (
+            day(today.previous_day().unwrap()),
+            day(today.next_day().unwrap()),
+        );
+        let today = day(today);
+        let found = |body: &str| body.matches("<tr><td>").count();
+        let all = found(&admin.get("/admin/activity").await.body);
+        assert!(all > 0);
+        for (query, expected) in [
+            (format!("from={today}&until={today}"), all),
+            (format!("from={tomorrow}"), 0),
+            (format!("until={yesterday}"), 0),
+            ("address=127.0.0.1".to_owned(), all),
+            ("address=10.9.9.9".to_owned(), 0),
+            ("from=not-a-date".to_owned(), all),
+        ] {
+            let page = admin.get(&format!("/admin/activity?{query}")).await;
+            assert_eq!(page.status, 200, "{query}");
+            assert_eq!(found(&page.body), expected, "{query}: {}", page.body);
+        }
+        let export = admin
+            .get(&format!("/admin/activity/export?from={tomorrow}"))
+            .await;
+        assert_eq!(export.status, 200);
+        assert!(export.body.is_empty(), "{}", export.body);
+    });
+}
