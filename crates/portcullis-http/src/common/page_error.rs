@@ -17,6 +17,8 @@ pub enum PageError {
     NotFound,
     /// There, but the signed-in person may not use it.
     Forbidden,
+    /// Refused by the state things are in (the domain's words).
+    Conflict(&'static str),
     /// There, but not for this method.
     MethodNotAllowed,
     /// The database or another service is unavailable.
@@ -31,6 +33,7 @@ impl From<portcullis_core::Error> for PageError {
         match error {
             Error::NotFound => Self::NotFound,
             Error::Forbidden => Self::Forbidden,
+            Error::Conflict(why) => Self::Conflict(why),
             Error::Overloaded { .. } => Self::Unavailable,
             Error::Store(portcullis_core::StoreError::Unavailable(_)) | Error::Unavailable(_) => {
                 tracing::warn!(%error, "a page could not be served");
@@ -73,6 +76,7 @@ impl IntoResponse for PageError {
                 "Not for this account",
                 "Your account may not use this page. Ask an administrator if you need it.",
             ),
+            Self::Conflict(why) => (StatusCode::CONFLICT, "That cannot be done", why),
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "Not available",
@@ -104,5 +108,18 @@ impl IntoResponse for PageError {
                 .insert(axum::http::header::RETRY_AFTER, 5.into());
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PageError;
+    use axum::response::IntoResponse;
+
+    #[test]
+    fn a_refusal_by_the_state_of_things_is_a_409_page_with_its_words() {
+        let error = PageError::from(portcullis_core::Error::Conflict("2FA is not enabled."));
+        assert!(matches!(error, PageError::Conflict("2FA is not enabled.")));
+        assert_eq!(error.into_response().status(), 409);
     }
 }
