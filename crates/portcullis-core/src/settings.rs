@@ -19,6 +19,9 @@ pub(crate) fn merged(settings: &TenantSettings, fields: &Map<String, Value>) -> 
     serde_json::from_value(Value::Object(record)).unwrap_or_else(|_| settings.clone())
 }
 
+/// The longest remembered device or login: ten years.
+pub(crate) const MAX_REMEMBER_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
+
 /// The longest `reauth_seconds`: thirty days.
 const MAX_REAUTH_SECONDS: i64 = 30 * 24 * 60 * 60;
 
@@ -112,13 +115,13 @@ impl SettingsChange {
         }
         if self
             .remember_device_seconds
-            .is_some_and(|v| !(0..=crate::tenants::MAX_REMEMBER_SECONDS).contains(&v))
+            .is_some_and(|v| !(0..=MAX_REMEMBER_SECONDS).contains(&v))
         {
             problems.push(FieldError::new(
                 "remember_device_seconds",
                 Rule::Between {
                     min: 0,
-                    max: crate::tenants::MAX_REMEMBER_SECONDS,
+                    max: MAX_REMEMBER_SECONDS,
                 },
             ));
         }

@@ -73,8 +73,7 @@ pub struct TenantInput {
     pub metadata: Metadata,
 }
 
-/// The longest remembered device or login: ten years.
-pub(crate) const MAX_REMEMBER_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
+use crate::settings::MAX_REMEMBER_SECONDS;
 const MAX_TEXT_CHARS: usize = 255;
 
 impl ManagedSettings {

@@ -9,6 +9,7 @@
 use super::clients::is_public;
 use super::error::ErrorCode;
 use super::grants::{new_secret, CODE_LIFETIME, OIDC_SCOPES};
+use super::urls::with_query;
 use crate::error::Result;
 use crate::model::{Application, ClientInfo, Consent, Grant, Principal, StoredCode, Tenant};
 use crate::services::Services;
@@ -179,18 +180,6 @@ fn error_redirect(
     mode.answer(redirect_uri, pairs, state)
 }
 
-/// `uri` with `pairs` added to its query (it may have one already).
-pub(crate) fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
-    match url::Url::parse(uri) {
-        Ok(mut url) => {
-            url.query_pairs_mut().extend_pairs(pairs);
-            url.to_string()
-        }
-        // Registered redirect URIs are absolute URLs; kept whole should one not parse.
-        Err(_) => uri.to_owned(),
-    }
-}
-
 /// Whether `text` is a PKCE S256 challenge: the unpadded base64url of a SHA-256 (RFC 7636).
 fn is_s256_challenge(text: &str) -> bool {
     text.len() == 43
@@ -339,7 +328,7 @@ impl Services {
                         .into_iter()
                         .filter_map(|(name, value)| Some((name, value?.to_owned())))
                         .collect(),
-                    redirect_origin: super::logout::origin(redirect_uri),
+                    redirect_origin: super::urls::origin(redirect_uri),
                 }));
             }
             None => {}

@@ -33,6 +33,9 @@ pub const BACKCHANNEL_LOGOUT_URI_KEY: &str = "backchannel_logout_uri";
 /// sent to the application must carry `sid`.
 pub const BACKCHANNEL_LOGOUT_SESSION_REQUIRED_KEY: &str = "backchannel_logout_session_required";
 
+/// The metadata key keeping a registered client's grant types, space-separated.
+pub const GRANT_TYPES_KEY: &str = "grant_types";
+
 /// Metadata keys that grant an application something (scopes, roles, a flow) or say how far
 /// it is trusted: only the tenant's operators set them, never a self-registering client.
 pub const OPERATOR_KEYS: [&str; 4] = [

@@ -9,17 +9,11 @@ use crate::services::Services;
 /// Applications read per round while looking for an origin.
 const PAGE: i64 = 200;
 
-/// The origin (`scheme://host[:port]`) of a URL, if it has one.
-fn origin_of(url: &str) -> Option<String> {
-    let origin = url::Url::parse(url).ok()?.origin().ascii_serialization();
-    (origin != "null").then_some(origin)
-}
-
 impl Services {
     /// Whether a page at `origin` may read the provider's answers for `tenant`: one of the
     /// tenant's applications redirects to that origin.
     pub async fn cors_allows(&self, tenant: &Tenant, origin: &str) -> Result<bool> {
-        let Some(origin) = origin_of(origin.trim()) else {
+        let Some(origin) = super::urls::origin(origin.trim()) else {
             return Ok(false);
         };
         let mut offset = 0;
@@ -29,7 +23,7 @@ impl Services {
                 application
                     .redirect_urls
                     .iter()
-                    .any(|url| origin_of(url).as_deref() == Some(origin.as_str()))
+                    .any(|url| super::urls::origin(url).as_deref() == Some(origin.as_str()))
             });
             if found {
                 return Ok(true);
@@ -39,28 +33,5 @@ impl Services {
                 return Ok(false);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::origin_of;
-
-    #[test]
-    fn origins_are_scheme_host_and_port() {
-        assert_eq!(
-            origin_of("https://app.example.com/callback?x=1").as_deref(),
-            Some("https://app.example.com")
-        );
-        assert_eq!(
-            origin_of("http://localhost:3000/cb").as_deref(),
-            Some("http://localhost:3000")
-        );
-        assert_eq!(
-            origin_of("https://app.example.com:443/").as_deref(),
-            Some("https://app.example.com")
-        );
-        assert_eq!(origin_of("com.example.app:/callback"), None);
-        assert_eq!(origin_of("null"), None);
     }
 }

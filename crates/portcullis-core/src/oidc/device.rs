@@ -22,8 +22,6 @@ use crate::services::Services;
 use crate::tokens::hash_secret;
 use time::Duration;
 
-/// The grant type a device polls the token endpoint with.
-pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// How long a person has to enter the user code, and the device to poll.
 pub const DEVICE_CODE_LIFETIME: Duration = Duration::minutes(10);
 /// The least seconds between two polls, at first.

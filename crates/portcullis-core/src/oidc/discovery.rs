@@ -71,7 +71,7 @@ impl Discovery {
                 "authorization_code",
                 "refresh_token",
                 "client_credentials",
-                super::device::DEVICE_CODE_GRANT,
+                super::grants::DEVICE_CODE_GRANT,
             ],
             subject_types_supported: &["public"],
             id_token_signing_alg_values_supported: &["RS256", "EdDSA"],

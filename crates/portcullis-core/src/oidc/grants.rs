@@ -16,6 +16,9 @@ pub const SECRET_LEN: usize = 43;
 /// scope through the code flow.
 pub const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "email"];
 
+/// The grant type a device polls the token endpoint with (RFC 8628).
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
 /// Client tokens look like `cc_<id>|<secret>`, so they never pass for a user's token.
 pub const CLIENT_TOKEN_PREFIX: &str = "cc_";
 

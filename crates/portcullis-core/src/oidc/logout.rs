@@ -5,7 +5,7 @@
 //! (a link on any site): the session is then ended only once the person confirms it (§2: the
 //! OP SHOULD ask the End-User).
 
-use super::authorize::with_query;
+use super::urls::{origin, with_query};
 use crate::error::Result;
 use crate::model::{ClientInfo, Principal, Tenant};
 use crate::services::Services;
@@ -135,12 +135,6 @@ fn names_session(claims: &serde_json::Map<String, Value>, principal: &Principal)
     claim("sub") == Some(principal.user.uid.as_str())
         && session.is_some()
         && claim("sid") == session
-}
-
-/// A URL's origin (`scheme://host[:port]`), if it has one.
-pub fn origin(url: &str) -> Option<String> {
-    let origin = url::Url::parse(url).ok()?.origin().ascii_serialization();
-    (origin != "null").then_some(origin)
 }
 
 /// The client an ID token was issued to: its `aud` (a string, or the first of a list).

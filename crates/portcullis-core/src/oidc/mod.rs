@@ -14,6 +14,7 @@ pub mod keys;
 pub mod logout;
 pub mod registration;
 pub mod token;
+pub mod urls;
 pub mod userinfo;
 
 use crate::error::{Error, Result};

@@ -8,12 +8,14 @@
 //! registrant may never set ([`OPERATOR_KEYS`]), and the registration access token that alone
 //! reads, replaces or deletes the client afterwards.
 
+use super::clients::GRANT_TYPES_KEY;
 use super::clients::{
     is_public, ALLOWED_ROLES_KEY, ALLOWED_SCOPES_KEY, AUTH_METHOD_KEY,
     BACKCHANNEL_LOGOUT_SESSION_REQUIRED_KEY, BACKCHANNEL_LOGOUT_URI_KEY, DEVICE_FLOW_KEY,
     ID_TOKEN_ALG_KEY, OPERATOR_KEYS, THIRD_PARTY_KEY,
 };
 use super::discovery::REGISTRATION_PATH;
+use super::grants::DEVICE_CODE_GRANT;
 use crate::applications::{url_problem, ApplicationInput};
 use crate::error::{Error, Result};
 use crate::field::{FieldError, Rule};
@@ -32,7 +34,6 @@ const TOKEN_SECRET_LEN: usize = 40;
 const ACCESS_TOKEN_LEN: usize = 40;
 
 pub const AUTHORIZATION_CODE: &str = "authorization_code";
-pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// The grant types a client may register.
 pub const GRANT_TYPES: [&str; 4] = [
     AUTHORIZATION_CODE,
@@ -42,8 +43,6 @@ pub const GRANT_TYPES: [&str; 4] = [
 ];
 pub const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 pub const SIGNING_ALGS: [&str; 2] = ["RS256", "EdDSA"];
-/// The metadata key keeping the registered grant types, space-separated.
-pub const GRANT_TYPES_KEY: &str = "grant_types";
 /// Descriptive URLs kept under their registration names.
 pub const DESCRIPTIVE_URIS: [&str; 4] = ["client_uri", "logo_uri", "policy_uri", "tos_uri"];
 /// What an application registered without a `client_name` (or a redirect URI to name it

@@ -7,8 +7,8 @@
 //! whole family at once.
 
 use super::clients::{id_token_algorithm, is_public, ClientCredentials};
-use super::device::DEVICE_CODE_GRANT;
 use super::error::{refused, ErrorCode, OAuthResult};
+use super::grants::DEVICE_CODE_GRANT;
 use super::grants::{new_secret, ACCESS_TOKEN_LIFETIME, CLIENT_TOKEN_PREFIX};
 use super::id_token::IdTokenContext;
 use crate::ids::Secret;
@@ -463,10 +463,7 @@ impl Services {
 /// token response of a person's grant carries a refresh token, so the grants that issue them
 /// allow refreshing too. Applications made by the management API name none and may use all.
 fn registered_for(application: &Application, grant_type: &str) -> bool {
-    let Some(registered) = application
-        .metadata
-        .get(super::registration::GRANT_TYPES_KEY)
-    else {
+    let Some(registered) = application.metadata.get(super::clients::GRANT_TYPES_KEY) else {
         return true;
     };
     let named: Vec<&str> = registered.split_ascii_whitespace().collect();

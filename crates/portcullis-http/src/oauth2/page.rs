@@ -67,7 +67,7 @@ const SUBMIT_SCRIPT: &str = "document.forms[0].submit();";
 pub fn form_post(action: &str, fields: &[(String, String)]) -> Response {
     use base64::Engine;
     use sha2::Digest;
-    let Some(target) = portcullis_core::oidc::logout::origin(action) else {
+    let Some(target) = portcullis_core::oidc::urls::origin(action) else {
         return server_error();
     };
     let inputs: String = fields
