@@ -15,6 +15,8 @@ pub enum PageError {
     TooLarge,
     /// Closed on this tenant (e.g. sign-ups), or not there.
     NotFound,
+    /// For a signed-in person only: sign in, then come back to this path.
+    SignIn(String),
     /// There, but the signed-in person may not use it.
     Forbidden,
     /// Refused by the state things are in (the domain's words).
@@ -50,6 +52,11 @@ impl From<portcullis_core::Error> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, heading, text) = match self {
+            Self::SignIn(back_to) => {
+                let query =
+                    serde_urlencoded::to_string([("return_to", back_to)]).unwrap_or_default();
+                return super::html::redirect(&format!("/login?{query}"));
+            }
             Self::Csrf => (
                 StatusCode::FORBIDDEN,
                 "This form has expired",

@@ -33,16 +33,15 @@ pub(super) async fn console(
     session: Option<Principal>,
     back_to: &str,
     section: fn(&ConsoleAccess) -> bool,
-) -> Result<Result<(Principal, ConsoleAccess), Response>, PageError> {
+) -> Result<(Principal, ConsoleAccess), PageError> {
     let Some(principal) = session else {
-        let query = serde_urlencoded::to_string([("return_to", back_to)]).unwrap_or_default();
-        return Ok(Err(redirect(&format!("/login?{query}"))));
+        return Err(PageError::SignIn(back_to.to_owned()));
     };
     let access = state.services.console_access(&principal).await?;
     if !section(&access) {
         return Err(PageError::Forbidden);
     }
-    Ok(Ok((principal, access)))
+    Ok((principal, access))
 }
 
 /// A list's page number as asked (1 when not, or not a number), and the links to the pages
@@ -120,10 +119,7 @@ pub async fn overview(
     page: Page,
     WebSession(session): WebSession,
 ) -> Result<Response, PageError> {
-    let (principal, access) = match console(&state, session, "/admin", ConsoleAccess::any).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (principal, access) = console(&state, session, "/admin", ConsoleAccess::any).await?;
     let figures = match access.users {
         false => None,
         true => match state.services.dashboard_stats(&principal).await? {
@@ -254,10 +250,7 @@ pub async fn users(
     WebSession(session): WebSession,
     query: Result<Query<UsersQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    let (principal, access) = match console(&state, session, "/admin/users", |a| a.users).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (principal, access) = console(&state, session, "/admin/users", |a| a.users).await?;
     let Query(query) = query.unwrap_or_default();
     let number = Pages::asked(query.page);
     let search = query.search.unwrap_or_default();
@@ -336,11 +329,7 @@ pub async fn invite_form(
     page: Page,
     WebSession(session): WebSession,
 ) -> Result<Response, PageError> {
-    let (principal, access) =
-        match console(&state, session, "/admin/users/new", |a| a.users).await? {
-            Ok(found) => found,
-            Err(sign_in) => return Ok(sign_in),
-        };
+    let (principal, access) = console(&state, session, "/admin/users/new", |a| a.users).await?;
     invite_page(
         &state,
         &page,
@@ -500,10 +489,7 @@ pub async fn user(
     let mailed = query.is_ok_and(|Query(q)| q.mailed.is_some());
     let id = user_id(path)?;
     let back = format!("/admin/users/{}", id.0);
-    let (principal, access) = match console(&state, session, &back, |a| a.users).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (principal, access) = console(&state, session, &back, |a| a.users).await?;
     let user = state.services.user_for_admin(&principal, id).await?;
     let notice = mailed.then_some("A password-reset mail is on its way.");
     user_page(&state, &page, &principal, access, user, None, notice).await
@@ -815,11 +801,7 @@ pub async fn activity(
     WebSession(session): WebSession,
     query: Result<Query<ActivityQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    let (principal, access) =
-        match console(&state, session, "/admin/activity", |a| a.activity).await? {
-            Ok(found) => found,
-            Err(sign_in) => return Ok(sign_in),
-        };
+    let (principal, access) = console(&state, session, "/admin/activity", |a| a.activity).await?;
     let Query(query) = query.unwrap_or_default();
     let number = Pages::asked(query.page);
     let found = state
@@ -863,10 +845,7 @@ pub async fn export_activity(
     WebSession(session): WebSession,
     query: Result<Query<ActivityQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    let (principal, _) = match console(&state, session, "/admin/activity", |a| a.activity).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (principal, _) = console(&state, session, "/admin/activity", |a| a.activity).await?;
     let Query(query) = query.unwrap_or_default();
     let found = state
         .services

@@ -38,13 +38,10 @@ async fn section(
     state: &AppState,
     session: Option<Principal>,
     back_to: &str,
-) -> Result<Result<(Principal, ConsoleAccess, Tenant), Response>, PageError> {
-    let (principal, access) = match console(state, session, back_to, |a| a.applications).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(Err(sign_in)),
-    };
+) -> Result<(Principal, ConsoleAccess, Tenant), PageError> {
+    let (principal, access) = console(state, session, back_to, |a| a.applications).await?;
     let tenant = state.services.applications_tenant(&principal).await?;
-    Ok(Ok((principal, access, tenant)))
+    Ok((principal, access, tenant))
 }
 
 struct AppRow {
@@ -128,10 +125,7 @@ pub async fn list(
     page: Page,
     WebSession(session): WebSession,
 ) -> Result<Response, PageError> {
-    let (_, access, tenant) = match section(&state, session, "/admin/applications").await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (_, access, tenant) = section(&state, session, "/admin/applications").await?;
     let draft = Draft {
         algorithm: ALGORITHMS[0].to_owned(),
         ..Draft::default()
@@ -343,10 +337,7 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let id = app_id(path)?;
     let back = format!("/admin/applications/{id}");
-    let (_, access, tenant) = match section(&state, session, &back).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (_, access, tenant) = section(&state, session, &back).await?;
     let application = state.services.application(&tenant, &id).await?;
     Ok(show_page(&page, access, application, false))
 }
@@ -417,10 +408,7 @@ pub async fn confirm_delete(
 ) -> Result<Response, PageError> {
     let id = app_id(path)?;
     let back = format!("/admin/applications/{id}/delete");
-    let (_, access, tenant) = match section(&state, session, &back).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (_, access, tenant) = section(&state, session, &back).await?;
     let application = state.services.application(&tenant, &id).await?;
     let view = DeletePage {
         chrome: &page.chrome,

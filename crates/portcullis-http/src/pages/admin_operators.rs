@@ -29,7 +29,7 @@ async fn operator(
     state: &AppState,
     session: Option<Principal>,
     back_to: &str,
-) -> Result<Result<(Principal, ConsoleAccess), Response>, PageError> {
+) -> Result<(Principal, ConsoleAccess), PageError> {
     console(state, session, back_to, |a| a.operator).await
 }
 
@@ -130,10 +130,7 @@ pub async fn tenants(
     page: Page,
     WebSession(session): WebSession,
 ) -> Result<Response, PageError> {
-    let (principal, access) = match operator(&state, session, "/admin/tenants").await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (principal, access) = operator(&state, session, "/admin/tenants").await?;
     let blank = (String::new(), String::new());
     tenants_page(
         &state,
@@ -231,10 +228,7 @@ pub async fn tenant(
 ) -> Result<Response, PageError> {
     let id = tenant_id(path)?;
     let back = format!("/admin/tenants/{id}");
-    let (principal, access) = match operator(&state, session, &back).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (principal, access) = operator(&state, session, &back).await?;
     let tenant = state.services.operator_tenant(&principal, &id).await?;
     let draft = (
         tenant.name.clone(),
@@ -383,10 +377,7 @@ pub async fn api_keys(
     page: Page,
     WebSession(session): WebSession,
 ) -> Result<Response, PageError> {
-    let (principal, access) = match operator(&state, session, "/admin/api-keys").await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (principal, access) = operator(&state, session, "/admin/api-keys").await?;
     let nothing = (None, String::new(), Errors::none());
     keys_page(&state, &page, &principal, access, nothing, StatusCode::OK).await
 }
@@ -482,10 +473,7 @@ pub async fn signing_keys(
     page: Page,
     WebSession(session): WebSession,
 ) -> Result<Response, PageError> {
-    let (principal, access) = match operator(&state, session, "/admin/signing-keys").await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (principal, access) = operator(&state, session, "/admin/signing-keys").await?;
     let now = state.services.now();
     let keys = state
         .services

@@ -124,10 +124,7 @@ pub async fn roles(
     page: Page,
     WebSession(session): WebSession,
 ) -> Result<Response, PageError> {
-    let (principal, access) = match console(&state, session, ROLES, |a| a.roles).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (principal, access) = console(&state, session, ROLES, |a| a.roles).await?;
     roles_page(&state, &page, &principal, access, None).await
 }
 
@@ -268,10 +265,7 @@ pub async fn matrix(
     WebSession(session): WebSession,
 ) -> Result<Response, PageError> {
     let allowed: fn(&ConsoleAccess) -> bool = |a| a.permissions && a.roles;
-    let (principal, access) = match console(&state, session, MATRIX, allowed).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (principal, access) = console(&state, session, MATRIX, allowed).await?;
     let services = &state.services;
     let permissions = services.permissions(&principal).await?;
     let pairs = services.role_permission_pairs(&principal).await?;

@@ -192,10 +192,7 @@ pub async fn show(
     WebSession(session): WebSession,
     query: Result<Query<SettingsQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    let (principal, access) = match console(&state, session, SETTINGS, |a| a.settings).await? {
-        Ok(found) => found,
-        Err(sign_in) => return Ok(sign_in),
-    };
+    let (principal, access) = console(&state, session, SETTINGS, |a| a.settings).await?;
     let saved = query.is_ok_and(|Query(q)| q.saved.is_some());
     settings_page(&state, &page, &principal, access, None, saved).await
 }
