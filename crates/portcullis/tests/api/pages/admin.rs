@@ -5,6 +5,16 @@ use super::*;
 use portcullis_core::accounts::CreateUser;
 use portcullis_core::tenants::TenantInput;
 
+/// The value of the `<option>` a page offers under this label (a role's id, say).
+fn option_value(page: &str, label: &str) -> String {
+    page.split("<option value=\"")
+        .skip(1)
+        .find(|option| option.contains(&format!(">{label}<")))
+        .and_then(|option| option.split('"').next())
+        .unwrap_or_else(|| panic!("{label} is offered"))
+        .to_owned()
+}
+
 async fn admin_browser(server: &TestServer) -> Browser {
     server.create_user("boss", "Admin").await;
     let mut browser = Browser::new(server);
@@ -271,14 +281,7 @@ async fn an_invited_user_chooses_a_password_from_the_mail() {
         let mut admin = admin_browser(&server).await;
         let form = admin.get("/admin/users/new").await;
         assert_eq!(form.status, 200, "{}", form.body);
-        let user_role = form
-            .body
-            .split("<option value=\"")
-            .skip(1)
-            .find(|option| option.contains(">User<"))
-            .and_then(|option| option.split('"').next())
-            .expect("the User role is offered")
-            .to_owned();
+        let user_role = option_value(&form.body, "User");
 
         let bad = admin
             .post(
@@ -339,14 +342,7 @@ async fn a_users_role_changes_and_a_second_factor_is_turned_off_from_their_page(
         let member = server.create_user("member", "User").await;
         let path = format!("/admin/users/{}", member.id.0);
         let page = admin.get(&path).await;
-        let admin_role = page
-            .body
-            .split("<option value=\"")
-            .skip(1)
-            .find(|option| option.contains(">Admin<"))
-            .and_then(|option| option.split('"').next())
-            .expect("the Admin role is offered")
-            .to_owned();
+        let admin_role = option_value(&page.body, "Admin");
         let changed = admin
             .post(&format!("{path}/role"), &[("role_id", &admin_role)])
             .await;
@@ -397,14 +393,7 @@ async fn users_are_filtered_by_role() {
         let mut admin = admin_browser(&server).await;
         server.create_user("member", "User").await;
         let list = admin.get("/admin/users").await;
-        let admin_role = list
-            .body
-            .split("<option value=\"")
-            .skip(1)
-            .find(|option| option.contains(">Admin<"))
-            .and_then(|option| option.split('"').next())
-            .expect("the Admin role is offered")
-            .to_owned();
+        let admin_role = option_value(&list.body, "Admin");
         let admins = admin.get(&format!("/admin/users?role={admin_role}")).await;
         assert!(admins.body.contains("1 user(s) found"), "{}", admins.body);
         assert!(admins.body.contains("boss@example.com"));
