@@ -3,7 +3,8 @@
 //! only decides what to show.
 
 use crate::error::{Error, Result};
-use crate::model::Principal;
+use crate::ids::TenantId;
+use crate::model::{Principal, Tenant, User};
 use crate::rbac::permissions::{
     PERMISSIONS_MANAGE, ROLES_MANAGE, SETTINGS_AUTH, SETTINGS_GENERAL, SETTINGS_NOTIFICATIONS,
     USERS_ACTIVITY, USERS_MANAGE,
@@ -11,7 +12,7 @@ use crate::rbac::permissions::{
 use crate::services::Services;
 
 /// The console's sections a principal may open (document 001's permissions).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConsoleAccess {
     /// Users, and the overview's figures about them.
     pub users: bool,
@@ -28,6 +29,9 @@ pub struct ConsoleAccess {
     /// The operator's sections (tenants, API keys, signing keys): an Admin of the default
     /// tenant (see [`Services::is_operator`]).
     pub operator: bool,
+    /// The name of the tenant an operator is managing from the console (see
+    /// [`Services::acting_in`]); `None` in one's own tenant.
+    pub managing: Option<String>,
 }
 
 impl ConsoleAccess {
@@ -49,6 +53,14 @@ impl Services {
         let auth_settings = self.holds(principal, SETTINGS_AUTH).await?;
         let notification_settings = self.holds(principal, SETTINGS_NOTIFICATIONS).await?;
         let operator = self.is_operator(principal).await?;
+        let managing = match principal.acting_from {
+            None => None,
+            Some(_) => self
+                .store
+                .tenant_by_id(&principal.tenant_id)
+                .await?
+                .map(|tenant| tenant.name),
+        };
         let access = ConsoleAccess {
             users: self.holds(principal, USERS_MANAGE).await?,
             activity: self.holds(principal, USERS_ACTIVITY).await?,
@@ -60,11 +72,65 @@ impl Services {
             notification_settings,
             applications: operator || auth_settings,
             operator,
+            managing,
         };
         if access.any() {
             Ok(access)
         } else {
             Err(Error::Forbidden)
         }
+    }
+}
+
+impl Services {
+    /// The principal the console acts as: `session` itself, or, when `session` is the operator
+    /// and `chosen` names another tenant, that tenant's Admin (every permission there, the
+    /// operator's own name in its activity log). Anything else (a stale or forged choice, a
+    /// session that is no longer the operator's) leaves `session` as it is, so no one reaches a
+    /// tenant the operator's console could not.
+    pub async fn acting_in(&self, session: Principal, chosen: Option<&str>) -> Result<Principal> {
+        let Some(chosen) = chosen.filter(|id| *id != session.tenant_id.as_str()) else {
+            return Ok(session);
+        };
+        if !self.is_operator(&session).await? {
+            return Ok(session);
+        }
+        let Some(tenant) = self
+            .store
+            .tenant_by_id(&TenantId(chosen.to_owned()))
+            .await?
+        else {
+            return Ok(session);
+        };
+        let admin = self
+            .store
+            .role_by_name(&tenant.id, crate::rbac::ADMIN_ROLE)
+            .await?
+            .filter(crate::rbac::is_builtin_admin)
+            .ok_or(Error::NotFound)?;
+        let home = session.tenant_id.clone();
+        Ok(Principal {
+            tenant_id: tenant.id.clone(),
+            // Keyed by another tenant, this record matches no row of the operator's own: a
+            // service that writes "the caller" back changes nothing.
+            user: User {
+                tenant_id: tenant.id,
+                role_id: admin.id,
+                ..session.user
+            },
+            settings: tenant.settings,
+            role_permissions: Default::default(),
+            acting_from: Some(home),
+            ..session
+        })
+    }
+
+    /// The tenant the console acts in for `principal` (another one than the page's host names
+    /// while an operator manages it).
+    pub async fn console_tenant(&self, principal: &Principal) -> Result<Tenant> {
+        self.store
+            .tenant_by_id(&principal.tenant_id)
+            .await?
+            .ok_or(Error::NotFound)
     }
 }

@@ -70,6 +70,23 @@ impl Services {
             .ok_or(Error::NotFound)
     }
 
+    /// The operator turns the console to tenant `id` (see [`Services::acting_in`]), which their
+    /// own tenant's activity log records.
+    pub async fn operator_manage_tenant(
+        &self,
+        principal: &Principal,
+        id: &str,
+        client: &ClientInfo,
+    ) -> Result<Tenant> {
+        let tenant = self.operator_tenant(principal, id).await?;
+        if tenant.id != principal.tenant_id {
+            let description = format!("Managed the tenant {} from the console", tenant.name);
+            self.record_operator(principal, client, &description)
+                .await?;
+        }
+        Ok(tenant)
+    }
+
     pub async fn operator_create_tenant(
         &self,
         principal: &Principal,

@@ -49,6 +49,7 @@ impl Services {
             user: found.user.clone(),
             settings: found.settings.clone(),
             role_permissions: OnceLock::new(),
+            acting_from: None,
         })
     }
 

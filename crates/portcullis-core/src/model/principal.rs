@@ -24,6 +24,9 @@ pub struct Principal {
     /// checked by its route and again by its service asks the database once. A principal lives
     /// for one request, so this is what the role held when the request began.
     pub(crate) role_permissions: OnceLock<Vec<Permission>>,
+    /// Set only by [`Services::acting_in`](crate::Services::acting_in): the operator's own
+    /// tenant, while the console acts in another one as its Admin.
+    pub acting_from: Option<TenantId>,
 }
 
 /// The scopes a token carries. `*` grants everything its user may do.

@@ -2,16 +2,21 @@
 //! as server-rendered pages. Every action calls the same service as the APIs, which checks the
 //! permission again; the console only chooses what to show.
 
-use super::account::{when, AccountForm};
+use super::account::when;
 use super::context::Page;
+use super::cookies::CONSOLE_TENANT_COOKIE;
+use super::form::PageForm;
 use crate::common::html::{ok, redirect};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
-use crate::common::web_session::WebSession;
+use crate::common::web_session::{cookie_value, WebSession};
 use askama::Template;
 use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, Request};
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portcullis_core::console::ConsoleAccess;
@@ -20,11 +25,67 @@ use portcullis_core::ids::UserId;
 use portcullis_core::model::{Activity, ActivityFilter, Paging, Principal, User, UserStatus};
 use portcullis_core::stats::Stats;
 use serde::Deserialize;
+use std::convert::Infallible;
 
 /// Users per page of the list.
 const PER_PAGE: i64 = 25;
 /// The chart's drawing height, in SVG units.
 const CHART_HEIGHT: i64 = 120;
+
+/// The browser's signed-in person as the console acts: an operator who chose another tenant
+/// acts there as its Admin (see `Services::acting_in`), anyone else as themselves.
+pub struct ConsoleSession(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for ConsoleSession {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let WebSession(session) = WebSession::from_request_parts(parts, state).await?;
+        let Some(session) = session else {
+            return Ok(Self(None));
+        };
+        let chosen = cookie_value(&parts.headers, CONSOLE_TENANT_COOKIE);
+        // A failure to read the choice (the database away) falls back to one's own tenant,
+        // which the gate then checks like any other request.
+        let acting = match state
+            .services
+            .acting_in(session.clone(), chosen.as_deref())
+            .await
+        {
+            Ok(acting) => acting,
+            Err(_) => session,
+        };
+        Ok(Self(Some(acting)))
+    }
+}
+
+/// A posted console form and the person it acts as ([`ConsoleSession`]): the CSRF check
+/// comes first, as on every form; anyone signed out is then sent to sign in.
+pub(super) struct ConsoleForm {
+    pub principal: Principal,
+    pub form: PageForm,
+}
+
+impl FromRequest<AppState> for ConsoleForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let ConsoleSession(session) = ConsoleSession::from_request_parts(&mut parts, state)
+            .await
+            .unwrap_or(ConsoleSession(None));
+        let form = PageForm::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match session {
+            Some(principal) => Ok(Self { principal, form }),
+            None => Err(redirect("/login?return_to=%2Fadmin")),
+        }
+    }
+}
 
 /// The person behind a console request, and what they may see: anyone signed out is sent to
 /// sign in (and back), anyone who may not open `section` gets a 403 page.
@@ -117,7 +178,7 @@ struct UserRow {
 pub async fn overview(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
 ) -> Result<Response, PageError> {
     let (principal, access) = console(&state, session, "/admin", ConsoleAccess::any).await?;
     let figures = match access.users {
@@ -247,7 +308,7 @@ struct UsersPage<'a> {
 pub async fn users(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
     query: Result<Query<UsersQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let (principal, access) = console(&state, session, "/admin/users", |a| a.users).await?;
@@ -327,7 +388,7 @@ struct InvitePage<'a> {
 pub async fn invite_form(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
 ) -> Result<Response, PageError> {
     let (principal, access) = console(&state, session, "/admin/users/new", |a| a.users).await?;
     invite_page(
@@ -384,7 +445,7 @@ async fn invite_page(
 pub async fn invite(
     State(state): State<AppState>,
     page: Page,
-    AccountForm { principal, form }: AccountForm,
+    ConsoleForm { principal, form }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let typed = InviteForm {
         email: form.text("email").trim().to_owned(),
@@ -397,9 +458,10 @@ pub async fn invite(
         role_id: Some(portcullis_core::ids::RoleId(typed.role)),
         ..AccountInput::default()
     };
+    let tenant = state.services.console_tenant(&principal).await?;
     match state
         .services
-        .invite_account(&principal, &page.tenant, input, &page.client)
+        .invite_account(&principal, &tenant, input, &page.client)
         .await
     {
         Ok(user) => Ok(redirect(&format!("/admin/users/{}", user.id.0))),
@@ -482,7 +544,7 @@ pub struct UserQuery {
 pub async fn user(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
     path: Result<Path<i64>, PathRejection>,
     query: Result<Query<UserQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
@@ -574,7 +636,7 @@ pub async fn end_sessions(
     State(state): State<AppState>,
     page: Page,
     path: Result<Path<i64>, PathRejection>,
-    AccountForm { principal, form }: AccountForm,
+    ConsoleForm { principal, form }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = user_id(path)?;
     let services = &state.services;
@@ -606,7 +668,7 @@ pub async fn delete_user(
     State(state): State<AppState>,
     page: Page,
     path: Result<Path<i64>, PathRejection>,
-    AccountForm { principal, form }: AccountForm,
+    ConsoleForm { principal, form }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = user_id(path)?;
     let services = &state.services;
@@ -628,7 +690,7 @@ pub async fn set_role(
     State(state): State<AppState>,
     page: Page,
     path: Result<Path<i64>, PathRejection>,
-    AccountForm { principal, form }: AccountForm,
+    ConsoleForm { principal, form }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = user_id(path)?;
     let Ok(role) = form.text("role_id").trim().parse::<i64>() else {
@@ -659,12 +721,13 @@ pub async fn reset_mail(
     State(state): State<AppState>,
     page: Page,
     path: Result<Path<i64>, PathRejection>,
-    AccountForm { principal, .. }: AccountForm,
+    ConsoleForm { principal, .. }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = user_id(path)?;
     let services = &state.services;
+    let tenant = services.console_tenant(&principal).await?;
     let outcome = services
-        .send_reset_mail(&principal, &page.tenant, id, &page.client)
+        .send_reset_mail(&principal, &tenant, id, &page.client)
         .await;
     let said = match outcome {
         Ok(()) => return Ok(redirect(&format!("/admin/users/{}?mailed=1", id.0))),
@@ -687,7 +750,7 @@ pub async fn two_factor_off(
     State(state): State<AppState>,
     page: Page,
     path: Result<Path<i64>, PathRejection>,
-    AccountForm { principal, .. }: AccountForm,
+    ConsoleForm { principal, .. }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = user_id(path)?;
     let services = &state.services;
@@ -798,7 +861,7 @@ const EXPORT_MAX: i64 = 10_000;
 pub async fn activity(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
     query: Result<Query<ActivityQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let (principal, access) = console(&state, session, "/admin/activity", |a| a.activity).await?;
@@ -842,7 +905,7 @@ pub async fn activity(
 /// [`EXPORT_MAX`]) as JSON lines, to download.
 pub async fn export_activity(
     State(state): State<AppState>,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
     query: Result<Query<ActivityQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let (principal, _) = console(&state, session, "/admin/activity", |a| a.activity).await?;
@@ -890,7 +953,7 @@ pub async fn set_status(
     State(state): State<AppState>,
     page: Page,
     path: Result<Path<i64>, PathRejection>,
-    AccountForm { principal, form }: AccountForm,
+    ConsoleForm { principal, form }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = user_id(path)?;
     let status = match form.text("status").as_str() {

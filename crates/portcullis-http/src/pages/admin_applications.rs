@@ -4,14 +4,14 @@
 //! [`Services::applications_tenant`](portcullis_core::Services::applications_tenant) gives,
 //! so another tenant's application is not found.
 
-use super::account::{when, AccountForm};
+use super::account::when;
 use super::admin::console;
+use super::admin::{ConsoleForm, ConsoleSession};
 use super::context::Page;
 use super::view::Errors;
 use crate::common::html::{ok, redirect, render, Chrome};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
-use crate::common::web_session::WebSession;
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -123,7 +123,7 @@ async fn list_page(
 pub async fn list(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
 ) -> Result<Response, PageError> {
     let (_, access, tenant) = section(&state, session, "/admin/applications").await?;
     let draft = Draft {
@@ -196,7 +196,7 @@ fn form_field(field: &str) -> String {
 pub async fn create(
     State(state): State<AppState>,
     page: Page,
-    AccountForm { principal, form }: AccountForm,
+    ConsoleForm { principal, form }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let access = state.services.console_access(&principal).await?;
     if !access.applications {
@@ -277,8 +277,10 @@ fn app_id(path: Result<Path<String>, PathRejection>) -> Result<String, PageError
     path.map(|Path(id)| id).map_err(|_| PageError::NotFound)
 }
 
-/// The authorization request a test sign-in starts, and its PKCE verifier.
-fn test_sign_in(application: &Application) -> Option<(String, String)> {
+/// The authorization request a test sign-in starts, and its PKCE verifier. `origin` is
+/// empty on the application's own tenant's host; the tenant's origin when an operator
+/// manages it from elsewhere (its applications are known on its own host only).
+fn test_sign_in(application: &Application, origin: &str) -> Option<(String, String)> {
     let redirect_uri = application.redirect_urls.first()?;
     let verifier = portcullis_core::random::base62(43);
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
@@ -293,15 +295,19 @@ fn test_sign_in(application: &Application) -> Option<(String, String)> {
         ("code_challenge_method", "S256"),
     ])
     .ok()?;
-    Some((format!("/oauth2/authorize?{query}"), verifier))
+    Some((format!("{origin}/oauth2/authorize?{query}"), verifier))
 }
 
 fn show_page(
-    page: &Page,
+    (state, page): (&AppState, &Page),
     access: ConsoleAccess,
-    application: Application,
+    (tenant, application): (&Tenant, Application),
     reveal: bool,
 ) -> Response {
+    let origin = match tenant.id == page.tenant.id {
+        true => String::new(),
+        false => state.services.origin_of(tenant, page.plain_http),
+    };
     let meta = |key: &str| application.metadata.get(key).cloned().unwrap_or_default();
     let view = ShowPage {
         chrome: &page.chrome,
@@ -317,7 +323,7 @@ fn show_page(
         allowed_scopes: meta(ALLOWED_SCOPES_KEY),
         allowed_roles: meta(ALLOWED_ROLES_KEY),
         created: when(application.created_at),
-        test_sign_in: test_sign_in(&application),
+        test_sign_in: test_sign_in(&application, &origin),
         secret: reveal.then(|| application.secret.expose().to_owned()),
         id: application.id,
         name: application.name,
@@ -332,14 +338,19 @@ fn show_page(
 pub async fn show(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, PageError> {
     let id = app_id(path)?;
     let back = format!("/admin/applications/{id}");
     let (_, access, tenant) = section(&state, session, &back).await?;
     let application = state.services.application(&tenant, &id).await?;
-    Ok(show_page(&page, access, application, false))
+    Ok(show_page(
+        (&state, &page),
+        access,
+        (&tenant, application),
+        false,
+    ))
 }
 
 /// A posted form on one application: the person may manage the tenant's applications.
@@ -360,12 +371,12 @@ pub async fn reveal_secret(
     State(state): State<AppState>,
     page: Page,
     path: Result<Path<String>, PathRejection>,
-    AccountForm { principal, .. }: AccountForm,
+    ConsoleForm { principal, .. }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = app_id(path)?;
     let (access, tenant) = posted(&state, &principal).await?;
     let application = state.services.application(&tenant, &id).await?;
-    let mut response = show_page(&page, access, application, true);
+    let mut response = show_page((&state, &page), access, (&tenant, application), true);
     response.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static("no-store"),
@@ -377,7 +388,7 @@ pub async fn reveal_secret(
 pub async fn rotate_secret(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-    AccountForm { principal, .. }: AccountForm,
+    ConsoleForm { principal, .. }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = app_id(path)?;
     let (_, tenant) = posted(&state, &principal).await?;
@@ -403,7 +414,7 @@ struct DeletePage<'a> {
 pub async fn confirm_delete(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, PageError> {
     let id = app_id(path)?;
@@ -424,7 +435,7 @@ pub async fn confirm_delete(
 pub async fn delete(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-    AccountForm { principal, .. }: AccountForm,
+    ConsoleForm { principal, .. }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = app_id(path)?;
     let (_, tenant) = posted(&state, &principal).await?;

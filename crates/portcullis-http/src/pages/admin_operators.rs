@@ -5,6 +5,8 @@
 use super::account::{when, AccountForm};
 use super::admin::console;
 use super::context::Page;
+use super::cookies::console_tenant_cookie;
+use super::form::PageForm;
 use super::view::Errors;
 use crate::common::html::{ok, redirect, render, Chrome};
 use crate::common::page_error::PageError;
@@ -13,6 +15,7 @@ use crate::common::web_session::WebSession;
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use axum::http::header::SET_COOKIE;
 use axum::http::StatusCode;
 use axum::response::Response;
 use portcullis_core::console::ConsoleAccess;
@@ -187,6 +190,8 @@ struct TenantPage<'a> {
     name: String,
     domain: String,
     created: String,
+    /// The operator's own tenant, which the console manages already.
+    own: bool,
     /// The management API's warning, when a domain change was refused for it.
     warning: Option<&'static str>,
     errors: Errors,
@@ -209,6 +214,7 @@ fn tenant_page(
         name,
         domain,
         created: when(tenant.created_at),
+        own: tenant.id == page.tenant.id,
         warning,
         errors,
     };
@@ -286,6 +292,38 @@ pub async fn update_tenant(
         refused,
         StatusCode::UNPROCESSABLE_ENTITY,
     ))
+}
+
+/// `POST /admin/tenants/{id}/manage`: the console acts in that tenant, as its Admin, until
+/// the operator returns (a cookie naming it, checked again on every request).
+pub async fn manage_tenant(
+    State(state): State<AppState>,
+    page: Page,
+    path: Result<Path<String>, PathRejection>,
+    AccountForm { principal, .. }: AccountForm,
+) -> Result<Response, PageError> {
+    let id = tenant_id(path)?;
+    access_of(&state, &principal).await?;
+    let tenant = state
+        .services
+        .operator_manage_tenant(&principal, &id, &page.client)
+        .await?;
+    let own = tenant.id == principal.tenant_id;
+    let mut response = redirect("/admin");
+    response.headers_mut().append(
+        SET_COOKIE,
+        console_tenant_cookie((!own).then_some(tenant.id.as_str())),
+    );
+    Ok(response)
+}
+
+/// `POST /admin/manage/return`: back to the operator's own tenant.
+pub async fn stop_managing(_: PageForm) -> Response {
+    let mut response = redirect("/admin/tenants");
+    response
+        .headers_mut()
+        .append(SET_COOKIE, console_tenant_cookie(None));
+    response
 }
 
 // API keys.

@@ -3,14 +3,13 @@
 //! service as `PUT /api/roles/{id}/permissions` is). Built-in roles keep their names and stay;
 //! the services say so, the page only leaves out the buttons that would be refused.
 
-use super::account::AccountForm;
 use super::admin::console;
+use super::admin::{ConsoleForm, ConsoleSession};
 use super::context::Page;
 use super::view::Errors;
 use crate::common::html::{ok, redirect, render};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
-use crate::common::web_session::WebSession;
 use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -122,7 +121,7 @@ async fn roles_page(
 pub async fn roles(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
 ) -> Result<Response, PageError> {
     let (principal, access) = console(&state, session, ROLES, |a| a.roles).await?;
     roles_page(&state, &page, &principal, access, None).await
@@ -182,7 +181,7 @@ async fn after(
 pub async fn create(
     State(state): State<AppState>,
     page: Page,
-    AccountForm { principal, form }: AccountForm,
+    ConsoleForm { principal, form }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let typed = RbacForm::read(&form);
     let done = state
@@ -204,7 +203,7 @@ pub async fn rename(
     State(state): State<AppState>,
     page: Page,
     path: Result<Path<i64>, PathRejection>,
-    AccountForm { principal, form }: AccountForm,
+    ConsoleForm { principal, form }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = role_id(path)?;
     let typed = RbacForm::read(&form);
@@ -222,7 +221,7 @@ pub async fn delete(
     State(state): State<AppState>,
     page: Page,
     path: Result<Path<i64>, PathRejection>,
-    AccountForm { principal, .. }: AccountForm,
+    ConsoleForm { principal, .. }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = role_id(path)?;
     state
@@ -262,7 +261,7 @@ struct MatrixPage<'a> {
 pub async fn matrix(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
 ) -> Result<Response, PageError> {
     let allowed: fn(&ConsoleAccess) -> bool = |a| a.permissions && a.roles;
     let (principal, access) = console(&state, session, MATRIX, allowed).await?;
@@ -311,7 +310,7 @@ pub async fn save_row(
     State(state): State<AppState>,
     page: Page,
     path: Result<Path<i64>, PathRejection>,
-    AccountForm { principal, form }: AccountForm,
+    ConsoleForm { principal, form }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = role_id(path)?;
     let access = state.services.console_access(&principal).await?;

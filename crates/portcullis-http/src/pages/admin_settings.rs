@@ -3,14 +3,13 @@
 //! factors; `settings.notifications`: mail), each saved through the service `PATCH
 //! /api/settings` calls, which checks those permissions and the values again.
 
-use super::account::AccountForm;
 use super::admin::console;
+use super::admin::{ConsoleForm, ConsoleSession};
 use super::context::Page;
 use super::view::Errors;
 use crate::common::html::{redirect, render};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
-use crate::common::web_session::WebSession;
 use askama::Template;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -189,7 +188,7 @@ fn group_fields(group: &str) -> Vec<&'static str> {
 pub async fn show(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
+    ConsoleSession(session): ConsoleSession,
     query: Result<Query<SettingsQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let (principal, access) = console(&state, session, SETTINGS, |a| a.settings).await?;
@@ -280,7 +279,7 @@ pub async fn save(
     State(state): State<AppState>,
     page: Page,
     path: Result<Path<String>, PathRejection>,
-    AccountForm { principal, form }: AccountForm,
+    ConsoleForm { principal, form }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let Ok(Path(group)) = path else {
         return Err(PageError::NotFound);

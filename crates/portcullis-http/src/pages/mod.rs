@@ -103,6 +103,8 @@ pub const PATHS: &[&str] = &[
     "/admin/applications/{id}/delete",
     "/admin/tenants",
     "/admin/tenants/{id}",
+    "/admin/tenants/{id}/manage",
+    "/admin/manage/return",
     "/admin/api-keys",
     "/admin/api-keys/revoke",
     "/admin/signing-keys",
@@ -209,6 +211,11 @@ pub fn routes() -> Router<AppState> {
             "/admin/tenants/{id}",
             get(admin_operators::tenant).post(admin_operators::update_tenant),
         )
+        .route(
+            "/admin/tenants/{id}/manage",
+            post(admin_operators::manage_tenant),
+        )
+        .route("/admin/manage/return", post(admin_operators::stop_managing))
         .route(
             "/admin/api-keys",
             get(admin_operators::api_keys).post(admin_operators::create_api_key),

@@ -6,7 +6,7 @@ use portcullis_core::accounts::CreateUser;
 use portcullis_core::tenants::TenantInput;
 
 /// The value of the `<option>` a page offers under this label (a role's id, say).
-fn option_value(page: &str, label: &str) -> String {
+pub(super) fn option_value(page: &str, label: &str) -> String {
     page.split("<option value=\"")
         .skip(1)
         .find(|option| option.contains(&format!(">{label}<")))

@@ -6,8 +6,10 @@ use super::admin_applications::{
     auth_settings_browser, browser_on_other_host, other_tenant, signed_in_browser,
 };
 use super::*;
+use crate::harness::user_id;
 use crate::mgmt::v1;
 use portcullis_core::accounts::CreateUser;
+use portcullis_core::model::{Tenant, User, UserStatus};
 
 const OPERATOR_PAGES: [&str; 4] = [
     "/admin/tenants",
@@ -289,5 +291,230 @@ async fn signing_keys_are_listed_and_rotated() {
             .unwrap()
             .starts_with("Rotated the signing keys"));
         assert_eq!(entry["user"]["username"], "boss", "{entry}");
+    });
+}
+
+/// A user of `tenant` made through the services.
+async fn user_of(server: &TestServer, tenant: &Tenant, username: &str, role: &str) -> User {
+    server
+        .app
+        .services
+        .create_user(
+            tenant,
+            CreateUser {
+                username: Some(username.into()),
+                email: format!("{username}@example.com"),
+                password: portcullis_core::Secret::new(PASSWORD),
+                role: role.into(),
+                first_name: None,
+                last_name: None,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn operators_manage_another_tenant_from_the_console_and_return() {
+    each_backend!(|server| {
+        use portcullis_core::store::{RbacStore, UserStore};
+        let mut operator = signed_in_browser(&server, "boss", "Admin").await;
+        let boss = user_id(&server, "boss").await;
+        let other = other_tenant(&server).await;
+        let theirs = user_of(&server, &other, "theirs", "User").await;
+        let store = &server.app.store;
+
+        let tenant_page = operator
+            .get(&format!("/admin/tenants/{}", other.id.0))
+            .await;
+        assert!(tenant_page.body.contains("id=\"manage-tenant\""));
+        let own_page = operator
+            .get(&format!("/admin/tenants/{}", server.tenant.id.0))
+            .await;
+        assert!(!own_page.body.contains("id=\"manage-tenant\""));
+
+        // Switching is a CSRF-checked post.
+        let manage = format!("/admin/tenants/{}/manage", other.id.0);
+        assert_eq!(operator.get(&manage).await.status, 405);
+        let forged = operator
+            .send(
+                reqwest::Client::new()
+                    .post(format!("{}{manage}", server.base))
+                    .form(&[("csrf_token", "forged")]),
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+        assert!(operator.cookie("portcullis_console_tenant").is_none());
+        assert_eq!(
+            operator
+                .post("/admin/tenants/nope/manage", &[])
+                .await
+                .status,
+            404
+        );
+
+        let switched = operator.post(&manage, &[]).await;
+        assert_eq!(switched.status, 303, "{}", switched.body);
+        assert_eq!(switched.location(), "/admin");
+        let overview = operator.get("/admin").await;
+        assert!(
+            overview
+                .body
+                .contains("You are managing the tenant <strong>other</strong>"),
+            "{}",
+            overview.body
+        );
+        let users = operator.get("/admin/users").await;
+        assert!(users.body.contains("theirs@example.com"), "{}", users.body);
+        assert!(!users.body.contains("boss@example.com"));
+        // The operator's own tenant is out of reach while another is managed.
+        let own_user = operator.get(&format!("/admin/users/{}", boss.0)).await;
+        assert_eq!(own_user.status, 404);
+
+        // Acts there as its Admin: a ban, an invitation, a setting.
+        let banned = operator
+            .post(
+                &format!("/admin/users/{}/status", theirs.id.0),
+                &[("status", "Banned")],
+            )
+            .await;
+        assert_eq!(banned.status, 303, "{}", banned.body);
+        let stored = store.user(&other.id, theirs.id).await.unwrap().unwrap();
+        assert_eq!(stored.status(&other.settings), UserStatus::Banned);
+        let form = operator.get("/admin/users/new").await;
+        let their_user_role = super::admin::option_value(&form.body, "User");
+        let their_role = server
+            .app
+            .store
+            .role_by_name(&other.id, "User")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(their_role.id.0.to_string(), their_user_role);
+        let invited = operator
+            .post(
+                "/admin/users",
+                &[
+                    ("email", "newcomer@example.com"),
+                    ("role_id", &their_user_role),
+                ],
+            )
+            .await;
+        assert_eq!(invited.status, 303, "{}", invited.body);
+        assert!(store
+            .user_by_email(&other.id, "newcomer@example.com")
+            .await
+            .unwrap()
+            .is_some());
+        assert!(store
+            .user_by_email(&server.tenant.id, "newcomer@example.com")
+            .await
+            .unwrap()
+            .is_none());
+        let settings = operator.get("/admin/settings").await;
+        let closed = super::admin_settings::auth_form(&settings.body, &[("reg_enabled", "")]);
+        let closed: Vec<(&str, &str)> = closed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let saved = operator.post("/admin/settings/auth", &closed).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let mut visitor = browser_on_other_host(&server);
+        assert_eq!(visitor.get("/signup").await.status, 404);
+        let mut own_visitor = Browser::new(&server);
+        assert_eq!(own_visitor.get("/signup").await.status, 200);
+
+        // The operator's tenant keeps a record of the switch.
+        let auditor = server.signed_in("auditor", "Admin").await;
+        let (status, log) = server
+            .get("/api/activity?search=Managed%20the%20tenant", &auditor)
+            .await;
+        assert_eq!(status, 200, "{log}");
+        assert_eq!(
+            log["data"][0]["description"],
+            "Managed the tenant other from the console"
+        );
+
+        let back = operator.post("/admin/manage/return", &[]).await;
+        assert_eq!(back.status, 303);
+        assert!(operator.cookie("portcullis_console_tenant").is_none());
+        let users = operator.get("/admin/users").await;
+        assert!(users.body.contains("boss@example.com"), "{}", users.body);
+        assert!(!users.body.contains("theirs@example.com"));
+    });
+}
+
+#[tokio::test]
+async fn a_console_tenant_cookie_gives_no_one_else_another_tenant() {
+    each_backend!(|server| {
+        let other = other_tenant(&server).await;
+        user_of(&server, &other, "theirs", "User").await;
+        let chosen = other.id.0.clone();
+
+        // A tenant administrator of the default tenant (every permission, not the operator)
+        // who forges the cookie still sees their own tenant.
+        let maker = server.signed_in("maker", "Admin").await;
+        let every = [
+            "users.manage",
+            "users.activity",
+            "roles.manage",
+            "permissions.manage",
+            "settings.general",
+            "settings.auth",
+            "settings.notifications",
+        ];
+        super::admin_roles::role_with(&server, &maker, "deputies", &every).await;
+        let mut admin = super::admin_roles::browser_as(&server, "deputy", "deputies").await;
+        admin
+            .cookies
+            .insert("portcullis_console_tenant".into(), chosen.clone());
+        let users = admin.get("/admin/users").await;
+        assert_eq!(users.status, 200, "{}", users.body);
+        assert!(!users.body.contains("theirs@example.com"), "{}", users.body);
+        assert!(!users.body.contains("You are managing"));
+        assert_eq!(
+            admin
+                .post(&format!("/admin/tenants/{chosen}/manage"), &[])
+                .await
+                .status,
+            403
+        );
+
+        // Another tenant's Admin cannot reach the default tenant by naming it.
+        user_of(&server, &other, "theirboss", "Admin").await;
+        let mut their_admin = browser_on_other_host(&server);
+        assert_eq!(their_admin.sign_in("theirboss", PASSWORD).await.status, 303);
+        their_admin.cookies.insert(
+            "portcullis_console_tenant".into(),
+            server.tenant.id.0.clone(),
+        );
+        server.create_user("mine", "User").await;
+        let users = their_admin.get("/admin/users").await;
+        assert_eq!(users.status, 200, "{}", users.body);
+        assert!(!users.body.contains("mine@example.com"), "{}", users.body);
+
+        // An operator demoted while managing another tenant loses it with the role.
+        let mut operator = signed_in_browser(&server, "boss", "Admin").await;
+        let switched = operator
+            .post(&format!("/admin/tenants/{chosen}/manage"), &[])
+            .await;
+        assert_eq!(switched.status, 303);
+        let boss = user_id(&server, "boss").await;
+        let (status, roles) = server.get("/api/roles", &maker).await;
+        assert_eq!(status, 200, "{roles}");
+        let user_role = roles
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|role| role["name"] == "User")
+            .unwrap()["id"]
+            .clone();
+        let (status, demoted) = server
+            .send(
+                Method::PUT,
+                &format!("/api/users/{}", boss.0),
+                &maker,
+                json!({ "role_id": user_role }),
+            )
+            .await;
+        assert!((200..300).contains(&status), "{demoted}");
+        assert_eq!(operator.get("/admin/users").await.status, 403);
     });
 }

@@ -13,7 +13,7 @@ async fn settings_json(server: &TestServer, admin: &str) -> Value {
 }
 
 /// Every field of the `auth` form as the page shows it now, with `changes` over them.
-fn auth_form<'a>(body: &str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, String)> {
+pub(super) fn auth_form<'a>(body: &str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, String)> {
     let checks = [
         "allow_passwords",
         "allow_hardware",
