@@ -13,6 +13,7 @@ pub mod avatars;
 pub mod captcha;
 pub mod clock;
 pub mod console;
+pub mod console_users;
 pub mod directory;
 pub mod egress;
 pub mod error;

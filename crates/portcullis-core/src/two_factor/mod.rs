@@ -468,7 +468,8 @@ impl Services {
         let what = "An authenticator app now guards sign-ins to your account.";
         self.send_change_notice(&principal.settings, user, what)
             .await?;
-        self.issue_recovery_codes(principal, client).await
+        self.issue_recovery_codes(principal, &principal.user, client)
+            .await
     }
 
     /// Issues a fresh set of recovery codes (the old ones stop working); shown this once.
@@ -483,31 +484,34 @@ impl Services {
             .await?;
         self.require_presence(principal, current_password, client)
             .await?;
-        let codes = self.issue_recovery_codes(principal, client).await?;
+        let codes = self
+            .issue_recovery_codes(principal, &principal.user, client)
+            .await?;
         let what = "New two-factor recovery codes were made for your account; the old ones no longer work.";
         self.send_change_notice(&principal.settings, &principal.user, what)
             .await?;
         Ok(codes)
     }
 
-    async fn issue_recovery_codes(
+    /// Replaces `user`'s recovery codes, recorded as done by `principal` (the user, or an
+    /// administrator).
+    pub(crate) async fn issue_recovery_codes(
         &self,
         principal: &Principal,
+        user: &User,
         client: &ClientInfo,
     ) -> Result<Vec<Secret>> {
-        let user = &principal.user;
         let active = self.store.two_factor(user.id).await?;
         if active.is_none_or(|t| t.confirmed_at.is_none()) {
             return Err(not_enabled());
         }
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
         let hashes: Vec<String> = codes.iter().map(|c| hash(c)).collect();
-        let activity = self.activity(
-            &principal.tenant_id,
-            Some(user),
-            client,
-            "Generated two-factor recovery codes.",
-        );
+        let description = match user.id == principal.user.id {
+            true => "Generated two-factor recovery codes.".to_owned(),
+            false => format!("Generated two-factor recovery codes for {}.", user.email),
+        };
+        let activity = self.activity(&principal.tenant_id, Some(user), client, &description);
         self.store
             .replace_recovery_codes(user.id, &hashes, &activity)
             .await?;

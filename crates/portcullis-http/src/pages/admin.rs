@@ -11,10 +11,10 @@ use crate::common::page_error::PageError;
 use crate::common::state::AppState;
 use crate::common::web_session::{cookie_value, WebSession};
 use askama::Template;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::FromRequestParts;
 use axum::extract::{FromRequest, Request};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use portcullis_core::console::ConsoleAccess;
 use portcullis_core::directory::AccountInput;
 use portcullis_core::ids::UserId;
-use portcullis_core::model::{Activity, ActivityFilter, Paging, Principal, User, UserStatus};
+use portcullis_core::model::{Activity, ActivityFilter, Paging, Principal};
 use portcullis_core::stats::Stats;
 use serde::Deserialize;
 use std::convert::Infallible;
@@ -166,12 +166,12 @@ struct DayBar {
     height: i64,
 }
 
-struct UserRow {
-    id: i64,
-    name: String,
-    email: String,
-    status: &'static str,
-    created: String,
+pub(super) struct UserRow {
+    pub(super) id: i64,
+    pub(super) name: String,
+    pub(super) email: String,
+    pub(super) status: &'static str,
+    pub(super) created: String,
 }
 
 /// `GET /admin`: the overview, with the tenant's figures for whoever manages users.
@@ -267,7 +267,7 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-fn row(user: portcullis_core::model::User, principal: &Principal) -> UserRow {
+pub(super) fn row(user: portcullis_core::model::User, principal: &Principal) -> UserRow {
     UserRow {
         id: user.id.0,
         name: user.full_name(),
@@ -483,298 +483,19 @@ pub async fn invite(
     }
 }
 
-#[derive(Template)]
-#[template(path = "pages/admin/user.html")]
-struct UserPage<'a> {
-    chrome: &'a crate::common::html::Chrome,
-    title: &'a str,
-    access: ConsoleAccess,
-    user: UserRow,
-    username: String,
-    verified: bool,
-    banned: bool,
-    sessions: Vec<SessionRow>,
-    activity: Vec<ActivityRow>,
-    /// Why the last form did not do what it was asked.
-    problem: Option<String>,
-    /// What the last form did, when that is worth saying.
-    notice: Option<&'static str>,
-    roles: Vec<(i64, String)>,
-    role: i64,
-    /// Whether the tenant uses second factors (so one may be turned off here).
-    two_factor: bool,
+pub(super) struct ActivityRow {
+    pub(super) when: String,
+    pub(super) description: String,
+    pub(super) ip: String,
+    pub(super) user: Option<i64>,
 }
 
-struct SessionRow {
-    id: String,
-    what: String,
-    ip: String,
-    last_active: String,
-}
-
-struct ActivityRow {
-    when: String,
-    description: String,
-    ip: String,
-    user: Option<i64>,
-}
-
-fn activity_row(entry: Activity) -> ActivityRow {
+pub(super) fn activity_row(entry: Activity) -> ActivityRow {
     ActivityRow {
         when: when(entry.created_at),
         description: entry.description,
         ip: entry.ip_address.unwrap_or_default(),
         user: entry.user_id.map(|id| id.0),
-    }
-}
-
-/// The user id of a path; anything else is no user.
-fn user_id(path: Result<Path<i64>, PathRejection>) -> Result<UserId, PageError> {
-    path.map(|Path(id)| UserId(id))
-        .map_err(|_| PageError::NotFound)
-}
-
-#[derive(Deserialize, Default)]
-pub struct UserQuery {
-    /// Set after a reset mail was sent.
-    mailed: Option<String>,
-}
-
-/// `GET /admin/users/{id}`: one user of the tenant (another tenant's is not found).
-pub async fn user(
-    State(state): State<AppState>,
-    page: Page,
-    ConsoleSession(session): ConsoleSession,
-    path: Result<Path<i64>, PathRejection>,
-    query: Result<Query<UserQuery>, QueryRejection>,
-) -> Result<Response, PageError> {
-    let mailed = query.is_ok_and(|Query(q)| q.mailed.is_some());
-    let id = user_id(path)?;
-    let back = format!("/admin/users/{}", id.0);
-    let (principal, access) = console(&state, session, &back, |a| a.users).await?;
-    let user = state.services.user_for_admin(&principal, id).await?;
-    let notice = mailed.then_some("A password-reset mail is on its way.");
-    user_page(&state, &page, &principal, access, user, None, notice).await
-}
-
-async fn user_page(
-    state: &AppState,
-    page: &Page,
-    principal: &Principal,
-    access: ConsoleAccess,
-    user: User,
-    problem: Option<String>,
-    notice: Option<&'static str>,
-) -> Result<Response, PageError> {
-    let services = &state.services;
-    let roles = services
-        .tenant_roles(principal)
-        .await?
-        .into_iter()
-        .map(|role| (role.id.0, role.display_name.unwrap_or(role.name)))
-        .collect();
-    let sessions = services
-        .sessions_of(principal, user.id)
-        .await?
-        .into_iter()
-        .map(|s| SessionRow {
-            what: [s.browser, s.platform, s.device]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", ")
-                + &format!(" ({})", s.client),
-            ip: s.ip_address.unwrap_or_default(),
-            last_active: when(s.last_activity),
-            id: s.id.0,
-        })
-        .collect();
-    let activity = match access.activity {
-        false => Vec::new(),
-        true => services
-            .activity_log(
-                principal,
-                Some(user.id),
-                None,
-                Paging {
-                    page: 1,
-                    per_page: 20,
-                },
-            )
-            .await?
-            .items
-            .into_iter()
-            .map(activity_row)
-            .collect(),
-    };
-    let view = UserPage {
-        chrome: &page.chrome,
-        title: "User",
-        access,
-        username: user.username.clone().unwrap_or_default(),
-        verified: user.email_verified_at.is_some(),
-        banned: user.disabled,
-        sessions,
-        activity,
-        problem,
-        notice,
-        roles,
-        role: user.role_id.0,
-        two_factor: principal.settings.two_factor_enabled,
-        user: row(user, principal),
-    };
-    let status = match view.problem {
-        Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        None => StatusCode::OK,
-    };
-    Ok(crate::common::html::render(status, &view, &page.chrome))
-}
-
-/// `POST /admin/users/{id}/sessions/end`: ends one of the user's sessions (`session_id`), or
-/// all of them (`session_id=all`).
-pub async fn end_sessions(
-    State(state): State<AppState>,
-    page: Page,
-    path: Result<Path<i64>, PathRejection>,
-    ConsoleForm { principal, form }: ConsoleForm,
-) -> Result<Response, PageError> {
-    let id = user_id(path)?;
-    let services = &state.services;
-    let chosen = form.text("session_id");
-    let ending: Vec<String> = match chosen.trim() {
-        "all" => services
-            .sessions_of(&principal, id)
-            .await?
-            .into_iter()
-            .map(|s| s.id.0)
-            .collect(),
-        one => vec![one.to_owned()],
-    };
-    for session in ending {
-        match services
-            .end_session(&principal, &session, &page.client)
-            .await
-        {
-            Ok(()) | Err(portcullis_core::Error::NotFound) => {}
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Ok(redirect(&format!("/admin/users/{}", id.0)))
-}
-
-/// `POST /admin/users/{id}/delete`: deletes the user once the form repeats their email
-/// address (`confirm`), through the same service as `DELETE /api/users/{id}`.
-pub async fn delete_user(
-    State(state): State<AppState>,
-    page: Page,
-    path: Result<Path<i64>, PathRejection>,
-    ConsoleForm { principal, form }: ConsoleForm,
-) -> Result<Response, PageError> {
-    let id = user_id(path)?;
-    let services = &state.services;
-    let user = services.user_for_admin(&principal, id).await?;
-    if form.text("confirm").trim() != user.email {
-        let access = services.console_access(&principal).await?;
-        let problem = Some("Type the user's email address to confirm the deletion.".to_owned());
-        return user_page(&state, &page, &principal, access, user, problem, None).await;
-    }
-    services
-        .delete_account(&principal, id, &page.client)
-        .await?;
-    Ok(redirect("/admin/users"))
-}
-
-/// `POST /admin/users/{id}/role`: gives the user another role (`role_id`), through the same
-/// service as `PUT /api/users/{id}` (which refuses a role the caller could not grant).
-pub async fn set_role(
-    State(state): State<AppState>,
-    page: Page,
-    path: Result<Path<i64>, PathRejection>,
-    ConsoleForm { principal, form }: ConsoleForm,
-) -> Result<Response, PageError> {
-    let id = user_id(path)?;
-    let Ok(role) = form.text("role_id").trim().parse::<i64>() else {
-        return Err(PageError::BadForm);
-    };
-    let change = AccountInput {
-        role_id: Some(portcullis_core::ids::RoleId(role)),
-        ..AccountInput::default()
-    };
-    let services = &state.services;
-    match services
-        .update_account(&principal, id, change, &page.client)
-        .await
-    {
-        Ok(_) => Ok(redirect(&format!("/admin/users/{}", id.0))),
-        Err(portcullis_core::Error::Invalid(problems)) => {
-            let user = services.user_for_admin(&principal, id).await?;
-            let access = services.console_access(&principal).await?;
-            let problem = problems.first().map(super::view::field_message);
-            user_page(&state, &page, &principal, access, user, problem, None).await
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// `POST /admin/users/{id}/reset-mail`: mails the user the password-reset link.
-pub async fn reset_mail(
-    State(state): State<AppState>,
-    page: Page,
-    path: Result<Path<i64>, PathRejection>,
-    ConsoleForm { principal, .. }: ConsoleForm,
-) -> Result<Response, PageError> {
-    let id = user_id(path)?;
-    let services = &state.services;
-    let tenant = services.console_tenant(&principal).await?;
-    let outcome = services
-        .send_reset_mail(&principal, &tenant, id, &page.client)
-        .await;
-    let said = match outcome {
-        Ok(()) => return Ok(redirect(&format!("/admin/users/{}?mailed=1", id.0))),
-        Err(portcullis_core::Error::Throttled { .. }) => {
-            "Too many reset mails for now; try again later.".to_owned()
-        }
-        Err(portcullis_core::Error::NotFound) => {
-            "This tenant has password resets turned off.".to_owned()
-        }
-        Err(other) => return Err(other.into()),
-    };
-    let user = services.user_for_admin(&principal, id).await?;
-    let access = services.console_access(&principal).await?;
-    user_page(&state, &page, &principal, access, user, Some(said), None).await
-}
-
-/// `POST /admin/users/{id}/two-factor/off`: turns the user's second factor off, through the
-/// same service as `DELETE /api/users/{id}/2fa`.
-pub async fn two_factor_off(
-    State(state): State<AppState>,
-    page: Page,
-    path: Result<Path<i64>, PathRejection>,
-    ConsoleForm { principal, .. }: ConsoleForm,
-) -> Result<Response, PageError> {
-    let id = user_id(path)?;
-    let services = &state.services;
-    match services
-        .disable_user_two_factor(&principal, id, &page.client)
-        .await
-    {
-        Ok(_) => Ok(redirect(&format!("/admin/users/{}", id.0))),
-        // The user has none.
-        Err(portcullis_core::Error::Conflict(why)) => {
-            let user = services.user_for_admin(&principal, id).await?;
-            let access = services.console_access(&principal).await?;
-            user_page(
-                &state,
-                &page,
-                &principal,
-                access,
-                user,
-                Some(why.to_owned()),
-                None,
-            )
-            .await
-        }
-        Err(other) => Err(other.into()),
     }
 }
 
@@ -945,29 +666,4 @@ pub async fn export_activity(
         body,
     )
         .into_response())
-}
-
-/// `POST /admin/users/{id}/status`: bans (`status=Banned`, which ends every session) or lets
-/// back in (`status=Active`), through the same service as `PUT /api/users/{id}`.
-pub async fn set_status(
-    State(state): State<AppState>,
-    page: Page,
-    path: Result<Path<i64>, PathRejection>,
-    ConsoleForm { principal, form }: ConsoleForm,
-) -> Result<Response, PageError> {
-    let id = user_id(path)?;
-    let status = match form.text("status").as_str() {
-        "Banned" => UserStatus::Banned,
-        "Active" => UserStatus::Active,
-        _ => return Err(PageError::BadForm),
-    };
-    let change = AccountInput {
-        status: Some(status),
-        ..AccountInput::default()
-    };
-    state
-        .services
-        .update_account(&principal, id, change, &page.client)
-        .await?;
-    Ok(redirect(&format!("/admin/users/{}", id.0)))
 }

@@ -16,6 +16,7 @@ mod admin_applications;
 mod admin_operators;
 mod admin_roles;
 mod admin_settings;
+mod admin_user;
 mod context;
 mod cookies;
 mod device;
@@ -87,6 +88,12 @@ pub const PATHS: &[&str] = &[
     "/admin/users/{id}/two-factor/off",
     "/admin/users/{id}/sessions/end",
     "/admin/users/{id}/delete",
+    "/admin/users/{id}/verified",
+    "/admin/users/{id}/password",
+    "/admin/users/{id}/two-factor/recovery-codes",
+    "/admin/users/{id}/passkeys",
+    "/admin/users/{id}/tokens/revoke",
+    "/admin/users/{id}/metadata",
     "/admin/activity",
     "/admin/activity/export",
     "/admin/roles",
@@ -164,16 +171,34 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(admin::overview))
         .route("/admin/users", get(admin::users).post(admin::invite))
         .route("/admin/users/new", get(admin::invite_form))
-        .route("/admin/users/{id}", get(admin::user))
-        .route("/admin/users/{id}/status", post(admin::set_status))
-        .route("/admin/users/{id}/role", post(admin::set_role))
-        .route("/admin/users/{id}/reset-mail", post(admin::reset_mail))
+        .route("/admin/users/{id}", get(admin_user::user))
+        .route("/admin/users/{id}/status", post(admin_user::set_status))
+        .route("/admin/users/{id}/role", post(admin_user::set_role))
+        .route("/admin/users/{id}/reset-mail", post(admin_user::reset_mail))
         .route(
             "/admin/users/{id}/two-factor/off",
-            post(admin::two_factor_off),
+            post(admin_user::two_factor_off),
         )
-        .route("/admin/users/{id}/sessions/end", post(admin::end_sessions))
-        .route("/admin/users/{id}/delete", post(admin::delete_user))
+        .route(
+            "/admin/users/{id}/sessions/end",
+            post(admin_user::end_sessions),
+        )
+        .route("/admin/users/{id}/delete", post(admin_user::delete_user))
+        .route("/admin/users/{id}/verified", post(admin_user::set_verified))
+        .route(
+            "/admin/users/{id}/password",
+            post(admin_user::set_password_disabled),
+        )
+        .route(
+            "/admin/users/{id}/two-factor/recovery-codes",
+            post(admin_user::recovery_codes),
+        )
+        .route("/admin/users/{id}/passkeys", post(admin_user::passkey))
+        .route(
+            "/admin/users/{id}/tokens/revoke",
+            post(admin_user::revoke_token),
+        )
+        .route("/admin/users/{id}/metadata", post(admin_user::set_metadata))
         .route("/admin/activity", get(admin::activity))
         .route("/admin/activity/export", get(admin::export_activity))
         .route(

@@ -15,7 +15,7 @@ pub(super) fn option_value(page: &str, label: &str) -> String {
         .to_owned()
 }
 
-async fn admin_browser(server: &TestServer) -> Browser {
+pub(super) async fn admin_browser(server: &TestServer) -> Browser {
     server.create_user("boss", "Admin").await;
     let mut browser = Browser::new(server);
     browser.sign_in("boss", PASSWORD).await;

@@ -193,6 +193,7 @@ mod admin_applications;
 mod admin_operators;
 mod admin_roles;
 mod admin_settings;
+mod admin_user;
 mod second_factor;
 mod sign_in;
 mod sign_up;

@@ -4,7 +4,7 @@ use super::*;
 use crate::harness::with_mailed_codes;
 
 /// Turns on an authenticator app for `username` through the API; its secret.
-async fn enable_totp(server: &TestServer, username: &str) -> String {
+pub(super) async fn enable_totp(server: &TestServer, username: &str) -> String {
     let token = server.login(username).await;
     let (_, setup) = server
         .send(
