@@ -88,37 +88,59 @@ impl ActivityStore for SqlStore {
             ip_address,
             from,
             until,
+            kind,
         } = filter;
-        // $2 to $6 are optional filters: NULL means "any".
-        let filter = "tenant_id = $1 AND ($2 IS NULL OR user_id = $2) \
-                      AND ($3 IS NULL OR lower(description) LIKE $3 ESCAPE '\\') \
-                      AND ($4 IS NULL OR ip_address = $4) \
-                      AND ($5 IS NULL OR created_at >= $5) AND ($6 IS NULL OR created_at < $6)";
+        // $2 to $6 are optional filters: NULL means "any". A kind adds its patterns as $7…,
+        // numbered in the order they appear, then come the limit and offset.
+        let patterns = kind.map(|k| k.patterns()).unwrap_or_default();
+        let kind_filter = match patterns.len() {
+            0 => String::new(),
+            n => format!(
+                " AND ({})",
+                (7..7 + n)
+                    .map(|i| format!("lower(description) LIKE ${i}"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            ),
+        };
+        let filter = format!(
+            "tenant_id = $1 AND ($2 IS NULL OR user_id = $2) \
+             AND ($3 IS NULL OR lower(description) LIKE $3 ESCAPE '\\') \
+             AND ($4 IS NULL OR ip_address = $4) \
+             AND ($5 IS NULL OR created_at >= $5) AND ($6 IS NULL OR created_at < $6){kind_filter}"
+        );
         let (from, until) = (from.map(to_db), until.map(to_db));
         let count_sql = format!("SELECT COUNT(*) FROM activities WHERE {filter}");
+        let (limit, offset) = (7 + patterns.len(), 8 + patterns.len());
         let page_sql = format!(
             "SELECT id, user_id, ip_address, user_agent, description, created_at FROM activities \
-             WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT $7 OFFSET $8"
+             WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}"
         );
         let user = user.map(|u| u.0);
         let pattern = search.as_deref().map(contains_pattern);
         let (total, rows): (i64, Vec<ActivityRow>) = on_pool!(&self.pool, pool => {
-            let total: i64 = sqlx::query_scalar(&count_sql)
+            let mut count = sqlx::query_scalar(&count_sql)
                 .bind(tenant.as_str())
                 .bind(user)
                 .bind(&pattern)
                 .bind(ip_address)
                 .bind(from)
-                .bind(until)
-                .fetch_one(pool)
-                .await?;
-            let rows = sqlx::query_as(&page_sql)
+                .bind(until);
+            for kind_pattern in patterns {
+                count = count.bind(*kind_pattern);
+            }
+            let total: i64 = count.fetch_one(pool).await?;
+            let mut page = sqlx::query_as(&page_sql)
                 .bind(tenant.as_str())
                 .bind(user)
                 .bind(&pattern)
                 .bind(ip_address)
                 .bind(from)
-                .bind(until)
+                .bind(until);
+            for kind_pattern in patterns {
+                page = page.bind(*kind_pattern);
+            }
+            let rows = page
                 .bind(paging.per_page)
                 .bind(paging.offset())
                 .fetch_all(pool)

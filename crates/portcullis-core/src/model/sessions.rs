@@ -188,6 +188,104 @@ pub struct ActivityFilter {
     pub from: Option<OffsetDateTime>,
     /// Recorded before.
     pub until: Option<OffsetDateTime>,
+    pub kind: Option<ActivityKind>,
+}
+
+/// A group of activity-log entries, told by how their description begins or what it names:
+/// the log keeps sentences, not codes, so a kind is a set of `LIKE` patterns over the
+/// lowercased description (kinds may overlap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityKind {
+    SignIns,
+    FailedSignIns,
+    SignOuts,
+    Accounts,
+    Credentials,
+    Tokens,
+    Administration,
+}
+
+impl ActivityKind {
+    pub const ALL: [ActivityKind; 7] = [
+        Self::SignIns,
+        Self::FailedSignIns,
+        Self::SignOuts,
+        Self::Accounts,
+        Self::Credentials,
+        Self::Tokens,
+        Self::Administration,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignIns => "sign-ins",
+            Self::FailedSignIns => "failed-sign-ins",
+            Self::SignOuts => "sign-outs",
+            Self::Accounts => "accounts",
+            Self::Credentials => "credentials",
+            Self::Tokens => "tokens",
+            Self::Administration => "administration",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::SignIns => "Sign-ins",
+            Self::FailedSignIns => "Failed sign-ins",
+            Self::SignOuts => "Sign-outs and ended sessions",
+            Self::Accounts => "Accounts made, changed, banned or deleted",
+            Self::Credentials => "Passwords, passkeys and second factors",
+            Self::Tokens => "API tokens and keys",
+            Self::Administration => "Roles, permissions, settings, tenants and applications",
+        }
+    }
+
+    /// The lowercased `LIKE` patterns an entry of this kind matches (any one of them).
+    pub fn patterns(self) -> &'static [&'static str] {
+        match self {
+            Self::SignIns => &["logged in%", "signed in%", "approved a device%"],
+            Self::FailedSignIns => &["failed %", "denied a device%"],
+            Self::SignOuts => &["logged out%", "ended %", "%back-channel logout%"],
+            Self::Accounts => &[
+                "created an account%",
+                "created the account%",
+                "deleted the account%",
+                "updated the account%",
+                "updated profile%",
+                "banned %",
+                "lifted the ban%",
+                "disabled the account%",
+                "enabled the account%",
+                "changed the avatar%",
+                "removed the avatar%",
+                "changed the metadata%",
+                "marked the address%",
+            ],
+            Self::Credentials => &[
+                "%password%",
+                "%passkey%",
+                "%two-factor%",
+                "%login credentials%",
+            ],
+            Self::Tokens => &["%api token%", "%api key%", "%the tokens of%"],
+            Self::Administration => &[
+                "%the role %",
+                "%permission%",
+                "%scope.",
+                "updated the settings%",
+                "%the tenant %",
+                "managed the tenant%",
+                "created the application%",
+                "updated the application%",
+                "deleted the application%",
+                "%signing key%",
+            ],
+        }
+    }
 }
 
 /// An activity-log entry, with its user agent read.

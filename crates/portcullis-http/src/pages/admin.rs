@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use portcullis_core::console::ConsoleAccess;
 use portcullis_core::directory::AccountInput;
 use portcullis_core::ids::UserId;
-use portcullis_core::model::{Activity, ActivityFilter, Paging, Principal};
+use portcullis_core::model::{Activity, ActivityFilter, ActivityKind, Paging, Principal};
 use portcullis_core::stats::Stats;
 use serde::Deserialize;
 use std::convert::Infallible;
@@ -510,6 +510,8 @@ pub struct ActivityQuery {
     from: Option<String>,
     /// `YYYY-MM-DD`: entries of that day (UTC) or earlier.
     until: Option<String>,
+    /// An [`ActivityKind`]'s name; anything else filters nothing.
+    kind: Option<String>,
     page: Option<i64>,
 }
 
@@ -528,6 +530,7 @@ impl ActivityQuery {
             ip_address: self.address.clone(),
             from: day(&self.from),
             until: day(&self.until).map(|d| d + time::Duration::days(1)),
+            kind: self.kind.as_deref().and_then(ActivityKind::parse),
         }
     }
 
@@ -539,6 +542,7 @@ impl ActivityQuery {
             ("address", text(&self.address)),
             ("from", text(&self.from)),
             ("until", text(&self.until)),
+            ("kind", text(&self.kind)),
         ];
         if let Some(user) = self.user {
             pairs.push(("user", user.to_string()));
@@ -571,6 +575,8 @@ struct ActivityPage<'a> {
     address: String,
     from: String,
     until: String,
+    /// Every kind, as (name, label, chosen).
+    kinds: Vec<(&'static str, &'static str, bool)>,
 }
 
 /// Entries per page of the activity log.
@@ -618,6 +624,16 @@ pub async fn activity(
         address: text(&query.address),
         from: text(&query.from),
         until: text(&query.until),
+        kinds: ActivityKind::ALL
+            .into_iter()
+            .map(|k| {
+                (
+                    k.as_str(),
+                    k.label(),
+                    query.kind.as_deref() == Some(k.as_str()),
+                )
+            })
+            .collect(),
     };
     Ok(ok(&view, &page.chrome))
 }

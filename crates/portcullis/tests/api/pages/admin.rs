@@ -445,3 +445,58 @@ async fn the_activity_log_filters_by_address_and_days() {
         assert!(export.body.is_empty(), "{}", export.body);
     });
 }
+
+#[tokio::test]
+async fn the_activity_log_filters_by_kind_on_the_page_and_in_the_export() {
+    each_backend!(|server| {
+        let mut admin = admin_browser(&server).await;
+        server.create_user("member", "User").await;
+        assert_eq!(server.try_login("member", "wrong-password").await.0, 401);
+        let member = crate::harness::user_id(&server, "member").await;
+        let banned = admin
+            .post(
+                &format!("/admin/users/{}/status", member.0),
+                &[("status", "Banned")],
+            )
+            .await;
+        assert_eq!(banned.status, 303);
+        let rows = |body: &str| -> Vec<String> {
+            body.split("<tr><td>")
+                .skip(1)
+                .map(|row| row.split("</tr>").next().unwrap().to_owned())
+                .collect()
+        };
+        let page = admin.get("/admin/activity").await;
+        assert!(page.body.contains("<option value=\"failed-sign-ins\">"));
+        for (kind, expected, refused) in [
+            ("sign-ins", "Logged in.", "Banned"),
+            ("failed-sign-ins", "Failed login attempt.", "Logged in."),
+            ("accounts", "Banned member@example.com.", "Logged in."),
+        ] {
+            let page = admin.get(&format!("/admin/activity?kind={kind}")).await;
+            assert_eq!(page.status, 200, "{kind}");
+            let found = rows(&page.body);
+            assert!(!found.is_empty(), "{kind}: {}", page.body);
+            assert!(
+                found.iter().all(|row| !row.contains(refused)),
+                "{kind}: {found:?}"
+            );
+            assert!(
+                found.iter().any(|row| row.contains(expected)),
+                "{kind}: {found:?}"
+            );
+            assert!(page.body.contains(&format!("value=\"{kind}\" selected")));
+        }
+        // An unknown kind filters nothing; the export follows the kind.
+        let all = rows(&admin.get("/admin/activity").await.body).len();
+        let odd = admin.get("/admin/activity?kind=%27%20OR%201%3D1").await;
+        assert_eq!(rows(&odd.body).len(), all);
+        let export = admin
+            .get("/admin/activity/export?kind=failed-sign-ins")
+            .await;
+        assert_eq!(export.status, 200);
+        let lines: Vec<&str> = export.body.lines().collect();
+        assert_eq!(lines.len(), 1, "{}", export.body);
+        assert!(lines[0].contains("Failed login attempt."));
+    });
+}
