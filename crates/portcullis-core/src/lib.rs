@@ -45,6 +45,7 @@ pub mod sessions;
 pub mod settings;
 pub mod setup;
 pub mod social;
+pub mod social_clients;
 pub mod stats;
 pub mod store;
 pub mod tenants;

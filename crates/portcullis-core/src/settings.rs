@@ -52,6 +52,10 @@ pub struct SettingsChange {
     pub third_party_consent: Option<bool>,
     /// The company's name on hosted pages and in mail (branding, `settings.general`).
     pub company_name: Option<String>,
+    /// The text the hosted pages show in place of a logo, and the address they offer for
+    /// help (branding, `settings.general`; empty: none).
+    pub logo_image_text: Option<String>,
+    pub support_email: Option<String>,
     /// Which ways of signing in the tenant offers: passwords, and passkeys or security keys.
     pub allow_passwords: Option<bool>,
     pub allow_hardware: Option<bool>,
@@ -108,9 +112,17 @@ impl SettingsChange {
                 problems.push(FieldError::new("app_name", Rule::Length { max: 255 }));
             }
         }
-        if let Some(name) = &self.company_name {
-            if name.chars().count() > 255 {
-                problems.push(FieldError::new("company_name", Rule::TooLong { max: 255 }));
+        for (field, text) in [
+            ("company_name", &self.company_name),
+            ("logo_image_text", &self.logo_image_text),
+        ] {
+            if text.as_ref().is_some_and(|t| t.chars().count() > 255) {
+                problems.push(FieldError::new(field, Rule::TooLong { max: 255 }));
+            }
+        }
+        if let Some(address) = self.support_email.as_deref().map(str::trim) {
+            if !address.is_empty() && !crate::accounts::looks_like_email(address) {
+                problems.push(FieldError::new("support_email", Rule::Email));
             }
         }
         if self
@@ -236,10 +248,13 @@ impl SettingsChange {
                     .into()
             }),
         );
-        set(
-            "company_name",
-            self.company_name.as_deref().map(|n| n.trim().into()),
-        );
+        for (key, text) in [
+            ("company_name", &self.company_name),
+            ("logo_image_text", &self.logo_image_text),
+            ("support_email", &self.support_email),
+        ] {
+            set(key, text.as_deref().map(|t| t.trim().into()));
+        }
         set("allow_passwords", self.allow_passwords.map(Value::from));
         set("allow_hardware", self.allow_hardware.map(Value::from));
         set("allow_social", self.allow_social.map(Value::from));

@@ -24,6 +24,8 @@ pub const PASSKEY_SCRIPT: &str = "/assets/passkeys.js";
 pub struct Chrome {
     pub company: String,
     pub logo: String,
+    /// The address the footer offers for help; empty: no footer.
+    pub support: String,
     pub developer_mode: bool,
     pub csrf: CsrfToken,
     /// The passkey script's absolute URL, where the tenant takes passkeys: the pages' policy
@@ -40,6 +42,7 @@ impl Chrome {
         Self {
             company,
             logo: settings.logo_image_text.trim().to_owned(),
+            support: settings.support_email.trim().to_owned(),
             developer_mode: settings.developer_mode,
             csrf,
             passkey_script: None,
@@ -77,6 +80,7 @@ impl Chrome {
         Self {
             company: "Portcullis".to_owned(),
             logo: String::new(),
+            support: String::new(),
             developer_mode: false,
             csrf: CsrfToken {
                 value: String::new(),

@@ -1,5 +1,5 @@
 //! The console's settings section: the tenant's settings in three forms, one per permission
-//! (`settings.general`: names; `settings.auth`: signing in and up, throttles, sessions, second
+//! (`settings.general`: names and branding; `settings.auth`: signing in and up, throttles, sessions, second
 //! factors; `settings.notifications`: mail), each saved through the service `PATCH
 //! /api/settings` calls, which checks those permissions and the values again.
 
@@ -18,6 +18,7 @@ use axum::response::Response;
 use portcullis_core::console::ConsoleAccess;
 use portcullis_core::model::{Principal, TenantSettings};
 use portcullis_core::settings::SettingsChange;
+use portcullis_core::social_clients::{SocialClient, SocialClientChange};
 use portcullis_core::{Error, FieldError};
 use serde::Deserialize;
 
@@ -59,6 +60,8 @@ impl Values {
         Self(vec![
             ("app_name", s.app_name.clone()),
             ("company_name", s.company_name.clone()),
+            ("logo_image_text", s.logo_image_text.clone()),
+            ("support_email", s.support_email.clone()),
             ("allow_passwords", flag(s.allow_passwords)),
             ("allow_hardware", flag(s.allow_hardware)),
             ("allow_social", flag(s.allow_social)),
@@ -118,6 +121,10 @@ struct SettingsPage<'a> {
     values: Values,
     errors: Errors,
     saved: bool,
+    /// The tenant's social networks, for `settings.auth` holders.
+    networks: Vec<SocialClient>,
+    /// The network whose form was refused, and why.
+    network_problem: Option<(String, String)>,
 }
 
 impl SettingsPage<'_> {
@@ -152,10 +159,29 @@ async fn settings_page(
     refused: Option<(&super::form::PageForm, &str, Errors)>,
     saved: bool,
 ) -> Result<Response, PageError> {
+    shown(state, page, principal, access, (refused, None), saved).await
+}
+
+async fn shown(
+    state: &AppState,
+    page: &Page,
+    principal: &Principal,
+    access: ConsoleAccess,
+    (refused, network_problem): (
+        Option<(&super::form::PageForm, &str, Errors)>,
+        Option<(String, String)>,
+    ),
+    saved: bool,
+) -> Result<Response, PageError> {
     // Reading the settings at all is `settings.general`'s (document 001); the service says.
     let settings = state.services.settings(principal).await?;
+    let networks = match access.auth_settings {
+        true => state.services.social_clients(principal).await?,
+        false => Vec::new(),
+    };
     let mut values = Values::of(&settings);
     let (status, errors) = match refused {
+        None if network_problem.is_some() => (StatusCode::UNPROCESSABLE_ENTITY, Errors::none()),
         None => (StatusCode::OK, Errors::none()),
         Some((form, group, errors)) => {
             for name in group_fields(group) {
@@ -171,13 +197,20 @@ async fn settings_page(
         values,
         errors,
         saved,
+        networks,
+        network_problem,
     };
     Ok(render(status, &view, &page.chrome))
 }
 
 fn group_fields(group: &str) -> Vec<&'static str> {
     match group {
-        "general" => vec!["app_name", "company_name"],
+        "general" => vec![
+            "app_name",
+            "company_name",
+            "logo_image_text",
+            "support_email",
+        ],
         "auth" => AUTH_CHECKS.iter().chain(AUTH_NUMBERS).copied().collect(),
         "notifications" => vec!["notifications_signup_email"],
         _ => Vec::new(),
@@ -227,6 +260,8 @@ fn change_of(
         "general" => SettingsChange {
             app_name: Some(form.text("app_name")),
             company_name: Some(form.text("company_name")),
+            logo_image_text: Some(form.text("logo_image_text")),
+            support_email: Some(form.text("support_email")),
             ..SettingsChange::default()
         },
         "auth" => {
@@ -321,4 +356,43 @@ pub async fn save(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// `POST /admin/settings/social/{network}`: the client this tenant registered with the
+/// network: its id, and a new secret (empty: keep the kept one; `remove_secret`: none).
+pub async fn save_social_client(
+    State(state): State<AppState>,
+    page: Page,
+    path: Result<Path<String>, PathRejection>,
+    ConsoleForm { principal, form }: ConsoleForm,
+) -> Result<Response, PageError> {
+    let Ok(Path(network)) = path else {
+        return Err(PageError::NotFound);
+    };
+    let access = state.services.console_access(&principal).await?;
+    if !access.auth_settings {
+        return Err(PageError::Forbidden);
+    }
+    let secret = form.text("client_secret");
+    let change = SocialClientChange {
+        client_id: form.text("client_id"),
+        client_secret: (!secret.is_empty()).then(|| portcullis_core::Secret::new(secret)),
+        remove_secret: form.checked("remove_secret"),
+    };
+    let outcome = state
+        .services
+        .set_social_client(&principal, &network, change, &page.client)
+        .await;
+    let problem = match outcome {
+        Ok(()) => return Ok(redirect(&format!("{SETTINGS}?saved=social"))),
+        Err(Error::Invalid(problems)) => problems
+            .iter()
+            .map(super::view::field_message)
+            .collect::<Vec<_>>()
+            .join(" "),
+        Err(Error::Conflict(why)) => why.to_owned(),
+        Err(other) => return Err(other.into()),
+    };
+    let refused = (None, Some((network, problem)));
+    shown(&state, &page, &principal, access, refused, false).await
 }

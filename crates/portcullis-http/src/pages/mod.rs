@@ -103,6 +103,7 @@ pub const PATHS: &[&str] = &[
     "/admin/permissions",
     "/admin/settings",
     "/admin/settings/{group}",
+    "/admin/settings/social/{network}",
     "/admin/applications",
     "/admin/applications/{id}",
     "/admin/applications/{id}/secret",
@@ -211,6 +212,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/permissions", get(admin_roles::matrix))
         .route("/admin/settings", get(admin_settings::show))
         .route("/admin/settings/{group}", post(admin_settings::save))
+        .route(
+            "/admin/settings/social/{network}",
+            post(admin_settings::save_social_client),
+        )
         .route(
             "/admin/applications",
             get(admin_applications::list).post(admin_applications::create),

@@ -293,3 +293,175 @@ async fn forms_need_their_token_and_links_change_nothing() {
         assert_eq!(settings_json(&server, &admin).await, before);
     });
 }
+
+#[tokio::test]
+async fn branding_and_social_clients_are_set_from_the_console() {
+    each_backend!(|server| {
+        use portcullis_core::model::SocialNetwork;
+        server
+            .set_settings(|s| {
+                s.social_networks = vec![
+                    SocialNetwork {
+                        network: "google".into(),
+                        ..SocialNetwork::default()
+                    },
+                    SocialNetwork {
+                        network: "acme".into(),
+                        userinfo_url: Some("https://acme.example/me".into()),
+                        ..SocialNetwork::default()
+                    },
+                ];
+            })
+            .await;
+        let admin = server.signed_in("boss", "Admin").await;
+        role_with(&server, &admin, "namer", &["settings.general"]).await;
+        let mut boss = browser_as(&server, "boss2", "Admin").await;
+
+        // Branding: the support address in every page's footer, checked as the API checks.
+        let bad = boss
+            .post(
+                "/admin/settings/general",
+                &[
+                    ("app_name", "Portcullis"),
+                    ("support_email", "not an address"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422, "{}", bad.body);
+        assert!(
+            bad.body.contains("id=\"support_email-error\""),
+            "{}",
+            bad.body
+        );
+        let saved = boss
+            .post(
+                "/admin/settings/general",
+                &[
+                    ("app_name", "Portcullis"),
+                    ("company_name", "Acme"),
+                    ("logo_image_text", "ACME"),
+                    ("support_email", "help@acme.example"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let login = Browser::new(&server).get("/login").await;
+        assert!(
+            login.body.contains("mailto:help@acme.example"),
+            "{}",
+            login.body
+        );
+        assert!(login.body.contains(">ACME<"));
+
+        // A social client: the id shown, the secret sealed and never shown.
+        let page = boss.get("/admin/settings").await;
+        assert!(
+            page.body.contains("/login/social/google/callback"),
+            "{}",
+            page.body
+        );
+        let set = boss
+            .post(
+                "/admin/settings/social/google",
+                &[
+                    ("client_id", "google-client"),
+                    ("client_secret", "s3cret-value"),
+                ],
+            )
+            .await;
+        assert_eq!(set.status, 303, "{}", set.body);
+        let stored = |server: &TestServer| {
+            let server = server.app.clone();
+            async move {
+                server
+                    .services
+                    .default_tenant()
+                    .await
+                    .unwrap()
+                    .settings
+                    .social_networks
+            }
+        };
+        let google = stored(&server)
+            .await
+            .into_iter()
+            .find(|n| n.network == "google")
+            .unwrap();
+        assert_eq!(google.client_id.as_deref(), Some("google-client"));
+        let kept = google.client_secret.clone().unwrap();
+        assert!(!kept.contains("s3cret-value"), "sealed: {kept}");
+        let page = boss.get("/admin/settings").await;
+        assert!(page.body.contains("value=\"google-client\""));
+        assert!(!page.body.contains("s3cret-value"));
+        assert!(page.body.contains("one is kept"));
+        // An empty secret keeps the kept one; `remove_secret` forgets it.
+        boss.post(
+            "/admin/settings/social/google",
+            &[("client_id", "google-client-2"), ("client_secret", "")],
+        )
+        .await;
+        let google = stored(&server)
+            .await
+            .into_iter()
+            .find(|n| n.network == "google")
+            .unwrap();
+        assert_eq!(google.client_secret.as_deref(), Some(kept.as_str()));
+        boss.post(
+            "/admin/settings/social/google",
+            &[("client_id", "google-client-2"), ("remove_secret", "on")],
+        )
+        .await;
+        let google = stored(&server)
+            .await
+            .into_iter()
+            .find(|n| n.network == "google")
+            .unwrap();
+        assert!(google.client_secret.is_none());
+
+        // A network without sign-in endpoints takes no client; unknown networks are not found.
+        let refused = boss
+            .post(
+                "/admin/settings/social/acme",
+                &[("client_id", "acme-client")],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(
+            refused.body.contains("portcullis social set"),
+            "{}",
+            refused.body
+        );
+        assert_eq!(
+            boss.post("/admin/settings/social/nope", &[("client_id", "x")])
+                .await
+                .status,
+            404
+        );
+
+        // Only `settings.auth` holders, and only with the form's CSRF token.
+        let mut namer = browser_as(&server, "namer1", "namer").await;
+        let tried = namer
+            .post("/admin/settings/social/google", &[("client_id", "mine")])
+            .await;
+        assert_eq!(tried.status, 403);
+        assert!(!namer
+            .get("/admin/settings")
+            .await
+            .body
+            .contains("google-client"));
+        let forged = boss
+            .send(
+                reqwest::Client::new()
+                    .post(format!("{}/admin/settings/social/google", server.base))
+                    .form(&[("client_id", "forged")]),
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+        let google = stored(&server)
+            .await
+            .into_iter()
+            .find(|n| n.network == "google")
+            .unwrap();
+        assert_eq!(google.client_id.as_deref(), Some("google-client-2"));
+    });
+}
