@@ -368,6 +368,8 @@ mod tests {
             cors_origins: Some(vec!["https://spa.example:443/".into()]),
             third_party_consent: Some(true),
             company_name: Some("Co".into()),
+            logo_image_text: Some("CO".into()),
+            support_email: Some("help@co.example".into()),
             allow_passwords: Some(true),
             allow_hardware: Some(true),
             allow_social: Some(true),
@@ -376,7 +378,7 @@ mod tests {
             remember_device_seconds: Some(60),
         };
         let fields = every.fields();
-        assert_eq!(fields.len(), 24);
+        assert_eq!(fields.len(), 26);
         let mut record = serde_json::to_value(TenantSettings::default()).unwrap();
         for (name, value) in fields {
             let slot = record.get_mut(&name).unwrap_or_else(|| panic!("{name}"));
