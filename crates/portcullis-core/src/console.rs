@@ -32,6 +32,8 @@ pub struct ConsoleAccess {
     /// The name of the tenant an operator is managing from the console (see
     /// [`Services::acting_in`]); `None` in one's own tenant.
     pub managing: Option<String>,
+    /// The tenant the console acts in: its forms carry it, and are refused in another.
+    pub tenant: String,
 }
 
 impl ConsoleAccess {
@@ -73,6 +75,7 @@ impl Services {
             applications: operator || auth_settings,
             operator,
             managing,
+            tenant: principal.tenant_id.as_str().to_owned(),
         };
         if access.any() {
             Ok(access)
@@ -84,14 +87,22 @@ impl Services {
 
 impl Services {
     /// The principal the console acts as: `session` itself, or, when `session` is the operator
-    /// and `chosen` names another tenant, that tenant's Admin (every permission there, the
-    /// operator's own name in its activity log). Anything else (a stale or forged choice, a
-    /// session that is no longer the operator's) leaves `session` as it is, so no one reaches a
-    /// tenant the operator's console could not.
+    /// and `chosen` (`<tenant>.<session id>`) names another tenant and this very session, that
+    /// tenant's Admin (every permission there; its activity log names the operator). Anything
+    /// else (a stale or forged choice, one made in another session, a session that is no
+    /// longer the operator's) leaves `session` as it is, so no one reaches a tenant the
+    /// operator's console could not; the console's forms say which tenant they were shown for,
+    /// so a form of one tenant never changes another.
     pub async fn acting_in(&self, session: Principal, chosen: Option<&str>) -> Result<Principal> {
-        let Some(chosen) = chosen.filter(|id| *id != session.tenant_id.as_str()) else {
+        let Some((chosen, chosen_in)) = chosen.and_then(|c| c.split_once('.')) else {
             return Ok(session);
         };
+        let same_session = session.session_id.as_ref().is_some_and(|id| {
+            crate::tokens::secret_matches(chosen_in, &crate::tokens::hash_secret(id.as_str()))
+        });
+        if !same_session || chosen == session.tenant_id.as_str() {
+            return Ok(session);
+        }
         if !self.is_operator(&session).await? {
             return Ok(session);
         }

@@ -477,6 +477,12 @@ impl Services {
         client: &ClientInfo,
         description: &str,
     ) -> NewActivity {
+        // An operator acting in another tenant is no user of it: the entry names them
+        // instead, and outlives their account.
+        if principal.acting_from.is_some() {
+            let description = format!("{description} (by the operator {})", principal.user.email);
+            return self.activity(&principal.tenant_id, None, client, &description);
+        }
         self.activity(
             &principal.tenant_id,
             Some(&principal.user),

@@ -80,10 +80,23 @@ impl FromRequest<AppState> for ConsoleForm {
         let form = PageForm::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)?;
-        match session {
-            Some(principal) => Ok(Self { principal, form }),
-            None => Err(redirect("/login?return_to=%2Fadmin")),
+        let Some(principal) = session else {
+            return Err(redirect("/login?return_to=%2Fadmin"));
+        };
+        // A form shown for one tenant, posted after the console moved to another (in another
+        // tab, say), must not change the other one.
+        let shown_for = form.text("console_tenant");
+        let moved = match shown_for.is_empty() {
+            true => principal.acting_from.is_some(),
+            false => shown_for != principal.tenant_id.as_str(),
+        };
+        if moved {
+            return Err(PageError::Conflict(
+                "This form was shown for another tenant than the one the console now manages: open the page again.",
+            )
+            .into_response());
         }
+        Ok(Self { principal, form })
     }
 }
 

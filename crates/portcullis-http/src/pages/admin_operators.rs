@@ -308,12 +308,14 @@ pub async fn manage_tenant(
         .services
         .operator_manage_tenant(&principal, &id, &page.client)
         .await?;
-    let own = tenant.id == principal.tenant_id;
+    let choice = match (tenant.id == principal.tenant_id, &principal.session_id) {
+        (false, Some(session)) => Some((tenant.id.as_str(), session.as_str())),
+        _ => None,
+    };
     let mut response = redirect("/admin");
-    response.headers_mut().append(
-        SET_COOKIE,
-        console_tenant_cookie((!own).then_some(tenant.id.as_str())),
-    );
+    response
+        .headers_mut()
+        .append(SET_COOKIE, console_tenant_cookie(choice));
     Ok(response)
 }
 

@@ -156,21 +156,22 @@ async fn settings_page(
     page: &Page,
     principal: &Principal,
     access: ConsoleAccess,
-    refused: Option<(&super::form::PageForm, &str, Errors)>,
+    refused: GroupRefusal<'_>,
     saved: bool,
 ) -> Result<Response, PageError> {
-    shown(state, page, principal, access, (refused, None), saved).await
+    shown(state, page, principal, access, refused, None, saved).await
 }
+
+/// A group's refused form: what was typed, the group, and the problems.
+type GroupRefusal<'a> = Option<(&'a super::form::PageForm, &'a str, Errors)>;
 
 async fn shown(
     state: &AppState,
     page: &Page,
     principal: &Principal,
     access: ConsoleAccess,
-    (refused, network_problem): (
-        Option<(&super::form::PageForm, &str, Errors)>,
-        Option<(String, String)>,
-    ),
+    refused: GroupRefusal<'_>,
+    network_problem: Option<(String, String)>,
     saved: bool,
 ) -> Result<Response, PageError> {
     // Reading the settings at all is `settings.general`'s (document 001); the service says.
@@ -393,6 +394,6 @@ pub async fn save_social_client(
         Err(Error::Conflict(why)) => why.to_owned(),
         Err(other) => return Err(other.into()),
     };
-    let refused = (None, Some((network, problem)));
-    shown(&state, &page, &principal, access, refused, false).await
+    let problem = Some((network, problem));
+    shown(&state, &page, &principal, access, None, problem, false).await
 }

@@ -37,19 +37,25 @@ pub fn login_cookie(name: &str, value: String, max_age: i64) -> HeaderValue {
     HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// The cookie naming the tenant an operator manages from the console. Only a name: the server
-/// decides on every request whether its bearer may act there (see
-/// `portcullis_core::Services::acting_in`). `Strict`, and only under `/admin`.
+/// The cookie naming the tenant an operator manages from the console, and the browser session
+/// that chose it (`<tenant>.<session>`). Only a choice: the server decides on every request
+/// whether the session may act there (see `portcullis_core::Services::acting_in`), and a
+/// choice made in another session counts for nothing. `Strict`; on `/`, so that over HTTPS it
+/// is a `__Host-` cookie no sibling host can set.
 pub const CONSOLE_TENANT_COOKIE: &str = "portcullis_console_tenant";
 
-/// `Set-Cookie` choosing `tenant` in the console, or forgetting the choice when `None`.
-pub fn console_tenant_cookie(tenant: Option<&str>) -> HeaderValue {
-    let cookie = Cookie::build((CONSOLE_TENANT_COOKIE, tenant.unwrap_or("").to_owned()))
-        .path("/admin")
+/// `Set-Cookie` choosing `tenant` in the console for `session`, or forgetting the choice when
+/// `None`.
+pub fn console_tenant_cookie(choice: Option<(&str, &str)>) -> HeaderValue {
+    let value = choice.map_or(String::new(), |(tenant, session)| {
+        format!("{tenant}.{session}")
+    });
+    let cookie = Cookie::build((CONSOLE_TENANT_COOKIE, value))
+        .path("/")
         .http_only(true)
         .secure(true)
         .same_site(SameSite::Strict)
-        .max_age(time::Duration::seconds(if tenant.is_some() {
+        .max_age(time::Duration::seconds(if choice.is_some() {
             8 * 3600
         } else {
             0

@@ -371,11 +371,33 @@ async fn operators_manage_another_tenant_from_the_console_and_return() {
         let own_user = operator.get(&format!("/admin/users/{}", boss.0)).await;
         assert_eq!(own_user.status, 404);
 
+        // Every form says which tenant it was shown for; one shown for another tenant (a tab
+        // left open before the switch), or saying none, changes nothing.
+        let there = other.id.0.as_str();
+        let settings = operator.get("/admin/settings").await;
+        assert!(
+            settings
+                .body
+                .contains(&format!("name=\"console_tenant\" value=\"{there}\"")),
+            "{}",
+            settings.body
+        );
+        let ban_path = format!("/admin/users/{}/status", theirs.id.0);
+        let home = server.tenant.id.0.as_str();
+        for stale in [vec![("console_tenant", home)], vec![]] {
+            let mut fields = vec![("status", "Banned")];
+            fields.extend(stale);
+            let refused = operator.post(&ban_path, &fields).await;
+            assert_eq!(refused.status, 409, "{}", refused.body);
+        }
+        let stored = store.user(&other.id, theirs.id).await.unwrap().unwrap();
+        assert_eq!(stored.status(&other.settings), UserStatus::Active);
+
         // Acts there as its Admin: a ban, an invitation, a setting.
         let banned = operator
             .post(
-                &format!("/admin/users/{}/status", theirs.id.0),
-                &[("status", "Banned")],
+                &ban_path,
+                &[("status", "Banned"), ("console_tenant", there)],
             )
             .await;
         assert_eq!(banned.status, 303, "{}", banned.body);
@@ -397,6 +419,7 @@ async fn operators_manage_another_tenant_from_the_console_and_return() {
                 &[
                     ("email", "newcomer@example.com"),
                     ("role_id", &their_user_role),
+                    ("console_tenant", there),
                 ],
             )
             .await;
@@ -411,9 +434,9 @@ async fn operators_manage_another_tenant_from_the_console_and_return() {
             .await
             .unwrap()
             .is_none());
-        let settings = operator.get("/admin/settings").await;
         let closed = super::admin_settings::auth_form(&settings.body, &[("reg_enabled", "")]);
-        let closed: Vec<(&str, &str)> = closed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut closed: Vec<(&str, &str)> = closed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        closed.push(("console_tenant", there));
         let saved = operator.post("/admin/settings/auth", &closed).await;
         assert_eq!(saved.status, 303, "{}", saved.body);
         let mut visitor = browser_on_other_host(&server);
@@ -432,8 +455,43 @@ async fn operators_manage_another_tenant_from_the_console_and_return() {
             "Managed the tenant other from the console"
         );
 
+        // The tenant's log names the operator, who is no user of it.
+        let theirboss = user_of(&server, &other, "theirboss", "Admin").await;
+        let mut their_admin = browser_on_other_host(&server);
+        assert_eq!(their_admin.sign_in("theirboss", PASSWORD).await.status, 303);
+        let log = their_admin.get("/admin/activity?search=banned").await;
+        assert!(
+            log.body
+                .contains("Banned theirs@example.com. (by the operator boss@example.com)"),
+            "{}",
+            log.body
+        );
+        assert!(!log.body.contains(&format!("user={}", boss.0)));
+        drop(theirboss);
+
+        // The choice holds in the session that made it only.
+        let mut second = Browser::new(&server);
+        assert_eq!(second.sign_in("boss", PASSWORD).await.status, 303);
+        let choice = operator.cookie("portcullis_console_tenant").unwrap();
+        second
+            .cookies
+            .insert("portcullis_console_tenant".into(), choice);
+        let users = second.get("/admin/users").await;
+        assert!(users.body.contains("boss@example.com"), "{}", users.body);
+        assert!(!users.body.contains("You are managing"));
+
         let back = operator.post("/admin/manage/return", &[]).await;
         assert_eq!(back.status, 303);
+        let late = operator
+            .post(
+                &ban_path,
+                &[("status", "Active"), ("console_tenant", there)],
+            )
+            .await;
+        assert_eq!(
+            late.status, 409,
+            "a form of the managed tenant, after returning"
+        );
         assert!(operator.cookie("portcullis_console_tenant").is_none());
         let users = operator.get("/admin/users").await;
         assert!(users.body.contains("boss@example.com"), "{}", users.body);
