@@ -403,7 +403,7 @@ try {
   result.passwordless_signup = (await newcomer.content()).includes('bo@example.com');
 
   // Last, the operator's console: the passwordless newcomer is found, banned and let back in.
-  Object.assign(result, await consoleJourney(browser, { BASE, TENANT, MGMT_KEY, ADMIN_USER, ADMIN_PASSWORD, shot }, 'bo@example.com'));
+  Object.assign(result, await consoleJourney(browser, { BASE, TENANT, MGMT_KEY, ADMIN_USER, ADMIN_PASSWORD, shot, newestMailTo }, 'bo@example.com'));
 
   if (accessibilityProblems.length > 0) {
     throw new Error(`accessibility problems:\n${accessibilityProblems.join('\n')}`);

@@ -432,10 +432,16 @@ async fn invite_page(
     errors: &super::view::Errors,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let roles = state
-        .services
-        .tenant_roles(principal)
-        .await?
+    let roles = state.services.tenant_roles(principal).await?;
+    // Nothing chosen yet: the least, the built-in User role (never the first, which is Admin).
+    let role = match form.role {
+        0 => roles
+            .iter()
+            .find(|r| r.name == portcullis_core::rbac::USER_ROLE && !r.removable)
+            .map_or(0, |r| r.id.0),
+        chosen => chosen,
+    };
+    let roles = roles
         .into_iter()
         .map(|role| (role.id.0, role.display_name.unwrap_or(role.name)))
         .collect();
@@ -446,7 +452,7 @@ async fn invite_page(
         roles,
         email: form.email,
         username: form.username,
-        role: form.role,
+        role,
         errors,
     };
     Ok(crate::common::html::render(status, &view, &page.chrome))

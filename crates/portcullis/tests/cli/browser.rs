@@ -286,6 +286,26 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
     assert_eq!(seen["console_application"], true, "{seen}");
     assert_eq!(seen["console_signups_closed"], 404, "{seen}");
     assert_eq!(seen["console_key"], json!([200, 401]), "{seen}");
+    // It made a tenant and managed it from the same console: an application, a user banned and
+    // let back in, a role holding only users.manage with someone invited to it, and sign-ups
+    // closed (the tenant's host then refused one); then it returned to its own tenant.
+    assert_eq!(seen["console_managing"], "co", "{seen}");
+    assert_eq!(seen["console_managed_application"], true, "{seen}");
+    assert_eq!(
+        seen["console_managed_ban"],
+        json!(["Banned", "Active"]),
+        "{seen}"
+    );
+    assert_eq!(seen["console_managed_signup"], json!([200, 404]), "{seen}");
+    assert_eq!(seen["console_returned"], 0, "{seen}");
+    // That role's holder, signed in on the tenant's own host, sees the Users section only.
+    assert_eq!(
+        seen["console_clerk_sections"],
+        json!(["Overview", "Users", "Your account"]),
+        "{seen}"
+    );
+    assert_eq!(seen["console_clerk_sees_dee"], true, "{seen}");
+    assert_eq!(seen["console_clerk_settings"], 403, "{seen}");
 
     // The application got a code for its own state, which it exchanges for tokens.
     let callback = reqwest::Url::parse(seen["callback"].as_str().unwrap()).unwrap();

@@ -282,6 +282,13 @@ async fn an_invited_user_chooses_a_password_from_the_mail() {
         let form = admin.get("/admin/users/new").await;
         assert_eq!(form.status, 200, "{}", form.body);
         let user_role = option_value(&form.body, "User");
+        // The least role is chosen until someone picks another.
+        assert!(
+            form.body
+                .contains(&format!("<option value=\"{user_role}\" selected>")),
+            "{}",
+            form.body
+        );
 
         let bad = admin
             .post(
