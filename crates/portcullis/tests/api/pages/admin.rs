@@ -507,3 +507,54 @@ async fn the_activity_log_filters_by_kind_on_the_page_and_in_the_export() {
         assert!(lines[0].contains("Failed login attempt."));
     });
 }
+
+#[tokio::test]
+async fn every_console_form_refuses_a_missing_or_foreign_csrf_token_and_gets_change_nothing() {
+    each_backend!(|server| {
+        let mut admin = admin_browser(&server).await;
+        let mut other = Browser::new(&server);
+        other.get("/login").await;
+        let foreign = other.cookie("portcullis_csrf").unwrap();
+        let console: Vec<String> = portcullis_http::pages::PATHS
+            .iter()
+            .filter(|path| path.starts_with("/admin"))
+            .map(|path| {
+                path.replace("{id}", "1")
+                    .replace("{group}", "auth")
+                    .replace("{network}", "google")
+            })
+            .collect();
+        assert!(console.len() > 30, "{console:?}");
+        let before = admin.get("/admin/activity/export").await.body;
+        let mut posted = 0;
+        for path in &console {
+            let url = format!("{}{path}", server.base);
+            for token in [None, Some(foreign.as_str())] {
+                let mut fields = vec![("name", "x"), ("status", "Banned")];
+                if let Some(token) = token {
+                    fields.push(("csrf_token", token));
+                }
+                let answer = admin
+                    .send(reqwest::Client::new().post(&url).form(&fields))
+                    .await;
+                assert!(
+                    [403, 405].contains(&answer.status),
+                    "{path} with {token:?}: {}",
+                    answer.status
+                );
+                posted += usize::from(answer.status == 403);
+            }
+            // A GET either shows a page or is refused; it never acts.
+            let shown = admin.get(path).await;
+            assert!(
+                [200, 303, 404, 405].contains(&shown.status),
+                "GET {path}: {}",
+                shown.status
+            );
+        }
+        assert!(posted >= 50, "{posted} posts were refused for their token");
+        // Nothing happened: the log gained only the reads' own entries, if any.
+        let after = admin.get("/admin/activity/export").await.body;
+        assert_eq!(before.lines().count(), after.lines().count(), "{after}");
+    });
+}
