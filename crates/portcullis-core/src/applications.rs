@@ -4,59 +4,16 @@
 use crate::error::{Error, Result};
 use crate::field::{FieldError, Rule};
 use crate::ids::Secret;
+pub use crate::model::ApplicationInput;
 use crate::model::{Application, Metadata, Principal, Tenant};
+pub use crate::oidc::urls::{url_problem, MAX_URL_CHARS};
 use crate::services::Services;
 
 pub const ID_LEN: usize = 12;
 pub const SECRET_LEN: usize = 24;
 /// URLs per list (`logout_urls`, `redirect_urls`).
 pub const MAX_URLS: usize = 50;
-pub const MAX_URL_CHARS: usize = 2000;
 const MAX_NAME_CHARS: usize = 255;
-
-/// An application as a management request writes it: the whole object. The id, secret and
-/// timestamps are the server's.
-#[derive(Debug, Clone, Default)]
-pub struct ApplicationInput {
-    pub name: String,
-    pub login_url: String,
-    pub logout_urls: Vec<String>,
-    pub redirect_urls: Vec<String>,
-    pub metadata: Metadata,
-}
-
-/// Why `text` is not a URL an application may use: absolute, `https` (or `http` on localhost
-/// or 127.0.0.1, or on any host when the tenant is in developer mode), no credentials and no
-/// fragment (RFC 6749 §3.1.2).
-pub fn url_problem(text: &str, developer_mode: bool) -> Option<&'static str> {
-    if text.chars().count() > MAX_URL_CHARS {
-        return Some("The URL is too long.");
-    }
-    let Ok(url) = url::Url::parse(text) else {
-        return Some("Must be an absolute URL such as https://example.test/auth/callback.");
-    };
-    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    match url.scheme() {
-        "https" => {}
-        "http" if local || developer_mode => {}
-        "http" => {
-            return Some(
-                "Must use https; http only on localhost or 127.0.0.1, or when the tenant's developer_mode is on.",
-            )
-        }
-        _ => return Some("Must be an https URL."),
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Some("Must name a host.");
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Some("Must not carry credentials.");
-    }
-    if url.fragment().is_some() {
-        return Some("Must not have a fragment (#...).");
-    }
-    None
-}
 
 impl ApplicationInput {
     fn checked(self, developer_mode: bool) -> Result<Self> {

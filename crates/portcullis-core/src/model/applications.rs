@@ -36,3 +36,14 @@ pub struct Application {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
+
+/// An application as a management request writes it: the whole object. The id, secret and
+/// timestamps are the server's.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationInput {
+    pub name: String,
+    pub login_url: String,
+    pub logout_urls: Vec<String>,
+    pub redirect_urls: Vec<String>,
+    pub metadata: Metadata,
+}

@@ -16,13 +16,14 @@ use super::clients::{
 };
 use super::discovery::REGISTRATION_PATH;
 use super::grants::DEVICE_CODE_GRANT;
-use crate::applications::{url_problem, ApplicationInput};
 use crate::error::{Error, Result};
 use crate::field::{FieldError, Rule};
 use crate::ids::Secret;
+use crate::model::ApplicationInput;
 use crate::model::{
     Application, ClientInfo, ClientRegistration, Metadata, RegistrationToken, Tenant,
 };
+use crate::oidc::urls::url_problem;
 use crate::services::Services;
 use crate::tokens::{hash_secret, secret_matches};
 

@@ -18,6 +18,42 @@ pub(crate) fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
+/// The longest URL an application may register.
+pub const MAX_URL_CHARS: usize = 2000;
+
+/// Why `text` is not a URL an application may use: absolute, `https` (or `http` on localhost
+/// or 127.0.0.1, or on any host when the tenant is in developer mode), no credentials and no
+/// fragment (RFC 6749 §3.1.2).
+pub fn url_problem(text: &str, developer_mode: bool) -> Option<&'static str> {
+    if text.chars().count() > MAX_URL_CHARS {
+        return Some("The URL is too long.");
+    }
+    let Ok(url) = url::Url::parse(text) else {
+        return Some("Must be an absolute URL such as https://example.test/auth/callback.");
+    };
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if local || developer_mode => {}
+        "http" => {
+            return Some(
+                "Must use https; http only on localhost or 127.0.0.1, or when the tenant's developer_mode is on.",
+            )
+        }
+        _ => return Some("Must be an https URL."),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Some("Must name a host.");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Some("Must not carry credentials.");
+    }
+    if url.fragment().is_some() {
+        return Some("Must not have a fragment (#...).");
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::origin;

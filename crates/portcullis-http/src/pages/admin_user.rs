@@ -176,6 +176,20 @@ async fn refused(
     again(state, page, principal, id, Said::problem(text)).await
 }
 
+/// Back to the user's page once `outcome` is done; the page with its refusal otherwise.
+async fn settled<T>(
+    state: &AppState,
+    page: &Page,
+    principal: &Principal,
+    id: UserId,
+    outcome: Result<T, Error>,
+) -> Result<Response, PageError> {
+    match outcome {
+        Ok(_) => Ok(back_to(id)),
+        Err(error) => refused(state, page, principal, id, error).await,
+    }
+}
+
 async fn user_page(
     state: &AppState,
     page: &Page,
@@ -313,14 +327,11 @@ pub async fn set_status(
         status: Some(status),
         ..AccountInput::default()
     };
-    match state
+    let outcome = state
         .services
         .update_account(&principal, id, change, &page.client)
-        .await
-    {
-        Ok(_) => Ok(back_to(id)),
-        Err(error) => refused(&state, &page, &principal, id, error).await,
-    }
+        .await;
+    settled(&state, &page, &principal, id, outcome).await
 }
 
 /// `POST /admin/users/{id}/role`: gives the user another role (`role_id`), through the same
@@ -337,14 +348,11 @@ pub async fn set_role(
         role_id: Some(portcullis_core::ids::RoleId(role)),
         ..AccountInput::default()
     };
-    match state
+    let outcome = state
         .services
         .update_account(&principal, id, change, &page.client)
-        .await
-    {
-        Ok(_) => Ok(back_to(id)),
-        Err(error) => refused(&state, &page, &principal, id, error).await,
-    }
+        .await;
+    settled(&state, &page, &principal, id, outcome).await
 }
 
 /// `POST /admin/users/{id}/verified`: marks the address confirmed (`verified=true`) or not.
@@ -360,14 +368,11 @@ pub async fn set_verified(
         "false" => false,
         _ => return Err(PageError::BadForm),
     };
-    match state
+    let outcome = state
         .services
         .set_email_verified(&principal, id, verified, &page.client)
-        .await
-    {
-        Ok(_) => Ok(back_to(id)),
-        Err(error) => refused(&state, &page, &principal, id, error).await,
-    }
+        .await;
+    settled(&state, &page, &principal, id, outcome).await
 }
 
 /// `POST /admin/users/{id}/reset-mail`: mails the user the password-reset link.
@@ -401,14 +406,11 @@ pub async fn set_password_disabled(
 ) -> Result<Response, PageError> {
     let id = user_id(path)?;
     let disabled = form.text("disabled") == "true";
-    match state
+    let outcome = state
         .services
         .set_password_disabled(&principal, id, disabled, &page.client)
-        .await
-    {
-        Ok(_) => Ok(back_to(id)),
-        Err(error) => refused(&state, &page, &principal, id, error).await,
-    }
+        .await;
+    settled(&state, &page, &principal, id, outcome).await
 }
 
 /// `POST /admin/users/{id}/two-factor/off`: turns the user's second factor off, through the
@@ -420,14 +422,11 @@ pub async fn two_factor_off(
     ConsoleForm { principal, .. }: ConsoleForm,
 ) -> Result<Response, PageError> {
     let id = user_id(path)?;
-    match state
+    let outcome = state
         .services
         .disable_user_two_factor(&principal, id, &page.client)
-        .await
-    {
-        Ok(_) => Ok(back_to(id)),
-        Err(error) => refused(&state, &page, &principal, id, error).await,
-    }
+        .await;
+    settled(&state, &page, &principal, id, outcome).await
 }
 
 /// `POST /admin/users/{id}/two-factor/recovery-codes`: new recovery codes, shown on this
@@ -483,10 +482,7 @@ pub async fn passkey(
         }
         _ => return Err(PageError::BadForm),
     };
-    match done {
-        Ok(()) => Ok(back_to(id)),
-        Err(error) => refused(&state, &page, &principal, id, error).await,
-    }
+    settled(&state, &page, &principal, id, done).await
 }
 
 /// `POST /admin/users/{id}/tokens/revoke`: revokes the personal token `token_id`.
@@ -498,14 +494,11 @@ pub async fn revoke_token(
 ) -> Result<Response, PageError> {
     let id = user_id(path)?;
     let token = TokenId(number(&form.text("token_id"))?);
-    match state
+    let outcome = state
         .services
         .revoke_user_token(&principal, (id, token), &page.client)
-        .await
-    {
-        Ok(()) => Ok(back_to(id)),
-        Err(error) => refused(&state, &page, &principal, id, error).await,
-    }
+        .await;
+    settled(&state, &page, &principal, id, outcome).await
 }
 
 /// `POST /admin/users/{id}/metadata`: the editor's rows (`key`, `value`, in pairs) become the
@@ -532,14 +525,11 @@ pub async fn set_metadata(
             return again(&state, &page, &principal, id, said).await;
         }
     }
-    match state
+    let outcome = state
         .services
         .set_user_metadata(&principal, id, metadata, &page.client)
-        .await
-    {
-        Ok(_) => Ok(back_to(id)),
-        Err(error) => refused(&state, &page, &principal, id, error).await,
-    }
+        .await;
+    settled(&state, &page, &principal, id, outcome).await
 }
 
 /// `POST /admin/users/{id}/sessions/end`: ends one of the user's sessions (`session_id`), or
