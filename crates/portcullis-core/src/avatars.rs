@@ -103,6 +103,17 @@ impl Services {
         self.upload_avatar(&principal.user, bytes, client).await
     }
 
+    /// Removes the caller's own avatar.
+    pub async fn remove_own_avatar(
+        &self,
+        principal: &crate::model::Principal,
+        client: &ClientInfo,
+    ) -> Result<User> {
+        self.authorize(principal, crate::authz::Action::UpdateProfile)
+            .await?;
+        self.remove_avatar(&principal.user, client).await
+    }
+
     /// The caller's own avatar from an external image.
     pub async fn set_own_external_avatar(
         &self,

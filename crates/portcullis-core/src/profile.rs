@@ -21,6 +21,20 @@ impl Services {
         client: &ClientInfo,
     ) -> Result<User> {
         self.authorize(principal, Action::UpdateProfile).await?;
+        let mut problems = Vec::new();
+        for (field, value, max) in [
+            ("first_name", &change.first_name, 255),
+            ("last_name", &change.last_name, 255),
+            ("phone", &change.phone, 50),
+            ("address", &change.address, 255),
+        ] {
+            if matches!(value, Some(Some(v)) if v.chars().count() > max) {
+                problems.push(crate::field::FieldError::new(field, Rule::TooLong { max }));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
         if let Some(Some(country)) = change.country_id {
             if self.store.country(country).await?.is_none() {
                 return Err(Error::invalid("country_id", Rule::Unknown));

@@ -18,7 +18,7 @@ use portcullis_core::personal_tokens::TokenRequest;
 use portcullis_core::{Error, TokenId};
 use time::{Date, OffsetDateTime, Time};
 
-const SIGN_IN: &str = "/login?return_to=%2Faccount";
+pub(super) const SIGN_IN: &str = "/login?return_to=%2Faccount";
 
 #[derive(Template)]
 #[template(path = "pages/account.html")]

@@ -1,4 +1,5 @@
-//! A posted form: size-limited, url-encoded, and refused (403) unless it passes the CSRF check.
+//! A posted form: size-limited, url-encoded (or multipart, for a file), and refused (403)
+//! unless it passes the CSRF check.
 
 use crate::common::body::{read_limited, BodyError};
 use crate::common::csrf;
@@ -59,5 +60,56 @@ impl PageForm {
             .filter(|(key, _)| key == name)
             .map(|(_, value)| without_nul(value))
             .collect()
+    }
+}
+
+/// A posted form with a file (`multipart/form-data`), at most `max_upload_bytes` in all, and
+/// refused (403) unless it passes the CSRF check: the first file's bytes.
+pub struct UploadForm {
+    /// The file field's name and content (`None` when no file was chosen).
+    pub file: Option<(String, Vec<u8>)>,
+}
+
+impl FromRequest<AppState> for UploadForm {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let boundary = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| multer::parse_boundary(v).ok())
+            .ok_or(PageError::BadForm)?;
+        let bytes = read_limited(req, state.http.max_upload_bytes)
+            .await
+            .map_err(|error| match error {
+                BodyError::TooLarge => PageError::TooLarge,
+                _ => PageError::BadForm,
+            })?;
+        let stream =
+            futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+        let mut multipart = multer::Multipart::new(stream, boundary);
+        let (mut pairs, mut file) = (Vec::new(), None);
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|_| PageError::BadForm)?
+        {
+            let name = field.name().unwrap_or_default().to_owned();
+            if field.file_name().is_some() {
+                let content = field.bytes().await.map_err(|_| PageError::BadForm)?;
+                if file.is_none() && !content.is_empty() {
+                    file = Some((name, content.to_vec()));
+                }
+            } else {
+                let text = field.text().await.map_err(|_| PageError::BadForm)?;
+                pairs.push((name, text));
+            }
+        }
+        let fields = PageForm(pairs);
+        if !csrf::passes(&headers, fields.value(CSRF_FIELD)) {
+            return Err(PageError::Csrf);
+        }
+        Ok(Self { file })
     }
 }

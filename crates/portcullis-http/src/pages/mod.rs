@@ -11,6 +11,7 @@
 //! [`crate::common::html::security_headers`].
 
 mod account;
+mod account_profile;
 mod admin;
 mod admin_applications;
 mod admin_operators;
@@ -66,6 +67,9 @@ pub const PATHS: &[&str] = &[
     "/forgot-password",
     "/reset-password",
     "/account",
+    "/account/profile",
+    "/account/profile/avatar",
+    "/account/profile/avatar/remove",
     "/account/tokens",
     "/account/tokens/revoke",
     "/account/sessions/end",
@@ -151,6 +155,18 @@ pub fn routes() -> Router<AppState> {
             get(password::reset_form).post(password::reset),
         )
         .route("/account", get(account::show))
+        .route(
+            "/account/profile",
+            get(account_profile::show).post(account_profile::save),
+        )
+        .route(
+            "/account/profile/avatar",
+            post(account_profile::upload_avatar),
+        )
+        .route(
+            "/account/profile/avatar/remove",
+            post(account_profile::remove_avatar),
+        )
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/revoke", post(account::revoke_token))
         .route("/account/sessions/end", post(account::end_session))

@@ -17,6 +17,10 @@ pub fn field_message(error: &FieldError) -> String {
 pub struct Errors(Vec<(String, String)>);
 
 impl Errors {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn none() -> Self {
         Self::default()
     }

@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::json as body;
 use std::io::Cursor;
 
-fn picture(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+pub(crate) fn picture(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
     let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 90]));
     let mut out = Cursor::new(Vec::new());
     image::DynamicImage::ImageRgb8(image)

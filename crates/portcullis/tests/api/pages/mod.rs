@@ -188,6 +188,7 @@ fn input_value(body: &str, name: &str) -> String {
 }
 
 mod account;
+mod account_profile;
 mod admin;
 mod admin_applications;
 mod admin_operators;
