@@ -38,6 +38,9 @@ pub struct CredentialsChange {
     pub password: Option<(Secret, Secret)>,
     /// The step-up's proof, when the sign-in is older than the tenant allows.
     pub current_password: Option<Secret>,
+    /// Whether a new password needs the current one however recent the sign-in (the account
+    /// page asks for it; document 001's API keeps its own contract).
+    pub password_needs_current: bool,
     pub client: ClientInfo,
 }
 
@@ -73,6 +76,29 @@ impl Services {
         if recent {
             return Ok(());
         }
+        self.confirm_current_password(principal, current_password, client)
+            .await
+    }
+
+    /// Whether the caller's account has a password (an account made with a passkey or a
+    /// social network may not).
+    pub async fn has_password(&self, principal: &Principal) -> Result<bool> {
+        self.authorize(principal, Action::ViewProfile).await?;
+        Ok(self
+            .store
+            .password_credential(principal.user.id)
+            .await?
+            .is_some())
+    }
+
+    /// The account's current password, given again (a 422 on [`CURRENT_PASSWORD`] when
+    /// missing or wrong; wrong ones count like login attempts).
+    async fn confirm_current_password(
+        &self,
+        principal: &Principal,
+        current_password: Option<&Secret>,
+        client: &ClientInfo,
+    ) -> Result<()> {
         let Some(password) = current_password.filter(|p| !p.expose().is_empty()) else {
             return Err(Error::invalid(
                 CURRENT_PASSWORD,
@@ -157,8 +183,15 @@ impl Services {
         let email_changed = new_email.is_some();
         // Before looking addresses up, so that no token but a present session's learns
         // which are taken.
-        if email_changed || change.password.is_some() {
-            self.require_presence(principal, change.current_password.as_ref(), &change.client)
+        let current = change.current_password.as_ref();
+        if change.password.is_some() && change.password_needs_current {
+            if !is_login_session(principal) {
+                return Err(Error::Forbidden);
+            }
+            self.confirm_current_password(principal, current, &change.client)
+                .await?;
+        } else if email_changed || change.password.is_some() {
+            self.require_presence(principal, current, &change.client)
                 .await?;
         }
         self.check_taken(tenant, new_email, new_username, &mut problems)

@@ -12,6 +12,7 @@
 
 mod account;
 mod account_profile;
+mod account_sign_in;
 mod admin;
 mod admin_applications;
 mod admin_operators;
@@ -70,6 +71,9 @@ pub const PATHS: &[&str] = &[
     "/account/profile",
     "/account/profile/avatar",
     "/account/profile/avatar/remove",
+    "/account/sign-in",
+    "/account/sign-in/password",
+    "/account/sign-in/email",
     "/account/tokens",
     "/account/tokens/revoke",
     "/account/sessions/end",
@@ -166,6 +170,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/account/profile/avatar/remove",
             post(account_profile::remove_avatar),
+        )
+        .route("/account/sign-in", get(account_sign_in::show))
+        .route(
+            "/account/sign-in/password",
+            post(account_sign_in::change_password),
+        )
+        .route(
+            "/account/sign-in/email",
+            post(account_sign_in::change_email),
         )
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/revoke", post(account::revoke_token))
