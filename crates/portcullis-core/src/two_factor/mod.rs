@@ -426,6 +426,18 @@ impl Services {
         }
     }
 
+    /// The caller's second factor: its method, and whether it is on (`false`: an
+    /// authenticator-app setup waits for its first code).
+    pub async fn own_two_factor(&self, principal: &Principal) -> Result<Option<(Method, bool)>> {
+        self.authorize(principal, crate::authz::Action::ViewProfile)
+            .await?;
+        Ok(self
+            .store
+            .two_factor(principal.user.id)
+            .await?
+            .map(|t| (t.method, t.confirmed_at.is_some())))
+    }
+
     /// Confirms a pending authenticator-app setup with its first code; returns the recovery
     /// codes, shown this once.
     pub async fn confirm_totp(

@@ -12,6 +12,7 @@
 
 mod account;
 mod account_profile;
+mod account_second_factor;
 mod account_sign_in;
 mod admin;
 mod admin_applications;
@@ -71,6 +72,13 @@ pub const PATHS: &[&str] = &[
     "/account/profile",
     "/account/profile/avatar",
     "/account/profile/avatar/remove",
+    "/account/second-factor",
+    "/account/second-factor/app",
+    "/account/second-factor/confirm",
+    "/account/second-factor/mail",
+    "/account/second-factor/phone",
+    "/account/second-factor/recovery-codes",
+    "/account/second-factor/off",
     "/account/sign-in",
     "/account/sign-in/password",
     "/account/sign-in/email",
@@ -170,6 +178,31 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/account/profile/avatar/remove",
             post(account_profile::remove_avatar),
+        )
+        .route("/account/second-factor", get(account_second_factor::show))
+        .route(
+            "/account/second-factor/app",
+            post(account_second_factor::set_up_app),
+        )
+        .route(
+            "/account/second-factor/confirm",
+            post(account_second_factor::confirm),
+        )
+        .route(
+            "/account/second-factor/mail",
+            post(account_second_factor::use_mail),
+        )
+        .route(
+            "/account/second-factor/phone",
+            post(account_second_factor::use_phone),
+        )
+        .route(
+            "/account/second-factor/recovery-codes",
+            post(account_second_factor::recovery_codes),
+        )
+        .route(
+            "/account/second-factor/off",
+            post(account_second_factor::turn_off),
         )
         .route("/account/sign-in", get(account_sign_in::show))
         .route(

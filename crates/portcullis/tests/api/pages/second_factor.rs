@@ -27,7 +27,7 @@ pub(super) async fn enable_totp(server: &TestServer, username: &str) -> String {
     secret
 }
 
-fn app_code(server: &TestServer, secret: &str, offset_seconds: i64) -> String {
+pub(super) fn app_code(server: &TestServer, secret: &str, offset_seconds: i64) -> String {
     let totp = totp_rs::Builder::new()
         .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
         .build()
