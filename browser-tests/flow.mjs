@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { consentScreen, singlePageApp } from './relying_party.mjs';
 import { consoleJourney } from './console.mjs';
+import { accountJourney } from './account.mjs';
 
 const { BASE, OUTBOX, AUTHORIZE_URL, REDIRECT_URI, SHOTS, TENANT, MGMT_KEY, ADMIN_USER, ADMIN_PASSWORD } = process.env;
 const EMAIL = 'ada@example.com';
@@ -404,6 +405,8 @@ try {
 
   // Last, the operator's console: the passwordless newcomer is found, banned and let back in.
   Object.assign(result, await consoleJourney(browser, { BASE, TENANT, MGMT_KEY, ADMIN_USER, ADMIN_PASSWORD, shot, newestMailTo }, 'bo@example.com'));
+  // And a person's own account page, section by section (passwords are back on).
+  Object.assign(result, await accountJourney(browser, { BASE, shot, newestMailTo, totp }));
 
   if (accessibilityProblems.length > 0) {
     throw new Error(`accessibility problems:\n${accessibilityProblems.join('\n')}`);

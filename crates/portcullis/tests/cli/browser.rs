@@ -307,6 +307,16 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
     assert_eq!(seen["console_clerk_sees_dee"], true, "{seen}");
     assert_eq!(seen["console_clerk_settings"], 403, "{seen}");
 
+    // A person walked their account page: profile and picture saved (served as the pipeline's
+    // 160-pixel square), a new password (the old one refused afterwards), a new address
+    // confirmed from the outbox, an authenticator app set up from the key under its QR code and
+    // used to sign in again, the recovery codes downloaded as text.
+    assert_eq!(seen["account_profile"], json!(["Eve", 160]), "{seen}");
+    assert_eq!(seen["account_password"], json!([true, true]), "{seen}");
+    assert_eq!(seen["account_email"], "eve.new@example.com", "{seen}");
+    assert_eq!(seen["account_codes_downloaded"], true, "{seen}");
+    assert_eq!(seen["account_second_factor"], true, "{seen}");
+
     // The application got a code for its own state, which it exchanges for tokens.
     let callback = reqwest::Url::parse(seen["callback"].as_str().unwrap()).unwrap();
     let param = |name: &str| {
