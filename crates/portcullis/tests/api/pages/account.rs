@@ -101,3 +101,67 @@ async fn developer_mode_shows_a_banner_and_the_brand_is_the_tenants() {
         assert!(page.body.contains(">AC<"));
     });
 }
+
+#[tokio::test]
+async fn every_account_form_refuses_a_missing_or_foreign_csrf_token_and_gets_change_nothing() {
+    each_backend!(|server| {
+        server
+            .set_settings(|s| {
+                s.two_factor_enabled = true;
+                s.allow_totp_email = true;
+            })
+            .await;
+        let token = server.signed_in("pat", "User").await;
+        let mut browser = Browser::new(&server);
+        assert_eq!(browser.sign_in("pat", PASSWORD).await.status, 303);
+        let mut other = Browser::new(&server);
+        other.get("/login").await;
+        let foreign = other.cookie("portcullis_csrf").unwrap();
+        let (_, before) = server.get("/api/me", &token).await;
+        let paths: Vec<&str> = portcullis_http::pages::PATHS
+            .iter()
+            .copied()
+            .filter(|path| path.starts_with("/account"))
+            .collect();
+        assert!(paths.len() >= 20, "{paths:?}");
+        let mut refused = 0;
+        for path in &paths {
+            let url = format!("{}{path}", server.base);
+            for csrf in [None, Some(foreign.as_str())] {
+                let mut fields = vec![
+                    ("first_name", "Forged"),
+                    ("email", "forged@example.com"),
+                    ("password", "a forged long passphrase"),
+                    ("password_confirmation", "a forged long passphrase"),
+                ];
+                if let Some(csrf) = csrf {
+                    fields.push(("csrf_token", csrf));
+                }
+                let answer = browser
+                    .send(reqwest::Client::new().post(&url).form(&fields))
+                    .await;
+                // The picture takes multipart forms only (its own test forges one).
+                let expected: &[u16] = match *path {
+                    "/account/profile/avatar" => &[400],
+                    _ => &[403, 405],
+                };
+                assert!(
+                    expected.contains(&answer.status),
+                    "{path} with {csrf:?}: {}",
+                    answer.status
+                );
+                refused += usize::from(answer.status == 403);
+            }
+            let shown = browser.get(path).await;
+            assert!(
+                [200, 303, 400, 404, 405].contains(&shown.status),
+                "GET {path}: {}",
+                shown.status
+            );
+        }
+        assert!(refused >= 30, "{refused}");
+        let (_, after) = server.get("/api/me", &token).await;
+        assert_eq!(before, after);
+        assert_eq!(server.try_login("pat", PASSWORD).await.0, 200);
+    });
+}
