@@ -26,6 +26,8 @@ pub struct Chrome {
     pub logo: String,
     /// The address the footer offers for help; empty: no footer.
     pub support: String,
+    /// Whether the tenant takes social sign-ins (the account pages offer their section).
+    pub social: bool,
     pub developer_mode: bool,
     pub csrf: CsrfToken,
     /// The passkey script's absolute URL, where the tenant takes passkeys: the pages' policy
@@ -43,6 +45,7 @@ impl Chrome {
             company,
             logo: settings.logo_image_text.trim().to_owned(),
             support: settings.support_email.trim().to_owned(),
+            social: settings.allow_social,
             developer_mode: settings.developer_mode,
             csrf,
             passkey_script: None,
@@ -81,6 +84,7 @@ impl Chrome {
             company: "Portcullis".to_owned(),
             logo: String::new(),
             support: String::new(),
+            social: false,
             developer_mode: false,
             csrf: CsrfToken {
                 value: String::new(),

@@ -29,6 +29,8 @@ struct SignInPage<'a> {
     title: &'a str,
     notice: Option<&'static str>,
     has_password: bool,
+    /// Whether the tenant takes passwords at all.
+    passwords: bool,
     email: String,
     verified: bool,
     /// Whether a new address waits for its confirmation (the tenant's setting).
@@ -80,6 +82,7 @@ async fn sign_in_page(
         title: "Password and email",
         notice,
         has_password: state.services.has_password(principal).await?,
+        passwords: principal.settings.allow_passwords,
         verified: user.email_verified_at.is_some(),
         email: user.email,
         confirms: !principal.settings.allow_unverified,
