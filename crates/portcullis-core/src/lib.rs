@@ -4,6 +4,7 @@
 //! (crate `portcullis-store`) implements [`store::Store`]. Every rule lives here once.
 
 pub mod account_changes;
+pub mod account_export;
 pub mod accounts;
 pub mod api_keys;
 pub mod applications;
@@ -40,12 +41,14 @@ pub mod roles;
 pub mod runtime;
 pub mod scopes;
 pub mod sealing;
+pub mod self_deletion;
 pub mod services;
 pub mod sessions;
 pub mod settings;
 pub mod setup;
 pub mod social;
 pub mod social_clients;
+pub mod social_links;
 pub mod stats;
 pub mod store;
 pub mod tenants;

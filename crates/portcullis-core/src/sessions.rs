@@ -108,9 +108,37 @@ impl Services {
             |text: Option<String>| text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
         filter.search = blank(filter.search);
         filter.ip_address = blank(filter.ip_address);
+        self.activity_page(principal, &filter, paging).await
+    }
+
+    /// The caller's own activity, newest first. Only a login session reads it: a personal
+    /// token or an application's token carries no right to the person's sign-in history.
+    pub async fn own_activity(
+        &self,
+        principal: &Principal,
+        paging: Paging,
+    ) -> Result<Page<Activity>> {
+        if !crate::account_changes::is_login_session(principal) {
+            return Err(Error::Forbidden);
+        }
+        let filter = ActivityFilter {
+            user: Some(principal.user.id),
+            ..ActivityFilter::default()
+        };
+        self.activity_page(principal, &filter, paging).await
+    }
+
+    /// A page of the principal's tenant's log, with each entry's browser, platform and device
+    /// read from its user agent.
+    async fn activity_page(
+        &self,
+        principal: &Principal,
+        filter: &ActivityFilter,
+        paging: Paging,
+    ) -> Result<Page<Activity>> {
         let (rows, total) = self
             .store
-            .activities(&principal.tenant_id, &filter, paging)
+            .activities(&principal.tenant_id, filter, paging)
             .await?;
         let items = rows
             .into_iter()

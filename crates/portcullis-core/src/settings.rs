@@ -67,6 +67,8 @@ pub struct SettingsChange {
     pub allow_totp_email: Option<bool>,
     /// How long a remembered device skips the second factor.
     pub remember_device_seconds: Option<i64>,
+    /// Whether people may delete their own account.
+    pub allow_self_deletion: Option<bool>,
 }
 
 /// Most origins a tenant lists for CORS.
@@ -103,6 +105,7 @@ impl SettingsChange {
             || self.allow_totp_app.is_some()
             || self.allow_totp_email.is_some()
             || self.remember_device_seconds.is_some()
+            || self.allow_self_deletion.is_some()
     }
 
     fn problems(&self) -> Vec<FieldError> {
@@ -263,6 +266,10 @@ impl SettingsChange {
         set(
             "remember_device_seconds",
             self.remember_device_seconds.map(Value::from),
+        );
+        set(
+            "allow_self_deletion",
+            self.allow_self_deletion.map(Value::from),
         );
         fields
     }

@@ -1,14 +1,23 @@
+use crate::activity::audited_write;
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, BeginWrite};
-use crate::rows::{to_db, UserRow, USER_COLUMNS};
+use crate::rows::{from_db, to_db, UserRow, USER_COLUMNS};
 use crate::sql_store::SqlStore;
 use crate::users::insert_user_row;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, UserId};
-use portcullis_core::model::{NewUser, User};
+use portcullis_core::model::{NewActivity, NewUser, SocialIdentity, User};
 use portcullis_core::store::SocialStore;
 use portcullis_core::StoreError;
+use sqlx::FromRow;
 use time::OffsetDateTime;
+
+#[derive(FromRow)]
+struct IdentityRow {
+    network: String,
+    subject: String,
+    created_at: i64,
+}
 
 const INSERT_IDENTITY: &str =
     "INSERT INTO social_identities (tenant_id, network, subject, user_id, created_at) \
@@ -84,5 +93,43 @@ impl SocialStore for SqlStore {
         self.user_by_id(UserId(id))
             .await?
             .ok_or_else(|| StoreError::Other("user vanished after insert".into()))
+    }
+
+    async fn social_identities_of(&self, user: UserId) -> Result<Vec<SocialIdentity>> {
+        let rows: Vec<IdentityRow> = on_pool!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT network, subject, created_at FROM social_identities \
+                 WHERE user_id = $1 ORDER BY created_at, network, subject",
+            )
+            .bind(user.0)
+            .fetch_all(pool)
+            .await
+        })
+        .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| SocialIdentity {
+                network: row.network,
+                subject: row.subject,
+                created_at: from_db(row.created_at),
+            })
+            .collect())
+    }
+
+    async fn unlink_social_identities(
+        &self,
+        user: UserId,
+        network: &str,
+        activity: &NewActivity,
+    ) -> Result<bool> {
+        audited_write!(&self.pool, activity, |tx| {
+            sqlx::query("DELETE FROM social_identities WHERE user_id = $1 AND network = $2")
+                .bind(user.0)
+                .bind(network)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0
+        })
     }
 }

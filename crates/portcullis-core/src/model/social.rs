@@ -50,3 +50,12 @@ pub enum AudienceCheck {
     /// "check a token").
     ClientTokenCheck,
 }
+
+/// An account at a social network linked to a user: the network's name, its own id for the
+/// person, and when the link was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocialIdentity {
+    pub network: String,
+    pub subject: String,
+    pub created_at: time::OffsetDateTime,
+}

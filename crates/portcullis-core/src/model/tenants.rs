@@ -82,6 +82,9 @@ pub struct TenantSettings {
     /// Ask the person before a third-party application (metadata `third_party`) gets their
     /// claims: off by default, since a tenant's own applications are first-party.
     pub third_party_consent: bool,
+    /// People may delete their own account from the account page (password and typed address
+    /// asked); off, only an administrator deletes accounts.
+    pub allow_self_deletion: bool,
 }
 
 impl TenantSettings {
@@ -128,6 +131,7 @@ impl Default for TenantSettings {
             social_networks: Vec::new(),
             cors_origins: Vec::new(),
             third_party_consent: false,
+            allow_self_deletion: true,
         }
     }
 }

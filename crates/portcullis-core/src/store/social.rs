@@ -2,7 +2,7 @@
 
 use super::StoreResult;
 use crate::ids::{TenantId, UserId};
-use crate::model::{NewUser, User};
+use crate::model::{NewActivity, NewUser, SocialIdentity, User};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -31,4 +31,13 @@ pub trait SocialStore: Send + Sync {
         network: &str,
         subject: &str,
     ) -> StoreResult<User>;
+    /// The user's linked social accounts, oldest first.
+    async fn social_identities_of(&self, user: UserId) -> StoreResult<Vec<SocialIdentity>>;
+    /// Removes the user's links at `network`, with the activity entry; whether any went.
+    async fn unlink_social_identities(
+        &self,
+        user: UserId,
+        network: &str,
+        activity: &NewActivity,
+    ) -> StoreResult<bool>;
 }

@@ -40,6 +40,7 @@ const AUTH_CHECKS: &[&str] = &[
     "allow_totp_app",
     "allow_totp_email",
     "remember_me",
+    "allow_self_deletion",
 ];
 /// The form's whole numbers of the `auth` group (`reauth_seconds` may also be empty: never).
 const AUTH_NUMBERS: &[&str] = &[
@@ -76,6 +77,7 @@ impl Values {
             ("allow_totp_app", flag(s.allow_totp_app)),
             ("allow_totp_email", flag(s.allow_totp_email)),
             ("remember_me", flag(s.remember_device)),
+            ("allow_self_deletion", flag(s.allow_self_deletion)),
             (
                 "login_reset_token_lifetime",
                 s.login_reset_token_lifetime.to_string(),
@@ -291,6 +293,7 @@ fn change_of(
                 allow_totp_app: on("allow_totp_app"),
                 allow_totp_email: on("allow_totp_email"),
                 remember_device: on("remember_me"),
+                allow_self_deletion: on("allow_self_deletion"),
                 login_reset_token_lifetime: required("login_reset_token_lifetime"),
                 throttle_attempts: required("throttle_attempts"),
                 throttle_lockout_time: required("throttle_lockout_time"),

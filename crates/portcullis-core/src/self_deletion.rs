@@ -1,0 +1,145 @@
+//! A person deleting their own account, where the tenant lets them (`allow_self_deletion`).
+//!
+//! Asked of them: their email address typed out (so that a stray click deletes nothing) and,
+//! for an account with a password, that password, checked like a sign-in (a wrong one counts
+//! towards the throttles). An account without one (passkeys or social networks only) passes
+//! the presence rule instead. Every session and token ends with the account; the activity log
+//! keeps one entry that names nobody.
+
+use crate::account_changes::{is_login_session, CURRENT_PASSWORD};
+use crate::error::{Error, Result};
+use crate::field::Rule;
+use crate::ids::Secret;
+use crate::model::{ClientInfo, Principal};
+use crate::services::Services;
+use crate::throttle::Throttling;
+
+/// The field of the typed address.
+pub const CONFIRM_EMAIL: &str = "confirm_email";
+pub const SELF_DELETION_OFF: &str =
+    "This organisation does not let people delete their own account. Ask an administrator.";
+const EMAIL_MISMATCH: &str = "Type your email address exactly as shown to confirm.";
+const PASSWORD_NEEDED: &str = "Enter your current password to delete your account.";
+const WRONG_PASSWORD: &str = "The current password is incorrect.";
+const SIGN_IN_AGAIN: &str =
+    "You signed in too long ago for this: sign out, sign in again, then delete your account.";
+/// What the log keeps: no id, no address, no name.
+const DELETED: &str = "Deleted their own account.";
+
+/// What the deletion form asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelfDeletion {
+    /// The tenant lets people delete their own account.
+    pub allowed: bool,
+    /// The account has a password that signs in, so the form asks for it.
+    pub asks_password: bool,
+}
+
+/// A deletion as the person asked for it.
+#[derive(Debug, Clone)]
+pub struct OwnDeletion {
+    pub typed_email: String,
+    pub current_password: Option<Secret>,
+    pub client: ClientInfo,
+}
+
+impl Services {
+    /// Whether the caller may delete their account, and whether the form asks a password.
+    pub async fn self_deletion(&self, principal: &Principal) -> Result<SelfDeletion> {
+        Ok(SelfDeletion {
+            allowed: principal.settings.allow_self_deletion,
+            asks_password: self.has_usable_password(principal).await?,
+        })
+    }
+
+    /// Whether the principal's account has a password it could sign in with now.
+    pub(crate) async fn has_usable_password(&self, principal: &Principal) -> Result<bool> {
+        if !principal.settings.allow_passwords {
+            return Ok(false);
+        }
+        let credential = self.store.password_credential(principal.user.id).await?;
+        Ok(credential.is_some_and(|c| !c.disabled))
+    }
+
+    /// Deletes the caller's own account with everything that belongs to it; its sessions and
+    /// tokens stop working at once. [`Error::Forbidden`] for anything but a login session,
+    /// [`Error::Refused`] where the tenant turned self-deletion off, [`Error::Invalid`] on
+    /// [`CONFIRM_EMAIL`] or [`CURRENT_PASSWORD`] when what was typed is not right.
+    pub async fn delete_own_account(
+        &self,
+        principal: &Principal,
+        deletion: OwnDeletion,
+    ) -> Result<()> {
+        if !is_login_session(principal) {
+            return Err(Error::Forbidden);
+        }
+        if !principal.settings.allow_self_deletion {
+            return Err(Error::Refused(SELF_DELETION_OFF));
+        }
+        let user = &principal.user;
+        if !deletion
+            .typed_email
+            .trim()
+            .eq_ignore_ascii_case(user.email.trim())
+        {
+            return Err(Error::invalid(
+                CONFIRM_EMAIL,
+                Rule::Other(EMAIL_MISMATCH.into()),
+            ));
+        }
+        if self.has_usable_password(principal).await? {
+            self.check_own_password(
+                principal,
+                deletion.current_password.as_ref(),
+                &deletion.client,
+            )
+            .await?;
+        } else {
+            // Nothing to type but the address: the sign-in itself must be recent enough.
+            match self
+                .require_presence(principal, None, &deletion.client)
+                .await
+            {
+                Err(Error::Invalid(_)) => return Err(Error::Refused(SIGN_IN_AGAIN)),
+                other => other?,
+            }
+        }
+        let activity = self.activity(&principal.tenant_id, None, &ClientInfo::default(), DELETED);
+        self.store.delete_user(user.id, &activity).await?;
+        self.principals.forget_user(user.id);
+        Ok(())
+    }
+
+    /// The caller's password, checked as a sign-in is (a wrong one counts like a failed login).
+    async fn check_own_password(
+        &self,
+        principal: &Principal,
+        password: Option<&Secret>,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        let wrong =
+            |message: &'static str| Error::invalid(CURRENT_PASSWORD, Rule::Other(message.into()));
+        let Some(password) = password.filter(|p| !p.expose().is_empty()) else {
+            return Err(wrong(PASSWORD_NEEDED));
+        };
+        let tenant = self
+            .store
+            .tenant_by_id(&principal.tenant_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        let checked = self
+            .check_password(
+                &tenant,
+                &principal.user.email,
+                password,
+                client,
+                Throttling::CountFailures,
+            )
+            .await;
+        match checked {
+            Ok(found) if found.id == principal.user.id => Ok(()),
+            Ok(_) | Err(Error::InvalidCredentials) => Err(wrong(WRONG_PASSWORD)),
+            Err(other) => Err(other),
+        }
+    }
+}
