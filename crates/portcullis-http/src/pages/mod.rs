@@ -11,6 +11,9 @@
 //! [`crate::common::html::security_headers`].
 
 mod account;
+mod account_activity;
+mod account_data;
+mod account_linked;
 mod account_profile;
 mod account_second_factor;
 mod account_sign_in;
@@ -91,6 +94,12 @@ pub const PATHS: &[&str] = &[
     "/account/passkeys/options",
     "/account/passkeys/rename",
     "/account/passkeys/remove",
+    "/account/activity",
+    "/account/data",
+    "/account/data/export",
+    "/account/data/delete",
+    "/account/linked",
+    "/account/linked/unlink",
     "/login/passkey",
     "/login/passkey/options",
     "/device",
@@ -228,6 +237,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/account/passkeys/rename", post(passkeys::rename))
         .route("/account/passkeys/remove", post(passkeys::remove))
+        .route("/account/activity", get(account_activity::show))
+        .route("/account/data", get(account_data::show))
+        .route("/account/data/export", post(account_data::export))
+        .route("/account/data/delete", post(account_data::delete))
+        .route("/account/linked", get(account_linked::show))
+        .route("/account/linked/unlink", post(account_linked::unlink))
         .route("/login/passkey", post(passkeys::sign_in))
         .route("/login/passkey/options", post(passkeys::sign_in_options))
         .route("/device", get(device::show).post(device::submit))
