@@ -188,6 +188,7 @@ fn input_value(body: &str, name: &str) -> String {
 }
 
 mod account;
+mod account_data;
 mod account_profile;
 mod account_second_factor;
 mod account_sign_in;
