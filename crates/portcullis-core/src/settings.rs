@@ -383,9 +383,10 @@ mod tests {
             allow_totp_app: Some(true),
             allow_totp_email: Some(true),
             remember_device_seconds: Some(60),
+            allow_self_deletion: Some(false),
         };
         let fields = every.fields();
-        assert_eq!(fields.len(), 26);
+        assert_eq!(fields.len(), 27);
         let mut record = serde_json::to_value(TenantSettings::default()).unwrap();
         for (name, value) in fields {
             let slot = record.get_mut(&name).unwrap_or_else(|| panic!("{name}"));
@@ -394,6 +395,7 @@ mod tests {
         let merged: TenantSettings = serde_json::from_value(record).unwrap();
         assert_eq!((merged.app_name.as_str(), merged.max_sessions), ("App", 5));
         assert_eq!(merged.cors_origins, ["https://spa.example"]);
+        assert!(!merged.allow_self_deletion);
     }
 
     #[test]
