@@ -543,3 +543,66 @@ async fn a_link_is_unlinked_unless_it_is_the_only_way_in() {
         assert!(!page.body.contains("id=\"linking-note\""));
     });
 }
+
+#[tokio::test]
+async fn the_store_lists_and_removes_one_users_links_at_one_network_only() {
+    use portcullis_core::model::NewActivity;
+    use portcullis_core::store::SocialStore;
+    each_backend!(|server| {
+        let one = server.create_user("linked-one", "User").await.id;
+        let two = server.create_user("linked-two", "User").await.id;
+        let store = &server.app.store;
+        let tenant = &server.tenant.id;
+        let at = |minutes: i64| server.clock_now() + time::Duration::minutes(minutes);
+        store
+            .link_social_identity(tenant, "google", "g-1", one, at(2))
+            .await
+            .unwrap();
+        store
+            .link_social_identity(tenant, "acme", "a-1", one, at(1))
+            .await
+            .unwrap();
+        store
+            .link_social_identity(tenant, "google", "g-2", two, at(0))
+            .await
+            .unwrap();
+        let links = store.social_identities_of(one).await.unwrap();
+        let names: Vec<(&str, &str)> = links
+            .iter()
+            .map(|l| (l.network.as_str(), l.subject.as_str()))
+            .collect();
+        assert_eq!(names, [("acme", "a-1"), ("google", "g-1")], "oldest first");
+        assert_eq!(links[0].created_at.unix_timestamp(), at(1).unix_timestamp());
+
+        let activity = NewActivity {
+            tenant_id: tenant.clone(),
+            user_id: Some(one),
+            ip_address: None,
+            user_agent: None,
+            description: "Unlinked the Google sign-in.".into(),
+            created_at: at(3),
+        };
+        assert!(store
+            .unlink_social_identities(one, "google", &activity)
+            .await
+            .unwrap());
+        assert!(!store
+            .unlink_social_identities(one, "google", &activity)
+            .await
+            .unwrap());
+        let left = store.social_identities_of(one).await.unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].network, "acme");
+        // The other user's link at the same network stays.
+        assert_eq!(store.social_identities_of(two).await.unwrap().len(), 1);
+        let db = server.inspect().await;
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM activities WHERE description = 'Unlinked the Google sign-in.'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(count, 2, "each write records its entry");
+        db.close().await;
+    });
+}
