@@ -367,11 +367,19 @@ async fn deleting_ones_account_needs_the_address_and_password_and_ends_everythin
 
         // The wrong password counted like a failed sign-in.
         let admin = server.signed_in("overseer", "Admin").await;
+
         let (_, log) = server.get("/api/activity?search=Failed", &admin).await;
         assert!(log.to_string().contains("Failed login attempt."), "{log}");
 
-        // Turned off by the tenant: refused, whatever was typed.
-        server.set_settings(|s| s.allow_self_deletion = false).await;
+        // Turned off by the tenant (in the console): refused, whatever was typed.
+        let mut console = super::admin::admin_browser(&server).await;
+        let settings = console.get("/admin/settings").await;
+        assert!(settings
+            .body
+            .contains("People may delete their own account"));
+        let saved =
+            super::admin_settings::post_auth(&mut console, &[("allow_self_deletion", "")]).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
         let off_page = browser.get("/account/data").await;
         assert!(off_page.body.contains("id=\"deletion-off\""));
         assert!(!off_page.body.contains("name=\"confirm_email\""));

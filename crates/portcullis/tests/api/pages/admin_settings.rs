@@ -29,6 +29,7 @@ pub(super) fn auth_form<'a>(body: &str, changes: &[(&'a str, &'a str)]) -> Vec<(
         "allow_totp_app",
         "allow_totp_email",
         "remember_me",
+        "allow_self_deletion",
     ];
     let numbers = [
         "login_reset_token_lifetime",
@@ -58,7 +59,7 @@ pub(super) fn auth_form<'a>(body: &str, changes: &[(&'a str, &'a str)]) -> Vec<(
     fields
 }
 
-async fn post_auth(browser: &mut Browser, changes: &[(&str, &str)]) -> Answer {
+pub(super) async fn post_auth(browser: &mut Browser, changes: &[(&str, &str)]) -> Answer {
     let page = browser.get("/admin/settings").await;
     assert_eq!(page.status, 200, "{}", page.body);
     let fields = auth_form(&page.body, changes);
