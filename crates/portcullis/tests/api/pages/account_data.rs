@@ -545,6 +545,45 @@ async fn a_link_is_unlinked_unless_it_is_the_only_way_in() {
         assert_eq!(done.status, 200, "{}", done.body);
         assert!(done.body.contains("Google is no longer linked"));
 
+        // A sign-in older than the tenant allows: unlinking asks the password again.
+        assert_eq!(
+            crate::social::social(&server, "google", "token-bob")
+                .await
+                .0,
+            200
+        );
+        server.set_settings(|s| s.reauth_seconds = Some(60)).await;
+        server.clock.advance(time::Duration::minutes(2));
+        let page = bob.get("/account/linked").await;
+        assert!(
+            page.body.contains("name=\"current_password\""),
+            "{}",
+            page.body
+        );
+        let asked = bob
+            .post("/account/linked/unlink", &[("network", "google")])
+            .await;
+        assert_eq!(asked.status, 422, "{}", asked.body);
+        assert!(asked.body.contains("id=\"unlink-password-error\""));
+        let wrong = bob
+            .post(
+                "/account/linked/unlink",
+                &[
+                    ("network", "google"),
+                    ("current_password", "nope-nope-nope"),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, 422);
+        let done = bob
+            .post(
+                "/account/linked/unlink",
+                &[("network", "google"), ("current_password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert!(done.body.contains("id=\"unlinked\""));
+
         // Social sign-ins turned off: the page lists no networks to sign in with.
         server.set_settings(|s| s.allow_social = false).await;
         let page = bob.get("/account/linked").await;
