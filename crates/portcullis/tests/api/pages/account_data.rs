@@ -326,6 +326,9 @@ async fn deleting_ones_account_needs_the_address_and_password_and_ends_everythin
 
         let page = browser.get("/account/data").await;
         assert!(page.body.contains("name=\"confirm_email\""));
+        assert!(page
+            .body
+            .contains("Type your email address (leaving@example.com) to confirm"));
         assert!(page.body.contains("name=\"current_password\""));
 
         let wrong_password = browser
@@ -459,6 +462,22 @@ async fn an_account_without_a_password_is_deleted_with_its_address_typed() {
             )
             .await;
         assert_eq!(wrong.status, 422);
+        // With nothing else to ask, the sign-in itself must be recent where the tenant says.
+        server.set_settings(|s| s.reauth_seconds = Some(60)).await;
+        server.clock.advance(time::Duration::minutes(2));
+        let stale = browser
+            .post(
+                "/account/data/delete",
+                &[("confirm_email", "carol@example.com")],
+            )
+            .await;
+        assert_eq!(stale.status, 403, "{}", stale.body);
+        assert!(stale.body.contains("sign in again"), "{}", stale.body);
+        let (_, body) = crate::social::social(&server, "acme", "token-carol").await;
+        let token = body["token"].as_str().unwrap().to_owned();
+        browser
+            .cookies
+            .insert("portcullis_session".into(), token.clone());
         let deleted = browser
             .post(
                 "/account/data/delete",
