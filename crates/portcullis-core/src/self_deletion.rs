@@ -3,14 +3,15 @@
 //! Asked of them: their email address typed out (so that a stray click deletes nothing) and,
 //! for an account with a password, that password, checked like a sign-in (a wrong one counts
 //! towards the throttles). An account without one (passkeys or social networks only) passes
-//! the presence rule instead. Every session and token ends with the account; the activity log
-//! keeps one entry that names nobody.
+//! the presence rule instead. The tenant's last active Admin is refused (nobody would be left
+//! to administer it). Every session and token ends with the account; the activity log keeps
+//! one entry that names nobody.
 
 use crate::account_changes::{is_login_session, CURRENT_PASSWORD};
 use crate::error::{Error, Result};
 use crate::field::Rule;
 use crate::ids::Secret;
-use crate::model::{ClientInfo, Principal};
+use crate::model::{ClientInfo, Paging, Principal, UserFilter, UserStatus};
 use crate::services::Services;
 use crate::throttle::Throttling;
 
@@ -21,6 +22,8 @@ pub const SELF_DELETION_OFF: &str =
 const EMAIL_MISMATCH: &str = "Type your email address exactly as shown to confirm.";
 const PASSWORD_NEEDED: &str = "Enter your current password to delete your account.";
 const WRONG_PASSWORD: &str = "The current password is incorrect.";
+const LAST_ADMIN: &str = "You are this organisation's only administrator: make someone else an \
+                          Admin before you delete your account.";
 const SIGN_IN_AGAIN: &str =
     "You signed in too long ago for this: sign out, sign in again, then delete your account.";
 /// What the log keeps: no id, no address, no name.
@@ -104,10 +107,42 @@ impl Services {
                 other => other?,
             }
         }
+        self.check_not_last_admin(principal).await?;
         let activity = self.activity(&principal.tenant_id, None, &ClientInfo::default(), DELETED);
         self.store.delete_user(user.id, &activity).await?;
         self.principals.forget_user(user.id);
         Ok(())
+    }
+
+    /// [`Error::Refused`] when the caller holds the built-in Admin role and no other active
+    /// account does: the tenant would be left with nobody to administer it.
+    async fn check_not_last_admin(&self, principal: &Principal) -> Result<()> {
+        let role = self
+            .store
+            .role(&principal.tenant_id, principal.user.role_id)
+            .await?;
+        if !role.is_some_and(|r| crate::rbac::is_builtin_admin(&r)) {
+            return Ok(());
+        }
+        let filter = UserFilter {
+            search: None,
+            status: Some(UserStatus::Active),
+            role: Some(principal.user.role_id),
+            unverified_is_unconfirmed: !principal.settings.allow_unverified,
+        };
+        let paging = Paging {
+            page: 1,
+            per_page: 2,
+        };
+        let (admins, _) = self
+            .store
+            .list_users(&principal.tenant_id, &filter, paging)
+            .await?;
+        if admins.iter().any(|a| a.id != principal.user.id) {
+            Ok(())
+        } else {
+            Err(Error::Refused(LAST_ADMIN))
+        }
     }
 
     /// The caller's password, checked as a sign-in is (a wrong one counts like a failed login).

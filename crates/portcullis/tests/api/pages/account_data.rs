@@ -672,3 +672,39 @@ async fn the_store_lists_and_removes_one_users_links_at_one_network_only() {
         db.close().await;
     });
 }
+
+#[tokio::test]
+async fn the_last_administrator_cannot_delete_their_own_account() {
+    each_backend!(|server| {
+        server.create_user("solo", "Admin").await;
+        let mut browser = signed_in_browser(&server, "solo").await;
+        let fields = [
+            ("confirm_email", "solo@example.com"),
+            ("current_password", PASSWORD),
+        ];
+        let refused = browser.post("/account/data/delete", &fields).await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(
+            refused.body.contains("only administrator"),
+            "{}",
+            refused.body
+        );
+        assert_eq!(server.try_login("solo", PASSWORD).await.0, 200);
+
+        // A banned Admin administers nothing; an active one does.
+        let admin = server.login("solo").await;
+        server.create_user("benched", "Admin").await;
+        let benched = crate::harness::user_id(&server, "benched").await;
+        let path = format!("/api/users/{}", benched.0);
+        let (status, _) = server
+            .send(Method::PUT, &path, &admin, json!({ "status": "Banned" }))
+            .await;
+        assert!((200..300).contains(&status), "{status}");
+        let still = browser.post("/account/data/delete", &fields).await;
+        assert_eq!(still.status, 403, "{}", still.body);
+        server.create_user("deputy", "Admin").await;
+        let deleted = browser.post("/account/data/delete", &fields).await;
+        assert_eq!(deleted.status, 200, "{}", deleted.body);
+        assert_eq!(server.try_login("deputy", PASSWORD).await.0, 200);
+    });
+}
