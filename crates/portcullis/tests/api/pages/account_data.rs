@@ -708,3 +708,70 @@ async fn the_last_administrator_cannot_delete_their_own_account() {
         assert_eq!(server.try_login("deputy", PASSWORD).await.0, 200);
     });
 }
+
+#[tokio::test]
+async fn a_deleted_account_s_tokens_end_on_every_node() {
+    // Many nodes run on PostgreSQL; on SQLite there is only ever one (see the README).
+    let postgres = crate::harness::backends()
+        .into_iter()
+        .filter(|b| matches!(b, crate::harness::Backend::Postgres(_)));
+    for backend in postgres {
+        // Nodes sharing a database share the signing keys' secret.
+        let secret = |c: &mut portcullis::Config| {
+            c.signing_key_secret = Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned())
+        };
+        let first = TestServer::start_with(&backend, secret).await;
+        let url = first.database_url.clone();
+        let second = TestServer::start_with(&backend, |c| {
+            secret(c);
+            c.database_url = Some(url.clone());
+        })
+        .await;
+        first.create_user("leaving", "User").await;
+        let login = first.login("leaving").await;
+        let personal = crate::tokens::make_token(&first, &login, &["view-profile"]).await;
+        // Both nodes hold the tokens in their caches.
+        for node in [&first, &second] {
+            for token in [&login, &personal] {
+                assert_eq!(
+                    node.get("/api/me", token).await.0,
+                    200,
+                    "{}",
+                    node.backend_name
+                );
+            }
+        }
+        let mut browser = signed_in_browser(&first, "leaving").await;
+        browser.get("/account/data").await;
+        let deleted = browser
+            .post(
+                "/account/data/delete",
+                &[
+                    ("confirm_email", "leaving@example.com"),
+                    ("current_password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(deleted.status, 200, "{}", deleted.body);
+        for token in [&login, &personal] {
+            assert_eq!(first.get("/api/me", token).await.0, 401);
+            // The other node hears of it through the cache's change feed.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            loop {
+                let status = second.get("/api/me", token).await.0;
+                if status == 401 {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "[{}] still {status} on the other node",
+                    second.backend_name
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
+        assert_ne!(second.try_login("leaving", PASSWORD).await.0, 200);
+        second.stop().await;
+        first.stop().await;
+    }
+}
