@@ -148,21 +148,31 @@ impl TwoFactorStore for SqlStore {
     async fn confirm_totp(
         &self,
         user: UserId,
-        step: i64,
+        (sealed, step): (&str, i64),
         activity: &NewActivity,
         now: OffsetDateTime,
-    ) -> Result<()> {
-        audited_write!(&self.pool, activity, |tx| {
-            sqlx::query(
+    ) -> Result<bool> {
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin_write().await?;
+            // Only the setup whose key was checked: one started again meanwhile stays pending.
+            let done = sqlx::query(
                 "UPDATE two_factor SET confirmed_at = $1, last_totp_step = $2 \
-                 WHERE user_id = $3 AND confirmed_at IS NULL",
+                 WHERE user_id = $3 AND confirmed_at IS NULL AND totp_secret = $4",
             )
             .bind(to_db(now))
             .bind(step)
             .bind(user.0)
+            .bind(sealed)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected()
+                == 1;
+            if done {
+                crate::activity::insert_activity!(&mut *tx, activity)?;
+            }
+            tx.commit().await.map(|_| done)
         })
+        .map_err(store_error)
     }
 
     async fn record_totp_step(&self, user: UserId, step: i64) -> Result<bool> {

@@ -24,13 +24,15 @@ pub trait TwoFactorStore: Send + Sync {
         now: OffsetDateTime,
     ) -> StoreResult<User>;
     /// Activates a pending TOTP setup, remembering the step of the code that confirmed it.
+    /// Confirms the pending setup whose sealed key is `sealed`, at TOTP `step`; false when
+    /// that setup is no longer the pending one (started again, or confirmed meanwhile).
     async fn confirm_totp(
         &self,
         user: UserId,
-        step: i64,
+        sealed_and_step: (&str, i64),
         activity: &NewActivity,
         now: OffsetDateTime,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     /// Accepts a TOTP step once: false when it, or a later one, was already used.
     async fn record_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
     /// Removes the user's second factor, recovery codes and open challenges; returns the user.

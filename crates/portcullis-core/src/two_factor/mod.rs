@@ -448,6 +448,10 @@ impl Services {
     ) -> Result<Vec<Secret>> {
         self.authorize(principal, crate::authz::Action::UpdateProfile)
             .await?;
+        // Turning a factor on is a sensitive change: a login session's alone.
+        if !crate::account_changes::is_login_session(principal) {
+            return Err(Error::Forbidden);
+        }
         let user = &principal.user;
         let pending = self
             .store
@@ -463,19 +467,34 @@ impl Services {
         let sealed = pending.totp_secret.as_deref().unwrap_or_default();
         let secret = self.unseal(SealedFor::TotpSeed { user: user.id.0 }, sealed)?;
         let totp = totp(&secret, &user.email, &principal.settings.app_name)?;
+        // Wrong codes count as the sign-in's second step does: a pending setup is no place to
+        // guess a million codes.
+        let tenant = self
+            .store
+            .tenant_by_id(&principal.tenant_id)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        let guess = self.reserve_second_factor(&tenant, user.id).await?;
         let now = self.now();
         let Some(step) = totp.check(code.trim(), now.unix_timestamp().max(0) as u64) else {
             return Err(Error::invalid("code", wrong_code()));
         };
+        self.second_factor_unchecked(&guess).await?;
         let activity = self.activity(
             &principal.tenant_id,
             Some(user),
             client,
             "Enabled two-factor authentication.",
         );
-        self.store
-            .confirm_totp(user.id, step as i64, &activity, now)
-            .await?;
+        if !self
+            .store
+            .confirm_totp(user.id, (sealed, step as i64), &activity, now)
+            .await?
+        {
+            return Err(Error::Conflict(
+                "The setup was started again meanwhile: use the newest key's code.",
+            ));
+        }
         self.principals.forget_user(user.id);
         let what = "An authenticator app now guards sign-ins to your account.";
         self.send_change_notice(&principal.settings, user, what)

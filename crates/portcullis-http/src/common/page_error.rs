@@ -21,6 +21,10 @@ pub enum PageError {
     Forbidden,
     /// Refused by the state things are in (the domain's words).
     Conflict(&'static str),
+    /// Refused for who the person is or what the tenant allows (the domain's words).
+    Refused(&'static str),
+    /// Too many attempts: try again after this many seconds.
+    Throttled(u64),
     /// There, but not for this method.
     MethodNotAllowed,
     /// The database or another service is unavailable.
@@ -36,6 +40,14 @@ impl From<portcullis_core::Error> for PageError {
             Error::NotFound => Self::NotFound,
             Error::Forbidden => Self::Forbidden,
             Error::Conflict(why) => Self::Conflict(why),
+            Error::Refused(why) => Self::Refused(why),
+            Error::EmailNotConfirmed => {
+                Self::Refused("Confirm your email address first, from the link we sent you.")
+            }
+            Error::Throttled {
+                retry_after_seconds,
+                ..
+            } => Self::Throttled(retry_after_seconds),
             Error::Overloaded { .. } => Self::Unavailable,
             Error::Store(portcullis_core::StoreError::Unavailable(_)) | Error::Unavailable(_) => {
                 tracing::warn!(%error, "a page could not be served");
@@ -84,6 +96,19 @@ impl IntoResponse for PageError {
                 "Your account may not use this page. Ask an administrator if you need it.",
             ),
             Self::Conflict(why) => (StatusCode::CONFLICT, "That cannot be done", why),
+            Self::Refused(why) => (StatusCode::FORBIDDEN, "That cannot be done", why),
+            Self::Throttled(seconds) => {
+                let mut response = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many attempts",
+                    "There were too many attempts. Wait a while, then try again.",
+                )
+                    .page();
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, seconds.max(1).into());
+                return response;
+            }
             Self::MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "Not available",
@@ -100,6 +125,24 @@ impl IntoResponse for PageError {
                 "We could not do that. Please try again later.",
             ),
         };
+        let mut response = (status, heading, text).page();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, 5.into());
+        }
+        response
+    }
+}
+
+/// A message page: its status, heading and words.
+trait MessageParts {
+    fn page(self) -> Response;
+}
+
+impl MessageParts for (StatusCode, &str, &str) {
+    fn page(self) -> Response {
+        let (status, heading, text) = self;
         let chrome = Chrome::plain();
         let page = MessagePage {
             chrome: &chrome,
@@ -108,13 +151,7 @@ impl IntoResponse for PageError {
             text,
             link: Some(("/login", "Go to the sign-in page")),
         };
-        let mut response = render(status, &page, &chrome);
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, 5.into());
-        }
-        response
+        render(status, &page, &chrome)
     }
 }
 
@@ -128,5 +165,18 @@ mod tests {
         let error = PageError::from(portcullis_core::Error::Conflict("2FA is not enabled."));
         assert!(matches!(error, PageError::Conflict("2FA is not enabled.")));
         assert_eq!(error.into_response().status(), 409);
+    }
+
+    #[test]
+    fn throttles_and_refusals_are_pages_not_500s() {
+        let throttled = PageError::from(portcullis_core::Error::Throttled {
+            of: portcullis_core::model::Limited::Logins,
+            retry_after_seconds: 42,
+        })
+        .into_response();
+        assert_eq!(throttled.status(), 429);
+        assert_eq!(throttled.headers()["retry-after"], "42");
+        let refused = PageError::from(portcullis_core::Error::Refused("Not here."));
+        assert_eq!(refused.into_response().status(), 403);
     }
 }

@@ -169,3 +169,52 @@ async fn mailed_and_texted_codes_and_the_step_up() {
         assert!(page.body.contains("codes by text message"), "{}", page.body);
     });
 }
+
+#[tokio::test]
+async fn a_pending_setup_takes_few_wrong_codes_and_only_from_a_login_session() {
+    each_backend!(|server| {
+        server
+            .set_settings(|s| {
+                s.two_factor_enabled = true;
+                s.throttle_attempts = 3;
+            })
+            .await;
+        let login = server.signed_in("pat", "User").await;
+        let personal =
+            crate::tokens::make_token(&server, &login, &["update-profile", "view-profile"]).await;
+        let mut browser = Browser::new(&server);
+        assert_eq!(browser.sign_in("pat", PASSWORD).await.status, 303);
+        browser.get("/account/second-factor").await;
+        let setup = browser.post("/account/second-factor/app", &[]).await;
+        let secret = between(&setup.body, "<code id=\"totp-secret\">", "<").to_owned();
+
+        // A personal token turns nothing on, even with the right code.
+        let (status, _) = server
+            .send(
+                Method::POST,
+                "/api/me/2fa/verify",
+                &personal,
+                json!({ "code": app_code(&server, &secret, 0) }),
+            )
+            .await;
+        assert_eq!(status, 403);
+
+        // Wrong codes are counted; past the tenant's limit even the right one waits.
+        for _ in 0..3 {
+            let wrong = browser
+                .post("/account/second-factor/confirm", &[("code", "000000")])
+                .await;
+            assert_eq!(wrong.status, 422, "{}", wrong.body);
+        }
+        let locked = browser
+            .post(
+                "/account/second-factor/confirm",
+                &[("code", &app_code(&server, &secret, 0))],
+            )
+            .await;
+        assert_eq!(locked.status, 429, "{}", locked.body);
+        assert!(locked.headers.contains_key("retry-after"));
+        let page = browser.get("/account/second-factor").await;
+        assert!(page.body.contains("id=\"confirm-totp\""), "still pending");
+    });
+}
