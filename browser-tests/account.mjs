@@ -85,6 +85,7 @@ export async function accountJourney(browser, { BASE, shot, newestMailTo, totp }
   // A new address, confirmed from the mail it receives.
   await page.goto(`${BASE}/account/sign-in`);
   await page.fill('#email', NEW_EMAIL);
+  await page.fill('#email_current_password', NEW_PASSWORD);
   await page.click('#change-email');
   await page.waitForSelector('#sign-in-saved');
   await shot(page, 'account-email-pending');

@@ -38,9 +38,10 @@ pub struct CredentialsChange {
     pub password: Option<(Secret, Secret)>,
     /// The step-up's proof, when the sign-in is older than the tenant allows.
     pub current_password: Option<Secret>,
-    /// Whether a new password needs the current one however recent the sign-in (the account
-    /// page asks for it; document 001's API keeps its own contract).
-    pub password_needs_current: bool,
+    /// Whether a new password or address needs the current password however recent the
+    /// sign-in, when the account has one (the account page asks for it; document 001's API
+    /// keeps its own contract, the step-up alone).
+    pub always_confirm: bool,
     pub client: ClientInfo,
 }
 
@@ -184,15 +185,27 @@ impl Services {
         // Before looking addresses up, so that no token but a present session's learns
         // which are taken.
         let current = change.current_password.as_ref();
-        if change.password.is_some() && change.password_needs_current {
-            if !is_login_session(principal) {
-                return Err(Error::Forbidden);
+        if email_changed || change.password.is_some() {
+            let confirm =
+                change.always_confirm && self.store.password_credential(user.id).await?.is_some();
+            let present = if !confirm {
+                self.require_presence(principal, current, &change.client)
+                    .await
+            } else if !is_login_session(principal) {
+                Err(Error::Forbidden)
+            } else {
+                self.confirm_current_password(principal, current, &change.client)
+                    .await
+            };
+            // A missing or wrong current password is one more problem of the form.
+            match present {
+                Ok(()) => {}
+                Err(Error::Invalid(more)) => {
+                    problems.extend(more);
+                    return Err(Error::Invalid(problems));
+                }
+                Err(other) => return Err(other),
             }
-            self.confirm_current_password(principal, current, &change.client)
-                .await?;
-        } else if email_changed || change.password.is_some() {
-            self.require_presence(principal, current, &change.client)
-                .await?;
         }
         self.check_taken(tenant, new_email, new_username, &mut problems)
             .await?;

@@ -121,7 +121,7 @@ pub async fn update_credentials(
             )
         }),
         current_password: current_password.map(Secret::new),
-        password_needs_current: false,
+        always_confirm: false,
         client,
     };
     let user = state

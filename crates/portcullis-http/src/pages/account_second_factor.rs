@@ -299,10 +299,16 @@ pub async fn use_phone(
             false => Err(FieldError::new(name, Rule::Format)),
         }
     };
+    // E.164: a calling code of 1 to 3 digits, at most 15 digits in all.
     let phone = match (digits("country_code"), digits("phone_number")) {
         (Ok(country), Ok(number)) => match country.parse::<i64>() {
-            Ok(country) => Ok((country, number)),
-            Err(_) => Err(vec![FieldError::new("country_code", Rule::Format)]),
+            Ok(code) if (1..=3).contains(&country.len()) && code > 0 => {
+                match country.len() + number.len() <= 15 {
+                    true => Ok((code, number)),
+                    false => Err(vec![FieldError::new("phone_number", Rule::Format)]),
+                }
+            }
+            _ => Err(vec![FieldError::new("country_code", Rule::Format)]),
         },
         (country, number) => Err([country.err(), number.err()]
             .into_iter()

@@ -1,7 +1,8 @@
 //! The account page's password and email (`/account/sign-in`), changed through the
 //! account-change service as `PATCH /api/me/details/auth` does: a new password ends every other
 //! session, a new address is never confirmed by the change itself, the old address is told.
-//! The page asks for the current password before a new one, however recent the sign-in.
+//! The page asks for the current password before a new password or address, however recent
+//! the sign-in (a stolen session alone changes neither).
 
 use super::account::{AccountForm, SIGN_IN};
 use super::context::Page;
@@ -137,7 +138,7 @@ pub async fn change_password(
             Secret::new(form.text("password_confirmation")),
         )),
         current_password: typed_secret(&form, "current_password"),
-        password_needs_current: state.services.has_password(&principal).await?,
+        always_confirm: true,
         client: page.client.clone(),
     };
     match state.services.update_credentials(&principal, change).await {
@@ -164,7 +165,7 @@ pub async fn change_email(
         username: None,
         password: None,
         current_password: typed_secret(&form, "email_current_password"),
-        password_needs_current: false,
+        always_confirm: true,
         client: page.client.clone(),
     };
     match state.services.update_credentials(&principal, change).await {

@@ -100,14 +100,32 @@ async fn a_new_address_counts_once_confirmed_and_the_old_one_is_told() {
         browser.get("/account/sign-in").await;
 
         let bad = browser
-            .post("/account/sign-in/email", &[("email", "not-an-address")])
+            .post(
+                "/account/sign-in/email",
+                &[
+                    ("email", "not-an-address"),
+                    ("email_current_password", PASSWORD),
+                ],
+            )
             .await;
         assert_eq!(bad.status, 422, "{}", bad.body);
         assert!(bad.body.contains("id=\"email-error\""));
         assert!(bad.body.contains("value=\"not-an-address\""));
 
-        let asked = browser
+        // However recent the sign-in, the page asks for the current password first.
+        let unasked = browser
             .post("/account/sign-in/email", &[("email", "pat@new.example")])
+            .await;
+        assert_eq!(unasked.status, 422, "{}", unasked.body);
+        assert!(unasked.body.contains("id=\"email_current_password-error\""));
+        let asked = browser
+            .post(
+                "/account/sign-in/email",
+                &[
+                    ("email", "pat@new.example"),
+                    ("email_current_password", PASSWORD),
+                ],
+            )
             .await;
         assert_eq!(asked.status, 303, "{}", asked.body);
         assert_eq!(asked.location(), "/account/sign-in?changed=email-pending");
