@@ -211,14 +211,10 @@ pub async fn save(
 pub async fn upload_avatar(
     State(state): State<AppState>,
     page: Page,
-    WebSession(session): WebSession,
-    upload: UploadForm,
+    UploadForm { principal, file }: UploadForm,
 ) -> Result<Response, PageError> {
-    let Some(principal) = session else {
-        return Ok(redirect(SIGN_IN));
-    };
-    let outcome = match upload.file {
-        Some((_, bytes)) => {
+    let outcome = match file {
+        Some(bytes) => {
             state
                 .services
                 .upload_own_avatar(&principal, bytes, &page.client)

@@ -63,53 +63,74 @@ impl PageForm {
     }
 }
 
-/// A posted form with a file (`multipart/form-data`), at most `max_upload_bytes` in all, and
-/// refused (403) unless it passes the CSRF check: the first file's bytes.
+/// A posted form with a file (`multipart/form-data`) from a signed-in browser: at most
+/// `max_upload_bytes` in all, refused (403) unless it passes the CSRF check, and only read
+/// once the browser is signed in and carries a CSRF cookie (a stranger's upload is not
+/// buffered). Only the fields `csrf_token` (short) and `file` are taken.
 pub struct UploadForm {
-    /// The file field's name and content (`None` when no file was chosen).
-    pub file: Option<(String, Vec<u8>)>,
+    pub principal: portcullis_core::model::Principal,
+    /// The file's content (`None` when no file was chosen).
+    pub file: Option<Vec<u8>>,
 }
 
+/// The longest CSRF field an upload may carry (tokens are 43 characters).
+const MAX_TOKEN_FIELD: u64 = 128;
+
 impl FromRequest<AppState> for UploadForm {
-    type Rejection = PageError;
+    type Rejection = axum::response::Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let headers = req.headers().clone();
+        use axum::extract::FromRequestParts;
+        use axum::response::IntoResponse;
+        let (mut parts, body) = req.into_parts();
+        let crate::common::web_session::WebSession(session) =
+            crate::common::web_session::WebSession::from_request_parts(&mut parts, state)
+                .await
+                .unwrap_or(crate::common::web_session::WebSession(None));
+        let Some(principal) = session else {
+            return Err(crate::common::html::redirect(super::account::SIGN_IN));
+        };
+        let headers = parts.headers.clone();
+        let has_token =
+            crate::common::web_session::cookie_value(&headers, csrf::CSRF_COOKIE).is_some();
+        if !has_token {
+            return Err(PageError::Csrf.into_response());
+        }
         let boundary = headers
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| multer::parse_boundary(v).ok())
-            .ok_or(PageError::BadForm)?;
+            .ok_or(PageError::BadForm.into_response())?;
+        let req = Request::from_parts(parts, body);
         let bytes = read_limited(req, state.http.max_upload_bytes)
             .await
             .map_err(|error| match error {
-                BodyError::TooLarge => PageError::TooLarge,
-                _ => PageError::BadForm,
+                BodyError::TooLarge => PageError::TooLarge.into_response(),
+                _ => PageError::BadForm.into_response(),
             })?;
         let stream =
             futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
-        let mut multipart = multer::Multipart::new(stream, boundary);
-        let (mut pairs, mut file) = (Vec::new(), None);
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(|_| PageError::BadForm)?
-        {
-            let name = field.name().unwrap_or_default().to_owned();
-            if field.file_name().is_some() {
-                let content = field.bytes().await.map_err(|_| PageError::BadForm)?;
-                if file.is_none() && !content.is_empty() {
-                    file = Some((name, content.to_vec()));
+        let constraints = multer::Constraints::new()
+            .allowed_fields(vec![CSRF_FIELD, "file"])
+            .size_limit(multer::SizeLimit::new().for_field(CSRF_FIELD, MAX_TOKEN_FIELD));
+        let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
+        let bad = || PageError::BadForm.into_response();
+        let (mut token, mut file) = (None, None);
+        while let Some(field) = multipart.next_field().await.map_err(|_| bad())? {
+            match field.name() {
+                Some(CSRF_FIELD) if token.is_none() => {
+                    token = Some(field.text().await.map_err(|_| bad())?);
                 }
-            } else {
-                let text = field.text().await.map_err(|_| PageError::BadForm)?;
-                pairs.push((name, text));
+                Some("file") if file.is_none() => {
+                    let content = field.bytes().await.map_err(|_| bad())?;
+                    file = Some(content.to_vec()).filter(|c| !c.is_empty());
+                }
+                _ => return Err(bad()),
             }
         }
-        let fields = PageForm(pairs);
-        if !csrf::passes(&headers, fields.value(CSRF_FIELD)) {
-            return Err(PageError::Csrf);
+        if !csrf::passes(&headers, token.as_deref()) {
+            return Err(PageError::Csrf.into_response());
         }
-        Ok(Self { file })
+        Ok(Self { principal, file })
     }
 }

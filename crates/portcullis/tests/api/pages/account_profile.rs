@@ -125,6 +125,13 @@ async fn a_picture_is_uploaded_as_a_square_png_and_removed() {
 
         let refused = upload(&mut browser, &server, "forged", b"x").await;
         assert_eq!(refused.status, 403);
+        // A stranger's upload is sent to sign in, unread.
+        let mut stranger = Browser::new(&server);
+        stranger.get("/login").await;
+        let stranger_csrf = stranger.cookie("portcullis_csrf").unwrap();
+        let away = upload(&mut stranger, &server, &stranger_csrf, b"x").await;
+        assert_eq!(away.status, 303);
+        assert!(away.location().starts_with("/login"));
         let not_an_image = upload(&mut browser, &server, &csrf, b"not an image").await;
         assert_eq!(not_an_image.status, 422, "{}", not_an_image.body);
         assert!(not_an_image.body.contains("The file must be an image."));
