@@ -19,7 +19,7 @@ async function signIn(page, BASE, login, password) {
   await page.click('#sign-in');
 }
 
-export async function accountJourney(browser, { BASE, shot, newestMailTo, totp }) {
+export async function accountJourney(browser, { BASE, shot, newestMailTo, totp }, ada) {
   const EMAIL = 'eve@example.com';
   const NEW_EMAIL = 'eve.new@example.com';
   const PASSWORD = 'eve keeps a long passphrase';
@@ -126,6 +126,56 @@ export async function accountJourney(browser, { BASE, shot, newestMailTo, totp }
   await page.waitForURL(`${BASE}/account**`);
   result.account_second_factor = true;
 
+  // Their own activity, and everything held about them as JSON, with no secret in it.
+  await page.goto(`${BASE}/account/activity`);
+  await page.waitForSelector('#activity');
+  await shot(page, 'account-activity');
+  await page.goto(`${BASE}/account/data`);
+  await shot(page, 'account-data');
+  const [exported] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('#export-data'),
+  ]);
+  const data = readFileSync(await exported.path(), 'utf8');
+  JSON.parse(data);
+  result.account_export = [
+    data.includes(NEW_EMAIL),
+    [secret, NEW_PASSWORD, PASSWORD, ...codes].some((hidden) => data.includes(hidden)),
+  ];
+
+  // Deleting this throwaway account: typed address and password; then it signs in nowhere.
+  await page.fill('#confirm_email', NEW_EMAIL);
+  await page.fill('#current_password', NEW_PASSWORD);
+  await page.click('#delete-account');
+  await page.waitForLoadState();
+  await shot(page, 'account-deleted');
+  const goodbye = (await page.textContent('h1')).trim();
+  await signIn(page, BASE, NEW_EMAIL, NEW_PASSWORD);
+  await page.waitForLoadState();
+  result.account_deleted = [goodbye, page.url().startsWith(`${BASE}/login`)];
   await context.close();
+
+  // Ada unlinks the stand-in social network she signed in with earlier (she keeps her
+  // password and passkeys, so it is not her only way in).
+  const adaContext = await browser.newContext();
+  const adaPage = await adaContext.newPage();
+  await signIn(adaPage, BASE, ada.email, ada.password);
+  await adaPage.waitForURL(`${BASE}/login/second-factor**`);
+  // A recovery code: the app's codes of these few seconds may all be spent already.
+  await adaPage.fill('[name=code]', ada.recoveryCode);
+  await Promise.all([adaPage.waitForEvent('framenavigated'), adaPage.click('#verify')]);
+  await adaPage.waitForLoadState();
+  if (!adaPage.url().startsWith(`${BASE}/account`)) {
+    throw new Error(`Ada's sign-in stopped at ${adaPage.url()}: ${(await adaPage.textContent('main')).trim()}`);
+  }
+  await adaPage.goto(`${BASE}/account/linked`);
+  await shot(adaPage, 'account-linked');
+  const linked = await adaPage.locator('#links .network-name').allTextContents();
+  await adaPage.click('button[name=unlink]');
+  await adaPage.waitForSelector('#unlinked');
+  await shot(adaPage, 'account-unlinked');
+  const left = await adaPage.locator('#no-links').count();
+  result.account_unlinked = [linked.map((t) => t.trim()), left];
+  await adaContext.close();
   return result;
 }

@@ -406,7 +406,8 @@ try {
   // Last, the operator's console: the passwordless newcomer is found, banned and let back in.
   Object.assign(result, await consoleJourney(browser, { BASE, TENANT, MGMT_KEY, ADMIN_USER, ADMIN_PASSWORD, shot, newestMailTo }, 'bo@example.com'));
   // And a person's own account page, section by section (passwords are back on).
-  Object.assign(result, await accountJourney(browser, { BASE, shot, newestMailTo, totp }));
+  Object.assign(result, await accountJourney(browser, { BASE, shot, newestMailTo, totp },
+    { email: EMAIL, password: PASSWORD, recoveryCode: recoveryCodes[2] }));
 
   if (accessibilityProblems.length > 0) {
     throw new Error(`accessibility problems:\n${accessibilityProblems.join('\n')}`);

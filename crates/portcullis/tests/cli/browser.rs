@@ -316,6 +316,16 @@ async fn a_person_signs_up_and_authorizes_an_application_in_chromium() {
     assert_eq!(seen["account_email"], "eve.new@example.com", "{seen}");
     assert_eq!(seen["account_codes_downloaded"], true, "{seen}");
     assert_eq!(seen["account_second_factor"], true, "{seen}");
+    // Then read their activity, downloaded their data (their address in it, no password, key
+    // or recovery code), and deleted the account, which then signed in nowhere; and Ada
+    // unlinked the stand-in social network.
+    assert_eq!(seen["account_export"], json!([true, false]), "{seen}");
+    assert_eq!(
+        seen["account_deleted"],
+        json!(["Your account is deleted", true]),
+        "{seen}"
+    );
+    assert_eq!(seen["account_unlinked"], json!([["Acme"], 1]), "{seen}");
 
     // The application got a code for its own state, which it exchanges for tokens.
     let callback = reqwest::Url::parse(seen["callback"].as_str().unwrap()).unwrap();
