@@ -511,13 +511,14 @@ impl Services {
 
     /// The user a network's access token belongs to here (linked, or created when the
     /// tenant takes sign-ups), refused when banned or still unconfirmed.
-    pub(crate) async fn social_account(
+    /// Who the network says `token` belongs to.
+    pub(crate) async fn social_profile(
         &self,
         tenant: &Tenant,
         network: &str,
         resolved: &ResolvedNetwork,
         token: &str,
-    ) -> Result<crate::model::User> {
+    ) -> Result<SocialProfile> {
         let userinfo = self
             .network_client()?
             .userinfo(
@@ -527,9 +528,21 @@ impl Services {
             )
             .await;
         let userinfo = self.outbound(tenant, network, userinfo).await?;
-        let profile = resolved
+        resolved
             .profile(&userinfo)
-            .ok_or_else(|| Error::SocialNetwork(format!("{network}: no user id in the answer")))?;
+            .ok_or_else(|| Error::SocialNetwork(format!("{network}: no user id in the answer")))
+    }
+
+    pub(crate) async fn social_account(
+        &self,
+        tenant: &Tenant,
+        network: &str,
+        resolved: &ResolvedNetwork,
+        token: &str,
+    ) -> Result<crate::model::User> {
+        let profile = self
+            .social_profile(tenant, network, resolved, token)
+            .await?;
         let linked = self
             .store
             .social_identity(&tenant.id, network, &profile.subject)

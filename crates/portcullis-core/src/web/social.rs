@@ -3,11 +3,15 @@
 //! back; the code is exchanged for an access token, and from there the rules are those of an
 //! API social login, ending in a web session as a password sign-in does.
 
+use crate::account_changes::is_login_session;
 use crate::auth::LoginOutcome;
 use crate::error::{Error, Result};
-use crate::model::{ClientInfo, SocialNetwork, Tenant};
+use crate::ids::Secret;
+use crate::model::{ClientInfo, Principal, SocialNetwork, Tenant};
 use crate::services::Services;
 use crate::social::network_label;
+use crate::social::ResolvedNetwork;
+use crate::throttle::Attempt;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -129,8 +133,101 @@ impl Services {
         client: &ClientInfo,
         remembered_device: Option<&str>,
     ) -> Result<LoginOutcome> {
-        let same_state: bool = pending.state.as_bytes().ct_eq(state.as_bytes()).into();
-        if !(same_state && pending.network == network) || code.is_empty() {
+        let returned = Returned { state, code };
+        let (resolved, access_token, attempt) = self
+            .exchange_social_code(tenant, pending, network, returned, client)
+            .await?;
+        let user = self
+            .social_account(tenant, network, &resolved, &access_token)
+            .await?;
+        self.attempt_succeeded(&attempt).await?;
+        // No registered `amr` value names a sign-in at another provider.
+        self.web_sign_in(tenant, user, client, remembered_device, Vec::new())
+            .await
+    }
+
+    /// Starts linking `network` to the signed-in person's own account (the account page): a
+    /// login session's change of how the account signs in, under the step-up rule.
+    pub async fn start_social_link(
+        &self,
+        principal: &Principal,
+        tenant: &Tenant,
+        network: &str,
+        current_password: Option<&Secret>,
+        client: &ClientInfo,
+    ) -> Result<SocialStart> {
+        if tenant.id != principal.tenant_id {
+            return Err(Error::Forbidden);
+        }
+        self.require_presence(principal, current_password, client)
+            .await?;
+        self.start_web_social(tenant, network)
+    }
+
+    /// Finishes a link `pending` started: the network's account signs in to the caller's own
+    /// from now on. Refused ([`Error::Conflict`]) when that account already signs in to
+    /// another one here; the account's address is told of the new way in.
+    pub async fn finish_social_link(
+        &self,
+        principal: &Principal,
+        (tenant, pending): (&Tenant, &PendingSocial),
+        network: &str,
+        returned: Returned<'_>,
+        client: &ClientInfo,
+    ) -> Result<()> {
+        if tenant.id != principal.tenant_id || !is_login_session(principal) {
+            return Err(Error::Forbidden);
+        }
+        let (resolved, access_token, attempt) = self
+            .exchange_social_code(tenant, pending, network, returned, client)
+            .await?;
+        let profile = self
+            .social_profile(tenant, network, &resolved, &access_token)
+            .await?;
+        self.attempt_succeeded(&attempt).await?;
+        let user = &principal.user;
+        match self
+            .store
+            .social_identity(&tenant.id, network, &profile.subject)
+            .await?
+        {
+            Some(owner) if owner.id == user.id => return Ok(()),
+            Some(_) => {
+                return Err(Error::Conflict(
+                    "That account of the network already signs in to another account here.",
+                ))
+            }
+            None => {}
+        }
+        self.store
+            .link_social_identity(&tenant.id, network, &profile.subject, user.id, self.now())
+            .await?;
+        let label = network_label(network);
+        let activity = self.activity_of(principal, client, &format!("Linked the {label} sign-in."));
+        self.store.record_activity(&activity).await?;
+        self.principals.forget_user(user.id);
+        let what = format!("{label} can now be used to sign in to your account.");
+        self.send_change_notice(&principal.settings, user, &what)
+            .await
+    }
+
+    /// The network's access token for a browser that came back from it with `returned`, after
+    /// checking it is the return `pending` waits for ([`Error::InvalidToken`] for another
+    /// browser's, or a forged, one) and that the address has not failed too often lately.
+    async fn exchange_social_code(
+        &self,
+        tenant: &Tenant,
+        pending: &PendingSocial,
+        network: &str,
+        returned: Returned<'_>,
+        client: &ClientInfo,
+    ) -> Result<(ResolvedNetwork, String, Attempt)> {
+        let same_state: bool = pending
+            .state
+            .as_bytes()
+            .ct_eq(returned.state.as_bytes())
+            .into();
+        if !(same_state && pending.network == network) || returned.code.is_empty() {
             return Err(Error::InvalidToken);
         }
         let resolved = self.social_network(tenant, network).map_err(not_found)?;
@@ -146,7 +243,7 @@ impl Services {
                 &browser.token_url,
                 &[
                     ("grant_type", "authorization_code"),
-                    ("code", code),
+                    ("code", returned.code),
                     ("redirect_uri", &redirect_uri),
                     ("client_id", &browser.client_id),
                     ("client_secret", &client_secret),
@@ -159,15 +256,17 @@ impl Services {
         let access_token = answer["access_token"]
             .as_str()
             .filter(|token| !token.is_empty())
-            .ok_or_else(|| Error::SocialNetwork(format!("{network}: no access_token")))?;
-        let user = self
-            .social_account(tenant, network, &resolved, access_token)
-            .await?;
-        self.attempt_succeeded(&attempt).await?;
-        // No registered `amr` value names a sign-in at another provider.
-        self.web_sign_in(tenant, user, client, remembered_device, Vec::new())
-            .await
+            .ok_or_else(|| Error::SocialNetwork(format!("{network}: no access_token")))?
+            .to_owned();
+        Ok((resolved, access_token, attempt))
     }
+}
+
+/// What a network sent the browser back with.
+#[derive(Debug, Clone, Copy)]
+pub struct Returned<'a> {
+    pub state: &'a str,
+    pub code: &'a str,
 }
 
 /// An unknown network is a page that is not there, not a form problem.

@@ -1,17 +1,19 @@
 //! `GET /account/linked`: the social networks linked to the account, each with a form to
 //! unlink it (`POST /account/linked/unlink`), which the service refuses when it is the only
-//! way in. Linking another network is not offered here: the login page's social flow signs
-//! in as the account the network's address belongs to, it does not link the signed-in one.
+//! way in, and the tenant's other networks, each with a form that links it
+//! (`POST /account/linked/link`: off to the network's consent, back through the login page's
+//! callback, which links it to this account in this browser session only).
 
 use super::account::{when, AccountForm};
 use super::context::Page;
 use super::view::{field_message, wait_message, Errors};
-use crate::common::html::{redirect, render, Chrome};
+use crate::common::html::{redirect, render, with_cookie, Chrome};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
 use crate::common::web_session::WebSession;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use portcullis_core::account_changes::CURRENT_PASSWORD;
@@ -32,9 +34,10 @@ struct LinkedPage<'a> {
     chrome: &'a Chrome,
     title: &'a str,
     links: Vec<LinkRow>,
-    /// The tenant's networks a person can sign in with (by label), while it takes social
-    /// sign-ins.
-    networks: Vec<String>,
+    /// The tenant's networks not linked yet (name, label), while it takes social sign-ins.
+    linkable: Vec<(String, String)>,
+    /// A network just linked, by label.
+    linked: Option<String>,
     /// Whether unlinking may need the current password (the tenant's `reauth_seconds`).
     reauth: bool,
     unlinked: Option<String>,
@@ -45,7 +48,7 @@ async fn linked_page(
     state: &AppState,
     page: &Page,
     principal: &Principal,
-    unlinked: Option<String>,
+    (unlinked, linked): (Option<String>, Option<String>),
     errors: &Errors,
     status: StatusCode,
 ) -> Result<Response, PageError> {
@@ -59,17 +62,20 @@ async fn linked_page(
             label: n.label,
             since: when(n.linked_at),
         })
+        .collect::<Vec<LinkRow>>();
+    let linkable = state
+        .services
+        .social_buttons(&page.tenant)
+        .into_iter()
+        .filter(|b| !links.iter().any(|l| l.network == b.network))
+        .map(|b| (b.network, b.label))
         .collect();
     let view = LinkedPage {
         chrome: &page.chrome,
         title: "Linked sign-ins",
         links,
-        networks: state
-            .services
-            .social_buttons(&page.tenant)
-            .into_iter()
-            .map(|b| b.label)
-            .collect(),
+        linkable,
+        linked,
         reauth: principal.settings.reauth_seconds.is_some(),
         unlinked,
         errors,
@@ -77,19 +83,30 @@ async fn linked_page(
     Ok(render(status, &view, &page.chrome))
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct LinkedQuery {
+    /// A network just linked.
+    linked: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     page: Page,
     WebSession(session): WebSession,
+    query: Result<Query<LinkedQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let Some(principal) = session else {
         return Err(PageError::SignIn(PATH.to_owned()));
     };
+    let linked = query
+        .ok()
+        .and_then(|Query(q)| q.linked)
+        .map(|network| portcullis_core::social::network_label(&network));
     linked_page(
         &state,
         &page,
         &principal,
-        None,
+        (None, linked),
         &Errors::none(),
         StatusCode::OK,
     )
@@ -115,7 +132,7 @@ pub async fn unlink(
                 &state,
                 &page,
                 &principal,
-                Some(label),
+                (Some(label), None),
                 &Errors::none(),
                 StatusCode::OK,
             )
@@ -146,5 +163,44 @@ pub async fn unlink(
         ),
         Err(other) => return Err(other.into()),
     };
-    linked_page(&state, &page, &principal, None, &errors, status).await
+    linked_page(&state, &page, &principal, (None, None), &errors, status).await
+}
+
+/// `POST /account/linked/link`: off to the network (`network`) to link it, under the step-up
+/// rule (`current_password` when the sign-in is old).
+pub async fn link(
+    State(state): State<AppState>,
+    page: Page,
+    AccountForm { principal, form }: AccountForm,
+) -> Result<Response, PageError> {
+    let network = form.text("network");
+    let password = form.text(CURRENT_PASSWORD);
+    let password = (!password.is_empty()).then(|| Secret::new(password));
+    let started = state
+        .services
+        .start_social_link(
+            &principal,
+            &page.tenant,
+            network.trim(),
+            password.as_ref(),
+            &page.client,
+        )
+        .await;
+    let errors = match started {
+        Ok(started) => {
+            let session = principal
+                .session_id
+                .as_ref()
+                .map(|id| id.as_str().to_owned())
+                .ok_or(PageError::Forbidden)?;
+            return Ok(with_cookie(
+                redirect(&started.authorize_url),
+                super::social::link_cookie(&started.pending, &session),
+            ));
+        }
+        Err(Error::Invalid(problems)) => Errors::from_field_errors(&problems),
+        Err(other) => return Err(other.into()),
+    };
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    linked_page(&state, &page, &principal, (None, None), &errors, status).await
 }

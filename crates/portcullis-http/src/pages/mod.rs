@@ -100,6 +100,7 @@ pub const PATHS: &[&str] = &[
     "/account/data/delete",
     "/account/linked",
     "/account/linked/unlink",
+    "/account/linked/link",
     "/login/passkey",
     "/login/passkey/options",
     "/device",
@@ -243,6 +244,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/data/delete", post(account_data::delete))
         .route("/account/linked", get(account_linked::show))
         .route("/account/linked/unlink", post(account_linked::unlink))
+        .route("/account/linked/link", post(account_linked::link))
         .route("/login/passkey", post(passkeys::sign_in))
         .route("/login/passkey/options", post(passkeys::sign_in_options))
         .route("/device", get(device::show).post(device::submit))

@@ -8,14 +8,14 @@ use super::view::Errors;
 use crate::common::html::{redirect, with_cookie};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
-use crate::common::web_session::cookie_value;
+use crate::common::web_session::{cookie_value, WebSession};
 use crate::pages::cookies::{login_cookie, DEVICE_COOKIE};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::Response;
 use portcullis_core::social::network_label;
-use portcullis_core::web::social::PendingSocial;
+use portcullis_core::web::social::{PendingSocial, Returned};
 use portcullis_core::Error;
 use serde::{Deserialize, Serialize};
 
@@ -36,21 +36,36 @@ struct Waiting {
     return_to: String,
     #[serde(default)]
     client_id: String,
+    /// Set when the trip links the network to the signed-in account (the account page): the
+    /// browser session that asked, which must be the one that comes back.
+    #[serde(default)]
+    link: String,
 }
 
 fn pending_cookie(pending: &PendingSocial, next: &Next) -> HeaderValue {
+    waiting_cookie(pending, next, String::new())
+}
+
+/// The cookie of a trip that links `pending`'s network to the account of the browser
+/// session `session`.
+pub(super) fn link_cookie(pending: &PendingSocial, session: &str) -> HeaderValue {
+    waiting_cookie(pending, &Next::default(), session.to_owned())
+}
+
+fn waiting_cookie(pending: &PendingSocial, next: &Next, link: String) -> HeaderValue {
     let waiting = Waiting {
         network: pending.network.clone(),
         state: pending.state.clone(),
         verifier: pending.verifier.clone(),
         return_to: next.return_to.clone(),
         client_id: next.client_id.clone(),
+        link,
     };
     let value = serde_urlencoded::to_string(&waiting).unwrap_or_default();
     login_cookie(SOCIAL_COOKIE, value, PENDING_SECONDS)
 }
 
-fn waiting_sign_in(headers: &HeaderMap) -> Option<(PendingSocial, Next)> {
+fn waiting_sign_in(headers: &HeaderMap) -> Option<(PendingSocial, Next, String)> {
     let value = cookie_value(headers, SOCIAL_COOKIE)?;
     let waiting: Waiting = serde_urlencoded::from_str(&value).ok()?;
     let next = Next {
@@ -62,7 +77,7 @@ fn waiting_sign_in(headers: &HeaderMap) -> Option<(PendingSocial, Next)> {
         state: waiting.state,
         verifier: waiting.verifier,
     };
-    Some((pending, next))
+    Some((pending, next, waiting.link))
 }
 
 /// The network named in the path; a path that cannot be read (not UTF-8) names none.
@@ -99,6 +114,7 @@ pub async fn start(
 pub async fn callback(
     State(state): State<AppState>,
     page: Page,
+    WebSession(session): WebSession,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     uri: Uri,
@@ -107,9 +123,18 @@ pub async fn callback(
     let pairs = query_pairs(&uri);
     let get = |name: &str| pair_value(&pairs, name);
     let waiting = waiting_sign_in(&headers);
+    if let Some((pending, _, link)) = waiting.as_ref().filter(|(_, _, link)| !link.is_empty()) {
+        let returned = Returned {
+            state: get("state"),
+            code: get("code"),
+        };
+        let answer = finish_link(&state, &page, session, (pending, link), returned).await;
+        let cleared = login_cookie(SOCIAL_COOKIE, String::new(), 0);
+        return Ok(with_cookie(answer?, cleared));
+    }
     let next = waiting
         .as_ref()
-        .map(|(_, next)| next.clone())
+        .map(|(_, next, _)| next.clone())
         .unwrap_or_default();
     let label = network_label(&network);
     let problem = |status: u16, message: String| {
@@ -123,7 +148,7 @@ pub async fn callback(
             problem(400, message).await
         }
         None => problem(400, EXPIRED.to_owned()).await,
-        Some((pending, next)) => {
+        Some((pending, next, _)) => {
             let device = cookie_value(&headers, DEVICE_COOKIE);
             let outcome = state
                 .services
@@ -155,4 +180,46 @@ pub async fn callback(
     // Used or not, the waiting sign-in is over.
     let cleared = login_cookie(SOCIAL_COOKIE, String::new(), 0);
     Ok(with_cookie(response, cleared))
+}
+
+/// The end of a link's trip: only in the browser session that asked for it (another one, or a
+/// signed-out browser, links nothing), then to the account page's list.
+async fn finish_link(
+    state: &AppState,
+    page: &Page,
+    session: Option<portcullis_core::model::Principal>,
+    (pending, link): (&PendingSocial, &str),
+    returned: Returned<'_>,
+) -> Result<Response, PageError> {
+    let asked_here = session.filter(|principal| {
+        principal
+            .session_id
+            .as_ref()
+            .is_some_and(|id| id.as_str() == link)
+    });
+    let Some(principal) = asked_here else {
+        return Err(PageError::Conflict(EXPIRED));
+    };
+    let network = pending.network.as_str();
+    match state
+        .services
+        .finish_social_link(
+            &principal,
+            (&page.tenant, pending),
+            network,
+            returned,
+            &page.client,
+        )
+        .await
+    {
+        Ok(()) => Ok(redirect(&format!("/account/linked?linked={network}"))),
+        Err(Error::InvalidToken) => Err(PageError::Conflict(EXPIRED)),
+        Err(Error::SocialNetwork(detail)) => {
+            tracing::warn!(%network, %detail, "a social link failed at the network");
+            Err(PageError::Conflict(
+                "The network did not say who you are there. Please try again.",
+            ))
+        }
+        Err(other) => Err(other.into()),
+    }
 }

@@ -358,3 +358,88 @@ async fn the_tenants_settings_and_the_accounts_state_still_decide() {
         assert!(off.body.contains("Social logins are turned off"));
     });
 }
+
+#[tokio::test]
+async fn a_signed_in_person_links_another_network_in_their_own_session_only() {
+    each_backend!(|server| {
+        let (network, codes) = start_network().await;
+        configure(&mut server, &network).await;
+        server.create_user("pat", "User").await;
+        server.create_user("mallory", "User").await;
+        let mut pat = Browser::new(&server);
+        assert_eq!(
+            pat.sign_in("pat", crate::harness::PASSWORD).await.status,
+            303
+        );
+        let page = pat.get("/account/linked").await;
+        assert!(page.body.contains("Link Google"), "{}", page.body);
+        assert_security_headers(&page);
+
+        // Linking is a form (CSRF-checked), not a link anyone could send.
+        let forged = pat
+            .send(
+                reqwest::Client::new()
+                    .post(format!("{}/account/linked/link", server.base))
+                    .form(&[("network", "google")]),
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+        let started = pat
+            .post("/account/linked/link", &[("network", "google")])
+            .await;
+        assert_eq!(started.status, 303, "{}", started.body);
+        let request = query_of(started.location());
+        assert!(started
+            .location()
+            .starts_with(&format!("{network}/authorize?")));
+        network_agrees(&codes, &request, "code-grace", "token-grace");
+        let waiting = pat.cookie("portcullis_social").unwrap();
+
+        // Another browser session that comes back with the same trip links nothing.
+        let mut mallory = Browser::new(&server);
+        assert_eq!(
+            mallory
+                .sign_in("mallory", crate::harness::PASSWORD)
+                .await
+                .status,
+            303
+        );
+        mallory.plant_cookie("portcullis_social", &waiting);
+        let stolen = come_back(&mut mallory, "code-grace", &request["state"]).await;
+        assert_eq!(stolen.status, 409, "{}", stolen.body);
+        let mut stranger = Browser::new(&server);
+        stranger.plant_cookie("portcullis_social", &waiting);
+        let signed_out = come_back(&mut stranger, "code-grace", &request["state"]).await;
+        assert_eq!(signed_out.status, 409);
+
+        let back = come_back(&mut pat, "code-grace", &request["state"]).await;
+        assert_eq!(back.status, 303, "{}", back.body);
+        assert_eq!(back.location(), "/account/linked?linked=google");
+        let page = pat.get(back.location()).await;
+        assert!(page.body.contains("id=\"linked\""), "{}", page.body);
+        assert!(page.body.contains("Unlink Google"), "{}", page.body);
+        server
+            .wait_for_mail_with("pat@example.com", "Google can now be used", 1)
+            .await;
+
+        // From now on the network's account signs in to Pat's, whatever address it has.
+        let mut later = Browser::new(&server);
+        let request = continue_with_google(&mut later, &network, "/login/social/google").await;
+        network_agrees(&codes, &request, "code-grace-2", "token-grace");
+        let signed_in = come_back(&mut later, "code-grace-2", &request["state"]).await;
+        assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+        let account = later.get("/account").await;
+        assert!(account.body.contains("pat@example.com"), "{}", account.body);
+
+        // Mallory cannot take the same network account for hers.
+        mallory.get("/account/linked").await;
+        let again = mallory
+            .post("/account/linked/link", &[("network", "google")])
+            .await;
+        let request = query_of(again.location());
+        network_agrees(&codes, &request, "code-grace-3", "token-grace");
+        let taken = come_back(&mut mallory, "code-grace-3", &request["state"]).await;
+        assert_eq!(taken.status, 409, "{}", taken.body);
+        assert!(taken.body.contains("already signs in to another account"));
+    });
+}

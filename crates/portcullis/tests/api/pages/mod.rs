@@ -56,6 +56,11 @@ impl Browser {
         self.cookies.get(name).cloned()
     }
 
+    /// Plants a cookie, as another page or a copied header would.
+    pub fn plant_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_owned(), value.to_owned());
+    }
+
     /// `request` with this browser's cookies.
     fn with_cookies(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         let header = self
