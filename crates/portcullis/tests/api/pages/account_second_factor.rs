@@ -218,3 +218,56 @@ async fn a_pending_setup_takes_few_wrong_codes_and_only_from_a_login_session() {
         assert!(page.body.contains("id=\"confirm-totp\""), "still pending");
     });
 }
+
+#[tokio::test]
+async fn every_sensitive_change_asks_the_password_after_a_sign_in_grown_old() {
+    each_backend!(|server| {
+        server
+            .set_settings(|s| {
+                s.two_factor_enabled = true;
+                s.allow_totp_email = true;
+                s.reauth_seconds = Some(300);
+            })
+            .await;
+        server.create_user("pat", "User").await;
+        let mut browser = Browser::new(&server);
+        assert_eq!(browser.sign_in("pat", PASSWORD).await.status, 303);
+        browser.get("/account/second-factor").await;
+        server.clock.advance(time::Duration::seconds(301));
+        for (path, field) in [
+            ("/account/second-factor/app", "app_current_password"),
+            ("/account/second-factor/mail", "mail_current_password"),
+        ] {
+            let asked = browser.post(path, &[]).await;
+            assert_eq!(asked.status, 422, "{path}: {}", asked.body);
+            assert!(
+                asked.body.contains(&format!("id=\"{field}-error\"")),
+                "{path}: {}",
+                asked.body
+            );
+        }
+        let asked = browser
+            .post(
+                "/account/second-factor/phone",
+                &[("country_code", "44"), ("phone_number", "7700900123")],
+            )
+            .await;
+        assert_eq!(asked.status, 422, "{}", asked.body);
+        // Nothing was turned on.
+        let page = browser.get("/account/second-factor").await;
+        assert!(page.body.contains("id=\"set-up-app\""), "{}", page.body);
+        // With the password, it goes on; new codes then ask again.
+        let on = browser
+            .post(
+                "/account/second-factor/mail",
+                &[("mail_current_password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(on.status, 303, "{}", on.body);
+        let codes = browser
+            .post("/account/second-factor/recovery-codes", &[])
+            .await;
+        assert_eq!(codes.status, 422, "{}", codes.body);
+        assert!(codes.body.contains("id=\"codes_current_password-error\""));
+    });
+}
