@@ -94,7 +94,7 @@ impl Services {
 
     /// The account's current password, given again (a 422 on [`CURRENT_PASSWORD`] when
     /// missing or wrong; wrong ones count like login attempts).
-    async fn confirm_current_password(
+    pub(crate) async fn confirm_current_password(
         &self,
         principal: &Principal,
         current_password: Option<&Secret>,

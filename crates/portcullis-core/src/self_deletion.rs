@@ -13,7 +13,6 @@ use crate::field::Rule;
 use crate::ids::Secret;
 use crate::model::{ClientInfo, Paging, Principal, UserFilter, UserStatus};
 use crate::services::Services;
-use crate::throttle::Throttling;
 
 /// The field of the typed address.
 pub const CONFIRM_EMAIL: &str = "confirm_email";
@@ -21,7 +20,6 @@ pub const SELF_DELETION_OFF: &str =
     "This organisation does not let people delete their own account. Ask an administrator.";
 const EMAIL_MISMATCH: &str = "Type your email address exactly as shown to confirm.";
 const PASSWORD_NEEDED: &str = "Enter your current password to delete your account.";
-const WRONG_PASSWORD: &str = "The current password is incorrect.";
 const LAST_ADMIN: &str = "You are this organisation's only administrator: make someone else an \
                           Admin before you delete your account.";
 const SIGN_IN_AGAIN: &str =
@@ -152,29 +150,13 @@ impl Services {
         password: Option<&Secret>,
         client: &ClientInfo,
     ) -> Result<()> {
-        let wrong =
-            |message: &'static str| Error::invalid(CURRENT_PASSWORD, Rule::Other(message.into()));
-        let Some(password) = password.filter(|p| !p.expose().is_empty()) else {
-            return Err(wrong(PASSWORD_NEEDED));
-        };
-        let tenant = self
-            .store
-            .tenant_by_id(&principal.tenant_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        let checked = self
-            .check_password(
-                &tenant,
-                &principal.user.email,
-                password,
-                client,
-                Throttling::CountFailures,
-            )
-            .await;
-        match checked {
-            Ok(found) if found.id == principal.user.id => Ok(()),
-            Ok(_) | Err(Error::InvalidCredentials) => Err(wrong(WRONG_PASSWORD)),
-            Err(other) => Err(other),
+        if password.is_none_or(|p| p.expose().is_empty()) {
+            return Err(Error::invalid(
+                CURRENT_PASSWORD,
+                Rule::Other(PASSWORD_NEEDED.into()),
+            ));
         }
+        self.confirm_current_password(principal, password, client)
+            .await
     }
 }

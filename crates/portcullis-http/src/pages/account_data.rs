@@ -5,7 +5,7 @@
 
 use super::account::AccountForm;
 use super::context::Page;
-use super::view::{field_message, wait_message, Errors};
+use super::view::Errors;
 use crate::common::html::{ok, render, with_cookie, Chrome, MessagePage};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use portcullis_core::account_changes::CURRENT_PASSWORD;
 use portcullis_core::model::Principal;
 use portcullis_core::self_deletion::{OwnDeletion, SelfDeletion, CONFIRM_EMAIL};
-use portcullis_core::{Error, Secret};
+use portcullis_core::Secret;
 
 const PATH: &str = "/account/data";
 
@@ -120,28 +120,7 @@ pub async fn delete(
             };
             return Ok(with_cookie(ok(&view, &page.chrome), clear_session_cookie()));
         }
-        Err(Error::Invalid(problems)) => (
-            Errors::from_problems(
-                problems
-                    .iter()
-                    .map(|p| (p.field.clone(), field_message(p)))
-                    .collect(),
-            ),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
-        Err(Error::Refused(why)) => (Errors::general(why), StatusCode::FORBIDDEN),
-        Err(Error::Forbidden) => (
-            Errors::general("Sign in again to delete your account."),
-            StatusCode::FORBIDDEN,
-        ),
-        Err(Error::Throttled {
-            of,
-            retry_after_seconds,
-        }) => (
-            Errors::general(wait_message(of, retry_after_seconds)),
-            StatusCode::TOO_MANY_REQUESTS,
-        ),
-        Err(other) => return Err(other.into()),
+        Err(error) => super::view::refusal(error, "Sign in again to delete your account.")?,
     };
     data_page(&state, &page, &principal, &typed_email, &errors, status).await
 }

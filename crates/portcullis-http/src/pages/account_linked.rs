@@ -6,7 +6,7 @@
 
 use super::account::{when, AccountForm};
 use super::context::Page;
-use super::view::{field_message, wait_message, Errors};
+use super::view::Errors;
 use crate::common::html::{redirect, render, with_cookie, Chrome};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
@@ -140,28 +140,9 @@ pub async fn unlink(
         }
         // Not linked there (any more): the list shows how things are.
         Err(Error::NotFound) => return Ok(redirect(PATH)),
-        Err(Error::Invalid(problems)) => (
-            Errors::from_problems(
-                problems
-                    .iter()
-                    .map(|p| (p.field.clone(), field_message(p)))
-                    .collect(),
-            ),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        // Refused as the only way in: a conflict with how things are, not a permission.
         Err(Error::Refused(why)) => (Errors::general(why), StatusCode::CONFLICT),
-        Err(Error::Forbidden) => (
-            Errors::general("Sign in again to change how you sign in."),
-            StatusCode::FORBIDDEN,
-        ),
-        Err(Error::Throttled {
-            of,
-            retry_after_seconds,
-        }) => (
-            Errors::general(wait_message(of, retry_after_seconds)),
-            StatusCode::TOO_MANY_REQUESTS,
-        ),
-        Err(other) => return Err(other.into()),
+        Err(error) => super::view::refusal(error, "Sign in again to change how you sign in.")?,
     };
     linked_page(&state, &page, &principal, (None, None), &errors, status).await
 }

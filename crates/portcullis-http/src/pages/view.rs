@@ -109,3 +109,35 @@ pub async fn stylesheet() -> Response {
     )
         .into_response()
 }
+
+/// A refusal a page words for the person next to its form (field problems, a refusal by who
+/// they are or what the tenant allows, a sign-in to renew, a wait), with its status; the error
+/// page for anything else. `sign_in_again` says what a token that may not do this should do.
+pub fn refusal(
+    error: portcullis_core::Error,
+    sign_in_again: &'static str,
+) -> Result<(Errors, axum::http::StatusCode), crate::common::page_error::PageError> {
+    use axum::http::StatusCode;
+    use portcullis_core::Error;
+    Ok(match error {
+        Error::Invalid(problems) => (
+            Errors::from_problems(
+                problems
+                    .iter()
+                    .map(|p| (p.field.clone(), field_message(p)))
+                    .collect(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Error::Refused(why) => (Errors::general(why), StatusCode::FORBIDDEN),
+        Error::Forbidden => (Errors::general(sign_in_again), StatusCode::FORBIDDEN),
+        Error::Throttled {
+            of,
+            retry_after_seconds,
+        } => (
+            Errors::general(wait_message(of, retry_after_seconds)),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        other => return Err(other.into()),
+    })
+}
