@@ -14,13 +14,12 @@ use time::OffsetDateTime;
 /// The most activity entries an export holds (the newest).
 pub const EXPORT_ACTIVITY_MAX: i64 = 10_000;
 
-/// Everything held about an account, as its owner downloads it.
+/// Everything held about an account, as its owner downloads it. Document 003's metadata is
+/// left out: it is the tenant's, and its users "won't see metadata unless you show it".
 #[derive(Debug, Serialize)]
 pub struct AccountExport {
     pub exported_at: String,
     pub profile: ExportedProfile,
-    /// The free key-value data kept on the account (document 003's user metadata).
-    pub metadata: crate::model::Metadata,
     pub password: ExportedPassword,
     pub second_factor: ExportedSecondFactor,
     pub sessions: Vec<ExportedSession>,
@@ -195,7 +194,6 @@ impl Services {
                 created_at: stamp(user.created_at),
                 updated_at: stamp(user.updated_at),
             },
-            metadata: user.metadata.clone(),
             password: ExportedPassword {
                 set: password.is_some(),
                 disabled: password.as_ref().is_some_and(|p| p.disabled),

@@ -10,11 +10,11 @@ use super::view::Errors;
 use crate::common::html::{redirect, render, with_cookie, Chrome};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
-use crate::common::web_session::WebSession;
+use crate::common::web_session::{cookie_value, WebSession, SESSION_COOKIE};
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portcullis_core::account_changes::CURRENT_PASSWORD;
 use portcullis_core::model::Principal;
@@ -152,6 +152,7 @@ pub async fn unlink(
 pub async fn link(
     State(state): State<AppState>,
     page: Page,
+    headers: HeaderMap,
     AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
     let network = form.text("network");
@@ -169,14 +170,11 @@ pub async fn link(
         .await;
     let errors = match started {
         Ok(started) => {
-            let session = principal
-                .session_id
-                .as_ref()
-                .map(|id| id.as_str().to_owned())
-                .ok_or(PageError::Forbidden)?;
+            // The trip is bound to this browser's session cookie (the one `AccountForm` read).
+            let bearer = cookie_value(&headers, SESSION_COOKIE).ok_or(PageError::Forbidden)?;
             return Ok(with_cookie(
                 redirect(&started.authorize_url),
-                super::social::link_cookie(&started.pending, &session),
+                super::social::link_cookie(&started.pending, &bearer),
             ));
         }
         Err(Error::Invalid(problems)) => Errors::from_field_errors(&problems),

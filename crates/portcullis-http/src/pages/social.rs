@@ -8,7 +8,7 @@ use super::view::Errors;
 use crate::common::html::{redirect, with_cookie};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
-use crate::common::web_session::{cookie_value, WebSession};
+use crate::common::web_session::{cookie_value, WebSession, SESSION_COOKIE};
 use crate::pages::cookies::{login_cookie, DEVICE_COOKIE};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -36,8 +36,10 @@ struct Waiting {
     return_to: String,
     #[serde(default)]
     client_id: String,
-    /// Set when the trip links the network to the signed-in account (the account page): the
-    /// browser session that asked, which must be the one that comes back.
+    /// Set when the trip links the network to the signed-in account (the account page): a
+    /// digest of the asking browser's session cookie (see [`link_binding`]), so only that
+    /// very session can finish it. Never the session's id, which applications learn (`sid`)
+    /// and a sibling host could write into a planted cookie.
     #[serde(default)]
     link: String,
 }
@@ -46,10 +48,16 @@ fn pending_cookie(pending: &PendingSocial, next: &Next) -> HeaderValue {
     waiting_cookie(pending, next, String::new())
 }
 
-/// The cookie of a trip that links `pending`'s network to the account of the browser
-/// session `session`.
-pub(super) fn link_cookie(pending: &PendingSocial, session: &str) -> HeaderValue {
-    waiting_cookie(pending, &Next::default(), session.to_owned())
+/// The cookie of a trip that links `pending`'s network to the account of the browser whose
+/// session cookie holds `session_bearer`.
+pub(super) fn link_cookie(pending: &PendingSocial, session_bearer: &str) -> HeaderValue {
+    waiting_cookie(pending, &Next::default(), link_binding(session_bearer))
+}
+
+/// What ties a link's trip to one browser session: a digest of its session cookie's secret
+/// value, which no one else (an application, a sibling host planting cookies) can compute.
+fn link_binding(session_bearer: &str) -> String {
+    portcullis_core::tokens::hash_secret(&format!("social link\0{session_bearer}"))
 }
 
 fn waiting_cookie(pending: &PendingSocial, next: &Next, link: String) -> HeaderValue {
@@ -128,7 +136,16 @@ pub async fn callback(
             state: get("state"),
             code: get("code"),
         };
-        let answer = finish_link(&state, &page, session, (pending, link), returned).await;
+        let bearer = cookie_value(&headers, SESSION_COOKIE).unwrap_or_default();
+        let answer = match (get("error").is_empty(), pending.network == network) {
+            (false, _) => Err(PageError::Conflict(
+                "Linking did not finish at the network. Please try again.",
+            )),
+            (true, false) => Err(PageError::Conflict(EXPIRED)),
+            (true, true) => {
+                finish_link(&state, &page, (session, &bearer), (pending, link), returned).await
+            }
+        };
         let cleared = login_cookie(SOCIAL_COOKIE, String::new(), 0);
         return Ok(with_cookie(answer?, cleared));
     }
@@ -187,15 +204,13 @@ pub async fn callback(
 async fn finish_link(
     state: &AppState,
     page: &Page,
-    session: Option<portcullis_core::model::Principal>,
+    (session, bearer): (Option<portcullis_core::model::Principal>, &str),
     (pending, link): (&PendingSocial, &str),
     returned: Returned<'_>,
 ) -> Result<Response, PageError> {
-    let asked_here = session.filter(|principal| {
-        principal
-            .session_id
-            .as_ref()
-            .is_some_and(|id| id.as_str() == link)
+    let asked_here = session.filter(|_| {
+        !bearer.is_empty()
+            && portcullis_core::tokens::secret_matches(&format!("social link\0{bearer}"), link)
     });
     let Some(principal) = asked_here else {
         return Err(PageError::Conflict(EXPIRED));

@@ -412,6 +412,33 @@ async fn a_signed_in_person_links_another_network_in_their_own_session_only() {
         let signed_out = come_back(&mut stranger, "code-grace", &request["state"]).await;
         assert_eq!(signed_out.status, 409);
 
+        // Nor does a trip someone else wrote into Pat's browser (a sibling host can plant
+        // cookies), naming Pat's session by its id, which applications learn as `sid`.
+        let session = pat.cookie("portcullis_session").unwrap();
+        let (_, sessions) = server.get("/api/me/sessions", &session).await;
+        let sid = sessions[0]["id"].as_str().unwrap().to_owned();
+        let verifier = "v".repeat(64);
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(Sha256::digest(verifier.as_bytes()));
+        codes
+            .lock()
+            .unwrap()
+            .insert("code-planted".into(), (challenge, "token-grace".into()));
+        let planted = serde_urlencoded::to_string([
+            ("network", "google"),
+            ("state", "planted-state"),
+            ("verifier", verifier.as_str()),
+            ("link", sid.as_str()),
+        ])
+        .unwrap();
+        let mut victim = Browser::new(&server);
+        victim.plant_cookie("portcullis_session", &session);
+        victim.plant_cookie("portcullis_social", &planted);
+        let forged = come_back(&mut victim, "code-planted", "planted-state").await;
+        assert_eq!(forged.status, 409, "{}", forged.body);
+        let page = pat.get("/account/linked").await;
+        assert!(!page.body.contains("Unlink Google"), "nothing linked");
+
         let back = come_back(&mut pat, "code-grace", &request["state"]).await;
         assert_eq!(back.status, 303, "{}", back.body);
         assert_eq!(back.location(), "/account/linked?linked=google");
