@@ -19,6 +19,8 @@ pub const CONFIRM_EMAIL: &str = "confirm_email";
 pub const SELF_DELETION_OFF: &str =
     "This organisation does not let people delete their own account. Ask an administrator.";
 const EMAIL_MISMATCH: &str = "Type your email address exactly as shown to confirm.";
+/// How recent the sign-in of an account without a password must be to delete it.
+const PASSWORDLESS_FRESH_SECONDS: i64 = 15 * 60;
 const PASSWORD_NEEDED: &str = "Enter your current password to delete your account.";
 const LAST_ADMIN: &str = "You are this organisation's only administrator: make someone else an \
                           Admin before you delete your account.";
@@ -103,6 +105,15 @@ impl Services {
             {
                 Err(Error::Invalid(_)) => return Err(Error::Refused(SIGN_IN_AGAIN)),
                 other => other?,
+            }
+            // Even where the tenant asks no step-up: a session alone, stolen or left open,
+            // must not be enough to delete an account.
+            let now = self.now();
+            let fresh = principal
+                .authenticated_at
+                .is_some_and(|at| (now - at).whole_seconds() <= PASSWORDLESS_FRESH_SECONDS);
+            if !fresh {
+                return Err(Error::Refused(SIGN_IN_AGAIN));
             }
         }
         self.check_not_last_admin(principal).await?;

@@ -462,6 +462,21 @@ async fn an_account_without_a_password_is_deleted_with_its_address_typed() {
             )
             .await;
         assert_eq!(wrong.status, 422);
+        // Even where the tenant asks no step-up, a sign-in older than a quarter of an hour
+        // is not enough on its own.
+        server.clock.advance(time::Duration::minutes(16));
+        let old = browser
+            .post(
+                "/account/data/delete",
+                &[("confirm_email", "carol@example.com")],
+            )
+            .await;
+        assert_eq!(old.status, 403, "{}", old.body);
+        let (_, body) = crate::social::social(&server, "acme", "token-carol").await;
+        let token = body["token"].as_str().unwrap().to_owned();
+        browser
+            .cookies
+            .insert("portcullis_session".into(), token.clone());
         // With nothing else to ask, the sign-in itself must be recent where the tenant says.
         server.set_settings(|s| s.reauth_seconds = Some(60)).await;
         server.clock.advance(time::Duration::minutes(2));
