@@ -192,16 +192,17 @@ impl Services {
             .await?
         {
             Some(owner) if owner.id == user.id => return Ok(()),
-            Some(_) => {
-                return Err(Error::Conflict(
-                    "That account of the network already signs in to another account here.",
-                ))
-            }
+            Some(_) => return Err(Error::Conflict(TAKEN)),
             None => {}
         }
+        // Two links of the same network account at once: the second meets the first's row.
         self.store
             .link_social_identity(&tenant.id, network, &profile.subject, user.id, self.now())
-            .await?;
+            .await
+            .map_err(|e| match e {
+                crate::error::StoreError::Conflict(_) => Error::Conflict(TAKEN),
+                other => other.into(),
+            })?;
         let label = network_label(network);
         let activity = self.activity_of(principal, client, &format!("Linked the {label} sign-in."));
         self.store.record_activity(&activity).await?;
@@ -261,6 +262,9 @@ impl Services {
         Ok((resolved, access_token, attempt))
     }
 }
+
+/// A link refused because the network's account is another one's way in already.
+const TAKEN: &str = "That account of the network already signs in to another account here.";
 
 /// What a network sent the browser back with.
 #[derive(Debug, Clone, Copy)]
