@@ -12,7 +12,8 @@
 //! as a relying party runs it for a signed-in browser, in flows per second (two requests each:
 //! `GET /oauth2/authorize` with the session cookie, then `POST /oauth2/token` with the code and
 //! PKCE verifier for an ID token), for an application signing with RS256 and one with EdDSA (see
-//! `oidc.rs`). Last, `import_sha256_users_per_s` against `bcrypt_pool_rate` (see `import.rs`;
+//! `oidc.rs`). `discovery_rps` and `jwks_rps` fetch the provider's metadata and key set, each
+//! also as a ratio to `me_rps` (`discovery_vs_me`, `jwks_vs_me`). Last, `import_sha256_users_per_s` against `bcrypt_pool_rate` (see `import.rs`;
 //! `BENCH_IMPORT_USERS`, default 10,000, 0 skips it; `BENCH_IMPORT_ONLY=1` runs only it).
 
 mod http;
@@ -87,6 +88,16 @@ async fn bench() -> Result<(), BoxError> {
     report_http("ceiling", &ceiling);
 
     let me = measure_me("me", plan, &http, token.clone()).await?;
+    // The provider's published documents, as relying parties fetch them: per-tenant
+    // constants that issue 30 wants within 0.8× of `/api/me`.
+    let discovery = measure_document(
+        "discovery",
+        plan,
+        &http,
+        "/.well-known/openid-configuration",
+    )
+    .await?;
+    let jwks = measure_document("jwks", plan, &http, "/oauth2/jwks").await?;
     let introspect = measure_introspect(plan, &server, &http, &token).await?;
     let flows = oidc::measure(plan, &server, &http, &token).await?;
     let machine_tokens = oidc::measure_client_credentials(plan, &server, &http).await?;
@@ -139,6 +150,8 @@ async fn bench() -> Result<(), BoxError> {
         uncached.rate() / ceiling.rate()
     );
     println!("me_vs_ceiling {:.3}", me.rate() / ceiling.rate());
+    println!("discovery_vs_me {:.3}", discovery.rate() / me.rate());
+    println!("jwks_vs_me {:.3}", jwks.rate() / me.rate());
     println!(
         "introspect_vs_ceiling {:.3}",
         introspect.rate() / ceiling.rate()
@@ -269,6 +282,25 @@ async fn login(http: &Http, body: Bytes) -> Result<String, BoxError> {
 
 fn report_http(name: &str, outcome: &Outcome) {
     report(name, outcome, "req/s");
+}
+
+/// `GET path` with no credentials, as fast as the clients go; reported as `<name>_rps`.
+async fn measure_document(
+    name: &'static str,
+    plan: Plan,
+    http: &Http,
+    path: &'static str,
+) -> Result<Outcome, BoxError> {
+    let outcome = load::run(name, plan, {
+        let http = http.clone();
+        move || {
+            let http = http.clone();
+            async move { http.get(path, None).await.map(drop) }
+        }
+    })
+    .await?;
+    report_http(name, &outcome);
+    Ok(outcome)
 }
 
 /// Prints `<name>_rps` (in `unit`), the latency quantiles and the error count.
