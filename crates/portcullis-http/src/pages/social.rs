@@ -9,7 +9,7 @@ use crate::common::html::{redirect, with_cookie};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
 use crate::common::web_session::{cookie_value, WebSession, SESSION_COOKIE};
-use crate::pages::cookies::{login_cookie, DEVICE_COOKIE};
+use crate::pages::cookies::DEVICE_COOKIE;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Uri};
@@ -70,7 +70,7 @@ fn waiting_cookie(pending: &PendingSocial, next: &Next, link: String) -> HeaderV
         link,
     };
     let value = serde_urlencoded::to_string(&waiting).unwrap_or_default();
-    login_cookie(SOCIAL_COOKIE, value, PENDING_SECONDS)
+    social_cookie(value, PENDING_SECONDS)
 }
 
 fn waiting_sign_in(headers: &HeaderMap) -> Option<(PendingSocial, Next, String)> {
@@ -86,6 +86,20 @@ fn waiting_sign_in(headers: &HeaderMap) -> Option<(PendingSocial, Next, String)>
         verifier: waiting.verifier,
     };
     Some((pending, next, waiting.link))
+}
+
+/// The trip's cookie. On `/`, unlike the other login cookies: over HTTPS that makes it a
+/// `__Host-` cookie, which no sibling host can plant (a planted trip would bring its own
+/// state and PKCE verifier, and sign the browser in to the planter's account).
+fn social_cookie(value: String, max_age: i64) -> HeaderValue {
+    let cookie = cookie::Cookie::build((SOCIAL_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .secure(true)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(time::Duration::seconds(max_age.max(0)))
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// The network named in the path; a path that cannot be read (not UTF-8) names none.
@@ -146,7 +160,7 @@ pub async fn callback(
                 finish_link(&state, &page, (session, &bearer), (pending, link), returned).await
             }
         };
-        let cleared = login_cookie(SOCIAL_COOKIE, String::new(), 0);
+        let cleared = social_cookie(String::new(), 0);
         return Ok(with_cookie(answer?, cleared));
     }
     let next = waiting
@@ -195,7 +209,7 @@ pub async fn callback(
         }
     };
     // Used or not, the waiting sign-in is over.
-    let cleared = login_cookie(SOCIAL_COOKIE, String::new(), 0);
+    let cleared = social_cookie(String::new(), 0);
     Ok(with_cookie(response, cleared))
 }
 

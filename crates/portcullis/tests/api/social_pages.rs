@@ -126,7 +126,7 @@ async fn continue_with_google(
         "HttpOnly",
         "Secure",
         "SameSite=Lax",
-        "Path=/login",
+        "Path=/;",
         "Max-Age=600",
     ] {
         assert!(pending.contains(attribute), "{pending}");
