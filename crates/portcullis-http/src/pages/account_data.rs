@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use portcullis_core::account_changes::CURRENT_PASSWORD;
 use portcullis_core::model::Principal;
 use portcullis_core::self_deletion::{OwnDeletion, SelfDeletion, CONFIRM_EMAIL};
-use portcullis_core::Secret;
 
 const PATH: &str = "/account/data";
 
@@ -99,10 +98,9 @@ pub async fn delete(
     AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
     let typed_email = form.text(CONFIRM_EMAIL);
-    let password = form.text(CURRENT_PASSWORD);
     let deletion = OwnDeletion {
         typed_email: typed_email.clone(),
-        current_password: (!password.is_empty()).then(|| Secret::new(password)),
+        current_password: form.secret(CURRENT_PASSWORD),
         client: page.client.clone(),
     };
     let (errors, status) = match state

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portcullis_core::account_changes::CURRENT_PASSWORD;
 use portcullis_core::model::Principal;
-use portcullis_core::{Error, Secret};
+use portcullis_core::Error;
 
 const PATH: &str = "/account/linked";
 
@@ -119,8 +119,7 @@ pub async fn unlink(
     AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
     let network = form.text("network");
-    let password = form.text(CURRENT_PASSWORD);
-    let password = (!password.is_empty()).then(|| Secret::new(password));
+    let password = form.secret(CURRENT_PASSWORD);
     let outcome = state
         .services
         .unlink_network(&principal, network.trim(), password.as_ref(), &page.client)
@@ -156,8 +155,7 @@ pub async fn link(
     AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
     let network = form.text("network");
-    let password = form.text(CURRENT_PASSWORD);
-    let password = (!password.is_empty()).then(|| Secret::new(password));
+    let password = form.secret(CURRENT_PASSWORD);
     let started = state
         .services
         .start_social_link(

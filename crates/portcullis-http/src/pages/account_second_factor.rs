@@ -6,7 +6,6 @@
 
 use super::account::{AccountForm, SIGN_IN};
 use super::context::Page;
-use super::form::PageForm;
 use super::view::Errors;
 use crate::common::html::{redirect, render, Chrome};
 use crate::common::page_error::PageError;
@@ -165,13 +164,6 @@ async fn refused(
     second_factor_page(state, page, principal, said).await
 }
 
-/// The step-up's password from the form's field `name`, if typed.
-fn current_password(form: &PageForm, name: &str) -> Option<Secret> {
-    Some(form.text(name))
-        .filter(|t| !t.is_empty())
-        .map(Secret::new)
-}
-
 /// `GET /account/second-factor`.
 pub async fn show(
     State(state): State<AppState>,
@@ -201,7 +193,7 @@ pub async fn set_up_app(
     page: Page,
     AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
-    let password = current_password(&form, "app_current_password");
+    let password = form.secret("app_current_password");
     let outcome = state
         .services
         .enable_two_factor(
@@ -262,7 +254,7 @@ pub async fn use_mail(
     page: Page,
     AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
-    let password = current_password(&form, "mail_current_password");
+    let password = form.secret("mail_current_password");
     let outcome = state
         .services
         .enable_two_factor(
@@ -315,7 +307,7 @@ pub async fn use_phone(
             .flatten()
             .collect()),
     };
-    let password = current_password(&form, "phone_current_password");
+    let password = form.secret("phone_current_password");
     let outcome = match phone {
         Ok(phone) => {
             state
@@ -344,7 +336,7 @@ pub async fn recovery_codes(
     page: Page,
     AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
-    let password = current_password(&form, "codes_current_password");
+    let password = form.secret("codes_current_password");
     match state
         .services
         .new_recovery_codes(&principal, password.as_ref(), &page.client)
@@ -367,7 +359,7 @@ pub async fn turn_off(
     page: Page,
     AccountForm { principal, form }: AccountForm,
 ) -> Result<Response, PageError> {
-    let password = current_password(&form, "off_current_password");
+    let password = form.secret("off_current_password");
     match state
         .services
         .disable_two_factor(&principal, password.as_ref(), &page.client)

@@ -116,13 +116,6 @@ pub async fn show(
     sign_in_page(&state, &page, &principal, notice, None).await
 }
 
-/// A secret typed into `name`, if any.
-fn typed_secret(form: &super::form::PageForm, name: &str) -> Option<Secret> {
-    Some(form.text(name))
-        .filter(|t| !t.is_empty())
-        .map(Secret::new)
-}
-
 /// `POST /account/sign-in/password`: a new password (and its repetition), with the current
 /// one.
 pub async fn change_password(
@@ -137,7 +130,7 @@ pub async fn change_password(
             Secret::new(form.text("password")),
             Secret::new(form.text("password_confirmation")),
         )),
-        current_password: typed_secret(&form, "current_password"),
+        current_password: form.secret("current_password"),
         always_confirm: true,
         client: page.client.clone(),
     };
@@ -164,7 +157,7 @@ pub async fn change_email(
         email: typed.clone(),
         username: None,
         password: None,
-        current_password: typed_secret(&form, "email_current_password"),
+        current_password: form.secret("email_current_password"),
         always_confirm: true,
         client: page.client.clone(),
     };

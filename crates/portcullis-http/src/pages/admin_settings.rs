@@ -377,10 +377,9 @@ pub async fn save_social_client(
     if !access.auth_settings {
         return Err(PageError::Forbidden);
     }
-    let secret = form.text("client_secret");
     let change = SocialClientChange {
         client_id: form.text("client_id"),
-        client_secret: (!secret.is_empty()).then(|| portcullis_core::Secret::new(secret)),
+        client_secret: form.secret("client_secret"),
         remove_secret: form.checked("remove_secret"),
     };
     let outcome = state

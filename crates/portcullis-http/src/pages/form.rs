@@ -48,6 +48,13 @@ impl PageForm {
         without_nul(self.value(name).unwrap_or(""))
     }
 
+    /// A secret typed into `name` (a password), or `None` when the field was left empty.
+    pub fn secret(&self, name: &str) -> Option<portcullis_core::Secret> {
+        Some(self.text(name))
+            .filter(|t| !t.is_empty())
+            .map(portcullis_core::Secret::new)
+    }
+
     /// Whether a checkbox `name` was ticked.
     pub fn checked(&self, name: &str) -> bool {
         self.value(name).is_some_and(|v| !v.is_empty())
