@@ -51,29 +51,30 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 /// (no script reads it), Secure, and SameSite=Lax (sent on the top-level navigation that
 /// brings a person from an application to `/oauth2/authorize`, not on cross-site posts).
 pub fn session_cookie(bearer: &Secret, max_age_seconds: i64) -> HeaderValue {
-    let cookie = Cookie::build((SESSION_COOKIE, bearer.expose().to_owned()))
-        .path("/")
-        .http_only(true)
-        .secure(true)
-        .same_site(SameSite::Lax)
-        .max_age(time::Duration::seconds(max_age_seconds.max(0)))
-        .build();
-    header(&cookie)
+    let value = bearer.expose().to_owned();
+    browser_cookie((SESSION_COOKIE, value), "/", SameSite::Lax, max_age_seconds)
 }
 
 /// `Set-Cookie` that removes the session cookie.
 pub fn clear_session_cookie() -> HeaderValue {
-    let cookie = Cookie::build((SESSION_COOKIE, ""))
-        .path("/")
-        .http_only(true)
-        .secure(true)
-        .same_site(SameSite::Lax)
-        .max_age(time::Duration::ZERO)
-        .build();
-    header(&cookie)
+    browser_cookie((SESSION_COOKIE, String::new()), "/", SameSite::Lax, 0)
 }
 
-fn header(cookie: &Cookie<'_>) -> HeaderValue {
-    // Names and values are ours (base62 and `|`), so the header is always valid.
+/// A cookie of ours for the browser: HttpOnly (no script reads it), Secure, on `path` (`/`
+/// makes it a `__Host-` cookie over HTTPS), kept `max_age` seconds (0 forgets it).
+pub fn browser_cookie(
+    (name, value): (&str, String),
+    path: &str,
+    same_site: SameSite,
+    max_age: i64,
+) -> HeaderValue {
+    let cookie = Cookie::build((name, value))
+        .path(path)
+        .http_only(true)
+        .secure(true)
+        .same_site(same_site)
+        .max_age(time::Duration::seconds(max_age.max(0)))
+        .build();
+    // Names and values are ours (base62, `|`, `.`, url-encoded), so the header is valid.
     HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
 }

@@ -1,8 +1,9 @@
 //! The cookies of the login pages: the second-factor challenge between the password and the code,
 //! and a remembered browser's secret.
 
+use crate::common::web_session::browser_cookie;
 use axum::http::HeaderValue;
-use cookie::{Cookie, SameSite};
+use cookie::SameSite;
 use portcullis_core::model::Method;
 use portcullis_core::two_factor::CHALLENGE_LIFETIME;
 use portcullis_core::Secret;
@@ -27,14 +28,7 @@ pub fn challenge_cookie(method: Method, challenge: &Secret) -> HeaderValue {
 /// one redirect later, its second-factor challenge. Cross-site posts never carry them, and
 /// every form is CSRF-checked besides.
 pub fn login_cookie(name: &str, value: String, max_age: i64) -> HeaderValue {
-    let cookie = Cookie::build((name, value))
-        .path("/login")
-        .http_only(true)
-        .secure(true)
-        .same_site(SameSite::Lax)
-        .max_age(time::Duration::seconds(max_age.max(0)))
-        .build();
-    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+    browser_cookie((name, value), "/login", SameSite::Lax, max_age)
 }
 
 /// The cookie naming the tenant an operator manages from the console, and the browser session
@@ -50,16 +44,11 @@ pub fn console_tenant_cookie(choice: Option<(&str, &str)>) -> HeaderValue {
     let value = choice.map_or(String::new(), |(tenant, session)| {
         format!("{tenant}.{session}")
     });
-    let cookie = Cookie::build((CONSOLE_TENANT_COOKIE, value))
-        .path("/")
-        .http_only(true)
-        .secure(true)
-        .same_site(SameSite::Strict)
-        .max_age(time::Duration::seconds(if choice.is_some() {
-            8 * 3600
-        } else {
-            0
-        }))
-        .build();
-    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+    let max_age = if choice.is_some() { 8 * 3600 } else { 0 };
+    browser_cookie(
+        (CONSOLE_TENANT_COOKIE, value),
+        "/",
+        SameSite::Strict,
+        max_age,
+    )
 }

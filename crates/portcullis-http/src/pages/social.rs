@@ -8,7 +8,7 @@ use super::view::Errors;
 use crate::common::html::{redirect, with_cookie};
 use crate::common::page_error::PageError;
 use crate::common::state::AppState;
-use crate::common::web_session::{cookie_value, WebSession, SESSION_COOKIE};
+use crate::common::web_session::{browser_cookie, cookie_value, WebSession, SESSION_COOKIE};
 use crate::pages::cookies::DEVICE_COOKIE;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -92,14 +92,7 @@ fn waiting_sign_in(headers: &HeaderMap) -> Option<(PendingSocial, Next, String)>
 /// `__Host-` cookie, which no sibling host can plant (a planted trip would bring its own
 /// state and PKCE verifier, and sign the browser in to the planter's account).
 fn social_cookie(value: String, max_age: i64) -> HeaderValue {
-    let cookie = cookie::Cookie::build((SOCIAL_COOKIE, value))
-        .path("/")
-        .http_only(true)
-        .secure(true)
-        .same_site(cookie::SameSite::Lax)
-        .max_age(time::Duration::seconds(max_age.max(0)))
-        .build();
-    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+    browser_cookie((SOCIAL_COOKIE, value), "/", cookie::SameSite::Lax, max_age)
 }
 
 /// The network named in the path; a path that cannot be read (not UTF-8) names none.
