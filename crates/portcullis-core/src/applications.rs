@@ -233,10 +233,7 @@ impl Services {
         if !allowed {
             return Err(Error::Forbidden);
         }
-        self.store
-            .tenant_by_id(&principal.tenant_id)
-            .await?
-            .ok_or(Error::NotFound)
+        self.console_tenant(principal).await
     }
 
     /// Gives the application a new secret (the old one stops working at once) and returns it
