@@ -8,6 +8,7 @@ use crate::ids::Secret;
 use crate::model::ApiKey;
 use crate::services::Services;
 use crate::tokens::{hash_secret, secret_matches};
+use std::sync::Arc;
 use time::Duration;
 
 pub const PREFIX: &str = "pcsk_";
@@ -64,7 +65,10 @@ impl Services {
     }
 
     pub async fn revoke_api_key(&self, id: &str) -> Result<()> {
-        if self.store.revoke_api_key(id, self.now()).await? {
+        let revoked = self.store.revoke_api_key(id, self.now()).await?;
+        // Keys are remembered like token lookups: none may outlive its revocation.
+        self.principals.forget_all();
+        if revoked {
             Ok(())
         } else {
             Err(Error::NotFound)
@@ -74,23 +78,37 @@ impl Services {
     /// The live key `presented` names; [`Error::Unauthenticated`] for anything else.
     pub async fn authenticate_api_key(&self, presented: &str) -> Result<ApiKey> {
         let (id, secret) = parse(presented.trim()).ok_or(Error::Unauthenticated)?;
-        let key = self
-            .store
-            .api_key(id)
-            .await?
-            .filter(|key| key.revoked_at.is_none())
-            .ok_or(Error::Unauthenticated)?;
-        if !secret_matches(secret, &key.secret_hash) {
+        let now = self.now();
+        let epoch = self.principals.epoch();
+        let key = match self.principals.api_key(id, now) {
+            Some(key) => key,
+            None => {
+                let key = self
+                    .store
+                    .api_key(id)
+                    .await?
+                    .ok_or(Error::Unauthenticated)?;
+                let key = Arc::new(key);
+                self.principals.put_api_key(Arc::clone(&key), now, epoch);
+                key
+            }
+        };
+        // Checked on every request, remembered or not.
+        if key.revoked_at.is_some() || !secret_matches(secret, &key.secret_hash) {
             return Err(Error::Unauthenticated);
         }
-        let now = self.now();
         if key
             .last_used_at
             .is_none_or(|at| now - at >= USE_GRANULARITY)
         {
             self.store.touch_api_key(&key.id, now).await?;
+            let touched = ApiKey {
+                last_used_at: Some(now),
+                ..ApiKey::clone(&key)
+            };
+            self.principals.put_api_key(Arc::new(touched), now, epoch);
         }
-        Ok(key)
+        Ok(ApiKey::clone(&key))
     }
 }
 

@@ -200,7 +200,9 @@ impl Services {
             ..current
         };
         // The store leaves the (sealed) secret as it is.
-        if !self.store.update_application(&application).await? {
+        let updated = self.store.update_application(&application).await?;
+        self.principals.forget_clients();
+        if !updated {
             return Err(Error::NotFound);
         }
         Ok(application)

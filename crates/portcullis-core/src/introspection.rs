@@ -4,10 +4,10 @@
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::model::{ApiKey, Application, ClientInfo, ClientToken, Scopes, Tenant};
+use crate::oidc::access_tokens::looks_like_jwt;
 use crate::oidc::grants::{CLIENT_TOKEN_PREFIX, OIDC_SCOPES};
 use crate::services::Services;
 use crate::tokens::hash_secret;
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 /// Who asks about tokens: a service holding an API key, or a tenant's application with its
@@ -60,6 +60,8 @@ pub struct Introspection {
     pub kind: &'static str,
     pub issued_at: OffsetDateTime,
     pub expires_at: Option<OffsetDateTime>,
+    /// A JWT access token's `jti`.
+    pub jti: Option<String>,
 }
 
 impl Services {
@@ -71,22 +73,9 @@ impl Services {
         client_id: &str,
         secret: &str,
     ) -> Result<Application> {
-        let application = self
-            .store
-            .application(&tenant.id, client_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
-        let application = self.opened(application)?;
-        let matches: bool = application
-            .secret
-            .expose()
-            .as_bytes()
-            .ct_eq(secret.as_bytes())
-            .into();
-        if matches {
-            Ok(application)
-        } else {
-            Err(Error::Unauthenticated)
+        match self.known_client(&tenant.id, client_id).await? {
+            Some(known) if known.secret_matches(secret) => Ok(known.application.clone()),
+            _ => Err(Error::Unauthenticated),
         }
     }
 
@@ -113,6 +102,22 @@ impl Services {
     ) -> Result<Option<Introspection>> {
         if let Some(rest) = bearer.strip_prefix(CLIENT_TOKEN_PREFIX) {
             return self.introspect_client_token(key, rest).await;
+        }
+        if looks_like_jwt(bearer) {
+            let token = self.live_access_jwt(bearer).await?;
+            let token = token.filter(|t| key.owns(&t.tenant_id, Some(&t.client_id)));
+            return Ok(token.map(|token| Introspection {
+                scopes: token.scopes,
+                subject: None,
+                username: None,
+                email: None,
+                tenant_id: token.tenant_id.0,
+                client_id: token.client_id,
+                kind: "client",
+                issued_at: token.issued_at,
+                expires_at: Some(token.expires_at),
+                jti: Some(token.jti),
+            }));
         }
         if crate::tokens::parse(bearer).is_none() {
             return self.introspect_refresh_token(key, bearer).await;
@@ -156,6 +161,7 @@ impl Services {
             kind: token.kind.as_str(),
             issued_at: token.created_at,
             expires_at,
+            jti: None,
         }))
     }
 
@@ -172,6 +178,14 @@ impl Services {
             if let Some(token) = self.live_client_token(rest).await? {
                 if key.owns(&token.tenant_id, Some(&token.application_id)) {
                     self.store.revoke_client_token(token.id, self.now()).await?;
+                }
+            }
+            return Ok(());
+        }
+        if looks_like_jwt(bearer) {
+            if let Some(token) = self.live_access_jwt(bearer).await? {
+                if key.owns(&token.tenant_id, Some(&token.client_id)) {
+                    self.revoke_access_jwt(&token).await?;
                 }
             }
             return Ok(());
@@ -261,6 +275,7 @@ impl Services {
             kind: "client",
             issued_at: token.created_at,
             expires_at: Some(token.expires_at),
+            jti: None,
         }))
     }
 
@@ -300,6 +315,7 @@ impl Services {
             kind: "refresh",
             issued_at: stored.created_at,
             expires_at: Some(session.expires_at),
+            jti: None,
         }))
     }
 }

@@ -46,6 +46,7 @@ pub mod services;
 pub mod sessions;
 pub mod settings;
 pub mod setup;
+pub mod signing;
 pub mod social;
 pub mod social_clients;
 pub mod social_links;

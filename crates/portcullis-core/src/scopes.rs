@@ -9,6 +9,7 @@ use crate::ids::TenantId;
 use crate::model::{ClientInfo, CustomScope, Principal, Scopes};
 use crate::rbac::{builtin_scope, BuiltinScope, BUILTIN_SCOPES};
 use crate::services::Services;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Longest scope name accepted.
@@ -116,7 +117,9 @@ impl Services {
         };
         let activity =
             self.activity_of(principal, client, &format!("Registered the {name} scope."));
-        match self.store.create_scope(&scope, &activity).await {
+        let created = self.store.create_scope(&scope, &activity).await;
+        self.principals.forget_all();
+        match created {
             Ok(created) => Ok(created.into()),
             Err(crate::error::StoreError::Conflict(crate::error::Constraint::ScopeName)) => {
                 Err(Error::invalid("name", Rule::Taken))
@@ -138,11 +141,12 @@ impl Services {
             return Err(Error::Refused("Built-in scopes cannot be removed."));
         }
         let activity = self.activity_of(principal, client, &format!("Removed the {name} scope."));
-        if self
+        let deleted = self
             .store
             .delete_scope(&principal.tenant_id, name, &activity)
-            .await?
-        {
+            .await?;
+        self.principals.forget_all();
+        if deleted {
             Ok(())
         } else {
             Err(Error::NotFound)
@@ -200,6 +204,24 @@ impl Services {
     /// What a token may do, spelled out for a resource server: `*` becomes every registered
     /// scope, and built-in scopes the user's role cannot use are left out.
     pub(crate) async fn effective_scopes(
+        &self,
+        tenant: &TenantId,
+        role: crate::ids::RoleId,
+        scopes: &Scopes,
+    ) -> Result<Vec<String>> {
+        let now = self.now();
+        let key = (tenant.clone(), role, scopes.as_slice().join(" "));
+        if let Some(effective) = self.principals.effective_scopes(&key, now) {
+            return Ok(Vec::clone(&effective));
+        }
+        let epoch = self.principals.epoch();
+        let effective = self.read_effective_scopes(tenant, role, scopes).await?;
+        self.principals
+            .put_effective_scopes(key, Arc::new(effective.clone()), now, epoch);
+        Ok(effective)
+    }
+
+    async fn read_effective_scopes(
         &self,
         tenant: &TenantId,
         role: crate::ids::RoleId,

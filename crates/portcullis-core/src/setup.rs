@@ -7,6 +7,7 @@ use crate::ids::TenantId;
 use crate::model::{Tenant, TenantSettings, DEFAULT_TENANT};
 use crate::rbac::{ADMIN_ROLE, BUILTIN_PERMISSIONS, BUILTIN_ROLES};
 use crate::services::Services;
+use std::sync::Arc;
 
 impl Services {
     /// Makes sure the default tenant and its built-in roles and permissions exist.
@@ -95,17 +96,29 @@ impl Services {
     }
 
     /// The tenant a request's `Host` names, falling back to the default tenant.
+    /// Remembered like token lookups (and forgotten with them on any tenant change), since
+    /// every request to the provider asks.
     pub async fn tenant_for_host(&self, host: Option<&str>) -> Result<Tenant> {
-        if let Some(host) = host.map(strip_port).filter(|h| !h.is_empty()) {
-            if let Some(tenant) = self
-                .store
-                .tenant_by_domain(&host.to_ascii_lowercase())
-                .await?
-            {
-                return Ok(tenant);
-            }
+        let host = host
+            .map(strip_port)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let now = self.now();
+        if let Some(tenant) = self.principals.tenant_for_host(&host, now) {
+            return Ok(Tenant::clone(&tenant));
         }
-        self.default_tenant().await
+        let epoch = self.principals.epoch();
+        let by_domain = match host.as_str() {
+            "" => None,
+            host => self.store.tenant_by_domain(host).await?,
+        };
+        let tenant = match by_domain {
+            Some(tenant) => tenant,
+            None => self.default_tenant().await?,
+        };
+        self.principals
+            .put_tenant_for_host(&host, Arc::new(tenant.clone()), now, epoch);
+        Ok(tenant)
     }
 
     /// Whether a request to `host` is one for `tenant` (whose settings are `settings`): the

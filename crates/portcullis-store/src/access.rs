@@ -2,7 +2,7 @@
 
 use crate::activity::audited_write;
 use crate::error::{store_error, Result};
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, on_writer, BeginWrite};
 use crate::rows::{corrupt, from_db, opt_from_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -240,7 +240,7 @@ impl AccessStore for SqlStore {
     }
 
     async fn create_api_key(&self, key: &ApiKey) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "INSERT INTO api_keys (id, tenant_id, name, secret_hash, created_at) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -276,7 +276,7 @@ impl AccessStore for SqlStore {
     }
 
     async fn revoke_api_key(&self, id: &str, now: OffsetDateTime) -> Result<bool> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(to_db(now))
                 .bind(id)
@@ -288,7 +288,7 @@ impl AccessStore for SqlStore {
     }
 
     async fn touch_api_key(&self, id: &str, now: OffsetDateTime) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
                 .bind(to_db(now))
                 .bind(id)

@@ -1,5 +1,5 @@
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, on_writer};
 use crate::rows::{from_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -73,7 +73,7 @@ pub(crate) fn contains_pattern(text: &str) -> String {
 #[async_trait]
 impl ActivityStore for SqlStore {
     async fn record_activity(&self, activity: &NewActivity) -> Result<()> {
-        on_pool!(&self.pool, pool => insert_activity!(pool, activity)).map_err(store_error)
+        on_writer!(&self.pool, pool => insert_activity!(pool, activity)).map_err(store_error)
     }
 
     async fn activities(

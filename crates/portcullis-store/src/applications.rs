@@ -1,7 +1,7 @@
 //! Applications (document 003's OIDC clients).
 
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, on_writer};
 use crate::rows::{corrupt, from_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -91,7 +91,7 @@ impl ApplicationStore for SqlStore {
         old: &str,
         new: &str,
     ) -> Result<bool> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE applications SET secret = $1 WHERE tenant_id = $2 AND id = $3 AND secret = $4",
             )
@@ -108,7 +108,7 @@ impl ApplicationStore for SqlStore {
 
     async fn create_application(&self, application: &Application) -> Result<()> {
         let (logout_urls, redirect_urls, metadata) = json_columns(application)?;
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "INSERT INTO applications (id, tenant_id, name, secret, login_url, logout_urls, \
                  redirect_urls, metadata, created_at, updated_at, backchannel_logout_uri) \
@@ -176,7 +176,7 @@ impl ApplicationStore for SqlStore {
 
     async fn update_application(&self, application: &Application) -> Result<bool> {
         let (logout_urls, redirect_urls, metadata) = json_columns(application)?;
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE applications SET name = $1, login_url = $2, logout_urls = $3, \
                  redirect_urls = $4, metadata = $5, updated_at = $6, backchannel_logout_uri = $9 \

@@ -1,7 +1,7 @@
 //! Document 002's image captchas.
 
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, on_writer};
 use crate::rows::{from_db, opt_from_db, opt_to_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -47,7 +47,7 @@ impl CaptchaStore for SqlStore {
         captcha: &StoredCaptcha,
         purge_before: OffsetDateTime,
     ) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             // Neither backend takes LIMIT on DELETE; a subquery does it on both.
             sqlx::query(
                 "DELETE FROM captchas WHERE key_hash IN \
@@ -96,7 +96,7 @@ impl CaptchaStore for SqlStore {
         now: OffsetDateTime,
         grace_until: OffsetDateTime,
     ) -> Result<bool> {
-        let solved = on_pool!(&self.pool, pool => {
+        let solved = on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE captchas SET solved_until = COALESCE(solved_until, $3) \
                  WHERE key_hash = $1 AND used_at IS NULL \
@@ -114,7 +114,7 @@ impl CaptchaStore for SqlStore {
     }
 
     async fn burn_captcha(&self, key_hash: &str, now: OffsetDateTime) -> Result<bool> {
-        let burned = on_pool!(&self.pool, pool => {
+        let burned = on_writer!(&self.pool, pool => {
             sqlx::query("UPDATE captchas SET used_at = $2 WHERE key_hash = $1 AND used_at IS NULL")
                 .bind(key_hash)
                 .bind(to_db(now))

@@ -28,6 +28,8 @@ pub enum PrincipalChange {
     User(UserId),
     /// Something every principal depends on changed (tenant settings, roles, permissions).
     All,
+    /// A JWT access token was revoked.
+    RevokedJwt,
     /// The connection is gone; changes may be missed until the next `Connected`.
     Lost,
 }
@@ -105,6 +107,9 @@ async fn listen(
 }
 
 fn parse(payload: &str) -> PrincipalChange {
+    if payload == "jwt" {
+        return PrincipalChange::RevokedJwt;
+    }
     match payload.parse() {
         Ok(id) => PrincipalChange::User(UserId(id)),
         // '*', or anything this version does not understand: forgetting everything is safe.
@@ -120,6 +125,7 @@ mod tests {
     fn payloads_name_a_user_or_everyone() {
         assert_eq!(parse("42"), PrincipalChange::User(UserId(42)));
         assert_eq!(parse("*"), PrincipalChange::All);
+        assert_eq!(parse("jwt"), PrincipalChange::RevokedJwt);
         assert_eq!(parse("something new"), PrincipalChange::All);
     }
 }

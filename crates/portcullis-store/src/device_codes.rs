@@ -5,7 +5,7 @@ use crate::error::{store_error, Result};
 use crate::oauth::{
     insert_grant, scopes_from_db, scopes_to_db, GrantRow, GRANT_COLUMNS, PURGE_AFTER,
 };
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, on_writer, BeginWrite};
 use crate::rows::{from_db, opt_from_db, opt_to_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -161,7 +161,7 @@ impl DeviceCodeStore for SqlStore {
         now: OffsetDateTime,
         interval_seconds: i64,
     ) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE device_codes SET last_polled_at = $1, interval_seconds = $2 \
                  WHERE device_code_hash = $3",
@@ -204,7 +204,7 @@ impl DeviceCodeStore for SqlStore {
     }
 
     async fn deny_device_code(&self, device_code_hash: &str, now: OffsetDateTime) -> Result<bool> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(&format!("UPDATE device_codes SET denied_at = $1 WHERE {UNDECIDED}"))
                 .bind(to_db(now))
                 .bind(device_code_hash)
@@ -224,7 +224,7 @@ impl DeviceCodeStore for SqlStore {
     ) -> Result<Option<TokenId>> {
         const CLAIM: &str = "UPDATE device_codes SET redeemed_at = $1 \
             WHERE device_code_hash = $2 AND grant_id = $3 AND redeemed_at IS NULL";
-        self.issue_once(CLAIM, device_code_hash, now, access, refresh)
+        self.issue_once(CLAIM, device_code_hash, now, access, refresh, None)
             .await
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::activity::insert_activity;
 use crate::error::{store_error, Result};
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, on_writer, BeginWrite};
 use crate::rows::{from_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -158,7 +158,7 @@ impl LogoutNoticeStore for SqlStore {
         next_attempt_at: OffsetDateTime,
     ) -> Result<()> {
         let error: String = error.chars().take(1000).collect();
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE logout_notices SET attempts = attempts + 1, last_error = $1, \
                  next_attempt_at = $2 WHERE id = $3",

@@ -1,5 +1,5 @@
 use crate::error::{store_error, Result};
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, on_writer, BeginWrite};
 use crate::rows::{from_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -89,7 +89,7 @@ impl MailStore for SqlStore {
     ) -> Result<Vec<QueuedMail>> {
         // The outer condition is checked again on each row as it is updated, so when two nodes
         // race for a row, the second finds it already moved into the future and skips it.
-        let rows: Vec<QueuedRow> = on_pool!(&self.pool, pool => {
+        let rows: Vec<QueuedRow> = on_writer!(&self.pool, pool => {
             sqlx::query_as(
                 "UPDATE mail_queue SET next_attempt_at = $1 \
                  WHERE id IN (SELECT id FROM mail_queue WHERE sent_at IS NULL AND next_attempt_at <= $2 \
@@ -108,7 +108,7 @@ impl MailStore for SqlStore {
     }
 
     async fn mail_sent(&self, id: i64, now: OffsetDateTime) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query("UPDATE mail_queue SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
                 .bind(to_db(now))
                 .bind(id)
@@ -126,7 +126,7 @@ impl MailStore for SqlStore {
         next_attempt_at: OffsetDateTime,
     ) -> Result<()> {
         let error: String = error.chars().take(1000).collect();
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE mail_queue SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 \
                  WHERE id = $3",

@@ -125,6 +125,16 @@ const SQLITE: Embedded = &[
         "console lookups",
         include_str!("../migrations/sqlite/0023_console_lookups.sql"),
     ),
+    (
+        24,
+        "JWT access tokens",
+        include_str!("../migrations/sqlite/0024_jwt_access_tokens.sql"),
+    ),
+    (
+        25,
+        "lean sign-in writes",
+        include_str!("../migrations/sqlite/0025_lean_sign_in_writes.sql"),
+    ),
 ];
 const POSTGRES: Embedded = &[
     (
@@ -241,6 +251,16 @@ const POSTGRES: Embedded = &[
         23,
         "console lookups",
         include_str!("../migrations/postgres/0023_console_lookups.sql"),
+    ),
+    (
+        24,
+        "JWT access tokens",
+        include_str!("../migrations/postgres/0024_jwt_access_tokens.sql"),
+    ),
+    (
+        25,
+        "lean sign-in writes",
+        include_str!("../migrations/postgres/0025_lean_sign_in_writes.sql"),
     ),
 ];
 

@@ -2,12 +2,14 @@
 //! is one conditional UPDATE whose affected-row count decides who won.
 
 use crate::error::{store_error, Result};
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, on_writer, BeginWrite};
 use crate::rows::{corrupt, from_db, opt_from_db, opt_to_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{SessionId, TenantId, TokenId, UserId};
-use portcullis_core::model::{ClientToken, Grant, NewToken, StoredCode, StoredRefreshToken};
+use portcullis_core::model::{
+    ClientToken, Grant, NewActivity, NewToken, RevokedJwt, StoredCode, StoredRefreshToken,
+};
 use portcullis_core::store::OAuthStore;
 use portcullis_core::StoreError;
 use sqlx::FromRow;
@@ -174,6 +176,7 @@ impl SqlStore {
         now: OffsetDateTime,
         access: &NewToken,
         refresh: &StoredRefreshToken,
+        activity: Option<&NewActivity>,
     ) -> Result<Option<TokenId>> {
         let scopes = scopes_to_db(&access.scopes)?;
         let id: Option<i64> = on_pool!(&self.pool, pool => {
@@ -195,6 +198,9 @@ impl SqlStore {
                 return Ok(None);
             }
             let id = insert_grant_tokens!(tx, access, &scopes, refresh);
+            if let Some(activity) = activity {
+                crate::activity::insert_activity!(&mut *tx, activity)?;
+            }
             tx.commit().await.map(|_| Some(id))
         })
         .map_err(store_error)?;
@@ -267,11 +273,48 @@ impl OAuthStore for SqlStore {
         now: OffsetDateTime,
         access: &NewToken,
         refresh: &StoredRefreshToken,
+        activity: &NewActivity,
     ) -> Result<Option<TokenId>> {
         const CLAIM: &str = "UPDATE oauth_codes SET used_at = $1 \
             WHERE code_hash = $2 AND grant_id = $3 AND used_at IS NULL";
-        self.issue_once(CLAIM, code_hash, now, access, refresh)
+        self.issue_once(CLAIM, code_hash, now, access, refresh, Some(activity))
             .await
+    }
+
+    async fn redeem_sealed_code(
+        &self,
+        grant: &Grant,
+        access: &NewToken,
+        refresh: &StoredRefreshToken,
+        activity: &NewActivity,
+    ) -> Result<Option<TokenId>> {
+        let grant_scopes = scopes_to_db(&grant.scopes)?;
+        let scopes = scopes_to_db(&access.scopes)?;
+        let id: Option<i64> = on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin_write().await?;
+            // The grant's id is the code's: a second redemption finds it taken (on
+            // PostgreSQL, after waiting for the first to commit or roll back).
+            let inserted = sqlx::query(&format!("{INSERT_GRANT} ON CONFLICT (id) DO NOTHING"))
+                .bind(&grant.id)
+                .bind(grant.tenant_id.as_str())
+                .bind(&grant.application_id)
+                .bind(grant.user_id.0)
+                .bind(grant.session_id.as_str())
+                .bind(&grant_scopes)
+                .bind(to_db(grant.auth_time))
+                .bind(to_db(grant.created_at))
+                .execute(&mut *tx)
+                .await?;
+            if inserted.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            let id = insert_grant_tokens!(tx, access, &scopes, refresh);
+            crate::activity::insert_activity!(&mut *tx, activity)?;
+            tx.commit().await.map(|_| Some(id))
+        })
+        .map_err(store_error)?;
+        Ok(id.map(TokenId))
     }
 
     async fn refresh_token(
@@ -308,7 +351,8 @@ impl OAuthStore for SqlStore {
     ) -> Result<Option<TokenId>> {
         const CLAIM: &str = "UPDATE oauth_refresh_tokens SET used_at = $1 \
             WHERE secret_hash = $2 AND grant_id = $3 AND used_at IS NULL AND revoked_at IS NULL";
-        self.issue_once(CLAIM, secret_hash, now, access, next).await
+        self.issue_once(CLAIM, secret_hash, now, access, next, None)
+            .await
     }
 
     async fn revoke_grant(&self, grant_id: &str, now: OffsetDateTime) -> Result<()> {
@@ -405,8 +449,47 @@ impl OAuthStore for SqlStore {
         }))
     }
 
-    async fn revoke_client_token(&self, id: i64, now: OffsetDateTime) -> Result<()> {
+    async fn revoke_jwt(&self, revoked: &RevokedJwt) -> Result<()> {
         on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "DELETE FROM revoked_access_tokens WHERE jti IN (SELECT jti FROM \
+                 revoked_access_tokens WHERE expires_at < $1 ORDER BY expires_at LIMIT 20)",
+            )
+            .bind(to_db(revoked.revoked_at))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO revoked_access_tokens (jti, tenant_id, expires_at, revoked_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (jti) DO NOTHING",
+            )
+            .bind(&revoked.jti)
+            .bind(revoked.tenant_id.as_str())
+            .bind(to_db(revoked.expires_at))
+            .bind(to_db(revoked.revoked_at))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        })
+        .map_err(store_error)
+    }
+
+    async fn revoked_jwts(&self, now: OffsetDateTime) -> Result<Vec<(String, OffsetDateTime)>> {
+        let rows: Vec<(String, i64)> = on_pool!(&self.pool, pool => {
+            sqlx::query_as("SELECT jti, expires_at FROM revoked_access_tokens WHERE expires_at > $1")
+                .bind(to_db(now))
+                .fetch_all(pool)
+                .await
+        })
+        .map_err(store_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(jti, expires_at)| (jti, from_db(expires_at)))
+            .collect())
+    }
+
+    async fn revoke_client_token(&self, id: i64, now: OffsetDateTime) -> Result<()> {
+        on_writer!(&self.pool, pool => {
             sqlx::query("UPDATE oauth_client_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(to_db(now))
                 .bind(id)

@@ -2,7 +2,7 @@
 
 use crate::activity::{audited_write, insert_activity};
 use crate::error::{store_error, Result};
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, on_writer, BeginWrite};
 use crate::rows::{corrupt, from_db, opt_from_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -268,7 +268,7 @@ impl PasskeyStore for SqlStore {
     }
 
     async fn create_webauthn_challenge(&self, challenge: &WebauthnChallenge) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "INSERT INTO webauthn_challenges (id_hash, tenant_id, ceremony, user_id, \
                  session_id, binding, state, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -295,7 +295,7 @@ impl PasskeyStore for SqlStore {
         now: OffsetDateTime,
     ) -> Result<Option<WebauthnChallenge>> {
         // Deleting is the claim: of two requests with one handle, one gets the row.
-        let row: Option<ChallengeRow> = on_pool!(&self.pool, pool => {
+        let row: Option<ChallengeRow> = on_writer!(&self.pool, pool => {
             sqlx::query_as(
                 "DELETE FROM webauthn_challenges WHERE id_hash = $1 AND tenant_id = $2 \
                  RETURNING id_hash, tenant_id, ceremony, user_id, session_id, binding, state, \
@@ -323,7 +323,7 @@ impl PasskeyStore for SqlStore {
     }
 
     async fn sweep_webauthn_challenges(&self, now: OffsetDateTime) -> Result<u64> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query("DELETE FROM webauthn_challenges WHERE expires_at <= $1")
                 .bind(to_db(now))
                 .execute(pool)

@@ -63,6 +63,26 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// [`on_pool!`] for a statement that writes outside a transaction: on SQLite it takes its turn
+/// first (see [`WriteTurns`]), as a write transaction does, instead of meeting the busy
+/// handler's sleeps of up to 100 ms whenever a transaction holds the lock.
+macro_rules! on_writer {
+    ($pool:expr, $conn:ident => $body:expr) => {{
+        let _operation = $pool.operation();
+        match &$pool.backends {
+            $crate::pool::Backends::Sqlite($conn) => {
+                async {
+                    let _turn = $crate::pool::write_turn($conn).await?;
+                    $body
+                }
+                .await
+            }
+            $crate::pool::Backends::Postgres($conn) => async { $body }.await,
+        }
+    }};
+}
+pub(crate) use on_writer;
+
 /// One store operation in flight; counted while it lives.
 pub(crate) struct Operation(Arc<AtomicUsize>);
 
@@ -225,14 +245,21 @@ impl WriteTurns {
     }
 }
 
+/// This process's turn to write to the pool's file, once the writer before it is done.
+pub(crate) async fn write_turn(
+    pool: &SqlitePool,
+) -> sqlx::Result<tokio::sync::OwnedSemaphorePermit> {
+    // As long as the busy handler would have waited, so a turn never waits forever.
+    tokio::time::timeout(WRITE_TURN_TIMEOUT, WriteTurns::of(pool).acquire_owned())
+        .await
+        .map_err(|_| sqlx::Error::PoolTimedOut)?
+        .map_err(|_| sqlx::Error::PoolClosed)
+}
+
 impl BeginWrite for SqlitePool {
     type Db = sqlx::Sqlite;
     async fn begin_write(&self) -> sqlx::Result<WriteTx<sqlx::Sqlite>> {
-        // As long as the busy handler would have waited, so a turn never waits forever.
-        let turn = tokio::time::timeout(WRITE_TURN_TIMEOUT, WriteTurns::of(self).acquire_owned())
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)?
-            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let turn = write_turn(self).await?;
         let tx = self.begin_with("BEGIN IMMEDIATE").await?;
         Ok(WriteTx {
             tx,

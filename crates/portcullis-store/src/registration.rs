@@ -1,7 +1,7 @@
 //! Dynamic client registration: initial access tokens and self-registered applications.
 
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, on_writer};
 use crate::rows::{from_db, opt_from_db, opt_to_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -58,7 +58,7 @@ impl From<RegistrationRow> for ClientRegistration {
 #[async_trait]
 impl RegistrationStore for SqlStore {
     async fn create_registration_token(&self, token: &RegistrationToken) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "INSERT INTO registration_tokens (id, tenant_id, secret_hash, created_at, \
                  expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -104,7 +104,7 @@ impl RegistrationStore for SqlStore {
     }
 
     async fn revoke_registration_token(&self, id: &str, at: OffsetDateTime) -> Result<bool> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE registration_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
             )
@@ -118,7 +118,7 @@ impl RegistrationStore for SqlStore {
     }
 
     async fn create_client_registration(&self, registration: &ClientRegistration) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "INSERT INTO client_registrations (application_id, tenant_id, \
                  access_token_hash, created_at) VALUES ($1, $2, $3, $4)",

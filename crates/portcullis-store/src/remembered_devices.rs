@@ -1,7 +1,7 @@
 //! Browsers remembered after a second factor: only the hash of the cookie secret is stored.
 
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, on_writer};
 use crate::rows::{from_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -35,7 +35,7 @@ impl From<DeviceRow> for RememberedDevice {
 #[async_trait]
 impl RememberedDeviceStore for SqlStore {
     async fn remember_device(&self, device: &RememberedDevice) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             // Expired rows of the same user go when a new one comes, so they never pile up.
             sqlx::query("DELETE FROM remembered_devices WHERE user_id = $1 AND expires_at <= $2")
                 .bind(device.user_id.0)
@@ -92,7 +92,7 @@ impl RememberedDeviceStore for SqlStore {
     }
 
     async fn forget_devices(&self, user: UserId) -> Result<u64> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query("DELETE FROM remembered_devices WHERE user_id = $1")
                 .bind(user.0)
                 .execute(pool)

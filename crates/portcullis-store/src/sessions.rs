@@ -2,7 +2,7 @@ use crate::access::insert_token;
 use crate::activity::{audited_write, insert_activity};
 use crate::error::{store_error, Result};
 use crate::logout_notices::queue_logout_notices;
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, on_writer, BeginWrite};
 use crate::rows::{
     from_db, opt_from_db, to_db, TokenLookupRow, TOKEN_LOOKUP_COLUMNS, USER_COLUMNS,
 };
@@ -167,7 +167,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn touch_token(&self, token: TokenId, now: OffsetDateTime) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(to_db(now))
                 .bind(token.0)

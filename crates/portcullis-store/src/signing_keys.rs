@@ -1,7 +1,7 @@
 //! ID-token signing keys. The store keeps what it is given: the private half arrives sealed.
 
 use crate::error::{store_error, Result};
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, on_writer, BeginWrite};
 use crate::rows::{corrupt, from_db, opt_from_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -70,7 +70,7 @@ impl SigningKeyStore for SqlStore {
         // The partial unique index allows one active key per algorithm; a concurrent
         // insert of a second one does nothing.
         let sql = format!("{INSERT} ON CONFLICT DO NOTHING");
-        let inserted = on_pool!(&self.pool, pool => {
+        let inserted = on_writer!(&self.pool, pool => {
             sqlx::query(&sql)
                 .bind(&key.id)
                 .bind(key.algorithm.as_str())

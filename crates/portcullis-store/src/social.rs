@@ -1,6 +1,6 @@
 use crate::activity::audited_write;
 use crate::error::{store_error, Result};
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, on_writer, BeginWrite};
 use crate::rows::{from_db, to_db, UserRow, USER_COLUMNS};
 use crate::sql_store::SqlStore;
 use crate::users::insert_user_row;
@@ -55,7 +55,7 @@ impl SocialStore for SqlStore {
         user: UserId,
         now: OffsetDateTime,
     ) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(INSERT_IDENTITY)
                 .bind(tenant.as_str())
                 .bind(network)

@@ -1,5 +1,5 @@
 use crate::error::{store_error, Result};
-use crate::pool::{on_pool, Backends};
+use crate::pool::{on_pool, on_writer, Backends};
 use crate::rows::{to_db, TenantRow, TENANT_COLUMNS};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -31,7 +31,7 @@ impl TenantStore for SqlStore {
     ) -> Result<Tenant> {
         let settings_json =
             serde_json::to_string(settings).map_err(|e| StoreError::Other(e.to_string()))?;
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "INSERT INTO tenants (id, name, domain, settings, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (name) DO NOTHING",
@@ -82,7 +82,7 @@ impl TenantStore for SqlStore {
 
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()> {
         let (settings, metadata) = tenant_json(tenant)?;
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "INSERT INTO tenants (id, name, domain, settings, metadata, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -117,7 +117,7 @@ impl TenantStore for SqlStore {
             "UPDATE tenants SET name = $1, metadata = $2, {}, updated_at = $4 WHERE id = $5",
             merged_settings(&self.pool.backends, "$3")
         );
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(&sql)
                 .bind(name)
                 .bind(&metadata)
@@ -165,7 +165,7 @@ impl TenantStore for SqlStore {
                  WHERE id = $2 AND settings::jsonb -> 'social_networks' = $3::jsonb"
             }
         };
-        let done = on_pool!(&self.pool, pool => {
+        let done = on_writer!(&self.pool, pool => {
             sqlx::query(sql)
                 .bind(new)
                 .bind(tenant.as_str())

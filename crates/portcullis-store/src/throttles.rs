@@ -1,7 +1,7 @@
 //! Login-throttle counters: fixed windows, one row per bucket.
 
 use crate::error::{store_error, Result};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, on_writer};
 use crate::rows::{from_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -28,7 +28,7 @@ impl ThrottleStore for SqlStore {
         now: OffsetDateTime,
         new_window_ends: OffsetDateTime,
     ) -> Result<ThrottleCount> {
-        let (hits, window_ends): (i64, i64) = on_pool!(&self.pool, pool => {
+        let (hits, window_ends): (i64, i64) = on_writer!(&self.pool, pool => {
             sqlx::query_as(HIT)
                 .bind(tenant.as_str())
                 .bind(bucket)
@@ -74,7 +74,7 @@ impl ThrottleStore for SqlStore {
         bucket: &str,
         window_ends: OffsetDateTime,
     ) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE throttles SET hits = hits - 1 \
                  WHERE tenant_id = $1 AND bucket = $2 AND window_ends = $3 AND hits > 0",
@@ -90,7 +90,7 @@ impl ThrottleStore for SqlStore {
     }
 
     async fn clear_throttle(&self, tenant: &TenantId, bucket: &str) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query("DELETE FROM throttles WHERE tenant_id = $1 AND bucket = $2")
                 .bind(tenant.as_str())
                 .bind(bucket)
@@ -102,7 +102,7 @@ impl ThrottleStore for SqlStore {
     }
 
     async fn sweep_throttles(&self, now: OffsetDateTime) -> Result<u64> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query("DELETE FROM throttles WHERE window_ends <= $1")
                 .bind(to_db(now))
                 .execute(pool)

@@ -1,7 +1,7 @@
 use crate::activity::audited_write;
 use crate::error::{store_error, Result};
 use crate::mail::insert_mail;
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, on_writer, BeginWrite};
 use crate::rows::{from_db, opt_from_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -63,7 +63,7 @@ impl TwoFactorStore for SqlStore {
     }
 
     async fn replace_totp_seed(&self, user: UserId, old: &str, new: &str) -> Result<bool> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query("UPDATE two_factor SET totp_secret = $1 WHERE user_id = $2 AND totp_secret = $3")
                 .bind(new)
                 .bind(user.0)
@@ -176,7 +176,7 @@ impl TwoFactorStore for SqlStore {
     }
 
     async fn record_totp_step(&self, user: UserId, step: i64) -> Result<bool> {
-        let done = on_pool!(&self.pool, pool => {
+        let done = on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE two_factor SET last_totp_step = $1 \
                  WHERE user_id = $2 AND (last_totp_step IS NULL OR last_totp_step < $1)",
@@ -243,7 +243,7 @@ impl TwoFactorStore for SqlStore {
         hash: &str,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let done = on_pool!(&self.pool, pool => {
+        let done = on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE recovery_codes SET used_at = $1 \
                  WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
@@ -315,7 +315,7 @@ impl TwoFactorStore for SqlStore {
         max_attempts: i64,
     ) -> Result<bool> {
         let now = to_db(now);
-        let claimed = on_pool!(&self.pool, pool => {
+        let claimed = on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE login_challenges SET attempts = attempts + 1 \
                  WHERE id_hash = $1 AND used_at IS NULL AND expires_at > $2 AND attempts < $3",
@@ -333,7 +333,7 @@ impl TwoFactorStore for SqlStore {
 
     async fn use_challenge(&self, id_hash: &str, now: OffsetDateTime) -> Result<bool> {
         let now = to_db(now);
-        let done = on_pool!(&self.pool, pool => {
+        let done = on_writer!(&self.pool, pool => {
             sqlx::query(
                 "UPDATE login_challenges SET used_at = $1 \
                  WHERE id_hash = $2 AND used_at IS NULL AND expires_at > $1",

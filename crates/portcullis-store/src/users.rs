@@ -1,5 +1,5 @@
 use crate::error::{store_error, Result};
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, on_writer, BeginWrite};
 use crate::rows::{to_db, CredentialRow, UserRow, CREDENTIAL_COLUMNS, USER_COLUMNS};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
@@ -276,7 +276,7 @@ impl UserStore for SqlStore {
         hash: &PasswordHash,
         now: OffsetDateTime,
     ) -> Result<()> {
-        on_pool!(&self.pool, pool => {
+        on_writer!(&self.pool, pool => {
             sqlx::query("UPDATE credentials SET alg = $1, hash = $2, updated_at = $3 WHERE user_id = $4 AND kind = $5")
                 .bind(&hash.alg)
                 .bind(&hash.hash)

@@ -256,6 +256,7 @@ impl App {
                 }
                 PrincipalChange::User(user) => cache.forget_user(user),
                 PrincipalChange::All => cache.forget_all(),
+                PrincipalChange::RevokedJwt => cache.forget_revoked_jwts(),
                 PrincipalChange::Lost => cache.feed_lost(),
             })
             .await;

@@ -2,6 +2,8 @@
 
 use crate::ids::{Secret, TenantId};
 use crate::model::Metadata;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone)]
@@ -46,4 +48,30 @@ pub struct ApplicationInput {
     pub logout_urls: Vec<String>,
     pub redirect_urls: Vec<String>,
     pub metadata: Metadata,
+}
+
+/// An application as a node remembers it between its requests: still sealed, with its secret
+/// known only as a SHA-256 digest. Client secrets are long random strings, so a fast hash is
+/// the right one, and a request is answered without opening the seal again.
+#[derive(Debug)]
+pub struct KnownClient {
+    /// As stored: its secret sealed.
+    pub application: Application,
+    secret_digest: [u8; 32],
+}
+
+impl KnownClient {
+    /// `application` as stored, and its `secret` opened.
+    pub fn new(application: Application, secret: &Secret) -> Self {
+        Self {
+            secret_digest: Sha256::digest(secret.expose().as_bytes()).into(),
+            application,
+        }
+    }
+
+    /// Whether `presented` is the secret, compared in time independent of where they differ.
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        digest.ct_eq(&self.secret_digest).into()
+    }
 }

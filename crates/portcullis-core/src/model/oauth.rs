@@ -88,3 +88,26 @@ pub struct DeviceCode {
     /// Set by the one redemption that won.
     pub redeemed_at: Option<OffsetDateTime>,
 }
+
+/// The JWT access tokens revoked before they expire, by `jti`, each with its expiry: after
+/// that a token is refused anyway, and its entry is dropped.
+#[derive(Debug, Default)]
+pub struct RevokedJwts {
+    pub by_jti: std::collections::HashMap<String, OffsetDateTime>,
+}
+
+impl RevokedJwts {
+    pub fn contains(&self, jti: &str) -> bool {
+        self.by_jti.contains_key(jti)
+    }
+}
+
+/// A revocation of one JWT access token, as stored.
+#[derive(Debug, Clone)]
+pub struct RevokedJwt {
+    pub jti: String,
+    pub tenant_id: TenantId,
+    /// The token's own expiry: the entry matters until then.
+    pub expires_at: OffsetDateTime,
+    pub revoked_at: OffsetDateTime,
+}

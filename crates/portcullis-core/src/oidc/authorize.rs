@@ -8,7 +8,7 @@
 
 use super::clients::is_public;
 use super::error::ErrorCode;
-use super::grants::{new_secret, CODE_LIFETIME, OIDC_SCOPES};
+use super::grants::{CODE_LIFETIME, OIDC_SCOPES};
 use super::urls::with_query;
 use crate::error::Result;
 use crate::model::{Application, ClientInfo, Consent, Grant, Principal, StoredCode, Tenant};
@@ -227,11 +227,12 @@ impl Services {
                 "The request names no client (client_id).",
             ));
         };
-        let Some(application) = self.store.application(&tenant.id, client_id).await? else {
+        let Some(known) = self.known_client(&tenant.id, client_id).await? else {
             return Ok(AuthorizeOutcome::BadRequest(
                 "The client (client_id) is unknown.",
             ));
         };
+        let application = known.application.clone();
         let Some(redirect_uri) = params.redirect_uri.as_deref() else {
             return Ok(AuthorizeOutcome::BadRequest(
                 "The request names no redirect_uri.",
@@ -429,9 +430,8 @@ impl Services {
             created_at: now,
             revoked_at: None,
         };
-        let (code, code_hash) = new_secret();
         let stored = StoredCode {
-            code_hash,
+            code_hash: String::new(),
             grant_id: grant.id.clone(),
             redirect_uri: checked.redirect_uri.clone(),
             nonce: params.nonce.clone(),
@@ -440,8 +440,8 @@ impl Services {
             expires_at: now + CODE_LIFETIME,
             used_at: None,
         };
-        self.store.create_grant(&grant, &stored).await?;
-        Ok(code)
+        // Nothing is stored until the code is redeemed (see `codes`).
+        self.seal_code(&grant, &stored)
     }
 }
 

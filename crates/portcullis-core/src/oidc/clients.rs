@@ -3,10 +3,10 @@
 
 use super::error::{refused, ErrorCode, OAuthResult};
 use crate::error::Result;
-use crate::ids::Secret;
-use crate::model::{Algorithm, Application, Tenant, User};
+use crate::ids::{Secret, TenantId};
+use crate::model::{Algorithm, Application, KnownClient, Tenant, User};
 use crate::services::Services;
-use subtle::ConstantTimeEq;
+use std::sync::Arc;
 
 /// The metadata key (OIDC Dynamic Client Registration's field name) whose value `none` makes
 /// an application a public client: it holds no secret, and must use PKCE.
@@ -131,23 +131,38 @@ impl Services {
             (None, Some(id)) => (id.as_str(), credentials.form_secret.as_ref()),
             (None, None) => return refused(ErrorCode::InvalidClient, CLIENT_AUTH_FAILED),
         };
-        let Some(application) = self.store.application(&tenant.id, id).await? else {
+        let Some(known) = self.known_client(&tenant.id, id).await? else {
             return refused(ErrorCode::InvalidClient, CLIENT_AUTH_FAILED);
         };
-        let application = self.opened(application)?;
         let authenticated = match secret {
-            Some(secret) => application
-                .secret
-                .expose()
-                .as_bytes()
-                .ct_eq(secret.expose().as_bytes())
-                .into(),
-            None => is_public(&application),
+            Some(secret) => known.secret_matches(secret.expose()),
+            None => is_public(&known.application),
         };
         if !authenticated {
             return refused(ErrorCode::InvalidClient, CLIENT_AUTH_FAILED);
         }
-        Ok(application)
+        Ok(known.application.clone())
+    }
+
+    /// The tenant's application `client_id` as clients present themselves, remembered
+    /// between requests (see [`KnownClient`]).
+    pub(crate) async fn known_client(
+        &self,
+        tenant: &TenantId,
+        client_id: &str,
+    ) -> Result<Option<Arc<KnownClient>>> {
+        let now = self.now();
+        if let Some(known) = self.principals.client(tenant, client_id, now) {
+            return Ok(Some(known));
+        }
+        let epoch = self.principals.epoch();
+        let Some(application) = self.store.application(tenant, client_id).await? else {
+            return Ok(None);
+        };
+        let secret = self.opened(application.clone())?.secret;
+        let known = Arc::new(KnownClient::new(application, &secret));
+        self.principals.put_client(Arc::clone(&known), now, epoch);
+        Ok(Some(known))
     }
 }
 

@@ -1,8 +1,10 @@
 //! OpenID Connect provider: signing keys, the discovery document, signed JWTs.
 
+pub mod access_tokens;
 pub mod authorize;
 pub mod backchannel;
 pub mod clients;
+pub mod codes;
 pub mod consent;
 pub mod cors;
 pub mod device;
@@ -10,7 +12,6 @@ pub mod discovery;
 pub mod error;
 pub mod grants;
 pub mod id_token;
-pub mod keys;
 pub mod logout;
 pub mod registration;
 pub mod token;
@@ -21,9 +22,9 @@ use crate::error::{Error, Result};
 use crate::ids::TenantId;
 use crate::model::{Algorithm, SigningKeySecret, StoredSigningKey};
 use crate::services::Services;
+use crate::signing::{self as keys, KeyRing, MAX_TOKEN_LIFETIME};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use keys::MAX_TOKEN_LIFETIME;
 use std::sync::Arc;
 
 impl Services {
@@ -57,6 +58,7 @@ impl Services {
             let key = generate(algorithm, &secret, now).await?;
             if self.store.insert_signing_key_unless_active(&key).await? {
                 tracing::info!(kid = %key.id, alg = algorithm.as_str(), "created a signing key");
+                self.principals.forget_key_ring();
             }
         }
         for key in self.store.signing_keys(now).await? {
@@ -64,6 +66,8 @@ impl Services {
                 key.open(&secret)?;
             }
         }
+        // Another node may have stored the keys this one found missing.
+        self.principals.forget_key_ring();
         Ok(())
     }
 
@@ -80,6 +84,7 @@ impl Services {
         self.store
             .rotate_signing_keys(&new, now, now + MAX_TOKEN_LIFETIME)
             .await?;
+        self.principals.forget_key_ring();
         Ok(new)
     }
 
@@ -105,7 +110,7 @@ impl Services {
     }
 
     /// [`Self::sign_jwt`] with a header `typ` of its own, which keeps one kind of token from
-    /// passing for another (`logout+jwt`).
+    /// passing for another (`logout+jwt`, `at+jwt`).
     pub async fn sign_typed_jwt(
         &self,
         _tenant: &TenantId,
@@ -113,32 +118,50 @@ impl Services {
         typ: &str,
         claims: &serde_json::Value,
     ) -> Result<String> {
-        let secret = self.signing_secret()?;
-        let key = self
-            .store
-            .signing_keys(self.now())
-            .await?
-            .into_iter()
-            .find(|key| key.is_active() && key.algorithm == algorithm)
+        let ring = self.key_ring().await?;
+        let (kid, key) = ring
+            .active(algorithm)
             .ok_or_else(|| Error::Internal(format!("no active {} key", algorithm.as_str())))?;
-        let private = key.open(&secret)?;
-        let header = serde_json::json!({"alg": algorithm.as_str(), "typ": typ, "kid": key.id});
+        let header = serde_json::json!({"alg": algorithm.as_str(), "typ": typ, "kid": kid});
         let encode = |value: &serde_json::Value| {
             serde_json::to_vec(value)
                 .map(|bytes| URL_SAFE_NO_PAD.encode(bytes))
                 .map_err(|e| Error::Internal(e.to_string()))
         };
         let signing_input = format!("{}.{}", encode(&header)?, encode(claims)?);
-        let signature = tokio::task::spawn_blocking({
+        let signature = if key.signs_slowly() {
+            let key = Arc::clone(key);
             let message = signing_input.clone().into_bytes();
-            move || private.sign(&message)
-        })
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
+            tokio::task::spawn_blocking(move || key.sign(&message))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))?
+        } else {
+            key.sign(signing_input.as_bytes())
+        };
         Ok(format!(
             "{signing_input}.{}",
             URL_SAFE_NO_PAD.encode(signature)
         ))
+    }
+
+    /// The published signing keys, opened: remembered between requests like token lookups,
+    /// and forgotten on every node when keys are rotated.
+    pub async fn key_ring(&self) -> Result<Arc<KeyRing>> {
+        let now = self.now();
+        if let Some(ring) = self.principals.key_ring(now) {
+            if ring.is_current(now) {
+                return Ok(ring);
+            }
+        }
+        let epoch = self.principals.epoch();
+        let published = self.published_signing_keys().await?;
+        let secret = self.signing_secret()?;
+        let ring = tokio::task::spawn_blocking(move || KeyRing::open(&published, &secret))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
+        let ring = Arc::new(ring);
+        self.principals.put_key_ring(Arc::clone(&ring), now, epoch);
+        Ok(ring)
     }
 }
 

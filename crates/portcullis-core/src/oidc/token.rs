@@ -7,6 +7,7 @@
 //! whole family at once.
 
 use super::clients::{id_token_algorithm, is_public, ClientCredentials};
+use super::codes::SEALED_CODE_PREFIX;
 use super::error::{refused, ErrorCode, OAuthResult};
 use super::grants::DEVICE_CODE_GRANT;
 use super::grants::{new_secret, ACCESS_TOKEN_LIFETIME, CLIENT_TOKEN_PREFIX};
@@ -113,7 +114,10 @@ impl Services {
                 self.redeem_device_code(tenant, &application, request, issuer, client)
                     .await
             }
-            _ => self.client_credentials(tenant, &application, request).await,
+            _ => {
+                self.client_credentials(tenant, &application, request, issuer)
+                    .await
+            }
         }
     }
 
@@ -128,7 +132,13 @@ impl Services {
         let Some(code) = request.code.as_deref() else {
             return refused(ErrorCode::InvalidRequest, "code is required.");
         };
-        let Some((stored, grant)) = self.store.code(&hash_secret(code)).await? else {
+        let sealed = code.starts_with(SEALED_CODE_PREFIX);
+        let found = if sealed {
+            self.open_code(code, &tenant.id, &application.id)?
+        } else {
+            self.store.code(&hash_secret(code)).await?
+        };
+        let Some((stored, grant)) = found else {
             return refused(ErrorCode::InvalidGrant, CODE_INVALID);
         };
         if grant.tenant_id != tenant.id || grant.application_id != application.id {
@@ -176,19 +186,23 @@ impl Services {
         let signer = self.signer(application, &grant).await?;
         let (access, access_secret) = self.access_token(application, &grant, &signer.session);
         let (refresh_secret, refresh) = refresh_token(&grant, now);
-        let Some(token_id) = self
-            .store
-            .redeem_code(&stored.code_hash, now, &access, &refresh)
-            .await?
-        else {
+        let description = format!("Signed in to the application {:?}.", application.name);
+        let activity = self.activity(&tenant.id, Some(&signer.user), client, &description);
+        let redeemed = if sealed {
+            self.store
+                .redeem_sealed_code(&grant, &access, &refresh, &activity)
+                .await?
+        } else {
+            self.store
+                .redeem_code(&stored.code_hash, now, &access, &refresh, &activity)
+                .await?
+        };
+        let Some(token_id) = redeemed else {
             // Another redemption won the race: the code was used twice.
             self.revoke_family(&grant, client, "its code was used twice.")
                 .await?;
             return refused(ErrorCode::InvalidGrant, CODE_REUSED);
         };
-        let description = format!("Signed in to the application {:?}.", application.name);
-        let activity = self.activity(&tenant.id, Some(&signer.user), client, &description);
-        self.store.record_activity(&activity).await?;
         let access_token = access_secret.bearer(token_id);
         self.respond(
             application,
@@ -279,6 +293,7 @@ impl Services {
         tenant: &Tenant,
         application: &Application,
         request: &TokenRequest,
+        issuer: &str,
     ) -> OAuthResult<IssuedTokens> {
         if is_public(application) {
             return refused(
@@ -289,8 +304,6 @@ impl Services {
         // An application acting for itself may hold the tenant's registered scopes (which
         // resource servers enforce) that its own `allowed_scopes` names, never Portcullis's
         // own, which act on users.
-        let registered = self.store.custom_scopes(&tenant.id).await?;
-        let allowed = super::clients::allowed_scopes(application);
         let scopes: Vec<String> = request
             .scope
             .as_deref()
@@ -298,13 +311,28 @@ impl Services {
             .split_ascii_whitespace()
             .map(str::to_owned)
             .collect();
-        if scopes.iter().any(|scope| {
-            !registered.iter().any(|r| &r.name == scope) || !allowed.contains(&scope.as_str())
-        }) {
-            return refused(
-                ErrorCode::InvalidScope,
-                "client_credentials may only ask for the tenant's registered scopes that the application's allowed_scopes names.",
-            );
+        if !scopes.is_empty() {
+            let registered = self.store.custom_scopes(&tenant.id).await?;
+            let allowed = super::clients::allowed_scopes(application);
+            if scopes.iter().any(|scope| {
+                !registered.iter().any(|r| &r.name == scope) || !allowed.contains(&scope.as_str())
+            }) {
+                return refused(
+                    ErrorCode::InvalidScope,
+                    "client_credentials may only ask for the tenant's registered scopes that the application's allowed_scopes names.",
+                );
+            }
+        }
+        if !super::access_tokens::wants_opaque(application) {
+            let (access_token, expires_in) =
+                self.issue_access_jwt(application, &scopes, issuer).await?;
+            return Ok(IssuedTokens {
+                access_token: Secret::new(access_token),
+                expires_in,
+                refresh_token: None,
+                id_token: None,
+                scope: scopes.join(" "),
+            });
         }
         let now = self.now();
         let secret = TokenSecret::generate();
@@ -401,12 +429,7 @@ impl Services {
         let now = self.now();
         let id_token = if grant.scopes.iter().any(|s| s == "openid") {
             // The sign-in the grant was made in says how the person proved who they are.
-            let amr = self
-                .store
-                .session(&grant.session_id)
-                .await?
-                .map(|session| session.amr)
-                .unwrap_or_default();
+            let amr = &signer.session.amr;
             let context = IdTokenContext {
                 issuer,
                 client_id: &application.id,
@@ -414,7 +437,7 @@ impl Services {
                 nonce,
                 access_token: access_token.expose(),
                 session_id: &grant.session_id,
-                amr: &amr,
+                amr,
                 algorithm: id_token_algorithm(application),
             };
             Some(

@@ -2,6 +2,7 @@
 //! when the throttles' ended windows are next swept; and the token lookups the principals are made
 //! from.
 
+mod kept;
 mod principals;
 
 pub use principals::{CacheStats, Epoch, PrincipalCache};

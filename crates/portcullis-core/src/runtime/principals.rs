@@ -1,5 +1,7 @@
 //! A short-lived, in-process memory of token lookups, so that a busy client's every request
-//! does not read the same rows again.
+//! does not read the same rows again; and, under the same rules, of what the token endpoint
+//! reads on every request: the tenant a host names, applications as clients, the opened
+//! signing keys and the revoked JWT access tokens.
 //!
 //! Correctness rests on invalidation: every service that revokes, ends, bans or edits calls
 //! [`PrincipalCache::forget_user`], which is exact on one node (SQLite is always one node).
@@ -15,9 +17,10 @@
 //!
 //! [`with_change_feed`]: PrincipalCache::with_change_feed
 
-use crate::ids::{TenantId, TokenId, UserId};
-use crate::model::TokenLookup;
-use std::collections::HashMap;
+use super::kept::Kept;
+use crate::ids::{RoleId, TenantId, TokenId, UserId};
+use crate::model::{ApiKey, KnownClient, RevokedJwts, Tenant, TokenLookup};
+use crate::signing::KeyRing;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use time::{Duration, OffsetDateTime};
@@ -26,8 +29,15 @@ use time::{Duration, OffsetDateTime};
 const CAPACITY: usize = 50_000;
 /// Host names remembered at most (they come from request headers, so anyone can send many).
 const HOST_CAPACITY: usize = 1_000;
+/// Applications remembered at most (client ids come from requests too).
+const CLIENT_CAPACITY: usize = 10_000;
 
-#[derive(Default)]
+/// What scopes a token means: its tenant, its user's role, and its scopes as written.
+pub type ScopesKey = (TenantId, RoleId, String);
+
+/// The one key under which the single-valued memories (the key ring, the revocations) live.
+type Only = ();
+
 pub struct PrincipalCache {
     ttl: Duration,
     state: Mutex<State>,
@@ -38,14 +48,51 @@ pub struct PrincipalCache {
     misses: AtomicU64,
 }
 
-#[derive(Default)]
 struct State {
-    entries: HashMap<TokenId, (Arc<TokenLookup>, OffsetDateTime)>,
+    entries: Kept<TokenId, Arc<TokenLookup>>,
     /// Which tenant (if any) has each recently seen `Host` as its domain, so that checking a
     /// token against its request's host does not read the tenants on every request.
-    hosts: HashMap<String, (Option<TenantId>, OffsetDateTime)>,
+    hosts: Kept<String, Option<TenantId>>,
+    /// The tenant each recently seen `Host` (lowercase, without its port; empty for none)
+    /// picks, the default tenant included.
+    tenants: Kept<String, Arc<Tenant>>,
+    /// Applications by tenant and client id, as clients authenticate.
+    clients: Kept<(TenantId, String), Arc<KnownClient>>,
+    key_ring: Kept<Only, Arc<KeyRing>>,
+    revoked_jwts: Kept<Only, Arc<RevokedJwts>>,
+    /// API keys by id, as services present them.
+    api_keys: Kept<String, Arc<ApiKey>>,
+    /// The scopes tokens spell out (introspection's answer), by what they depend on.
+    effective_scopes: Kept<ScopesKey, Arc<Vec<String>>>,
     /// False while a cache that depends on a change feed has none connected.
     synced: bool,
+}
+
+impl State {
+    fn new(synced: bool) -> Self {
+        Self {
+            entries: Kept::new(CAPACITY),
+            hosts: Kept::new(HOST_CAPACITY),
+            tenants: Kept::new(HOST_CAPACITY),
+            clients: Kept::new(CLIENT_CAPACITY),
+            key_ring: Kept::new(1),
+            revoked_jwts: Kept::new(1),
+            api_keys: Kept::new(CLIENT_CAPACITY),
+            effective_scopes: Kept::new(CLIENT_CAPACITY),
+            synced,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.hosts.clear();
+        self.tenants.clear();
+        self.clients.clear();
+        self.key_ring.clear();
+        self.revoked_jwts.clear();
+        self.api_keys.clear();
+        self.effective_scopes.clear();
+    }
 }
 
 /// Lookups served from memory and from the database since start, for metrics.
@@ -59,6 +106,13 @@ pub struct CacheStats {
 /// [`PrincipalCache::put`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Epoch(u64);
+
+/// Off: remembers nothing.
+impl Default for PrincipalCache {
+    fn default() -> Self {
+        Self::new(Duration::ZERO)
+    }
+}
 
 impl PrincipalCache {
     /// A cache for a database only this process writes through its services.
@@ -75,11 +129,10 @@ impl PrincipalCache {
     fn starting(ttl: Duration, synced: bool) -> Self {
         Self {
             ttl,
-            state: Mutex::new(State {
-                synced,
-                ..State::default()
-            }),
-            ..Self::default()
+            state: Mutex::new(State::new(synced)),
+            epoch: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -114,12 +167,7 @@ impl PrincipalCache {
         if !self.enabled() {
             return None;
         }
-        let state = self.lock();
-        if !state.synced {
-            return None;
-        }
-        let (lookup, fetched_at) = state.entries.get(&id)?;
-        (now >= *fetched_at && now - *fetched_at < self.ttl).then(|| Arc::clone(lookup))
+        self.kept(|state| state.entries.get(&id, now, self.ttl))
     }
 
     /// Remembers a lookup read since `epoch` was taken, unless something was forgotten (or the
@@ -128,27 +176,14 @@ impl PrincipalCache {
         if !self.enabled() {
             return;
         }
-        let mut state = self.lock();
-        if !state.synced || self.epoch() != epoch {
-            return;
-        }
-        if state.entries.len() >= CAPACITY {
-            state.entries.clear();
-        }
-        state.entries.insert(lookup.token.id, (lookup, now));
+        self.keep(epoch, |state| {
+            state.entries.insert(lookup.token.id, lookup, now);
+        });
     }
 
     /// The tenant whose domain `host` is (`Some(None)`: no tenant's), when remembered.
     pub fn host_owner(&self, host: &str, now: OffsetDateTime) -> Option<Option<TenantId>> {
-        if !self.enabled() {
-            return None;
-        }
-        let state = self.lock();
-        if !state.synced {
-            return None;
-        }
-        let (owner, fetched_at) = state.hosts.get(host)?;
-        (now >= *fetched_at && now - *fetched_at < self.ttl).then(|| owner.clone())
+        self.kept(|state| state.hosts.get(host, now, self.ttl))
     }
 
     /// Remembers which tenant has `host` as its domain, under the same rule as [`put`](Self::put).
@@ -159,6 +194,128 @@ impl PrincipalCache {
         now: OffsetDateTime,
         epoch: Epoch,
     ) {
+        self.keep(epoch, |state| {
+            state.hosts.insert(host.to_owned(), owner, now)
+        });
+    }
+
+    /// The tenant a request to `host` (normalised: lowercase, no port, empty for none) is
+    /// for, when remembered.
+    pub fn tenant_for_host(&self, host: &str, now: OffsetDateTime) -> Option<Arc<Tenant>> {
+        self.kept(|state| state.tenants.get(host, now, self.ttl))
+    }
+
+    pub fn put_tenant_for_host(
+        &self,
+        host: &str,
+        tenant: Arc<Tenant>,
+        now: OffsetDateTime,
+        epoch: Epoch,
+    ) {
+        self.keep(epoch, |state| {
+            state.tenants.insert(host.to_owned(), tenant, now)
+        });
+    }
+
+    /// The application `client_id` of `tenant`, when remembered.
+    pub fn client(
+        &self,
+        tenant: &TenantId,
+        client_id: &str,
+        now: OffsetDateTime,
+    ) -> Option<Arc<KnownClient>> {
+        let key = (tenant.clone(), client_id.to_owned());
+        self.kept(|state| state.clients.get(&key, now, self.ttl))
+    }
+
+    pub fn put_client(&self, client: Arc<KnownClient>, now: OffsetDateTime, epoch: Epoch) {
+        let key = (
+            client.application.tenant_id.clone(),
+            client.application.id.clone(),
+        );
+        self.keep(epoch, |state| state.clients.insert(key, client, now));
+    }
+
+    /// Drops every remembered application (one changed or went).
+    pub fn forget_clients(&self) {
+        self.lock_moving_epoch().clients.clear();
+    }
+
+    /// The opened signing keys, when remembered.
+    pub fn key_ring(&self, now: OffsetDateTime) -> Option<Arc<KeyRing>> {
+        self.kept(|state| state.key_ring.get(&(), now, self.ttl))
+    }
+
+    pub fn put_key_ring(&self, ring: Arc<KeyRing>, now: OffsetDateTime, epoch: Epoch) {
+        self.keep(epoch, |state| state.key_ring.insert((), ring, now));
+    }
+
+    /// Drops the opened signing keys (they were rotated).
+    pub fn forget_key_ring(&self) {
+        self.lock_moving_epoch().key_ring.clear();
+    }
+
+    /// Every revoked JWT access token not yet expired, when remembered.
+    pub fn revoked_jwts(&self, now: OffsetDateTime) -> Option<Arc<RevokedJwts>> {
+        self.kept(|state| state.revoked_jwts.get(&(), now, self.ttl))
+    }
+
+    pub fn put_revoked_jwts(&self, revoked: Arc<RevokedJwts>, now: OffsetDateTime, epoch: Epoch) {
+        self.keep(epoch, |state| state.revoked_jwts.insert((), revoked, now));
+    }
+
+    /// Drops the remembered revocations (a JWT access token was revoked).
+    pub fn forget_revoked_jwts(&self) {
+        self.lock_moving_epoch().revoked_jwts.clear();
+    }
+
+    /// The API key `id`, when remembered.
+    pub fn api_key(&self, id: &str, now: OffsetDateTime) -> Option<Arc<ApiKey>> {
+        self.kept(|state| state.api_keys.get(id, now, self.ttl))
+    }
+
+    pub fn put_api_key(&self, key: Arc<ApiKey>, now: OffsetDateTime, epoch: Epoch) {
+        self.keep(epoch, |state| {
+            state.api_keys.insert(key.id.clone(), key, now)
+        });
+    }
+
+    /// The scopes a token with these scopes means to its tenant and role, when remembered.
+    pub fn effective_scopes(
+        &self,
+        key: &ScopesKey,
+        now: OffsetDateTime,
+    ) -> Option<Arc<Vec<String>>> {
+        self.kept(|state| state.effective_scopes.get(key, now, self.ttl))
+    }
+
+    pub fn put_effective_scopes(
+        &self,
+        key: ScopesKey,
+        scopes: Arc<Vec<String>>,
+        now: OffsetDateTime,
+        epoch: Epoch,
+    ) {
+        self.keep(epoch, |state| {
+            state.effective_scopes.insert(key, scopes, now)
+        });
+    }
+
+    /// What `read` finds in the memory, while the cache is on and may serve.
+    fn kept<T>(&self, read: impl FnOnce(&State) -> Option<T>) -> Option<T> {
+        if !self.enabled() {
+            return None;
+        }
+        let state = self.lock();
+        if !state.synced {
+            return None;
+        }
+        read(&state)
+    }
+
+    /// Runs `write` on the memory, unless the cache is off or waits for its feed, or something
+    /// was forgotten since `epoch` was taken: the value being kept may predate that change.
+    fn keep(&self, epoch: Epoch, write: impl FnOnce(&mut State)) {
         if !self.enabled() {
             return;
         }
@@ -166,42 +323,33 @@ impl PrincipalCache {
         if !state.synced || self.epoch() != epoch {
             return;
         }
-        if state.hosts.len() >= HOST_CAPACITY {
-            state.hosts.clear();
-        }
-        state.hosts.insert(host.to_owned(), (owner, now));
+        write(&mut state);
     }
 
     /// Drops every entry (after a change that touches every principal, such as a tenant's
     /// settings or domain).
     pub fn forget_all(&self) {
-        let mut state = self.lock_moving_epoch();
-        state.entries.clear();
-        state.hosts.clear();
+        self.lock_moving_epoch().clear();
     }
 
     /// Drops every entry of this user's tokens.
     pub fn forget_user(&self, user: UserId) {
         let mut state = self.lock_moving_epoch();
-        state
-            .entries
-            .retain(|_, (lookup, _)| lookup.user.id != user);
+        state.entries.retain(|lookup| lookup.user.id != user);
     }
 
     /// The change feed is listening: every change from now on will be forgotten here, so
     /// lookups read from now on may be kept.
     pub fn feed_connected(&self) {
         let mut state = self.lock_moving_epoch();
-        state.entries.clear();
-        state.hosts.clear();
+        state.clear();
         state.synced = true;
     }
 
     /// The change feed lost its connection: changes may go unheard until it is back.
     pub fn feed_lost(&self) {
         let mut state = self.lock_moving_epoch();
-        state.entries.clear();
-        state.hosts.clear();
+        state.clear();
         state.synced = false;
     }
 

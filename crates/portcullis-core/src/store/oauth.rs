@@ -6,7 +6,7 @@ use crate::model::NewToken;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-/// ID-token signing keys (see `oidc::keys`), shared by every node.
+/// ID-token signing keys (see `signing`), shared by every node.
 #[async_trait]
 pub trait SigningKeyStore: Send + Sync {
     /// Every key not expired by `now` (active ones, and retired ones still published), oldest
@@ -48,14 +48,25 @@ pub trait OAuthStore: Send + Sync {
         code_hash: &str,
     ) -> StoreResult<Option<(crate::model::StoredCode, crate::model::Grant)>>;
     /// Marks the code used and stores the grant's first access token and refresh token, all
-    /// or nothing; `None` (nothing stored) when the code was used already or its grant was
-    /// revoked. A concurrent [`OAuthStore::revoke_grant`] must revoke whatever this stores.
+    /// or nothing, with the activity entry of the sign-in; `None` (nothing stored) when the
+    /// code was used already or its grant was revoked. A concurrent [`OAuthStore::revoke_grant`] must revoke whatever this stores.
     async fn redeem_code(
         &self,
         code_hash: &str,
         now: OffsetDateTime,
         access: &NewToken,
         refresh: &crate::model::StoredRefreshToken,
+        activity: &crate::model::NewActivity,
+    ) -> StoreResult<Option<TokenId>>;
+    /// Stores a sealed code's grant with its first access token and refresh token and the
+    /// activity entry of the sign-in, all or nothing; `None` (nothing stored) when a grant
+    /// with its id exists already: the code was redeemed before.
+    async fn redeem_sealed_code(
+        &self,
+        grant: &crate::model::Grant,
+        access: &NewToken,
+        refresh: &crate::model::StoredRefreshToken,
+        activity: &crate::model::NewActivity,
     ) -> StoreResult<Option<TokenId>>;
     /// The refresh token with this hash and its grant.
     async fn refresh_token(
@@ -80,4 +91,10 @@ pub trait OAuthStore: Send + Sync {
     async fn create_client_token(&self, token: &crate::model::ClientToken) -> StoreResult<i64>;
     async fn client_token(&self, id: i64) -> StoreResult<Option<crate::model::ClientToken>>;
     async fn revoke_client_token(&self, id: i64, now: OffsetDateTime) -> StoreResult<()>;
+    /// Records that a JWT access token is revoked (again: nothing changes), and clears away a
+    /// few entries of tokens that have expired since.
+    async fn revoke_jwt(&self, revoked: &crate::model::RevokedJwt) -> StoreResult<()>;
+    /// Every revoked JWT access token that has not expired by `now`: its `jti` and expiry.
+    async fn revoked_jwts(&self, now: OffsetDateTime)
+        -> StoreResult<Vec<(String, OffsetDateTime)>>;
 }

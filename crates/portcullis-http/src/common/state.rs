@@ -18,6 +18,37 @@ pub struct AppState {
     pub http: Arc<HttpSettings>,
     /// `None` when metrics are turned off.
     pub metrics: Option<Arc<Metrics>>,
+    /// Discovery documents, rendered once per issuer.
+    pub discovery_documents: Arc<RenderedByIssuer>,
+}
+
+/// Documents that are a pure function of an issuer, rendered once each. The issuer is the
+/// whole input, so a tenant whose domain or scheme changes simply has a new one: nothing is
+/// ever stale, and nothing needs forgetting across nodes.
+#[derive(Default)]
+pub struct RenderedByIssuer(std::sync::Mutex<std::collections::HashMap<String, bytes::Bytes>>);
+
+impl RenderedByIssuer {
+    /// Issuers kept at most: past this the map starts over (hosts come from requests).
+    const CAPACITY: usize = 1_000;
+
+    /// The document of `issuer`, rendered by `render` the first time.
+    pub fn get_or_render(
+        &self,
+        issuer: &str,
+        render: impl FnOnce() -> bytes::Bytes,
+    ) -> bytes::Bytes {
+        let mut documents = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(document) = documents.get(issuer) {
+            return document.clone();
+        }
+        if documents.len() >= Self::CAPACITY {
+            documents.clear();
+        }
+        let document = render();
+        documents.insert(issuer.to_owned(), document.clone());
+        document
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +74,7 @@ impl AppState {
             metrics: metrics.then(|| Arc::new(Metrics::new(services.clone()))),
             services,
             http: Arc::new(http),
+            discovery_documents: Arc::default(),
         }
     }
 }

@@ -4,11 +4,10 @@
 use super::error::OAuthError;
 use crate::common::state::{AppState, HostTenant};
 use axum::extract::State;
-use axum::http::header::CACHE_CONTROL;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use portcullis_core::oidc::discovery::Discovery;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -120,8 +119,14 @@ pub async fn openid_configuration(
     HostTenant { tenant, .. }: HostTenant<OAuthError>,
     parts: Parts,
 ) -> Result<Response, OAuthError> {
-    let discovery = state.services.discovery(&tenant, plain_http(&parts));
-    Ok(briefly_cacheable(Json(DiscoveryJson::from(discovery))))
+    let issuer = state.services.origin_of(&tenant, plain_http(&parts));
+    let document = state.discovery_documents.get_or_render(&issuer, || {
+        let json = DiscoveryJson::from(Discovery::for_issuer(issuer.clone()));
+        serde_json::to_vec(&json)
+            .expect("the discovery document is plain JSON")
+            .into()
+    });
+    Ok(briefly_cacheable(json_document(document)))
 }
 
 /// The public keys ID tokens are signed with: the active RS256 and EdDSA keys, and keys
@@ -135,8 +140,15 @@ pub async fn openid_configuration(
     ),
 )]
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, OAuthError> {
-    let keys = state.services.published_signing_keys().await?;
-    Ok(briefly_cacheable(Json(JwksJson {
-        keys: keys.iter().map(|key| key.jwk()).collect(),
-    })))
+    let ring = state.services.key_ring().await?;
+    Ok(briefly_cacheable(json_document(ring.jwks().to_owned())))
+}
+
+/// A JSON document rendered beforehand.
+fn json_document(body: impl Into<axum::body::Body>) -> Response {
+    let mut response = body.into().into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }

@@ -137,6 +137,9 @@ pub struct IntrospectionJson {
     token_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tenant: Option<String>,
+    /// A JWT access token's id (RFC 9068's `jti`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jti: Option<String>,
 }
 
 impl IntrospectionJson {
@@ -153,6 +156,7 @@ impl IntrospectionJson {
             token_type: None,
             token_kind: None,
             tenant: None,
+            jti: None,
         }
     }
 }
@@ -171,6 +175,7 @@ impl From<portcullis_core::introspection::Introspection> for IntrospectionJson {
             token_type: Some("Bearer"),
             token_kind: Some(found.kind),
             tenant: Some(found.tenant_id),
+            jti: found.jti,
         }
     }
 }

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use portcullis_core::model::{Algorithm, Tenant, TenantSettings};
-use portcullis_core::oidc::keys::MAX_TOKEN_LIFETIME;
+use portcullis_core::signing::MAX_TOKEN_LIFETIME;
 use portcullis_core::TenantId;
 use reqwest::header::CACHE_CONTROL;
 use reqwest::Method;

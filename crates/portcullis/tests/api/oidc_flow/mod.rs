@@ -276,6 +276,7 @@ pub(crate) fn str_of<'a>(body: &'a Value, field: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{field} in {body}"))
 }
 
+mod access_jwt;
 mod authorize;
 mod backchannel;
 mod consent;

@@ -442,7 +442,7 @@ async fn access_tokens_carry_only_the_oidc_scopes() {
 #[tokio::test]
 async fn client_credentials_tokens_belong_to_the_application_alone() {
     each_backend!(|server| {
-        let app = create_app(&server, json!({})).await;
+        let app = create_app(&server, json!({ "access_token_format": "opaque" })).await;
         let public = create_app(&server, json!({ "token_endpoint_auth_method": "none" })).await;
         let (status, issued) =
             token(&server, &[("grant_type", "client_credentials")], Some(&app)).await;
@@ -623,43 +623,63 @@ async fn of_two_concurrent_redemptions_of_a_code_one_wins() {
 }
 
 #[tokio::test]
-async fn codes_are_stored_hashed_and_unredeemed_ones_are_purged() {
+async fn codes_are_sealed_and_nothing_is_stored_until_one_is_redeemed() {
     each_backend!(|server| {
         let cookie = browser(&server, "alice").await;
         let app = create_app(&server, json!({})).await;
-        let path = authorize_path(&app.id, &[]);
+        let other = create_app(&server, json!({})).await;
+        let (verifier, path) = pkce_authorize_path(&app.id, &[("nonce", "n-secret-nonce")]);
         let code = code_for(&server, &cookie, &path).await;
+        assert!(code.starts_with("pc1."), "{code}");
+        assert!(!code.contains("rp.example.test") && !code.contains("n-secret-nonce"));
         let db = server.inspect().await;
-        let hashes: Vec<(String,)> = sqlx::query_as("SELECT code_hash FROM oauth_codes")
-            .fetch_all(&db)
-            .await
-            .unwrap();
-        assert_eq!(hashes.len(), 1);
-        assert_ne!(hashes[0].0, code, "only a hash is stored");
-        assert_eq!(hashes[0].0, portcullis_core::tokens::hash_secret(&code));
+        let rows = |table: &'static str| {
+            let db = db.clone();
+            async move {
+                let sql = format!("SELECT count(*) FROM {table}");
+                let (n,): (i64,) = sqlx::query_as(&sql).fetch_one(&db).await.unwrap();
+                n
+            }
+        };
+        assert_eq!(
+            (rows("oauth_codes").await, rows("oauth_grants").await),
+            (0, 0)
+        );
 
-        // Two hours later, the next authorization clears the grant that was never redeemed.
-        server.clock.advance(time::Duration::hours(2));
-        let cookie = server.login("alice").await;
-        code_for(&server, &cookie, &path).await;
-        let grants: Vec<(String,)> = sqlx::query_as("SELECT id FROM oauth_grants")
-            .fetch_all(&db)
-            .await
-            .unwrap();
-        assert_eq!(grants.len(), 1, "{grants:?}");
-        let codes: Vec<(String,)> = sqlx::query_as("SELECT code_hash FROM oauth_codes")
-            .fetch_all(&db)
-            .await
-            .unwrap();
-        assert_eq!(codes.len(), 1);
-        assert_ne!(codes[0].0, hashes[0].0);
+        // Altered, or presented by another client, it is no code.
+        let mut altered = code.clone().into_bytes();
+        let last = altered.len() - 1;
+        altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(altered).unwrap();
+        for (client, presented) in [(&app, altered.as_str()), (&other, code.as_str())] {
+            let (status, body) = redeem(&server, client, presented, &verifier).await;
+            assert_eq!(
+                (status, &body["error"]),
+                (400, &json!("invalid_grant")),
+                "{body}"
+            );
+        }
+        assert_eq!(rows("oauth_grants").await, 0);
+
+        let (status, body) = redeem(&server, &app, &code, &verifier).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(rows("oauth_grants").await, 1);
+        // Past its minute, a code is refused.
+        let late = code_for(&server, &cookie, &path).await;
+        server.clock.advance(time::Duration::seconds(61));
+        let (status, body) = redeem(&server, &app, &late, &verifier).await;
+        assert_eq!(
+            (status, &body["error"]),
+            (400, &json!("invalid_grant")),
+            "{body}"
+        );
     });
 }
 
 #[tokio::test]
 async fn expired_client_tokens_are_purged_as_new_ones_are_made() {
     each_backend!(|server| {
-        let app = create_app(&server, json!({})).await;
+        let app = create_app(&server, json!({ "access_token_format": "opaque" })).await;
         let grant = [("grant_type", "client_credentials")];
         let (status, first) = token(&server, &grant, Some(&app)).await;
         assert_eq!(status, 200, "{first}");

@@ -1,4 +1,4 @@
-//! ID-token signing keys: generated here, stored by the store with the private half sealed
+//! The keys that sign ID, logout and access tokens: generated here, stored by the store with the private half sealed
 //! (ChaCha20-Poly1305 under the server's [`SigningKeySecret`]), published as JWKs.
 //!
 //! Keys are server-wide for now: every tenant publishes the same key set.
@@ -16,20 +16,25 @@ use time::OffsetDateTime;
 /// after it stops signing, so every token it signed still verifies.
 pub const MAX_TOKEN_LIFETIME: time::Duration = time::Duration::days(1);
 
-/// An opened private key, ready to sign.
-pub(crate) enum PrivateKey {
-    Rsa(Box<rsa::RsaPrivateKey>),
+/// An opened key, ready to sign and verify.
+pub(crate) enum KeyPair {
+    Rsa {
+        signing: Box<rsa::pkcs1v15::SigningKey<sha2::Sha256>>,
+        verifying: Box<rsa::pkcs1v15::VerifyingKey<sha2::Sha256>>,
+    },
     Ed25519(Box<ed25519_dalek::SigningKey>),
 }
 
-impl PrivateKey {
-    /// The JWS signature of `message` (RFC 7518 §3.3 for RS256, RFC 8037 §3.1 for EdDSA).
-    pub(crate) fn sign(self, message: &[u8]) -> Vec<u8> {
+impl KeyPair {
+    /// The JWS signature of `message` (RFC 7518 §3.3 for RS256, RFC 8037 §3.1 for EdDSA). RSA
+    /// signatures are blinded, so their timing says nothing of the key.
+    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
         match self {
-            Self::Rsa(key) => {
-                use rsa::signature::{SignatureEncoding, Signer};
-                let key = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(*key);
-                key.sign(message).to_vec()
+            Self::Rsa { signing, .. } => {
+                use rsa::signature::{RandomizedSigner, SignatureEncoding};
+                signing
+                    .sign_with_rng(&mut rand_core::OsRng, message)
+                    .to_vec()
             }
             Self::Ed25519(key) => {
                 use ed25519_dalek::Signer;
@@ -37,24 +42,100 @@ impl PrivateKey {
             }
         }
     }
-}
 
-impl PrivateKey {
+    /// Whether signing takes long enough (milliseconds, for RSA) to belong off the async
+    /// workers; an Ed25519 signature costs less than handing it to another thread.
+    pub(crate) fn signs_slowly(&self) -> bool {
+        matches!(self, Self::Rsa { .. })
+    }
+
     /// Whether `signature` is this key's JWS signature of `message`.
-    pub(crate) fn verify(self, message: &[u8], signature: &[u8]) -> bool {
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {
-            Self::Rsa(key) => {
+            Self::Rsa { verifying, .. } => {
                 use rsa::signature::Verifier;
-                let key = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key.to_public_key());
                 rsa::pkcs1v15::Signature::try_from(signature)
-                    .is_ok_and(|signature| key.verify(message, &signature).is_ok())
+                    .is_ok_and(|signature| verifying.verify(message, &signature).is_ok())
             }
             Self::Ed25519(key) => {
-                use ed25519_dalek::Verifier;
-                ed25519_dalek::Signature::from_slice(signature)
-                    .is_ok_and(|signature| key.verifying_key().verify(message, &signature).is_ok())
+                ed25519_dalek::Signature::from_slice(signature).is_ok_and(|signature| {
+                    key.verifying_key()
+                        .verify_strict(message, &signature)
+                        .is_ok()
+                })
             }
         }
+    }
+}
+
+/// The published keys, opened once: what a node signs and verifies with between changes, and
+/// the JWKS it serves (rendered once, as relying parties fetch it often).
+pub struct KeyRing {
+    keys: Vec<RingKey>,
+    jwks: String,
+    /// When the first retired key leaves the key set: the ring is stale from then on.
+    changes_at: Option<OffsetDateTime>,
+}
+
+struct RingKey {
+    id: String,
+    algorithm: Algorithm,
+    active: bool,
+    pair: std::sync::Arc<KeyPair>,
+}
+
+impl KeyRing {
+    /// Opens `published` (the keys of the JWKS, oldest first) with `secret`. Slow for RSA keys:
+    /// call it off the async workers.
+    pub fn open(published: &[StoredSigningKey], secret: &SigningKeySecret) -> Result<Self> {
+        let keys = published
+            .iter()
+            .map(|key| {
+                Ok(RingKey {
+                    id: key.id.clone(),
+                    algorithm: key.algorithm,
+                    active: key.is_active(),
+                    pair: std::sync::Arc::new(key.open(secret)?),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let jwks = serde_json::json!({
+            "keys": published.iter().map(StoredSigningKey::jwk).collect::<Vec<_>>()
+        })
+        .to_string();
+        let changes_at = published.iter().filter_map(|key| key.expires_at).min();
+        Ok(Self {
+            keys,
+            jwks,
+            changes_at,
+        })
+    }
+
+    /// Whether the ring is still the key set at `now` (no retired key has left it since).
+    pub fn is_current(&self, now: OffsetDateTime) -> bool {
+        self.changes_at.is_none_or(|at| now < at)
+    }
+
+    /// The active key of `algorithm`: its `kid` and the key.
+    pub(crate) fn active(&self, algorithm: Algorithm) -> Option<(&str, &std::sync::Arc<KeyPair>)> {
+        self.keys
+            .iter()
+            .find(|key| key.active && key.algorithm == algorithm)
+            .map(|key| (key.id.as_str(), &key.pair))
+    }
+
+    /// Whether `signature` over `message` is that of the published key `kid`, whose
+    /// algorithm must be `alg`.
+    pub(crate) fn verifies(&self, kid: &str, alg: &str, message: &[u8], signature: &[u8]) -> bool {
+        self.keys
+            .iter()
+            .find(|key| key.id == kid && key.algorithm.as_str() == alg)
+            .is_some_and(|key| key.pair.verify(message, signature))
+    }
+
+    /// The JSON Web Key Set (RFC 7517 §5) of every published key.
+    pub fn jwks(&self) -> &str {
+        &self.jwks
     }
 }
 
@@ -159,7 +240,7 @@ impl StoredSigningKey {
     }
 
     /// Opens the private half; fails when `secret` is not the one it was sealed with.
-    pub(crate) fn open(&self, secret: &SigningKeySecret) -> Result<PrivateKey> {
+    pub(crate) fn open(&self, secret: &SigningKeySecret) -> Result<KeyPair> {
         let wrong = || {
             Error::Internal(format!(
                 "signing key {} does not open with this signing_key_secret; every node sharing \
@@ -186,14 +267,17 @@ impl StoredSigningKey {
         match self.algorithm {
             Algorithm::Rs256 => {
                 use rsa::pkcs8::DecodePrivateKey;
-                rsa::RsaPrivateKey::from_pkcs8_der(&der)
-                    .map(|key| PrivateKey::Rsa(Box::new(key)))
-                    .map_err(|e| corrupt(e.to_string()))
+                let key =
+                    rsa::RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| corrupt(e.to_string()))?;
+                Ok(KeyPair::Rsa {
+                    verifying: Box::new(rsa::pkcs1v15::VerifyingKey::new(key.to_public_key())),
+                    signing: Box::new(rsa::pkcs1v15::SigningKey::new(key)),
+                })
             }
             Algorithm::EdDsa => {
                 use ed25519_dalek::pkcs8::DecodePrivateKey;
                 ed25519_dalek::SigningKey::from_pkcs8_der(&der)
-                    .map(|key| PrivateKey::Ed25519(Box::new(key)))
+                    .map(|key| KeyPair::Ed25519(Box::new(key)))
                     .map_err(|e| corrupt(e.to_string()))
             }
         }
