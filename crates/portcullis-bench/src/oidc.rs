@@ -29,7 +29,7 @@ pub struct Flows {
 }
 
 /// Flows whose WAL is weighed: enough that one transaction's rounding does not show.
-const WAL_FLOWS: usize = 500;
+const WAL_FLOWS: usize = 2_000;
 
 /// One application, as the relying party's load tasks share it.
 struct Client {
@@ -51,7 +51,7 @@ pub async fn measure(
     let rs256 = measure_one("code_flow_rs256", "RS256", plan, server, http, session).await?;
     let eddsa = measure_one("code_flow_eddsa", "EdDSA", plan, server, http, session).await?;
     let client = Arc::new(create_client(server, "EdDSA", session).await?);
-    let wal_bytes_per_flow = wal_per_flow(server, http, &client).await?;
+    let wal_bytes_per_flow = wal_per_flow(server, http, &client, plan.concurrency).await?;
     println!("wal_bytes_per_flow {wal_bytes_per_flow:.0} B");
     Ok(Flows {
         rs256,
@@ -62,9 +62,14 @@ pub async fn measure(
 
 /// The SQLite write-ahead log one code flow writes, in bytes: the log is emptied, a read
 /// transaction held open keeps every later frame in it (no checkpoint can pass a reader's
-/// snapshot, so the log only grows), and its size after [`WAL_FLOWS`] flows (eight at a time,
-/// as concurrent clients would) is divided among them.
-async fn wal_per_flow(server: &Server, http: &Http, client: &Arc<Client>) -> Result<f64, BoxError> {
+/// snapshot, so the log only grows), and its size after [`WAL_FLOWS`] flows (`concurrency` at
+/// a time, as the flow figures' clients run them) is divided among them.
+async fn wal_per_flow(
+    server: &Server,
+    http: &Http,
+    client: &Arc<Client>,
+    concurrency: usize,
+) -> Result<f64, BoxError> {
     use sqlx::sqlite::SqliteConnectOptions;
     use sqlx::{ConnectOptions, Connection};
     let database = server.config.data_dir.join("portcullis.db");
@@ -84,7 +89,7 @@ async fn wal_per_flow(server: &Server, http: &Http, client: &Arc<Client>) -> Res
     let before = std::fs::metadata(&wal_name)?.len();
     let mut left = WAL_FLOWS;
     while left > 0 {
-        let batch = left.min(8);
+        let batch = left.min(concurrency);
         let tasks: Vec<_> = (0..batch)
             .map(|_| {
                 let (http, client) = (http.clone(), client.clone());

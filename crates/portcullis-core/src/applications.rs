@@ -267,6 +267,8 @@ impl Services {
                 sealed.secret.expose(),
             )
             .await?;
+        // Nodes remember clients: none may take the old secret once this returns.
+        self.principals.forget_clients();
         if !replaced {
             return Err(Error::Conflict(
                 "The secret changed meanwhile; look at the application again.",

@@ -19,7 +19,7 @@ pub const MAX_TOKEN_LIFETIME: time::Duration = time::Duration::days(1);
 /// An opened key, ready to sign and verify.
 pub(crate) enum KeyPair {
     Rsa {
-        signing: Box<rsa::pkcs1v15::SigningKey<sha2::Sha256>>,
+        signing: Box<ring::rsa::KeyPair>,
         verifying: Box<rsa::pkcs1v15::VerifyingKey<sha2::Sha256>>,
     },
     Ed25519(Box<ed25519_dalek::SigningKey>),
@@ -27,14 +27,20 @@ pub(crate) enum KeyPair {
 
 impl KeyPair {
     /// The JWS signature of `message` (RFC 7518 §3.3 for RS256, RFC 8037 §3.1 for EdDSA). RSA
-    /// signatures are blinded, so their timing says nothing of the key.
+    /// signatures are ring's, which are blinded and constant-time.
     pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
         match self {
             Self::Rsa { signing, .. } => {
-                use rsa::signature::{RandomizedSigner, SignatureEncoding};
+                let mut signature = vec![0; signing.public().modulus_len()];
                 signing
-                    .sign_with_rng(&mut rand_core::OsRng, message)
-                    .to_vec()
+                    .sign(
+                        &ring::signature::RSA_PKCS1_SHA256,
+                        &ring::rand::SystemRandom::new(),
+                        message,
+                        &mut signature,
+                    )
+                    .expect("a 2048-bit key signs into a buffer of its modulus' length");
+                signature
             }
             Self::Ed25519(key) => {
                 use ed25519_dalek::Signer;
@@ -88,17 +94,23 @@ impl KeyRing {
     /// Opens `published` (the keys of the JWKS, oldest first) with `secret`. Slow for RSA keys:
     /// call it off the async workers.
     pub fn open(published: &[StoredSigningKey], secret: &SigningKeySecret) -> Result<Self> {
+        // A key that does not open signs and verifies nothing, and takes no other key down
+        // with it (its public half stays in the JWKS).
         let keys = published
             .iter()
-            .map(|key| {
-                Ok(RingKey {
+            .filter_map(|key| match key.open(secret) {
+                Ok(pair) => Some(RingKey {
                     id: key.id.clone(),
                     algorithm: key.algorithm,
                     active: key.is_active(),
-                    pair: std::sync::Arc::new(key.open(secret)?),
-                })
+                    pair: std::sync::Arc::new(pair),
+                }),
+                Err(error) => {
+                    tracing::error!(kid = %key.id, %error, "a signing key does not open");
+                    None
+                }
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         let jwks = serde_json::json!({
             "keys": published.iter().map(StoredSigningKey::jwk).collect::<Vec<_>>()
         })
@@ -269,9 +281,11 @@ impl StoredSigningKey {
                 use rsa::pkcs8::DecodePrivateKey;
                 let key =
                     rsa::RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| corrupt(e.to_string()))?;
+                let signing =
+                    ring::rsa::KeyPair::from_pkcs8(&der).map_err(|e| corrupt(e.to_string()))?;
                 Ok(KeyPair::Rsa {
                     verifying: Box::new(rsa::pkcs1v15::VerifyingKey::new(key.to_public_key())),
-                    signing: Box::new(rsa::pkcs1v15::SigningKey::new(key)),
+                    signing: Box::new(signing),
                 })
             }
             Algorithm::EdDsa => {

@@ -20,7 +20,7 @@ const RECONNECT_DELAY: Duration = Duration::from_millis(250);
 const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
 
 /// What the feed reports, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrincipalChange {
     /// Listening: every change committed from now on will be reported.
     Connected,
@@ -28,8 +28,9 @@ pub enum PrincipalChange {
     User(UserId),
     /// Something every principal depends on changed (tenant settings, roles, permissions).
     All,
-    /// A JWT access token was revoked.
-    RevokedJwt,
+    /// A JWT access token was revoked: its `jti` and expiry (Unix seconds), when the payload
+    /// names them.
+    RevokedJwt(Option<(String, i64)>),
     /// The connection is gone; changes may be missed until the next `Connected`.
     Lost,
 }
@@ -107,8 +108,15 @@ async fn listen(
 }
 
 fn parse(payload: &str) -> PrincipalChange {
-    if payload == "jwt" {
-        return PrincipalChange::RevokedJwt;
+    if let Some(rest) = payload.strip_prefix("jwt") {
+        let named = rest
+            .trim()
+            .split_once(' ')
+            .and_then(|(jti, expires)| Some((jti.to_owned(), expires.parse().ok()?)))
+            .filter(|(jti, _)| !jti.is_empty());
+        if rest.is_empty() || named.is_some() {
+            return PrincipalChange::RevokedJwt(named);
+        }
     }
     match payload.parse() {
         Ok(id) => PrincipalChange::User(UserId(id)),
@@ -125,7 +133,12 @@ mod tests {
     fn payloads_name_a_user_or_everyone() {
         assert_eq!(parse("42"), PrincipalChange::User(UserId(42)));
         assert_eq!(parse("*"), PrincipalChange::All);
-        assert_eq!(parse("jwt"), PrincipalChange::RevokedJwt);
+        assert_eq!(parse("jwt"), PrincipalChange::RevokedJwt(None));
+        assert_eq!(
+            parse("jwt abc 1700000000"),
+            PrincipalChange::RevokedJwt(Some(("abc".to_owned(), 1_700_000_000)))
+        );
+        assert_eq!(parse("jwtx"), PrincipalChange::All);
         assert_eq!(parse("something new"), PrincipalChange::All);
     }
 }

@@ -26,6 +26,7 @@ mod passkeys;
 mod pool;
 mod profile;
 mod rbac;
+mod redemptions;
 mod registration;
 mod remembered_devices;
 mod rows;

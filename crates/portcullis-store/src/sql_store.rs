@@ -8,6 +8,8 @@ use portcullis_core::error::StoreError;
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     pub(crate) pool: Pool,
+    /// Sealed codes' redemptions waiting to be written together (SQLite; see `redemptions`).
+    pub(crate) redemptions: std::sync::Arc<crate::redemptions::RedemptionQueue>,
 }
 
 impl SqlStore {
@@ -16,6 +18,7 @@ impl SqlStore {
     pub async fn open(options: &ConnectOptions) -> Result<Self, StoreError> {
         let store = Self {
             pool: Pool::connect(options).await?,
+            redemptions: Default::default(),
         };
         store.migrate().await?;
         store.seed_countries().await?;

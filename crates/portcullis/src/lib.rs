@@ -256,7 +256,13 @@ impl App {
                 }
                 PrincipalChange::User(user) => cache.forget_user(user),
                 PrincipalChange::All => cache.forget_all(),
-                PrincipalChange::RevokedJwt => cache.forget_revoked_jwts(),
+                PrincipalChange::RevokedJwt(Some((jti, expires_at))) => {
+                    match time::OffsetDateTime::from_unix_timestamp(expires_at) {
+                        Ok(expires_at) => cache.revoke_jwt(jti, expires_at, self.services.now()),
+                        Err(_) => cache.forget_revoked_jwts(),
+                    }
+                }
+                PrincipalChange::RevokedJwt(None) => cache.forget_revoked_jwts(),
                 PrincipalChange::Lost => cache.feed_lost(),
             })
             .await;

@@ -89,19 +89,6 @@ pub struct DeviceCode {
     pub redeemed_at: Option<OffsetDateTime>,
 }
 
-/// The JWT access tokens revoked before they expire, by `jti`, each with its expiry: after
-/// that a token is refused anyway, and its entry is dropped.
-#[derive(Debug, Default)]
-pub struct RevokedJwts {
-    pub by_jti: std::collections::HashMap<String, OffsetDateTime>,
-}
-
-impl RevokedJwts {
-    pub fn contains(&self, jti: &str) -> bool {
-        self.by_jti.contains_key(jti)
-    }
-}
-
 /// A revocation of one JWT access token, as stored.
 #[derive(Debug, Clone)]
 pub struct RevokedJwt {

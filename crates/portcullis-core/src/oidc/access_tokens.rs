@@ -9,13 +9,12 @@
 use super::grants::ACCESS_TOKEN_LIFETIME;
 use crate::error::Result;
 use crate::ids::TenantId;
-use crate::model::{Algorithm, Application, RevokedJwt, RevokedJwts};
+use crate::model::{Algorithm, Application, RevokedJwt};
 use crate::services::Services;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
-use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// The metadata key choosing an application's `client_credentials` tokens: `jwt` (the
@@ -114,7 +113,7 @@ impl Services {
             return Ok(None);
         };
         let now = self.now();
-        if claims.expires_at <= now || self.revoked_jwts().await?.contains(&claims.jti) {
+        if claims.expires_at <= now || self.jwt_revoked(&claims.jti).await? {
             return Ok(None);
         }
         let application = self
@@ -186,22 +185,23 @@ impl Services {
             revoked_at: self.now(),
         };
         self.store.revoke_jwt(&revoked).await?;
-        self.principals.forget_revoked_jwts();
+        self.principals
+            .revoke_jwt(revoked.jti, revoked.expires_at, revoked.revoked_at);
         Ok(())
     }
 
-    /// The revoked JWT access tokens not yet expired, remembered like token lookups.
-    async fn revoked_jwts(&self) -> Result<Arc<RevokedJwts>> {
+    /// Whether the JWT access token `jti` was revoked; the list of every revoked one is
+    /// remembered like token lookups, and kept complete as revocations come.
+    async fn jwt_revoked(&self, jti: &str) -> Result<bool> {
         let now = self.now();
-        if let Some(revoked) = self.principals.revoked_jwts(now) {
+        if let Some(revoked) = self.principals.jwt_revoked(jti, now) {
             return Ok(revoked);
         }
-        let epoch = self.principals.epoch();
-        let revoked = Arc::new(RevokedJwts {
-            by_jti: self.store.revoked_jwts(now).await?.into_iter().collect(),
-        });
-        self.principals
-            .put_revoked_jwts(Arc::clone(&revoked), now, epoch);
-        Ok(revoked)
+        let epoch = self.principals.revocations_epoch();
+        let revoked: std::collections::HashMap<_, _> =
+            self.store.revoked_jwts(now).await?.into_iter().collect();
+        let found = revoked.contains_key(jti);
+        self.principals.put_revoked_jwts(revoked, now, epoch);
+        Ok(found)
     }
 }

@@ -1,5 +1,5 @@
-//! Authorization codes that carry their own grant, sealed (ChaCha20-Poly1305 under the server's
-//! secret, bound to the tenant and the client): issuing one writes nothing. The grant is stored
+//! Authorization codes that carry their own grant, sealed (XChaCha20-Poly1305 under a key
+//! derived from the server's secret, bound to the tenant and the client): issuing one writes nothing. The grant is stored
 //! when the code is redeemed, under the id the code names, so a second redemption finds it
 //! taken: single use is still decided by the database, and a reused code still revokes all
 //! its first redemption led to.
@@ -12,14 +12,16 @@ use crate::model::{Grant, StoredCode};
 use crate::services::Services;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chacha20poly1305::aead::{Aead, Payload};
-use chacha20poly1305::Nonce;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 /// What starts a sealed code, so it is never looked up as a stored one.
 pub const SEALED_CODE_PREFIX: &str = "pc1.";
-const NONCE_LEN: usize = 12;
+/// XChaCha20's nonce: long enough that random ones never repeat, however many codes.
+const NONCE_LEN: usize = 24;
 
 /// A code's contents.
 #[derive(Serialize, Deserialize)]
@@ -34,6 +36,16 @@ struct Sealed {
     redirect_uri: String,
     nonce: Option<String>,
     challenge: Option<String>,
+}
+
+/// The key codes are sealed with: derived from the server's secret, so that nothing else sealed
+/// with that secret opens as a code, nor the reverse.
+fn code_cipher(secret: &crate::model::SigningKeySecret) -> XChaCha20Poly1305 {
+    let key = Sha256::new()
+        .chain_update(b"portcullis authorization codes v1")
+        .chain_update(secret.as_bytes())
+        .finalize();
+    XChaCha20Poly1305::new(&key)
 }
 
 fn associated_data(tenant: &TenantId, client_id: &str) -> Vec<u8> {
@@ -57,11 +69,9 @@ impl Services {
         };
         let plain = serde_json::to_vec(&sealed).map_err(|e| Error::Internal(e.to_string()))?;
         let nonce: [u8; NONCE_LEN] = crate::random::bytes();
-        let ciphertext = self
-            .signing_secret()?
-            .cipher()
+        let ciphertext = code_cipher(self.signing_secret()?.as_ref())
             .encrypt(
-                Nonce::from_slice(&nonce),
+                XNonce::from_slice(&nonce),
                 Payload {
                     msg: &plain,
                     aad: &associated_data(&grant.tenant_id, &grant.application_id),
@@ -92,8 +102,8 @@ impl Services {
             return Ok(None);
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        let Ok(plain) = self.signing_secret()?.cipher().decrypt(
-            Nonce::from_slice(nonce),
+        let Ok(plain) = code_cipher(self.signing_secret()?.as_ref()).decrypt(
+            XNonce::from_slice(nonce),
             Payload {
                 msg: ciphertext,
                 aad: &associated_data(tenant, client_id),

@@ -134,10 +134,12 @@ impl Services {
             serde_json::from_slice(&bytes).map_err(|_| Error::Unauthenticated)
         };
         let header = decode_json(header)?;
-        // Only ID tokens: a logout token (typed, and carrying `events`) is signed by the same
-        // keys but is not one.
-        if header.get("typ").and_then(Value::as_str) == Some(super::backchannel::LOGOUT_TOKEN_TYPE)
-        {
+        // Only ID tokens: logout tokens (`logout+jwt`) and access tokens (`at+jwt`) are signed
+        // by the same keys but are not ones.
+        if !matches!(
+            header.get("typ").and_then(Value::as_str),
+            None | Some("JWT")
+        ) {
             return Err(Error::Unauthenticated);
         }
         let signature_bytes = URL_SAFE_NO_PAD

@@ -19,8 +19,9 @@
 
 use super::kept::Kept;
 use crate::ids::{RoleId, TenantId, TokenId, UserId};
-use crate::model::{ApiKey, KnownClient, RevokedJwts, Tenant, TokenLookup};
+use crate::model::{ApiKey, KnownClient, Tenant, TokenLookup};
 use crate::signing::KeyRing;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use time::{Duration, OffsetDateTime};
@@ -43,6 +44,8 @@ pub struct PrincipalCache {
     state: Mutex<State>,
     /// Moved (while `state` is locked) by every forget and every change of the feed.
     epoch: AtomicU64,
+    /// Moved (while `state` is locked) by every revocation of a JWT, and with `epoch`.
+    revocations_epoch: AtomicU64,
     hits: AtomicU64,
     /// Lookups that had to read the database, including every lookup while the cache is off.
     misses: AtomicU64,
@@ -59,7 +62,11 @@ struct State {
     /// Applications by tenant and client id, as clients authenticate.
     clients: Kept<(TenantId, String), Arc<KnownClient>>,
     key_ring: Kept<Only, Arc<KeyRing>>,
-    revoked_jwts: Kept<Only, Arc<RevokedJwts>>,
+    /// Every revoked JWT access token not yet expired (by `jti`, with its expiry), complete as
+    /// of when it was read, and kept complete since: a revocation adds its entry (here, or
+    /// from the feed's payload) rather than dropping the list. It has an epoch of its own, so
+    /// revocations never hold back what the other memories learn.
+    revoked_jwts: Option<(HashMap<String, OffsetDateTime>, OffsetDateTime)>,
     /// API keys by id, as services present them.
     api_keys: Kept<String, Arc<ApiKey>>,
     /// The scopes tokens spell out (introspection's answer), by what they depend on.
@@ -76,7 +83,7 @@ impl State {
             tenants: Kept::new(HOST_CAPACITY),
             clients: Kept::new(CLIENT_CAPACITY),
             key_ring: Kept::new(1),
-            revoked_jwts: Kept::new(1),
+            revoked_jwts: None,
             api_keys: Kept::new(CLIENT_CAPACITY),
             effective_scopes: Kept::new(CLIENT_CAPACITY),
             synced,
@@ -89,7 +96,7 @@ impl State {
         self.tenants.clear();
         self.clients.clear();
         self.key_ring.clear();
-        self.revoked_jwts.clear();
+        self.revoked_jwts = None;
         self.api_keys.clear();
         self.effective_scopes.clear();
     }
@@ -131,6 +138,7 @@ impl PrincipalCache {
             ttl,
             state: Mutex::new(State::new(synced)),
             epoch: AtomicU64::new(0),
+            revocations_epoch: AtomicU64::new(0),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -255,18 +263,54 @@ impl PrincipalCache {
         self.lock_moving_epoch().key_ring.clear();
     }
 
-    /// Every revoked JWT access token not yet expired, when remembered.
-    pub fn revoked_jwts(&self, now: OffsetDateTime) -> Option<Arc<RevokedJwts>> {
-        self.kept(|state| state.revoked_jwts.get(&(), now, self.ttl))
+    /// Whether the JWT access token `jti` is revoked, when the list is remembered.
+    pub fn jwt_revoked(&self, jti: &str, now: OffsetDateTime) -> Option<bool> {
+        self.kept(|state| {
+            let (revoked, read_at) = state.revoked_jwts.as_ref()?;
+            (now >= *read_at && now - *read_at < self.ttl).then(|| revoked.contains_key(jti))
+        })
     }
 
-    pub fn put_revoked_jwts(&self, revoked: Arc<RevokedJwts>, now: OffsetDateTime, epoch: Epoch) {
-        self.keep(epoch, |state| state.revoked_jwts.insert((), revoked, now));
+    /// Take this before reading the revoked JWTs, and pass it to
+    /// [`put_revoked_jwts`](Self::put_revoked_jwts).
+    pub fn revocations_epoch(&self) -> Epoch {
+        Epoch(self.revocations_epoch.load(Ordering::SeqCst))
     }
 
-    /// Drops the remembered revocations (a JWT access token was revoked).
+    /// Remembers the whole list of revoked JWTs, read since `epoch`, unless one was revoked
+    /// (or everything forgotten) meanwhile.
+    pub fn put_revoked_jwts(
+        &self,
+        revoked: HashMap<String, OffsetDateTime>,
+        now: OffsetDateTime,
+        epoch: Epoch,
+    ) {
+        if !self.enabled() {
+            return;
+        }
+        let mut state = self.lock();
+        if !state.synced || self.revocations_epoch() != epoch {
+            return;
+        }
+        state.revoked_jwts = Some((revoked, now));
+    }
+
+    /// A JWT access token was revoked (here, or on another node): the list gains it, and drops
+    /// the entries whose tokens have expired.
+    pub fn revoke_jwt(&self, jti: String, expires_at: OffsetDateTime, now: OffsetDateTime) {
+        let mut state = self.lock();
+        self.revocations_epoch.fetch_add(1, Ordering::SeqCst);
+        if let Some((revoked, _)) = state.revoked_jwts.as_mut() {
+            revoked.retain(|_, until| *until > now);
+            revoked.insert(jti, expires_at);
+        }
+    }
+
+    /// Drops the list of revoked JWTs (a revocation was announced without naming the token).
     pub fn forget_revoked_jwts(&self) {
-        self.lock_moving_epoch().revoked_jwts.clear();
+        let mut state = self.lock();
+        self.revocations_epoch.fetch_add(1, Ordering::SeqCst);
+        state.revoked_jwts = None;
     }
 
     /// The API key `id`, when remembered.
@@ -367,6 +411,7 @@ impl PrincipalCache {
     fn lock_moving_epoch(&self) -> MutexGuard<'_, State> {
         let state = self.lock();
         self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.revocations_epoch.fetch_add(1, Ordering::SeqCst);
         state
     }
 }

@@ -11,17 +11,17 @@ CREATE TABLE revoked_access_tokens (
 CREATE INDEX revoked_access_tokens_expiry ON revoked_access_tokens (expires_at);
 CREATE INDEX revoked_access_tokens_tenant ON revoked_access_tokens (tenant_id);
 
--- Every node forgets its list when one is added ('jwt'; nodes of the previous release read
--- any payload they do not know as '*', which forgets everything and is as safe).
+-- Every node adds a revocation to its list: 'jwt <jti> <expires_at>' (nodes of the previous
+-- release read any payload they do not know as '*', which forgets everything and is as safe).
 CREATE FUNCTION portcullis_jwt_revoked() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('portcullis_principals', 'jwt');
+    PERFORM pg_notify('portcullis_principals', 'jwt ' || NEW.jti || ' ' || NEW.expires_at);
     RETURN NULL;
 END;
 $$;
 CREATE TRIGGER revoked_access_tokens_changed
-    AFTER INSERT ON revoked_access_tokens FOR EACH STATEMENT
+    AFTER INSERT ON revoked_access_tokens FOR EACH ROW
     EXECUTE FUNCTION portcullis_jwt_revoked();
 
 -- Nodes now remember applications (as clients authenticate) and the opened signing keys:

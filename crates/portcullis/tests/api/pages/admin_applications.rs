@@ -229,11 +229,30 @@ async fn an_application_is_created_its_secret_shown_on_demand_rotated_and_delete
         assert_eq!(forged.status, 403);
         let unchanged = services.application(&server.tenant, &id).await.unwrap();
         assert_eq!(unchanged.secret.expose(), secret);
+        // The token endpoint remembers the application (with the cache on, as by default)...
+        let machine_token = |secret: String| {
+            let (server, id) = (&server, id.clone());
+            async move {
+                server
+                    .request(reqwest::Method::POST, "/oauth2/token")
+                    .basic_auth(id, Some(secret))
+                    .form(&[("grant_type", "client_credentials")])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(machine_token(secret.clone()).await, 200);
         let rotated = admin.post(&format!("{path}/rotate"), &[]).await;
         assert_eq!(rotated.status, 303, "{}", rotated.body);
         assert_eq!(rotated.location(), path);
         let now = services.application(&server.tenant, &id).await.unwrap();
         assert_ne!(now.secret.expose(), secret);
+        // ... and takes the old secret no more once it is rotated.
+        assert_eq!(machine_token(secret.clone()).await, 401);
+        assert_eq!(machine_token(now.secret.expose().to_owned()).await, 200);
         let shown = admin.post(&format!("{path}/secret"), &[]).await;
         assert!(shown.body.contains(now.secret.expose()) && !shown.body.contains(&secret));
 
