@@ -99,13 +99,20 @@ impl Services {
     /// Remembered like token lookups (and forgotten with them on any tenant change), since
     /// every request to the provider asks.
     pub async fn tenant_for_host(&self, host: Option<&str>) -> Result<Tenant> {
+        self.shared_tenant_for_host(host)
+            .await
+            .map(Arc::unwrap_or_clone)
+    }
+
+    /// [`Self::tenant_for_host`] as this node remembers it, shared rather than copied.
+    pub async fn shared_tenant_for_host(&self, host: Option<&str>) -> Result<Arc<Tenant>> {
         let host = host
             .map(strip_port)
             .unwrap_or_default()
             .to_ascii_lowercase();
         let now = self.now();
         if let Some(tenant) = self.principals.tenant_for_host(&host, now) {
-            return Ok(Tenant::clone(&tenant));
+            return Ok(tenant);
         }
         let epoch = self.principals.epoch();
         let by_domain = match host.as_str() {
@@ -116,8 +123,9 @@ impl Services {
             Some(tenant) => tenant,
             None => self.default_tenant().await?,
         };
+        let tenant = Arc::new(tenant);
         self.principals
-            .put_tenant_for_host(&host, Arc::new(tenant.clone()), now, epoch);
+            .put_tenant_for_host(&host, Arc::clone(&tenant), now, epoch);
         Ok(tenant)
     }
 

@@ -2,7 +2,7 @@
 //! before it trusts an ID token.
 
 use super::error::OAuthError;
-use crate::common::state::{AppState, HostTenant};
+use crate::common::state::AppState;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::request::Parts;
@@ -116,9 +116,11 @@ pub(super) fn plain_http(parts: &Parts) -> bool {
 )]
 pub async fn openid_configuration(
     State(state): State<AppState>,
-    HostTenant { tenant, .. }: HostTenant<OAuthError>,
     parts: Parts,
 ) -> Result<Response, OAuthError> {
+    // Shared, not copied: the document is the same for every request of an issuer.
+    let host = crate::common::client::host(&parts);
+    let tenant = state.services.shared_tenant_for_host(host).await?;
     let issuer = state.services.origin_of(&tenant, plain_http(&parts));
     let document = state.discovery_documents.get_or_render(&issuer, || {
         let json = DiscoveryJson::from(Discovery::for_issuer(issuer.clone()));
