@@ -13,7 +13,10 @@
 //! `GET /oauth2/authorize` with the session cookie, then `POST /oauth2/token` with the code and
 //! PKCE verifier for an ID token), for an application signing with RS256 and one with EdDSA (see
 //! `oidc.rs`). `discovery_rps` and `jwks_rps` fetch the provider's metadata and key set, each
-//! also as a ratio to `me_rps` (`discovery_vs_me`, `jwks_vs_me`). Last, `import_sha256_users_per_s` against `bcrypt_pool_rate` (see `import.rs`;
+//! also as a ratio to `me_rps` (`discovery_vs_me`, `jwks_vs_me`). `wal_bytes_per_flow` is the SQLite
+//! write-ahead log one code flow writes (see `oidc.rs`). `client_credentials_rps` is
+//! `POST /oauth2/token` with `grant_type=client_credentials` for an application whose JWT access
+//! tokens are signed with EdDSA, `client_credentials_rs256_rps` for one signing with RS256. Last, `import_sha256_users_per_s` against `bcrypt_pool_rate` (see `import.rs`;
 //! `BENCH_IMPORT_USERS`, default 10,000, 0 skips it; `BENCH_IMPORT_ONLY=1` runs only it).
 
 mod http;
