@@ -9,6 +9,10 @@ async fn logout_checks_the_redirect_and_ends_the_browser_session() {
         let app = create_app(&server, json!({})).await;
         let issued = tokens(&server, &app, &cookie).await;
         let hint = str_of(&issued, "id_token");
+        // The same keys sign access tokens (RFC 9068), which are no ID tokens.
+        let (_, machine) =
+            token(&server, &[("grant_type", "client_credentials")], Some(&app)).await;
+        let access_jwt = str_of(&machine, "access_token").to_owned();
 
         for (query, message) in [
             (
@@ -33,6 +37,13 @@ async fn logout_checks_the_redirect_and_ends_the_browser_session() {
             (
                 vec![
                     ("id_token_hint", "e30.e30.c2ln"),
+                    ("post_logout_redirect_uri", SIGNED_OUT),
+                ],
+                "The id_token_hint is not an ID token of this provider.",
+            ),
+            (
+                vec![
+                    ("id_token_hint", access_jwt.as_str()),
                     ("post_logout_redirect_uri", SIGNED_OUT),
                 ],
                 "The id_token_hint is not an ID token of this provider.",
