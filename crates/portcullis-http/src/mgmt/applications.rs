@@ -1,11 +1,11 @@
 //! `/v1/tenants/{tenant_id}/applications`: a tenant's OIDC clients.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{ApplicationPath, Body, KeyTenant, Paging, TenantPath};
+use super::extract::{ApplicationPath, Body, KeyTenant, Paging, Params, TenantPath};
 use super::json::{metadata, or_zero};
 use super::list::{rfc3339, ListJson};
 use crate::common::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use portcullis_core::applications::ApplicationInput;
 use portcullis_core::model::{Application, Metadata};
@@ -100,13 +100,14 @@ impl ApplicationBody {
     params(TenantPath, Paging),
     responses(
         (status = 200, description = "A `List` of applications", body = inline(Object)),
+        (status = 400, description = "`invalid_request`: a malformed query string", body = ErrorJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
     ),
 )]
 pub async fn list(
     State(state): State<AppState>,
     KeyTenant { tenant, .. }: KeyTenant,
-    Query(paging): Query<Paging>,
+    Params(paging): Params<Paging>,
 ) -> Result<Json<ListJson<ApplicationJson>>, MgmtError> {
     let (limit, offset) = paging.window();
     let (apps, total) = state.services.applications(&tenant, offset, limit).await?;

@@ -4,11 +4,11 @@
 //! deleted here but only created by their owner.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Body, CredentialPath, KeyTenant, Paging, UserPath};
+use super::extract::{Body, CredentialPath, KeyTenant, Paging, Params, UserPath};
 use super::list::{rfc3339, ListJson};
 use super::users::actor;
 use crate::common::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use portcullis_core::managed_credentials::{
     passkey_credential_id, passkey_of_credential_id, ManagedCredential, PasskeyChange,
@@ -219,6 +219,7 @@ impl CredentialBody {
     params(UserPath, Paging),
     responses(
         (status = 200, description = "A `List` of credentials", body = inline(Object)),
+        (status = 400, description = "`invalid_request`: a malformed query string", body = ErrorJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
     ),
 )]
@@ -226,7 +227,7 @@ pub async fn list(
     State(state): State<AppState>,
     KeyTenant { tenant, .. }: KeyTenant,
     Path(UserPath { user_id, .. }): Path<UserPath>,
-    Query(paging): Query<Paging>,
+    Params(paging): Params<Paging>,
 ) -> Result<Json<ListJson<AnyCredentialJson>>, MgmtError> {
     let (limit, offset) = paging.window();
     let all = state

@@ -97,6 +97,23 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     }
 }
 
+/// A query string read into `T`: a malformed one (`?limit=abc`, a number past 64 bits) is
+/// document 003's `invalid_request`, in its Error envelope, not axum's plain text.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<AppState> for Params<T> {
+    type Rejection = MgmtError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map(Self)
+            .map_err(|e| MgmtError::bad_request(format!("The query string is malformed: {e}.")))
+    }
+}
+
 /// `/v1/tenants/{tenant_id}`: what the tenant-scoped paths document. The tenant itself is
 /// read by [`KeyTenant`], which checks it against the key.
 #[derive(utoipa::IntoParams)]

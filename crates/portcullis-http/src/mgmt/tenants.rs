@@ -1,11 +1,11 @@
 //! `/v1/tenants`.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Body, Key, KeyTenant, Paging, TenantPath};
+use super::extract::{Body, Key, KeyTenant, Paging, Params, TenantPath};
 use super::json::{is_zero, metadata, or_zero};
 use super::list::{rfc3339, ListJson};
 use crate::common::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use portcullis_core::model::{Metadata, Tenant};
 use portcullis_core::tenants::{ManagedSettings, TenantInput};
@@ -230,13 +230,14 @@ impl TenantBody {
     params(Paging),
     responses(
         (status = 200, description = "A `List` of tenants", body = inline(Object)),
+        (status = 400, description = "`invalid_request`: a malformed query string", body = ErrorJson),
         (status = 401, description = "`authentication_failure`", body = ErrorJson),
     ),
 )]
 pub async fn list(
     State(state): State<AppState>,
     Key(key): Key,
-    Query(paging): Query<Paging>,
+    Params(paging): Params<Paging>,
 ) -> Result<Json<ListJson<TenantJson>>, MgmtError> {
     let (limit, offset) = paging.window();
     let (tenants, total) = state.services.tenants_for_key(&key, offset, limit).await?;
@@ -317,7 +318,7 @@ pub struct ForceQuery {
 pub async fn update(
     State(state): State<AppState>,
     KeyTenant { key, tenant }: KeyTenant,
-    Query(ForceQuery { force }): Query<ForceQuery>,
+    Params(ForceQuery { force }): Params<ForceQuery>,
     Body(body): Body<TenantBody>,
 ) -> Result<Json<TenantJson>, MgmtError> {
     let tenant = state

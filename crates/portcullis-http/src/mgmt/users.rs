@@ -1,10 +1,10 @@
 //! `/v1/tenants/{tenant_id}/users`: the tenant's users in document 003's shape.
 
 use super::error::{ErrorJson, MgmtError};
-use super::extract::{Body, KeyTenant, Paging, TenantPath, UserPath};
+use super::extract::{Body, KeyTenant, Paging, Params, TenantPath, UserPath};
 use super::list::{rfc3339, ListJson};
 use crate::common::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use portcullis_core::managed_users::ManagedUser;
 use portcullis_core::model::{ApiKey, Metadata, User};
@@ -119,13 +119,14 @@ pub(super) fn actor(key: &ApiKey) -> String {
     params(TenantPath, Paging),
     responses(
         (status = 200, description = "A `List` of users", body = inline(Object)),
+        (status = 400, description = "`invalid_request`: a malformed query string", body = ErrorJson),
         (status = 404, description = "`not_found`", body = ErrorJson),
     ),
 )]
 pub async fn list(
     State(state): State<AppState>,
     KeyTenant { tenant, .. }: KeyTenant,
-    Query(paging): Query<Paging>,
+    Params(paging): Params<Paging>,
 ) -> Result<Json<ListJson<UserJson>>, MgmtError> {
     let (limit, offset) = paging.window();
     let (users, total) = state.services.managed_users(&tenant, offset, limit).await?;

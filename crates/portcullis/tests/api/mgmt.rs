@@ -179,5 +179,31 @@ async fn bad_input_gets_the_error_envelope_never_a_500() {
                 "{path}"
             );
         }
+        // A malformed query string is the document's 400 too, not a framework's plain text.
+        for query in [
+            "limit=abc",
+            "offset=9223372036854775808",
+            "limit=1.5",
+            "offset=%FF",
+        ] {
+            for list in ["users", "applications"] {
+                let path = format!("/v1/tenants/{tenant}/{list}?{query}");
+                let (status, _, answer) = v1(&server, Method::GET, &path, &key, None).await;
+                assert_eq!(
+                    (status, &answer["type"], &answer["code"]),
+                    (400, &json!("Error"), &json!("invalid_request")),
+                    "{path}: {answer}"
+                );
+            }
+        }
+        let (status, _, _) = v1(
+            &server,
+            Method::GET,
+            &format!("{users}?limit=5&offset=0"),
+            &key,
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
     });
 }
