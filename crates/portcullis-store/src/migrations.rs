@@ -292,6 +292,22 @@ impl SqlStore {
     /// Applies pending migrations. On PostgreSQL, sqlx holds an advisory lock meanwhile, so
     /// many nodes may start at once.
     pub async fn migrate(&self) -> Result<()> {
+        // A release older than the database's schema must not start: it would read and write
+        // tables as they no longer are.
+        let known = self
+            .embedded()
+            .iter()
+            .map(|(v, _, _)| *v)
+            .max()
+            .unwrap_or(0);
+        if let Some(applied) = self.newest_applied_migration().await {
+            if applied > known {
+                return Err(StoreError::Other(format!(
+                    "the database's schema is at version {applied}, newer than this release \
+                     knows (version {known}): run the release that migrated it, or a newer one"
+                )));
+            }
+        }
         let migrator = Migrator::new(EmbeddedSource(self.embedded()))
             .await
             .map_err(|e| StoreError::Other(format!("migrations: {e}")))?;
@@ -308,6 +324,20 @@ impl SqlStore {
             Backends::Sqlite(_) => SQLITE,
             Backends::Postgres(_) => POSTGRES,
         }
+    }
+
+    /// The newest migration the database has applied, if it has any (none on a new database,
+    /// which has no migrations table yet).
+    async fn newest_applied_migration(&self) -> Option<i64> {
+        on_pool!(&self.pool, pool => {
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT MAX(version) FROM _sqlx_migrations WHERE success",
+            )
+            .fetch_one(pool)
+            .await
+        })
+        .ok()
+        .flatten()
     }
 
     /// Versions this binary carries that the database has not applied successfully.

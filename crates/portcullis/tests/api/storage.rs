@@ -285,3 +285,35 @@ async fn unique_conflicts_name_their_constraint_on_every_backend() {
         );
     });
 }
+
+#[tokio::test]
+async fn a_release_older_than_the_schema_refuses_to_start_and_names_both_versions() {
+    each_backend!(|server| {
+        let db = server.inspect().await;
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (9999, 'from a newer release', TRUE, $1, 0)",
+        )
+        .bind(vec![0u8; 48])
+        .execute(&db)
+        .await
+        .unwrap();
+        let config = portcullis::Config {
+            data_dir: server.data_dir.path().to_owned(),
+            database_url: Some(server.database_url.clone()),
+            bcrypt_cost: 4,
+            ..portcullis::Config::default()
+        };
+        let clock = std::sync::Arc::new(portcullis_core::SystemClock);
+        let refused = portcullis::App::build(&config, clock)
+            .await
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            refused.contains("version 9999") && refused.contains("newer than this release"),
+            "{refused}"
+        );
+        db.close().await;
+    });
+}
