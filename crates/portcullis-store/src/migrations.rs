@@ -340,6 +340,36 @@ impl SqlStore {
         .flatten()
     }
 
+    /// What [`Self::migrate`] would apply, version and description, oldest first; refused as
+    /// `migrate` would refuse a schema newer than this release.
+    pub async fn pending_migrations(&self) -> Result<Vec<(i64, &'static str)>> {
+        let known = self
+            .embedded()
+            .iter()
+            .map(|(v, _, _)| *v)
+            .max()
+            .unwrap_or(0);
+        let applied = self.newest_applied_migration().await;
+        if applied.is_some_and(|applied| applied > known) {
+            return Err(StoreError::Other(format!(
+                "the database's schema is at version {}, newer than this release knows \
+                 (version {known})",
+                applied.unwrap_or_default()
+            )));
+        }
+        let pending = match applied {
+            // A new database: no migrations table yet.
+            None => self.embedded().iter().map(|(v, _, _)| *v).collect(),
+            Some(_) => self.unapplied_migrations().await?,
+        };
+        Ok(self
+            .embedded()
+            .iter()
+            .filter(|(version, _, _)| pending.contains(version))
+            .map(|(version, description, _)| (*version, *description))
+            .collect())
+    }
+
     /// Versions this binary carries that the database has not applied successfully.
     pub(crate) async fn unapplied_migrations(&self) -> Result<Vec<i64>> {
         let applied: Vec<i64> = on_pool!(&self.pool, pool => {

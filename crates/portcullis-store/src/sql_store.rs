@@ -16,13 +16,19 @@ impl SqlStore {
     /// Opens the database (creating a SQLite file if needed), applies pending migrations and
     /// loads the countries table.
     pub async fn open(options: &ConnectOptions) -> Result<Self, StoreError> {
-        let store = Self {
-            pool: Pool::connect(options).await?,
-            redemptions: Default::default(),
-        };
+        let store = Self::connect(options).await?;
         store.migrate().await?;
         store.seed_countries().await?;
         Ok(store)
+    }
+
+    /// Opens the database as it is: nothing migrated, nothing seeded (see
+    /// [`Self::pending_migrations`]).
+    pub async fn connect(options: &ConnectOptions) -> Result<Self, StoreError> {
+        Ok(Self {
+            pool: Pool::connect(options).await?,
+            redemptions: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

@@ -30,7 +30,11 @@ pub enum Command {
         listen: Option<SocketAddr>,
     },
     /// Apply database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Only say which migrations would run; change nothing.
+        #[arg(long)]
+        check: bool,
+    },
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -268,7 +272,25 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
                 .map_err(StartError::Serve)?;
             tracing::info!("stopped");
         }
-        Command::Migrate => {
+        Command::Migrate { check: true } => {
+            // As a start would: a new SQLite database is created empty, and all is pending.
+            let _ = std::fs::create_dir_all(&config.data_dir);
+            let store = portcullis_store::SqlStore::connect(&portcullis_store::ConnectOptions {
+                url: config.database_url(),
+                max_connections: 1,
+            })
+            .await?;
+            let pending = store.pending_migrations().await;
+            store.close().await;
+            let pending = pending?;
+            if pending.is_empty() {
+                println!("nothing to migrate");
+            }
+            for (version, description) in pending {
+                println!("would apply {version:04} {description}");
+            }
+        }
+        Command::Migrate { check: false } => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;
             app.store.close().await;
             println!("migrations applied");

@@ -131,6 +131,33 @@ fn stdout(output: &Output) -> String {
 }
 
 #[test]
+fn migrate_check_says_what_would_run_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = || {
+        let output = portcullis(dir.path())
+            .args(["migrate", "--check"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let pending = check();
+    assert!(pending.contains("would apply 0001 foundation"), "{pending}");
+    assert!(
+        pending.contains("would apply 0025 lean sign-in writes"),
+        "{pending}"
+    );
+    assert_eq!(check(), pending, "checking applied nothing");
+    let migrate = portcullis(dir.path()).arg("migrate").output().unwrap();
+    assert!(migrate.status.success());
+    assert_eq!(check(), "nothing to migrate\n");
+}
+
+#[test]
 fn migrate_and_user_create_work_with_no_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let migrate = portcullis(dir.path()).arg("migrate").output().unwrap();
