@@ -14,6 +14,16 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(error.to_string())
         }
+        // The server ended the connection (57P01 admin shutdown, as `pg_terminate_backend`
+        // or a failover does; 57P02 crash; 57P03 starting up) or lost it (class 08): the
+        // database is away for a moment, not the request at fault.
+        sqlx::Error::Database(db)
+            if db.code().is_some_and(|code| {
+                matches!(&*code, "57P01" | "57P02" | "57P03") || code.starts_with("08")
+            }) =>
+        {
+            StoreError::Unavailable(error.to_string())
+        }
         _ => StoreError::Other(error.to_string()),
     }
 }

@@ -10,6 +10,7 @@ mod captcha;
 mod changes;
 mod dashboard;
 mod errors;
+mod faults;
 mod introspection;
 mod layers;
 mod lifecycle;
