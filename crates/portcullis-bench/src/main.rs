@@ -161,6 +161,11 @@ async fn bench() -> Result<(), BoxError> {
     println!("discovery_vs_me {:.3}", discovery.rate() / me.rate());
     println!("jwks_vs_me {:.3}", jwks.rate() / me.rate());
     println!(
+        "discovery_vs_ceiling {:.3}",
+        discovery.rate() / ceiling.rate()
+    );
+    println!("jwks_vs_ceiling {:.3}", jwks.rate() / ceiling.rate());
+    println!(
         "introspect_vs_ceiling {:.3}",
         introspect.rate() / ceiling.rate()
     );
