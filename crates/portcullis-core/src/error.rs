@@ -72,7 +72,7 @@ impl Error {
     }
 }
 
-#[derive(Debug, Clone, Error)]
+#[derive(Debug, Error)]
 pub enum StoreError {
     /// A uniqueness constraint was violated; names which one.
     #[error("conflict on {0}")]

@@ -106,10 +106,7 @@ impl Services {
 
     /// [`Self::tenant_for_host`] as this node remembers it, shared rather than copied.
     pub async fn shared_tenant_for_host(&self, host: Option<&str>) -> Result<Arc<Tenant>> {
-        let host = host
-            .map(strip_port)
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let host = domain_of(host).unwrap_or_default();
         let now = self.now();
         if let Some(tenant) = self.principals.tenant_for_host(&host, now) {
             return Ok(tenant);
@@ -138,11 +135,7 @@ impl Services {
         tenant: &TenantId,
         settings: &TenantSettings,
     ) -> Result<bool> {
-        let host = host
-            .map(strip_port)
-            .filter(|h| !h.is_empty())
-            .map(str::to_ascii_lowercase);
-        let Some(host) = host else {
+        let Some(host) = domain_of(host) else {
             return Ok(*tenant == self.default_tenant_id().await?);
         };
         if settings.domain.as_deref() == Some(host.as_str()) {
@@ -177,6 +170,14 @@ impl Services {
         let id = self.default_tenant().await?.id;
         Ok(self.default_tenant_id.get_or_init(|| id).clone())
     }
+}
+
+/// A `Host` header as a tenant's domain is written: lowercase, without its port; `None` for
+/// none or an empty one.
+fn domain_of(host: Option<&str>) -> Option<String> {
+    host.map(strip_port)
+        .filter(|h| !h.is_empty())
+        .map(str::to_ascii_lowercase)
 }
 
 fn strip_port(host: &str) -> &str {

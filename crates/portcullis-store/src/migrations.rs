@@ -289,25 +289,10 @@ impl<'s> MigrationSource<'s> for EmbeddedSource {
 }
 
 impl SqlStore {
-    /// Applies pending migrations. On PostgreSQL, sqlx holds an advisory lock meanwhile, so
-    /// many nodes may start at once.
+    /// Applies pending migrations, unless the database's schema is newer than this release.
+    /// On PostgreSQL, sqlx holds an advisory lock meanwhile, so many nodes may start at once.
     pub async fn migrate(&self) -> Result<()> {
-        // A release older than the database's schema must not start: it would read and write
-        // tables as they no longer are.
-        let known = self
-            .embedded()
-            .iter()
-            .map(|(v, _, _)| *v)
-            .max()
-            .unwrap_or(0);
-        if let Some(applied) = self.newest_applied_migration().await {
-            if applied > known {
-                return Err(StoreError::Other(format!(
-                    "the database's schema is at version {applied}, newer than this release \
-                     knows (version {known}): run the release that migrated it, or a newer one"
-                )));
-            }
-        }
+        self.newest_applied_within_release().await?;
         let migrator = Migrator::new(EmbeddedSource(self.embedded()))
             .await
             .map_err(|e| StoreError::Other(format!("migrations: {e}")))?;
@@ -327,9 +312,10 @@ impl SqlStore {
     }
 
     /// The newest migration the database has applied, if it has any (none on a new database,
-    /// which has no migrations table yet).
-    async fn newest_applied_migration(&self) -> Option<i64> {
-        on_pool!(&self.pool, pool => {
+    /// which has no migrations table yet); refused when it is newer than this release knows:
+    /// this release would read and write tables as they no longer are.
+    async fn newest_applied_within_release(&self) -> Result<Option<i64>> {
+        let applied = on_pool!(&self.pool, pool => {
             sqlx::query_scalar::<_, Option<i64>>(
                 "SELECT MAX(version) FROM _sqlx_migrations WHERE success",
             )
@@ -337,26 +323,26 @@ impl SqlStore {
             .await
         })
         .ok()
-        .flatten()
-    }
-
-    /// What [`Self::migrate`] would apply, version and description, oldest first; refused as
-    /// `migrate` would refuse a schema newer than this release.
-    pub async fn pending_migrations(&self) -> Result<Vec<(i64, &'static str)>> {
+        .flatten();
         let known = self
             .embedded()
             .iter()
             .map(|(v, _, _)| *v)
             .max()
             .unwrap_or(0);
-        let applied = self.newest_applied_migration().await;
-        if applied.is_some_and(|applied| applied > known) {
-            return Err(StoreError::Other(format!(
-                "the database's schema is at version {}, newer than this release knows \
-                 (version {known})",
-                applied.unwrap_or_default()
-            )));
+        match applied {
+            Some(applied) if applied > known => Err(StoreError::Other(format!(
+                "the database's schema is at version {applied}, newer than this release knows \
+                 (version {known}): run the release that migrated it, or a newer one"
+            ))),
+            applied => Ok(applied),
         }
+    }
+
+    /// What [`Self::migrate`] would apply, version and description, oldest first; refused as
+    /// `migrate` would refuse a schema newer than this release.
+    pub async fn pending_migrations(&self) -> Result<Vec<(i64, &'static str)>> {
+        let applied = self.newest_applied_within_release().await?;
         let pending = match applied {
             // A new database: no migrations table yet.
             None => self.embedded().iter().map(|(v, _, _)| *v).collect(),
