@@ -42,10 +42,15 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// A request unanswered after this long gets a 503.
     pub request_timeout_seconds: u64,
-    /// A client must send a request's headers within this long; also the keep-alive idle time.
+    /// A client must send a request's headers within this long, and then its body within this
+    /// long again; also the keep-alive idle time.
     pub header_read_timeout_seconds: u64,
     /// Connections open at once; more wait in the kernel's backlog.
     pub max_connections: usize,
+    /// Connections one client address (an IPv6 /64) may hold open at once; more are refused
+    /// with 429. Trusted proxies are exempt; behind them, this bounds the requests in flight
+    /// for one forwarded address instead.
+    pub max_connections_per_client: usize,
     /// On SIGTERM or SIGINT, in-flight requests get this long to finish.
     pub shutdown_grace_seconds: u64,
     /// Password hashes allowed to wait for a worker before logins are refused with 503.
@@ -137,6 +142,7 @@ impl Default for Config {
             request_timeout_seconds: 30,
             header_read_timeout_seconds: 10,
             max_connections: 1024,
+            max_connections_per_client: 64,
             shutdown_grace_seconds: 10,
             hash_queue_max: None,
             smtp_url: None,
@@ -173,6 +179,7 @@ const KEYS: &[&str] = &[
     "request_timeout_seconds",
     "header_read_timeout_seconds",
     "max_connections",
+    "max_connections_per_client",
     "shutdown_grace_seconds",
     "hash_queue_max",
     "smtp_url",
@@ -276,6 +283,9 @@ impl Config {
         if self.max_connections == 0 {
             return invalid("max_connections", "must be at least 1");
         }
+        if self.max_connections_per_client == 0 {
+            return invalid("max_connections_per_client", "must be at least 1");
+        }
         if self.hash_queue_max == Some(0) {
             return invalid("hash_queue_max", "must be at least 1");
         }
@@ -354,12 +364,14 @@ impl Config {
         })
     }
 
-    pub fn serve_options(&self) -> crate::server::ServeOptions {
-        crate::server::ServeOptions {
+    pub fn serve_options(&self) -> Result<crate::server::ServeOptions, ConfigError> {
+        Ok(crate::server::ServeOptions {
             header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds),
             max_connections: self.max_connections,
+            max_connections_per_client: self.max_connections_per_client,
+            trusted_proxies: self.trusted_proxies()?,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_seconds),
-        }
+        })
     }
 
     /// The configured mail transport.
@@ -529,7 +541,7 @@ mod tests {
 
     #[test]
     fn operational_settings_are_checked() {
-        let cases: [(&str, Config); 6] = [
+        let cases: [(&str, Config); 7] = [
             (
                 "log_format",
                 Config {
@@ -555,6 +567,13 @@ mod tests {
                 "max_connections",
                 Config {
                     max_connections: 0,
+                    ..Config::default()
+                },
+            ),
+            (
+                "max_connections_per_client",
+                Config {
+                    max_connections_per_client: 0,
                     ..Config::default()
                 },
             ),
@@ -587,9 +606,10 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("metrics_listen"));
-        let options = Config::default().serve_options();
+        let options = Config::default().serve_options().unwrap();
         assert_eq!(options.header_read_timeout, Duration::from_secs(10));
         assert_eq!(options.max_connections, 1024);
+        assert_eq!(options.max_connections_per_client, 64);
     }
 
     #[test]

@@ -186,7 +186,7 @@ impl App {
             state: AppState::new(services.clone(), http, config.metrics),
             services,
             store,
-            serve_options: config.serve_options(),
+            serve_options: config.serve_options()?,
         })
     }
 

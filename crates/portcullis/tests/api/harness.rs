@@ -461,6 +461,17 @@ impl RawConnection {
         tokio::net::TcpStream::connect(addr).await.map(Self)
     }
 
+    /// A connection from another loopback address (any of 127.0.0.0/8), so one test can play
+    /// several clients.
+    pub async fn open_from(
+        local: std::net::Ipv4Addr,
+        addr: std::net::SocketAddr,
+    ) -> std::io::Result<Self> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind((local, 0).into())?;
+        socket.connect(addr).await.map(Self)
+    }
+
     pub async fn send(&mut self, bytes: &[u8]) {
         use tokio::io::AsyncWriteExt;
         self.0.write_all(bytes).await.expect("write");

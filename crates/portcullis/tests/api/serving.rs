@@ -2,6 +2,7 @@
 //! the cap on open connections.
 
 use crate::harness::{backends, partial_login, Backend, RawConnection, TestServer};
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 #[tokio::test]
@@ -96,4 +97,148 @@ async fn connections_beyond_the_cap_wait_until_one_closes() {
     let answer = third.response().await.expect("answered once a slot frees");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     server.stop().await;
+}
+
+const ATTACKER: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
+const SOMEONE_ELSE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+const PROXY: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 3);
+const HEALTH: &[u8] = b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/// The answer on `connection` within `seconds`, or a failure naming what was waited for.
+async fn answered_within(
+    seconds: u64,
+    connection: &mut RawConnection,
+    what: &str,
+) -> Option<String> {
+    tokio::time::timeout(Duration::from_secs(seconds), connection.response())
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no answer within {seconds} s"))
+}
+
+#[tokio::test]
+async fn one_client_holding_slow_connections_cannot_take_every_slot() {
+    for backend in backends() {
+        let server = TestServer::start_with(&backend, |config| {
+            config.max_connections = 16;
+            config.max_connections_per_client = 4;
+        })
+        .await;
+        // Enough half-sent requests to fill every slot, were they all taken.
+        let mut slow = Vec::new();
+        for _ in 0..16 {
+            let mut connection = RawConnection::open_from(ATTACKER, server.addr)
+                .await
+                .unwrap();
+            connection
+                .send(b"GET /health/live HTTP/1.1\r\nHost: loc")
+                .await;
+            slow.push(connection);
+        }
+        let mut other = RawConnection::open_from(SOMEONE_ELSE, server.addr)
+            .await
+            .unwrap();
+        other.send(HEALTH).await;
+        let answer = answered_within(5, &mut other, "another client")
+            .await
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+        // The client's connections past its four are told why, and closed.
+        for connection in &mut slow[4..] {
+            match answered_within(5, connection, "a refused connection").await {
+                None => {}
+                Some(answer) => {
+                    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+                    assert!(answer.contains("retry-after: 1") || answer.contains("Retry-After: 1"));
+                    assert!(answer.contains("Too many connections"), "{answer}");
+                }
+            }
+        }
+        // Its place comes back when one of its connections ends.
+        slow.truncate(3);
+        let mut again = RawConnection::open_from(ATTACKER, server.addr)
+            .await
+            .unwrap();
+        again.send(HEALTH).await;
+        let answer = answered_within(5, &mut again, "a freed place")
+            .await
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_is_counted_by_the_address_it_forwards() {
+    for backend in backends() {
+        let server = TestServer::start_with(&backend, |config| {
+            config.max_connections_per_client = 2;
+            config.trusted_proxies = vec![PROXY.to_string()];
+        })
+        .await;
+        let forwarded_login = |client: &str| {
+            let (head, _rest) = partial_login("nobody", 5);
+            let head = String::from_utf8(head).unwrap().replace(
+                "Host: localhost\r\n",
+                &format!("Host: localhost\r\nX-Forwarded-For: {client}\r\n"),
+            );
+            head.into_bytes()
+        };
+        // Two requests in flight for one forwarded client, each on its own proxy connection.
+        let mut in_flight = Vec::new();
+        for _ in 0..2 {
+            let mut connection = RawConnection::open_from(PROXY, server.addr).await.unwrap();
+            connection.send(&forwarded_login("198.51.100.7")).await;
+            in_flight.push(connection);
+        }
+        // Let the server read both heads before the third arrives.
+        let mut probe = RawConnection::open_from(PROXY, server.addr).await.unwrap();
+        probe.send(HEALTH).await;
+        answered_within(5, &mut probe, "the probe").await.unwrap();
+
+        let mut third = RawConnection::open_from(PROXY, server.addr).await.unwrap();
+        third.send(&forwarded_login("198.51.100.7")).await;
+        let answer = answered_within(5, &mut third, "a third request")
+            .await
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("retry-after: 1"),
+            "{answer}"
+        );
+
+        // The proxy's own address is not limited: a fourth and fifth connection, for another
+        // client, are served.
+        for _ in 0..2 {
+            let mut connection = RawConnection::open_from(PROXY, server.addr).await.unwrap();
+            connection
+                .send(b"GET /health/live HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.8\r\n\r\n")
+                .await;
+            let answer = answered_within(5, &mut connection, "another forwarded client")
+                .await
+                .unwrap();
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            in_flight.push(connection);
+        }
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_past_the_read_timeout_is_cut_off() {
+    for backend in backends() {
+        let server = TestServer::start_with(&backend, |config| {
+            config.header_read_timeout_seconds = 1;
+        })
+        .await;
+        // Headers on time, then five bytes of the body, then nothing.
+        let (head, _rest) = partial_login("trickle", 5);
+        let mut slow = RawConnection::open(server.addr).await.unwrap();
+        slow.send(&head).await;
+        let answer = answered_within(5, &mut slow, "a slow body").await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        // And the connection is not kept for another request.
+        assert_eq!(answered_within(5, &mut slow, "the close").await, None);
+        server.stop().await;
+    }
 }
