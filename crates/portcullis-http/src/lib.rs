@@ -20,7 +20,9 @@ pub use common::client::{ClientAddr, Transport, TrustedProxies};
 pub use common::laravel::field_message;
 pub use common::state::{AppState, HttpSettings};
 
+use axum::body::HttpBody as _;
 use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
@@ -67,6 +69,8 @@ pub fn with_layers(router: Router, state: AppState) -> Router {
             state.clone(),
             oauth2::cors::cors,
         ))
+        // Inside the timeout, so a retry spends the same request's time.
+        .layer(middleware::from_fn(retry_reads_once))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_timeout,
@@ -94,6 +98,29 @@ async fn transport(State(state): State<AppState>, mut request: Request, next: Ne
             axum::http::header::STRICT_TRANSPORT_SECURITY,
             axum::http::HeaderValue::from_static("max-age=31536000"),
         );
+    }
+    response
+}
+
+/// Runs a request that only reads (GET or HEAD, without a body) once more when the database
+/// ended a connection under it and the answer was 503: the pool hands the second run a fresh
+/// connection, so a failover or restart met mid-request costs a moment, not an error. A request
+/// that may write is never run twice; its 503 says when to come back.
+async fn retry_reads_once(request: Request, next: Next) -> Response {
+    let reads_only = matches!(*request.method(), Method::GET | Method::HEAD)
+        && request.body().size_hint().exact() == Some(0);
+    if !reads_only {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let again = Request::from_parts(parts.clone(), axum::body::Body::empty());
+    let (response, lost) = portcullis_core::store::watching_connections(
+        next.clone().run(Request::from_parts(parts, body)),
+    )
+    .await;
+    if lost && response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        tracing::info!("the database ended a connection under a read; running it once more");
+        return next.run(again).await;
     }
     response
 }

@@ -11,7 +11,12 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")) => {
             StoreError::UnstorableText(db.message().to_owned())
         }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+        // A busy or closed pool: another try would only add to the queue.
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            StoreError::Unavailable(error.to_string())
+        }
+        sqlx::Error::Io(_) => {
+            portcullis_core::store::note_connection_lost();
             StoreError::Unavailable(error.to_string())
         }
         // The server ended the connection (57P01 admin shutdown, as `pg_terminate_backend`
@@ -22,6 +27,7 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
                 matches!(&*code, "57P01" | "57P02" | "57P03") || code.starts_with("08")
             }) =>
         {
+            portcullis_core::store::note_connection_lost();
             StoreError::Unavailable(error.to_string())
         }
         _ => StoreError::Other(error.to_string()),

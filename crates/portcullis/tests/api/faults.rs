@@ -50,3 +50,92 @@ async fn connections_the_database_ends_answer_503_with_retry_after_never_500() {
     killer.close().await;
     server.stop().await;
 }
+
+/// Holds a lock on `tokens`, so the server's next token lookup waits on it; then ends the
+/// server connection that waits, and lets go. The request met a database that went away
+/// under it, exactly once.
+async fn end_the_connection_a_request_waits_on(
+    killer: &sqlx::AnyPool,
+    request: impl std::future::Future<Output = reqwest::Response>,
+) -> reqwest::Response {
+    let mut lock = killer.begin().await.unwrap();
+    sqlx::query("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let end_it = async {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let ended: Vec<(bool,)> = sqlx::query_as(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock' \
+                 AND pid <> pg_backend_pid()",
+            )
+            .fetch_all(killer)
+            .await
+            .unwrap();
+            if !ended.is_empty() {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no request waited");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    let end_it_and_let_go = async {
+        end_it.await;
+        lock.commit().await.unwrap();
+    };
+    let (response, ()) = tokio::join!(request, end_it_and_let_go);
+    response
+}
+
+#[tokio::test]
+async fn a_read_the_database_dropped_is_run_once_more_and_a_write_is_not() {
+    let Some(backend) = backends()
+        .into_iter()
+        .find(|b| matches!(b, Backend::Postgres(_)))
+    else {
+        return;
+    };
+    let server = TestServer::start_with(&backend, |c| c.auth_cache_seconds = Some(0)).await;
+    let token = server.signed_in("reader", "User").await;
+    let killer = server.inspect().await;
+
+    let read = server
+        .request(Method::GET, "/api/me")
+        .bearer_auth(&token)
+        .send();
+    let response =
+        end_the_connection_a_request_waits_on(&killer, async { read.await.expect("an answer") })
+            .await;
+    assert_eq!(
+        response.status(),
+        200,
+        "the read ran again on a fresh connection"
+    );
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap()["username"],
+        "reader"
+    );
+
+    // A write may have happened before the connection ended: it is not run twice.
+    let write = server
+        .request(Method::POST, "/api/logout")
+        .bearer_auth(&token)
+        .send();
+    let response =
+        end_the_connection_a_request_waits_on(&killer, async { write.await.expect("an answer") })
+            .await;
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    // The token survived the failed logout, and the server serves it.
+    let me = server
+        .request(Method::GET, "/api/me")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    killer.close().await;
+    server.stop().await;
+}
