@@ -4,6 +4,7 @@
 
 mod deadline;
 mod per_client;
+mod stalled_writes;
 
 use axum::extract::ConnectInfo;
 use axum::response::IntoResponse;
@@ -15,6 +16,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use per_client::PerClient;
 use portcullis_http::TrustedProxies;
+use stalled_writes::StalledWrites;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,6 +62,30 @@ const TOO_MANY_CONNECTIONS: &[u8] = b"HTTP/1.1 429 Too Many Requests\r\nRetry-Af
 Content-Type: application/json\r\nConnection: close\r\nContent-Length: 51\r\n\r\n\
 {\"error\":\"Too many connections from your address.\"}";
 
+/// Refused connections being told why at once; past this, they are closed unanswered.
+const REFUSALS_AT_ONCE: usize = 64;
+
+/// Tells a client over its limit why, without reading its request (reading is what a slow
+/// client would make us wait for), then closes. What it already sent is drained first: closing
+/// on unread bytes would reset the connection, and the reset would take the answer with it.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        stream.write_all(TOO_MANY_CONNECTIONS).await?;
+        stream.shutdown().await?;
+        let mut sink = [0u8; 4096];
+        let mut drained = 0;
+        while drained < 64 * 1024 {
+            match stream.read(&mut sink).await? {
+                0 => break,
+                read => drained += read,
+            }
+        }
+        std::io::Result::Ok(())
+    })
+    .await;
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting (closing the
 /// listener, so new connections are refused), lets in-flight requests finish within the grace
 /// period, and returns.
@@ -72,6 +98,7 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
     let connections_per_client = PerClient::new(options.max_connections_per_client);
     let requests_per_forwarded_client = PerClient::new(options.max_connections_per_client);
+    let refusals = Arc::new(Semaphore::new(REFUSALS_AT_ONCE));
     let proxies = Arc::new(options.trusted_proxies.clone());
     let body_timeout = options.header_read_timeout;
     let graceful = GracefulShutdown::new();
@@ -112,8 +139,14 @@ pub async fn serve(
                 Some(place) => Some(place),
                 None => {
                     tracing::debug!(%peer, "refused: too many connections from one client");
-                    // Best effort and never waiting: the slot goes straight back.
-                    let _ = stream.try_write(TOO_MANY_CONNECTIONS);
+                    // The slot goes straight back; the refusal is told on the side, when
+                    // there is room to.
+                    if let Ok(telling) = Arc::clone(&refusals).try_acquire_owned() {
+                        tokio::spawn(async move {
+                            refuse(stream).await;
+                            drop(telling);
+                        });
+                    }
                     continue;
                 }
             }
@@ -151,7 +184,10 @@ pub async fn serve(
                 response
             }
         });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let connection = graceful.watch(http.serve_connection(
+            TokioIo::new(StalledWrites::new(stream, options.header_read_timeout)),
+            service,
+        ));
         connections.spawn(async move {
             let _ = connection.await;
             drop(place);

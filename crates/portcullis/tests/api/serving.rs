@@ -145,15 +145,15 @@ async fn one_client_holding_slow_connections_cannot_take_every_slot() {
 
         // The client's connections past its four are told why, and closed.
         for connection in &mut slow[4..] {
-            match answered_within(5, connection, "a refused connection").await {
-                None => {}
-                Some(answer) => {
-                    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
-                    assert!(answer.contains("retry-after: 1") || answer.contains("Retry-After: 1"));
-                    assert!(answer.contains("Too many connections"), "{answer}");
-                }
-            }
+            let answer = answered_within(5, connection, "a refused connection")
+                .await
+                .expect("told why");
+            assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+            assert!(answer.contains("Retry-After: 1"), "{answer}");
+            assert!(answer.contains("Too many connections"), "{answer}");
+            assert_eq!(connection.response().await, None, "and closed");
         }
+
         // Its place comes back when one of its connections ends.
         slow.truncate(3);
         let mut again = RawConnection::open_from(ATTACKER, server.addr)
@@ -239,6 +239,54 @@ async fn a_body_that_trickles_past_the_read_timeout_is_cut_off() {
         assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
         // And the connection is not kept for another request.
         assert_eq!(answered_within(5, &mut slow, "the close").await, None);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_its_answers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    for backend in backends() {
+        let server = TestServer::start_with(&backend, |config| {
+            config.header_read_timeout_seconds = 1;
+        })
+        .await;
+        let document = server
+            .request(reqwest::Method::GET, "/openapi/api.json")
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .len();
+        // Far more answers than the sockets' buffers hold, asked for at once; then nothing is
+        // read for a while.
+        let asked = 40;
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let mut stream = socket.connect(server.addr).await.unwrap();
+        let request = b"GET /openapi/api.json HTTP/1.1\r\nHost: x\r\n\r\n".repeat(asked);
+        stream.write_all(&request).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+
+        let mut received = 0;
+        let mut chunk = vec![0u8; 64 * 1024];
+        let read_all = async {
+            loop {
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(read) => received += read,
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), read_all)
+            .await
+            .expect("the server closed the connection");
+        assert!(
+            received < asked * document,
+            "all {asked} answers were written to a client that did not read for 3 s"
+        );
         server.stop().await;
     }
 }
