@@ -134,7 +134,11 @@ fn relying_party(origin: &str, name: &str) -> Result<Webauthn> {
         .and_then(|builder| builder.rp_name(name).build())
         .map_err(|e| {
             // An address (not a name) cannot be a relying party id: browsers refuse it too.
-            Error::Internal(format!("no WebAuthn relying party for {origin}: {e}"))
+            // The caller can do nothing else, so they are told why rather than given a 500.
+            tracing::info!(%origin, error = %e, "no WebAuthn relying party for this origin");
+            Error::Refused(
+                "Passkeys need this server to be reached by a domain name, not an address.",
+            )
         })
 }
 

@@ -13,12 +13,15 @@ use utoipa::openapi::{OpenApi, Ref, RefOr};
 pub fn surfaces(state: &AppState) -> (Router<AppState>, Arc<Documents>) {
     let (api_routes, mut api) = crate::api::routes().split_for_parts();
     add_common_errors(&mut api, crate::api::schema::ERROR_SCHEMA, true);
+    either_422(&mut api);
+    add_unknown_object(&mut api, crate::api::schema::ERROR_SCHEMA);
     let (oauth2_routes, mut oauth2) = crate::oauth2::routes().split_for_parts();
     add_common_errors(&mut oauth2, "OAuthError", false);
     let (vms_routes, mut vms) = crate::vms::routes().split_for_parts();
     add_common_errors(&mut vms, crate::vms::ERROR_SCHEMA, false);
     let (mgmt_routes, mut mgmt) = crate::mgmt::routes().split_for_parts();
     add_common_errors(&mut mgmt, crate::mgmt::ERROR_SCHEMA, false);
+    add_unknown_object(&mut mgmt, crate::mgmt::ERROR_SCHEMA);
     let with_metrics = state.http.metrics_route && state.metrics.is_some();
     let (ops_routes, ops) = crate::ops::routes(with_metrics).split_for_parts();
     let public_url = &state.http.public_url;
@@ -45,18 +48,7 @@ pub fn surfaces(state: &AppState) -> (Router<AppState>, Arc<Documents>) {
 /// for a missing scope); 400, 413 and 415 where there
 /// is a body.
 fn add_common_errors(openapi: &mut OpenApi, error_schema: &str, scoped: bool) {
-    let error = |description: &str| -> RefOr<utoipa::openapi::Response> {
-        utoipa::openapi::ResponseBuilder::new()
-            .description(description)
-            .content(
-                "application/json",
-                utoipa::openapi::ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name(error_schema)))
-                    .build(),
-            )
-            .build()
-            .into()
-    };
+    let error = |description: &str| error_response(error_schema, description);
     for item in openapi.paths.paths.values_mut() {
         for operation in operations_mut(item) {
             let mut statuses = vec![
@@ -91,6 +83,72 @@ fn add_common_errors(openapi: &mut OpenApi, error_schema: &str, scoped: bool) {
                     .responses
                     .entry(status.to_owned())
                     .or_insert_with(|| error(description));
+            }
+        }
+    }
+}
+
+fn error_response(error_schema: &str, description: &str) -> RefOr<utoipa::openapi::Response> {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(error_schema)))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+/// 404 wherever the path names something (a tenant, a user, a role...) that may not exist,
+/// or not within the caller's reach, unless the operation says so itself.
+fn add_unknown_object(openapi: &mut OpenApi, error_schema: &str) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        if !path.contains('{') {
+            continue;
+        }
+        for operation in operations_mut(item) {
+            operation
+                .responses
+                .responses
+                .entry("404".to_owned())
+                .or_insert_with(|| {
+                    error_response(
+                        error_schema,
+                        "Nothing by that name or id, within the caller's reach",
+                    )
+                });
+        }
+    }
+}
+
+/// The account API answers 422 in two shapes: `{"error": ...}` when the resource's state
+/// forbids the request, `{field: [messages]}` when fields are invalid, and most operations can
+/// meet both. Each 422 is documented as the one or the other.
+fn either_422(openapi: &mut OpenApi) {
+    use utoipa::openapi::schema::{AnyOfBuilder, Schema};
+    const EITHER: &str = "Unprocessable";
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.schemas.insert(
+        EITHER.to_owned(),
+        RefOr::T(Schema::AnyOf(
+            AnyOfBuilder::new()
+                .description(Some(
+                    "`{\"error\": ...}` when the resource's state forbids the request, or each invalid field with its messages.",
+                ))
+                .item(Ref::from_schema_name(crate::api::schema::ERROR_SCHEMA))
+                .item(Ref::from_schema_name("ValidationErrors"))
+                .build(),
+        )),
+    );
+    for item in openapi.paths.paths.values_mut() {
+        for operation in operations_mut(item) {
+            let Some(RefOr::T(response)) = operation.responses.responses.get_mut("422") else {
+                continue;
+            };
+            for content in response.content.values_mut() {
+                content.schema = Some(Ref::from_schema_name(EITHER).into());
             }
         }
     }

@@ -204,3 +204,63 @@ async fn the_documents_list_exactly_the_routes_the_router_serves() {
     );
     server.stop().await;
 }
+
+async fn document(server: &TestServer, surface: &str) -> serde_json::Value {
+    server
+        .request(reqwest::Method::GET, &format!("/openapi/{surface}.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// What schemathesis found (scripts/fuzz.sh): answers the documents did not describe.
+#[tokio::test]
+async fn the_documents_describe_the_answers_fuzzing_found_undocumented() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+    let api = document(&server, "api").await;
+    // A 422 is either shape: PUT /api/me/2fa answers invalid fields as `{field: [...]}` and
+    // "already enabled" as `{"error": ...}`.
+    let either = &api["components"]["schemas"]["Unprocessable"]["anyOf"];
+    assert_eq!(either[0]["$ref"], "#/components/schemas/ErrorJson");
+    assert_eq!(either[1]["$ref"], "#/components/schemas/ValidationErrors");
+    for (path, method) in [
+        ("/api/me/2fa", "put"),
+        ("/api/me/2fa/verify", "post"),
+        ("/api/users/{id}/2fa", "put"),
+    ] {
+        assert_eq!(
+            api["paths"][path][method]["responses"]["422"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/Unprocessable",
+            "{method} {path}"
+        );
+    }
+    let token = server.signed_in("shapes", "User").await;
+    let answer = server
+        .request(reqwest::Method::PUT, "/api/me/2fa")
+        .bearer_auth(&token)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 422);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert!(body["phone_number"].is_array(), "{body}");
+
+    // An unknown tenant (or user) in a path is 404, and documented so.
+    let mgmt = document(&server, "mgmt").await;
+    assert!(mgmt["paths"]["/v1/tenants/{tenant_id}/users"]["post"]["responses"]["404"].is_object());
+    let key = crate::mgmt::api_key(&server, None).await;
+    let answer = server
+        .request(reqwest::Method::POST, "/v1/tenants/0/users")
+        .bearer_auth(&key)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 404);
+    server.stop().await;
+}

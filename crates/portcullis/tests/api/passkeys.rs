@@ -1,7 +1,7 @@
 //! Passkeys through the account API and the management API, with a software authenticator
 //! playing the browser: real ceremonies, real signatures, and the attacks on them.
 
-use crate::harness::{each_backend, with_mailed_codes, TestServer, PASSWORD};
+use crate::harness::{backends, each_backend, with_mailed_codes, TestServer, PASSWORD};
 use crate::mgmt::{api_key, v1};
 use crate::webauthn_soft::{SoftAuthenticator, SoftPasskey};
 use reqwest::Method;
@@ -814,4 +814,22 @@ async fn only_a_sign_up_link_makes_a_first_passkey_and_what_came_before_it_goes(
             401
         );
     });
+}
+
+#[tokio::test]
+async fn a_server_reached_by_an_address_says_passkeys_need_a_name() {
+    for backend in backends() {
+        // An address cannot be a WebAuthn relying party's id; browsers refuse it too.
+        let server = TestServer::start_with(&backend, |config| {
+            config.public_url = Some("http://127.0.0.1:8080".to_owned());
+        })
+        .await;
+        let (status, body) = server.post("/api/login/passkey/options", json!({})).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("domain name"),
+            "{body}"
+        );
+        server.stop().await;
+    }
 }
