@@ -8,6 +8,7 @@
 mod access;
 mod activity;
 mod applications;
+mod backup;
 mod captchas;
 mod changes;
 mod consents;
@@ -39,6 +40,7 @@ mod throttles;
 mod two_factor;
 mod users;
 
+pub use backup::sqlite_file;
 pub use changes::PrincipalChange;
 pub use pool::{Backend, ConnectOptions};
 pub use sql_store::SqlStore;

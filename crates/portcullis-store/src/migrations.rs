@@ -339,6 +339,12 @@ impl SqlStore {
         }
     }
 
+    /// The newest migration applied (none on an empty database); refused when it is newer than
+    /// this release knows.
+    pub async fn schema_version(&self) -> Result<Option<i64>> {
+        self.newest_applied_within_release().await
+    }
+
     /// What [`Self::migrate`] would apply, version and description, oldest first; refused as
     /// `migrate` would refuse a schema newer than this release.
     pub async fn pending_migrations(&self) -> Result<Vec<(i64, &'static str)>> {

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `user create`, `api-key`, `social`, `import users`,
-//! `tenant create`, `tenant registration-token`, `keys rotate`.
+//! `tenant create`, `tenant registration-token`, `keys rotate`, `backup`, `restore`.
 
 use crate::{App, Config, StartError};
 use clap::{Args, Parser, Subcommand};
@@ -34,6 +34,17 @@ pub enum Command {
         /// Only say which migrations would run; change nothing.
         #[arg(long)]
         check: bool,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while the server runs (for
+    /// PostgreSQL, says how with pg_dump).
+    Backup {
+        /// Where the copy goes; must not exist.
+        file: PathBuf,
+    },
+    /// Put a backup in place of the SQLite database; refused while any Portcullis uses it.
+    Restore {
+        /// A file `portcullis backup` wrote.
+        file: PathBuf,
     },
     /// Manage users.
     User {
@@ -289,6 +300,12 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
             for (version, description) in pending {
                 println!("would apply {version:04} {description}");
             }
+        }
+        Command::Backup { file } => {
+            println!("{}", crate::backup::backup(&config, &file).await?);
+        }
+        Command::Restore { file } => {
+            println!("{}", crate::backup::restore(&config, &file).await?);
         }
         Command::Migrate { check: false } => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;

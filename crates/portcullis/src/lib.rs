@@ -1,6 +1,7 @@
 //! The Portcullis binary as a library, so tests and the benchmark build exactly the app that
 //! `portcullis serve` runs.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod import;
@@ -33,6 +34,8 @@ pub struct App {
     pub store: SqlStore,
     pub state: AppState,
     pub serve_options: ServeOptions,
+    /// A SQLite database is marked in use while the app lives, so no restore replaces it.
+    pub in_use: Option<Arc<backup::InUse>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +58,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Backup(#[from] backup::BackupError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -115,6 +120,10 @@ impl App {
             path: config.data_dir.display().to_string(),
             source,
         })?;
+        let in_use = match portcullis_store::sqlite_file(&config.database_url()) {
+            Some(database) => Some(Arc::new(backup::InUse::shared(&database)?)),
+            None => None,
+        };
         let store = SqlStore::open(&ConnectOptions {
             url: config.database_url(),
             max_connections: config.database_max_connections,
@@ -187,6 +196,7 @@ impl App {
             services,
             store,
             serve_options: config.serve_options()?,
+            in_use,
         })
     }
 

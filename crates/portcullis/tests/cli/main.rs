@@ -1,6 +1,7 @@
 //! The binary itself: zero-configuration start, `migrate`, `user create`, `api-key`, bad
 //! settings, the device endpoint switch, `keys rotate`, `tenant registration-token`.
 
+mod backups;
 mod browser;
 mod nodes;
 mod registration;

@@ -1,0 +1,252 @@
+//! `portcullis backup` and `portcullis restore`: a consistent copy of a live SQLite database,
+//! and putting one back where no Portcullis is using it. PostgreSQL is backed up with its own
+//! tools; both commands say how.
+
+use crate::Config;
+use portcullis_store::{ConnectOptions, SqlStore};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] portcullis_core::StoreError),
+    #[error("{path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
+    move |source| BackupError::File {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// What a PostgreSQL operator does instead, and the secret that must go with any backup.
+fn postgres_instructions(restoring: bool) -> String {
+    let secret = "Keep the signing-key secret with the dump: the ID-token signing keys in it are \
+                  sealed with `signing_key_secret` (PORTCULLIS_SIGNING_KEY_SECRET), and a server \
+                  with another secret cannot open them.";
+    if restoring {
+        format!(
+            "Portcullis restores SQLite databases only. For PostgreSQL, stop every node, then: \
+             pg_restore --clean --if-exists --no-owner --dbname \"$DATABASE_URL\" FILE \
+             (into an empty database: drop --clean). Start the nodes with the same \
+             signing_key_secret as before. {secret}"
+        )
+    } else {
+        format!(
+            "Portcullis backs up SQLite databases only. For PostgreSQL, while the nodes run: \
+             pg_dump --format=custom --file FILE \"$DATABASE_URL\" (one consistent snapshot). \
+             {secret}"
+        )
+    }
+}
+
+/// Where the signing-key secret of a SQLite deployment lives, to name it in messages.
+fn secret_source(config: &Config) -> String {
+    if config.signing_key_secret.is_some() {
+        "the configured signing_key_secret".to_owned()
+    } else {
+        config.data_dir.join("signing.key").display().to_string()
+    }
+}
+
+/// Writes a consistent copy of the configured SQLite database to `target` while servers keep
+/// running; says what else must be kept with it.
+pub async fn backup(config: &Config, target: &Path) -> Result<String, BackupError> {
+    let url = config.database_url();
+    let Some(database) = portcullis_store::sqlite_file(&url) else {
+        return Err(BackupError::Refused(postgres_instructions(false)));
+    };
+    if !database.exists() {
+        return Err(BackupError::Refused(format!(
+            "there is no database at {} to back up",
+            database.display()
+        )));
+    }
+    if target.exists() {
+        return Err(BackupError::Refused(format!(
+            "{} exists already; a backup never overwrites a file",
+            target.display()
+        )));
+    }
+    let store = SqlStore::connect(&ConnectOptions {
+        url,
+        max_connections: 1,
+    })
+    .await?;
+    let copied = store.back_up_into(target).await;
+    store.close().await;
+    copied?;
+    let bytes = std::fs::metadata(target).map_err(file_error(target))?.len();
+    Ok(format!(
+        "backed up {} to {} ({bytes} bytes). Keep {} with it: the ID-token signing keys in the \
+         backup are sealed with it, and a server with another secret cannot open them.",
+        database.display(),
+        target.display(),
+        secret_source(config),
+    ))
+}
+
+/// Held by every process that opens a SQLite database (shared), and by a restore (exclusive),
+/// so a restore never replaces a database in use. It is a lock on a file beside the database,
+/// not on the database itself, so it outlives the database file's replacement.
+#[derive(Debug)]
+pub struct InUse(#[allow(dead_code)] File);
+
+fn lock_file(database: &Path) -> Result<File, BackupError> {
+    let path = PathBuf::from(format!("{}.lock", database.display()));
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(file_error(&path))
+}
+
+impl InUse {
+    /// Marks the database at `database` as in use by this process, for as long as this lives;
+    /// refused while a restore replaces it.
+    pub fn shared(database: &Path) -> Result<Self, BackupError> {
+        let file = lock_file(database)?;
+        match file.try_lock_shared() {
+            Ok(()) => Ok(Self(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(BackupError::Refused(format!(
+                "{} is being restored; start again when the restore is done",
+                database.display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(file_error(database)(e)),
+        }
+    }
+
+    fn exclusive(database: &Path) -> Result<Self, BackupError> {
+        let file = lock_file(database)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(BackupError::Refused(format!(
+                "{} is in use by a running Portcullis (a server or another command); stop it, \
+                 then restore",
+                database.display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(file_error(database)(e)),
+        }
+    }
+}
+
+/// Puts the backup `source` in place of the configured SQLite database, which no process may be
+/// using. The copy is checked whole and not newer than this release before anything is
+/// replaced; the database it replaces is kept beside it, renamed.
+pub async fn restore(config: &Config, source: &Path) -> Result<String, BackupError> {
+    let Some(database) = portcullis_store::sqlite_file(&config.database_url()) else {
+        return Err(BackupError::Refused(postgres_instructions(true)));
+    };
+    if config.signing_key_secret.is_none() && !config.data_dir.join("signing.key").exists() {
+        return Err(BackupError::Refused(format!(
+            "copy the signing.key kept with the backup into {} first (or set signing_key_secret): \
+             the signing keys in the backup open with it only",
+            config.data_dir.display()
+        )));
+    }
+    if !source.is_file() {
+        return Err(BackupError::Refused(format!(
+            "{} is not a file",
+            source.display()
+        )));
+    }
+    if let Some(parent) = database.parent() {
+        std::fs::create_dir_all(parent).map_err(file_error(parent))?;
+    }
+    let _restoring = InUse::exclusive(&database)?;
+
+    let incoming = with_suffix(&database, ".restoring");
+    remove_with_journal(&incoming)?;
+    std::fs::copy(source, &incoming).map_err(file_error(&incoming))?;
+    let checked = check(&incoming).await;
+    if checked.is_err() {
+        let _ = remove_with_journal(&incoming);
+    }
+    let version = checked?;
+
+    let kept = if database.exists() {
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        let kept = with_suffix(&database, &format!(".before-restore-{stamp}"));
+        for journal in ["", "-wal", "-shm"] {
+            let from = with_suffix(&database, journal);
+            if from.exists() {
+                let to = with_suffix(&kept, journal);
+                std::fs::rename(&from, &to).map_err(file_error(&from))?;
+            }
+        }
+        Some(kept)
+    } else {
+        None
+    };
+    std::fs::rename(&incoming, &database).map_err(file_error(&incoming))?;
+    if let Some(parent) = database.parent() {
+        // The renames are durable once the directory is.
+        File::open(parent)
+            .and_then(|dir| dir.sync_all())
+            .map_err(file_error(parent))?;
+    }
+    let mut said = format!(
+        "restored {} into {} (schema version {version})",
+        source.display(),
+        database.display()
+    );
+    if let Some(kept) = kept {
+        said.push_str(&format!(
+            "; the database it replaced is kept as {}",
+            kept.display()
+        ));
+    }
+    Ok(said)
+}
+
+/// The backup's schema version, once it is known to be a whole database this release can run.
+async fn check(incoming: &Path) -> Result<i64, BackupError> {
+    let store = SqlStore::connect(&ConnectOptions {
+        url: format!("sqlite://{}", incoming.display()),
+        max_connections: 1,
+    })
+    .await?;
+    let checked = async {
+        let problems = store.integrity_problems().await?;
+        if !problems.is_empty() {
+            return Err(BackupError::Refused(format!(
+                "the backup is damaged: {}",
+                problems.join("; ")
+            )));
+        }
+        let version = store.schema_version().await?;
+        version.ok_or_else(|| {
+            BackupError::Refused("the backup holds no Portcullis database".to_owned())
+        })
+    }
+    .await;
+    // Closing the last connection folds the write-ahead log back into the file.
+    store.close().await;
+    checked
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}{suffix}", path.display()))
+}
+
+fn remove_with_journal(path: &Path) -> Result<(), BackupError> {
+    for journal in ["", "-wal", "-shm"] {
+        let file = with_suffix(path, journal);
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(file_error(&file)(e));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
