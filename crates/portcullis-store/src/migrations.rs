@@ -8,6 +8,20 @@ use std::borrow::Cow;
 
 type Embedded = &'static [(i64, &'static str, &'static str)];
 
+/// Rolling upgrades: while one release's nodes migrate, the previous release's nodes keep
+/// running on the same database, so a migration only adds (tables, columns, indexes, backfills).
+/// What the previous release could still read or write is removed or renamed only in a later
+/// release, by a migration listed here as the contract step of the expansions that made it
+/// unneeded. A test refuses a `DROP` or `RENAME` in any migration not listed.
+/// (Listed here, not marked in the files: a changed file would no longer match the checksum
+/// of databases that applied it.)
+#[cfg_attr(not(test), allow(dead_code))] // read by the test that holds migrations to it
+const CONTRACTS: &[(i64, &[i64])] = &[
+    // Two indexes whose lookups 0007's (user_id, kind) and 0022's (user_id, application_id)
+    // answer since; no release reads them by name.
+    (25, &[7, 22]),
+];
+
 /// Migrations compiled into the binary, one list per backend, so the binary needs no files.
 const SQLITE: Embedded = &[
     (
@@ -376,5 +390,79 @@ impl SqlStore {
             .map(|(version, _, _)| *version)
             .filter(|version| !applied.contains(version))
             .collect())
+    }
+}
+
+/// The migrations that drop or rename something without being listed in `contracts` as the
+/// contract step of earlier expansions: each with what is wrong.
+#[cfg(test)]
+fn uncontracted(embedded: Embedded, contracts: &[(i64, &[i64])]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (version, description, sql) in embedded {
+        let statements: String = sql
+            .lines()
+            .map(|line| line.split("--").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_uppercase();
+        let removes = statements
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .any(|word| word == "DROP" || word == "RENAME");
+        if !removes {
+            continue;
+        }
+        match contracts.iter().find(|(contract, _)| contract == version) {
+            None => problems.push(format!(
+                "{version:04} {description} drops or renames, but is no contract step"
+            )),
+            Some((_, [])) => problems.push(format!(
+                "{version:04} {description} names no expansion it completes"
+            )),
+            Some((_, expansions)) => {
+                for expansion in *expansions {
+                    let earlier = embedded.iter().any(|(v, _, _)| v == expansion);
+                    if expansion >= version || !earlier {
+                        problems.push(format!(
+                            "{version:04} {description} completes {expansion:04}, which is not an earlier migration"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_contract_steps_drop_or_rename() {
+        assert_eq!(uncontracted(SQLITE, CONTRACTS), Vec::<String>::new());
+        assert_eq!(uncontracted(POSTGRES, CONTRACTS), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_drop_or_rename_outside_a_contract_step_is_found() {
+        const ADDED: Embedded = &[
+            (1, "tables", "CREATE TABLE a (id INTEGER);"),
+            (2, "more", "-- we drop nothing here\nALTER TABLE a ADD COLUMN b TEXT;"),
+            (3, "renamed", "ALTER TABLE a RENAME COLUMN b TO c;"),
+            (4, "dropped", "ALTER TABLE a DROP COLUMN c;"),
+        ];
+        assert_eq!(uncontracted(ADDED, &[(3, &[2]), (4, &[3])]), Vec::<String>::new());
+        let problems = uncontracted(ADDED, &[(4, &[5])]);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("0003 renamed drops or renames"));
+        assert!(problems[1].contains("completes 0005"));
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let versions = |embedded: Embedded| -> Vec<(i64, &str)> {
+            embedded.iter().map(|(v, d, _)| (*v, *d)).collect()
+        };
+        assert_eq!(versions(SQLITE), versions(POSTGRES));
     }
 }
