@@ -52,6 +52,7 @@ pub mod social_clients;
 pub mod social_links;
 pub mod stats;
 pub mod store;
+pub mod tenant_transfer;
 pub mod tenants;
 pub mod throttle;
 pub mod tokens;

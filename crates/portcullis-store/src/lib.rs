@@ -37,6 +37,7 @@ mod social;
 mod sql_store;
 mod tenants;
 mod throttles;
+mod transfer;
 mod two_factor;
 mod users;
 
@@ -44,3 +45,4 @@ pub use backup::sqlite_file;
 pub use changes::PrincipalChange;
 pub use pool::{Backend, ConnectOptions};
 pub use sql_store::SqlStore;
+pub use transfer::{exported_columns, LEFT_BEHIND};

@@ -447,11 +447,18 @@ mod tests {
     fn a_drop_or_rename_outside_a_contract_step_is_found() {
         const ADDED: Embedded = &[
             (1, "tables", "CREATE TABLE a (id INTEGER);"),
-            (2, "more", "-- we drop nothing here\nALTER TABLE a ADD COLUMN b TEXT;"),
+            (
+                2,
+                "more",
+                "-- we drop nothing here\nALTER TABLE a ADD COLUMN b TEXT;",
+            ),
             (3, "renamed", "ALTER TABLE a RENAME COLUMN b TO c;"),
             (4, "dropped", "ALTER TABLE a DROP COLUMN c;"),
         ];
-        assert_eq!(uncontracted(ADDED, &[(3, &[2]), (4, &[3])]), Vec::<String>::new());
+        assert_eq!(
+            uncontracted(ADDED, &[(3, &[2]), (4, &[3])]),
+            Vec::<String>::new()
+        );
         let problems = uncontracted(ADDED, &[(4, &[5])]);
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("0003 renamed drops or renames"));

@@ -119,6 +119,26 @@ pub enum TenantCommand {
         #[arg(long = "aaguid", value_name = "UUID")]
         aaguids: Vec<String>,
     },
+    /// Write a tenant (settings, roles, permissions, scopes, applications, users with their
+    /// credentials' hashes, second factors, passkeys, metadata; never tokens or sessions) to
+    /// stdout as JSON, for `tenant import` on another server. The file holds secrets.
+    Export {
+        /// Tenant id or name.
+        tenant: String,
+    },
+    /// Recreate a tenant from a `tenant export` file, keeping every id that is free here.
+    Import {
+        file: PathBuf,
+        /// Import under this name instead of the file's (which must be free here).
+        #[arg(long)]
+        name: Option<String>,
+        /// Import with this host name instead of the file's.
+        #[arg(long, conflicts_with = "no_domain")]
+        domain: Option<String>,
+        /// Import without a host name (when the file's is another tenant's here).
+        #[arg(long)]
+        no_domain: bool,
+    },
     /// Manage the tokens that let their holder register applications in a tenant (OAuth
     /// dynamic client registration, `POST /oauth2/register`).
     RegistrationToken {
@@ -382,6 +402,36 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
             result?;
         }
         Command::Tenant {
+            command: TenantCommand::Export { tenant },
+        } => {
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let result = export_tenant(&app, &tenant).await;
+            app.store.close().await;
+            result?;
+        }
+        Command::Tenant {
+            command:
+                TenantCommand::Import {
+                    file,
+                    name,
+                    domain,
+                    no_domain,
+                },
+        } => {
+            let import_as = portcullis_core::tenant_transfer::ImportAs {
+                name,
+                domain: if no_domain {
+                    Some(None)
+                } else {
+                    domain.map(Some)
+                },
+            };
+            let app = App::build(&config, Arc::new(SystemClock)).await?;
+            let result = import_tenant(&app, &file, import_as).await;
+            app.store.close().await;
+            result?;
+        }
+        Command::Tenant {
             command: TenantCommand::RegistrationToken { command },
         } => {
             let app = App::build(&config, Arc::new(SystemClock)).await?;
@@ -395,6 +445,56 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
             app.store.close().await;
             result?;
         }
+    }
+    Ok(())
+}
+
+async fn export_tenant(app: &App, tenant: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::Write;
+    let tenant = app.services.tenant_named(tenant).await.map_err(describe)?;
+    let export = app.services.export_tenant(&tenant).await?;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, &export)?;
+    writeln!(out)?;
+    out.flush()?;
+    eprintln!(
+        "exported tenant {} ({} rows). The file holds password hashes and secrets in clear \
+         (application secrets, authenticator seeds): keep it as private as the database.",
+        tenant.name,
+        export.row_count()
+    );
+    Ok(())
+}
+
+async fn import_tenant(
+    app: &App,
+    file: &std::path::Path,
+    import_as: portcullis_core::tenant_transfer::ImportAs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let export: portcullis_core::tenant_transfer::TenantExport = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a tenant export: {e}", file.display()))?;
+    let progress = crate::import::progress_bar(export.row_count(), "rows");
+    let inserted = {
+        let progress = progress.clone();
+        move || progress.inc(1)
+    };
+    let imported = app
+        .services
+        .import_tenant(export, import_as, &inserted)
+        .await;
+    progress.finish_and_clear();
+    let imported = imported?;
+    println!("{}", imported.tenant);
+    eprintln!(
+        "imported tenant {} as {} ({} rows)",
+        imported.name, imported.tenant, imported.rows
+    );
+    if imported.changed.is_empty() {
+        eprintln!("every id was kept");
+    }
+    for change in &imported.changed {
+        eprintln!("taken here, so changed: {change}");
     }
     Ok(())
 }
@@ -680,7 +780,7 @@ async fn import_users(
     text: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let tenant = app.services.tenant_named(tenant).await.map_err(describe)?;
-    let progress = crate::import::progress_bar(text.lines().count() as u64);
+    let progress = crate::import::progress_bar(text.lines().count() as u64, "lines");
     // Twice the pool's width keeps every hash worker busy while others wait on the database.
     let concurrency = app.services.hasher().workers() * 2;
     let summary = crate::import::import_users(

@@ -84,19 +84,19 @@ impl std::fmt::Display for Summary {
 }
 
 /// A progress bar on stderr when both stdout and stderr are terminals; hidden otherwise.
-pub fn progress_bar(lines: u64) -> ProgressBar {
+pub fn progress_bar(length: u64, unit: &str) -> ProgressBar {
     let on_terminal = std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
     let bar = ProgressBar::with_draw_target(
-        Some(lines),
+        Some(length),
         if on_terminal {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
         },
     );
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} lines, {per_sec}, {eta} left {msg}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {unit}, {{per_sec}}, {{eta}} left {{msg}}"
+    )) {
         bar.set_style(style);
     }
     bar

@@ -21,6 +21,7 @@ mod sessions;
 mod social;
 mod tenants;
 mod throttles;
+mod transfer;
 mod two_factor;
 mod users;
 
@@ -42,6 +43,7 @@ pub use sessions::*;
 pub use social::*;
 pub use tenants::*;
 pub use throttles::*;
+pub use transfer::*;
 pub use two_factor::*;
 pub use users::*;
 
@@ -85,4 +87,5 @@ store_of!(
     LogoutNoticeStore,
     ConsentStore,
     RegistrationStore,
+    TransferStore,
 );

@@ -37,6 +37,7 @@ mod serving;
 mod social;
 mod social_pages;
 mod storage;
+mod tenant_transfer;
 mod throttle;
 mod tokens;
 mod two_factor;

@@ -49,7 +49,7 @@ async fn round_trip(
 }
 
 /// A request to `host` (the `Host` header) with an optional bearer token and JSON body.
-async fn on_host(
+pub(crate) async fn on_host(
     server: &TestServer,
     host: &str,
     method: Method,

@@ -217,3 +217,47 @@ fn on_postgresql_backup_and_restore_say_how_with_its_tools() {
         assert!(said.contains("signing_key_secret"), "{command}: {said}");
     }
 }
+
+#[test]
+fn tenant_export_and_import_move_a_tenant_between_servers() {
+    let source = tempfile::tempdir().unwrap();
+    stdout(
+        &portcullis(source.path())
+            .args(["user", "create", "--username", "traveller"])
+            .args(["--email", "traveller@example.test", "--password", PASSWORD])
+            .output()
+            .unwrap(),
+    );
+    let exported = portcullis(source.path())
+        .args(["tenant", "export", "default"])
+        .output()
+        .unwrap();
+    let file = stdout(&exported);
+    assert!(file.contains("traveller@example.test"));
+    assert!(String::from_utf8_lossy(&exported.stderr).contains("private"));
+    let path = source.path().join("tenant.json");
+    std::fs::write(&path, file).unwrap();
+
+    let target = tempfile::tempdir().unwrap();
+    let imported = portcullis(target.path())
+        .args(["tenant", "import", "--name", "moved", "--domain", "moved.test"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let id = stdout(&imported);
+    assert_eq!(id.trim().len(), 16, "prints the tenant's id: {id}");
+    let said = String::from_utf8_lossy(&imported.stderr);
+    assert!(said.contains("imported tenant moved"), "{said}");
+    // The user came along, with its password: signing in works on the tenant's host.
+    let server = Serving::start(portcullis(target.path()));
+    let body = serde_json::json!({ "username": "traveller", "password": PASSWORD }).to_string();
+    let response = exchange(
+        &server.addr,
+        &format!(
+            "POST /api/login HTTP/1.1\r\nHost: moved.test\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(status_and_body(&response).0, 200, "{response}");
+}

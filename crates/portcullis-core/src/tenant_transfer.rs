@@ -1,0 +1,421 @@
+//! Moving a tenant between servers: `portcullis tenant export` writes its settings, roles,
+//! permissions, scopes, applications, users with their credentials' hashes, second factors,
+//! passkeys, social links, avatars, consents and metadata (never tokens or sessions), and
+//! `portcullis tenant import` recreates it on another server, keeping every id that is free
+//! there.
+//!
+//! Secrets we read back (application secrets, authenticator seeds, social client secrets) are
+//! sealed with each server's own key, and bound to the ids they belong to; the file holds them
+//! opened, and the import seals them again under the ids they end up with. So the file is as
+//! secret as the database itself.
+
+use crate::error::Error;
+use crate::ids::TenantId;
+use crate::model::Tenant;
+use crate::sealing::SealedFor;
+use crate::services::Services;
+use crate::store::TableRows;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+
+pub const FORMAT: &str = "portcullis-tenant";
+pub const VERSION: u32 = 1;
+
+/// The file `tenant export` writes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TenantExport {
+    pub format: String,
+    pub version: u32,
+    /// Unix seconds.
+    pub exported_at: i64,
+    pub tables: Vec<TableRows>,
+}
+
+impl TenantExport {
+    pub fn row_count(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows.len() as u64).sum()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Domain(#[from] Error),
+}
+
+impl From<crate::error::StoreError> for TransferError {
+    fn from(error: crate::error::StoreError) -> Self {
+        Self::Domain(error.into())
+    }
+}
+
+/// What an import made.
+#[derive(Debug)]
+pub struct Imported {
+    pub tenant: TenantId,
+    pub name: String,
+    pub rows: u64,
+    /// Ids that were taken on this server and were given new ones: `table.column old → new`.
+    pub changed: Vec<String>,
+}
+
+/// Where the import goes: the tenant's name and domain, unless the file's are to be kept.
+#[derive(Debug, Default)]
+pub struct ImportAs {
+    pub name: Option<String>,
+    /// `Some(None)`: no domain.
+    pub domain: Option<Option<String>>,
+}
+
+fn refused(message: String) -> TransferError {
+    TransferError::Refused(message)
+}
+
+fn text<'a>(row: &'a serde_json::Map<String, Value>, column: &str) -> Option<&'a str> {
+    row.get(column).and_then(Value::as_str)
+}
+
+/// Old id to new, for the ids an import had to change.
+#[derive(Default)]
+struct Renamed(HashMap<Value, Value>);
+
+impl Renamed {
+    fn apply(&self, row: &mut serde_json::Map<String, Value>, column: &str) {
+        if let Some(value) = row.get_mut(column) {
+            if let Some(new) = self.0.get(value) {
+                *value = new.clone();
+            }
+        }
+    }
+}
+
+impl Services {
+    /// The tenant, as `tenant import` reads it back.
+    pub async fn export_tenant(&self, tenant: &Tenant) -> Result<TenantExport, TransferError> {
+        let mut tables = self.store.dump_tenant(&tenant.id).await?;
+        let owner = tenant.id.0.as_str();
+        for table in &mut tables {
+            for row in &mut table.rows {
+                match table.table.as_str() {
+                    "tenants" => self.reseal_social_secrets(row, |s, network, secret| {
+                        s.unseal(
+                            SealedFor::SocialClient {
+                                tenant: owner,
+                                network,
+                            },
+                            secret,
+                        )
+                    })?,
+                    "applications" => {
+                        let id = text(row, "id").unwrap_or_default().to_owned();
+                        if let Some(secret) = text(row, "secret") {
+                            let open = self.unseal(
+                                SealedFor::Application {
+                                    tenant: owner,
+                                    id: &id,
+                                },
+                                secret,
+                            )?;
+                            row.insert("secret".to_owned(), Value::from(open));
+                        }
+                    }
+                    "two_factor" => {
+                        let user = row
+                            .get("user_id")
+                            .and_then(Value::as_i64)
+                            .unwrap_or_default();
+                        if let Some(seed) = text(row, "totp_secret") {
+                            let open = self.unseal(SealedFor::TotpSeed { user }, seed)?;
+                            row.insert("totp_secret".to_owned(), Value::from(open));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(TenantExport {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            exported_at: self.now().unix_timestamp(),
+            tables,
+        })
+    }
+
+    /// Recreates an exported tenant here, in one transaction; `inserted` is told after each
+    /// row. Ids taken on this server get new ones, and every reference to them follows.
+    pub async fn import_tenant(
+        &self,
+        mut export: TenantExport,
+        import_as: ImportAs,
+        inserted: &(dyn Fn() + Send + Sync),
+    ) -> Result<Imported, TransferError> {
+        if export.format != FORMAT || export.version != VERSION {
+            return Err(refused(format!(
+                "not a tenant export this release reads (format {:?} version {}; expected {FORMAT:?} version {VERSION})",
+                export.format, export.version
+            )));
+        }
+        let tenant_row = match export
+            .tables
+            .iter()
+            .find(|t| t.table == "tenants")
+            .map(|t| t.rows.as_slice())
+        {
+            Some([row]) => row.clone(),
+            _ => return Err(refused("the file must hold exactly one tenant".to_owned())),
+        };
+        let old_tenant = text(&tenant_row, "id").unwrap_or_default().to_owned();
+        let name = import_as
+            .name
+            .or_else(|| text(&tenant_row, "name").map(str::to_owned))
+            .unwrap_or_default();
+        if name.trim().is_empty() {
+            return Err(refused("the tenant needs a name".to_owned()));
+        }
+        let domain = match import_as.domain {
+            Some(domain) => domain,
+            None => text(&tenant_row, "domain").map(str::to_owned),
+        };
+        if let Some(domain) = &domain {
+            crate::tenants::normalize_domain(domain)
+                .map_err(|problem| refused(format!("domain {domain:?}: {problem}")))?;
+        }
+        if !self
+            .store
+            .values_taken("tenants", "name", &[Value::from(name.clone())])
+            .await?
+            .is_empty()
+        {
+            return Err(refused(format!(
+                "a tenant named {name:?} exists here; import under another name (--name)"
+            )));
+        }
+        if let Some(domain) = &domain {
+            if !self
+                .store
+                .values_taken("tenants", "domain", &[Value::from(domain.clone())])
+                .await?
+                .is_empty()
+            {
+                return Err(refused(format!(
+                    "another tenant here answers for {domain:?}; import with another domain (--domain, or --no-domain)"
+                )));
+            }
+        }
+
+        let mut changed = Vec::new();
+        let mut renamed: HashMap<(&'static str, &'static str), Renamed> = HashMap::new();
+        // The tenant's own id.
+        let tenant_id = if self
+            .store
+            .values_taken("tenants", "id", &[Value::from(old_tenant.clone())])
+            .await?
+            .is_empty()
+        {
+            old_tenant.clone()
+        } else {
+            let new = crate::random::base62(16);
+            changed.push(format!("tenants.id {old_tenant} → {new}"));
+            new
+        };
+        // Integer ids: kept where free, otherwise past the largest id here and in the file.
+        for table in [
+            "permissions",
+            "roles",
+            "scopes",
+            "users",
+            "recovery_codes",
+            "passkeys",
+        ] {
+            let ids: Vec<Value> = rows_of(&export, table)
+                .filter_map(|r| r.get("id").cloned())
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let taken = self.store.values_taken(table, "id", &ids).await?;
+            if taken.is_empty() {
+                continue;
+            }
+            let largest = ids.iter().filter_map(Value::as_i64).max().unwrap_or(0);
+            let mut next = self.store.next_id(table).await?.max(largest + 1);
+            let map = renamed.entry((table, "id")).or_default();
+            for old in taken {
+                changed.push(format!("{table}.id {old} → {next}"));
+                map.0.insert(old, Value::from(next));
+                next += 1;
+            }
+        }
+        // Text ids: kept where free, otherwise new random ones of the same length.
+        for (table, column) in [
+            ("users", "uid"),
+            ("applications", "id"),
+            ("avatars", "name"),
+        ] {
+            let ids: Vec<Value> = rows_of(&export, table)
+                .filter_map(|r| r.get(column).cloned())
+                .collect();
+            let taken = self.store.values_taken(table, column, &ids).await?;
+            let map = renamed.entry((table, column)).or_default();
+            for old in taken {
+                let length = old.as_str().map_or(12, str::len).max(12);
+                let new = crate::random::base62(length);
+                changed.push(format!("{table}.{column} {old} → {new}"));
+                map.0.insert(old, Value::from(new));
+            }
+        }
+
+        let none = Renamed::default();
+        let map = |key: (&'static str, &'static str)| renamed.get(&key).unwrap_or(&none);
+        let tenant_value = Value::from(tenant_id.clone());
+        for table in &mut export.tables {
+            let name_of_table = table.table.clone();
+            for row in &mut table.rows {
+                if row.contains_key("tenant_id") {
+                    row.insert("tenant_id".to_owned(), tenant_value.clone());
+                }
+                match name_of_table.as_str() {
+                    "tenants" => {
+                        row.insert("id".to_owned(), tenant_value.clone());
+                        row.insert("name".to_owned(), Value::from(name.clone()));
+                        row.insert(
+                            "domain".to_owned(),
+                            domain.clone().map_or(Value::Null, Value::from),
+                        );
+                        self.reseal_social_secrets(row, |s, network, secret| {
+                            s.seal(
+                                SealedFor::SocialClient {
+                                    tenant: &tenant_id,
+                                    network,
+                                },
+                                secret,
+                            )
+                        })?;
+                    }
+                    "permissions" | "roles" | "scopes" | "recovery_codes" | "passkeys" => {
+                        let table_key = match name_of_table.as_str() {
+                            "permissions" => "permissions",
+                            "roles" => "roles",
+                            "scopes" => "scopes",
+                            "recovery_codes" => "recovery_codes",
+                            _ => "passkeys",
+                        };
+                        map((table_key, "id")).apply(row, "id");
+                        map(("users", "id")).apply(row, "user_id");
+                    }
+                    "permission_role" => {
+                        map(("permissions", "id")).apply(row, "permission_id");
+                        map(("roles", "id")).apply(row, "role_id");
+                    }
+                    "applications" => {
+                        map(("applications", "id")).apply(row, "id");
+                        let id = text(row, "id").unwrap_or_default().to_owned();
+                        if let Some(secret) = text(row, "secret") {
+                            let sealed = self.seal(
+                                SealedFor::Application {
+                                    tenant: &tenant_id,
+                                    id: &id,
+                                },
+                                secret,
+                            )?;
+                            row.insert("secret".to_owned(), Value::from(sealed));
+                        }
+                    }
+                    "users" => {
+                        map(("users", "id")).apply(row, "id");
+                        map(("users", "uid")).apply(row, "uid");
+                        map(("roles", "id")).apply(row, "role_id");
+                        // The avatar's URL names its image, which may have a new name now.
+                        if let Some(url) = text(row, "avatar").map(str::to_owned) {
+                            for (old, new) in &map(("avatars", "name")).0 {
+                                if let (Some(old), Some(new)) = (old.as_str(), new.as_str()) {
+                                    if url.ends_with(&format!("/{old}")) {
+                                        let url = format!("{}{new}", &url[..url.len() - old.len()]);
+                                        row.insert("avatar".to_owned(), Value::from(url));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    "two_factor" => {
+                        map(("users", "id")).apply(row, "user_id");
+                        let user = row
+                            .get("user_id")
+                            .and_then(Value::as_i64)
+                            .unwrap_or_default();
+                        if let Some(seed) = text(row, "totp_secret") {
+                            let sealed = self.seal(SealedFor::TotpSeed { user }, seed)?;
+                            row.insert("totp_secret".to_owned(), Value::from(sealed));
+                        }
+                    }
+                    "avatars" => {
+                        map(("avatars", "name")).apply(row, "name");
+                        map(("users", "id")).apply(row, "user_id");
+                    }
+                    "consents" => {
+                        map(("users", "id")).apply(row, "user_id");
+                        map(("applications", "id")).apply(row, "application_id");
+                    }
+                    _ => map(("users", "id")).apply(row, "user_id"),
+                }
+            }
+        }
+        let rows = export.row_count();
+        self.store.load_tenant(&export.tables, inserted).await?;
+        // A host that named no tenant may name this one now.
+        self.principals.forget_all();
+        Ok(Imported {
+            tenant: TenantId(tenant_id),
+            name,
+            rows,
+            changed,
+        })
+    }
+
+    /// Opens or seals (by `change`) each social network's client secret in a tenant row's
+    /// settings.
+    fn reseal_social_secrets(
+        &self,
+        row: &mut serde_json::Map<String, Value>,
+        change: impl Fn(&Self, &str, &str) -> crate::error::Result<String>,
+    ) -> Result<(), TransferError> {
+        let Some(settings) = text(row, "settings") else {
+            return Ok(());
+        };
+        let mut settings: Value = serde_json::from_str(settings)
+            .map_err(|e| refused(format!("the tenant's settings are not JSON: {e}")))?;
+        let Some(networks) = settings
+            .get_mut("social_networks")
+            .and_then(Value::as_array_mut)
+        else {
+            return Ok(());
+        };
+        for network in networks {
+            let name = network
+                .get("network")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            if let Some(secret) = network.get("client_secret").and_then(Value::as_str) {
+                let changed = change(self, &name, secret)?;
+                network["client_secret"] = Value::from(changed);
+            }
+        }
+        row.insert("settings".to_owned(), Value::from(settings.to_string()));
+        Ok(())
+    }
+}
+
+fn rows_of<'a>(
+    export: &'a TenantExport,
+    table: &'a str,
+) -> impl Iterator<Item = &'a serde_json::Map<String, Value>> + 'a {
+    export
+        .tables
+        .iter()
+        .filter(move |t| t.table == table)
+        .flat_map(|t| t.rows.iter())
+}
