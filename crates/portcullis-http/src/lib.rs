@@ -102,6 +102,16 @@ async fn transport(State(state): State<AppState>, mut request: Request, next: Ne
     response
 }
 
+/// Marks the answer of a `GET` that must never run twice, because it spends something outside
+/// (a social network's single-use code) before it writes: [`retry_reads_once`] leaves it be.
+#[derive(Clone, Copy)]
+struct RunsOnce;
+
+pub(crate) async fn runs_once(mut response: Response) -> Response {
+    response.extensions_mut().insert(RunsOnce);
+    response
+}
+
 /// Runs a request that only reads (GET or HEAD, without a body) once more when the database
 /// ended a connection under it and the answer was 503: the pool hands the second run a fresh
 /// connection, so a failover or restart met mid-request costs a moment, not an error. A request
@@ -118,7 +128,8 @@ async fn retry_reads_once(request: Request, next: Next) -> Response {
         next.clone().run(Request::from_parts(parts, body)),
     )
     .await;
-    if lost && response.status() == StatusCode::SERVICE_UNAVAILABLE {
+    let repeatable = response.extensions().get::<RunsOnce>().is_none();
+    if lost && repeatable && response.status() == StatusCode::SERVICE_UNAVAILABLE {
         tracing::info!("the database ended a connection under a read; running it once more");
         return next.run(again).await;
     }

@@ -41,16 +41,27 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Whether the SQLite database is whole (`PRAGMA quick_check`): the problems it reports,
+    /// Whether the SQLite database is whole (`PRAGMA integrity_check`, and every reference
+    /// naming a row): the problems found,
     /// none when it is. PostgreSQL is not asked.
     pub async fn integrity_problems(&self) -> Result<Vec<String>> {
         let Backends::Sqlite(pool) = &self.pool.backends else {
             return Ok(Vec::new());
         };
-        let report: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
+        let report: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
             .fetch_all(pool)
             .await
             .map_err(store_error)?;
-        Ok(report.into_iter().filter(|line| line != "ok").collect())
+        let mut problems: Vec<String> = report.into_iter().filter(|line| line != "ok").collect();
+        let dangling: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+            .fetch_all(pool)
+            .await
+            .map_err(store_error)?;
+        problems.extend(
+            dangling
+                .into_iter()
+                .map(|(table,)| format!("a row of {table} refers to nothing")),
+        );
+        Ok(problems)
     }
 }

@@ -70,20 +70,32 @@ pub async fn backup(config: &Config, target: &Path) -> Result<String, BackupErro
             database.display()
         )));
     }
-    if target.exists() {
-        return Err(BackupError::Refused(format!(
-            "{} exists already; a backup never overwrites a file",
-            target.display()
-        )));
-    }
+    // A backup has the database open too: no restore may replace it meanwhile.
+    let _in_use = InUse::shared(&database)?;
+    // Made here first, readable by this user only: it holds password hashes and sealed
+    // secrets. `VACUUM INTO` writes into an empty file.
+    private_file(target)?;
     let store = SqlStore::connect(&ConnectOptions {
         url,
         max_connections: 1,
     })
-    .await?;
-    let copied = store.back_up_into(target).await;
-    store.close().await;
-    copied?;
+    .await;
+    let copied = match store {
+        Ok(store) => {
+            let copied = store.back_up_into(target).await;
+            store.close().await;
+            copied
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = copied {
+        // A half-written copy would only block the next attempt.
+        let _ = std::fs::remove_file(target);
+        return Err(e.into());
+    }
+    File::open(target)
+        .and_then(|file| file.sync_all())
+        .map_err(file_error(target))?;
     let bytes = std::fs::metadata(target).map_err(file_error(target))?.len();
     Ok(format!(
         "backed up {} to {} ({bytes} bytes). Keep {} with it: the ID-token signing keys in the \
@@ -100,14 +112,38 @@ pub async fn backup(config: &Config, target: &Path) -> Result<String, BackupErro
 #[derive(Debug)]
 pub struct InUse(#[allow(dead_code)] File);
 
+/// The lock file, opened read-only when it exists (a lock needs no more, and a file made by
+/// another user, root running a restore say, must not stop the server from starting).
 fn lock_file(database: &Path) -> Result<File, BackupError> {
-    let path = PathBuf::from(format!("{}.lock", database.display()));
-    std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(file_error(&path))
+    let path = with_suffix(database, ".lock");
+    match File::open(&path) {
+        Ok(file) => Ok(file),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(file_error(&path)),
+        Err(e) => Err(file_error(&path)(e)),
+    }
+}
+
+/// Creates `path`, which must not exist, readable and writable by this user only.
+fn private_file(path: &Path) -> Result<(), BackupError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            BackupError::Refused(format!(
+                "{} exists already; a backup never overwrites a file",
+                path.display()
+            ))
+        } else {
+            file_error(path)(e)
+        }
+    })
 }
 
 impl InUse {
@@ -166,34 +202,53 @@ pub async fn restore(config: &Config, source: &Path) -> Result<String, BackupErr
 
     let incoming = with_suffix(&database, ".restoring");
     remove_with_journal(&incoming)?;
-    std::fs::copy(source, &incoming).map_err(file_error(&incoming))?;
-    let checked = check(&incoming).await;
+    private_file(&incoming)?;
+    let copied = std::fs::File::open(source)
+        .and_then(|mut from| {
+            let mut to = std::fs::OpenOptions::new().write(true).open(&incoming)?;
+            std::io::copy(&mut from, &mut to)?;
+            to.sync_all()
+        })
+        .map_err(file_error(&incoming));
+    let checked = match copied {
+        Ok(()) => check(&incoming).await,
+        Err(e) => Err(e),
+    };
     if checked.is_err() {
         let _ = remove_with_journal(&incoming);
     }
     let version = checked?;
 
     let kept = if database.exists() {
-        let stamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        // Fold the old database's log into it, so the copy kept below is whole by itself,
+        // and no log is left to be read with the restored file.
+        fold_log(&database).await?;
+        let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
         let kept = with_suffix(&database, &format!(".before-restore-{stamp}"));
-        for journal in ["", "-wal", "-shm"] {
-            let from = with_suffix(&database, journal);
-            if from.exists() {
-                let to = with_suffix(&kept, journal);
-                std::fs::rename(&from, &to).map_err(file_error(&from))?;
-            }
-        }
+        // A second name for the old file: the database's path is never empty.
+        std::fs::hard_link(&database, &kept).map_err(file_error(&kept))?;
         Some(kept)
     } else {
         None
     };
-    std::fs::rename(&incoming, &database).map_err(file_error(&incoming))?;
-    if let Some(parent) = database.parent() {
-        // The renames are durable once the directory is.
-        File::open(parent)
-            .and_then(|dir| dir.sync_all())
-            .map_err(file_error(parent))?;
+    // Whatever log is left at the path (of a database removed by hand, say) is not the
+    // restored file's.
+    for journal in ["-wal", "-shm"] {
+        let stale = with_suffix(&database, journal);
+        if stale.exists() {
+            let aside = with_suffix(&stale, ".stale");
+            std::fs::rename(&stale, &aside).map_err(file_error(&stale))?;
+        }
     }
+    std::fs::rename(&incoming, &database).map_err(file_error(&incoming))?;
+    let directory = match database.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // The rename is durable once the directory is.
+    File::open(&directory)
+        .and_then(|dir| dir.sync_all())
+        .map_err(file_error(&directory))?;
     let mut said = format!(
         "restored {} into {} (schema version {version})",
         source.display(),
@@ -208,10 +263,25 @@ pub async fn restore(config: &Config, source: &Path) -> Result<String, BackupErr
     Ok(said)
 }
 
+/// Opens and closes the database, which folds its write-ahead log into the file.
+async fn fold_log(database: &Path) -> Result<(), BackupError> {
+    let store = SqlStore::connect(&ConnectOptions {
+        url: sqlite_url(database),
+        max_connections: 1,
+    })
+    .await?;
+    store.close().await;
+    Ok(())
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
 /// The backup's schema version, once it is known to be a whole database this release can run.
 async fn check(incoming: &Path) -> Result<i64, BackupError> {
     let store = SqlStore::connect(&ConnectOptions {
-        url: format!("sqlite://{}", incoming.display()),
+        url: sqlite_url(incoming),
         max_connections: 1,
     })
     .await?;

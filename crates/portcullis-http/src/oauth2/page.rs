@@ -135,6 +135,20 @@ pub fn redirect(location: &str) -> Response {
 
 /// The page for a domain failure, logged here.
 pub fn failed(error: portcullis_core::Error) -> Response {
+    use portcullis_core::{Error, StoreError};
+    if let Error::Store(StoreError::Unavailable(_)) | Error::Unavailable(_) = error {
+        tracing::warn!(%error, "request failed: unavailable");
+        // Away for a moment, not broken: say when to come back, as every surface does.
+        let mut response = page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Unavailable for a moment",
+            "Please try again in a few seconds.",
+        );
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return response;
+    }
     tracing::error!(%error, "request failed");
     server_error()
 }

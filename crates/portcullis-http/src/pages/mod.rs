@@ -161,7 +161,11 @@ pub fn routes() -> Router<AppState> {
             post(second_factor::passkey_options),
         )
         .route("/login/social/{network}", get(social::start))
-        .route("/login/social/{network}/callback", get(social::callback))
+        .route(
+            "/login/social/{network}/callback",
+            // It spends the network's single-use code before it writes anything here.
+            get(social::callback).layer(axum::middleware::map_response(crate::runs_once)),
+        )
         .route("/signup", get(signup::show).post(signup::submit))
         .route("/verify-email", get(verify::show).post(verify::submit))
         .route(
