@@ -179,10 +179,21 @@ impl Services {
             Some(domain) => domain,
             None => text(&tenant_row, "domain").map(str::to_owned),
         };
+        let domain = match domain {
+            Some(domain) => Some(
+                crate::tenants::normalize_domain(&domain)
+                    .map_err(|problem| refused(format!("domain {domain:?}: {problem}")))?,
+            )
+            .filter(|d| !d.is_empty()),
+            None => None,
+        };
         if let Some(domain) = &domain {
-            crate::tenants::normalize_domain(domain)
-                .map_err(|problem| refused(format!("domain {domain:?}: {problem}")))?;
+            // Never the server's own host: that is the default tenant's.
+            self.check_host_is_free(&name, domain).map_err(|_| {
+                refused(format!("{domain:?} is this server's own host (public_url)"))
+            })?;
         }
+        check_references(&export)?;
         if !self
             .store
             .values_taken("tenants", "name", &[Value::from(name.clone())])
@@ -241,12 +252,14 @@ impl Services {
                 continue;
             }
             let largest = ids.iter().filter_map(Value::as_i64).max().unwrap_or(0);
-            let mut next = self.store.next_id(table).await?.max(largest + 1);
+            let fresh = self
+                .store
+                .reserve_ids(table, taken.len(), largest + 1)
+                .await?;
             let map = renamed.entry((table, "id")).or_default();
-            for old in taken {
-                changed.push(format!("{table}.id {old} → {next}"));
-                map.0.insert(old, Value::from(next));
-                next += 1;
+            for (old, new) in taken.into_iter().zip(fresh) {
+                changed.push(format!("{table}.id {old} → {new}"));
+                map.0.insert(old, Value::from(new));
             }
         }
         // Text ids: kept where free, otherwise new random ones of the same length.
@@ -285,6 +298,9 @@ impl Services {
                             "domain".to_owned(),
                             domain.clone().map_or(Value::Null, Value::from),
                         );
+                        // The settings name the domain too (issuer, mail links, passkeys):
+                        // the chosen one, never the file's.
+                        set_settings_domain(row, domain.as_deref())?;
                         self.reseal_social_secrets(row, |s, network, secret| {
                             s.seal(
                                 SealedFor::SocialClient {
@@ -328,15 +344,16 @@ impl Services {
                         map(("users", "id")).apply(row, "id");
                         map(("users", "uid")).apply(row, "uid");
                         map(("roles", "id")).apply(row, "role_id");
-                        // The avatar's URL names its image, which may have a new name now.
+                        // An avatar of ours is served here now, perhaps under a new name.
                         if let Some(url) = text(row, "avatar").map(str::to_owned) {
-                            for (old, new) in &map(("avatars", "name")).0 {
-                                if let (Some(old), Some(new)) = (old.as_str(), new.as_str()) {
-                                    if url.ends_with(&format!("/{old}")) {
-                                        let url = format!("{}{new}", &url[..url.len() - old.len()]);
-                                        row.insert("avatar".to_owned(), Value::from(url));
-                                    }
-                                }
+                            if let Some((_, old)) = url.rsplit_once("/api/avatars/") {
+                                let old = Value::from(old);
+                                let name = map(("avatars", "name")).0.get(&old).unwrap_or(&old);
+                                let name = name.as_str().unwrap_or_default().to_owned();
+                                row.insert(
+                                    "avatar".to_owned(),
+                                    Value::from(self.avatar_url(&name)),
+                                );
                             }
                         }
                     }
@@ -407,6 +424,65 @@ impl Services {
         row.insert("settings".to_owned(), Value::from(settings.to_string()));
         Ok(())
     }
+}
+
+/// The file's references must name rows the file itself holds: a reference to anything else
+/// would join the imported tenant to another tenant's users, roles or permissions.
+fn check_references(export: &TenantExport) -> Result<(), TransferError> {
+    use std::collections::HashSet;
+    let defined = |table: &str| -> HashSet<Value> {
+        rows_of(export, table)
+            .filter_map(|r| r.get("id").cloned())
+            .collect()
+    };
+    let (users, roles) = (defined("users"), defined("roles"));
+    let (permissions, applications) = (defined("permissions"), defined("applications"));
+    let references: [(&str, &str, &HashSet<Value>); 11] = [
+        ("users", "role_id", &roles),
+        ("permission_role", "role_id", &roles),
+        ("permission_role", "permission_id", &permissions),
+        ("credentials", "user_id", &users),
+        ("two_factor", "user_id", &users),
+        ("recovery_codes", "user_id", &users),
+        ("passkeys", "user_id", &users),
+        ("social_identities", "user_id", &users),
+        ("avatars", "user_id", &users),
+        ("consents", "user_id", &users),
+        ("consents", "application_id", &applications),
+    ];
+    for (table, column, targets) in references {
+        for row in rows_of(export, table) {
+            match row.get(column) {
+                Some(value) if targets.contains(value) => {}
+                other => {
+                    return Err(refused(format!(
+                        "{table}.{column} {} names no row of the file: a tenant's rows refer to \
+                         its own rows only",
+                        other.map_or("(missing)".to_owned(), Value::to_string)
+                    )))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `domain` into a tenant row's settings.
+fn set_settings_domain(
+    row: &mut serde_json::Map<String, Value>,
+    domain: Option<&str>,
+) -> Result<(), TransferError> {
+    let settings = text(row, "settings").unwrap_or("{}");
+    let mut settings: Value = serde_json::from_str(settings)
+        .map_err(|e| refused(format!("the tenant's settings are not JSON: {e}")))?;
+    let Some(fields) = settings.as_object_mut() else {
+        return Err(refused(
+            "the tenant's settings are not an object".to_owned(),
+        ));
+    };
+    fields.insert("domain".to_owned(), domain.map_or(Value::Null, Value::from));
+    row.insert("settings".to_owned(), Value::from(settings.to_string()));
+    Ok(())
 }
 
 fn rows_of<'a>(

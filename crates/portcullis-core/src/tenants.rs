@@ -283,7 +283,7 @@ impl Services {
 
     /// The host of `public_url` is the default tenant's: another tenant claiming it would
     /// take over the server's own login pages, discovery and API.
-    fn check_host_is_free(&self, tenant_name: &str, domain: &str) -> Result<()> {
+    pub(crate) fn check_host_is_free(&self, tenant_name: &str, domain: &str) -> Result<()> {
         if tenant_name != DEFAULT_TENANT
             && !domain.is_empty()
             && host_of(&self.public_url).as_deref() == Some(domain)

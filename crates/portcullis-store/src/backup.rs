@@ -53,10 +53,11 @@ impl SqlStore {
             .await
             .map_err(store_error)?;
         let mut problems: Vec<String> = report.into_iter().filter(|line| line != "ok").collect();
-        let dangling: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
-            .fetch_all(pool)
-            .await
-            .map_err(store_error)?;
+        let dangling: Vec<(String,)> =
+            sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+                .fetch_all(pool)
+                .await
+                .map_err(store_error)?;
         problems.extend(
             dangling
                 .into_iter()

@@ -393,29 +393,38 @@ macro_rules! bind_row {
 #[async_trait]
 impl TransferStore for SqlStore {
     async fn dump_tenant(&self, tenant: &TenantId) -> Result<Vec<TableRows>> {
-        let mut tables = Vec::with_capacity(EXPORTED.len());
-        for spec in EXPORTED {
-            let sql = format!(
-                "SELECT {} FROM {} WHERE {}",
-                column_list(spec),
-                spec.table,
-                spec.which
-            );
-            let rows = on_pool!(&self.pool, pool => {
-                let found = sqlx::query(&sql).bind(&tenant.0).fetch_all(pool).await?;
+        let postgres = matches!(self.pool.backends, Backends::Postgres(_));
+        // One read transaction: users and their credentials as of one moment, even while the
+        // tenant is in use.
+        on_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            if postgres {
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let mut tables = Vec::with_capacity(EXPORTED.len());
+            for spec in EXPORTED {
+                let sql = format!(
+                    "SELECT {} FROM {} WHERE {}",
+                    column_list(spec),
+                    spec.table,
+                    spec.which
+                );
+                let found = sqlx::query(&sql).bind(&tenant.0).fetch_all(&mut *tx).await?;
                 let mut rows = Vec::with_capacity(found.len());
                 for row in &found {
                     rows.push(read_row!(row, spec));
                 }
-                Ok::<_, sqlx::Error>(rows)
-            })
-            .map_err(store_error)?;
-            tables.push(TableRows {
-                table: spec.table.to_owned(),
-                rows,
-            });
-        }
-        Ok(tables)
+                tables.push(TableRows {
+                    table: spec.table.to_owned(),
+                    rows,
+                });
+            }
+            tx.rollback().await?;
+            Ok::<_, sqlx::Error>(tables)
+        })
+        .map_err(store_error)
     }
 
     async fn values_taken(
@@ -462,14 +471,66 @@ impl TransferStore for SqlStore {
         Ok(taken)
     }
 
-    async fn next_id(&self, table: &str) -> Result<i64> {
+    async fn reserve_ids(&self, table: &str, count: usize, at_least: i64) -> Result<Vec<i64>> {
         let spec = exported(table)?;
         if !spec.generated_id {
             return Err(StoreError::Other(format!("{table} has no generated id")));
         }
-        let sql = format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}");
-        on_pool!(&self.pool, pool => sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await)
-            .map_err(store_error)
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        match &self.pool.backends {
+            Backends::Postgres(pool) => {
+                // Past `at_least` first, then drawn from the sequence itself.
+                let sequence = format!("pg_get_serial_sequence('{table}', 'id')");
+                let mut tx = pool.begin().await.map_err(store_error)?;
+                sqlx::query(&format!(
+                    "SELECT setval({sequence}, GREATEST(nextval({sequence}), $1))"
+                ))
+                .bind(at_least)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+                let ids = sqlx::query_scalar(&format!(
+                    "SELECT nextval({sequence}) FROM generate_series(1, $1)"
+                ))
+                .bind(count)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(store_error)?;
+                tx.commit().await.map_err(store_error)?;
+                Ok(ids)
+            }
+            Backends::Sqlite(pool) => {
+                // AUTOINCREMENT never hands out an id below its counter: moving the counter
+                // past the ids taken here keeps them ours, and deleted rows' ids unused.
+                let mut tx = pool.begin_write().await.map_err(store_error)?;
+                let start: i64 = sqlx::query_scalar(&format!(
+                    "SELECT MAX($1, COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, \
+                     COALESCE((SELECT seq FROM sqlite_sequence WHERE name = $2), 0) + 1)"
+                ))
+                .bind(at_least)
+                .bind(table)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(store_error)?;
+                let last = start + count - 1;
+                let moved = sqlx::query("UPDATE sqlite_sequence SET seq = $1 WHERE name = $2")
+                    .bind(last)
+                    .bind(table)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store_error)?;
+                if moved.rows_affected() == 0 {
+                    sqlx::query("INSERT INTO sqlite_sequence (name, seq) VALUES ($1, $2)")
+                        .bind(table)
+                        .bind(last)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(store_error)?;
+                }
+                tx.commit().await.map_err(store_error)?;
+                Ok((start..=last).collect())
+            }
+        }
     }
 
     async fn load_tenant(
@@ -526,9 +587,11 @@ impl TransferStore for SqlStore {
                 }
                 if postgres && spec.generated_id && !rows.is_empty() {
                     // Ids written by hand leave the identity's sequence behind them.
+                    // Never backwards: others may have drawn ids meanwhile.
                     sqlx::query(&format!(
                         "SELECT setval(pg_get_serial_sequence('{0}', 'id'), \
-                         (SELECT MAX(id) FROM {0}))",
+                         GREATEST((SELECT MAX(id) FROM {0}), \
+                         nextval(pg_get_serial_sequence('{0}', 'id'))))",
                         spec.table
                     ))
                     .execute(&mut *tx)

@@ -20,7 +20,7 @@ pub struct TableRows {
 #[async_trait]
 pub trait TransferStore: Send + Sync {
     /// Every row of the tables that make up a tenant (never tokens, sessions or anything else
-    /// short-lived), parents before children.
+    /// short-lived), parents before children, as one snapshot.
     async fn dump_tenant(&self, tenant: &TenantId) -> StoreResult<Vec<TableRows>>;
     /// Which of `values` are already in `table.column` (an exported table's identifying
     /// column), on any tenant.
@@ -30,8 +30,9 @@ pub trait TransferStore: Send + Sync {
         column: &str,
         values: &[serde_json::Value],
     ) -> StoreResult<Vec<serde_json::Value>>;
-    /// One more than the largest integer id of `table`.
-    async fn next_id(&self, table: &str) -> StoreResult<i64>;
+    /// `count` integer ids for `table` that nothing else will take, each at least `at_least`:
+    /// drawn from the database's own counter, so rows others insert meanwhile never get them.
+    async fn reserve_ids(&self, table: &str, count: usize, at_least: i64) -> StoreResult<Vec<i64>>;
     /// Inserts the rows, parents first, in one transaction: all of them or none. `inserted`
     /// is told after each row.
     async fn load_tenant(

@@ -84,6 +84,7 @@ pub struct RegisterOptionsBody {
 
 #[derive(ToSchema)]
 #[allow(dead_code)] // describes the body; the handler reads it field by field
+#[schema(as = PasskeyBody)] // not `POST /api/register`'s body: one name, one schema
 pub struct RegisterBody {
     challenge_id: String,
     /// What the owner calls it (at most 100 characters).

@@ -78,6 +78,7 @@ fn form_decoded(text: &str) -> Option<String> {
 
 /// The form both endpoints take (RFC 7662 §2.1, RFC 7009 §2.1).
 #[derive(Deserialize, ToSchema)]
+#[schema(as = TokenParameter)] // not the token endpoint's `TokenForm`: one name, one schema
 pub struct TokenForm {
     /// The bearer value a client presented, `<id>|<secret>`.
     token: String,

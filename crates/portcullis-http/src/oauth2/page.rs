@@ -144,9 +144,10 @@ pub fn failed(error: portcullis_core::Error) -> Response {
             "Unavailable for a moment",
             "Please try again in a few seconds.",
         );
-        response
-            .headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("5"));
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            HeaderValue::from_static("5"),
+        );
         return response;
     }
     tracing::error!(%error, "request failed");

@@ -250,6 +250,19 @@ async fn the_documents_describe_the_answers_fuzzing_found_undocumented() {
     let body: serde_json::Value = answer.json().await.unwrap();
     assert!(body["phone_number"].is_array(), "{body}");
 
+    // Two bodies of one name were one schema, and one operation showed the other's body.
+    let body = |doc: &serde_json::Value, path: &str, media: &str| -> serde_json::Value {
+        let schema = &doc["paths"][path]["post"]["requestBody"]["content"][media]["schema"];
+        let name = schema["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+        doc["components"]["schemas"][name]["properties"].clone()
+    };
+    assert!(body(&api, "/api/register", "application/json")["email"].is_object());
+    assert!(body(&api, "/api/me/passkeys", "application/json")["credential"].is_object());
+    let oauth2 = document(&server, "oauth2").await;
+    let form = "application/x-www-form-urlencoded";
+    assert!(body(&oauth2, "/oauth2/token", form)["grant_type"].is_object());
+    assert!(body(&oauth2, "/oauth2/introspect", form)["token"].is_object());
+
     // An unknown tenant (or user) in a path is 404, and documented so.
     let mgmt = document(&server, "mgmt").await;
     assert!(mgmt["paths"]["/v1/tenants/{tenant_id}/users"]["post"]["responses"]["404"].is_object());

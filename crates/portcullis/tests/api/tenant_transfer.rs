@@ -402,3 +402,110 @@ async fn the_export_knows_every_column_and_table_of_the_schema() {
         server.stop().await;
     }
 }
+
+/// A file someone else made must not reach into this server's other tenants: every reference
+/// names a row of the file, and the server's own host stays the default tenant's.
+#[tokio::test]
+async fn a_crafted_file_cannot_reach_another_tenant_or_the_servers_host() {
+    for backend in backends() {
+        let mut server = TestServer::start(&backend).await;
+        furnish(&mut server).await;
+        let file = serde_json::to_string(&exported(&server).await).unwrap();
+        // Made after the export, so in no file: another tenant's rows, as far as it knows.
+        let victim = server.create_user("victim", "User").await;
+        let admin = server.signed_in("later", "Admin").await;
+        let (status, permission) = server
+            .send(
+                Method::POST,
+                "/api/permissions",
+                &admin,
+                json!({ "name": "later" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{permission}");
+        let permission = one(permission)["id"].clone();
+        let as_twin = || ImportAs {
+            name: Some("twin".to_owned()),
+            domain: Some(Some("twin.test".to_owned())),
+        };
+        let crafted = [
+            // A role of the file given a permission that is not the file's.
+            ("permission_role", "permission_id", permission),
+            // A password, recovery codes, a social link for a user who is not the file's.
+            ("credentials", "user_id", json!(victim.id.0)),
+            ("recovery_codes", "user_id", json!(victim.id.0)),
+            ("social_identities", "user_id", json!(victim.id.0)),
+        ];
+        for (table, column, value) in crafted {
+            let mut export: TenantExport = serde_json::from_str(&file).unwrap();
+            let rows = &mut export
+                .tables
+                .iter_mut()
+                .find(|t| t.table == table)
+                .unwrap()
+                .rows;
+            let mut row = rows.first().cloned().unwrap_or_else(|| {
+                // A table the tenant left empty gets a row shaped like the schema's.
+                let mut row = serde_json::Map::new();
+                row.insert("tenant_id".to_owned(), json!("x"));
+                row.insert("network".to_owned(), json!("github"));
+                row.insert("subject".to_owned(), json!("attacker"));
+                row.insert("created_at".to_owned(), json!(0));
+                row
+            });
+            row.insert(column.to_owned(), value);
+            rows.push(row);
+            let refused = server
+                .app
+                .services
+                .import_tenant(export, as_twin(), &|| {})
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                refused.contains("names no row of the file"),
+                "{table}: {refused}"
+            );
+        }
+        // Nothing was written by any of them.
+        assert!(server.app.services.tenant_named("twin").await.is_err());
+
+        // The server's own host is the default tenant's.
+        let export = exported(&server).await;
+        let refused = server
+            .app
+            .services
+            .import_tenant(
+                export,
+                ImportAs {
+                    name: Some("twin".to_owned()),
+                    domain: Some(Some("Portcullis.TEST.".to_owned())),
+                },
+                &|| {},
+            )
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("own host"), "{refused}");
+
+        // The settings' domain is the one chosen, never the file's.
+        let export = exported(&server).await;
+        let imported = server
+            .app
+            .services
+            .import_tenant(
+                export,
+                ImportAs {
+                    name: Some("twin".to_owned()),
+                    domain: Some(Some("Twin.Test.".to_owned())),
+                },
+                &|| {},
+            )
+            .await
+            .unwrap();
+        let twin = server.app.services.tenant_named("twin").await.unwrap();
+        assert_eq!(twin.id, imported.tenant);
+        assert_eq!(twin.settings.domain.as_deref(), Some("twin.test"));
+        server.stop().await;
+    }
+}

@@ -240,7 +240,14 @@ fn tenant_export_and_import_move_a_tenant_between_servers() {
 
     let target = tempfile::tempdir().unwrap();
     let imported = portcullis(target.path())
-        .args(["tenant", "import", "--name", "moved", "--domain", "moved.test"])
+        .args([
+            "tenant",
+            "import",
+            "--name",
+            "moved",
+            "--domain",
+            "moved.test",
+        ])
         .arg(&path)
         .output()
         .unwrap();
