@@ -75,7 +75,7 @@ pub struct ApplicationBody {
     #[serde(default, deserialize_with = "or_zero")]
     redirect_urls: Vec<String>,
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<super::json::MetadataBody>)]
     metadata: Option<Value>,
 }
 

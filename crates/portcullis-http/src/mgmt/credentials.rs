@@ -143,7 +143,7 @@ pub struct CredentialBody {
     kind: Option<String>,
     password: Option<PasswordBody>,
     disabled: Option<bool>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<super::json::MetadataBody>)]
     metadata: Option<Value>,
 }
 

@@ -44,6 +44,44 @@ pub fn metadata(value: Option<Value>) -> Result<Metadata, MgmtError> {
     }
 }
 
+/// How a body's `metadata` is documented: the limits [`metadata`] and the services hold it to.
+pub struct MetadataBody;
+
+impl utoipa::PartialSchema for MetadataBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use portcullis_core::metadata::{MAX_KEYS, MAX_KEY_CHARS, MAX_VALUE_CHARS};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                Type::Object,
+                Type::Null,
+            ]))
+            .description(Some(format!(
+                "At most {MAX_KEYS} keys of 1 to {MAX_KEY_CHARS} characters, each with a text \
+                 value of at most {MAX_VALUE_CHARS} characters; else 400 `invalid_metadata`."
+            )))
+            .max_properties(Some(MAX_KEYS))
+            .property_names(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(MAX_KEY_CHARS)),
+            ))
+            .additional_properties(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(MAX_VALUE_CHARS)),
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for MetadataBody {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "MetadataInput".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,11 +201,12 @@ impl From<Tenant> for TenantJson {
 /// timestamps are ignored, like any unknown field.
 #[derive(Deserialize, ToSchema)]
 pub struct TenantBody {
+    /// 1 to 255 characters (around them, spaces do not count); unique.
     #[serde(default, deserialize_with = "or_zero")]
-    #[schema(example = "acme01")]
+    #[schema(example = "acme01", min_length = 1, max_length = 255)]
     name: String,
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<super::json::MetadataBody>)]
     metadata: Option<Value>,
     #[serde(default, deserialize_with = "or_zero")]
     settings: SettingsJson,

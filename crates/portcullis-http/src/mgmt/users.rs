@@ -74,7 +74,7 @@ impl From<User> for UserJson {
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = UserInput)]
 pub struct UserBody {
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<super::json::MetadataBody>)]
     metadata: Option<Value>,
     disabled: Option<bool>,
     profile: Option<ProfileBody>,

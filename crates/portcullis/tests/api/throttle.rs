@@ -146,6 +146,8 @@ async fn of_a_hundred_concurrent_attempts_exactly_the_allowed_ten_are_checked() 
     for backend in backends() {
         let server = TestServer::start_with(&backend, |config| {
             config.database_max_connections = 16;
+            // A hundred connections from one address, more than one client may hold.
+            config.max_connections_per_client = 128;
         })
         .await;
         server.create_user("dora", "User").await;
