@@ -20,7 +20,7 @@ pub(crate) fn merged(settings: &TenantSettings, fields: &Map<String, Value>) -> 
 }
 
 /// The longest remembered device or login: ten years.
-pub(crate) const MAX_REMEMBER_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
+pub const MAX_REMEMBER_SECONDS: i64 = 10 * 365 * 24 * 60 * 60;
 
 /// The longest `reauth_seconds`: thirty days.
 const MAX_REAUTH_SECONDS: i64 = 30 * 24 * 60 * 60;

@@ -105,9 +105,13 @@ pub struct SettingsJson {
         skip_serializing_if = "is_false"
     )]
     remember_device: bool,
+    /// 0 to 315360000 (ten years).
     #[serde(default, deserialize_with = "or_zero", skip_serializing_if = "is_zero")]
+    #[schema(minimum = 0, maximum = 315_360_000)]
     remember_device_seconds: i64,
+    /// 0 to 315360000 (ten years).
     #[serde(default, deserialize_with = "or_zero", skip_serializing_if = "is_zero")]
+    #[schema(minimum = 0, maximum = 315_360_000)]
     remember_login_seconds: i64,
     /// Off: `POST /api/register` on the tenant's host answers 404.
     #[serde(

@@ -263,6 +263,18 @@ async fn the_documents_describe_the_answers_fuzzing_found_undocumented() {
     assert!(body(&oauth2, "/oauth2/token", form)["grant_type"].is_object());
     assert!(body(&oauth2, "/oauth2/introspect", form)["token"].is_object());
 
+    // The limits the services hold bodies to.
+    let schemas = &document(&server, "mgmt").await["components"]["schemas"];
+    let settings = &schemas["TenantSettings"]["properties"];
+    assert_eq!(
+        settings["remember_login_seconds"]["maximum"],
+        portcullis_core::settings::MAX_REMEMBER_SECONDS
+    );
+    assert_eq!(
+        schemas["MetadataInput"]["maxProperties"],
+        portcullis_core::metadata::MAX_KEYS
+    );
+
     // An unknown tenant (or user) in a path is 404, and documented so.
     let mgmt = document(&server, "mgmt").await;
     assert!(mgmt["paths"]["/v1/tenants/{tenant_id}/users"]["post"]["responses"]["404"].is_object());
