@@ -35,6 +35,18 @@ pub(crate) struct Exported {
     generated_id: bool,
 }
 
+/// Roles and permissions have the same columns.
+const RBAC_COLUMNS: &[(&str, Kind)] = &[
+    ("id", Int),
+    ("tenant_id", Text),
+    ("name", Text),
+    ("display_name", Text),
+    ("description", Text),
+    ("removable", Bool),
+    ("created_at", Int),
+    ("updated_at", Int),
+];
+
 const OF_TENANT: &str = "tenant_id = $1";
 const OF_USERS: &str = "user_id IN (SELECT id FROM users WHERE tenant_id = $1)";
 
@@ -60,32 +72,14 @@ pub(crate) const EXPORTED: &[Exported] = &[
     Exported {
         table: "permissions",
         which: OF_TENANT,
-        columns: &[
-            ("id", Int),
-            ("tenant_id", Text),
-            ("name", Text),
-            ("display_name", Text),
-            ("description", Text),
-            ("removable", Bool),
-            ("created_at", Int),
-            ("updated_at", Int),
-        ],
+        columns: RBAC_COLUMNS,
         identifying: &["id"],
         generated_id: true,
     },
     Exported {
         table: "roles",
         which: OF_TENANT,
-        columns: &[
-            ("id", Int),
-            ("tenant_id", Text),
-            ("name", Text),
-            ("display_name", Text),
-            ("description", Text),
-            ("removable", Bool),
-            ("created_at", Int),
-            ("updated_at", Int),
-        ],
+        columns: RBAC_COLUMNS,
         identifying: &["id"],
         generated_id: true,
     },

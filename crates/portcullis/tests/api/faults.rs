@@ -4,16 +4,20 @@
 use crate::harness::{backends, Backend, TestServer};
 use reqwest::Method;
 
+/// A server on PostgreSQL (when the tests have one) where every request reads the database:
+/// nothing is served from memory.
+async fn postgres_with_no_memory() -> Option<TestServer> {
+    let backend = backends()
+        .into_iter()
+        .find(|b| matches!(b, Backend::Postgres(_)))?;
+    Some(TestServer::start_with(&backend, |c| c.auth_cache_seconds = Some(0)).await)
+}
+
 #[tokio::test]
 async fn connections_the_database_ends_answer_503_with_retry_after_never_500() {
-    let Some(backend) = backends()
-        .into_iter()
-        .find(|b| matches!(b, Backend::Postgres(_)))
-    else {
+    let Some(server) = postgres_with_no_memory().await else {
         return;
     };
-    // Every request reads the database: nothing is served from memory.
-    let server = TestServer::start_with(&backend, |c| c.auth_cache_seconds = Some(0)).await;
     let token = server.signed_in("pat", "User").await;
     let killer = server.inspect().await;
     let (mut answered, mut unavailable) = (0, 0);
@@ -91,13 +95,9 @@ async fn end_the_connection_a_request_waits_on(
 
 #[tokio::test]
 async fn a_read_the_database_dropped_is_run_once_more_and_a_write_is_not() {
-    let Some(backend) = backends()
-        .into_iter()
-        .find(|b| matches!(b, Backend::Postgres(_)))
-    else {
+    let Some(server) = postgres_with_no_memory().await else {
         return;
     };
-    let server = TestServer::start_with(&backend, |c| c.auth_cache_seconds = Some(0)).await;
     let token = server.signed_in("reader", "User").await;
     let killer = server.inspect().await;
 

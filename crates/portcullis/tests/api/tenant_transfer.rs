@@ -133,6 +133,25 @@ async fn exported(server: &TestServer) -> TenantExport {
     serde_json::from_str(&file).unwrap()
 }
 
+/// Imports `export` on `server` as `name` on `domain` (none: the file's); what came of it.
+async fn import(
+    server: &TestServer,
+    export: TenantExport,
+    name: &str,
+    domain: Option<&str>,
+) -> Result<portcullis_core::tenant_transfer::Imported, String> {
+    let import_as = ImportAs {
+        name: Some(name.to_owned()),
+        domain: domain.map(|d| Some(d.to_owned())),
+    };
+    server
+        .app
+        .services
+        .import_tenant(export, import_as, &|| {})
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Signs `mover` in on `host` with password and authenticator app (the last code taken moved
 /// with the seed): the token.
 async fn sign_in_with_app(server: &TestServer, host: &str, secret: &str) -> String {
@@ -259,17 +278,7 @@ async fn a_tenant_moves_to_another_server_with_its_secrets_and_ids_and_no_tokens
         assert!(refused.unwrap_err().to_string().contains("--name"));
         // ... and under another name and domain, every taken id changes and references follow.
         let export = exported(&source).await;
-        let twin = source
-            .app
-            .services
-            .import_tenant(
-                export,
-                ImportAs {
-                    name: Some("twin".to_owned()),
-                    domain: Some(Some("twin.test".to_owned())),
-                },
-                &|| {},
-            )
+        let twin = import(&source, export, "twin", Some("twin.test"))
             .await
             .unwrap();
         assert_ne!(twin.tenant, source.tenant.id);
@@ -323,35 +332,13 @@ async fn a_file_that_is_not_an_export_changes_nothing() {
     let server = TestServer::start(&crate::harness::Backend::Sqlite).await;
     let mut export = exported(&server).await;
     export.version = 99;
-    let refused = server
-        .app
-        .services
-        .import_tenant(
-            export,
-            ImportAs {
-                name: Some("x".to_owned()),
-                domain: Some(None),
-            },
-            &|| {},
-        )
-        .await;
-    assert!(refused.unwrap_err().to_string().contains("version"));
+    let refused = import(&server, export, "x", None).await.unwrap_err();
+    assert!(refused.contains("version"), "{refused}");
     // A column this release does not know: refused before anything is written.
     let mut export = exported(&server).await;
     export.tables[0].rows[0].insert("surprise".to_owned(), json!(1));
-    let refused = server
-        .app
-        .services
-        .import_tenant(
-            export,
-            ImportAs {
-                name: Some("x".to_owned()),
-                domain: Some(None),
-            },
-            &|| {},
-        )
-        .await;
-    assert!(refused.unwrap_err().to_string().contains("surprise"));
+    let refused = import(&server, export, "x", None).await.unwrap_err();
+    assert!(refused.contains("surprise"), "{refused}");
     assert!(server.app.services.tenant_named("x").await.is_err());
     server.stop().await;
 }
@@ -424,10 +411,6 @@ async fn a_crafted_file_cannot_reach_another_tenant_or_the_servers_host() {
             .await;
         assert_eq!(status, 200, "{permission}");
         let permission = one(permission)["id"].clone();
-        let as_twin = || ImportAs {
-            name: Some("twin".to_owned()),
-            domain: Some(Some("twin.test".to_owned())),
-        };
         let crafted = [
             // A role of the file given a permission that is not the file's.
             ("permission_role", "permission_id", permission),
@@ -455,13 +438,9 @@ async fn a_crafted_file_cannot_reach_another_tenant_or_the_servers_host() {
             });
             row.insert(column.to_owned(), value);
             rows.push(row);
-            let refused = server
-                .app
-                .services
-                .import_tenant(export, as_twin(), &|| {})
+            let refused = import(&server, export, "twin", Some("twin.test"))
                 .await
-                .unwrap_err()
-                .to_string();
+                .unwrap_err();
             assert!(
                 refused.contains("names no row of the file"),
                 "{table}: {refused}"
@@ -472,35 +451,14 @@ async fn a_crafted_file_cannot_reach_another_tenant_or_the_servers_host() {
 
         // The server's own host is the default tenant's.
         let export = exported(&server).await;
-        let refused = server
-            .app
-            .services
-            .import_tenant(
-                export,
-                ImportAs {
-                    name: Some("twin".to_owned()),
-                    domain: Some(Some("Portcullis.TEST.".to_owned())),
-                },
-                &|| {},
-            )
+        let refused = import(&server, export, "twin", Some("Portcullis.TEST."))
             .await
-            .unwrap_err()
-            .to_string();
+            .unwrap_err();
         assert!(refused.contains("own host"), "{refused}");
 
         // The settings' domain is the one chosen, never the file's.
         let export = exported(&server).await;
-        let imported = server
-            .app
-            .services
-            .import_tenant(
-                export,
-                ImportAs {
-                    name: Some("twin".to_owned()),
-                    domain: Some(Some("Twin.Test.".to_owned())),
-                },
-                &|| {},
-            )
+        let imported = import(&server, export, "twin", Some("Twin.Test."))
             .await
             .unwrap();
         let twin = server.app.services.tenant_named("twin").await.unwrap();

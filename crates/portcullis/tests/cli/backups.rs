@@ -38,6 +38,11 @@ fn making_tokens(
     })
 }
 
+/// `portcullis COMMAND FILE` in `dir`.
+fn on_file(dir: &std::path::Path, command: &str, file: &std::path::Path) -> std::process::Output {
+    portcullis(dir).arg(command).arg(file).output().unwrap()
+}
+
 fn me(addr: &str, token: &str) -> u16 {
     let response = exchange(
         addr,
@@ -82,13 +87,7 @@ fn a_backup_under_load_restores_into_a_server_that_takes_every_earlier_token() {
 
     let backup = source.path().join("backup.db");
     let started = Instant::now();
-    let said = stdout(
-        &portcullis(source.path())
-            .arg("backup")
-            .arg(&backup)
-            .output()
-            .unwrap(),
-    );
+    let said = stdout(&on_file(source.path(), "backup", &backup));
     assert!(
         said.contains("signing.key"),
         "names the secret to keep: {said}"
@@ -110,17 +109,9 @@ fn a_backup_under_load_restores_into_a_server_that_takes_every_earlier_token() {
     assert!(before.len() >= 30);
 
     // A backup never overwrites, and a restore never replaces a database in use.
-    let again = portcullis(source.path())
-        .arg("backup")
-        .arg(&backup)
-        .output()
-        .unwrap();
+    let again = on_file(source.path(), "backup", &backup);
     assert!(!again.status.success());
-    let refused = portcullis(source.path())
-        .arg("restore")
-        .arg(&backup)
-        .output()
-        .unwrap();
+    let refused = on_file(source.path(), "restore", &backup);
     assert!(!refused.status.success());
     let why = String::from_utf8_lossy(&refused.stderr);
     assert!(why.contains("in use"), "{why}");
@@ -128,11 +119,7 @@ fn a_backup_under_load_restores_into_a_server_that_takes_every_earlier_token() {
 
     // Another machine: the restore wants the secret the keys were sealed with first.
     let target = tempfile::tempdir().unwrap();
-    let without_secret = portcullis(target.path())
-        .arg("restore")
-        .arg(&backup)
-        .output()
-        .unwrap();
+    let without_secret = on_file(target.path(), "restore", &backup);
     assert!(!without_secret.status.success());
     assert!(String::from_utf8_lossy(&without_secret.stderr).contains("signing.key"));
     std::fs::create_dir_all(target.path().join("data")).unwrap();
@@ -141,13 +128,7 @@ fn a_backup_under_load_restores_into_a_server_that_takes_every_earlier_token() {
         target.path().join("data/signing.key"),
     )
     .unwrap();
-    let said = stdout(
-        &portcullis(target.path())
-            .arg("restore")
-            .arg(&backup)
-            .output()
-            .unwrap(),
-    );
+    let said = stdout(&on_file(target.path(), "restore", &backup));
     assert!(said.contains("restored"), "{said}");
 
     let restored = Serving::start(portcullis(target.path()));
@@ -159,20 +140,10 @@ fn a_backup_under_load_restores_into_a_server_that_takes_every_earlier_token() {
         );
     }
     // Restoring over a database in use is refused here too; replacing an idle one keeps it.
-    let refused = portcullis(target.path())
-        .arg("restore")
-        .arg(&backup)
-        .output()
-        .unwrap();
+    let refused = on_file(target.path(), "restore", &backup);
     assert!(!refused.status.success());
     drop(restored);
-    let said = stdout(
-        &portcullis(target.path())
-            .arg("restore")
-            .arg(&backup)
-            .output()
-            .unwrap(),
-    );
+    let said = stdout(&on_file(target.path(), "restore", &backup));
     assert!(said.contains("is kept as"), "{said}");
 }
 
@@ -182,11 +153,7 @@ fn a_file_that_is_not_a_backup_is_refused_and_nothing_is_replaced() {
     stdout(&portcullis(dir.path()).arg("migrate").output().unwrap());
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, b"not a database at all, just some bytes").unwrap();
-    let refused = portcullis(dir.path())
-        .arg("restore")
-        .arg(&junk)
-        .output()
-        .unwrap();
+    let refused = on_file(dir.path(), "restore", &junk);
     assert!(!refused.status.success());
     // The database is still there, and still ours.
     stdout(
