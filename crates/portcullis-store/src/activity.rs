@@ -8,8 +8,6 @@ use portcullis_core::model::{Activity, ActivityFilter, NewActivity, Paging};
 use portcullis_core::store::ActivityStore;
 use sqlx::FromRow;
 
-pub(crate) const INSERT_ACTIVITY_COLUMNS: &str =
-    "tenant_id, user_id, ip_address, user_agent, description, created_at";
 pub(crate) const INSERT_ACTIVITY: &str = "INSERT INTO activities \
     (tenant_id, user_id, ip_address, user_agent, description, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
 

@@ -2,11 +2,9 @@
 //! conditional UPDATE whose affected-row count decides who won.
 
 use crate::error::{store_error, Result};
-use crate::oauth::{
-    insert_grant, scopes_from_db, scopes_to_db, GrantRow, GRANT_COLUMNS, PURGE_AFTER,
-};
+use crate::oauth::{insert_grant, scopes_from_db, GrantRow, GRANT_COLUMNS, PURGE_AFTER};
 use crate::pool::{on_pool, on_writer, BeginWrite};
-use crate::rows::{from_db, opt_from_db, opt_to_db, to_db};
+use crate::rows::{from_db, opt_from_db, opt_to_db, scopes_to_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{TenantId, TokenId};

@@ -3,7 +3,7 @@
 
 use crate::error::{store_error, Result};
 use crate::pool::{on_pool, on_writer, BeginWrite};
-use crate::rows::{corrupt, from_db, opt_from_db, opt_to_db, to_db};
+use crate::rows::{corrupt, from_db, opt_from_db, opt_to_db, scopes_to_db, to_db};
 use crate::sql_store::SqlStore;
 use async_trait::async_trait;
 use portcullis_core::ids::{SessionId, TenantId, TokenId, UserId};
@@ -48,10 +48,6 @@ impl TryFrom<GrantRow> for Grant {
             revoked_at: opt_from_db(row.grant_revoked_at),
         })
     }
-}
-
-pub(crate) fn scopes_to_db(scopes: &[String]) -> Result<String> {
-    serde_json::to_string(scopes).map_err(|e| StoreError::Other(e.to_string()))
 }
 
 pub(crate) fn scopes_from_db(text: &str) -> Result<Vec<String>> {
@@ -112,8 +108,6 @@ const INSERT_ACCESS: &str = "INSERT INTO tokens (tenant_id, user_id, session_id,
 pub(crate) const LOCK_LIVE_GRANT: &str =
     "UPDATE oauth_grants SET revoked_at = revoked_at WHERE id = $1 AND revoked_at IS NULL";
 
-pub(crate) const INSERT_GRANT_COLUMNS: &str =
-    "id, tenant_id, application_id, user_id, session_id, scopes, auth_time, created_at";
 pub(crate) const INSERT_GRANT: &str =
     "INSERT INTO oauth_grants (id, tenant_id, application_id, user_id, \
     session_id, scopes, auth_time, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";

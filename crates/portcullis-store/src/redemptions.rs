@@ -5,10 +5,8 @@
 //! turn writes every queued one in one transaction, a multi-row statement per table, and hands
 //! each its answer. PostgreSQL writes concurrently and keeps one transaction per redemption.
 
-use crate::activity::INSERT_ACTIVITY_COLUMNS;
 use crate::error::{store_error, Result};
-use crate::oauth::{scopes_to_db, INSERT_GRANT_COLUMNS};
-use crate::rows::{opt_to_db, to_db};
+use crate::rows::{opt_to_db, scopes_to_db, to_db, INSERT_ACTIVITY_COLUMNS, INSERT_GRANT_COLUMNS};
 use portcullis_core::ids::{SessionId, TokenId};
 use portcullis_core::model::{Grant, NewActivity, NewToken, StoredRefreshToken};
 use portcullis_core::StoreError;

@@ -353,3 +353,15 @@ impl TryFrom<CredentialRow> for PasswordCredential {
         })
     }
 }
+
+/// A list of scopes as the database keeps it: JSON text.
+pub(crate) fn scopes_to_db(scopes: &[String]) -> Result<String, StoreError> {
+    serde_json::to_string(scopes).map_err(|e| StoreError::Other(e.to_string()))
+}
+
+/// The columns the batched redemptions write (`redemptions.rs`), beside the single-row inserts
+/// of the same tables (`INSERT_ACTIVITY`, `INSERT_GRANT`).
+pub(crate) const INSERT_ACTIVITY_COLUMNS: &str =
+    "tenant_id, user_id, ip_address, user_agent, description, created_at";
+pub(crate) const INSERT_GRANT_COLUMNS: &str =
+    "id, tenant_id, application_id, user_id, session_id, scopes, auth_time, created_at";

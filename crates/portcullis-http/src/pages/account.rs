@@ -18,7 +18,7 @@ use portcullis_core::personal_tokens::TokenRequest;
 use portcullis_core::{Error, TokenId};
 use time::{Date, OffsetDateTime, Time};
 
-pub(super) const SIGN_IN: &str = "/login?return_to=%2Faccount";
+pub(super) use super::form::SIGN_IN;
 
 #[derive(Template)]
 #[template(path = "pages/account.html")]

@@ -83,6 +83,9 @@ pub struct UploadForm {
 /// The longest CSRF field an upload may carry (tokens are 43 characters).
 const MAX_TOKEN_FIELD: u64 = 128;
 
+/// Where a signed-out visitor of the account page is sent, to come back to it.
+pub(super) const SIGN_IN: &str = "/login?return_to=%2Faccount";
+
 impl FromRequest<AppState> for UploadForm {
     type Rejection = axum::response::Response;
 
@@ -95,7 +98,7 @@ impl FromRequest<AppState> for UploadForm {
                 .await
                 .unwrap_or(crate::common::web_session::WebSession(None));
         let Some(principal) = session else {
-            return Err(crate::common::html::redirect(super::account::SIGN_IN));
+            return Err(crate::common::html::redirect(SIGN_IN));
         };
         let headers = parts.headers.clone();
         let has_token =
