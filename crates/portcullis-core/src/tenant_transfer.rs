@@ -60,6 +60,9 @@ pub struct Imported {
     pub rows: u64,
     /// Ids that were taken on this server and were given new ones: `table.column old → new`.
     pub changed: Vec<String>,
+    /// Switches the file turned on that loosen what the tenant's applications may do, for the
+    /// operator to confirm.
+    pub loosened: Vec<String>,
 }
 
 /// Where the import goes: the tenant's name and domain, unless the file's are to be kept.
@@ -380,6 +383,7 @@ impl Services {
                 }
             }
         }
+        let loosened = loosened(&tenant_row);
         let rows = export.row_count();
         self.store.load_tenant(&export.tables, inserted).await?;
         // A host that named no tenant may name this one now.
@@ -389,6 +393,7 @@ impl Services {
             name,
             rows,
             changed,
+            loosened,
         })
     }
 
@@ -465,6 +470,27 @@ fn check_references(export: &TenantExport) -> Result<(), TransferError> {
         }
     }
     Ok(())
+}
+
+/// The operator-level switches a tenant row's settings turn on.
+fn loosened(tenant: &serde_json::Map<String, Value>) -> Vec<String> {
+    let settings: crate::model::TenantSettings = text(tenant, "settings")
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    let mut on = Vec::new();
+    if settings.developer_mode {
+        on.push("developer_mode (applications may use plain-http URLs on any host)".to_owned());
+    }
+    if settings.allow_client_registration {
+        on.push("allow_client_registration (anyone may register an application)".to_owned());
+    }
+    if !settings.cors_origins.is_empty() {
+        on.push(format!(
+            "cors_origins ({})",
+            settings.cors_origins.join(", ")
+        ));
+    }
+    on
 }
 
 /// Writes `domain` into a tenant row's settings.

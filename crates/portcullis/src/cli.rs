@@ -500,6 +500,9 @@ async fn import_tenant(
     for change in &imported.changed {
         eprintln!("taken here, so changed: {change}");
     }
+    for switch in &imported.loosened {
+        eprintln!("on, as in the file: {switch}");
+    }
     Ok(())
 }
 

@@ -32,6 +32,7 @@ async fn furnish(server: &mut TestServer) -> Source {
         .set_settings(|s| {
             s.two_factor_enabled = true;
             s.max_sessions = 0;
+            s.developer_mode = true;
         })
         .await;
     let admin = server.signed_in("boss", "Admin").await;
@@ -236,6 +237,15 @@ async fn a_tenant_moves_to_another_server_with_its_secrets_and_ids_and_no_tokens
             imported.changed
         );
         assert_eq!(imported.tenant, source.tenant.id);
+        // The operator is told what the file turns on.
+        assert!(
+            imported
+                .loosened
+                .iter()
+                .any(|s| s.starts_with("developer_mode")),
+            "{:?}",
+            imported.loosened
+        );
 
         let host = "moved.test";
         // The password hash and the authenticator seed came along, the seed sealed anew.
