@@ -18,11 +18,15 @@ use utoipa::ToSchema;
 #[derive(ToSchema)]
 #[allow(dead_code)] // describes the body; the handler reads it field by field
 pub struct DetailsBody {
+    #[schema(max_length = 255)]
     pub first_name: Option<String>,
+    #[schema(max_length = 255)]
     pub last_name: Option<String>,
     /// `YYYY-MM-DD`.
     pub birthday: Option<String>,
+    #[schema(max_length = 50)]
     pub phone: Option<String>,
+    #[schema(max_length = 255)]
     pub address: Option<String>,
     pub country_id: Option<i64>,
 }

@@ -24,8 +24,11 @@ fn permissions_json(permissions: Vec<Permission>) -> Json<Vec<PermissionJson>> {
 #[allow(dead_code)] // describes the body; the handler reads it field by field
 pub struct RbacBody {
     /// Letters, digits, `_`, `-` and `.`; unique.
+    #[schema(min_length = 1)]
     pub name: String,
+    #[schema(max_length = 255)]
     pub display_name: Option<String>,
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
 }
 

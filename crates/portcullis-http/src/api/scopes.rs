@@ -42,7 +42,9 @@ impl From<ScopeEntry> for ScopeJson {
 #[allow(dead_code)] // describes the body; the handler reads it field by field
 pub struct NewScopeBody {
     /// Kebab case, at most 64 characters.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     name: String,
+    #[schema(max_length = 255)]
     description: Option<String>,
 }
 

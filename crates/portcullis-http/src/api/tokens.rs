@@ -72,6 +72,8 @@ impl From<CreatedToken> for NewApiTokenJson {
 #[derive(ToSchema)]
 #[allow(dead_code)] // describes the body; the handler reads it field by field
 pub struct NewTokenBody {
+    /// 1 to 255 characters, around which spaces do not count.
+    #[schema(min_length = 1, max_length = 255)]
     name: String,
     /// Scope names (a form may send them comma-separated); `*` for everything the user may do.
     scopes: Vec<String>,
