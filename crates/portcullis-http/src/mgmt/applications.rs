@@ -65,8 +65,14 @@ impl From<Application> for ApplicationJson {
 /// `developer_mode` is on), else 400 `invalid_request`.
 #[derive(Deserialize, ToSchema)]
 pub struct ApplicationBody {
+    /// 1 to 255 characters.
     #[serde(default, deserialize_with = "or_zero")]
-    #[schema(example = "MyNewApp")]
+    #[schema(
+        example = "MyNewApp",
+        required = true,
+        min_length = 1,
+        max_length = 255
+    )]
     name: String,
     #[serde(default, deserialize_with = "or_zero")]
     login_url: String,

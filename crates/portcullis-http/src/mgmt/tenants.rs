@@ -207,7 +207,7 @@ impl From<Tenant> for TenantJson {
 pub struct TenantBody {
     /// 1 to 255 characters (around them, spaces do not count); unique.
     #[serde(default, deserialize_with = "or_zero")]
-    #[schema(example = "acme01", min_length = 1, max_length = 255)]
+    #[schema(example = "acme01", required = true, min_length = 1, max_length = 255)]
     name: String,
     #[serde(default)]
     #[schema(value_type = Option<super::json::MetadataBody>)]

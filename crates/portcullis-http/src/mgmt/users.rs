@@ -77,12 +77,15 @@ pub struct UserBody {
     #[schema(value_type = Option<super::json::MetadataBody>)]
     metadata: Option<Value>,
     disabled: Option<bool>,
+    /// Required: a user is known by its email address.
+    #[schema(value_type = ProfileBody, required = true)]
     profile: Option<ProfileBody>,
 }
 
 #[derive(Deserialize, Default, ToSchema)]
 #[schema(as = UserProfileInput)]
 pub struct ProfileBody {
+    #[schema(value_type = String, required = true)]
     email: Option<String>,
     name: Option<String>,
     given_name: Option<String>,

@@ -281,6 +281,22 @@ async fn documents_describe_the_answers(server: &TestServer) {
         schemas["MetadataInput"]["maxProperties"],
         portcullis_core::metadata::MAX_KEYS
     );
+    // What a body cannot do without is required in its schema.
+    for (schema, field) in [
+        ("TenantBody", "name"),
+        ("ApplicationBody", "name"),
+        ("UserInput", "profile"),
+        ("UserProfileInput", "email"),
+    ] {
+        let required = schemas[schema]["required"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            required.contains(&serde_json::json!(field)),
+            "{schema}: {required:?}"
+        );
+    }
 
     // An unknown tenant (or user) in a path is 404, and documented so.
     let mgmt = document(server, "mgmt").await;
