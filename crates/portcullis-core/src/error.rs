@@ -70,6 +70,15 @@ impl Error {
     pub fn invalid(field: impl Into<String>, rule: Rule) -> Self {
         Self::Invalid(vec![FieldError::new(field, rule)])
     }
+
+    /// The database, or a service we depend on, is away for a moment: worth trying again
+    /// shortly, not a fault of the request or of ours.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Store(StoreError::Unavailable(_)) | Self::Unavailable(_)
+        )
+    }
 }
 
 #[derive(Debug, Error)]

@@ -20,6 +20,16 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 pub const FORMAT: &str = "portcullis-tenant";
+
+/// The tables whose integer ids the database assigns, kept on import where free.
+const INTEGER_IDS: [&str; 6] = [
+    "permissions",
+    "roles",
+    "scopes",
+    "users",
+    "recovery_codes",
+    "passkeys",
+];
 pub const VERSION: u32 = 1;
 
 /// The file `tenant export` writes.
@@ -197,23 +207,13 @@ impl Services {
             })?;
         }
         check_references(&export)?;
-        if !self
-            .store
-            .values_taken("tenants", "name", &[Value::from(name.clone())])
-            .await?
-            .is_empty()
-        {
+        if self.tenant_has("name", &name).await? {
             return Err(refused(format!(
                 "a tenant named {name:?} exists here; import under another name (--name)"
             )));
         }
         if let Some(domain) = &domain {
-            if !self
-                .store
-                .values_taken("tenants", "domain", &[Value::from(domain.clone())])
-                .await?
-                .is_empty()
-            {
+            if self.tenant_has("domain", domain).await? {
                 return Err(refused(format!(
                     "another tenant here answers for {domain:?}; import with another domain (--domain, or --no-domain)"
                 )));
@@ -223,12 +223,7 @@ impl Services {
         let mut changed = Vec::new();
         let mut renamed: HashMap<(&'static str, &'static str), Renamed> = HashMap::new();
         // The tenant's own id.
-        let tenant_id = if self
-            .store
-            .values_taken("tenants", "id", &[Value::from(old_tenant.clone())])
-            .await?
-            .is_empty()
-        {
+        let tenant_id = if !self.tenant_has("id", &old_tenant).await? {
             old_tenant.clone()
         } else {
             let new = crate::random::base62(16);
@@ -236,14 +231,7 @@ impl Services {
             new
         };
         // Integer ids: kept where free, otherwise past the largest id here and in the file.
-        for table in [
-            "permissions",
-            "roles",
-            "scopes",
-            "users",
-            "recovery_codes",
-            "passkeys",
-        ] {
+        for table in INTEGER_IDS {
             let ids: Vec<Value> = rows_of(&export, table)
                 .filter_map(|r| r.get("id").cloned())
                 .collect();
@@ -315,13 +303,10 @@ impl Services {
                         })?;
                     }
                     "permissions" | "roles" | "scopes" | "recovery_codes" | "passkeys" => {
-                        let table_key = match name_of_table.as_str() {
-                            "permissions" => "permissions",
-                            "roles" => "roles",
-                            "scopes" => "scopes",
-                            "recovery_codes" => "recovery_codes",
-                            _ => "passkeys",
-                        };
+                        let table_key = INTEGER_IDS
+                            .into_iter()
+                            .find(|table| *table == name_of_table)
+                            .unwrap_or_default();
                         map((table_key, "id")).apply(row, "id");
                         map(("users", "id")).apply(row, "user_id");
                     }
@@ -395,6 +380,15 @@ impl Services {
             changed,
             loosened,
         })
+    }
+
+    /// Whether a tenant here already has this id, name or domain.
+    async fn tenant_has(&self, column: &str, value: &str) -> Result<bool, TransferError> {
+        let taken = self
+            .store
+            .values_taken("tenants", column, &[Value::from(value)])
+            .await?;
+        Ok(!taken.is_empty())
     }
 
     /// Opens or seals (by `change`) each social network's client secret in a tenant row's

@@ -47,6 +47,9 @@ const RBAC_COLUMNS: &[(&str, Kind)] = &[
     ("updated_at", Int),
 ];
 
+/// Values asked about in one query; well under either backend's limit on parameters.
+const TAKEN_BATCH: usize = 500;
+
 const OF_TENANT: &str = "tenant_id = $1";
 const OF_USERS: &str = "user_id IN (SELECT id FROM users WHERE tenant_id = $1)";
 
@@ -439,30 +442,58 @@ impl TransferStore for SqlStore {
             .find(|(name, _)| *name == column)
             .map(|(_, kind)| *kind)
             .unwrap_or(Text);
-        let sql = match column {
-            // Names and domains are unique without regard to case where users see them.
-            "name" | "domain" if table == "tenants" => {
-                format!("SELECT 1 FROM tenants WHERE lower({column}) = lower($1)")
-            }
-            _ => format!("SELECT 1 FROM {table} WHERE {column} = $1"),
-        };
-        let mut taken = Vec::new();
-        for value in values.iter().filter(|v| !v.is_null()) {
-            let found = match bound(table, column, kind, Some(value))? {
-                Bound::Int(v) => on_pool!(&self.pool, pool => {
-                    sqlx::query(&sql).bind(v).fetch_optional(pool).await.map(|r| r.is_some())
-                }),
-                Bound::Text(v) => on_pool!(&self.pool, pool => {
-                    sqlx::query(&sql).bind(v).fetch_optional(pool).await.map(|r| r.is_some())
-                }),
-                _ => return Err(StoreError::Other(format!("{table}.{column} is no id"))),
-            }
-            .map_err(store_error)?;
-            if found {
-                taken.push(value.clone());
-            }
+        if !matches!(kind, Int | Text) {
+            return Err(StoreError::Other(format!("{table}.{column} is no id")));
         }
-        Ok(taken)
+        // Names and domains are unique without regard to case where users see them.
+        let folds_case = table == "tenants" && matches!(column, "name" | "domain");
+        let compared = |value: &Value| match value.as_str() {
+            Some(text) if folds_case => Value::from(text.to_lowercase()),
+            _ => value.clone(),
+        };
+        let given: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
+        let mut found = std::collections::HashSet::new();
+        // One query per batch of values, not one per value: an import asks about every user.
+        for batch in given.chunks(TAKEN_BATCH) {
+            let sought = if folds_case {
+                format!("lower({column})")
+            } else {
+                column.to_owned()
+            };
+            let placeholders = (1..=batch.len())
+                .map(|n| {
+                    if folds_case {
+                        format!("lower(${n})")
+                    } else {
+                        format!("${n}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("SELECT {sought} FROM {table} WHERE {sought} IN ({placeholders})");
+            let values = batch
+                .iter()
+                .map(|value| bound(table, column, kind, Some(value)))
+                .collect::<Result<Vec<_>>>()?;
+            let rows = on_pool!(&self.pool, pool => {
+                let rows = bind_row!(sqlx::query(&sql), &values).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(match kind {
+                            Int => Value::from(row.try_get::<i64, _>(0)?),
+                            _ => Value::from(row.try_get::<String, _>(0)?),
+                        })
+                    })
+                    .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+            })
+            .map_err(store_error)?;
+            found.extend(rows);
+        }
+        Ok(given
+            .into_iter()
+            .filter(|value| found.contains(&compared(value)))
+            .cloned()
+            .collect())
     }
 
     async fn reserve_ids(&self, table: &str, count: usize, at_least: i64) -> Result<Vec<i64>> {

@@ -53,7 +53,7 @@ fn secret_source(config: &Config) -> String {
     if config.signing_key_secret.is_some() {
         "the configured signing_key_secret".to_owned()
     } else {
-        config.data_dir.join("signing.key").display().to_string()
+        config.signing_key_file().display().to_string()
     }
 }
 
@@ -74,20 +74,14 @@ pub async fn backup(config: &Config, target: &Path) -> Result<String, BackupErro
     let _in_use = InUse::shared(&database)?;
     // Made here first, readable by this user only: it holds password hashes and sealed
     // secrets. `VACUUM INTO` writes into an empty file.
-    private_file(target)?;
-    let store = SqlStore::connect(&ConnectOptions {
-        url,
-        max_connections: 1,
-    })
+    private_file(target).map(drop)?;
+    let copied = async {
+        let store = one_connection(url).await?;
+        let copied = store.back_up_into(target).await;
+        store.close().await;
+        copied
+    }
     .await;
-    let copied = match store {
-        Ok(store) => {
-            let copied = store.back_up_into(target).await;
-            store.close().await;
-            copied
-        }
-        Err(e) => Err(e),
-    };
     if let Err(e) = copied {
         // A half-written copy would only block the next attempt.
         let _ = std::fs::remove_file(target);
@@ -129,12 +123,8 @@ fn lock_file(database: &Path) -> Result<File, BackupError> {
 }
 
 /// Creates `path`, which must not exist, readable and writable by this user only.
-fn private_file(path: &Path) -> Result<(), BackupError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path).map(drop).map_err(|e| {
+fn private_file(path: &Path) -> Result<File, BackupError> {
+    crate::create_private(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             BackupError::Refused(format!(
                 "{} exists already; a backup never overwrites a file",
@@ -147,6 +137,13 @@ fn private_file(path: &Path) -> Result<(), BackupError> {
 }
 
 impl InUse {
+    /// Marks the configured database as in use, when it is a SQLite file.
+    pub fn of(config: &Config) -> Result<Option<Self>, BackupError> {
+        portcullis_store::sqlite_file(&config.database_url())
+            .map(|database| Self::shared(&database))
+            .transpose()
+    }
+
     /// Marks the database at `database` as in use by this process, for as long as this lives;
     /// refused while a restore replaces it.
     pub fn shared(database: &Path) -> Result<Self, BackupError> {
@@ -182,7 +179,7 @@ pub async fn restore(config: &Config, source: &Path) -> Result<String, BackupErr
     let Some(database) = portcullis_store::sqlite_file(&config.database_url()) else {
         return Err(BackupError::Refused(postgres_instructions(true)));
     };
-    if config.signing_key_secret.is_none() && !config.data_dir.join("signing.key").exists() {
+    if config.signing_key_secret.is_none() && !config.signing_key_file().exists() {
         return Err(BackupError::Refused(format!(
             "copy the signing.key kept with the backup into {} first (or set signing_key_secret): \
              the signing keys in the backup open with it only",
@@ -202,14 +199,14 @@ pub async fn restore(config: &Config, source: &Path) -> Result<String, BackupErr
 
     let incoming = with_suffix(&database, ".restoring");
     remove_with_journal(&incoming)?;
-    private_file(&incoming)?;
-    let copied = std::fs::File::open(source)
+    let mut to = private_file(&incoming)?;
+    let copied = File::open(source)
         .and_then(|mut from| {
-            let mut to = std::fs::OpenOptions::new().write(true).open(&incoming)?;
             std::io::copy(&mut from, &mut to)?;
             to.sync_all()
         })
         .map_err(file_error(&incoming));
+    drop(to);
     let checked = match copied {
         Ok(()) => check(&incoming).await,
         Err(e) => Err(e),
@@ -265,12 +262,7 @@ pub async fn restore(config: &Config, source: &Path) -> Result<String, BackupErr
 
 /// Opens and closes the database, which folds its write-ahead log into the file.
 async fn fold_log(database: &Path) -> Result<(), BackupError> {
-    let store = SqlStore::connect(&ConnectOptions {
-        url: sqlite_url(database),
-        max_connections: 1,
-    })
-    .await?;
-    store.close().await;
+    one_connection(sqlite_url(database)).await?.close().await;
     Ok(())
 }
 
@@ -278,13 +270,18 @@ fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}", path.display())
 }
 
-/// The backup's schema version, once it is known to be a whole database this release can run.
-async fn check(incoming: &Path) -> Result<i64, BackupError> {
-    let store = SqlStore::connect(&ConnectOptions {
-        url: sqlite_url(incoming),
+/// The database at `url`, with the one connection a command needs, not migrated.
+async fn one_connection(url: String) -> Result<SqlStore, portcullis_core::StoreError> {
+    SqlStore::connect(&ConnectOptions {
+        url,
         max_connections: 1,
     })
-    .await?;
+    .await
+}
+
+/// The backup's schema version, once it is known to be a whole database this release can run.
+async fn check(incoming: &Path) -> Result<i64, BackupError> {
+    let store = one_connection(sqlite_url(incoming)).await?;
     let checked = async {
         let problems = store.integrity_problems().await?;
         if !problems.is_empty() {

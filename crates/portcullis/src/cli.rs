@@ -306,10 +306,7 @@ pub async fn run(command: Command, mut config: Config) -> Result<(), Box<dyn std
         Command::Migrate { check: true } => {
             // As a start would: a new SQLite database is created empty, and all is pending.
             let _ = std::fs::create_dir_all(&config.data_dir);
-            let _in_use = match portcullis_store::sqlite_file(&config.database_url()) {
-                Some(database) => Some(crate::backup::InUse::shared(&database)?),
-                None => None,
-            };
+            let _in_use = crate::backup::InUse::of(&config)?;
             let store = portcullis_store::SqlStore::connect(&portcullis_store::ConnectOptions {
                 url: config.database_url(),
                 max_connections: 1,

@@ -355,6 +355,11 @@ impl Config {
             })
     }
 
+    /// Where the signing-key secret is kept when `signing_key_secret` is not set.
+    pub fn signing_key_file(&self) -> PathBuf {
+        self.data_dir.join("signing.key")
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
             format!(

@@ -70,7 +70,7 @@ fn signing_key_secret(config: &Config) -> Result<SigningKeySecret, StartError> {
     if let Some(secret) = config.signing_key_secret()? {
         return Ok(secret);
     }
-    let path = config.data_dir.join("signing.key");
+    let path = config.signing_key_file();
     let failed = |problem: String| StartError::SigningKeySecret {
         path: path.display().to_string(),
         problem,
@@ -94,16 +94,22 @@ fn signing_key_secret(config: &Config) -> Result<SigningKeySecret, StartError> {
     }
 }
 
+/// Creates `path`, which must not exist yet, readable and writable by this user only: for
+/// files that hold secrets (the signing-key secret, backups).
+pub(crate) fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 /// Writes the secret to a private temporary file, then links it into place, so the file
 /// appears whole or not at all, and an existing one is never replaced.
 fn write_new_secret(path: &std::path::Path, secret: &SigningKeySecret) -> std::io::Result<()> {
     use std::io::Write;
     let temporary = path.with_extension(format!("{}.tmp", portcullis_core::random::base62(8)));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&temporary).and_then(|mut file| {
+    let written = create_private(&temporary).and_then(|mut file| {
         file.write_all(secret.as_bytes())?;
         file.sync_all()
     });
@@ -120,10 +126,7 @@ impl App {
             path: config.data_dir.display().to_string(),
             source,
         })?;
-        let in_use = match portcullis_store::sqlite_file(&config.database_url()) {
-            Some(database) => Some(Arc::new(backup::InUse::shared(&database)?)),
-            None => None,
-        };
+        let in_use = backup::InUse::of(config)?.map(Arc::new);
         let store = SqlStore::open(&ConnectOptions {
             url: config.database_url(),
             max_connections: config.database_max_connections,

@@ -169,7 +169,7 @@ pub async fn serve(
             } else {
                 Ok(None)
             };
-            let router = router.clone();
+            let mut router = router.clone();
             async move {
                 let place = match place {
                     Ok(place) => place,
@@ -179,7 +179,7 @@ pub async fn serve(
                     }
                 };
                 // A router is always ready, so it may be called without polling readiness.
-                let response = router.clone().call(request).await;
+                let response = router.call(request).await;
                 drop(place);
                 response
             }

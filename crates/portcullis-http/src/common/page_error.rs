@@ -49,7 +49,7 @@ impl From<portcullis_core::Error> for PageError {
                 ..
             } => Self::Throttled(retry_after_seconds),
             Error::Overloaded { .. } => Self::Unavailable,
-            Error::Store(portcullis_core::StoreError::Unavailable(_)) | Error::Unavailable(_) => {
+            error if error.is_unavailable() => {
                 tracing::warn!(%error, "a page could not be served");
                 Self::Unavailable
             }

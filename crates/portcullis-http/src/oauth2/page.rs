@@ -135,8 +135,7 @@ pub fn redirect(location: &str) -> Response {
 
 /// The page for a domain failure, logged here.
 pub fn failed(error: portcullis_core::Error) -> Response {
-    use portcullis_core::{Error, StoreError};
-    if let Error::Store(StoreError::Unavailable(_)) | Error::Unavailable(_) = error {
+    if error.is_unavailable() {
         tracing::warn!(%error, "request failed: unavailable");
         // Away for a moment, not broken: say when to come back, as every surface does.
         let mut response = page(
