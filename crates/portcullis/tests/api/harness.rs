@@ -348,6 +348,17 @@ impl TestServer {
         .await
     }
 
+    /// The bare settings of another start on this server's data directory and database (a
+    /// restart, or a second node).
+    pub fn same_database(&self) -> Config {
+        Config {
+            data_dir: self.data_dir.path().to_owned(),
+            database_url: Some(self.database_url.clone()),
+            bcrypt_cost: 4,
+            ..Config::default()
+        }
+    }
+
     /// A pool on the same database, for inspecting what was stored.
     pub async fn inspect(&self) -> sqlx::AnyPool {
         sqlx::any::install_default_drivers();

@@ -147,12 +147,7 @@ fn bcrypt_hash_with_cost(cost: u32) -> PasswordHash {
 async fn seeding_is_complete_and_idempotent_across_restarts() {
     each_backend!(|server| {
         // A second node (or a restart) on the same database migrates and seeds again.
-        let config = portcullis::Config {
-            data_dir: server.data_dir.path().to_owned(),
-            database_url: Some(server.database_url.clone()),
-            bcrypt_cost: 4,
-            ..portcullis::Config::default()
-        };
+        let config = server.same_database();
         let clock = std::sync::Arc::new(portcullis_core::SystemClock);
         let again = portcullis::App::build(&config, clock)
             .await
@@ -298,12 +293,7 @@ async fn a_release_older_than_the_schema_refuses_to_start_and_names_both_version
         .execute(&db)
         .await
         .unwrap();
-        let config = portcullis::Config {
-            data_dir: server.data_dir.path().to_owned(),
-            database_url: Some(server.database_url.clone()),
-            bcrypt_cost: 4,
-            ..portcullis::Config::default()
-        };
+        let config = server.same_database();
         let clock = std::sync::Arc::new(portcullis_core::SystemClock);
         let refused = portcullis::App::build(&config, clock)
             .await

@@ -5,7 +5,7 @@
 
 use crate::harness::{backends, TestServer, PASSWORD};
 use crate::mgmt_tenants::on_host;
-use crate::two_factor::app_code;
+use crate::two_factor::{app_code, enable_totp};
 use portcullis_core::tenant_transfer::{ImportAs, TenantExport};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -69,25 +69,7 @@ async fn furnish(server: &mut TestServer) -> Source {
 
     // A user with an authenticator app.
     let token = server.signed_in("mover", "User").await;
-    let (status, setup) = server
-        .send(
-            Method::PUT,
-            "/api/me/2fa",
-            &token,
-            json!({ "method": "totp" }),
-        )
-        .await;
-    assert_eq!(status, 200, "{setup}");
-    let secret = setup["secret"].as_str().unwrap().to_owned();
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/api/me/2fa/verify",
-            &token,
-            json!({ "code": app_code(server, &secret, 0) }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let secret = enable_totp(server, "mover").await;
 
     let key = crate::mgmt::api_key(server, None).await;
     let path = format!("/v1/tenants/{}/applications", server.tenant.id.0);
@@ -474,6 +456,29 @@ async fn a_crafted_file_cannot_reach_another_tenant_or_the_servers_host() {
         let twin = server.app.services.tenant_named("twin").await.unwrap();
         assert_eq!(twin.id, imported.tenant);
         assert_eq!(twin.settings.domain.as_deref(), Some("twin.test"));
+        server.stop().await;
+    }
+}
+
+/// Which ids are taken is asked in batches, more values than one query may carry, and a
+/// tenant's name or domain is taken whatever its case.
+#[tokio::test]
+async fn taken_values_are_found_in_batches_and_names_without_regard_to_case() {
+    use portcullis_core::store::TransferStore;
+    for backend in backends() {
+        let server = TestServer::start(&backend).await;
+        let users = [
+            server.create_user("first", "User").await,
+            server.create_user("second", "User").await,
+        ];
+        let ids: Vec<Value> = (1..=1_200).map(Value::from).collect();
+        let store = &server.app.store;
+        let taken = store.values_taken("users", "id", &ids).await.unwrap();
+        let expected: Vec<Value> = users.iter().map(|u| json!(u.id.0)).collect();
+        assert_eq!(taken, expected, "[{}]", server.backend_name);
+        let names = [json!("DEFAULT"), json!("nobody-here"), Value::Null];
+        let taken = store.values_taken("tenants", "name", &names).await.unwrap();
+        assert_eq!(taken, vec![json!("DEFAULT")], "[{}]", server.backend_name);
         server.stop().await;
     }
 }

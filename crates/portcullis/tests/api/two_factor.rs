@@ -15,6 +15,31 @@ pub(crate) fn app_code(server: &TestServer, secret: &str, offset_seconds: i64) -
     totp.generate(now as u64).to_string()
 }
 
+/// Turns on an authenticator app for `username` through the API; its secret.
+pub(crate) async fn enable_totp(server: &TestServer, username: &str) -> String {
+    let token = server.login(username).await;
+    let (status, setup) = server
+        .send(
+            Method::PUT,
+            "/api/me/2fa",
+            &token,
+            json!({ "method": "totp" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{setup}");
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let (status, body) = server
+        .send(
+            Method::POST,
+            "/api/me/2fa/verify",
+            &token,
+            json!({ "code": app_code(server, &secret, 0) }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    secret
+}
+
 pub(crate) async fn second_factor(
     server: &TestServer,
     challenge: &str,

@@ -3,38 +3,7 @@
 use super::*;
 use crate::harness::with_mailed_codes;
 
-/// Turns on an authenticator app for `username` through the API; its secret.
-pub(super) async fn enable_totp(server: &TestServer, username: &str) -> String {
-    let token = server.login(username).await;
-    let (_, setup) = server
-        .send(
-            Method::PUT,
-            "/api/me/2fa",
-            &token,
-            json!({ "method": "totp" }),
-        )
-        .await;
-    let secret = setup["secret"].as_str().unwrap().to_owned();
-    let (status, body) = server
-        .send(
-            Method::POST,
-            "/api/me/2fa/verify",
-            &token,
-            json!({ "code": app_code(server, &secret, 0) }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    secret
-}
-
-pub(super) fn app_code(server: &TestServer, secret: &str, offset_seconds: i64) -> String {
-    let totp = totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
-        .build()
-        .unwrap();
-    let now = server.clock_now().unix_timestamp() + offset_seconds;
-    totp.generate(now as u64).to_string()
-}
+pub(super) use crate::two_factor::{app_code, enable_totp};
 
 #[tokio::test]
 async fn an_authenticator_code_completes_the_login_and_a_remembered_browser_skips_it() {
